@@ -1,0 +1,411 @@
+/**
+ * Schemas of the objects the ingestion-jobs API returns, and helpers to read them.
+ *
+ * A decoded job keeps the API's own shape: the same snake_case field names and the same
+ * Unix-seconds timestamps that the API documentation shows, so what you read there is what
+ * you get here, and a job is plain JSON data (it can be persisted, logged, sent to a worker or
+ * another tab as is). Decoding checks every documented field, drops unknown extra fields, and
+ * turns a status this library does not know into an explicit {@link UnknownStatus} that keeps
+ * the raw string instead of failing.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * A status string the service sent that this version of the library does not know.
+ *
+ * New statuses are a normal way for an API to evolve; instead of failing to decode, the
+ * value is kept here so callers can log it, and waits treat it as "not finished yet".
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * const status: IngestionJob.JobStatus = { _tag: "UnknownStatus", raw: "paused" }
+ * console.log(IngestionJob.statusText(status)) // "paused"
+ * ```
+ * @since 0.1.0
+ */
+export interface UnknownStatus {
+  readonly _tag: "UnknownStatus"
+  readonly raw: string
+}
+
+const KNOWN_STATUSES: ReadonlyArray<string> = ["queued", "processing", "completed", "failed"]
+
+// An unknown status never holds a known word: that keeps decode and encode inverse of each other.
+const UnknownStatusType: Schema.Schema<UnknownStatus> = Schema.Struct({
+  _tag: Schema.Literal("UnknownStatus"),
+  raw: Schema.String.pipe(Schema.filter((raw) => !KNOWN_STATUSES.includes(raw)))
+})
+
+/**
+ * Any string, decoded to an {@link UnknownStatus}; encodes back to the raw string.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.decodeUnknownSync(IngestionJob.UnknownStatusFromString)("paused")
+ * // { _tag: "UnknownStatus", raw: "paused" }
+ * ```
+ * @since 0.1.0
+ */
+export const UnknownStatusFromString: Schema.Schema<UnknownStatus, string> = Schema.transform(
+  Schema.String,
+  UnknownStatusType,
+  {
+    strict: true,
+    decode: (raw) => ({ _tag: "UnknownStatus" as const, raw }),
+    encode: (status) => status.raw
+  }
+)
+
+/**
+ * The four documented job statuses.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.is(IngestionJob.KnownJobStatus)("queued") // true
+ * ```
+ * @since 0.1.0
+ */
+export const KnownJobStatus = Schema.Literal("queued", "processing", "completed", "failed")
+
+/**
+ * One of the four documented job statuses.
+ *
+ * @since 0.1.0
+ */
+export type KnownJobStatus = typeof KnownJobStatus.Type
+
+/**
+ * A job status: one of the documented four, or an {@link UnknownStatus}.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * const decode = Schema.decodeUnknownSync(IngestionJob.JobStatus)
+ * decode("processing") // "processing"
+ * decode("paused") // { _tag: "UnknownStatus", raw: "paused" }
+ * ```
+ * @since 0.1.0
+ */
+export const JobStatus: Schema.Schema<KnownJobStatus | UnknownStatus, string> = Schema.Union(
+  KnownJobStatus,
+  UnknownStatusFromString
+)
+
+/**
+ * @since 0.1.0
+ */
+export type JobStatus = KnownJobStatus | UnknownStatus
+
+/**
+ * The document statuses this library knows. Only `completed` is documented; the service
+ * reports a failed document with another status and an `error`, and documents still in
+ * flight with the job's own words.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.is(IngestionJob.KnownDocumentStatus)("failed") // true
+ * ```
+ * @since 0.1.0
+ */
+export const KnownDocumentStatus = Schema.Literal("queued", "processing", "completed", "failed")
+
+/**
+ * @since 0.1.0
+ */
+export type KnownDocumentStatus = typeof KnownDocumentStatus.Type
+
+/**
+ * A document status: a known one, or an {@link UnknownStatus}.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.decodeUnknownSync(IngestionJob.DocumentStatus)("skipped")
+ * // { _tag: "UnknownStatus", raw: "skipped" }
+ * ```
+ * @since 0.1.0
+ */
+export const DocumentStatus: Schema.Schema<KnownDocumentStatus | UnknownStatus, string> = Schema.Union(
+  KnownDocumentStatus,
+  UnknownStatusFromString
+)
+
+/**
+ * @since 0.1.0
+ */
+export type DocumentStatus = KnownDocumentStatus | UnknownStatus
+
+const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
+
+/**
+ * A Unix time in whole seconds, as the API sends it. Use {@link toDate} to get a `Date`.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.decodeUnknownSync(IngestionJob.UnixSeconds)(1709123456) // 1709123456
+ * ```
+ * @since 0.1.0
+ */
+export const UnixSeconds = NonNegativeInt.annotations({ identifier: "UnixSeconds" })
+
+/**
+ * The error object of a failed job or document. The API documents only `message` for sure;
+ * `type`, `code` and `param` are kept when the service sends them.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.decodeUnknownSync(IngestionJob.JobError)({ message: "Embedding quota exceeded", code: "quota_exceeded" })
+ * ```
+ * @since 0.1.0
+ */
+export const JobError = Schema.Struct({
+  message: Schema.String,
+  type: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
+  code: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
+  param: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
+}).annotations({ identifier: "JobError" })
+
+/**
+ * @since 0.1.0
+ */
+export interface JobError extends Schema.Schema.Type<typeof JobError> {}
+
+/**
+ * One document of a job, as the single-job endpoint reports it in `document_details`.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.decodeUnknownSync(IngestionJob.DocumentDetail)({
+ *   document_id: "doc_001", document_name: "product-guide.pdf",
+ *   status: "completed", chunks_created: 32, error: null
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const DocumentDetail = Schema.Struct({
+  document_id: Schema.String,
+  document_name: Schema.String,
+  status: DocumentStatus,
+  chunks_created: NonNegativeInt,
+  error: Schema.NullOr(JobError)
+}).annotations({ identifier: "DocumentDetail" })
+
+/**
+ * @since 0.1.0
+ */
+export interface DocumentDetail extends Schema.Schema.Type<typeof DocumentDetail> {}
+
+/**
+ * The wire (JSON) form of a {@link DocumentDetail}.
+ *
+ * @since 0.1.0
+ */
+export interface DocumentDetailEncoded extends Schema.Schema.Encoded<typeof DocumentDetail> {}
+
+/**
+ * An ingestion job, as the list endpoint reports it.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * const job = Schema.decodeUnknownSync(IngestionJob.IngestionJob)({
+ *   id: "job_def456", object: "ingestion_job", knowledge_base_id: "kb_abc123",
+ *   data_source_id: "ds_xyz789", status: "processing",
+ *   documents_processed: 8, documents_failed: 1, chunks_created: 245,
+ *   started_at: 1709125000, completed_at: null, created_at: 1709124990, error: null
+ * })
+ * console.log(`${job.id}: ${IngestionJob.statusText(job.status)}`)
+ * ```
+ * @since 0.1.0
+ */
+export const IngestionJob = Schema.Struct({
+  id: Schema.String,
+  object: Schema.Literal("ingestion_job"),
+  knowledge_base_id: Schema.String,
+  data_source_id: Schema.String,
+  status: JobStatus,
+  documents_processed: NonNegativeInt,
+  documents_failed: NonNegativeInt,
+  chunks_created: NonNegativeInt,
+  started_at: Schema.NullOr(UnixSeconds),
+  completed_at: Schema.NullOr(UnixSeconds),
+  created_at: UnixSeconds,
+  error: Schema.NullOr(JobError)
+}).annotations({ identifier: "IngestionJob" })
+
+/**
+ * @since 0.1.0
+ */
+export interface IngestionJob extends Schema.Schema.Type<typeof IngestionJob> {}
+
+/**
+ * The wire (JSON) form of an {@link IngestionJob}.
+ *
+ * @since 0.1.0
+ */
+export interface IngestionJobEncoded extends Schema.Schema.Encoded<typeof IngestionJob> {}
+
+/**
+ * An ingestion job with its `document_details`, as the single-job endpoint reports it.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * const lines = (job: IngestionJob.IngestionJobDetail) =>
+ *   job.document_details.map((d) => `[${d.error === null ? "OK" : "FAIL"}] ${d.document_name}: ${d.chunks_created} chunks`)
+ * ```
+ * @since 0.1.0
+ */
+export const IngestionJobDetail = Schema.Struct({
+  ...IngestionJob.fields,
+  document_details: Schema.Array(DocumentDetail)
+}).annotations({ identifier: "IngestionJobDetail" })
+
+/**
+ * @since 0.1.0
+ */
+export interface IngestionJobDetail extends Schema.Schema.Type<typeof IngestionJobDetail> {}
+
+/**
+ * The wire (JSON) form of an {@link IngestionJobDetail}.
+ *
+ * @since 0.1.0
+ */
+export interface IngestionJobDetailEncoded extends Schema.Schema.Encoded<typeof IngestionJobDetail> {}
+
+/**
+ * One page of the list endpoint.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * const page = Schema.decodeUnknownSync(IngestionJob.IngestionJobList)({ object: "list", data: [], has_more: false })
+ * ```
+ * @since 0.1.0
+ */
+export const IngestionJobList = Schema.Struct({
+  object: Schema.Literal("list"),
+  data: Schema.Array(IngestionJob),
+  has_more: Schema.Boolean
+}).annotations({ identifier: "IngestionJobList" })
+
+/**
+ * @since 0.1.0
+ */
+export interface IngestionJobList extends Schema.Schema.Type<typeof IngestionJobList> {}
+
+/**
+ * The wire (JSON) form of an {@link IngestionJobList}.
+ *
+ * @since 0.1.0
+ */
+export interface IngestionJobListEncoded extends Schema.Schema.Encoded<typeof IngestionJobList> {}
+
+/**
+ * Whether a status is one of the documented four (narrows away {@link UnknownStatus}).
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * IngestionJob.isKnownStatus("completed") // true
+ * IngestionJob.isKnownStatus({ _tag: "UnknownStatus", raw: "paused" }) // false
+ * ```
+ * @since 0.1.0
+ */
+export const isKnownStatus = <S extends string>(status: S | UnknownStatus): status is S =>
+  typeof status === "string"
+
+/**
+ * The status as the service spelled it, known or not.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * IngestionJob.statusText("queued") // "queued"
+ * IngestionJob.statusText({ _tag: "UnknownStatus", raw: "paused" }) // "paused"
+ * ```
+ * @since 0.1.0
+ */
+export const statusText = (status: JobStatus | DocumentStatus): string =>
+  typeof status === "string" ? status : status.raw
+
+/**
+ * Whether a job has reached one of its terminal statuses, `completed` or `failed`.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * declare const job: IngestionJob.IngestionJob
+ * if (IngestionJob.isTerminal(job)) console.log("done:", job.status)
+ * ```
+ * @since 0.1.0
+ */
+export const isTerminal = <J extends { readonly status: JobStatus }>(
+  job: J
+): job is J & { readonly status: "completed" | "failed" } =>
+  job.status === "completed" || job.status === "failed"
+
+/**
+ * Whether a document was ingested: its status is `completed` and it carries no error.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * declare const job: IngestionJob.IngestionJobDetail
+ * const failed = job.document_details.filter((d) => !IngestionJob.isDocumentIngested(d))
+ * ```
+ * @since 0.1.0
+ */
+export const isDocumentIngested = (document: DocumentDetail): boolean =>
+  document.status === "completed" && document.error === null
+
+/**
+ * A Unix time in seconds, as a `Date`; `null` stays `null`.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * IngestionJob.toDate(1709123456)?.toISOString() // "2024-02-28T12:30:56.000Z"
+ * ```
+ * @since 0.1.0
+ */
+export const toDate: {
+  (seconds: number): Date
+  (seconds: number | null): Date | null
+} = ((seconds: number | null) => (seconds === null ? null : new Date(seconds * 1000))) as any

@@ -1,0 +1,409 @@
+/**
+ * The ingestion-jobs client: list the jobs of a knowledge base, get one job with its
+ * documents, or stream every job across pages. Built on `@effect/platform`'s `HttpClient`, so
+ * the runtime (fetch, undici, Deno) is a Layer you provide.
+ *
+ * Every input is validated before a request leaves; responses are decoded with the schemas of
+ * `IngestionJob`; failures are the tagged classes of `IngestionError`. Transient failures
+ * (429, 5xx, network, request timeout) are retried on a `Schedule`, honouring `Retry-After`.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import {
+  type IngestionError,
+  type InvalidInput,
+  ResponseDecodeError,
+  TransportError
+} from "./IngestionError.js"
+import * as IngestionJob from "./IngestionJob.js"
+import * as internalResponse from "./internal/response.js"
+import * as validate from "./internal/validate.js"
+import { version } from "./internal/version.js"
+import * as RetrySchedule from "./RetrySchedule.js"
+
+/**
+ * The production base URL of the API.
+ *
+ * @since 0.1.0
+ */
+export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
+
+/**
+ * The `User-Agent` the client sends.
+ *
+ * @since 0.1.0
+ */
+export const USER_AGENT = `@tensoras/ingestion/${version}`
+
+/**
+ * How the client reaches the API.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The API key (`tns_…`). Keep it `Redacted` from the moment you read it. */
+  readonly apiKey: Redacted.Redacted<string>
+  /** Default {@link DEFAULT_BASE_URL}. Must be `https:` unless the host is loopback or `allowInsecureHttp` is set. */
+  readonly baseUrl?: string | URL | undefined
+  /** Allows an `http:` base URL on a non-loopback host. Default false. */
+  readonly allowInsecureHttp?: boolean | undefined
+  /** The time one attempt may take, response body included. Default 30 seconds. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** The delays between attempts after a transient failure. Default {@link RetrySchedule.defaultSchedule}. */
+  readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
+  /** The longest `Retry-After` honoured; a longer one is shortened to it. Default 60 seconds. */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+}
+
+/**
+ * Options of {@link IngestionJobs.list}.
+ *
+ * @since 0.1.0
+ */
+export interface ListOptions {
+  /** How many jobs at most, 1 to 100. The API's default is 20. */
+  readonly limit?: number | undefined
+  /** A job ID: only jobs created after that job. */
+  readonly after?: string | undefined
+  /** Only jobs in this status. */
+  readonly status?: IngestionJob.KnownJobStatus | undefined
+}
+
+/**
+ * Options of {@link IngestionJobs.listAll}.
+ *
+ * @since 0.1.0
+ */
+export interface ListAllOptions {
+  /** The page size, 1 to 100. Default 100: fewer requests. */
+  readonly limit?: number | undefined
+  /** Only jobs in this status. */
+  readonly status?: IngestionJob.KnownJobStatus | undefined
+  /** Start after this job ID instead of from the first job. */
+  readonly after?: string | undefined
+}
+
+/**
+ * The ingestion-jobs client as a service.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * const program = Effect.gen(function* () {
+ *   const jobs = yield* IngestionJobs.IngestionJobs
+ *   const page = yield* jobs.list("kb_abc123")
+ *   for (const job of page.data) {
+ *     console.log(`${job.id}: ${job.status} - ${job.documents_processed} docs, ${job.chunks_created} chunks`)
+ *   }
+ * })
+ *
+ * program.pipe(
+ *   Effect.provide(IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))),
+ *   Effect.runPromise
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJobs")<
+  IngestionJobs,
+  {
+    /** One page of the jobs of a knowledge base (without `document_details`). */
+    readonly list: (
+      knowledgeBaseId: string,
+      options?: ListOptions
+    ) => Effect.Effect<IngestionJob.IngestionJobList, IngestionError>
+    /** One job, with its `document_details`. */
+    readonly get: (
+      knowledgeBaseId: string,
+      jobId: string
+    ) => Effect.Effect<IngestionJob.IngestionJobDetail, IngestionError>
+    /** Every job of a knowledge base, page after page (`after` = the last ID while `has_more`). */
+    readonly listAll: (
+      knowledgeBaseId: string,
+      options?: ListAllOptions
+    ) => Stream.Stream<IngestionJob.IngestionJob, IngestionError>
+  }
+>() {}
+
+/**
+ * Builds the client from options. Fails with `InvalidInput` when an option is not acceptable.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const client = IngestionJobs.make({ apiKey: Redacted.make("tns_your_key_here") }).pipe(
+ *   Effect.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const make = (
+  options: Options
+): Effect.Effect<IngestionJobs["Type"], InvalidInput, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const apiKey = yield* validate.apiKey(options.apiKey)
+    const base = yield* validate.baseUrl(
+      options.baseUrl ?? DEFAULT_BASE_URL,
+      options.allowInsecureHttp ?? false
+    )
+    const timeout = yield* validate.duration("requestTimeout", options.requestTimeout ?? "30 seconds")
+    const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
+    const retry = retryPolicy(options.retrySchedule ?? RetrySchedule.defaultSchedule, maxRetryAfter)
+    const scrub = internalResponse.makeScrub(Redacted.value(apiKey))
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) =>
+        request.pipe(
+          HttpClientRequest.prependUrl(base.href),
+          HttpClientRequest.bearerToken(apiKey),
+          HttpClientRequest.setHeader("user-agent", USER_AGENT),
+          HttpClientRequest.acceptJson
+        )
+      )
+    )
+
+    const send = <A, I>(
+      request: HttpClientRequest.HttpClientRequest,
+      schema: Schema.Schema<A, I>
+    ): Effect.Effect<A, IngestionError> => {
+      const attempt = client.execute(request).pipe(
+        Effect.mapError(internalResponse.transportError),
+        Effect.flatMap(internalResponse.handle(schema, scrub)),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new TransportError({
+              method: request.method,
+              url: new URL(request.url, base).href,
+              reason: "Timeout",
+              message: `No complete response within ${Duration.format(timeout)}`
+            })
+        })
+      )
+      return Effect.retry(attempt, retry)
+    }
+
+    const jobsPath = (knowledgeBaseId: string) =>
+      `knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/ingestion-jobs`
+
+    const list = (knowledgeBaseId: string, listOptions: ListOptions = {}) =>
+      Effect.gen(function* () {
+        const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+        const params: Record<string, string> = {}
+        if (listOptions.limit !== undefined) params.limit = String(yield* validate.limit(listOptions.limit))
+        if (listOptions.after !== undefined) params.after = yield* validate.id("after", listOptions.after)
+        if (listOptions.status !== undefined) params.status = yield* validate.status(listOptions.status)
+        return yield* send(
+          HttpClientRequest.get(jobsPath(kb), { urlParams: params }),
+          IngestionJob.IngestionJobList
+        )
+      })
+
+    const get = (knowledgeBaseId: string, jobId: string) =>
+      Effect.gen(function* () {
+        const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+        const job = yield* validate.id("jobId", jobId)
+        return yield* send(
+          HttpClientRequest.get(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
+          IngestionJob.IngestionJobDetail
+        )
+      })
+
+    const listAll = (knowledgeBaseId: string, listAllOptions: ListAllOptions = {}) =>
+      Stream.unwrap(
+        Effect.gen(function* () {
+          // Validate once, up front: a bad option fails the stream before the first request.
+          const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+          const limit = yield* validate.limit(listAllOptions.limit ?? 100)
+          const status =
+            listAllOptions.status === undefined ? undefined : yield* validate.status(listAllOptions.status)
+          const first =
+            listAllOptions.after === undefined ? undefined : yield* validate.id("after", listAllOptions.after)
+          return Stream.paginateChunkEffect(first, (after: string | undefined) =>
+            list(kb, { limit, status, after }).pipe(
+              Effect.flatMap((page) => nextCursor(page, after)),
+              Effect.map(([page, next]) => [Chunk.unsafeFromArray(page.data), next] as const)
+            )
+          )
+        })
+      )
+
+    return IngestionJobs.of({ list, get, listAll })
+  })
+
+/** The cursor of the next page; a page that claims more but cannot advance is a decode error. */
+const nextCursor = (
+  page: IngestionJob.IngestionJobList,
+  previous: string | undefined
+): Effect.Effect<readonly [IngestionJob.IngestionJobList, Option.Option<string>], ResponseDecodeError> => {
+  if (!page.has_more) return Effect.succeed([page, Option.none()])
+  const last = page.data[page.data.length - 1]
+  if (last === undefined || last.id === previous) {
+    return Effect.fail(
+      new ResponseDecodeError({
+        method: "GET",
+        url: "",
+        status: 200,
+        message: "The list claims has_more but its last job cannot serve as the next cursor",
+        excerpt: JSON.stringify({
+          has_more: page.has_more,
+          data_length: page.data.length,
+          after: previous ?? null
+        })
+      })
+    )
+  }
+  return Effect.succeed([page, Option.some(last.id)])
+}
+
+/**
+ * The retry policy: the caller's schedule, only for transient errors, and never shorter than
+ * the `Retry-After` the service asked for (capped at `maxRetryAfter`).
+ */
+const retryPolicy = (
+  schedule: Schedule.Schedule<unknown, IngestionError>,
+  maxRetryAfter: Duration.Duration
+): Schedule.Schedule<unknown, IngestionError> =>
+  Schedule.intersect(schedule, Schedule.identity<IngestionError>()).pipe(
+    Schedule.whileInput((error: IngestionError) => error.isTransient),
+    Schedule.modifyDelay(([, error], delay) => {
+      const asked = "retryAfterMs" in error ? error.retryAfterMs : undefined
+      return asked === undefined
+        ? delay
+        : Duration.max(delay, Duration.min(Duration.millis(asked), maxRetryAfter))
+    })
+  )
+
+/**
+ * A Layer of the client from options.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const live = IngestionJobs.layer({
+ *   apiKey: Redacted.make("tns_your_key_here"),
+ *   baseUrl: "http://127.0.0.1:4010/v1"
+ * }).pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
+ * @since 0.1.0
+ */
+export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput, HttpClient.HttpClient> =>
+  Layer.effect(IngestionJobs, make(options))
+
+/**
+ * The key and base URL from configuration: `TENSORAS_API_KEY` (required, read as `Redacted`)
+ * and `TENSORAS_BASE_URL` (default {@link DEFAULT_BASE_URL}).
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function* () {
+ *   const { apiKey, baseUrl } = yield* IngestionJobs.config
+ *   return baseUrl
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> =
+  Config.all({
+    apiKey: Config.redacted("TENSORAS_API_KEY"),
+    baseUrl: Config.withDefault(Config.string("TENSORAS_BASE_URL"), DEFAULT_BASE_URL)
+  })
+
+/**
+ * A Layer of the client whose key and base URL come from configuration (see {@link config});
+ * the other options are given here.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * const live = IngestionJobs.layerConfig({ requestTimeout: "10 seconds" }).pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  options: Omit<Options, "apiKey" | "baseUrl"> = {}
+): Layer.Layer<IngestionJobs, InvalidInput | ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.unwrapEffect(Effect.map(config, (fromConfig) => layer({ ...options, ...fromConfig })))
+
+/**
+ * One page of the jobs of a knowledge base, from the client in context.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ *
+ * const failed = IngestionJobs.list("kb_abc123", { status: "failed", limit: 100 })
+ * ```
+ * @since 0.1.0
+ */
+export const list = (
+  knowledgeBaseId: string,
+  options?: ListOptions
+): Effect.Effect<IngestionJob.IngestionJobList, IngestionError, IngestionJobs> =>
+  Effect.flatMap(IngestionJobs, (jobs) => jobs.list(knowledgeBaseId, options))
+
+/**
+ * One job with its `document_details`, from the client in context.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ *
+ * const job = IngestionJobs.get("kb_abc123", "job_abc123")
+ * ```
+ * @since 0.1.0
+ */
+export const get = (
+  knowledgeBaseId: string,
+  jobId: string
+): Effect.Effect<IngestionJob.IngestionJobDetail, IngestionError, IngestionJobs> =>
+  Effect.flatMap(IngestionJobs, (jobs) => jobs.get(knowledgeBaseId, jobId))
+
+/**
+ * Every job of a knowledge base across pages, from the client in context.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as Stream from "effect/Stream"
+ *
+ * const ids = IngestionJobs.listAll("kb_abc123").pipe(Stream.map((job) => job.id), Stream.runCollect)
+ * ```
+ * @since 0.1.0
+ */
+export const listAll = (
+  knowledgeBaseId: string,
+  options?: ListAllOptions
+): Stream.Stream<IngestionJob.IngestionJob, IngestionError, IngestionJobs> =>
+  Stream.unwrap(Effect.map(IngestionJobs, (jobs) => jobs.listAll(knowledgeBaseId, options)))

@@ -1,0 +1,147 @@
+/**
+ * The client as plain Promises, for code that does not use Effect. Same validation, decoding,
+ * retries and errors as the `IngestionJobs` service: a failed call rejects with the tagged
+ * error itself (`instanceof` and `_tag` both work), and an aborted `signal` rejects with the
+ * signal's reason (an `AbortError` by default) and sends nothing more.
+ *
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import type { IngestionError } from "./IngestionError.js"
+import type * as IngestionJob from "./IngestionJob.js"
+import * as IngestionJobs from "./IngestionJobs.js"
+import { abortReason, runPromise, squash } from "./internal/runPromise.js"
+import * as validate from "./internal/validate.js"
+import * as RetrySchedule from "./RetrySchedule.js"
+
+/**
+ * Options of {@link createIngestionJobsClient}.
+ *
+ * @since 0.1.0
+ */
+export interface ClientOptions {
+  /** The API key (`tns_…`), as a string or an Effect `Redacted`. It is never printed or thrown. */
+  readonly apiKey: string | Redacted.Redacted<string>
+  /** Default `https://api.tensoras.ai/v1`. Must be `https:` unless the host is loopback or `allowInsecureHttp` is set. */
+  readonly baseUrl?: string | URL | undefined
+  /** Allows an `http:` base URL on a non-loopback host. Default false. */
+  readonly allowInsecureHttp?: boolean | undefined
+  /** The `fetch` to use. Default `globalThis.fetch`. */
+  readonly fetch?: typeof globalThis.fetch | undefined
+  /** The time one attempt may take, in milliseconds. Default 30,000. */
+  readonly timeoutMs?: number | undefined
+  /** Retries of a transient failure (429, 5xx, network), with capped, jittered backoff. Default 5. */
+  readonly maxRetries?: number | undefined
+  /** A retry schedule of your own instead of `maxRetries` (advanced). */
+  readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
+}
+
+/**
+ * Per-call options.
+ *
+ * @since 0.1.0
+ */
+export interface CallOptions {
+  /** Aborting it stops the call at once, retries included. */
+  readonly signal?: AbortSignal | undefined
+}
+
+/**
+ * The Promise client.
+ *
+ * @since 0.1.0
+ */
+export interface IngestionJobsClient {
+  /** One page of the jobs of a knowledge base. */
+  readonly list: (
+    knowledgeBaseId: string,
+    options?: IngestionJobs.ListOptions & CallOptions
+  ) => Promise<IngestionJob.IngestionJobList>
+  /** One job with its `document_details`. */
+  readonly get: (
+    knowledgeBaseId: string,
+    jobId: string,
+    options?: CallOptions
+  ) => Promise<IngestionJob.IngestionJobDetail>
+  /** Every job of a knowledge base, fetched page by page as you iterate. */
+  readonly listAll: (
+    knowledgeBaseId: string,
+    options?: IngestionJobs.ListAllOptions & CallOptions
+  ) => AsyncIterable<IngestionJob.IngestionJob>
+}
+
+/**
+ * Creates the Promise client. Throws `InvalidInput` at once when an option is not acceptable.
+ *
+ * @example
+ * ```ts
+ * import { createIngestionJobsClient, IngestionError } from "@tensoras/ingestion"
+ *
+ * const client = createIngestionJobsClient({ apiKey: "tns_your_key_here", baseUrl: "http://127.0.0.1:4010/v1" })
+ *
+ * try {
+ *   const job = await client.get("kb_abc123", "job_abc123")
+ *   for (const doc of job.document_details) {
+ *     console.log(`[${doc.error === null ? "OK" : "FAIL"}] ${doc.document_name}: ${doc.chunks_created} chunks`)
+ *   }
+ * } catch (error) {
+ *   if (error instanceof IngestionError.NotFound) console.error(error.code)
+ *   else throw error
+ * }
+ *
+ * for await (const job of client.listAll("kb_abc123", { status: "failed" })) {
+ *   console.log(job.id, job.error?.message)
+ * }
+ * ```
+ * @since 0.1.0
+ */
+export const createIngestionJobsClient = (options: ClientOptions): IngestionJobsClient => {
+  const exit = Effect.runSyncExit(
+    Effect.gen(function* () {
+      const apiKey = yield* validate.apiKey(options.apiKey)
+      const timeout =
+        options.timeoutMs === undefined ? undefined : yield* validate.duration("timeoutMs", options.timeoutMs)
+      const retries =
+        options.maxRetries === undefined
+          ? undefined
+          : yield* validate.count("maxRetries", options.maxRetries, 0)
+      return yield* IngestionJobs.make({
+        apiKey,
+        baseUrl: options.baseUrl,
+        allowInsecureHttp: options.allowInsecureHttp,
+        requestTimeout: timeout,
+        retrySchedule: options.retrySchedule ?? RetrySchedule.exponential({ retries: retries ?? 5 })
+      })
+    }).pipe(
+      Effect.provide(FetchHttpClient.layer),
+      Effect.provideService(FetchHttpClient.Fetch, options.fetch ?? globalThis.fetch)
+    )
+  )
+  if (Exit.isFailure(exit)) throw squash(exit.cause)
+  const service = exit.value
+
+  return {
+    list: (knowledgeBaseId, listOptions = {}) =>
+      runPromise(service.list(knowledgeBaseId, listOptions), listOptions.signal),
+    get: (knowledgeBaseId, jobId, callOptions = {}) =>
+      runPromise(service.get(knowledgeBaseId, jobId), callOptions.signal),
+    listAll: (knowledgeBaseId, listOptions = {}) => {
+      const { signal } = listOptions
+      const stream = service.listAll(knowledgeBaseId, listOptions)
+      if (signal === undefined) return Stream.toAsyncIterable(stream)
+      // An abort fails the stream with the signal's reason, so the loop rejects instead of ending quietly.
+      const aborted = Effect.async<never, unknown>((resume) => {
+        const onAbort = () => resume(Effect.fail(abortReason(signal)))
+        if (signal.aborted) return onAbort()
+        signal.addEventListener("abort", onAbort, { once: true })
+        return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+      })
+      return Stream.toAsyncIterable(Stream.interruptWhen(stream, aborted))
+    }
+  }
+}

@@ -17,6 +17,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "testkit", include: ["packages/testkit/test/**/*.test.ts"] }
+      },
+      {
+        extends: true,
+        test: { name: "examples", include: ["examples/test/**/*.test.ts"], testTimeout: 30_000 }
       }
     ]
   }

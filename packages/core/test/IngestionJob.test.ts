@@ -44,7 +44,7 @@ describe("IngestionJob", () => {
   it("decodes the spec's example job as is: same field names, Unix seconds", () => {
     const job = decodeDetail(docsJob)
     expect(job).toStrictEqual(docsJob)
-    expect(IngestionJob.toDate(job.started_at).toISOString()).toBe("2024-02-28T12:30:56.000Z")
+    expect(IngestionJob.toDate(job.started_at)?.toISOString()).toBe("2024-02-28T12:30:56.000Z")
     expect(IngestionJob.toDate(null)).toBeNull()
     expect(IngestionJob.isTerminal(job)).toBe(true)
   })

@@ -1,0 +1,143 @@
+/**
+ * Faults a test injects to see how a client copes with a misbehaving API or network.
+ *
+ * @module
+ */
+
+/**
+ * Which endpoint a fault applies to: `list` (`GET …/ingestion-jobs`), `get` (`GET …/ingestion-jobs/{job_id}`)
+ * or `any` of the two. Unknown paths and wrong methods are never faulted.
+ *
+ * @example
+ * const route: FaultRoute = "get"
+ */
+export type FaultRoute = "list" | "get" | "any"
+
+/**
+ * Where and how often a fault applies.
+ *
+ * @example
+ * const target: FaultTarget = { route: "get", jobId: "job_abc123", times: 2 }
+ */
+export interface FaultTarget {
+  /** Default `any`. */
+  readonly route?: FaultRoute
+  /** Only requests for this knowledge base. */
+  readonly kbId?: string
+  /** Only requests for this job (so only `get` requests). */
+  readonly jobId?: string
+  /** How many requests it applies to: default 1, `Infinity` for every matching request. */
+  readonly times?: number
+}
+
+/**
+ * How `Retry-After` is sent: delta seconds (`"2"`), an HTTP date computed from the engine clock
+ * (`"Wed, 28 Feb 2024 12:30:42 GMT"`; every response also has a `Date` header from the same clock), or not at all.
+ *
+ * @example
+ * const format: RetryAfterFormat = "http-date"
+ */
+export type RetryAfterFormat = "seconds" | "http-date" | "none"
+
+/**
+ * One fault. Faults are matched in injection order; each request consumes at most one `latency` fault
+ * (its delay comes first) and at most one fault of any other kind.
+ *
+ * - `rate-limit`: 429, `rate_limit_error`, with `Retry-After` (`retryAfter` seconds, default 1).
+ * - `server-error`: 500 (`server_error`) or 502/503/504 (`api_error`), optional `Retry-After`.
+ * - `http-error`: any status with the JSON error body (e.g. 403 `permission_error`).
+ * - `latency`: the normal answer, `ms` later. `clock: "real"` (default) waits real time, even on the manual
+ *   clock; `clock: "engine"` waits until the engine clock has moved `ms` (on the manual clock: `advance`).
+ * - `hang`: never answers; ends when the client aborts or the server closes.
+ * - `drop`: the connection is destroyed without a response (the client sees a network error).
+ * - `non-json`: a non-JSON body, by default a 502 HTML gateway page; `status: 200` makes a 200 HTML page.
+ * - `truncated`: the normal answer cut after `fraction` (default 0.5) of its bytes, with a clean end of body.
+ * - `extra-fields`: `fields` (default: a few, nested objects included) added to the list object, every job,
+ *   every document detail and every error object of a successful answer.
+ * - `unknown-status`: jobs report `jobStatus` (default `"paused"`), documents `documentStatus`
+ *   (default `"skipped"`); `null` leaves that level alone. Successful answers only.
+ *
+ * @example
+ * control.injectFault({ kind: "rate-limit", retryAfter: 2, retryAfterFormat: "http-date", route: "get" })
+ * control.injectFault({ kind: "server-error", status: 503, times: 2 })
+ * control.injectFault({ kind: "latency", ms: 5_000, clock: "engine", times: Infinity })
+ */
+export type Fault = FaultTarget &
+  (
+    | {
+        readonly kind: "rate-limit"
+        readonly retryAfter?: number
+        readonly retryAfterFormat?: RetryAfterFormat
+      }
+    | {
+        readonly kind: "server-error"
+        readonly status?: 500 | 502 | 503 | 504
+        readonly retryAfter?: number
+        readonly retryAfterFormat?: RetryAfterFormat
+      }
+    | {
+        readonly kind: "http-error"
+        readonly status: number
+        readonly error?: {
+          readonly message?: string
+          readonly type?: string
+          readonly param?: string | null
+          readonly code?: string | null
+        }
+      }
+    | { readonly kind: "latency"; readonly ms: number; readonly clock?: "real" | "engine" }
+    | { readonly kind: "hang" }
+    | { readonly kind: "drop" }
+    | {
+        readonly kind: "non-json"
+        readonly status?: number
+        readonly body?: string
+        readonly contentType?: string
+      }
+    | { readonly kind: "truncated"; readonly fraction?: number }
+    | { readonly kind: "extra-fields"; readonly fields?: Readonly<Record<string, unknown>> }
+    | {
+        readonly kind: "unknown-status"
+        readonly jobStatus?: string | null
+        readonly documentStatus?: string | null
+      }
+  )
+
+/**
+ * The `kind` of a {@link Fault}.
+ *
+ * @example
+ * const transient: ReadonlyArray<FaultKind> = ["rate-limit", "server-error", "drop"]
+ */
+export type FaultKind = Fault["kind"]
+
+/**
+ * A fault once injected: live counters, and a way to withdraw it.
+ *
+ * @example
+ * const fault = control.injectFault({ kind: "server-error", times: Infinity })
+ * // ... later
+ * fault.applied // => how many requests it answered
+ * fault.remove()
+ */
+export interface InjectedFault {
+  /** 1-based, in injection order; request records refer to it. */
+  readonly id: number
+  readonly fault: Fault
+  /** Requests it will still apply to (`Infinity` for unlimited). */
+  readonly remaining: number
+  /** Requests it has applied to so far. */
+  readonly applied: number
+  remove(): void
+}
+
+/**
+ * A fault as recorded on a request.
+ *
+ * @example
+ * const applied: AppliedFault = { id: 1, kind: "rate-limit" }
+ */
+export interface AppliedFault {
+  readonly id: number
+  readonly kind: FaultKind
+}

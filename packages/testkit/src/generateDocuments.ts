@@ -1,0 +1,164 @@
+/**
+ * Realistic document sets for data sources: a mix of PDF, Markdown, HTML, Word and CSV files with
+ * plausible chunk counts, a few failing with the kind of error a real ingestion pipeline reports.
+ *
+ * @module
+ */
+import { createRandom, type Random } from "./internal/random.js"
+import type { DocumentSpec } from "./SimulatorEngine.js"
+import type { WireErrorObject } from "./WireFormat.js"
+
+/**
+ * Options of {@link generateDocuments}.
+ *
+ * @example
+ * const options: GenerateDocumentsOptions = { count: 40, failures: 3, seed: 7, totalDurationMs: 12_000 }
+ */
+export interface GenerateDocumentsOptions {
+  /** How many documents. Default 36. */
+  readonly count?: number
+  /** How many of them fail. Default 3 (never more than `count`). */
+  readonly failures?: number
+  /** Same seed, same documents. Default 1. */
+  readonly seed?: number
+  /** The durations add up to exactly this many milliseconds. Default `count * 400`. */
+  readonly totalDurationMs?: number
+}
+
+interface Kind {
+  readonly extension: string
+  readonly weight: number
+  readonly chunks: readonly [number, number]
+  readonly errors: ReadonlyArray<WireErrorObject>
+}
+
+const ingestionError = (code: string, message: string): WireErrorObject => ({
+  message,
+  type: "ingestion_error",
+  code
+})
+
+const tooLarge = ingestionError("file_too_large", "The file exceeds the maximum size of 50 MB")
+const empty = ingestionError("empty_document", "The document contains no extractable text")
+
+const KINDS: ReadonlyArray<Kind> = [
+  {
+    extension: "pdf",
+    weight: 30,
+    chunks: [12, 90],
+    errors: [ingestionError("document_encrypted", "The PDF is password-protected"), tooLarge, empty]
+  },
+  {
+    extension: "md",
+    weight: 25,
+    chunks: [3, 30],
+    errors: [ingestionError("unsupported_encoding", "The file is not valid UTF-8"), empty]
+  },
+  {
+    extension: "html",
+    weight: 20,
+    chunks: [4, 40],
+    errors: [ingestionError("document_parse_failed", "The HTML could not be parsed"), empty]
+  },
+  {
+    extension: "docx",
+    weight: 15,
+    chunks: [8, 60],
+    errors: [ingestionError("document_parse_failed", "The Word document is corrupt"), tooLarge]
+  },
+  {
+    extension: "csv",
+    weight: 10,
+    chunks: [2, 20],
+    errors: [ingestionError("document_parse_failed", "Row 1 has no header"), tooLarge]
+  }
+]
+
+const TOPICS = [
+  "employee-handbook",
+  "quarterly-report-2024-q3",
+  "api-reference",
+  "onboarding-guide",
+  "pricing",
+  "security-policy",
+  "release-notes",
+  "customer-faq",
+  "product-roadmap",
+  "sales-pipeline",
+  "incident-postmortem",
+  "architecture-overview",
+  "brand-guidelines",
+  "support-playbook",
+  "contract-template",
+  "data-retention-policy",
+  "benchmark-results",
+  "marketing-plan",
+  "travel-policy",
+  "engineering-ladder",
+  "installation-guide",
+  "troubleshooting",
+  "compliance-checklist",
+  "partner-program",
+  "usage-metrics",
+  "changelog",
+  "style-guide",
+  "privacy-notice",
+  "runbook-database",
+  "meeting-notes-2024-06"
+]
+
+const pickKind = (random: Random): Kind => {
+  let roll = random.int(1, 100)
+  for (const kind of KINDS) {
+    roll -= kind.weight
+    if (roll <= 0) return kind
+  }
+  return KINDS[0]!
+}
+
+/**
+ * Generates a deterministic, realistic document set.
+ *
+ * @example
+ * const documents = generateDocuments({ count: 40, failures: 2, seed: 42 })
+ * documents.filter((d) => d.fail !== undefined).length // => 2
+ * control.addDataSource("kb_demo", { documents })
+ */
+export const generateDocuments = (options: GenerateDocumentsOptions = {}): ReadonlyArray<DocumentSpec> => {
+  const count = options.count ?? 36
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`count must be an integer >= 0, got ${count}`)
+  const failures = Math.min(count, options.failures ?? 3)
+  const totalDurationMs = options.totalDurationMs ?? count * 400
+  const random = createRandom(options.seed ?? 1)
+
+  const failing = new Set<number>()
+  while (failing.size < failures) failing.add(random.int(0, count - 1))
+
+  const names = new Set<string>()
+  const drafts: Array<{ name: string; chunks: number; weight: number; fail?: WireErrorObject }> = []
+  for (let index = 0; index < count; index++) {
+    const kind = pickKind(random)
+    const topic = random.pick(TOPICS)
+    let name = `${topic}.${kind.extension}`
+    for (let copy = 2; names.has(name); copy++) name = `${topic}-${copy}.${kind.extension}`
+    names.add(name)
+    const fails = failing.has(index)
+    const chunks = fails ? 0 : random.int(kind.chunks[0], kind.chunks[1])
+    // Bigger documents take longer, with some noise; a failing one is rejected after a short look.
+    const weight = fails ? 0.4 + random.next() * 0.4 : 0.5 + chunks / 30 + random.next() * 0.5
+    drafts.push(fails ? { name, chunks, weight, fail: random.pick(kind.errors) } : { name, chunks, weight })
+  }
+
+  const totalWeight = drafts.reduce((sum, draft) => sum + draft.weight, 0)
+  let assigned = 0
+  return drafts.map((draft, index): DocumentSpec => {
+    const durationMs =
+      index === drafts.length - 1
+        ? totalDurationMs - assigned
+        : Math.round((draft.weight / totalWeight) * totalDurationMs)
+    assigned += durationMs
+    const base = { name: draft.name, chunks: draft.chunks, durationMs }
+    return draft.fail === undefined ? base : { ...base, fail: draft.fail }
+  })
+}

@@ -1,0 +1,111 @@
+import type { AppliedFault, Fault, InjectedFault } from "../Fault.js"
+
+/**
+ * What a fault can match on.
+ *
+ * @example
+ * const request: FaultRequest = { route: "get", kbId: "kb_abc123", jobId: "job_abc123" }
+ */
+export interface FaultRequest {
+  readonly route: "list" | "get"
+  readonly kbId: string
+  readonly jobId: string | null
+}
+
+class Entry implements InjectedFault {
+  remaining: number
+  applied = 0
+  constructor(
+    readonly id: number,
+    readonly fault: Fault,
+    private readonly queue: FaultQueue
+  ) {
+    this.remaining = fault.times ?? 1
+  }
+  remove(): void {
+    this.queue.remove(this)
+  }
+}
+
+const matches = (fault: Fault, request: FaultRequest): boolean =>
+  (fault.route === undefined || fault.route === "any" || fault.route === request.route) &&
+  (fault.kbId === undefined || fault.kbId === request.kbId) &&
+  (fault.jobId === undefined || fault.jobId === request.jobId)
+
+const validate = (fault: Fault): void => {
+  const times = fault.times ?? 1
+  if (!(times === Number.POSITIVE_INFINITY || (Number.isInteger(times) && times >= 1))) {
+    throw new RangeError(`Fault 'times' must be a positive integer or Infinity, got ${times}`)
+  }
+  if (fault.kind === "latency" && !(Number.isFinite(fault.ms) && fault.ms >= 0)) {
+    throw new RangeError(`Latency 'ms' must be a finite number >= 0, got ${fault.ms}`)
+  }
+  if (
+    fault.kind === "truncated" &&
+    fault.fraction !== undefined &&
+    !(fault.fraction >= 0 && fault.fraction < 1)
+  ) {
+    throw new RangeError(`Truncation 'fraction' must be in [0, 1), got ${fault.fraction}`)
+  }
+  if ("retryAfter" in fault && fault.retryAfter !== undefined && !(fault.retryAfter >= 0)) {
+    throw new RangeError(`'retryAfter' must be >= 0 seconds, got ${fault.retryAfter}`)
+  }
+  if ("status" in fault && fault.status !== undefined && !(fault.status >= 200 && fault.status <= 599)) {
+    throw new RangeError(`'status' must be an HTTP status, got ${fault.status}`)
+  }
+}
+
+/**
+ * Faults in injection order; `take` consumes what a request gets.
+ *
+ * @example
+ * const queue = new FaultQueue()
+ * queue.add({ kind: "drop" })
+ * queue.take({ route: "list", kbId: "kb_1", jobId: null }).effect?.fault.kind // => "drop"
+ */
+export class FaultQueue {
+  private entries: Array<Entry> = []
+  private nextId = 1
+
+  add(fault: Fault): InjectedFault {
+    validate(fault)
+    const entry = new Entry(this.nextId++, fault, this)
+    this.entries.push(entry)
+    return entry
+  }
+
+  remove(entry: InjectedFault): void {
+    this.entries = this.entries.filter((candidate) => candidate !== entry)
+  }
+
+  clear(): void {
+    this.entries = []
+  }
+
+  pending(): ReadonlyArray<InjectedFault> {
+    return [...this.entries]
+  }
+
+  /** The first matching latency fault and the first matching other fault, both consumed. */
+  take(request: FaultRequest): {
+    latency: Entry | undefined
+    effect: Entry | undefined
+    applied: Array<AppliedFault>
+  } {
+    const latency = this.entries.find(
+      (entry) => entry.fault.kind === "latency" && matches(entry.fault, request)
+    )
+    const effect = this.entries.find(
+      (entry) => entry.fault.kind !== "latency" && matches(entry.fault, request)
+    )
+    const applied: Array<AppliedFault> = []
+    for (const entry of [latency, effect]) {
+      if (entry === undefined) continue
+      entry.remaining -= 1
+      entry.applied += 1
+      if (entry.remaining <= 0) this.remove(entry)
+      applied.push({ id: entry.id, kind: entry.fault.kind })
+    }
+    return { latency, effect, applied }
+  }
+}

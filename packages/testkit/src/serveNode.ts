@@ -1,0 +1,181 @@
+/**
+ * Serves a Fetch-API handler over Node's `node:http`: the only module of the testkit tied to Node.
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+import { type FetchHandler, isDroppedConnection } from "./FetchHandler.js"
+
+/**
+ * Options of {@link serveNode}.
+ *
+ * @example
+ * const options: ServeNodeOptions = { host: "127.0.0.1", port: 0 }
+ */
+export interface ServeNodeOptions {
+  /** Default 0: a free port chosen by the OS. */
+  readonly port?: number
+  /** Default `127.0.0.1`. */
+  readonly host?: string
+}
+
+/**
+ * A running server.
+ *
+ * @example
+ * const server = await serveNode(handler)
+ * console.log(server.origin) // e.g. http://127.0.0.1:53124
+ * await server.close()
+ */
+export interface NodeServer {
+  /** `http://host:port`, usable by a client (an unspecified listen address is shown as loopback). */
+  readonly origin: string
+  readonly port: number
+  /** Stops listening, destroys every open connection (hanging requests included) and resolves once closed. */
+  close(): Promise<void>
+}
+
+const displayHost = (address: AddressInfo): string => {
+  if (address.address === "0.0.0.0") return "127.0.0.1"
+  if (address.address === "::") return "[::1]"
+  return address.family === "IPv6" ? `[${address.address}]` : address.address
+}
+
+const errorJson = (code: string, message: string): string =>
+  JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code } })
+
+const waitForDrain = (res: ServerResponse): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done)
+      res.off("close", done)
+      resolve()
+    }
+    res.on("drain", done)
+    res.on("close", done)
+  })
+
+/**
+ * Serves `handler` on a real HTTP server. Each request gets an `AbortSignal` that fires when the client
+ * disconnects; responses are streamed; a {@link isDroppedConnection} response destroys the socket, and a
+ * body stream that errors midway destroys it too (the client sees a cut connection). Request bodies are not
+ * forwarded: the API has none.
+ *
+ * @example
+ * const simulator = createSimulator({ scenario: "docs" })
+ * const server = await serveNode(simulator.handler, { port: 8787 })
+ * // ... fetch(`${server.origin}/v1/knowledge-bases/kb_abc123/ingestion-jobs`, ...)
+ * await server.close()
+ */
+export const serveNode = async (
+  handler: FetchHandler,
+  options: ServeNodeOptions = {}
+): Promise<NodeServer> => {
+  const sockets = new Set<Socket>()
+  let origin = ""
+
+  const respond = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const controller = new AbortController()
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort()
+    })
+    // A client that vanished mid-write must not crash the server.
+    res.on("error", () => {})
+
+    let request: Request
+    try {
+      const target = req.url ?? "/"
+      if (!target.startsWith("/")) throw new TypeError(`Unsupported request target '${target}'`)
+      const headers = new Headers()
+      for (let index = 0; index + 1 < req.rawHeaders.length; index += 2) {
+        headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!)
+      }
+      request = new Request(`${origin}${target}`, {
+        method: req.method ?? "GET",
+        headers,
+        signal: controller.signal
+      })
+    } catch (cause) {
+      res.writeHead(400, { "content-type": "application/json" })
+      res.end(errorJson("bad_request", `Malformed request: ${String(cause)}`))
+      return
+    }
+
+    let response: Response
+    try {
+      response = await handler(request)
+    } catch (cause) {
+      console.error("tensoras simulator: handler failed", cause)
+      if (!controller.signal.aborted && !res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json" })
+        res.end(errorJson("simulator_error", "The simulator's handler threw."))
+      }
+      return
+    }
+
+    if (controller.signal.aborted) return
+    if (isDroppedConnection(response)) {
+      req.socket.destroy()
+      return
+    }
+    const headers: Record<string, string | Array<string>> = {}
+    response.headers.forEach((value, key) => {
+      headers[key] = value
+    })
+    const cookies = response.headers.getSetCookie()
+    if (cookies.length > 0) headers["set-cookie"] = cookies
+    res.writeHead(response.status, headers)
+    if (response.body === null) {
+      res.end()
+      return
+    }
+    const reader = response.body.getReader()
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        if (controller.signal.aborted) {
+          await reader.cancel()
+          return
+        }
+        if (!res.write(value)) await waitForDrain(res)
+      }
+      res.end()
+    } catch {
+      req.socket.destroy()
+    }
+  }
+
+  const server = createServer((req, res) => {
+    void respond(req, res)
+  })
+  server.on("connection", (socket) => {
+    sockets.add(socket)
+    socket.once("close", () => sockets.delete(socket))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  origin = `http://${displayHost(address)}:${address.port}`
+
+  let closing: Promise<void> | undefined
+  return {
+    origin,
+    port: address.port,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+        for (const socket of sockets) socket.destroy()
+      })
+      return closing
+    }
+  }
+}

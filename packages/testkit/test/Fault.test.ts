@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { type RunningSimulator, startSimulator } from "../src/index.js"
+import { call, callJson } from "./helpers.js"
+
+let sim: RunningSimulator
+beforeAll(async () => {
+  sim = await startSimulator({ scenario: "docs", clock: "manual" })
+})
+afterAll(() => sim.close())
+beforeEach(() => sim.control.reset())
+
+const LIST = "/knowledge-bases/kb_abc123/ingestion-jobs"
+const GET = `${LIST}/job_abc123`
+
+describe("rate limiting", () => {
+  it("answers 429 with Retry-After in seconds, once by default", async () => {
+    sim.control.injectFault({ kind: "rate-limit", retryAfter: 2 })
+    const limited = await callJson(sim, LIST)
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get("retry-after")).toBe("2")
+    expect(limited.body.error).toMatchObject({
+      type: "rate_limit_error",
+      code: "rate_limit_exceeded",
+      param: null
+    })
+    expect((await call(sim, LIST)).status).toBe(200)
+  })
+
+  it("answers 429 with Retry-After as an HTTP date on the engine clock, matching the Date header", async () => {
+    sim.control.injectFault({ kind: "rate-limit", retryAfter: 3, retryAfterFormat: "http-date" })
+    const response = await call(sim, LIST)
+    expect(response.status).toBe(429)
+    const retryAt = Date.parse(response.headers.get("retry-after") ?? "")
+    const serverNow = Date.parse(response.headers.get("date") ?? "")
+    expect(serverNow).toBe(1709125040000)
+    expect(retryAt - serverNow).toBe(3_000)
+  })
+})
+
+describe("server errors", () => {
+  it.each([
+    [500, "server_error"],
+    [502, "api_error"],
+    [503, "api_error"],
+    [504, "api_error"]
+  ] as const)("answers %i with a JSON error body of type %s", async (status, type) => {
+    sim.control.injectFault({ kind: "server-error", status })
+    const { status: actual, body, headers } = await callJson(sim, GET)
+    expect(actual).toBe(status)
+    expect(headers.get("content-type")).toBe("application/json")
+    expect(body.error).toMatchObject({
+      type,
+      param: null,
+      message: expect.any(String),
+      code: expect.any(String)
+    })
+  })
+
+  it("answers any status with the documented error shape (here 403)", async () => {
+    sim.control.injectFault({ kind: "http-error", status: 403 })
+    const { status, body } = await callJson(sim, LIST)
+    expect(status).toBe(403)
+    expect(body.error).toMatchObject({ type: "permission_error", code: "permission_denied" })
+  })
+})
+
+describe("ordering and targeting", () => {
+  it("consumes faults in injection order, each `times` times", async () => {
+    sim.control.injectFault({ kind: "rate-limit", times: 2 })
+    sim.control.injectFault({ kind: "server-error", status: 503 })
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await call(sim, LIST)).status)
+    expect(statuses).toEqual([429, 429, 503, 200])
+    expect(sim.control.faults).toEqual([])
+  })
+
+  it("applies only to the matching route and ids; Infinity lasts until removed", async () => {
+    const fault = sim.control.injectFault({
+      kind: "server-error",
+      route: "get",
+      jobId: "job_def456",
+      times: Infinity
+    })
+    expect((await call(sim, LIST)).status).toBe(200)
+    expect((await call(sim, GET)).status).toBe(200)
+    expect((await call(sim, `${LIST}/job_def456`)).status).toBe(500)
+    expect((await call(sim, `${LIST}/job_def456`)).status).toBe(500)
+    expect(fault).toMatchObject({ applied: 2, remaining: Infinity })
+    fault.remove()
+    expect((await call(sim, `${LIST}/job_def456`)).status).toBe(200)
+  })
+
+  it("rejects malformed faults", () => {
+    expect(() => sim.control.injectFault({ kind: "drop", times: 0 })).toThrow(RangeError)
+    expect(() => sim.control.injectFault({ kind: "truncated", fraction: 1 })).toThrow(RangeError)
+  })
+})
+
+describe("latency", () => {
+  it("on the engine clock, holds the answer until the test advances time", async () => {
+    sim.control.injectFault({ kind: "latency", ms: 5_000, clock: "engine" })
+    const pending = call(sim, LIST)
+    await sim.control.waitForRequests(1)
+    sim.control.advance(4_999)
+    expect(sim.control.requests[0]?.outcome).toBe("pending")
+    sim.control.advance(1)
+    expect((await pending).status).toBe(200)
+  })
+
+  it("combines with another fault: the delay first, then the fault", async () => {
+    sim.control.injectFault({ kind: "latency", ms: 1_000, clock: "engine", times: Infinity })
+    sim.control.injectFault({ kind: "rate-limit" })
+    const pending = call(sim, LIST)
+    await sim.control.waitForRequests(1)
+    sim.control.advance(1_000)
+    expect((await pending).status).toBe(429)
+    expect(sim.control.requests[0]?.faults.map((fault) => fault.kind)).toEqual(["latency", "rate-limit"])
+  })
+
+  it("on real time, lets the client give up (abort) while waiting", async () => {
+    sim.control.injectFault({ kind: "latency", ms: 60_000 })
+    const controller = new AbortController()
+    const pending = call(sim, LIST, { signal: controller.signal })
+    await sim.control.waitForRequests(1)
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" })
+    const [record] = await sim.control.waitForRequests(1, { settled: true })
+    expect(record?.outcome).toBe("aborted")
+  })
+})
+
+describe("broken connections", () => {
+  it("hangs until the client aborts", async () => {
+    sim.control.injectFault({ kind: "hang" })
+    const controller = new AbortController()
+    const pending = call(sim, GET, { signal: controller.signal })
+    await sim.control.waitForRequests(1)
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" })
+    const [record] = await sim.control.waitForRequests(1, { settled: true })
+    expect(record).toMatchObject({ outcome: "hung", status: null })
+  })
+
+  it("drops the connection without a response: fetch rejects", async () => {
+    sim.control.injectFault({ kind: "drop" })
+    await expect(call(sim, GET)).rejects.toThrow(TypeError)
+    expect(sim.control.requests[0]).toMatchObject({ outcome: "dropped", status: null })
+    expect((await call(sim, GET)).status).toBe(200)
+    expect(sim.control.requestCount()).toBe(2)
+  })
+})
+
+describe("bodies a JSON client cannot trust", () => {
+  it("sends an HTML 502 gateway page", async () => {
+    sim.control.injectFault({ kind: "non-json" })
+    const response = await call(sim, LIST)
+    expect(response.status).toBe(502)
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8")
+    await expect(response.json()).rejects.toThrow(SyntaxError)
+  })
+
+  it("sends an HTML page with status 200", async () => {
+    sim.control.injectFault({ kind: "non-json", status: 200 })
+    const response = await call(sim, LIST)
+    expect(response.status).toBe(200)
+    expect(await response.text()).toContain("<html")
+  })
+
+  it("cuts a valid answer in the middle, with a clean end of body", async () => {
+    const full = await (await call(sim, GET)).text()
+    sim.control.injectFault({ kind: "truncated", fraction: 0.5 })
+    const response = await call(sim, GET)
+    expect(response.status).toBe(200)
+    expect(response.headers.get("content-type")).toBe("application/json")
+    const cut = await response.text()
+    expect(cut).toBe(full.slice(0, Math.floor(full.length / 2)))
+    expect(() => JSON.parse(cut)).toThrow(SyntaxError)
+  })
+
+  it("adds unknown fields, nested objects included, to the list, jobs, documents and errors", async () => {
+    sim.control.injectFault({ kind: "extra-fields", times: 2 })
+    const list = (await callJson(sim, LIST)).body
+    expect(list.metadata).toEqual({
+      region: "eu-west-1",
+      pipeline: { version: 3, stages: ["parse", "chunk", "embed"] }
+    })
+    expect(list.data[0]).toMatchObject({
+      id: "job_abc123",
+      sim_trace_id: expect.any(String),
+      metadata: expect.any(Object)
+    })
+    const job = (await callJson(sim, `${LIST}/job_def456`)).body
+    expect(job.document_details[0].metadata.pipeline.version).toBe(3)
+    const failedDocument = job.document_details.find((d: any) => d.status === "failed")
+    expect(failedDocument.error).toMatchObject({
+      code: "document_encrypted",
+      sim_trace_id: expect.any(String)
+    })
+  })
+
+  it("accepts custom extra fields", async () => {
+    sim.control.injectFault({ kind: "extra-fields", fields: { priority: { level: "high" } }, route: "get" })
+    const job = (await callJson(sim, GET)).body
+    expect(job.priority).toEqual({ level: "high" })
+    expect(job.document_details[1].priority).toEqual({ level: "high" })
+  })
+
+  it("reports unknown job and document statuses", async () => {
+    sim.control.injectFault({ kind: "unknown-status", times: 2 })
+    const job = (await callJson(sim, GET)).body
+    expect(job.status).toBe("paused")
+    expect(new Set(job.document_details.map((d: any) => d.status))).toEqual(new Set(["skipped"]))
+    const list = (await callJson(sim, LIST)).body
+    expect(list.data.map((j: any) => j.status)).toEqual(["paused", "paused"])
+  })
+
+  it("leaves error answers alone: body-changing faults apply to successful answers", async () => {
+    sim.control.injectFault({ kind: "extra-fields" })
+    const { status, body } = await callJson(sim, `${LIST}/job_missing`)
+    expect(status).toBe(404)
+    expect(Object.keys(body.error)).toEqual(["message", "type", "param", "code"])
+  })
+})

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The README's set-up: from a machine with only Node.js and npm to a built workspace.
+// Idempotent: every step checks first and only does what is missing.
+import { execFileSync, spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
+
+const root = new URL("..", import.meta.url)
+const { packageManager } = JSON.parse(readFileSync(new URL("package.json", root), "utf8"))
+const pnpmVersion = packageManager.replace(/^pnpm@/, "")
+
+const step = (title) => console.log(`\n▸ ${title}`)
+const run = (command, args) => {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: "inherit",
+    shell: process.platform === "win32"
+  })
+  if (result.status !== 0) {
+    console.error(`✖ ${command} ${args.join(" ")} failed (exit ${result.status ?? result.signal})`)
+    process.exit(result.status ?? 1)
+  }
+}
+const versionOf = (command) => {
+  try {
+    return execFileSync(command, ["--version"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"]
+    }).trim()
+  } catch {
+    return undefined
+  }
+}
+
+const [major, minor] = process.versions.node.split(".").map(Number)
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`✖ Node.js 20.19 or newer is needed (this is ${process.versions.node}).`)
+  process.exit(1)
+}
+
+step(`pnpm ${pnpmVersion}`)
+if (versionOf("pnpm") === pnpmVersion) {
+  console.log("already installed")
+} else {
+  // Corepack is not used: it fails signature checks on some machines.
+  run("npm", ["install", "--global", `pnpm@${pnpmVersion}`])
+}
+
+step("dependencies")
+run("pnpm", ["install", "--frozen-lockfile"])
+
+step("build")
+run("pnpm", ["build"])
+
+console.log("\n✔ set-up done")

@@ -11,6 +11,7 @@
  */
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import { JobError } from "./IngestionJob.js"
 
 /**
  * The error body every error response of the API has.
@@ -27,12 +28,8 @@ import * as Schema from "effect/Schema"
  * @since 0.1.0
  */
 export const ApiErrorBody = Schema.Struct({
-  error: Schema.Struct({
-    message: Schema.String,
-    type: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-    param: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-    code: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
-  })
+  // The same object a failed job carries in its `error` field.
+  error: JobError
 }).annotations({ identifier: "ApiErrorBody" })
 
 /**

@@ -17,6 +17,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -31,6 +32,7 @@ import {
 } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
 import * as internalResponse from "./internal/response.js"
+import { currentRetryObserver, type RetryInfo } from "./internal/retryObserver.js"
 import * as validate from "./internal/validate.js"
 import { version } from "./internal/version.js"
 import * as RetrySchedule from "./RetrySchedule.js"
@@ -105,6 +107,7 @@ export interface ListAllOptions {
  * import { IngestionJobs } from "@tensoras/ingestion"
  * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
  * import * as Layer from "effect/Layer"
  *
  * const program = Effect.gen(function* () {
@@ -151,6 +154,7 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
  * import { IngestionJobs } from "@tensoras/ingestion"
  * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
  * import * as Redacted from "effect/Redacted"
  *
  * const client = IngestionJobs.make({ apiKey: Redacted.make("tns_your_key_here") }).pipe(
@@ -286,12 +290,19 @@ const retryPolicy = (
   maxRetryAfter: Duration.Duration
 ): Schedule.Schedule<unknown, IngestionError> =>
   Schedule.intersect(schedule, Schedule.identity<IngestionError>()).pipe(
+    Schedule.intersect(Schedule.count),
     Schedule.whileInput((error: IngestionError) => error.isTransient),
-    Schedule.modifyDelay(([, error], delay) => {
+    Schedule.modifyDelayEffect(([[, error], count], delay) => {
       const asked = "retryAfterMs" in error ? error.retryAfterMs : undefined
-      return asked === undefined
-        ? delay
-        : Duration.max(delay, Duration.min(Duration.millis(asked), maxRetryAfter))
+      const wait =
+        asked === undefined ? delay : Duration.max(delay, Duration.min(Duration.millis(asked), maxRetryAfter))
+      return FiberRef.getWith(currentRetryObserver, (observe) =>
+        observe({
+          error: error as RetryInfo["error"],
+          attempt: count + 1,
+          delayMillis: Duration.toMillis(wait)
+        })
+      ).pipe(Effect.as(wait))
     })
   )
 
@@ -323,6 +334,7 @@ export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
  * import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
  *
  * const program = Effect.gen(function* () {
  *   const { apiKey, baseUrl } = yield* IngestionJobs.config

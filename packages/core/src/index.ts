@@ -37,8 +37,29 @@ export * as IngestionJobs from "./IngestionJobs.js"
 export * from "./IngestionJobsClient.js"
 
 /**
+ * Waiting for a job: events, watch and waitFor, driven by a Schedule.
+ *
+ * @since 0.1.0
+ */
+export * as Poller from "./Poller.js"
+
+/**
+ * Poll cadences: fixed, backoff, progress-aware.
+ *
+ * @since 0.1.0
+ */
+export * as PollSchedule from "./PollSchedule.js"
+
+/**
  * Retry schedules for transient failures.
  *
  * @since 0.1.0
  */
 export * as RetrySchedule from "./RetrySchedule.js"
+
+/**
+ * The errors a wait adds: the job failed, or the deadline passed.
+ *
+ * @since 0.1.0
+ */
+export * as WaitError from "./WaitError.js"

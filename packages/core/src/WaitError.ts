@@ -1,0 +1,101 @@
+/**
+ * The ways a wait for an ingestion job can end without a completed job, besides the client's
+ * own errors: the job failed, or the deadline passed first.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import { IngestionError } from "./IngestionError.js"
+import { IngestionJobDetail } from "./IngestionJob.js"
+
+/**
+ * The job reached its terminal `failed` status. `job` is the final job, with its `error` and
+ * `document_details`; the message is the job's error message.
+ *
+ * @example
+ * ```ts
+ * import { WaitError } from "@tensoras/ingestion"
+ *
+ * declare const e: WaitError.WaitError
+ * if (e._tag === "IngestionJobFailed") console.error(e.job.error?.code, e.message)
+ * ```
+ * @since 0.1.0
+ */
+export class IngestionJobFailed extends Schema.TaggedError<IngestionJobFailed>(
+  "@tensoras/ingestion/IngestionJobFailed"
+)("IngestionJobFailed", {
+  job: IngestionJobDetail,
+  message: Schema.String
+}) {
+  get isTransient(): boolean {
+    return false
+  }
+}
+
+/**
+ * What a wait saw before it gave up: responses, retries, job statuses and HTTP status codes
+ * (`network` and `timeout` for requests without a response).
+ *
+ * @since 0.1.0
+ */
+export const Observed = Schema.Struct({
+  responses: Schema.Number,
+  retries: Schema.Number,
+  statuses: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  httpStatuses: Schema.Record({ key: Schema.String, value: Schema.Number })
+})
+
+/**
+ * @since 0.1.0
+ */
+export interface Observed extends Schema.Schema.Type<typeof Observed> {}
+
+/**
+ * The deadline passed before the job reached a terminal status. `lastJob` is the last job seen
+ * (`null` if no response came), `observed` counts what the wait saw.
+ *
+ * @example
+ * ```ts
+ * import { WaitError } from "@tensoras/ingestion"
+ *
+ * declare const e: WaitError.WaitError
+ * if (e._tag === "WaitTimeout") console.error(`still ${e.lastJob?.status ?? "unknown"} after ${e.elapsedMs} ms`)
+ * ```
+ * @since 0.1.0
+ */
+export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/ingestion/WaitTimeout")(
+  "WaitTimeout",
+  {
+    lastJob: Schema.NullOr(IngestionJobDetail),
+    elapsedMs: Schema.Number,
+    observed: Observed,
+    message: Schema.String
+  }
+) {
+  get isTransient(): boolean {
+    return false
+  }
+}
+
+/**
+ * Every error a wait can fail with: the client's errors (terminal, or transient with retries
+ * exhausted), {@link IngestionJobFailed} and {@link WaitTimeout}. Also a schema, to persist or
+ * send them as JSON.
+ *
+ * @example
+ * ```ts
+ * import { WaitError } from "@tensoras/ingestion"
+ *
+ * const describe = (e: WaitError.WaitError): string =>
+ *   e._tag === "IngestionJobFailed" ? `job failed: ${e.message}`
+ *   : e._tag === "WaitTimeout" ? `gave up after ${e.observed.responses} responses`
+ *   : `${e._tag}: ${e.message}`
+ * ```
+ * @since 0.1.0
+ */
+export const WaitError = Schema.Union(IngestionError, IngestionJobFailed, WaitTimeout)
+
+/**
+ * @since 0.1.0
+ */
+export type WaitError = typeof WaitError.Type

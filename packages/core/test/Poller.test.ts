@@ -1,0 +1,313 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { IngestionJobs, Poller, PollSchedule } from "@tensoras/ingestion"
+import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { eventually, sleepScheduledAt } from "./utils/clock.js"
+
+const API_KEY = "tns_canary_poller_71d0"
+
+let simulator: RunningSimulator
+beforeAll(async () => {
+  simulator = await startSimulator({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
+})
+afterAll(() => simulator.close())
+beforeEach(() => simulator.control.setScenario("docs"))
+
+// Built per test: the simulator's port is known only once it has started.
+const provideClient = <A, E>(effect: Effect.Effect<A, E, IngestionJobs.IngestionJobs>) =>
+  Effect.suspend(() =>
+    Effect.provide(
+      effect,
+      IngestionJobs.layer({
+        apiKey: Redacted.make(API_KEY),
+        baseUrl: simulator.baseUrl,
+        retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+      }).pipe(Layer.provide(FetchHttpClient.layer))
+    )
+  )
+
+/** The test clock starts where the simulator's clock is, so both agree on "now". */
+const alignClocks = Effect.suspend(() => TestClock.setTime(simulator.control.now()))
+
+/** Moves both clocks to `at`: first the simulated world, then the client's time. */
+const moveTo = (at: number) =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    simulator.control.advance(at - now)
+    yield* TestClock.setTime(at)
+  })
+
+/** Waits for the poller to schedule its next poll at `at`, then lets that much time pass. */
+const nextPollAt = (at: number) => Effect.zipRight(sleepScheduledAt(at), moveTo(at))
+
+const getTimes = () => simulator.control.requests.filter((r) => r.route === "get").map((r) => r.at)
+
+describe("Poller", () => {
+  it.effect("polls at once, then at the schedule's exact delays, until the job is terminal", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      const terminalAt = simulator.control.jobTerminalAt("kb_abc123", "job_def456")
+      const fiber = yield* Effect.fork(
+        Stream.runCollect(
+          Poller.events("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
+        )
+      )
+      const polls = Math.ceil((terminalAt - t0) / 5000)
+      for (let i = 1; i <= polls; i++) yield* nextPollAt(t0 + i * 5000)
+      const events = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+
+      expect(getTimes()).toStrictEqual(Array.from({ length: polls + 1 }, (_, i) => t0 + i * 5000))
+      const last = events.at(-1)
+      expect(last?._tag).toBe("Polled")
+      if (last?._tag !== "Polled") return
+      expect(last.job.status).toBe("completed")
+      expect(last.nextPollAt).toBeNull()
+      expect(last.job.document_details.length).toBe(20)
+      expect(events.filter((e) => e._tag === "Polled").length).toBe(polls + 1)
+    }).pipe(provideClient)
+  )
+
+  it.effect("watch emits the job only when it changed, and ends with the terminal job", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      // A frozen job: no progress for 3 polls, then the clock jumps to the end.
+      const fiber = yield* Effect.fork(
+        Stream.runCollect(
+          Poller.watch("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("1 second") })
+        )
+      )
+      yield* sleepScheduledAt(t0 + 1000)
+      yield* TestClock.setTime(t0 + 1000) // the simulator does not move: same job
+      yield* sleepScheduledAt(t0 + 2000)
+      yield* TestClock.setTime(t0 + 2000)
+      yield* sleepScheduledAt(t0 + 3000)
+      simulator.control.advanceToTerminal("kb_abc123", "job_def456")
+      yield* TestClock.setTime(t0 + 3000)
+      const jobs = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      expect(jobs.map((job) => job.status)).toStrictEqual(["processing", "completed"])
+      expect(getTimes().length).toBe(4)
+    }).pipe(provideClient)
+  )
+
+  it.effect("waitFor succeeds with the completed job, its document_details, and partial: false", () =>
+    Effect.gen(function* () {
+      const job = yield* Poller.waitFor("kb_abc123", "job_abc123")
+      expect(job.status).toBe("completed")
+      expect(job.partial).toBe(false)
+      expect(job.chunks_created).toBe(482)
+      expect(job.document_details.length).toBe(15)
+      expect(getTimes().length).toBe(1) // the first response was already terminal
+    }).pipe(provideClient)
+  )
+
+  it.effect("a completed job with failed documents is a partial success that lists them", () =>
+    Effect.gen(function* () {
+      simulator.control.setScenario("partial")
+      simulator.control.advanceToTerminal("kb_partial", "job_partial")
+      const job = yield* Poller.waitFor("kb_partial", "job_partial")
+      expect(job.partial).toBe(true)
+      if (!job.partial) return
+      expect(job.failedDocuments.length).toBe(job.documents_failed)
+      expect(job.failedDocuments.every((d) => d.error !== null)).toBe(true)
+    }).pipe(provideClient)
+  )
+
+  it.effect("a failed job fails the wait with IngestionJobFailed, carrying the job and its error", () =>
+    Effect.gen(function* () {
+      simulator.control.setScenario("failing")
+      const final = simulator.control.advanceToTerminal("kb_failing", "job_failing")
+      const error = yield* Effect.flip(Poller.waitFor("kb_failing", "job_failing"))
+      expect(error._tag).toBe("IngestionJobFailed")
+      if (error._tag !== "IngestionJobFailed") return
+      expect(error.job.status).toBe("failed")
+      expect(error.job.error?.code).toBe(final.error?.code)
+      expect(error.message).toBe(final.error?.message)
+    }).pipe(provideClient)
+  )
+
+  it.effect("the deadline fails the wait with WaitTimeout: the last job and what was observed", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      simulator.control.injectFault({ kind: "server-error", status: 503, route: "get" })
+      const fiber = yield* Effect.fork(
+        Effect.flip(
+          Poller.waitFor("kb_abc123", "job_def456", {
+            schedule: PollSchedule.fixed("4 seconds"),
+            timeout: "10 seconds"
+          })
+        )
+      )
+      // The first request gets a 503, retried after 100 ms; then polls at +4.1 s and +8.1 s.
+      yield* sleepScheduledAt(t0 + 100)
+      yield* TestClock.setTime(t0 + 100)
+      yield* nextPollAt(t0 + 4100)
+      yield* nextPollAt(t0 + 8100)
+      yield* sleepScheduledAt(t0 + 12100)
+      yield* moveTo(t0 + 10000)
+      const error = yield* Fiber.join(fiber)
+      expect(error._tag).toBe("WaitTimeout")
+      if (error._tag !== "WaitTimeout") return
+      expect(error.elapsedMs).toBe(10000)
+      expect(error.lastJob?.status).toBe("processing")
+      expect(error.observed).toStrictEqual({
+        responses: 3,
+        retries: 1,
+        statuses: { processing: 3 },
+        httpStatuses: { "200": 3, "503": 1 }
+      })
+      expect(getTimes().length).toBe(4) // no request after the deadline
+    }).pipe(provideClient)
+  )
+
+  it.effect("a terminal job seen at the deadline wins over it", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      const fiber = yield* Effect.fork(
+        Poller.waitFor("kb_abc123", "job_def456", {
+          schedule: PollSchedule.fixed("5 seconds"),
+          timeout: "5 seconds"
+        })
+      )
+      yield* sleepScheduledAt(t0 + 5000)
+      simulator.control.advanceToTerminal("kb_abc123", "job_def456")
+      // The poll and the deadline are due at the same instant: the poll runs first, sees the
+      // terminal job, and the deadline does not turn it into a timeout.
+      yield* TestClock.setTime(t0 + 5000)
+      const job = yield* Fiber.join(fiber)
+      expect(job.status).toBe("completed")
+    }).pipe(provideClient)
+  )
+
+  it.effect("Retry-After wins over the client's retry delay, and the wait reports it", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      simulator.control.injectFault({ kind: "rate-limit", retryAfter: 7, route: "get" })
+      const fiber = yield* Effect.fork(
+        Stream.runCollect(Poller.events("kb_abc123", "job_abc123", { schedule: PollSchedule.fixed() }))
+      )
+      yield* sleepScheduledAt(t0 + 7000)
+      yield* TestClock.setTime(t0 + 7000)
+      const events = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      expect(events[0]).toMatchObject({ _tag: "Retrying", attempt: 1, delayMs: 7000, at: t0 })
+      expect(events[0]?._tag === "Retrying" && events[0].error._tag).toBe("RateLimited")
+      expect(events[1]).toMatchObject({ _tag: "Polled", at: t0 + 7000 })
+    }).pipe(provideClient)
+  )
+
+  it.effect("progress-aware polling reports a stalled job", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      const schedule = PollSchedule.progressive({
+        jitter: 0,
+        fast: "1 second",
+        max: "1 second",
+        stallAfter: "2 seconds"
+      })
+      const fiber = yield* Effect.fork(
+        Poller.events("kb_abc123", "job_def456", { schedule }).pipe(
+          Stream.filter((e) => e._tag === "Polled"),
+          Stream.take(4),
+          Stream.runCollect
+        )
+      )
+      for (const at of [1000, 2000, 3000]) {
+        yield* sleepScheduledAt(t0 + at)
+        yield* TestClock.setTime(t0 + at) // the job does not move
+      }
+      const polled = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      expect(polled.map((e) => e._tag === "Polled" && e.stalled)).toStrictEqual([false, false, true, true])
+    }).pipe(provideClient)
+  )
+
+  it.effect(
+    "an unknown status keeps the wait going on the schedule until the deadline, never a hot loop",
+    () =>
+      Effect.gen(function* () {
+        yield* alignClocks
+        const t0 = yield* Clock.currentTimeMillis
+        simulator.control.injectFault({ kind: "unknown-status", route: "get", times: Infinity })
+        const fiber = yield* Effect.fork(
+          Effect.flip(
+            Poller.waitFor("kb_abc123", "job_abc123", {
+              schedule: PollSchedule.backoff({ jitter: 0, initial: "1 second", factor: 2 }),
+              timeout: "10 seconds"
+            })
+          )
+        )
+        yield* nextPollAt(t0 + 1000)
+        yield* nextPollAt(t0 + 3000)
+        yield* nextPollAt(t0 + 7000)
+        yield* sleepScheduledAt(t0 + 15000)
+        yield* moveTo(t0 + 10000)
+        const error = yield* Fiber.join(fiber)
+        expect(error._tag).toBe("WaitTimeout")
+        if (error._tag !== "WaitTimeout") return
+        expect(error.observed.statuses).toStrictEqual({ paused: 4 })
+        expect(getTimes()).toStrictEqual([t0, t0 + 1000, t0 + 3000, t0 + 7000])
+      }).pipe(provideClient)
+  )
+
+  it.effect("a job that does not exist fails at once with NotFound", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Poller.waitFor("kb_abc123", "job_missing"))
+      expect(error).toMatchObject({ _tag: "NotFound", code: "ingestion_job_not_found" })
+      expect(getTimes().length).toBe(1)
+    }).pipe(provideClient)
+  )
+
+  it.effect("bad input fails before any request", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Poller.waitFor("kb_abc123", "job/1"))
+      expect(error).toMatchObject({ _tag: "InvalidInput", param: "jobId" })
+      const timeout = yield* Effect.flip(Poller.waitFor("kb_abc123", "job_1", { timeout: -1 }))
+      expect(timeout).toMatchObject({ _tag: "InvalidInput", param: "timeout" })
+      expect(simulator.control.requestCount()).toBe(0)
+    }).pipe(provideClient)
+  )
+
+  it.effect("interrupting a wait aborts the request in flight and sends nothing more", () =>
+    Effect.gen(function* () {
+      simulator.control.injectFault({ kind: "hang" })
+      const fiber = yield* Effect.fork(Poller.waitFor("kb_abc123", "job_def456"))
+      yield* eventually(() => simulator.control.requestCount() === 1)
+      yield* Fiber.interrupt(fiber)
+      yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
+      yield* TestClock.adjust("1 hour")
+      expect(simulator.control.requestCount()).toBe(1)
+    }).pipe(provideClient)
+  )
+
+  it.effect("a resumed wait keeps its absolute deadline", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      const fiber = yield* Effect.fork(
+        Effect.flip(
+          Poller.waitFor("kb_abc123", "job_def456", {
+            schedule: PollSchedule.fixed("5 seconds"),
+            deadline: t0 + 3000
+          })
+        )
+      )
+      yield* sleepScheduledAt(t0 + 5000)
+      yield* moveTo(t0 + 3000)
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({ _tag: "WaitTimeout", elapsedMs: 3000 })
+    }).pipe(provideClient)
+  )
+})

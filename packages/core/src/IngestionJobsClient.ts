@@ -17,6 +17,8 @@ import type * as IngestionJob from "./IngestionJob.js"
 import * as IngestionJobs from "./IngestionJobs.js"
 import { abortReason, runPromise, squash } from "./internal/runPromise.js"
 import * as validate from "./internal/validate.js"
+import * as Poller from "./Poller.js"
+import * as PollSchedule from "./PollSchedule.js"
 import * as RetrySchedule from "./RetrySchedule.js"
 
 /**
@@ -73,6 +75,29 @@ export interface IngestionJobsClient {
     knowledgeBaseId: string,
     options?: IngestionJobs.ListAllOptions & CallOptions
   ) => AsyncIterable<IngestionJob.IngestionJob>
+  /**
+   * Waits until the job is terminal. Resolves with the completed job (`partial: true` when some
+   * documents failed); rejects with `IngestionJobFailed`, `WaitTimeout` or the client's error.
+   */
+  readonly waitFor: (
+    knowledgeBaseId: string,
+    jobId: string,
+    options?: WaitOptions
+  ) => Promise<Poller.CompletedJob>
+}
+
+/**
+ * Options of a Promise wait.
+ *
+ * @since 0.1.0
+ */
+export interface WaitOptions extends CallOptions {
+  /** How long to wait at most, in milliseconds. Default 30 minutes. */
+  readonly timeoutMs?: number | undefined
+  /** Poll at this fixed interval (ms) instead of the default backoff (1 s growing to 20 s, jittered). */
+  readonly pollIntervalMs?: number | undefined
+  /** Called with the job each time its status or a counter changes, the terminal job included. */
+  readonly onUpdate?: ((job: IngestionJob.IngestionJobDetail) => void) | undefined
 }
 
 /**
@@ -142,6 +167,77 @@ export const createIngestionJobsClient = (options: ClientOptions): IngestionJobs
         return Effect.sync(() => signal.removeEventListener("abort", onAbort))
       })
       return Stream.toAsyncIterable(Stream.interruptWhen(stream, aborted))
+    },
+    waitFor: (knowledgeBaseId, jobId, waitOptions = {}) => {
+      const { onUpdate } = waitOptions
+      const wait = Effect.gen(function* () {
+        const timeout =
+          waitOptions.timeoutMs === undefined
+            ? undefined
+            : yield* validate.duration("timeoutMs", waitOptions.timeoutMs)
+        const interval =
+          waitOptions.pollIntervalMs === undefined
+            ? undefined
+            : yield* validate.duration("pollIntervalMs", waitOptions.pollIntervalMs)
+        const options = {
+          timeout,
+          schedule: interval === undefined ? undefined : PollSchedule.fixed(interval)
+        }
+        if (onUpdate === undefined) return yield* Poller.waitFor(knowledgeBaseId, jobId, options)
+        return yield* Poller.watch(knowledgeBaseId, jobId, options).pipe(
+          Stream.tap((job) => Effect.sync(() => onUpdate(job))),
+          Stream.runLast,
+          Effect.flatMap((last) => (last._tag === "Some" ? Poller.outcome(last.value) : Effect.die("no job")))
+        )
+      })
+      return runPromise(Effect.provideService(wait, IngestionJobs.IngestionJobs, service), waitOptions.signal)
     }
   }
+}
+
+/**
+ * Options of {@link waitForIngestionJob}: the client's and the wait's.
+ *
+ * @since 0.1.0
+ */
+export interface WaitForIngestionJobOptions extends ClientOptions, WaitOptions {
+  readonly knowledgeBaseId: string
+  readonly jobId: string
+}
+
+/**
+ * Waits for one ingestion job, for code that does not use Effect: the API docs' polling loop,
+ * with a deadline, backoff, retries that honour `Retry-After`, and typed errors. An aborted
+ * `signal` stops it at once (no request after the abort) and rejects with the signal's reason.
+ *
+ * @example
+ * ```ts
+ * import { IngestionError, waitForIngestionJob, WaitError } from "@tensoras/ingestion"
+ *
+ * try {
+ *   const job = await waitForIngestionJob({
+ *     apiKey: process.env.TENSORAS_API_KEY ?? "",
+ *     knowledgeBaseId: "kb_abc123",
+ *     jobId: "job_def456",
+ *     timeoutMs: 10 * 60 * 1000,
+ *     onUpdate: (job) => console.log(`${job.status}: ${job.documents_processed} docs`)
+ *   })
+ *   console.log(`${job.chunks_created} chunks${job.partial ? `, ${job.failedDocuments.length} documents failed` : ""}`)
+ * } catch (error) {
+ *   if (error instanceof WaitError.IngestionJobFailed) console.error(`failed: ${error.message}`)
+ *   else if (error instanceof WaitError.WaitTimeout) console.error("still running")
+ *   else if (error instanceof IngestionError.NotFound) console.error("no such job")
+ *   else throw error
+ * }
+ * ```
+ * @since 0.1.0
+ */
+export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promise<Poller.CompletedJob> => {
+  let client: IngestionJobsClient
+  try {
+    client = createIngestionJobsClient(options)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return client.waitFor(options.knowledgeBaseId, options.jobId, options)
 }

@@ -1,7 +1,15 @@
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import { createIngestionJobsClient, IngestionError } from "@tensoras/ingestion"
+import {
+  createIngestionJobsClient,
+  IngestionError,
+  WaitError,
+  waitForIngestionJob
+} from "@tensoras/ingestion"
 import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 
 const API_KEY = "tns_canary_promise_4c2a9e"
 
@@ -135,4 +143,155 @@ describe("createIngestionJobsClient", () => {
     controller.abort(new Error("user cancelled"))
     expect((await done).message).toBe("user cancelled")
   })
+})
+
+describe("waitForIngestionJob", () => {
+  const fast = Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(20)))
+  const base = () => ({ apiKey: API_KEY, baseUrl: simulator.baseUrl, pollIntervalMs: 5, retrySchedule: fast })
+
+  /** Lets simulated time pass as the wait polls: every request moves the simulator's clock by `step`. */
+  const tickOnEveryRequest = (step: number) => {
+    let seen = simulator.control.requestCount()
+    const timer = setInterval(() => {
+      const count = simulator.control.requestCount()
+      if (count > seen) simulator.control.advance((count - seen) * step)
+      seen = count
+    }, 1)
+    return () => clearInterval(timer)
+  }
+
+  it("resolves with the completed job and its document_details; onUpdate sees each change", async () => {
+    const updates: Array<string> = []
+    const stop = tickOnEveryRequest(5_000)
+    try {
+      const job = await waitForIngestionJob({
+        ...base(),
+        knowledgeBaseId: "kb_abc123",
+        jobId: "job_def456",
+        onUpdate: (update) => updates.push(`${update.status} ${update.documents_processed}`)
+      })
+      expect(job.status).toBe("completed")
+      expect(job.partial).toBe(true) // job_def456 has one failed document
+      expect(job.document_details.length).toBe(20)
+      expect(updates[0]).toBe("processing 8")
+      expect(updates.at(-1)).toBe(`completed ${job.documents_processed}`)
+      expect(new Set(updates).size).toBe(updates.length)
+    } finally {
+      stop()
+    }
+  })
+
+  it("the first response already terminal: one request", async () => {
+    const job = await waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_abc123" })
+    expect(job.partial).toBe(false)
+    expect(simulator.control.requestCount()).toBe(1)
+  })
+
+  it("a failed job rejects with IngestionJobFailed", async () => {
+    simulator.control.setScenario("failing")
+    simulator.control.advanceToTerminal("kb_failing", "job_rejected")
+    const error = await rejection(
+      waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_failing", jobId: "job_rejected" })
+    )
+    expect(error).toBeInstanceOf(WaitError.IngestionJobFailed)
+    expect(error.job.status).toBe("failed")
+  })
+
+  it("rides out a storm of 429s and 503s", async () => {
+    simulator.control.injectFault({ kind: "rate-limit", retryAfterFormat: "none", times: 3 })
+    simulator.control.injectFault({ kind: "server-error", status: 503, times: 3 })
+    const job = await waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_abc123" })
+    expect(job.status).toBe("completed")
+    expect(simulator.control.requestCount({ status: 429 })).toBe(3)
+    expect(simulator.control.requestCount({ status: 503 })).toBe(3)
+  })
+
+  it("the deadline rejects with WaitTimeout carrying the last job", async () => {
+    // The simulated clock does not move: the job stays processing.
+    const error = await rejection(
+      waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_def456", timeoutMs: 50 })
+    )
+    expect(error).toBeInstanceOf(WaitError.WaitTimeout)
+    expect(error.lastJob.status).toBe("processing")
+    expect(error.observed.responses).toBeGreaterThan(0)
+  })
+
+  it("not found and a wrong key reject at once, typed", async () => {
+    const missing = await rejection(
+      waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_x" })
+    )
+    expect(missing).toBeInstanceOf(IngestionError.NotFound)
+    const wrongKey = await rejection(
+      waitForIngestionJob({
+        ...base(),
+        apiKey: "tns_wrong",
+        knowledgeBaseId: "kb_abc123",
+        jobId: "job_abc123"
+      })
+    )
+    expect(wrongKey).toBeInstanceOf(IngestionError.Unauthorized)
+    expect(simulator.control.requestCount()).toBe(2)
+  })
+
+  it("bad input rejects with InvalidInput and sends nothing", async () => {
+    for (const options of [
+      { knowledgeBaseId: "kb/1", jobId: "job_1" },
+      { knowledgeBaseId: "kb_1", jobId: "" },
+      { knowledgeBaseId: "kb_1", jobId: "job_1", timeoutMs: 0 },
+      { knowledgeBaseId: "kb_1", jobId: "job_1", pollIntervalMs: Number.NaN },
+      { knowledgeBaseId: "kb_1", jobId: "job_1", baseUrl: "http://example.test/v1" }
+    ]) {
+      const error = await rejection(waitForIngestionJob({ ...base(), ...options }))
+      expect(error).toBeInstanceOf(IngestionError.InvalidInput)
+    }
+    expect(simulator.control.requestCount()).toBe(0)
+  })
+
+  it("an abort stops it at once: the request in flight is aborted, none follows", async () => {
+    simulator.control.injectFault({ kind: "hang" })
+    const controller = new AbortController()
+    const pending = waitForIngestionJob({
+      ...base(),
+      knowledgeBaseId: "kb_abc123",
+      jobId: "job_def456",
+      signal: controller.signal
+    })
+    await simulator.control.waitForRequests(1)
+    controller.abort()
+    const error = await rejection(pending)
+    expect(error.name).toBe("AbortError")
+    await expect.poll(() => simulator.control.requests[0]?.outcome).toBe("hung")
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(simulator.control.requestCount()).toBe(1)
+  })
+
+  it("leaves nothing behind: a script that awaits it exits by itself", async () => {
+    const script = [
+      `import { waitForIngestionJob } from "@tensoras/ingestion"`,
+      `const job = await waitForIngestionJob({ apiKey: ${JSON.stringify(API_KEY)}, baseUrl: ${JSON.stringify(simulator.baseUrl)}, knowledgeBaseId: "kb_abc123", jobId: "job_abc123" })`,
+      `console.log(job.status)`
+    ].join("\n")
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ["--conditions=@tensoras/source", "--import", "tsx", "--input-type=module"],
+        {
+          cwd: fileURLToPath(new URL("../../..", import.meta.url))
+        }
+      )
+      let out = ""
+      child.stdout.on("data", (chunk) => {
+        out += chunk
+      })
+      const killer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+      child.on("error", reject)
+      child.on("close", (exit) => {
+        clearTimeout(killer)
+        resolve({ code: exit, stdout: out })
+      })
+      child.stdin.end(script)
+    })
+    expect(stdout.trim()).toBe("completed")
+    expect(code).toBe(0)
+  }, 20_000)
 })

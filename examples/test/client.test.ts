@@ -1,11 +1,7 @@
-import { spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 
-// Runs the examples as a user would (a child process with the key and base URL in its
-// environment), against the simulator, on the packages' sources.
-const root = fileURLToPath(new URL("../..", import.meta.url))
+import { runExample, runPollingExample } from "./utils.js"
 
 let simulator: RunningSimulator
 beforeAll(async () => {
@@ -13,43 +9,10 @@ beforeAll(async () => {
 })
 afterAll(() => simulator.close())
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const run = (example: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@tensoras/source", "--import", "tsx", `examples/client/${example}`, ...args],
-      {
-        cwd: root,
-        env: {
-          ...process.env,
-          TENSORAS_API_KEY: simulator.apiKey,
-          TENSORAS_BASE_URL: simulator.baseUrl,
-          ...env
-        }
-      }
-    )
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk
-    })
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
-
 describe.each(["effect", "promise"])("the %s examples", (style) => {
   it("list-jobs prints `id: status - N docs, M chunks`", async () => {
     simulator.control.setScenario("docs")
-    const result = await run(`list-jobs.${style}.ts`, ["kb_abc123"])
+    const result = await runExample(simulator, `client/list-jobs.${style}.ts`, ["kb_abc123"])
     expect(result.stderr).toBe("")
     expect(result.stdout).toBe(
       "job_abc123: completed - 15 docs, 482 chunks\njob_def456: processing - 8 docs, 245 chunks\n"
@@ -58,7 +21,7 @@ describe.each(["effect", "promise"])("the %s examples", (style) => {
 
   it("get-job prints the counters and one line per document", async () => {
     simulator.control.setScenario("docs")
-    const result = await run(`get-job.${style}.ts`, ["kb_abc123", "job_abc123"])
+    const result = await runExample(simulator, `client/get-job.${style}.ts`, ["kb_abc123", "job_abc123"])
     const lines = result.stdout.trim().split("\n")
     expect(lines.slice(0, 5)).toStrictEqual([
       "Status: completed",
@@ -72,29 +35,16 @@ describe.each(["effect", "promise"])("the %s examples", (style) => {
 
   it("get-job reports a missing job as a typed error", async () => {
     simulator.control.setScenario("docs")
-    const result = await run(`get-job.${style}.ts`, ["kb_abc123", "job_nope"])
+    const result = await runExample(simulator, `client/get-job.${style}.ts`, ["kb_abc123", "job_nope"])
     expect(result.stderr).toContain("No such job or knowledge base (ingestion_job_not_found)")
   })
 
   it("poll-until-done polls until the job is terminal, then reports the chunks", async () => {
     simulator.control.setScenario("docs")
-    const done = run(`poll-until-done.${style}.ts`, ["kb_abc123", "job_def456"], { POLL_INTERVAL_MS: "20" })
-    // The simulator's clock moves 5 s per poll, as if the example had waited the docs' 5 s.
-    let polls = 0
-    let finished = false
-    void done.then(() => {
-      finished = true
-    })
-    for (;;) {
-      await Promise.race([
-        simulator.control.waitForRequests(polls + 1, { settled: true, timeoutMs: 10_000 }),
-        done
-      ])
-      if (finished) break
-      polls++
-      simulator.control.advance(5_000)
-    }
-    const result = await done
+    const result = await runPollingExample(simulator, `client/poll-until-done.${style}.ts`, [
+      "kb_abc123",
+      "job_def456"
+    ])
     expect(result.stderr).toBe("")
     const lines = result.stdout.trim().split("\n")
     expect(lines[0]).toBe("processing: 8 docs, 245 chunks")
@@ -104,7 +54,7 @@ describe.each(["effect", "promise"])("the %s examples", (style) => {
 
   it("list-failed prints every failed job across pages with its error", async () => {
     simulator.control.setScenario("paginated")
-    const result = await run(`list-failed.${style}.ts`, ["kb_paginated"])
+    const result = await runExample(simulator, `client/list-failed.${style}.ts`, ["kb_paginated"])
     const failed = simulator.control
       .jobs("kb_paginated")
       .map((job) => simulator.control.getJob("kb_paginated", job.id))

@@ -37,6 +37,13 @@ export * as IngestionJobs from "./IngestionJobs.js"
 export * from "./IngestionJobsClient.js"
 
 /**
+ * The job lifecycle as an XState machine driven by Effect polling, and its Effect bridge.
+ *
+ * @since 0.1.0
+ */
+export * as JobMachine from "./JobMachine.js"
+
+/**
  * Waiting for a job: events, watch and waitFor, driven by a Schedule.
  *
  * @since 0.1.0

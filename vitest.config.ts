@@ -20,6 +20,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: "node", include: ["packages/node/test/**/*.test.ts"], testTimeout: 30_000 }
+      },
+      {
+        extends: true,
         test: { name: "examples", include: ["examples/test/**/*.test.ts"], testTimeout: 30_000 }
       }
     ]

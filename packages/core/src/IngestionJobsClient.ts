@@ -35,8 +35,8 @@ export interface ClientOptions {
   readonly allowInsecureHttp?: boolean | undefined
   /** The `fetch` to use. Default `globalThis.fetch`. */
   readonly fetch?: typeof globalThis.fetch | undefined
-  /** The time one attempt may take, in milliseconds. Default 30,000. */
-  readonly timeoutMs?: number | undefined
+  /** The time one request attempt may take, in milliseconds. Default 30,000. */
+  readonly requestTimeoutMs?: number | undefined
   /** Retries of a transient failure (429, 5xx, network), with capped, jittered backoff. Default 5. */
   readonly maxRetries?: number | undefined
   /** A retry schedule of your own instead of `maxRetries` (advanced). */
@@ -130,7 +130,9 @@ export const createIngestionJobsClient = (options: ClientOptions): IngestionJobs
     Effect.gen(function* () {
       const apiKey = yield* validate.apiKey(options.apiKey)
       const timeout =
-        options.timeoutMs === undefined ? undefined : yield* validate.duration("timeoutMs", options.timeoutMs)
+        options.requestTimeoutMs === undefined
+          ? undefined
+          : yield* validate.duration("requestTimeoutMs", options.requestTimeoutMs)
       const retries =
         options.maxRetries === undefined
           ? undefined

@@ -84,7 +84,7 @@ describe("createIngestionJobsClient", () => {
     expect(() => createIngestionJobsClient({ apiKey: API_KEY, baseUrl: "http://example.test/v1" })).toThrow(
       /https/
     )
-    expect(() => client({ timeoutMs: -1 })).toThrow(IngestionError.InvalidInput)
+    expect(() => client({ requestTimeoutMs: -1 })).toThrow(IngestionError.InvalidInput)
     expect(() => client({ maxRetries: 1.5 })).toThrow(IngestionError.InvalidInput)
 
     const before = simulator.control.requestCount()
@@ -214,6 +214,19 @@ describe("waitForIngestionJob", () => {
     expect(error).toBeInstanceOf(WaitError.WaitTimeout)
     expect(error.lastJob.status).toBe("processing")
     expect(error.observed.responses).toBeGreaterThan(0)
+  })
+
+  it("timeoutMs bounds the whole wait, requestTimeoutMs each request", async () => {
+    simulator.control.injectFault({ kind: "hang" })
+    const job = await waitForIngestionJob({
+      ...base(),
+      knowledgeBaseId: "kb_abc123",
+      jobId: "job_abc123",
+      timeoutMs: 60_000,
+      requestTimeoutMs: 30
+    })
+    expect(job.status).toBe("completed")
+    expect(simulator.control.requests.map((r) => r.outcome)).toStrictEqual(["hung", "responded"])
   })
 
   it("not found and a wrong key reject at once, typed", async () => {

@@ -1,0 +1,201 @@
+/**
+ * What the benchmark's three processes say to each other over Node's IPC channel: the orchestrator
+ * (`run.ts`), the simulator (`simulator.ts`) and one client per measured variant and level (`client.ts`).
+ * A tiny request/reply protocol: either side may call the other.
+ *
+ * @module
+ */
+
+import type { Serializable } from "node:child_process"
+
+/** A: the library's Promise wait; B: the API docs' bare loop; C: the library's Effect wait. */
+export type Variant = "A" | "B" | "C"
+
+export const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
+  A: "library waitForIngestionJob (Promise)",
+  B: "bare fetch + sleep loop (API docs)",
+  C: "library waitFor (Effect)"
+}
+
+/**
+ * A job to wait on, and when to start waiting. Both times are wall-clock (`Date.now()`) milliseconds:
+ * `terminalAt` is when the server turns the job terminal (`control.jobTerminalAt`).
+ */
+export interface BenchJob {
+  readonly jobId: string
+  readonly startAt: number
+  readonly terminalAt: number
+}
+
+export interface JobBatch {
+  readonly kbId: string
+  readonly jobs: ReadonlyArray<BenchJob>
+}
+
+/** What the simulator's request log says about one knowledge base. */
+export interface RequestSummary {
+  readonly total: number
+  readonly responded: number
+  /** Requests answered with something other than 200, or not answered. */
+  readonly notOk: number
+  /** The simulator process's CPU since the previous count (all knowledge bases, idle time included), µs. */
+  readonly simulatorCpuMicros: number
+}
+
+/** Calls the simulator process answers. */
+export interface SimulatorApi {
+  /** Adds jobs that turn terminal at (about) `terminalAt` (creates the knowledge base if needed). */
+  createJobs: (params: { readonly kbId: string; readonly jobs: ReadonlyArray<BenchJob> }) => JobBatch
+  /** Counts the requests that hit a knowledge base, then forgets the whole log. */
+  requests: (params: { readonly kbId: string }) => RequestSummary
+}
+
+/** Sent once by the simulator process when it listens. */
+export interface SimulatorReady {
+  readonly baseUrl: string
+  readonly apiKey: string
+}
+
+/** What a client process was told to do (passed as JSON in its argv). */
+export interface ClientConfig {
+  readonly variant: Variant
+  readonly concurrency: number
+  /** Rounds that time CPU and latency. */
+  readonly rounds: number
+  /** Rounds (after those) that sample the heap; 0: the measured rounds sample it. */
+  readonly heapRounds: number
+  readonly warmupWaits: number
+  /** This level's poll interval, for every variant. */
+  readonly intervalMs: number
+  readonly warmupIntervalMs: number
+  readonly roundTimeoutMs: number
+  readonly baseUrl: string
+  readonly apiKey: string
+}
+
+/** What a client measured over all its rounds. */
+export interface ClientResult {
+  readonly variant: Variant
+  readonly concurrency: number
+  readonly rounds: number
+  readonly intervalMs: number
+  /** Each wait's detection latency: resolve time minus the job's terminal time, in ms. */
+  readonly latenciesMs: ReadonlyArray<number>
+  /** Client CPU (user + system) while the measured rounds' waits were in flight, in µs. */
+  readonly cpuMicros: number
+  /** Wall time of the measured rounds, first wait's start to last wait's end, summed. */
+  readonly measureWallMs: number
+  /** Per heap round: (heap used after a forced GC while all waits were pending) − (same before they started), bytes. */
+  readonly heapDeltas: ReadonlyArray<number>
+  /** Rounds where some wait had already resolved at the heap sample (so no heap figure). */
+  readonly heapSkipped: number
+  /** Waits of the measured rounds that started late: over 5% of the interval (at least 5 ms) after `startAt`. */
+  readonly lateStarts: number
+  /** Waits that rejected, or resolved with a job not `completed`/`failed`. */
+  readonly errors: number
+  readonly firstError: string | null
+  readonly wallMs: number
+}
+
+/** Which optional library variants the installed `@tensoras/ingestion` offers. */
+export interface ProbeResult {
+  readonly available: Readonly<Record<Variant, boolean>>
+  readonly notes: ReadonlyArray<string>
+}
+
+/** Calls the orchestrator answers for a client. */
+export interface OrchestratorApi {
+  jobs: (params: { readonly purpose: "warmup" | "measure" | "heap"; readonly round: number }) => JobBatch
+  done: (result: ClientResult) => null
+  probed: (result: ProbeResult) => null
+}
+
+/** A map of call signatures (an interface of methods taking one parameter). */
+type Api<A> = { readonly [K in keyof A]: (params: any) => unknown }
+
+type Handlers<A extends Api<A>> = {
+  readonly [K in keyof A]: (params: Parameters<A[K]>[0]) => ReturnType<A[K]> | Promise<ReturnType<A[K]>>
+}
+
+/** What both `process` (in a child) and a `ChildProcess` offer. */
+export interface Port {
+  send?: ((message: Serializable) => boolean) | undefined
+  on(event: "message", listener: (message: unknown) => void): unknown
+}
+
+type Envelope =
+  | { readonly kind: "call"; readonly id: number; readonly method: string; readonly params: unknown }
+  | { readonly kind: "reply"; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly kind: "reply"; readonly id: number; readonly ok: false; readonly error: string }
+  | { readonly kind: "event"; readonly name: string; readonly payload: unknown }
+
+const isEnvelope = (message: unknown): message is Envelope =>
+  typeof message === "object" && message !== null && "kind" in message
+
+/** One end of the channel: serves `Local` calls, makes `Remote` calls, and hears one-off events. */
+export interface Peer<Remote extends Api<Remote>> {
+  call<K extends keyof Remote & string>(
+    method: K,
+    params: Parameters<Remote[K]>[0]
+  ): Promise<Awaited<ReturnType<Remote[K]>>>
+  emit(name: string, payload: unknown): void
+  onEvent(name: string, listener: (payload: unknown) => void): void
+}
+
+export const createPeer = <Local extends Api<Local>, Remote extends Api<Remote>>(
+  port: Port,
+  handlers: Partial<Handlers<Local>>
+): Peer<Remote> => {
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
+  const listeners = new Map<string, Array<(payload: unknown) => void>>()
+  let nextId = 1
+  const send = (envelope: Envelope): void => {
+    if (port.send === undefined) throw new Error("bench: no IPC channel (run this file through bench/run.ts)")
+    port.send(envelope as unknown as Serializable)
+  }
+  port.on("message", (message) => {
+    if (!isEnvelope(message)) return
+    if (message.kind === "event") {
+      for (const listener of listeners.get(message.name) ?? []) listener(message.payload)
+      return
+    }
+    if (message.kind === "reply") {
+      const waiter = pending.get(message.id)
+      pending.delete(message.id)
+      if (waiter === undefined) return
+      if (message.ok) waiter.resolve(message.result)
+      else waiter.reject(new Error(message.error))
+      return
+    }
+    const handler = (handlers as Record<string, ((params: unknown) => unknown) | undefined>)[message.method]
+    const { id } = message
+    if (handler === undefined) {
+      send({ kind: "reply", id, ok: false, error: `unknown method '${message.method}'` })
+      return
+    }
+    Promise.resolve()
+      .then(() => handler(message.params))
+      .then(
+        (result) => send({ kind: "reply", id, ok: true, result: result ?? null }),
+        (error: unknown) =>
+          send({
+            kind: "reply",
+            id,
+            ok: false,
+            error: error instanceof Error ? error.message : String(error)
+          })
+      )
+  })
+  return {
+    call: (method, params) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++
+        pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+        send({ kind: "call", id, method, params })
+      }),
+    emit: (name, payload) => send({ kind: "event", name, payload }),
+    onEvent: (name, listener) => {
+      listeners.set(name, [...(listeners.get(name) ?? []), listener])
+    }
+  }
+}

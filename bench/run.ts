@@ -1,0 +1,459 @@
+/**
+ * `pnpm bench`: the library's wait against the API docs' bare loop, side by side, on loopback.
+ *
+ * Starts the simulator in its own process, then one client process per (variant, concurrency level), and
+ * prints (and writes to docs/benchmarks.md) requests, CPU, heap and detection latency per wait, with the
+ * library ÷ bare-loop ratios. Bounded: every round and process has a deadline, the whole run has one, and it
+ * only talks to 127.0.0.1.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { cpus, release, totalmem, type } from "node:os"
+import { resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import {
+  type ClientConfig,
+  type ClientResult,
+  createPeer,
+  type OrchestratorApi,
+  type ProbeResult,
+  type SimulatorApi,
+  type SimulatorReady,
+  VARIANT_NAMES,
+  type Variant
+} from "./protocol.js"
+import { type Row, ratiosTable, resultsTable, saturated, section, toRow, writeSection } from "./report.js"
+
+const USAGE = `Usage: pnpm bench [options]   (or: tsx bench/run.ts [options])
+
+Options (environment variable in brackets):
+  --levels LIST      concurrent waits per level, comma-separated, default 1,100,1000  [BENCH_LEVELS]
+  --interval MS      poll interval of every variant, default 150                      [BENCH_INTERVAL_MS]
+  --max-rate N       lengthen a level's interval so that its waits send at most N
+                     requests/s in all, default 500 (the simulator keeps up)          [BENCH_MAX_RATE]
+  --variants LIST    A (library Promise wait), B (bare loop), C (library Effect wait);
+                     default A,B, plus C when exported (not with --quick)             [BENCH_VARIANTS]
+  --min-samples N    latency samples per level at least (small levels repeat), default 20
+                                                                                      [BENCH_MIN_SAMPLES]
+  --timeout S        give up after S seconds in all, default 300                      [BENCH_TIMEOUT_S]
+  --quick            levels 1,10, interval 100, 5 samples, 2 heap rounds, variants A,B,
+                     no docs written: a smoke run for CI (under 20 s), noisy numbers
+  --out FILE         the Markdown file to update, default docs/benchmarks.md
+  --write            update it (the default, except with --quick)
+  --no-write         do not
+  --profile DIR      write a V8 CPU profile of each client process to DIR (slows them)
+  -h, --help         this help
+`
+
+const here = fileURLToPath(new URL(".", import.meta.url))
+const root = resolve(here, "..")
+
+const fail = (message: string): never => {
+  console.error(`bench: ${message}`)
+  process.exit(2)
+}
+
+const parseOptions = () => {
+  let values: ReturnType<typeof parse>
+  function parse() {
+    return parseArgs({
+      args: process.argv.slice(2),
+      strict: true,
+      allowPositionals: false,
+      options: {
+        levels: { type: "string" },
+        interval: { type: "string" },
+        "max-rate": { type: "string" },
+        variants: { type: "string" },
+        "min-samples": { type: "string" },
+        timeout: { type: "string" },
+        quick: { type: "boolean" },
+        out: { type: "string" },
+        write: { type: "boolean" },
+        "no-write": { type: "boolean" },
+        profile: { type: "string" },
+        help: { type: "boolean", short: "h" }
+      }
+    }).values
+  }
+  try {
+    values = parse()
+  } catch (cause) {
+    return fail(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`)
+  }
+  if (values.help) {
+    process.stdout.write(USAGE)
+    process.exit(0)
+  }
+  const env = process.env
+  const quick = values.quick === true
+  const integer = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+    if (raw === undefined || raw === "") return fallback
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < min || value > max)
+      fail(`${name} must be an integer from ${min} to ${max}, got '${raw}'`)
+    return value
+  }
+  const levelsRaw = values.levels ?? env.BENCH_LEVELS ?? (quick ? "1,10" : "1,100,1000")
+  const levels = levelsRaw.split(",").map((level) => integer("--levels", level.trim(), 0, 1, 5_000))
+  const variantsRaw = values.variants ?? env.BENCH_VARIANTS
+  const variants =
+    variantsRaw === undefined
+      ? undefined
+      : variantsRaw.split(",").map((variant) => {
+          const name = variant.trim().toUpperCase()
+          if (name !== "A" && name !== "B" && name !== "C") fail(`unknown variant '${variant}' (A, B or C)`)
+          return name as Variant
+        })
+  if (variants !== undefined && variants.length === 0) fail("--variants is empty")
+  if (values.write && values["no-write"]) fail("--write and --no-write together")
+  return {
+    quick,
+    levels: [...new Set(levels)],
+    intervalMs: integer(
+      "--interval",
+      values.interval ?? env.BENCH_INTERVAL_MS,
+      quick ? 100 : 150,
+      10,
+      10_000
+    ),
+    maxRate: integer("--max-rate", values["max-rate"] ?? env.BENCH_MAX_RATE, 500, 1, 100_000),
+    variants: variants === undefined ? undefined : [...new Set(variants)],
+    minSamples: integer(
+      "--min-samples",
+      values["min-samples"] ?? env.BENCH_MIN_SAMPLES,
+      quick ? 5 : 20,
+      1,
+      500
+    ),
+    timeoutMs: 1000 * integer("--timeout", values.timeout ?? env.BENCH_TIMEOUT_S, 300, 10, 3_600),
+    out: resolve(root, values.out ?? "docs/benchmarks.md"),
+    profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+    write: values.write === true || (!quick && values["no-write"] !== true)
+  }
+}
+
+const options = parseOptions()
+
+/** Share of all CPUs busy over `ms`, from the kernel's counters: other work on the machine skews every figure. */
+const machineBusy = async (ms: number): Promise<number> => {
+  const totals = () =>
+    cpus().reduce(
+      (sum, cpu) => {
+        const { idle, ...rest } = cpu.times
+        return { idle: sum.idle + idle, busy: sum.busy + Object.values(rest).reduce((a, b) => a + b, 0) }
+      },
+      { idle: 0, busy: 0 }
+    )
+  const before = totals()
+  await new Promise((resolvePromise) => setTimeout(resolvePromise, ms))
+  const after = totals()
+  const busy = after.busy - before.busy
+  return busy / Math.max(1, busy + after.idle - before.idle)
+}
+
+// Children run TypeScript through the same tsx loader as this process, on the packages' sources, with gc().
+const childArgv = [
+  ...process.execArgv,
+  ...(process.execArgv.some((arg) => arg.startsWith("--conditions=@tensoras/source"))
+    ? []
+    : ["--conditions=@tensoras/source"]),
+  ...(process.execArgv.includes("--expose-gc") ? [] : ["--expose-gc"])
+]
+const children = new Set<ChildProcess>()
+
+const start = (file: string, args: ReadonlyArray<string>, profile = false): ChildProcess => {
+  const profiling =
+    profile && options.profileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []
+  const child = spawn(process.execPath, [...childArgv, ...profiling, resolve(here, file), ...args], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit", "ipc"]
+  })
+  children.add(child)
+  child.once("exit", () => children.delete(child))
+  return child
+}
+
+const stopAll = (): void => {
+  for (const child of children) child.kill("SIGKILL")
+}
+
+const overall = setTimeout(() => {
+  console.error(`bench: gave up after ${options.timeoutMs / 1000} s (--timeout)`)
+  stopAll()
+  process.exit(1)
+}, options.timeoutMs)
+overall.unref()
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    stopAll()
+    process.exit(130)
+  })
+
+/** Resolves with `promise`, or rejects when the child exits first or the time is up. */
+const guard = <A>(child: ChildProcess, what: string, ms: number, promise: Promise<A>): Promise<A> =>
+  new Promise<A>((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`${what}: no answer within ${ms} ms`))
+    }, ms)
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new Error(`${what}: process exited early (${signal ?? `code ${code}`})`))
+    child.once("exit", onExit)
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        child.off("exit", onExit)
+        resolvePromise(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        child.off("exit", onExit)
+        reject(error)
+      }
+    )
+  })
+
+const exited = (child: ChildProcess, ms: number): Promise<void> =>
+  new Promise((resolvePromise) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolvePromise()
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      resolvePromise()
+    }, ms)
+    child.once("exit", () => {
+      clearTimeout(timer)
+      resolvePromise()
+    })
+  })
+
+/** Waits of the warm-up round (on jobs of another knowledge base), whatever the level: enough to get code hot. */
+const WARMUP_WAITS = 50
+
+/** Phase in [0, 1) of sample `index` of `total`, evenly spread, so terminal times cover a whole interval. */
+const phase = (index: number, total: number): number => (index + 0.5) / total
+
+/** Above this share of the CPUs busy before the run, the report carries a warning. */
+const BUSY_LIMIT = 0.15
+
+const main = async (): Promise<number> => {
+  const { intervalMs, levels, maxRate, minSamples } = options
+  const busyBefore = await machineBusy(500)
+  if (busyBefore > BUSY_LIMIT)
+    console.error(`bench: warning: the CPUs are ${(100 * busyBefore).toFixed(0)}% busy with other work`)
+
+  // The simulator, and (meanwhile) a probe of which library variants exist: fail before measuring anything
+  // if one asked for is missing. Only B asked for: no library needed, no probe.
+  const simProcess = start("simulator.ts", [])
+  const simulator = createPeer<{}, SimulatorApi>(simProcess, {})
+  const probing = async (): Promise<ProbeResult> => {
+    if (options.variants?.every((variant) => variant === "B"))
+      return { available: { A: false, B: true, C: false }, notes: [] }
+    const probeProcess = start("client.ts", ["--probe"])
+    const result = await guard(
+      probeProcess,
+      "probe",
+      30_000,
+      new Promise<ProbeResult>((resolvePromise) =>
+        createPeer<OrchestratorApi, {}>(probeProcess, {
+          probed: (probed) => {
+            resolvePromise(probed)
+            return null
+          }
+        })
+      )
+    )
+    await exited(probeProcess, 5_000)
+    return result
+  }
+  const [ready, probe] = await Promise.all([
+    guard(
+      simProcess,
+      "simulator",
+      30_000,
+      new Promise<SimulatorReady>((resolvePromise) =>
+        simulator.onEvent("ready", (payload) => resolvePromise(payload as SimulatorReady))
+      )
+    ),
+    probing()
+  ])
+  if (!ready.baseUrl.startsWith("http://127.0.0.1:"))
+    throw new Error(`simulator not on loopback: ${ready.baseUrl}`)
+  const variants: ReadonlyArray<Variant> = options.variants ?? [
+    "A",
+    "B",
+    ...(probe.available.C && !options.quick ? (["C"] as const) : [])
+  ]
+  const missing = variants.filter((variant) => !probe.available[variant])
+  if (missing.length > 0) {
+    for (const note of probe.notes) console.error(`bench: ${note}`)
+    throw new Error(
+      `variant ${missing.join(", ")} not available in @tensoras/ingestion. ` +
+        "Run `pnpm bench --variants B` to measure the bare loop alone."
+    )
+  }
+  const notes = probe.notes.filter((note) => !variants.some((variant) => note.startsWith(`${variant}:`)))
+
+  console.log(
+    `bench: ${variants.map((variant) => `${variant} = ${VARIANT_NAMES[variant]}`).join("; ")}\n` +
+      `bench: levels ${levels.join(", ")}; interval ${intervalMs} ms (longer where N waits would exceed ` +
+      `${maxRate} req/s); simulator ${ready.baseUrl}`
+  )
+
+  const rows: Array<Row> = []
+  for (const [levelIndex, concurrency] of levels.entries()) {
+    const rounds = Math.min(50, Math.ceil(minSamples / concurrency))
+    // Below 100 waits one heap delta is noisy (tens of KiB come and go in the old space): five rounds of their
+    // own, median and range. From 100, the measured rounds sample it (the forced GCs' CPU left out).
+    const heapRounds = concurrency >= 100 ? 0 : options.quick ? 2 : 5
+    // N waits polling every I ms send N / I requests per ms: past what the simulator serves, latency and
+    // requests per wait would measure its queue, not the client.
+    const levelIntervalMs = Math.max(intervalMs, Math.ceil((concurrency * 1000) / maxRate))
+    // Alternate which variant goes first, level after level.
+    const shift = levelIndex % variants.length
+    const order = [...variants.slice(shift), ...variants.slice(0, shift)]
+    for (const variant of order) {
+      const kbId = `kb_${variant.toLowerCase()}_${concurrency}`
+      const roundTimeoutMs = 10_000 + 20 * levelIntervalMs + 20 * concurrency
+      const config: ClientConfig = {
+        variant,
+        concurrency,
+        rounds,
+        heapRounds,
+        warmupWaits: WARMUP_WAITS,
+        intervalMs: levelIntervalMs,
+        warmupIntervalMs: intervalMs,
+        roundTimeoutMs,
+        baseUrl: ready.baseUrl,
+        apiKey: ready.apiKey
+      }
+      const clientProcess = start("client.ts", [JSON.stringify(config)], true)
+      const result = await guard(
+        clientProcess,
+        `client ${variant} × ${concurrency}`,
+        (rounds + heapRounds + 2) * roundTimeoutMs + 30_000,
+        new Promise<ClientResult>((resolvePromise) => {
+          createPeer<OrchestratorApi, {}>(clientProcess, {
+            jobs: ({ purpose, round }) => {
+              const warmup = purpose === "warmup"
+              const count = warmup ? config.warmupWaits : concurrency
+              const interval = warmup ? config.warmupIntervalMs : config.intervalMs
+              const samples = purpose === "measure" ? count * rounds : count
+              // Lead time for the client's set-up (a forced GC when it samples the heap) before the first start.
+              const sampling = purpose === "heap" || (purpose === "measure" && heapRounds === 0)
+              const firstStartAt = Date.now() + 50 + (sampling ? 100 : 0) + 0.2 * count
+              const jobs = Array.from({ length: count }, (_, index) => {
+                // Waits start spread over one interval; each job ends 2 to 3 intervals after its wait starts,
+                // the offsets spread evenly over that interval (across rounds too), so detection latency
+                // samples every phase of the polling.
+                const startAt = Math.round(firstStartAt + (count === 1 ? 0 : interval * phase(index, count)))
+                const offset = phase(purpose === "measure" ? round * count + index : index, samples)
+                return {
+                  jobId: `job_${variant.toLowerCase()}_${concurrency}_${purpose}_${round}_${index}`,
+                  startAt,
+                  terminalAt: startAt + interval * (2 + offset)
+                }
+              })
+              return simulator.call("createJobs", {
+                kbId: warmup || purpose === "heap" ? `${kbId}_${purpose}` : kbId,
+                jobs
+              })
+            },
+            done: (done) => {
+              resolvePromise(done)
+              return null
+            }
+          })
+        })
+      )
+      await exited(clientProcess, 5_000)
+      const requests = await simulator.call("requests", { kbId })
+      const row = toRow(result, requests)
+      rows.push(row)
+      console.log(
+        `bench: ${String(concurrency).padStart(4)} × ${variant}: ${row.requestsPerWait.toFixed(2)} req/wait, ` +
+          `${row.cpuPerResponseMicros.toFixed(0)} µs CPU/response ` +
+          `(load ${(100 * row.cpuLoad).toFixed(0)}%${saturated(row) ? ", saturated" : ""}), ` +
+          `${row.heapPerWaitBytes === null ? "n/a" : (row.heapPerWaitBytes / 1024).toFixed(1)} KiB heap/wait, ` +
+          `latency median ${row.latencyMedianMs} ms p95 ${row.latencyP95Ms} ms` +
+          // The simulator's CPU (idle time included) matters only where it could be the bottleneck.
+          (concurrency >= 100
+            ? `; simulator ${(requests.simulatorCpuMicros / Math.max(1, requests.total)).toFixed(0)} µs CPU/request`
+            : "") +
+          (row.lateStarts > 0 ? ` (${row.lateStarts} waits started late)` : "") +
+          (row.heapSkipped > 0 ? ` (${row.heapSkipped} heap samples missed)` : "") +
+          (row.errors > 0 ? `, ${row.errors} ERRORS (first: ${row.firstError})` : "") +
+          ` [${(row.wallMs / 1000).toFixed(1)} s]`
+      )
+    }
+  }
+
+  simProcess.disconnect()
+  await exited(simProcess, 5_000)
+
+  // Rows grouped by level, variants in A, B, C order.
+  const sorted = [...rows].sort((a, b) => a.concurrency - b.concurrency || a.variant.localeCompare(b.variant))
+  const ratios = ratiosTable(sorted)
+  console.log(`\n${resultsTable(sorted)}\n`)
+  if (ratios !== null) console.log(`Library ÷ bare loop:\n\n${ratios}\n`)
+
+  const cpu = cpus()
+  const machine =
+    `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ` +
+    `${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${type()} ${release()}, Node ${process.version}, ` +
+    `${(100 * busyBefore).toFixed(0)}% busy with other work just before the run`
+  const warning =
+    busyBefore > BUSY_LIMIT
+      ? `other processes kept the CPUs ${(100 * busyBefore).toFixed(0)}% busy just before the run, so they ` +
+        "probably competed with it: figures and latencies are inflated and noisy; re-run on an idle machine"
+      : null
+  if (warning !== null) console.error(`bench: warning: ${warning}`)
+  const args = process.argv.slice(2).join(" ")
+  const envPrefix = Object.entries(process.env)
+    .filter(([name]) => name.startsWith("BENCH_"))
+    .map(([name, value]) => `${name}=${value} `)
+    .join("")
+  const userNodeFlags = process.execArgv.filter(
+    (arg, index, all) => !arg.includes("tsx") && !(all[index + 1]?.includes("tsx") ?? false)
+  )
+  const command =
+    process.env.npm_lifecycle_event === "bench"
+      ? `${envPrefix}pnpm bench${args ? ` ${args}` : ""}`
+      : `${envPrefix}tsx ${[...userNodeFlags, "bench/run.ts", args].filter(Boolean).join(" ")}`
+  const settings =
+    `levels ${levels.join(", ")}; poll interval ${intervalMs} ms for every variant, lengthened so that ` +
+    `N waits send at most ${maxRate} requests/s (see the interval column); ` +
+    `at least ${minSamples} latency samples per level; loopback HTTP to the simulator`
+  if (options.write) {
+    writeSection(
+      options.out,
+      section(sorted, {
+        date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+        machine,
+        warning,
+        command,
+        settings,
+        variants,
+        notes
+      })
+    )
+    console.log(`bench: wrote ${options.out}`)
+  }
+  const errors = rows.reduce((sum, row) => sum + row.errors, 0)
+  if (errors > 0) console.error(`bench: ${errors} waits or requests failed (see the errors column)`)
+  return errors > 0 ? 1 : 0
+}
+
+main().then(
+  (code) => {
+    stopAll()
+    process.exit(code)
+  },
+  (error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`)
+    stopAll()
+    process.exit(1)
+  }
+)

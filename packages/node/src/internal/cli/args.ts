@@ -1,0 +1,489 @@
+/**
+ * The command line of `tensoras-ingest`, parsed and validated before anything runs: a bad flag,
+ * ID, limit, status, duration or port is reported here, and nothing is sent. This module is
+ * light on purpose (no Effect runtime), so `--help` and usage errors answer at once.
+ */
+import { parseArgs } from "node:util"
+import { isScenarioName, type ScenarioName, scenarios } from "@tensoras/ingestion-testkit/scenarios"
+import * as Redacted from "effect/Redacted"
+
+/** Where the API is and how to authenticate; the key is `Redacted` from the moment it is read. */
+export interface Connection {
+  readonly apiKey: Redacted.Redacted<string>
+  /** `undefined`: the production URL. */
+  readonly baseUrl: string | undefined
+}
+
+export type JobStatusFilter = "queued" | "processing" | "completed" | "failed"
+
+export type Command =
+  | {
+      readonly _tag: "List"
+      readonly connection: Connection
+      readonly knowledgeBaseId: string
+      readonly status: JobStatusFilter | undefined
+      readonly limit: number | undefined
+      readonly after: string | undefined
+      readonly all: boolean
+      readonly json: boolean
+    }
+  | {
+      readonly _tag: "Get"
+      readonly connection: Connection
+      readonly knowledgeBaseId: string
+      readonly jobId: string
+      readonly json: boolean
+    }
+  | {
+      readonly _tag: "Wait"
+      readonly connection: Connection
+      readonly knowledgeBaseId: string
+      readonly jobId: string
+      readonly json: boolean
+      /** Fixed cadence alone; the first delay of a backoff with `maxIntervalMs`. */
+      readonly intervalMs: number | undefined
+      readonly maxIntervalMs: number | undefined
+      readonly timeoutMs: number
+    }
+  | { readonly _tag: "Simulate"; readonly port: number; readonly scenario: ScenarioName }
+  | { readonly _tag: "Demo" }
+
+export type Parsed =
+  /** Help or version: printed on stdout, exit 0. */
+  | { readonly _tag: "Print"; readonly text: string }
+  /** Bad usage: the message, then the usage, on stderr; exit 2. */
+  | { readonly _tag: "Usage"; readonly message: string; readonly usage: string }
+  /** A bad value: one line on stderr; exit 2. */
+  | { readonly _tag: "Invalid"; readonly message: string }
+  | { readonly _tag: "Run"; readonly command: Command }
+
+const STATUSES: ReadonlyArray<JobStatusFilter> = ["queued", "processing", "completed", "failed"]
+export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
+const PRODUCTION_URL = "https://api.tensoras.ai/v1"
+
+const CONNECTION_HELP = `Connection:
+  --api-key <key>        the API key (default: $TENSORAS_API_KEY); never printed
+  --base-url <url>       the API's base URL (default: $TENSORAS_BASE_URL, else ${PRODUCTION_URL})`
+
+const EXIT_CODES_HELP = `Exit codes:
+  0  success (wait: the job completed, even if some documents failed)
+  1  the job failed
+  2  bad usage or input (nothing was sent)
+  3  the wait's deadline passed
+  4  API error (authentication, not found, retries exhausted, bad response)
+  130  interrupted (SIGINT)`
+
+export const MAIN_USAGE = `Usage: tensoras-ingest <command> [options]
+
+Read and wait on Tensoras ingestion jobs.
+
+Commands:
+  jobs list <kb_id>             list the jobs of a knowledge base
+  jobs get <kb_id> <job_id>     show one job with its documents
+  jobs wait <kb_id> <job_id>    wait until a job completes or fails, showing its progress
+  simulate                      serve a simulated API on loopback until SIGINT / SIGTERM
+  demo                          watch a simulated sync to its end (no network, no key)
+
+Options:
+  -h, --help             help (also per command: tensoras-ingest jobs wait --help)
+  --version              print the version
+
+${CONNECTION_HELP}
+
+${EXIT_CODES_HELP}
+`
+
+export const JOBS_USAGE = `Usage: tensoras-ingest jobs <list | get | wait> ... [options]
+
+  jobs list <kb_id> [--status <s>] [--limit <n>] [--after <job_id>] [--all] [--json]
+  jobs get  <kb_id> <job_id> [--json]
+  jobs wait <kb_id> <job_id> [--interval <dur>] [--max-interval <dur>] [--timeout <dur>] [--json]
+
+Run 'tensoras-ingest jobs <command> --help' for the options of each.
+`
+
+export const LIST_USAGE = `Usage: tensoras-ingest jobs list <kb_id> [options]
+
+Lists the ingestion jobs of a knowledge base, one per line:
+  job_abc123: completed - 15 docs, 482 chunks
+
+Options:
+  --status <s>           only jobs in this status: queued, processing, completed or failed
+  --limit <n>            at most n jobs, 1 to 100 (the API's default is 20); with --all, the page size
+  --after <job_id>       only jobs created after this one (the API's cursor)
+  --all                  every job, following the cursor page after page
+  --json                 the API's job objects, one JSON object per line (NDJSON)
+  -h, --help             this help
+
+${CONNECTION_HELP}
+`
+
+export const GET_USAGE = `Usage: tensoras-ingest jobs get <kb_id> <job_id> [options]
+
+Shows one ingestion job: its status and counters, then one line per document.
+
+Options:
+  --json                 the API's job object (with document_details), on one line
+  -h, --help             this help
+
+${CONNECTION_HELP}
+`
+
+export const WAIT_USAGE = `Usage: tensoras-ingest jobs wait <kb_id> <job_id> [options]
+
+Polls a job until it completes or fails. On a terminal: a live progress view, then one line per
+document. Otherwise: one line each time the job changes, then one line per document.
+
+Options:
+  --interval <dur>       poll every <dur> (a fixed cadence)
+  --max-interval <dur>   back off from --interval (default 1s) up to <dur>, x1.5 each poll
+                         (neither flag: 1s growing x1.5 up to 20s, jittered)
+  --timeout <dur>        give up after <dur> (default 30m): exit 3
+  --json                 one job object (with document_details) per line each time it changes;
+                         the final job is the last line
+  -h, --help             this help
+
+Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
+
+${CONNECTION_HELP}
+
+${EXIT_CODES_HELP}
+`
+
+export const SIMULATE_USAGE = `Usage: tensoras-ingest simulate [options]
+
+Serves the simulated ingestion-jobs API (the testkit's simulator) on 127.0.0.1 until SIGINT or
+SIGTERM (exit 0). Prints its base URL alone on the first line, then its API key and IDs.
+
+Options:
+  --port <n>             the port (default: a free one)
+  --scenario <name>      ${Object.keys(scenarios).join(", ")} (default: docs)
+  -h, --help             this help
+`
+
+export const DEMO_USAGE = `Usage: tensoras-ingest demo
+
+Starts the simulator in-process (scenario realistic: a sync of 40 documents, 3 of which fail,
+done in about 15 seconds), watches job_demo_sync to its end with the progress view, then prints
+one line per document and how many HTTP requests the wait used. No network, no key.
+
+Options:
+  -h, --help             this help
+`
+
+const DURATION = /^(\d{1,9})(ms|s|m|h)$/
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const
+
+/** `500ms`, `5s`, `2m`, `1h`: a positive whole number and a unit, nothing else. */
+export const parseDuration = (flag: string, text: string): number | string => {
+  const match = DURATION.exec(text)
+  const ms = match === null ? 0 : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
+  return ms > 0
+    ? ms
+    : `--${flag} must be a positive whole number with a unit ms, s, m or h, such as 500ms, 5s, 2m or 1h (got '${text}')`
+}
+
+type Values = Record<string, string | boolean | undefined>
+
+const CONNECTION_OPTIONS = {
+  "api-key": { type: "string" },
+  "base-url": { type: "string" }
+} as const
+
+const HELP_OPTION = { help: { type: "boolean", short: "h" } } as const
+
+/** `node:util`'s messages, shortened to what the user needs. */
+const describeParseError = (cause: unknown): string => {
+  const error = cause as { readonly code?: string; readonly message?: string }
+  const message = String(error.message ?? cause)
+  const named = /'(-{1,2}[^'\s]*)/.exec(message)?.[1]
+  switch (error.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option '${named ?? message}'`
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      if (message.includes("argument missing")) return `option '${named ?? "?"}' needs a value`
+      if (message.includes("ambiguous")) {
+        return `option '${named ?? "?"}' needs a value; for a value starting with '-', write ${named ?? "--option"}=<value>`
+      }
+      return `option '${named ?? "?"}' does not take a value`
+    default:
+      return message.split("\n")[0] ?? message
+  }
+}
+
+const parseCommand = (
+  args: ReadonlyArray<string>,
+  options: Record<string, { readonly type: "string" | "boolean"; readonly short?: string }>,
+  usage: string
+): { readonly _tag: "Ok"; readonly values: Values; readonly positionals: ReadonlyArray<string> } | Parsed => {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: { ...options, ...HELP_OPTION },
+      strict: true,
+      allowPositionals: true
+    })
+    if (values.help === true) return { _tag: "Print", text: usage }
+    return { _tag: "Ok", values: values as Values, positionals }
+  } catch (cause) {
+    return { _tag: "Usage", message: describeParseError(cause), usage }
+  }
+}
+
+const positionalsError = (
+  positionals: ReadonlyArray<string>,
+  names: ReadonlyArray<string>,
+  usage: string
+): Parsed | undefined => {
+  if (positionals.length < names.length) {
+    return {
+      _tag: "Usage",
+      message: `missing ${names
+        .slice(positionals.length)
+        .map((name) => `<${name}>`)
+        .join(" ")}`,
+      usage
+    }
+  }
+  if (positionals.length > names.length) {
+    return { _tag: "Usage", message: `unexpected argument '${positionals[names.length]}'`, usage }
+  }
+  return undefined
+}
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value === "" ? undefined : value
+
+const connectionOf = (values: Values, env: NodeJS.ProcessEnv): Connection | Parsed => {
+  const flagKey = values["api-key"] as string | undefined
+  const key = flagKey ?? nonEmpty(env.TENSORAS_API_KEY)
+  if (key === undefined) {
+    return { _tag: "Invalid", message: "no API key: pass --api-key <key> or set TENSORAS_API_KEY" }
+  }
+  return {
+    // The key is Redacted at once; only the client's Authorization header reads it again.
+    apiKey: Redacted.make(key),
+    baseUrl: (values["base-url"] as string | undefined) ?? nonEmpty(env.TENSORAS_BASE_URL)
+  }
+}
+
+const isConnection = (value: Connection | Parsed): value is Connection => !("_tag" in value)
+
+const parseList = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed => {
+  const parsed = parseCommand(
+    args,
+    {
+      ...CONNECTION_OPTIONS,
+      status: { type: "string" },
+      limit: { type: "string" },
+      after: { type: "string" },
+      all: { type: "boolean" },
+      json: { type: "boolean" }
+    },
+    LIST_USAGE
+  )
+  if (parsed._tag !== "Ok") return parsed
+  const { values, positionals } = parsed
+  const wrong = positionalsError(positionals, ["kb_id"], LIST_USAGE)
+  if (wrong !== undefined) return wrong
+  const status = values.status as string | undefined
+  if (status !== undefined && !STATUSES.includes(status as JobStatusFilter)) {
+    return {
+      _tag: "Invalid",
+      message: `--status must be one of ${STATUSES.join(", ")} (got '${status}')`
+    }
+  }
+  const limitText = values.limit as string | undefined
+  const limit =
+    limitText === undefined ? undefined : /^\d{1,3}$/.test(limitText) ? Number(limitText) : Number.NaN
+  if (limit !== undefined && !(limit >= 1 && limit <= 100)) {
+    return { _tag: "Invalid", message: `--limit must be an integer from 1 to 100 (got '${limitText}')` }
+  }
+  const connection = connectionOf(values, env)
+  if (!isConnection(connection)) return connection
+  return {
+    _tag: "Run",
+    command: {
+      _tag: "List",
+      connection,
+      knowledgeBaseId: positionals[0] as string,
+      status: status as JobStatusFilter | undefined,
+      limit,
+      after: values.after as string | undefined,
+      all: values.all === true,
+      json: values.json === true
+    }
+  }
+}
+
+const parseGet = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed => {
+  const parsed = parseCommand(args, { ...CONNECTION_OPTIONS, json: { type: "boolean" } }, GET_USAGE)
+  if (parsed._tag !== "Ok") return parsed
+  const { values, positionals } = parsed
+  const wrong = positionalsError(positionals, ["kb_id", "job_id"], GET_USAGE)
+  if (wrong !== undefined) return wrong
+  const connection = connectionOf(values, env)
+  if (!isConnection(connection)) return connection
+  return {
+    _tag: "Run",
+    command: {
+      _tag: "Get",
+      connection,
+      knowledgeBaseId: positionals[0] as string,
+      jobId: positionals[1] as string,
+      json: values.json === true
+    }
+  }
+}
+
+const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed => {
+  const parsed = parseCommand(
+    args,
+    {
+      ...CONNECTION_OPTIONS,
+      interval: { type: "string" },
+      "max-interval": { type: "string" },
+      timeout: { type: "string" },
+      json: { type: "boolean" }
+    },
+    WAIT_USAGE
+  )
+  if (parsed._tag !== "Ok") return parsed
+  const { values, positionals } = parsed
+  const wrong = positionalsError(positionals, ["kb_id", "job_id"], WAIT_USAGE)
+  if (wrong !== undefined) return wrong
+  const durations: Record<"interval" | "max-interval" | "timeout", number | undefined> = {
+    interval: undefined,
+    "max-interval": undefined,
+    timeout: undefined
+  }
+  for (const flag of ["interval", "max-interval", "timeout"] as const) {
+    const text = values[flag] as string | undefined
+    if (text === undefined) continue
+    const ms = parseDuration(flag, text)
+    if (typeof ms === "string") return { _tag: "Invalid", message: ms }
+    durations[flag] = ms
+  }
+  const intervalMs = durations.interval
+  const maxIntervalMs = durations["max-interval"]
+  if (maxIntervalMs !== undefined && maxIntervalMs < (intervalMs ?? 1_000)) {
+    return {
+      _tag: "Invalid",
+      message: `--max-interval must not be shorter than --interval (${values["max-interval"]} < ${values.interval ?? "1s"})`
+    }
+  }
+  const connection = connectionOf(values, env)
+  if (!isConnection(connection)) return connection
+  return {
+    _tag: "Run",
+    command: {
+      _tag: "Wait",
+      connection,
+      knowledgeBaseId: positionals[0] as string,
+      jobId: positionals[1] as string,
+      json: values.json === true,
+      intervalMs,
+      maxIntervalMs,
+      timeoutMs: durations.timeout ?? DEFAULT_TIMEOUT_MS
+    }
+  }
+}
+
+const parseSimulate = (args: ReadonlyArray<string>): Parsed => {
+  const parsed = parseCommand(
+    args,
+    { port: { type: "string" }, scenario: { type: "string" } },
+    SIMULATE_USAGE
+  )
+  if (parsed._tag !== "Ok") return parsed
+  const { values, positionals } = parsed
+  const wrong = positionalsError(positionals, [], SIMULATE_USAGE)
+  if (wrong !== undefined) return wrong
+  const portText = values.port as string | undefined
+  const port = portText === undefined ? 0 : /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN
+  if (!(port >= 0 && port <= 65_535)) {
+    return { _tag: "Invalid", message: `--port must be an integer from 0 to 65535 (got '${portText}')` }
+  }
+  const scenario = (values.scenario as string | undefined) ?? "docs"
+  if (!isScenarioName(scenario)) {
+    return {
+      _tag: "Invalid",
+      message: `--scenario must be one of ${Object.keys(scenarios).join(", ")} (got '${scenario}')`
+    }
+  }
+  return { _tag: "Run", command: { _tag: "Simulate", port, scenario } }
+}
+
+const parseDemo = (args: ReadonlyArray<string>): Parsed => {
+  const parsed = parseCommand(args, {}, DEMO_USAGE)
+  if (parsed._tag !== "Ok") return parsed
+  const wrong = positionalsError(parsed.positionals, [], DEMO_USAGE)
+  return wrong ?? { _tag: "Run", command: { _tag: "Demo" } }
+}
+
+const isHelp = (arg: string | undefined) => arg === "-h" || arg === "--help"
+
+/** The command line, parsed and validated; `env` supplies the key and base URL when no flag does. */
+export const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, version: string): Parsed => {
+  const [command, ...rest] = args
+  switch (command) {
+    case undefined:
+      return { _tag: "Usage", message: "missing command", usage: MAIN_USAGE }
+    case "-h":
+    case "--help":
+      return { _tag: "Print", text: MAIN_USAGE }
+    case "--version":
+      return { _tag: "Print", text: `${version}\n` }
+    case "jobs": {
+      const [sub, ...subArgs] = rest
+      if (isHelp(sub)) return { _tag: "Print", text: JOBS_USAGE }
+      switch (sub) {
+        case "list":
+          return parseList(subArgs, env)
+        case "get":
+          return parseGet(subArgs, env)
+        case "wait":
+          return parseWait(subArgs, env)
+        case undefined:
+          return { _tag: "Usage", message: "missing jobs command: list, get or wait", usage: JOBS_USAGE }
+        default:
+          return { _tag: "Usage", message: `unknown jobs command '${sub}'`, usage: JOBS_USAGE }
+      }
+    }
+    case "simulate":
+      return parseSimulate(rest)
+    case "demo":
+      return parseDemo(rest)
+    default:
+      return {
+        _tag: "Usage",
+        message: command.startsWith("-") ? `unknown option '${command}'` : `unknown command '${command}'`,
+        usage: MAIN_USAGE
+      }
+  }
+}
+
+/**
+ * The API keys the command line or the environment carries, found without parsing (also when
+ * parsing fails), so that every line the command prints can be scrubbed of them.
+ */
+export const keysIn = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ReadonlyArray<string> => {
+  const keys: Array<string> = []
+  const fromEnv = nonEmpty(env.TENSORAS_API_KEY)
+  if (fromEnv !== undefined) keys.push(fromEnv)
+  args.forEach((arg, index) => {
+    if (arg === "--api-key") {
+      const next = args[index + 1]
+      if (next !== undefined) keys.push(next)
+    } else if (arg.startsWith("--api-key=")) {
+      keys.push(arg.slice("--api-key=".length))
+    }
+  })
+  return keys.filter((key) => key.length > 0)
+}
+
+/** Replaces every occurrence of the keys in `text` with `<redacted>`. */
+export const makeScrub =
+  (keys: ReadonlyArray<string>) =>
+  (text: string): string =>
+    keys.reduce((scrubbed, key) => scrubbed.split(key).join("<redacted>"), text)

@@ -1,0 +1,164 @@
+/** What `tensoras-ingest` prints: human lines, the API's JSON, error lines and exit codes. */
+import type { IngestionError } from "@tensoras/ingestion/IngestionError"
+import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
+import type { WaitError } from "@tensoras/ingestion/WaitError"
+import * as Schema from "effect/Schema"
+
+export const ExitCode = {
+  ok: 0,
+  jobFailed: 1,
+  usage: 2,
+  timeout: 3,
+  api: 4,
+  /** A bug of the command itself (a defect), not one of the documented outcomes. */
+  internal: 70
+} as const
+
+/** The exit code of an error: 2 invalid input, 1 the job failed, 3 the deadline, 4 the API. */
+export const exitCodeOf = (error: IngestionError | WaitError): number => {
+  switch (error._tag) {
+    case "InvalidInput":
+      return ExitCode.usage
+    case "IngestionJobFailed":
+      return ExitCode.jobFailed
+    case "WaitTimeout":
+      return ExitCode.timeout
+    default:
+      return ExitCode.api
+  }
+}
+
+const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, " ").trim()
+
+/**
+ * One line naming the error, the API's code when there is one (or the parameter, the transport
+ * reason), and its message: `error: NotFound (ingestion_job_not_found): Ingestion job 'job_x' not found`.
+ */
+export const errorLine = (error: IngestionError | WaitError): string => {
+  const detail = (() => {
+    switch (error._tag) {
+      case "InvalidInput":
+        return error.param
+      case "TransportError":
+        return error.reason
+      case "ResponseDecodeError":
+        return `HTTP ${error.status}`
+      case "IngestionJobFailed":
+        return error.job.error?.code ?? undefined
+      case "WaitTimeout":
+        return undefined
+      default:
+        return error.code ?? `HTTP ${error.status}`
+    }
+  })()
+  return `error: ${error._tag}${detail === undefined ? "" : ` (${detail})`}: ${oneLine(error.message)}`
+}
+
+const encodeJob = Schema.encodeSync(IngestionJob.IngestionJob)
+const encodeDetail = Schema.encodeSync(IngestionJob.IngestionJobDetail)
+
+/** A job of the list endpoint as the API's JSON, on one line. */
+export const jobJson = (job: IngestionJob.IngestionJob): string => JSON.stringify(encodeJob(job))
+
+/** A job with its documents as the API's JSON, on one line. */
+export const jobDetailJson = (job: IngestionJob.IngestionJobDetail): string =>
+  JSON.stringify(encodeDetail(job))
+
+/** As in the API docs: `job_abc123: completed - 15 docs, 482 chunks`, plus failures when there are some. */
+export const jobLine = (job: IngestionJob.IngestionJob): string => {
+  const failed = job.documents_failed > 0 ? `, ${job.documents_failed} failed` : ""
+  const error = job.error === null ? "" : ` - ${oneLine(job.error.message)}`
+  return `${job.id}: ${IngestionJob.statusText(job.status)} - ${job.documents_processed} docs, ${job.chunks_created} chunks${failed}${error}`
+}
+
+/** What a document came to: ingested, failed, or still in another status. */
+export type DocumentMark = "ok" | "fail" | "other"
+
+export const documentMark = (document: IngestionJob.DocumentDetail): DocumentMark =>
+  IngestionJob.isDocumentIngested(document)
+    ? "ok"
+    : document.error !== null || document.status === "failed"
+      ? "fail"
+      : "other"
+
+/** `[OK] name: N chunks`, `[FAIL] name: message`, or `[QUEUED] name` for a document not done. */
+export const documentLine = (
+  document: IngestionJob.DocumentDetail,
+  paint: (mark: DocumentMark, text: string) => string = (_, text) => text
+): string => {
+  const mark = documentMark(document)
+  switch (mark) {
+    case "ok":
+      return `${paint(mark, "[OK]")} ${document.document_name}: ${document.chunks_created} chunks`
+    case "fail":
+      return `${paint(mark, "[FAIL]")} ${document.document_name}: ${oneLine(document.error?.message ?? "failed")}`
+    case "other":
+      return `${paint(mark, `[${IngestionJob.statusText(document.status).toUpperCase()}]`)} ${document.document_name}`
+  }
+}
+
+const isoOf = (seconds: number | null): string =>
+  seconds === null ? "-" : IngestionJob.toDate(seconds).toISOString().replace(".000Z", "Z")
+
+/** `jobs get`: the job's counters, then one line per document. */
+export const jobDetailLines = (job: IngestionJob.IngestionJobDetail): ReadonlyArray<string> => [
+  `${job.id} (knowledge base ${job.knowledge_base_id}, data source ${job.data_source_id})`,
+  `  status:     ${IngestionJob.statusText(job.status)}`,
+  `  documents:  ${job.documents_processed} processed, ${job.documents_failed} failed${
+    job.document_details.length > 0 ? `, ${job.document_details.length} in total` : ""
+  }`,
+  `  chunks:     ${job.chunks_created}`,
+  `  created:    ${isoOf(job.created_at)}`,
+  `  started:    ${isoOf(job.started_at)}`,
+  `  completed:  ${isoOf(job.completed_at)}`,
+  ...(job.error === null
+    ? []
+    : [`  error:      ${oneLine(job.error.message)}${job.error.code ? ` (${job.error.code})` : ""}`]),
+  ...job.document_details.map((document) => `  ${documentLine(document)}`)
+]
+
+/** How far a job is, when its documents say: done (processed or failed) out of the total. */
+export const progressOf = (
+  job: IngestionJob.IngestionJobDetail
+): { readonly done: number; readonly total: number } | undefined => {
+  const total = job.document_details.length
+  if (total === 0) return undefined
+  return { done: Math.min(total, job.documents_processed + job.documents_failed), total }
+}
+
+/** `processing - 8 processed, 1 failed, 245 chunks (9/20 documents)`: one plain line per change. */
+export const changeLine = (job: IngestionJob.IngestionJobDetail): string => {
+  const progress = progressOf(job)
+  return `${job.id}: ${IngestionJob.statusText(job.status)} - ${job.documents_processed} processed, ${
+    job.documents_failed
+  } failed, ${job.chunks_created} chunks${progress === undefined ? "" : ` (${progress.done}/${progress.total} documents)`}`
+}
+
+/** `3.2s`, `12s`, `4m 05s`, `1h 02m`. */
+export const formatDuration = (ms: number): string => {
+  const seconds = Math.max(0, ms) / 1000
+  if (seconds < 10) return `${seconds.toFixed(1)}s`
+  const whole = Math.floor(seconds)
+  if (whole < 60) return `${whole}s`
+  const minutes = Math.floor(whole / 60)
+  if (minutes < 60) return `${minutes}m ${String(whole % 60).padStart(2, "0")}s`
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`
+}
+
+/** Seconds left until `at`, rounded up: "next poll in 3s". */
+export const secondsUntil = (at: number, now: number): string =>
+  `${Math.max(0, Math.ceil((at - now) / 1000))}s`
+
+/** What a retry is about: "rate limited", "service error 503", "network error", "request timed out". */
+export const retryReason = (error: IngestionError): string => {
+  switch (error._tag) {
+    case "RateLimited":
+      return "rate limited"
+    case "ServerError":
+      return `service error ${error.status}`
+    case "TransportError":
+      return error.reason === "Timeout" ? "request timed out" : "network error"
+    default:
+      return error._tag
+  }
+}

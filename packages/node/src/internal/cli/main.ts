@@ -1,0 +1,51 @@
+/** Runs a parsed `tensoras-ingest` command on the Node runtime, mapping every outcome to an exit code. */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as NodeIngestion from "../../NodeIngestion.js"
+import type { Command } from "./args.js"
+import { runCommand } from "./commands.js"
+import { ExitCode, errorLine, exitCodeOf } from "./format.js"
+import { fromProcess, Terminal, type TerminalShape } from "./terminal.js"
+
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ").trim()
+
+/** The command as an Effect that never fails: errors become one line on stderr and an exit code. */
+export const program = (command: Command, terminal: TerminalShape): Effect.Effect<number> =>
+  runCommand(command).pipe(
+    Effect.scoped,
+    Effect.catchAll((error) =>
+      error._tag === "SimulatorError"
+        ? Effect.as(
+            terminal.err(`error: could not start the simulator: ${oneLine(error.message)}`),
+            ExitCode.usage
+          )
+        : Effect.as(terminal.err(errorLine(error)), exitCodeOf(error))
+    ),
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.as(
+            terminal.err(
+              `error: internal: ${oneLine(Cause.pretty(cause).split("\n")[0] ?? "unknown defect")}`
+            ),
+            ExitCode.internal
+          )
+    ),
+    Effect.provideService(Terminal, terminal)
+  )
+
+/**
+ * Runs the command until it ends or a signal interrupts it (the request in flight is aborted):
+ * its own exit code, 130 after SIGINT (143 after SIGTERM), and 0 when `simulate` is stopped,
+ * which is how it is meant to end.
+ */
+export const main = (command: Command, scrub: (text: string) => string): void =>
+  NodeIngestion.runMain(program(command, fromProcess(scrub)), {
+    disableErrorReporting: true,
+    exitCode: (exit, signal) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      if (signal === undefined || !Cause.isInterruptedOnly(exit.cause)) return ExitCode.internal
+      return command._tag === "Simulate" ? ExitCode.ok : NodeIngestion.exitCode(exit, signal)
+    }
+  })

@@ -1,0 +1,80 @@
+import { readFileSync } from "node:fs"
+import { describe, expect, it } from "vitest"
+import { CANARY, linesOf, runCli, spawnCli } from "./helpers.js"
+
+const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+
+describe.concurrent("tensoras-ingest: help and usage", () => {
+  for (const args of [
+    ["--help"],
+    ["jobs", "-h"],
+    ["jobs", "list", "--help"],
+    ["jobs", "get", "-h"],
+    ["simulate", "--help"],
+    ["demo", "--help"]
+  ]) {
+    it(`${args.join(" ")} prints the usage on stdout, exit 0`, async () => {
+      // A key in the environment or on the command line never shows up in a help text.
+      const keyFlag = args[0] === "jobs" ? ["--api-key", CANARY] : []
+      const run = await runCli([...args, ...keyFlag], { env: { TENSORAS_API_KEY: CANARY } })
+      expect(run.stderr).toBe("")
+      expect(run.stdout).toMatch(/^Usage: tensoras-ingest /)
+      expect(run.code).toBe(0)
+    })
+  }
+
+  it("jobs wait --help documents durations and exit codes", async () => {
+    const run = await runCli(["jobs", "wait", "--help"])
+    expect(run.stdout).toContain("500ms, 5s, 2m, 1h")
+    expect(run.stdout).toMatch(/130 {2}interrupted/)
+  })
+
+  it("--version prints the package's version", async () => {
+    const run = await runCli(["--version"])
+    expect([run.code, run.stdout]).toEqual([0, `${manifest.version}\n`])
+  })
+
+  for (const [args, message] of [
+    [[], "error: missing command"],
+    [["ingest"], "error: unknown command 'ingest'"],
+    [["jobs"], "error: missing jobs command: list, get or wait"],
+    [["demo", "--json"], "error: unknown option '--json'"]
+  ] as const) {
+    it(`'${args.join(" ")}': usage on stderr, exit 2`, async () => {
+      const run = await runCli(args)
+      expect(run.stdout).toBe("")
+      expect(run.stderr.split("\n\n")[0]).toBe(message)
+      expect(run.stderr).toMatch(/\n\nUsage: tensoras-ingest/)
+      expect(run.code).toBe(2)
+    })
+  }
+
+  it("an unknown scenario for simulate is exit 2", async () => {
+    const run = await runCli(["simulate", "--scenario", "nope"])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/^error: --scenario must be one of docs, empty, paginated, realistic/)
+  })
+})
+
+describe.concurrent("tensoras-ingest simulate", () => {
+  for (const signal of ["SIGINT"] as const) {
+    it(`prints the base URL first, then the key and IDs; serves until ${signal}, exit 0`, async () => {
+      const cli = spawnCli(["simulate", "--scenario", "failing"])
+      const output = await cli.printed("try: ")
+      const lines = linesOf(output)
+      expect(lines[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
+      expect(lines[1]).toBe("scenario: failing")
+      const key = /^api key: (tns_\S+)$/.exec(lines[2] ?? "")?.[1]
+      expect(lines).toContain("knowledge base kb_failing: job_failing (queued), job_rejected (queued)")
+      const response = await fetch(`${lines[0]}/knowledge-bases/kb_failing/ingestion-jobs/job_rejected`, {
+        headers: { authorization: `Bearer ${key}` }
+      })
+      expect(response.status).toBe(200)
+      expect((await response.json()).id).toBe("job_rejected")
+      cli.child.kill(signal)
+      const run = await cli.done
+      expect(run.code).toBe(0)
+      expect(run.stderr).toBe("")
+    })
+  }
+})

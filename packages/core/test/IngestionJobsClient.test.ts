@@ -227,7 +227,9 @@ describe("waitForIngestionJob", () => {
     })
     expect(job.status).toBe("completed")
     // The server learns of the abort a moment after the client moved on.
-    await expect.poll(() => simulator.control.requests.map((r) => r.outcome)).toStrictEqual(["hung", "responded"])
+    await expect
+      .poll(() => simulator.control.requests.map((r) => r.outcome))
+      .toStrictEqual(["hung", "responded"])
   })
 
   it("not found and a wrong key reject at once, typed", async () => {

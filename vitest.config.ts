@@ -1,3 +1,4 @@
+import { playwright } from "@vitest/browser-playwright"
 import { defaultClientConditions, defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
 
@@ -25,6 +26,44 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "examples", include: ["examples/test/**/*.test.ts"], testTimeout: 30_000 }
+      },
+      {
+        // The browser package in real headless Chromium (Debian's), against the simulator over HTTP.
+        extends: true,
+        test: {
+          name: "browser",
+          include: ["packages/browser/test/**/*.browser.test.ts"],
+          globalSetup: ["packages/browser/test/globalSetup.ts"],
+          testTimeout: 20_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            instances: [{ browser: "chromium" }],
+            provider: playwright({
+              launchOptions: {
+                executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+                args: [
+                  "--no-sandbox",
+                  "--disable-gpu",
+                  "--disable-background-networking",
+                  "--disable-component-update",
+                  "--disable-sync",
+                  "--no-first-run"
+                ]
+              }
+            })
+          }
+        }
+      },
+      {
+        // The browser package's Node-side tests: the proxy handler, the example page, the size report.
+        extends: true,
+        test: {
+          name: "browser-node",
+          include: ["packages/browser/test/**/*.test.ts"],
+          exclude: ["packages/browser/test/**/*.browser.test.ts"],
+          testTimeout: 60_000
+        }
       }
     ]
   }

@@ -2,7 +2,7 @@
 // The README's set-up: from a machine with only Node.js and npm to a built workspace.
 // Idempotent: every step checks first and only does what is missing.
 import { execFileSync, spawnSync } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 
 const root = new URL("..", import.meta.url)
 const { packageManager } = JSON.parse(readFileSync(new URL("package.json", root), "utf8"))
@@ -43,6 +43,22 @@ if (versionOf("pnpm") === pnpmVersion) {
 } else {
   // Corepack is not used: it fails signature checks on some machines.
   run("npm", ["install", "--global", `pnpm@${pnpmVersion}`])
+}
+
+// The browser tests run in Debian's Chromium (no test tool may download a browser of its own).
+step("Chromium for the browser tests")
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+if (existsSync(chromium)) {
+  console.log(`found ${chromium}`)
+} else if (process.platform === "linux" && existsSync("/usr/bin/apt-get")) {
+  const asRoot = process.getuid?.() === 0
+  const apt = (args) => (asRoot ? run("apt-get", args) : run("sudo", ["-n", "apt-get", ...args]))
+  process.env.DEBIAN_FRONTEND = "noninteractive"
+  apt(["update", "-qq"])
+  apt(["install", "-y", "-qq", "chromium"])
+} else {
+  console.error(`✖ No Chromium at ${chromium}: install Chromium, or set CHROMIUM_PATH to its executable.`)
+  process.exit(1)
 }
 
 step("dependencies")

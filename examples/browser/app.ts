@@ -1,0 +1,88 @@
+// The React example: @xstate/react on the browser lifecycle machine. No JSX, so it builds and
+// type-checks without a JSX set-up: `h` is React.createElement.
+import { useActorRef, useSelector } from "@xstate/react"
+import { createElement as h } from "react"
+import { createRoot } from "react-dom/client"
+import { BrowserIngestion } from "../../packages/browser/src/index.js"
+import { PollSchedule } from "../../packages/core/src/index.js"
+
+const params = new URLSearchParams(location.search)
+const knowledgeBaseId = params.get("kb") ?? "kb_abc123"
+const jobId = params.get("job") ?? "job_def456"
+const interval = Number(params.get("interval") ?? 1000)
+
+// The same-origin proxy: no key in the page (see server.ts).
+const machine = BrowserIngestion.machine({
+  baseUrl: "/api/tensoras/v1",
+  schedule: PollSchedule.fixed(interval)
+})
+
+const JobView = () => {
+  const actor = useActorRef(machine, { input: { knowledgeBaseId, jobId } })
+  const state = useSelector(actor, (snapshot) =>
+    snapshot.status === "done" ? String(snapshot.value) : jobStateOf(snapshot.value)
+  )
+  const job = useSelector(actor, (snapshot) => snapshot.context.job)
+  const polls = useSelector(actor, (snapshot) => snapshot.context.polls)
+  const total = job?.document_details.length ?? 0
+  const done = job === null ? 0 : job.documents_processed + job.documents_failed
+  return h(
+    "main",
+    null,
+    h("h1", null, `Ingestion job ${jobId}`),
+    h("span", { className: `state ${state}`, "data-testid": "state" }, state),
+    h("progress", { max: Math.max(total, 1), value: done, "data-testid": "progress" }),
+    h(
+      "div",
+      { className: "counters" },
+      counter("documents processed", job?.documents_processed ?? 0, "processed"),
+      counter("documents failed", job?.documents_failed ?? 0, "failed"),
+      counter("chunks created", job?.chunks_created ?? 0, "chunks"),
+      counter("polls", polls, "polls")
+    ),
+    h(
+      "table",
+      null,
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          h("th", null, ""),
+          h("th", null, "document"),
+          h("th", null, "status"),
+          h("th", null, "chunks")
+        )
+      ),
+      h(
+        "tbody",
+        null,
+        (job?.document_details ?? []).map((doc) => {
+          const ok = doc.error === null && doc.status === "completed"
+          const pending = doc.error === null && doc.status !== "completed"
+          const mark = ok ? "OK" : pending ? "…" : "FAIL"
+          return h(
+            "tr",
+            { key: doc.document_id, "data-testid": "document-row" },
+            h("td", { className: mark }, mark),
+            h("td", null, doc.document_name),
+            h("td", null, typeof doc.status === "string" ? doc.status : doc.status.raw),
+            h("td", null, doc.chunks_created)
+          )
+        })
+      )
+    )
+  )
+}
+
+const jobStateOf = (value: unknown): string => {
+  const watching = (value as { watching?: { job?: string } }).watching
+  return watching?.job ?? "starting"
+}
+
+const counter = (label: string, value: number, id: string) =>
+  h("div", { key: id }, h("b", { "data-testid": id }, value), label)
+
+const root = document.getElementById("root")
+if (root !== null) createRoot(root).render(h(JobView))

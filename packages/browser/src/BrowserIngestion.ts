@@ -1,0 +1,281 @@
+/**
+ * The browser entry: Layers for the client over `fetch` (a same-origin proxy by default, an API
+ * key only with a loud opt-in), the page's signals, the lifecycle machine wired to the browser
+ * wait, and a framework-free `watchJob` for UIs.
+ *
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { type IngestionError, InvalidInput } from "@tensoras/ingestion/IngestionError"
+import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as JobMachine from "@tensoras/ingestion/JobMachine"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import { createActor } from "xstate"
+import type { WaitOptions } from "./BrowserPoller.js"
+import * as internal from "./internal/machinePoller.js"
+import * as PageSignals from "./PageSignals.js"
+
+/**
+ * How the page reaches the API.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /**
+   * Where the two read endpoints are served. A path (`/api/tensoras/v1`) is resolved against the
+   * page's location: the intended set-up is a same-origin proxy (see `IngestionProxy`) that adds
+   * the key server-side. An absolute URL works too.
+   */
+  readonly baseUrl: string | URL
+  /**
+   * An API key, sent from the page. Anyone who opens the page can read it: refused with
+   * `InvalidInput` unless `dangerouslyAllowApiKeyInBrowser` is true. Leave it out with a proxy.
+   */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
+  /** Sends `apiKey` from the browser anyway (internal tools, local development). Default false. */
+  readonly dangerouslyAllowApiKeyInBrowser?: boolean | undefined
+  /** Headers of your own app's auth for the proxy (e.g. a CSRF token); a function is read per request. */
+  readonly headers?: Record<string, string> | (() => Record<string, string>) | undefined
+  /** `fetch`'s `credentials`. Default `same-origin`: the page's cookies go to a same-origin proxy only. */
+  readonly credentials?: RequestCredentials | undefined
+  /** Allows an `http:` base URL on a non-loopback host (a same-origin one is always allowed). */
+  readonly allowInsecureHttp?: boolean | undefined
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /** The `fetch` to use. Default `globalThis.fetch`. */
+  readonly fetch?: typeof globalThis.fetch | undefined
+}
+
+// Core requires a key and always sends it as a bearer token; through a proxy there is none, so
+// this stand-in goes to core and the browser client removes the header again before sending.
+const NO_KEY = "tensoras-browser-no-key"
+
+const invalid = (param: string, message: string) => new InvalidInput({ param, message })
+
+interface Resolved {
+  readonly baseUrl: URL
+  readonly apiKey: Redacted.Redacted<string> | undefined
+  readonly allowInsecureHttp: boolean
+}
+
+/**
+ * Checks the options: refuses a key without the opt-in, and resolves a relative base URL
+ * against the page's location (core accepts only absolute URLs).
+ */
+export const resolveOptions = (options: Options): Effect.Effect<Resolved, InvalidInput> =>
+  Effect.gen(function* () {
+    const key = options.apiKey
+    if (key !== undefined && options.dangerouslyAllowApiKeyInBrowser !== true) {
+      return yield* invalid(
+        "apiKey",
+        "Refusing to send an API key from the browser: anyone who opens the page can read it. Serve the API " +
+          "through a same-origin proxy that adds the key server-side (makeIngestionProxy) and pass its path as " +
+          "baseUrl, or set dangerouslyAllowApiKeyInBrowser: true if you accept the risk."
+      )
+    }
+    if ((options as any).baseUrl === undefined) {
+      return yield* invalid(
+        "baseUrl",
+        "baseUrl is required in the browser: the path of your proxy, e.g. /api/tensoras/v1"
+      )
+    }
+    const pageUrl = typeof location === "undefined" ? undefined : location.href
+    let baseUrl: URL
+    try {
+      baseUrl = new URL(options.baseUrl, pageUrl)
+    } catch {
+      return yield* invalid(
+        "baseUrl",
+        `baseUrl is not a valid URL or path (got ${JSON.stringify(String(options.baseUrl))})`
+      )
+    }
+    const sameOrigin = typeof location !== "undefined" && baseUrl.origin === location.origin
+    return {
+      baseUrl,
+      apiKey: key === undefined ? undefined : Redacted.isRedacted(key) ? key : Redacted.make(key),
+      allowInsecureHttp: options.allowInsecureHttp === true || sameOrigin
+    }
+  })
+
+/**
+ * The `fetch`-based `HttpClient` for the page: `credentials` as given (default `same-origin`), the
+ * caller's headers added; with `keyless`, the stand-in `Authorization` header core adds is removed.
+ *
+ * @example
+ * ```ts
+ * import { BrowserIngestion } from "@tensoras/ingestion-browser"
+ *
+ * const http = BrowserIngestion.layerHttpClient({ baseUrl: "/api/tensoras/v1", headers: { "x-csrf-token": "…" } })
+ * ```
+ * @since 0.1.0
+ */
+const TRACE_HEADERS = ["b3", "traceparent", "tracestate"]
+
+const isSameOrigin = (input: RequestInfo | URL): boolean => {
+  if (typeof location === "undefined") return false
+  const href = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
+  return new URL(href, location.href).origin === location.origin
+}
+
+export const layerHttpClient = (
+  options: Pick<Options, "headers" | "credentials" | "fetch"> & { readonly keyless?: boolean }
+): Layer.Layer<HttpClient.HttpClient> => {
+  const base = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  // At the fetch itself, so it applies after every request transformation of core (which adds
+  // its key and User-Agent last): browsers send their own User-Agent (setting one only costs a
+  // CORS preflight failure), and a keyless request must not carry core's stand-in key.
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    const headers = new Headers(init?.headers)
+    headers.delete("user-agent")
+    // Effect's tracing headers would make every cross-origin request fail its CORS preflight.
+    if (!isSameOrigin(input)) for (const name of TRACE_HEADERS) headers.delete(name)
+    if (options.keyless === true) headers.delete("authorization")
+    const extra = typeof options.headers === "function" ? options.headers() : options.headers
+    for (const [name, value] of Object.entries(extra ?? {})) headers.set(name, value)
+    return base(input, { ...init, headers })
+  }
+  return FetchHttpClient.layer.pipe(
+    Layer.provide(
+      Layer.succeed(FetchHttpClient.RequestInit, { credentials: options.credentials ?? "same-origin" })
+    ),
+    Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch))
+  )
+}
+
+/**
+ * The `IngestionJobs` client for the page. Fails with `InvalidInput` (nothing sent) for a key
+ * without `dangerouslyAllowApiKeyInBrowser`, a missing or bad base URL, or a bad option.
+ *
+ * @example
+ * ```ts
+ * import { BrowserIngestion } from "@tensoras/ingestion-browser"
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as Effect from "effect/Effect"
+ *
+ * const job = IngestionJobs.get("kb_abc123", "job_abc123").pipe(
+ *   Effect.provide(BrowserIngestion.layerClient({ baseUrl: "/api/tensoras/v1" }))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const layerClient = (options: Options): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput> =>
+  Layer.unwrapEffect(
+    Effect.map(resolveOptions(options), (resolved) =>
+      IngestionJobs.layer({
+        apiKey: resolved.apiKey ?? Redacted.make(NO_KEY),
+        baseUrl: resolved.baseUrl,
+        allowInsecureHttp: resolved.allowInsecureHttp,
+        requestTimeout: options.requestTimeout,
+        retrySchedule: options.retrySchedule,
+        maxRetryAfter: options.maxRetryAfter
+      }).pipe(Layer.provide(layerHttpClient({ ...options, keyless: resolved.apiKey === undefined })))
+    )
+  )
+
+/**
+ * Everything a browser wait needs: the client ({@link layerClient}) and the page's signals.
+ *
+ * @example
+ * ```ts
+ * import { BrowserIngestion, BrowserPoller } from "@tensoras/ingestion-browser"
+ * import * as Effect from "effect/Effect"
+ *
+ * const job = BrowserPoller.waitFor("kb_abc123", "job_def456").pipe(
+ *   Effect.provide(BrowserIngestion.layer({ baseUrl: "/api/tensoras/v1" }))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<IngestionJobs.IngestionJobs | PageSignals.PageSignals, InvalidInput> =>
+  Layer.merge(layerClient(options), PageSignals.layer)
+
+/**
+ * Options of {@link machine}: how to reach the API, the page signals, and the wait's.
+ *
+ * @since 0.1.0
+ */
+export interface MachineOptions
+  extends Options,
+    Pick<WaitOptions, "schedule" | "shareAcrossTabs" | "channelPrefix"> {
+  /** The page's signals. Default {@link PageSignals.layer}. */
+  readonly signals?: PageSignals.Controlled | undefined
+}
+
+/**
+ * Core's `JobMachine`, whose poller is the browser wait: it pauses while the page is hidden or
+ * offline and shares one poller among tabs. Use it with `createActor` or `@xstate/react`.
+ *
+ * @example
+ * ```ts
+ * import { BrowserIngestion } from "@tensoras/ingestion-browser"
+ * import { createActor } from "xstate"
+ *
+ * const machine = BrowserIngestion.machine({ baseUrl: "/api/tensoras/v1" })
+ * const actor = createActor(machine, { input: { knowledgeBaseId: "kb_abc123", jobId: "job_def456" } }).start()
+ * ```
+ * @since 0.1.0
+ */
+export const machine = (options: MachineOptions): JobMachine.IngestionJobMachine => {
+  const live = Layer.merge(layerClient(options), options.signals?.layer ?? PageSignals.layer)
+  return JobMachine.fromLayer(live).provide({
+    actors: {
+      poller: internal.pollerLogic(live, {
+        schedule: options.schedule,
+        shareAcrossTabs: options.shareAcrossTabs,
+        channelPrefix: options.channelPrefix
+      })
+    }
+  })
+}
+
+/**
+ * Options of {@link watchJob}.
+ *
+ * @since 0.1.0
+ */
+export interface WatchOptions extends MachineOptions {
+  readonly knowledgeBaseId: string
+  readonly jobId: string
+  /** How long to wait at most, in milliseconds. Default 30 minutes. */
+  readonly timeoutMs?: number | undefined
+}
+
+/**
+ * Watches a job without a framework: `listener` gets every snapshot of the lifecycle machine
+ * (`snapshot.value`, `snapshot.context.job`, `snapshot.output` once settled). Returns a function
+ * that stops watching (the request in flight is aborted).
+ *
+ * @example
+ * ```ts
+ * import { watchJob } from "@tensoras/ingestion-browser"
+ *
+ * const stop = watchJob({ baseUrl: "/api/tensoras/v1", knowledgeBaseId: "kb_abc123", jobId: "job_def456" }, (snapshot) => {
+ *   const job = snapshot.context.job
+ *   if (job) console.log(`${job.documents_processed} docs`)
+ *   if (snapshot.status === "done") console.log(snapshot.output)
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const watchJob = (
+  options: WatchOptions,
+  listener: (snapshot: JobMachine.Snapshot) => void
+): (() => void) => {
+  const actor = createActor(machine(options), {
+    input: { knowledgeBaseId: options.knowledgeBaseId, jobId: options.jobId, timeoutMs: options.timeoutMs }
+  })
+  const subscription = actor.subscribe((snapshot) => listener(snapshot))
+  actor.start()
+  return () => {
+    subscription.unsubscribe()
+    actor.stop()
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The page's own signals, as a service the browser wait listens to: whether the page is visible
+ * (`document.visibilityState`) and whether the browser is online (`navigator.onLine`). Polling
+ * runs only while both hold.
+ *
+ * - {@link layer}: from the `visibilitychange`, `online` and `offline` events of the page;
+ * - {@link makeControlled}: a Layer your test drives by hand.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+
+/**
+ * What the page says now.
+ *
+ * @since 0.1.0
+ */
+export interface PageState {
+  readonly visible: boolean
+  readonly online: boolean
+}
+
+/**
+ * The page's signals: the current state, and a stream of it (the current state first, then each change).
+ *
+ * @example
+ * ```ts
+ * import { PageSignals } from "@tensoras/ingestion-browser"
+ * import * as Effect from "effect/Effect"
+ *
+ * const visibleNow = Effect.map(PageSignals.PageSignals, (signals) => signals.get)
+ * ```
+ * @since 0.1.0
+ */
+export class PageSignals extends Context.Tag("@tensoras/ingestion-browser/PageSignals")<
+  PageSignals,
+  {
+    readonly get: Effect.Effect<PageState>
+    readonly changes: Stream.Stream<PageState>
+  }
+>() {}
+
+/**
+ * Whether polling may run: the page is visible and online.
+ *
+ * @example
+ * ```ts
+ * import { PageSignals } from "@tensoras/ingestion-browser"
+ *
+ * PageSignals.isActive({ visible: true, online: false }) // false
+ * ```
+ * @since 0.1.0
+ */
+export const isActive = (state: PageState): boolean => state.visible && state.online
+
+const awaitState = (predicate: (state: PageState) => boolean): Effect.Effect<PageState, never, PageSignals> =>
+  Effect.flatMap(PageSignals, (signals) =>
+    signals.changes.pipe(
+      Stream.filter(predicate),
+      Stream.runHead,
+      Effect.flatMap((state) => (state._tag === "Some" ? Effect.succeed(state.value) : Effect.never))
+    )
+  )
+
+/**
+ * Completes as soon as the page is visible and online (at once if it is).
+ *
+ * @example
+ * ```ts
+ * import { PageSignals } from "@tensoras/ingestion-browser"
+ * import * as Effect from "effect/Effect"
+ *
+ * const whenActive = Effect.zipRight(PageSignals.awaitActive, Effect.log("visible and online"))
+ * ```
+ * @since 0.1.0
+ */
+export const awaitActive: Effect.Effect<PageState, never, PageSignals> = awaitState(isActive)
+
+/**
+ * Completes as soon as the page is hidden or offline (at once if it is).
+ *
+ * @example
+ * ```ts
+ * import { PageSignals } from "@tensoras/ingestion-browser"
+ * import * as Effect from "effect/Effect"
+ *
+ * const whenPaused = Effect.zipRight(PageSignals.awaitInactive, Effect.log("hidden or offline"))
+ * ```
+ * @since 0.1.0
+ */
+export const awaitInactive: Effect.Effect<PageState, never, PageSignals> = awaitState(
+  (state) => !isActive(state)
+)
+
+const read = (): PageState => ({
+  visible: typeof document === "undefined" || document.visibilityState !== "hidden",
+  online: typeof navigator === "undefined" || navigator.onLine !== false
+})
+
+/**
+ * The signals of the page this code runs in: `document.visibilityState` with its
+ * `visibilitychange` event, `navigator.onLine` with the window's `online` / `offline` events.
+ * The listeners are removed when the Layer is released. Where there is no `document` (a worker),
+ * the page counts as visible.
+ *
+ * @example
+ * ```ts
+ * import { BrowserPoller, PageSignals } from "@tensoras/ingestion-browser"
+ * import * as Effect from "effect/Effect"
+ *
+ * const wait = BrowserPoller.waitFor("kb_abc123", "job_def456").pipe(Effect.provide(PageSignals.layer))
+ * ```
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<PageSignals> = Layer.scoped(
+  PageSignals,
+  Effect.gen(function* () {
+    const ref = yield* SubscriptionRef.make(read())
+    const update = () => Effect.runSync(SubscriptionRef.set(ref, read()))
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        if (typeof document !== "undefined") document.addEventListener("visibilitychange", update)
+        if (typeof globalThis.addEventListener === "function") {
+          globalThis.addEventListener("online", update)
+          globalThis.addEventListener("offline", update)
+        }
+      }),
+      () =>
+        Effect.sync(() => {
+          if (typeof document !== "undefined") document.removeEventListener("visibilitychange", update)
+          if (typeof globalThis.removeEventListener === "function") {
+            globalThis.removeEventListener("online", update)
+            globalThis.removeEventListener("offline", update)
+          }
+        })
+    )
+    return PageSignals.of({ get: SubscriptionRef.get(ref), changes: ref.changes })
+  })
+)
+
+/**
+ * A Layer that never pauses: always visible and online (for code outside a page).
+ *
+ * @example
+ * ```ts
+ * import { PageSignals } from "@tensoras/ingestion-browser"
+ *
+ * const signals = PageSignals.layerAlwaysActive
+ * ```
+ * @since 0.1.0
+ */
+export const layerAlwaysActive: Layer.Layer<PageSignals> = Layer.succeed(
+  PageSignals,
+  PageSignals.of({
+    get: Effect.succeed({ visible: true, online: true }),
+    changes: Stream.make({ visible: true, online: true }).pipe(Stream.concat(Stream.never))
+  })
+)
+
+/**
+ * Signals a test drives: {@link Controlled.layer} provides them, `setVisible` / `setOnline` change them.
+ *
+ * @since 0.1.0
+ */
+export interface Controlled {
+  readonly layer: Layer.Layer<PageSignals>
+  readonly setVisible: (visible: boolean) => void
+  readonly setOnline: (online: boolean) => void
+  readonly current: () => PageState
+}
+
+/**
+ * Signals you drive by hand, e.g. in tests: start visible and online unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import { PageSignals } from "@tensoras/ingestion-browser"
+ *
+ * const page = PageSignals.makeControlled()
+ * page.setVisible(false) // polling pauses
+ * page.setVisible(true) // it polls at once
+ * ```
+ * @since 0.1.0
+ */
+export const makeControlled = (initial: Partial<PageState> = {}): Controlled => {
+  const ref = Effect.runSync(SubscriptionRef.make<PageState>({ visible: true, online: true, ...initial }))
+  const current = () => Effect.runSync(SubscriptionRef.get(ref))
+  return {
+    layer: Layer.succeed(
+      PageSignals,
+      PageSignals.of({ get: SubscriptionRef.get(ref), changes: ref.changes })
+    ),
+    setVisible: (visible) => Effect.runSync(SubscriptionRef.update(ref, (state) => ({ ...state, visible }))),
+    setOnline: (online) => Effect.runSync(SubscriptionRef.update(ref, (state) => ({ ...state, online }))),
+    current
+  }
+}

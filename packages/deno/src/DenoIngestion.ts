@@ -1,0 +1,319 @@
+/**
+ * Deno Layers for `@tensoras/ingestion`: the fetch-based `HttpClient` of `@effect/platform`, the
+ * `IngestionJobs` client built on it (from options, or from `TENSORAS_API_KEY` / `TENSORAS_BASE_URL`
+ * read with `Deno.env`), and a `runMain` whose SIGINT / SIGTERM interrupt the program.
+ *
+ * Deno's permissions are checked before anything is read or sent: a missing `--allow-env` or
+ * `--allow-net` is a typed {@link PermissionDenied} naming the flag to add, never a defect and never
+ * a network failure retried five times.
+ *
+ * @module
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type { InvalidInput } from "@tensoras/ingestion/IngestionError"
+import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import type * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Layer from "effect/Layer"
+import * as internal from "./internal/denoIngestion.ts"
+
+/**
+ * Deno refused a permission the client needs: `permission` is `env` or `net`, `resource` the
+ * variable or host, and `flag` the exact `deno run` flag that grants it (also in `message`).
+ *
+ * @example
+ * ```ts
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Effect from "effect/Effect"
+ *
+ * const explained = DenoIngestion.checkEnv.pipe(
+ *   Effect.catchTag("PermissionDenied", (e) => Effect.logError(`add ${e.flag} to your deno run command`))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export class PermissionDenied extends Error {
+  /** Tells it apart in `Effect.catchTag`. */
+  readonly _tag: "PermissionDenied" = "PermissionDenied"
+  /** The kind of permission Deno refused. */
+  readonly permission: "env" | "net"
+  /** The environment variable or the host (with its port, when it has one). */
+  readonly resource: string
+  /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
+  readonly flag: string
+
+  /** Builds the error; `message` should name `flag`. */
+  constructor(fields: {
+    readonly permission: "env" | "net"
+    readonly resource: string
+    readonly flag: string
+    readonly message: string
+  }) {
+    super(fields.message)
+    this.name = "PermissionDenied"
+    this.permission = fields.permission
+    this.resource = fields.resource
+    this.flag = fields.flag
+  }
+
+  /** Never: the same process keeps the same permissions. */
+  get isTransient(): boolean {
+    return false
+  }
+}
+
+/**
+ * The flag that lets the client read its configuration: `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`.
+ *
+ * @example
+ * ```ts
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ *
+ * console.log(`deno run --allow-net=api.tensoras.ai ${DenoIngestion.ENV_FLAG} main.ts`)
+ * ```
+ * @since 0.1.0
+ */
+export const ENV_FLAG: string = internal.ENV_FLAG
+
+/**
+ * Succeeds when Deno lets the program read `TENSORAS_API_KEY` and `TENSORAS_BASE_URL`; else fails
+ * with {@link PermissionDenied} naming {@link ENV_FLAG}. It asks `Deno.permissions.query` and never
+ * prompts.
+ *
+ * @example
+ * ```ts
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Effect from "effect/Effect"
+ *
+ * await Effect.runPromise(Effect.either(DenoIngestion.checkEnv))
+ * ```
+ * @since 0.1.0
+ */
+export const checkEnv: Effect.Effect<void, PermissionDenied> = internal.checkEnv
+
+/**
+ * Succeeds when Deno lets the program connect to the host of `baseUrl`; else fails with
+ * {@link PermissionDenied} whose flag is `--allow-net=<host>`.
+ *
+ * @example
+ * ```ts
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Effect from "effect/Effect"
+ *
+ * await Effect.runPromise(Effect.either(DenoIngestion.checkNet("https://api.tensoras.ai/v1")))
+ * ```
+ * @since 0.1.0
+ */
+export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, PermissionDenied> = internal.checkNet
+
+/**
+ * A `ConfigProvider` of `TENSORAS_API_KEY` and `TENSORAS_BASE_URL` read with `Deno.env`, after
+ * {@link checkEnv}. (Effect's default provider reads `process.env`, which is not Deno's API.)
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Effect from "effect/Effect"
+ *
+ * const baseUrl = Effect.gen(function* () {
+ *   const provider = yield* DenoIngestion.configProvider
+ *   const { baseUrl } = yield* Effect.withConfigProvider(IngestionJobs.config, provider)
+ *   return baseUrl
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, PermissionDenied> = Effect.map(
+  internal.readEnv,
+  (values) => ConfigProvider.fromMap(values)
+)
+
+/**
+ * The `HttpClient` for Deno: `@effect/platform`'s fetch client on Deno's own `fetch`.
+ * Interrupting a request aborts it.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const live = IngestionJobs.layer({ apiKey: Redacted.make("tns_your_key_here") }).pipe(
+ *   Layer.provide(DenoIngestion.layerHttpClient)
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer
+
+/**
+ * Options of {@link layer}: those of `IngestionJobs.layer` (`apiKey`, `baseUrl`, `requestTimeout`,
+ * `retrySchedule`, ...).
+ *
+ * @example
+ * ```ts
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: DenoIngestion.Options = { apiKey: Redacted.make("tns_your_key_here"), requestTimeout: "10 seconds" }
+ * ```
+ * @since 0.1.0
+ */
+export interface Options extends IngestionJobs.Options {}
+
+/**
+ * The `IngestionJobs` client on Deno's `fetch`, from options. Fails with `InvalidInput` when an option
+ * is not acceptable, or with {@link PermissionDenied} when Deno may not reach the base URL's host.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const program = IngestionJobs.get("kb_abc123", "job_abc123").pipe(
+ *   Effect.provide(DenoIngestion.layer({ apiKey: Redacted.make("tns_your_key_here"), baseUrl: "http://127.0.0.1:4010/v1" }))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput | PermissionDenied> =>
+  Layer.effect(
+    IngestionJobs.IngestionJobs,
+    Effect.tap(IngestionJobs.make(options), () =>
+      internal.checkNet(options.baseUrl ?? IngestionJobs.DEFAULT_BASE_URL)
+    )
+  ).pipe(Layer.provide(layerHttpClient))
+
+/**
+ * The `IngestionJobs` client on Deno's `fetch`, its key and base URL from `Deno.env`:
+ * `TENSORAS_API_KEY` (required, read as `Redacted`) and `TENSORAS_BASE_URL` (default
+ * `https://api.tensoras.ai/v1`). Fails with {@link PermissionDenied} when `--allow-env` or
+ * `--allow-net` is missing, with a `ConfigError` when the key is unset, with `InvalidInput` when a
+ * value is not acceptable.
+ *
+ * @example
+ * ```ts
+ * import { Poller } from "@tensoras/ingestion"
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Poller.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
+ *   Effect.provide(DenoIngestion.layerConfig({ requestTimeout: "10 seconds" }))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  options: Omit<Options, "apiKey" | "baseUrl"> = {}
+): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput | PermissionDenied | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const provider = yield* configProvider
+      const fromConfig = yield* Effect.withConfigProvider(IngestionJobs.config, provider)
+      return layer({ ...options, ...fromConfig })
+    })
+  )
+
+/**
+ * The signals {@link runMain} turns into an interruption of the program.
+ *
+ * @example
+ * ```ts
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ *
+ * const quietOnTerm = (signal: DenoIngestion.Signal | undefined) => (signal === "SIGTERM" ? 0 : 130)
+ * ```
+ * @since 0.1.0
+ */
+export type Signal = "SIGINT" | "SIGTERM"
+
+/**
+ * Options of {@link runMain}.
+ *
+ * @example
+ * ```ts
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Effect from "effect/Effect"
+ * import * as Exit from "effect/Exit"
+ *
+ * const options: DenoIngestion.RunMainOptions<number, never> = {
+ *   exitCode: (exit, signal) => (Exit.isSuccess(exit) ? exit.value : DenoIngestion.exitCode(exit, signal))
+ * }
+ * DenoIngestion.runMain(Effect.succeed(3), options)
+ * ```
+ * @since 0.1.0
+ */
+export interface RunMainOptions<A, E> {
+  /** Print nothing when the program fails. Default false: `Tag: message` on stderr (the full cause for a defect). */
+  readonly disableErrorReporting?: boolean | undefined
+  /** The exit code for how the program ended and the signal that interrupted it. Default {@link exitCode}. */
+  readonly exitCode?: ((exit: Exit.Exit<A, E>, signal: Signal | undefined) => number) | undefined
+}
+
+/**
+ * The default exit code of {@link runMain}: 0 when the program succeeded, 130 (SIGINT) or 143
+ * (SIGTERM) when a signal interrupted it, 1 when it failed.
+ *
+ * @example
+ * ```ts
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Exit from "effect/Exit"
+ * import * as FiberId from "effect/FiberId"
+ *
+ * DenoIngestion.exitCode(Exit.interrupt(FiberId.none), "SIGINT") // 130
+ * DenoIngestion.exitCode(Exit.succeed("done"), undefined) // 0
+ * ```
+ * @since 0.1.0
+ */
+export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined) => number =
+  internal.exitCode
+
+/**
+ * Runs a program as the main module of a Deno process. The first SIGINT or SIGTERM (through
+ * `Deno.addSignalListener`) interrupts it: finalizers run and the HTTP request in flight is
+ * aborted; a second signal ends the process the default way. When the program ends, a failure is
+ * reported on stderr as `Tag: message` (a typed error has no stack trace to show; a defect prints its
+ * full cause), and the process exits with {@link RunMainOptions.exitCode} unless that is 0.
+ *
+ * @example
+ * ```ts
+ * import { Poller } from "@tensoras/ingestion"
+ * import { DenoIngestion } from "@tensoras/ingestion-deno"
+ * import * as Console from "effect/Console"
+ * import * as Effect from "effect/Effect"
+ *
+ * Poller.waitFor("kb_abc123", "job_def456").pipe(
+ *   Effect.flatMap((job) => Console.log(`${job.chunks_created} chunks`)),
+ *   Effect.provide(DenoIngestion.layerConfig()),
+ *   DenoIngestion.runMain
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void => {
+  const toCode = options.exitCode ?? internal.exitCode
+  const fiber = Effect.runFork(effect)
+  const signals = internal.listenForSignals(() => {
+    fiber.unsafeInterruptAsFork(FiberId.none)
+  })
+  fiber.addObserver((exit) => {
+    signals.stop()
+    if (Exit.isFailure(exit) && options.disableErrorReporting !== true) {
+      const report = internal.describeFailure(exit.cause)
+      if (report !== undefined) console.error(report)
+    }
+    const code = toCode(exit, signals.received())
+    if (code !== 0) Deno.exit(code)
+  })
+}

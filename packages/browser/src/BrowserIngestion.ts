@@ -17,7 +17,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import { createActor } from "xstate"
 import type { WaitOptions } from "./BrowserPoller.js"
-import * as internal from "./internal/machinePoller.js"
+import * as BrowserPoller from "./BrowserPoller.js"
 import * as PageSignals from "./PageSignals.js"
 
 /**
@@ -225,15 +225,14 @@ export interface MachineOptions
  */
 export const machine = (options: MachineOptions): JobMachine.IngestionJobMachine => {
   const live = Layer.merge(layerClient(options), options.signals?.layer ?? PageSignals.layer)
-  return JobMachine.fromLayer(live).provide({
-    actors: {
-      poller: internal.pollerLogic(live, {
-        schedule: options.schedule,
-        shareAcrossTabs: options.shareAcrossTabs,
-        channelPrefix: options.channelPrefix
-      })
-    }
-  })
+  return JobMachine.fromEvents(live, (input) =>
+    BrowserPoller.events(input.knowledgeBaseId, input.jobId, {
+      deadline: input.deadline,
+      schedule: options.schedule,
+      shareAcrossTabs: options.shareAcrossTabs,
+      channelPrefix: options.channelPrefix
+    })
+  )
 }
 
 /**

@@ -278,14 +278,7 @@ export const watch = (
   IngestionJob.IngestionJobDetail,
   IngestionError | WaitTimeout,
   IngestionJobs | PageSignals.PageSignals
-> =>
-  events(knowledgeBaseId, jobId, options).pipe(
-    Stream.filterMap((event) =>
-      event._tag === "Polled" && (event.changed || event.nextPollAt === null)
-        ? Option.some(event.job)
-        : Option.none()
-    )
-  )
+> => Poller.changes(events(knowledgeBaseId, jobId, options))
 
 /**
  * Waits until the job is terminal, like core's `Poller.waitFor`, pausing while the page is hidden
@@ -307,11 +300,4 @@ export const waitFor = (
   jobId: string,
   options?: WaitOptions
 ): Effect.Effect<Poller.CompletedJob, WaitError, IngestionJobs | PageSignals.PageSignals> =>
-  events(knowledgeBaseId, jobId, options).pipe(
-    Stream.runLast,
-    Effect.flatMap((last) =>
-      last._tag === "Some" && last.value._tag === "Polled"
-        ? Poller.outcome(last.value.job)
-        : Effect.dieMessage("a wait's event stream ended without a terminal job")
-    )
-  )
+  Poller.settle(events(knowledgeBaseId, jobId, options))

@@ -37,7 +37,36 @@ it("the React example shows the live state, the progress, the counters and every
     await expect.poll(() => page.getByTestId("state").textContent()).toBe("completed")
     const progress = page.getByTestId("progress")
     const shot = join(import.meta.dirname, "..", "..", "..", "examples", "browser", "screenshot.png")
-    await page.screenshot({ path: shot, fullPage: true })
+    const png = await page.screenshot({ path: shot, fullPage: true })
+
+    // What the screenshot shows: the pixels of the progress bar, read back from the PNG itself,
+    // are filled from its start to its end (an unfinished bar ends in the track's colour).
+    const box = await progress.boundingBox()
+    if (box === null) throw new Error("the progress bar is not on screen")
+    const y = Math.round(box.y + box.height / 2)
+    const [start, end] = await page.evaluate(
+      async ({ dataUrl, points }) => {
+        const image = new Image()
+        image.src = dataUrl
+        await image.decode()
+        const canvas = document.createElement("canvas")
+        canvas.width = image.width
+        canvas.height = image.height
+        const context = canvas.getContext("2d")!
+        context.drawImage(image, 0, 0)
+        return points.map(([px, py]) => Array.from(context.getImageData(px, py, 1, 1).data.slice(0, 3)))
+      },
+      {
+        dataUrl: `data:image/png;base64,${png.toString("base64")}`,
+        points: [
+          [Math.round(box.x + 4), y],
+          [Math.round(box.x + box.width - 4), y]
+        ] as Array<[number, number]>
+      }
+    )
+    expect(end).toStrictEqual(start)
+    const [red = 0, , blue = 0] = start ?? []
+    expect(blue - red).toBeGreaterThan(100) // the fill is blue, not the grey track
 
     // What the screenshot shows, read from the DOM at the same moment.
     expect(Number(await progress.getAttribute("value"))).toBe(Number(await progress.getAttribute("max")))
@@ -51,6 +80,45 @@ it("the React example shows the live state, the progress, the counters and every
     const html = await page.content()
     expect(html).not.toContain(sim.apiKey)
     expect(sim.control.requests.every((r) => r.authorized)).toBe(true)
+  } finally {
+    await browser.close()
+    await server.close()
+    await sim.close()
+  }
+})
+
+it("two real pages of one origin watching one job share one poller, and the second takes over when the first closes", async () => {
+  const sim = await startSimulator({ scenario: "docs", clock: "manual" })
+  const root = await buildExample(await mkdtemp(join(tmpdir(), "tensoras-example-")))
+  const server = await serveExample({ root, upstream: sim.baseUrl, apiKey: sim.apiKey })
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: flags
+  })
+  // An hour between polls: every request below is a first poll or a takeover, never a routine one.
+  const url = `${server.url}/?kb=kb_abc123&job=job_def456&interval=3600000`
+  const gets = () => sim.control.requestCount({ route: "get" })
+  try {
+    // Two tabs of one browser profile: they share Web Locks and BroadcastChannel.
+    const context = await browser.newContext()
+    const first = await context.newPage()
+    await first.goto(url)
+    await expect.poll(() => first.getByTestId("state").textContent()).toBe("processing")
+    expect(gets()).toBe(1)
+
+    const second = await context.newPage()
+    await second.goto(url)
+    // The second tab shows the job from the first tab's poller, without a request of its own.
+    await expect.poll(() => second.getByTestId("processed").textContent()).toBe("8")
+    expect(gets()).toBe(1)
+
+    // The job finishes on the server; the leading tab closes before its next poll is due.
+    const final = sim.control.advanceToTerminal("kb_abc123", "job_def456")
+    await first.close()
+    // The second tab takes the lead and polls at once: no gap of an hour.
+    await expect.poll(() => second.getByTestId("state").textContent()).toBe("completed")
+    expect(await second.getByTestId("chunks").textContent()).toBe(String(final.chunks_created))
+    expect(gets()).toBe(2)
   } finally {
     await browser.close()
     await server.close()

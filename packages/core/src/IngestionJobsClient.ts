@@ -185,11 +185,15 @@ export const createIngestionJobsClient = (options: ClientOptions): IngestionJobs
           timeout,
           schedule: interval === undefined ? undefined : PollSchedule.fixed(interval)
         }
-        if (onUpdate === undefined) return yield* Poller.waitFor(knowledgeBaseId, jobId, options)
-        return yield* Poller.watch(knowledgeBaseId, jobId, options).pipe(
-          Stream.tap((job) => Effect.sync(() => onUpdate(job))),
-          Stream.runLast,
-          Effect.flatMap((last) => (last._tag === "Some" ? Poller.outcome(last.value) : Effect.die("no job")))
+        const events = Poller.events(knowledgeBaseId, jobId, options)
+        return yield* Poller.settle(
+          onUpdate === undefined
+            ? events
+            : events.pipe(
+                Stream.tap((event) =>
+                  Poller.isChange(event) ? Effect.sync(() => onUpdate(event.job)) : Effect.void
+                )
+              )
         )
       })
       return runPromise(Effect.provideService(wait, IngestionJobs.IngestionJobs, service), waitOptions.signal)

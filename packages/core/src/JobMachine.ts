@@ -27,6 +27,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import {
   type Actor,
   type ActorOptions,
@@ -653,7 +654,7 @@ export const make = (
 ): IngestionJobMachine =>
   define(
     () => Runtime.runSync(runtime)(Clock.currentTimeMillis),
-    internal.pollerLogic(internal.launchOn(runtime), options.schedule)
+    internal.pollerLogic(internal.launchOn(runtime), internal.coreEvents(options.schedule))
   )
 
 /**
@@ -679,7 +680,32 @@ export const make = (
 export const fromLayer = <E>(
   layer: Layer.Layer<IngestionJobs.IngestionJobs, E>,
   options: MakeOptions = {}
-): IngestionJobMachine => define(Date.now, internal.pollerLogic(internal.launchWith(layer), options.schedule))
+): IngestionJobMachine =>
+  define(Date.now, internal.pollerLogic(internal.launchWith(layer), internal.coreEvents(options.schedule)))
+
+/**
+ * The machine on a polling of your own: `events` gives the poll events of one wait (the
+ * poller's input carries the IDs and the absolute deadline), run on a runtime built from
+ * `layer` for each poller. Adapters use it to drive the same machine with their own polling
+ * (the browser's pauses while the page is hidden).
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs, JobMachine, Poller, PollSchedule } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * const machine = JobMachine.fromEvents(
+ *   IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer)),
+ *   (input) => Poller.events(input.knowledgeBaseId, input.jobId, { deadline: input.deadline, schedule: PollSchedule.fixed() })
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const fromEvents = <R, E>(
+  layer: Layer.Layer<R, E>,
+  events: (input: PollerInput) => Stream.Stream<Poller.PollEvent, IngestionError | WaitTimeout, R>
+): IngestionJobMachine => define(Date.now, internal.pollerLogic(internal.launchWith(layer), events))
 
 /**
  * The machine, ready to run: the client comes from `TENSORAS_API_KEY` and `TENSORAS_BASE_URL`

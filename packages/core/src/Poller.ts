@@ -275,11 +275,61 @@ export const watch = (
   jobId: string,
   options?: WaitOptions
 ): Stream.Stream<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout, IngestionJobs> =>
-  events(knowledgeBaseId, jobId, options).pipe(
-    Stream.filterMap((event) =>
-      event._tag === "Polled" && (event.changed || event.nextPollAt === null)
-        ? Option.some(event.job)
-        : Option.none()
+  changes(events(knowledgeBaseId, jobId, options))
+
+/**
+ * The jobs of a stream of poll events each time they changed, the terminal job included: what
+ * {@link watch} is made of, for event streams of your own (an adapter's, say).
+ *
+ * @example
+ * ```ts
+ * import { Poller } from "@tensoras/ingestion"
+ *
+ * const jobs = Poller.changes(Poller.events("kb_abc123", "job_def456"))
+ * ```
+ * @since 0.1.0
+ */
+export const changes = <E, R>(
+  self: Stream.Stream<PollEvent, E, R>
+): Stream.Stream<IngestionJob.IngestionJobDetail, E, R> =>
+  Stream.filterMap(self, (event) => (isChange(event) ? Option.some(event.job) : Option.none()))
+
+/**
+ * Whether an event shows the job changed: a poll whose status or counters moved, or the
+ * terminal poll.
+ *
+ * @example
+ * ```ts
+ * import { Poller } from "@tensoras/ingestion"
+ * import * as Stream from "effect/Stream"
+ *
+ * const changed = Poller.events("kb_abc123", "job_def456").pipe(Stream.filter(Poller.isChange))
+ * ```
+ * @since 0.1.0
+ */
+export const isChange = (event: PollEvent): event is Polled =>
+  event._tag === "Polled" && (event.changed || event.nextPollAt === null)
+
+/**
+ * Runs a stream of poll events to its terminal job and gives its {@link outcome}: what
+ * {@link waitFor} is made of, for event streams of your own.
+ *
+ * @example
+ * ```ts
+ * import { Poller } from "@tensoras/ingestion"
+ *
+ * const job = Poller.settle(Poller.events("kb_abc123", "job_def456"))
+ * ```
+ * @since 0.1.0
+ */
+export const settle = <E, R>(
+  self: Stream.Stream<PollEvent, E, R>
+): Effect.Effect<CompletedJob, E | IngestionJobFailed, R> =>
+  Stream.runLast(self).pipe(
+    Effect.flatMap((last) =>
+      last._tag === "Some" && last.value._tag === "Polled"
+        ? outcome(last.value.job)
+        : Effect.dieMessage("a wait's event stream ended without a terminal job")
     )
   )
 
@@ -346,12 +396,4 @@ export const waitFor = (
   knowledgeBaseId: string,
   jobId: string,
   options?: WaitOptions
-): Effect.Effect<CompletedJob, WaitError, IngestionJobs> =>
-  events(knowledgeBaseId, jobId, options).pipe(
-    Stream.runLast,
-    Effect.flatMap((last) =>
-      last._tag === "Some" && last.value._tag === "Polled"
-        ? outcome(last.value.job)
-        : Effect.dieMessage("a wait's event stream ended without a terminal job")
-    )
-  )
+): Effect.Effect<CompletedJob, WaitError, IngestionJobs> => settle(events(knowledgeBaseId, jobId, options))

@@ -126,17 +126,17 @@ const failureEvent = (error: IngestionError | WaitTimeout, at: number): PollerEv
     : { type: "ERRORED", error: errorData(error) }
 
 /**
- * Runs an effect needing the client somewhere, reports how it ended, and returns how to stop it.
- * The two ways: on a `Runtime` the caller owns, or on a runtime built from a Layer for this one
- * poller (and disposed with it).
+ * Runs an effect somewhere, reports how it ended, and returns how to stop it. The two ways: on a
+ * `Runtime` the caller owns, or on a runtime built from a Layer for this one poller (and disposed
+ * with it).
  */
-export type Launch = (
-  effect: Effect.Effect<void, never, IngestionJobs>,
+export type Launch<R> = (
+  effect: Effect.Effect<void, never, R>,
   onExit: (exit: Exit.Exit<void, unknown>) => void
 ) => () => void
 
 export const launchOn =
-  (runtime: Runtime.Runtime<IngestionJobs>): Launch =>
+  <R>(runtime: Runtime.Runtime<R>): Launch<R> =>
   (effect, onExit) => {
     const fiber = Runtime.runFork(runtime)(effect)
     fiber.addObserver(onExit)
@@ -145,7 +145,7 @@ export const launchOn =
   }
 
 export const launchWith =
-  <E>(layer: Layer.Layer<IngestionJobs, E>): Launch =>
+  <R, E>(layer: Layer.Layer<R, E>): Launch<R> =>
   (effect, onExit) => {
     const runtime = ManagedRuntime.make(layer)
     const fiber = runtime.runFork(effect)
@@ -155,20 +155,25 @@ export const launchWith =
     }
   }
 
+/** The poll events of one wait, for the poller's input. */
+export type EventsOf<R> = (
+  input: PollerInput
+) => Stream.Stream<Poller.PollEvent, IngestionError | WaitTimeout, R>
+
+/** Core's own polling, on the caller's schedule. */
+export const coreEvents =
+  (schedule: Schedule.Schedule<unknown, IngestionJobDetail> | undefined): EventsOf<IngestionJobs> =>
+  (input) =>
+    Poller.events(input.knowledgeBaseId, input.jobId, { deadline: input.deadline, schedule })
+
 /**
- * The poller actor: `Poller.events` on an Effect runtime, each element and failure sent to the
- * machine as a typed event; stopping the actor interrupts the fiber.
+ * The poller actor: a stream of poll events on an Effect runtime, each element and failure sent to
+ * the machine as a typed event; stopping the actor interrupts the fiber.
  */
-export const pollerLogic = (
-  launch: Launch,
-  schedule: Schedule.Schedule<unknown, IngestionJobDetail> | undefined
-): PollerLogic =>
+export const pollerLogic = <R>(launch: Launch<R>, eventsOf: EventsOf<R>): PollerLogic =>
   fromCallback<EventObject, PollerInput>(({ input, sendBack }) => {
     const send = (event: PollerEvent) => sendBack(event)
-    const program = Poller.events(input.knowledgeBaseId, input.jobId, {
-      deadline: input.deadline,
-      schedule
-    }).pipe(
+    const program = eventsOf(input).pipe(
       Stream.runForEach((event) => Effect.sync(() => send(toEvent(event)))),
       Effect.catchAll((error) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => send(failureEvent(error, at))))

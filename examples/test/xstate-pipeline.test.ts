@@ -1,10 +1,7 @@
-import { spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 
-// Runs examples/xstate-pipeline/main.ts as a user would: a child process, on the packages' sources.
-const root = fileURLToPath(new URL("../..", import.meta.url))
+import { startExample } from "./utils.js"
 
 let simulator: RunningSimulator
 beforeAll(async () => {
@@ -12,36 +9,10 @@ beforeAll(async () => {
 })
 afterAll(() => simulator.close())
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+const start = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  startExample("xstate-pipeline/main.ts", args, env)
 
-const start = (args: ReadonlyArray<string>, env: Record<string, string | undefined>) => {
-  const { TENSORAS_API_KEY: _key, TENSORAS_BASE_URL: _url, ...inherited } = process.env
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@tensoras/source", "--import", "tsx", "examples/xstate-pipeline/main.ts", ...args],
-    { cwd: root, env: { ...inherited, ...env } }
-  )
-  const done = new Promise<Run>((resolve, reject) => {
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk
-    })
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
-  return { child, done }
-}
-
-const run = (args: ReadonlyArray<string>, env: Record<string, string | undefined>): Promise<Run> =>
-  start(args, env).done
+const run = (args: ReadonlyArray<string>, env: Record<string, string>) => start(args, env).done
 
 describe("the xstate-pipeline example", () => {
   it("on its own simulator: syncs, waits for the ingestion job, then answers", async () => {

@@ -1,37 +1,31 @@
 // Usage 3 of the API docs: poll one job every 5 seconds until it is completed or failed, then
-// report the chunk count or the error. (The lifecycle issue adds `waitFor`, which also has a
-// deadline, backoff and progress; this is the docs' loop, written with a Schedule.)
+// report the chunk count or the error. The docs' loop becomes a wait: the first poll at once, the
+// docs' 5 seconds as a Schedule, a deadline, retries that honour Retry-After, typed outcomes.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] [POLL_INTERVAL_MS=5000] tsx examples/client/poll-until-done.effect.ts kb_abc123 job_def456
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
+import { IngestionJob, IngestionJobs, Poller, PollSchedule } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 
 const [knowledgeBaseId = "kb_abc123", jobId = "job_def456"] = process.argv.slice(2)
-const interval = Duration.millis(Number(process.env.POLL_INTERVAL_MS ?? 5000))
+const interval = Number(process.env.POLL_INTERVAL_MS ?? 5000)
 
-const program = IngestionJobs.get(knowledgeBaseId, jobId).pipe(
-  Effect.tap((job) =>
-    Console.log(
-      `${IngestionJob.statusText(job.status)}: ${job.documents_processed} docs, ${job.chunks_created} chunks`
-    )
+const program = Poller.events(knowledgeBaseId, jobId, {
+  schedule: PollSchedule.fixed(interval),
+  timeout: "30 minutes"
+}).pipe(
+  Stream.tap((event) =>
+    Poller.isChange(event)
+      ? Console.log(
+          `${IngestionJob.statusText(event.job.status)}: ${event.job.documents_processed} docs, ${event.job.chunks_created} chunks`
+        )
+      : Effect.void
   ),
-  // The first poll is immediate; then one every interval until the job is terminal, and the
-  // repeat's result is that last job.
-  Effect.repeat(
-    Schedule.recurUntil((job: IngestionJob.IngestionJobDetail) => IngestionJob.isTerminal(job)).pipe(
-      Schedule.addDelay(() => interval)
-    )
-  ),
-  Effect.timeout("30 minutes"),
-  Effect.flatMap((job) =>
-    job.status === "completed"
-      ? Console.log(`Completed: ${job.chunks_created} chunks`)
-      : Console.log(`Failed: ${job.error?.message ?? "no error given"}`)
-  )
+  Poller.settle,
+  Effect.flatMap((job) => Console.log(`Completed: ${job.chunks_created} chunks`)),
+  Effect.catchTag("IngestionJobFailed", (error) => Console.log(`Failed: ${error.message}`))
 )
 
 program

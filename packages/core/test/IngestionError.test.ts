@@ -1,0 +1,92 @@
+import { describe, expect, it } from "@effect/vitest"
+import { IngestionError, WaitError } from "@tensoras/ingestion"
+import * as Schema from "effect/Schema"
+
+const request = { method: "GET", url: "https://api.tensoras.ai/v1/knowledge-bases/kb_1/ingestion-jobs/job_1" }
+
+const examples: ReadonlyArray<IngestionError.IngestionError> = [
+  new IngestionError.InvalidInput({
+    param: "limit",
+    message: "limit must be an integer from 1 to 100 (got 500)"
+  }),
+  new IngestionError.Unauthorized({
+    ...request,
+    status: 401,
+    code: "invalid_api_key",
+    message: "Invalid API key"
+  }),
+  new IngestionError.Forbidden({ ...request, status: 403, message: "HTTP 403 Forbidden" }),
+  new IngestionError.NotFound({
+    ...request,
+    status: 404,
+    type: "not_found_error",
+    code: "ingestion_job_not_found",
+    param: "job_id",
+    message: "Ingestion job 'job_1' not found"
+  }),
+  new IngestionError.InvalidRequest({ ...request, status: 400, param: "status", message: "bad status" }),
+  new IngestionError.RateLimited({ ...request, status: 429, retryAfterMs: 7000, message: "slow down" }),
+  new IngestionError.ServerError({ ...request, status: 503, message: "HTTP 503 Service Unavailable" }),
+  new IngestionError.TransportError({
+    ...request,
+    reason: "Timeout",
+    message: "No complete response within 30s"
+  }),
+  new IngestionError.ResponseDecodeError({ ...request, status: 200, message: "not JSON", excerpt: "<html>" })
+]
+
+describe("IngestionError", () => {
+  it("every error is an Error with its _tag, its message, and whether it is worth retrying", () => {
+    expect(examples.map((e) => [e._tag, e.isTransient, IngestionError.isTransient(e)])).toStrictEqual([
+      ["InvalidInput", false, false],
+      ["Unauthorized", false, false],
+      ["Forbidden", false, false],
+      ["NotFound", false, false],
+      ["InvalidRequest", false, false],
+      ["RateLimited", true, true],
+      ["ServerError", true, true],
+      ["TransportError", true, true],
+      ["ResponseDecodeError", false, false]
+    ])
+    for (const error of examples) {
+      expect(error).toBeInstanceOf(Error)
+      expect(error.message.length).toBeGreaterThan(0)
+      expect(IngestionError.isIngestionError(error)).toBe(true)
+    }
+    expect(IngestionError.isIngestionError(new Error("boom"))).toBe(false)
+    expect(IngestionError.isIngestionError({ _tag: "NotFound" })).toBe(false)
+  })
+
+  it("round-trips through JSON with its schema, and comes back as the same class", () => {
+    for (const error of examples) {
+      const json = JSON.parse(JSON.stringify(Schema.encodeSync(IngestionError.IngestionError)(error)))
+      const back = Schema.decodeUnknownSync(IngestionError.IngestionError)(json)
+      expect(back).toBeInstanceOf(error.constructor)
+      expect(back).toStrictEqual(error)
+    }
+  })
+
+  it("reads the API's documented error body", () => {
+    const body = Schema.decodeUnknownSync(IngestionError.ApiErrorBody)({
+      error: {
+        message: "Ingestion job 'job_abc123' not found",
+        type: "not_found_error",
+        param: "job_id",
+        code: "ingestion_job_not_found"
+      }
+    })
+    expect(body.error.code).toBe("ingestion_job_not_found")
+  })
+
+  it("the wait's errors join the client's in WaitError, also a schema", () => {
+    const timeout = new WaitError.WaitTimeout({
+      lastJob: null,
+      elapsedMs: 1000,
+      observed: { responses: 0, retries: 2, statuses: {}, httpStatuses: { "503": 2 } },
+      message: "The job was not finished by the deadline"
+    })
+    const json = JSON.parse(JSON.stringify(Schema.encodeSync(WaitError.WaitError)(timeout)))
+    expect(Schema.decodeUnknownSync(WaitError.WaitError)(json)).toBeInstanceOf(WaitError.WaitTimeout)
+    expect(timeout.isTransient).toBe(false)
+  })
+})

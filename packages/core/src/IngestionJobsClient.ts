@@ -185,16 +185,9 @@ export const createIngestionJobsClient = (options: ClientOptions): IngestionJobs
           timeout,
           schedule: interval === undefined ? undefined : PollSchedule.fixed(interval)
         }
-        const events = Poller.events(knowledgeBaseId, jobId, options)
-        return yield* Poller.settle(
-          onUpdate === undefined
-            ? events
-            : events.pipe(
-                Stream.tap((event) =>
-                  Poller.isChange(event) ? Effect.sync(() => onUpdate(event.job)) : Effect.void
-                )
-              )
-        )
+        return yield* onUpdate === undefined
+          ? Poller.waitFor(knowledgeBaseId, jobId, options)
+          : Poller.waitForWith(knowledgeBaseId, jobId, options, (job) => Effect.sync(() => onUpdate(job)))
       })
       return runPromise(Effect.provideService(wait, IngestionJobs.IngestionJobs, service), waitOptions.signal)
     }

@@ -120,6 +120,104 @@ const changedSince = (
   previous.chunks_created !== job.chunks_created
 
 /**
+ * The polling itself: emits every poll and retry through `emit`, and returns the terminal job.
+ * `events` streams what it emits; `waitFor` runs it without a stream in between.
+ */
+const run = (
+  knowledgeBaseId: string,
+  jobId: string,
+  options: WaitOptions,
+  emit: (event: PollEvent) => Effect.Effect<unknown>
+): Effect.Effect<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout, IngestionJobs> =>
+  Effect.gen(function* () {
+    yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+    yield* validate.id("jobId", jobId)
+    const timeout =
+      options.timeout === undefined ? DEFAULT_TIMEOUT : yield* validate.duration("timeout", options.timeout)
+    if (options.deadline !== undefined && !Number.isFinite(options.deadline)) {
+      return yield* new InvalidInput({
+        param: "deadline",
+        message: "deadline must be a finite epoch time in ms"
+      })
+    }
+    const jobs = yield* IngestionJobs
+    const schedule = options.schedule ?? PollSchedule.defaultSchedule
+    const startedAt = yield* Clock.currentTimeMillis
+    const deadline = options.deadline ?? startedAt + Duration.toMillis(timeout)
+
+    const observed: { -readonly [K in keyof Observed]: Observed[K] } = {
+      responses: 0,
+      retries: 0,
+      statuses: {},
+      httpStatuses: {}
+    }
+    let lastJob: IngestionJob.IngestionJobDetail | undefined
+
+    const onRetry = (info: RetryInfo) =>
+      Effect.flatMap(Clock.currentTimeMillis, (at) => {
+        observed.retries++
+        increment(observed.httpStatuses, httpStatusOf(info.error))
+        return emit({
+          _tag: "Retrying",
+          error: info.error,
+          attempt: info.attempt,
+          delayMs: info.delayMillis,
+          at
+        })
+      })
+    const get = jobs.get(knowledgeBaseId, jobId).pipe(Effect.locally(currentRetryObserver, onRetry))
+
+    const timedOut = (now: number) =>
+      Effect.fail(
+        new WaitTimeout({
+          lastJob: lastJob ?? null,
+          elapsedMs: now - startedAt,
+          observed: structuredClone(observed),
+          message: `The job was not finished by the deadline (last status: ${
+            lastJob ? IngestionJob.statusText(lastJob.status) : "none seen"
+          }, ${observed.responses} responses, ${observed.retries} retries)`
+        })
+      )
+
+    const poll = Effect.gen(function* () {
+      let state = schedule.initial
+      for (;;) {
+        const job = yield* get
+        const at = yield* Clock.currentTimeMillis
+        observed.responses++
+        increment(observed.statuses, IngestionJob.statusText(job.status))
+        increment(observed.httpStatuses, "200")
+        const changed = changedSince(lastJob, job)
+        lastJob = job
+        if (IngestionJob.isTerminal(job)) {
+          yield* emit({ _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })
+          return job
+        }
+        const [next, output, decision] = yield* schedule.step(at, job, state)
+        state = next
+        if (ScheduleDecision.isDone(decision)) {
+          // The caller's schedule gave up before the job finished: that is a timeout of its own.
+          return yield* timedOut(at)
+        }
+        const nextPollAt = ScheduleIntervals.start(decision.intervals)
+        yield* emit({ _tag: "Polled", job, at, changed, stalled: PollSchedule.isStalled(output), nextPollAt })
+        yield* Effect.sleep(Duration.millis(Math.max(0, nextPollAt - at)))
+      }
+    })
+
+    const deadlinePassed = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.zipRight(Effect.sleep(Duration.millis(Math.max(0, deadline - now))), Clock.currentTimeMillis)
+    ).pipe(
+      Effect.flatMap((now) =>
+        // A terminal job already seen wins over a deadline that fires in the same instant.
+        lastJob !== undefined && IngestionJob.isTerminal(lastJob) ? Effect.succeed(lastJob) : timedOut(now)
+      )
+    )
+
+    return yield* Effect.raceFirst(poll, deadlinePassed)
+  })
+
+/**
  * Every poll and every retry of a wait, as a `Stream`. The first poll is immediate; the stream
  * ends after the job's terminal poll (`completed` or `failed`, with `document_details`), and
  * fails with `WaitTimeout` when the deadline passes first, or with the client's error when it is
@@ -150,100 +248,8 @@ export const events = (
 ): Stream.Stream<PollEvent, IngestionError | WaitTimeout, IngestionJobs> =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
-      yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-      yield* validate.id("jobId", jobId)
-      const timeout =
-        options.timeout === undefined ? DEFAULT_TIMEOUT : yield* validate.duration("timeout", options.timeout)
-      if (options.deadline !== undefined && !Number.isFinite(options.deadline)) {
-        return yield* new InvalidInput({
-          param: "deadline",
-          message: "deadline must be a finite epoch time in ms"
-        })
-      }
-      const jobs = yield* IngestionJobs
-      const schedule = options.schedule ?? PollSchedule.defaultSchedule
-      const startedAt = yield* Clock.currentTimeMillis
-      const deadline = options.deadline ?? startedAt + Duration.toMillis(timeout)
-
       const queue = yield* Queue.unbounded<Take.Take<PollEvent, IngestionError | WaitTimeout>>()
-      const emit = (event: PollEvent) => Queue.offer(queue, Take.of(event))
-      const observed: { -readonly [K in keyof Observed]: Observed[K] } = {
-        responses: 0,
-        retries: 0,
-        statuses: {},
-        httpStatuses: {}
-      }
-      let lastJob: IngestionJob.IngestionJobDetail | undefined
-
-      const onRetry = (info: RetryInfo) =>
-        Effect.flatMap(Clock.currentTimeMillis, (at) => {
-          observed.retries++
-          increment(observed.httpStatuses, httpStatusOf(info.error))
-          return emit({
-            _tag: "Retrying",
-            error: info.error,
-            attempt: info.attempt,
-            delayMs: info.delayMillis,
-            at
-          })
-        })
-
-      const poll = Effect.gen(function* () {
-        let state = schedule.initial
-        for (;;) {
-          const job = yield* jobs
-            .get(knowledgeBaseId, jobId)
-            .pipe(Effect.locally(currentRetryObserver, onRetry))
-          const at = yield* Clock.currentTimeMillis
-          observed.responses++
-          increment(observed.statuses, IngestionJob.statusText(job.status))
-          increment(observed.httpStatuses, "200")
-          const changed = changedSince(lastJob, job)
-          lastJob = job
-          if (IngestionJob.isTerminal(job)) {
-            return yield* emit({ _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })
-          }
-          const [next, output, decision] = yield* schedule.step(at, job, state)
-          state = next
-          if (ScheduleDecision.isDone(decision)) {
-            // The caller's schedule gave up before the job finished: that is a timeout of its own.
-            return yield* timedOut(at)
-          }
-          const nextPollAt = ScheduleIntervals.start(decision.intervals)
-          yield* emit({
-            _tag: "Polled",
-            job,
-            at,
-            changed,
-            stalled: PollSchedule.isStalled(output),
-            nextPollAt
-          })
-          yield* Effect.sleep(Duration.millis(Math.max(0, nextPollAt - at)))
-        }
-      })
-
-      const timedOut = (now: number) =>
-        Effect.fail(
-          new WaitTimeout({
-            lastJob: lastJob ?? null,
-            elapsedMs: now - startedAt,
-            observed: structuredClone(observed),
-            message: `The job was not finished by the deadline (last status: ${
-              lastJob ? IngestionJob.statusText(lastJob.status) : "none seen"
-            }, ${observed.responses} responses, ${observed.retries} retries)`
-          })
-        )
-
-      const deadlinePassed = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.zipRight(Effect.sleep(Duration.millis(Math.max(0, deadline - now))), Clock.currentTimeMillis)
-      ).pipe(
-        Effect.flatMap((now) =>
-          // A terminal job already seen wins over a deadline that fires in the same instant.
-          lastJob !== undefined && IngestionJob.isTerminal(lastJob) ? Effect.void : timedOut(now)
-        )
-      )
-
-      yield* Effect.raceFirst(poll, deadlinePassed).pipe(
+      yield* run(knowledgeBaseId, jobId, options, (event) => Queue.offer(queue, Take.of(event))).pipe(
         Effect.matchCauseEffect({
           onSuccess: () => Queue.offer(queue, Take.end),
           onFailure: (cause) => Queue.offer(queue, Take.failCause(cause))
@@ -396,4 +402,34 @@ export const waitFor = (
   knowledgeBaseId: string,
   jobId: string,
   options?: WaitOptions
-): Effect.Effect<CompletedJob, WaitError, IngestionJobs> => settle(events(knowledgeBaseId, jobId, options))
+): Effect.Effect<CompletedJob, WaitError, IngestionJobs> =>
+  Effect.flatMap(
+    run(knowledgeBaseId, jobId, options ?? {}, () => Effect.void),
+    outcome
+  )
+
+/**
+ * Like {@link waitFor}, calling `onUpdate` with the job each time it changed (the terminal job
+ * included), without a stream in between: what the Promise API's `onUpdate` runs on.
+ *
+ * @example
+ * ```ts
+ * import { Poller } from "@tensoras/ingestion"
+ * import * as Effect from "effect/Effect"
+ *
+ * const job = Poller.waitForWith("kb_abc123", "job_def456", {}, (job) =>
+ *   Effect.log(`${job.status}: ${job.documents_processed} docs`)
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const waitForWith = (
+  knowledgeBaseId: string,
+  jobId: string,
+  options: WaitOptions,
+  onUpdate: (job: IngestionJob.IngestionJobDetail) => Effect.Effect<unknown>
+): Effect.Effect<CompletedJob, WaitError, IngestionJobs> =>
+  Effect.flatMap(
+    run(knowledgeBaseId, jobId, options, (event) => (isChange(event) ? onUpdate(event.job) : Effect.void)),
+    outcome
+  )

@@ -60,16 +60,6 @@ type Message =
 const encodeError = Schema.encodeSync(IngestionError)
 const decodeError = Schema.decodeUnknownSync(IngestionError)
 
-const changedSince = (
-  previous: IngestionJob.IngestionJobDetail | undefined,
-  job: IngestionJob.IngestionJobDetail
-) =>
-  previous === undefined ||
-  IngestionJob.statusText(previous.status) !== IngestionJob.statusText(job.status) ||
-  previous.documents_processed !== job.documents_processed ||
-  previous.documents_failed !== job.documents_failed ||
-  previous.chunks_created !== job.chunks_created
-
 /**
  * The lock and channel name of a job.
  *
@@ -143,7 +133,7 @@ export const events = (
           observed.responses++
           increment(observed.statuses, IngestionJob.statusText(event.job.status))
           increment(observed.httpStatuses, "200")
-          const polled: Poller.Polled = { ...event, changed: changedSince(lastJob, event.job) }
+          const polled: Poller.Polled = { ...event, changed: IngestionJob.differs(lastJob, event.job) }
           lastJob = event.job
           lastPolled = polled
           if (polled.nextPollAt === null) {

@@ -380,6 +380,27 @@ export const isTerminal = <J extends { readonly status: JobStatus }>(
   job.status === "completed" || job.status === "failed"
 
 /**
+ * Whether a job's status or one of its counters differs between two snapshots (always true
+ * when there is no previous one): what "the job changed" means for watchers and schedules.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * declare const before: IngestionJob.IngestionJob
+ * declare const after: IngestionJob.IngestionJob
+ * if (IngestionJob.differs(before, after)) console.log("progress")
+ * ```
+ * @since 0.1.0
+ */
+export const differs = (previous: IngestionJob | undefined, job: IngestionJob): boolean =>
+  previous === undefined ||
+  statusText(previous.status) !== statusText(job.status) ||
+  previous.documents_processed !== job.documents_processed ||
+  previous.documents_failed !== job.documents_failed ||
+  previous.chunks_created !== job.chunks_created
+
+/**
  * Whether a document was ingested: its status is `completed` and it carries no error.
  *
  * @example

@@ -11,7 +11,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
-import { type IngestionJobDetail, statusText } from "./IngestionJob.js"
+import { differs, type IngestionJobDetail } from "./IngestionJob.js"
 
 /**
  * A poll schedule: its input is the job of each poll.
@@ -124,13 +124,10 @@ export interface ProgressiveOptions {
 }
 
 interface ProgressState {
-  readonly key: string | undefined
+  readonly previous: IngestionJobDetail | undefined
   readonly delayMillis: number
   readonly lastChangeAt: number
 }
-
-const progressKey = (job: IngestionJobDetail): string =>
-  `${statusText(job.status)}|${job.documents_processed}|${job.documents_failed}|${job.chunks_created}`
 
 /**
  * Progress-aware: back to the fast cadence whenever the status or a counter moves, backing off
@@ -154,10 +151,9 @@ export const progressive = (
   const max = Duration.toMillis(options.max ?? "30 seconds")
   const factor = options.factor ?? 2
   const stallAfter = Duration.toMillis(options.stallAfter ?? "2 minutes")
-  const initial: ProgressState = { key: undefined, delayMillis: fast, lastChangeAt: 0 }
+  const initial: ProgressState = { previous: undefined, delayMillis: fast, lastChangeAt: 0 }
   const schedule = Schedule.makeWithState(initial, (now, job: IngestionJobDetail, state: ProgressState) => {
-    const key = progressKey(job)
-    const moved = key !== state.key
+    const moved = differs(state.previous, job)
     const delayMillis = moved ? fast : Math.min(state.delayMillis * factor, max)
     const lastChangeAt = moved ? now : state.lastChangeAt
     const progress: Progress = {
@@ -165,7 +161,7 @@ export const progressive = (
       delay: Duration.millis(delayMillis)
     }
     return Effect.succeed([
-      { key, delayMillis, lastChangeAt },
+      { previous: job, delayMillis, lastChangeAt },
       progress,
       ScheduleDecision.continueWith(ScheduleInterval.after(now + delayMillis))
     ] as const)

@@ -109,16 +109,6 @@ const increment = (record: Record<string, number>, key: string) => {
   record[key] = (record[key] ?? 0) + 1
 }
 
-const changedSince = (
-  previous: IngestionJob.IngestionJobDetail | undefined,
-  job: IngestionJob.IngestionJobDetail
-) =>
-  previous === undefined ||
-  IngestionJob.statusText(previous.status) !== IngestionJob.statusText(job.status) ||
-  previous.documents_processed !== job.documents_processed ||
-  previous.documents_failed !== job.documents_failed ||
-  previous.chunks_created !== job.chunks_created
-
 /**
  * The polling itself: emits every poll and retry through `emit`, and returns the terminal job.
  * `events` streams what it emits; `waitFor` runs it without a stream in between.
@@ -187,7 +177,7 @@ const run = (
         observed.responses++
         increment(observed.statuses, IngestionJob.statusText(job.status))
         increment(observed.httpStatuses, "200")
-        const changed = changedSince(lastJob, job)
+        const changed = IngestionJob.differs(lastJob, job)
         lastJob = job
         if (IngestionJob.isTerminal(job)) {
           yield* emit({ _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })

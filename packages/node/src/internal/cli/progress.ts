@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { formatDuration, progressOf, retryReason, secondsUntil } from "./format.js"
-import { fit, HIDE_CURSOR, painter, rewind, SHOW_CURSOR, type Style, Terminal } from "./terminal.js"
+import { fitToWidth, HIDE_CURSOR, painter, rewind, SHOW_CURSOR, type Style, Terminal } from "./terminal.js"
 
 interface ViewState {
   job: IngestionJob.IngestionJobDetail | undefined
@@ -115,7 +115,7 @@ export const progressView = <E, R>(
       const draw = lock.withPermits(1)(
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const lines = frame(target, state, startedAt, now, terminal.color).map((line) =>
-            fit(line, terminal.columns())
+            fitToWidth(line, terminal.columns())
           )
           const text = `${drawn > 0 ? rewind(drawn) : ""}${lines.join("\n")}\n`
           drawn = lines.length

@@ -62,7 +62,7 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g
 export const visible = (text: string): string => text.replace(ANSI, "")
 
 /** A line that fits in `columns` (a line that wraps would break the redraw); colours go if it must be cut. */
-export const fit = (line: string, columns: number): string => {
+export const fitToWidth = (line: string, columns: number): string => {
   const width = Math.max(20, columns - 1)
   const plain = visible(line)
   return plain.length <= width ? line : `${plain.slice(0, width - 1)}…`

@@ -17,7 +17,7 @@ import { IngestionError } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import type { IngestionJobs } from "@tensoras/ingestion/IngestionJobs"
 import * as Poller from "@tensoras/ingestion/Poller"
-import { type WaitError, WaitTimeout } from "@tensoras/ingestion/WaitError"
+import { timedOut as timedOutError, type WaitError, type WaitTimeout } from "@tensoras/ingestion/WaitError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -151,16 +151,7 @@ export const events = (
         })
 
       const timedOut = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        finish(
-          new WaitTimeout({
-            lastJob: lastJob ?? null,
-            elapsedMs: now - startedAt,
-            observed: structuredClone(observed),
-            message: `The job was not finished by the deadline (last status: ${
-              lastJob ? IngestionJob.statusText(lastJob.status) : "none seen"
-            }, ${observed.responses} responses, ${observed.retries} retries)`
-          })
-        )
+        finish(timedOutError({ lastJob: lastJob ?? null, elapsedMs: now - startedAt, observed }))
       )
 
       const share = (options.shareAcrossTabs ?? true) && tabs.canShare()

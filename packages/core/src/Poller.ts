@@ -33,7 +33,13 @@ import { IngestionJobs } from "./IngestionJobs.js"
 import { currentRetryObserver, type RetryInfo } from "./internal/retryObserver.js"
 import * as validate from "./internal/validate.js"
 import * as PollSchedule from "./PollSchedule.js"
-import { IngestionJobFailed, type Observed, type WaitError, WaitTimeout } from "./WaitError.js"
+import {
+  IngestionJobFailed,
+  type Observed,
+  timedOut as timeoutError,
+  type WaitError,
+  type WaitTimeout
+} from "./WaitError.js"
 
 /**
  * Options of a wait.
@@ -158,16 +164,7 @@ const run = (
     const get = jobs.get(knowledgeBaseId, jobId).pipe(Effect.locally(currentRetryObserver, onRetry))
 
     const timedOut = (now: number) =>
-      Effect.fail(
-        new WaitTimeout({
-          lastJob: lastJob ?? null,
-          elapsedMs: now - startedAt,
-          observed: structuredClone(observed),
-          message: `The job was not finished by the deadline (last status: ${
-            lastJob ? IngestionJob.statusText(lastJob.status) : "none seen"
-          }, ${observed.responses} responses, ${observed.retries} retries)`
-        })
-      )
+      Effect.fail(timeoutError({ lastJob: lastJob ?? null, elapsedMs: now - startedAt, observed }))
 
     const poll = Effect.gen(function* () {
       let state = schedule.initial

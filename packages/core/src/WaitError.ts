@@ -6,7 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { IngestionError } from "./IngestionError.js"
-import { IngestionJobDetail } from "./IngestionJob.js"
+import { IngestionJobDetail, statusText } from "./IngestionJob.js"
 
 /**
  * The job reached its terminal `failed` status. `job` is the final job, with its `error` and
@@ -76,6 +76,35 @@ export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/inge
     return false
   }
 }
+
+/**
+ * A {@link WaitTimeout} for what a wait saw, with its message written from it.
+ *
+ * @example
+ * ```ts
+ * import { WaitError } from "@tensoras/ingestion"
+ *
+ * const error = WaitError.timedOut({
+ *   lastJob: null,
+ *   elapsedMs: 60_000,
+ *   observed: { responses: 0, retries: 3, statuses: {}, httpStatuses: { "503": 3 } }
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const timedOut = (seen: {
+  readonly lastJob: IngestionJobDetail | null
+  readonly elapsedMs: number
+  readonly observed: Observed
+}): WaitTimeout =>
+  new WaitTimeout({
+    lastJob: seen.lastJob,
+    elapsedMs: seen.elapsedMs,
+    observed: structuredClone(seen.observed),
+    message: `The job was not finished by the deadline (last status: ${
+      seen.lastJob ? statusText(seen.lastJob.status) : "none seen"
+    }, ${seen.observed.responses} responses, ${seen.observed.retries} retries)`
+  })
 
 /**
  * Every error a wait can fail with: the client's errors (terminal, or transient with retries

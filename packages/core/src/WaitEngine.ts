@@ -169,6 +169,12 @@ export interface RoundReport {
 export interface EngineOptions {
   /** Called after every round of every loop. */
   readonly onRound?: ((report: RoundReport) => void) | undefined
+  /**
+   * Awaited before every round, for the knowledge base about to be polled: a gate. The browser
+   * adapter's waits while the page is hidden or offline, so a round due meanwhile runs the
+   * moment the page is back. Deadlines still pass while a loop waits at its gate.
+   */
+  readonly gate?: ((knowledgeBaseId: string) => Effect.Effect<void>) | undefined
 }
 
 /**

@@ -91,6 +91,7 @@ export const make = (
     const scope = yield* Effect.scope
     const loops = new Map<string, Loop>()
     const onRound = options.onRound
+    const gate = options.gate
 
     // --- Ending waits ---------------------------------------------------------------------
 
@@ -413,7 +414,7 @@ export const make = (
               const wake = loop.wake
               inFlight = yield* Effect.fork(
                 Effect.ensuring(
-                  round(loop),
+                  gate === undefined ? round(loop) : Effect.zipRight(gate(loop.knowledgeBaseId), round(loop)),
                   Effect.sync(() => {
                     inFlight = undefined
                     Deferred.unsafeDone(loop.wake, Exit.void)

@@ -72,6 +72,8 @@ export interface SimulatorControl {
   addKnowledgeBase(id?: string): string
   addDataSource(kbId: string, options?: DataSourceOptions): { dataSource: DataSourceInfo; job: JobInfo }
   syncDataSource(kbId: string, dataSourceId: string, options?: SyncOptions): JobInfo
+  /** Deletes a job: its GET answers 404 and lists leave it out from now on. Returns whether it existed. */
+  removeJob(kbId: string, jobId: string): boolean
   /** Knowledge base ids, in creation order. */
   knowledgeBases(): ReadonlyArray<string>
   /** The plans of a knowledge base's jobs, oldest first (the list endpoint's order). */
@@ -177,6 +179,7 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     addKnowledgeBase: (id) => engine.addKnowledgeBase(id),
     addDataSource: (kbId, dataSource) => engine.addDataSource(kbId, dataSource),
     syncDataSource: (kbId, dataSourceId, sync) => engine.syncDataSource(kbId, dataSourceId, sync),
+    removeJob: (kbId, jobId) => engine.removeJob(kbId, jobId),
     knowledgeBases: () => engine.knowledgeBaseIds(),
     jobs: (kbId) => engine.jobs(kbId),
     getJob,

@@ -249,11 +249,14 @@ export const make = (
 
     /**
      * One GET of one job for all its waits; whatever it answers is delivered or ends them.
-     * Skipped (false) when none of its waits is still before its deadline.
+     * Skipped (false) when none of its waits is still before its deadline, or while a 429 pauses
+     * the knowledge base.
      */
     const fetchJob = (loop: Loop, jobId: string, counter: { requests: number; retries: number }) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
+        // A 429 earlier in this round paused the knowledge base: the rest waits for the next round.
+        if (loop.pausedUntil > now) return false
         const { deadline } = audience(loop, jobId, now)
         if (deadline === Number.NEGATIVE_INFINITY) return false
         counter.requests++

@@ -13,13 +13,19 @@ import { type IngestionError, InvalidInput, type NotFound } from "../IngestionEr
 import * as IngestionJob from "../IngestionJob.js"
 import { IngestionJobs, type RequestOptions, type RetryInfo } from "../IngestionJobs.js"
 import * as PollSchedule from "../PollSchedule.js"
-import { timedOut, type WaitTimeout } from "../WaitError.js"
 import type * as WaitEngine from "../WaitEngine.js"
+import { timedOut, type WaitTimeout } from "../WaitError.js"
 import * as validate from "./validate.js"
 
 const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
 const PAGE_SIZE = 100
 const STATUSES_SWEPT = ["queued", "processing"] as const
+/**
+ * GETs of one round in flight at once (GET mode, and a sweep's follow-ups). Jobs that end together
+ * (a sweep misses them all) would otherwise be fetched one after the other, each wait's end late
+ * by the round trips of those before it.
+ */
+const GET_CONCURRENCY = 8
 /** After a round that learned nothing (transient failure), a due wait waits at least this. */
 const MIN_RETRY_INTERVAL_MS = 1000
 
@@ -158,7 +164,8 @@ export const make = (
       const waits = loop.jobs.get(jobId)
       let deadline = Number.NEGATIVE_INFINITY
       if (waits !== undefined) {
-        for (const wait of waits) if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
+        for (const wait of waits)
+          if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
       }
       return { waits, deadline }
     }
@@ -176,7 +183,14 @@ export const make = (
           increment(wait.observed.statuses, IngestionJob.statusText(job.status))
           increment(wait.observed.httpStatuses, "200")
           if (terminal) {
-            call(wait.listener.onEvent, { _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })
+            call(wait.listener.onEvent, {
+              _tag: "Polled",
+              job,
+              at,
+              changed,
+              stalled: false,
+              nextPollAt: null
+            })
             end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
             continue
           }
@@ -185,7 +199,14 @@ export const make = (
             const [state, output, decision] = yield* wait.schedule.step(at, job, wait.scheduleState)
             wait.scheduleState = state
             if (ScheduleDecision.isDone(decision)) {
-              call(wait.listener.onEvent, { _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })
+              call(wait.listener.onEvent, {
+                _tag: "Polled",
+                job,
+                at,
+                changed,
+                stalled: false,
+                nextPollAt: null
+              })
               timeOut(loop, wait, at, "schedule")
               continue
             }
@@ -305,7 +326,8 @@ export const make = (
           const now = yield* Clock.currentTimeMillis
           let deadline = Number.NEGATIVE_INFINITY
           for (const waits of loop.jobs.values()) {
-            for (const wait of waits) if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
+            for (const wait of waits)
+              if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
           }
           if (deadline === Number.NEGATIVE_INFINITY) return undefined
           counter.requests++
@@ -343,13 +365,17 @@ export const make = (
         let activeProcessing: number | undefined
         const mode = due.length <= loop.sweepCost ? "get" : "sweep"
         if (mode === "get") {
-          for (const jobId of due) yield* fetchJob(loop, jobId, counter)
+          yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter), {
+            concurrency: GET_CONCURRENCY,
+            discard: true
+          })
         } else {
           const found = new Map<string, IngestionJob.IngestionJob>()
           const swept = yield* Effect.either(
             Effect.gen(function* () {
               const queued = yield* listActive(loop, "queued", found, counter)
-              const processing = queued === undefined ? undefined : yield* listActive(loop, "processing", found, counter)
+              const processing =
+                queued === undefined ? undefined : yield* listActive(loop, "processing", found, counter)
               return { queued, processing }
             })
           )
@@ -373,9 +399,14 @@ export const make = (
               if (job === undefined) missing.push(jobId)
               else yield* deliver(loop, job, now)
             }
-            for (const jobId of missing) {
-              if (yield* fetchJob(loop, jobId, counter)) followUpGets++
-            }
+            yield* Effect.forEach(
+              missing,
+              (jobId) =>
+                Effect.map(fetchJob(loop, jobId, counter), (sent) => {
+                  if (sent) followUpGets++
+                }),
+              { concurrency: GET_CONCURRENCY, discard: true }
+            )
           }
         }
         call(onRound, {
@@ -438,7 +469,12 @@ export const make = (
 
     // --- Registration ---------------------------------------------------------------------
 
-    const register: WaitEngine.WaitEngine["Type"]["register"] = (knowledgeBaseId, jobId, waitOptions, listener) =>
+    const register: WaitEngine.WaitEngine["Type"]["register"] = (
+      knowledgeBaseId,
+      jobId,
+      waitOptions,
+      listener
+    ) =>
       Effect.gen(function* () {
         const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
         const job = yield* validate.id("jobId", jobId)

@@ -250,16 +250,8 @@ const where = (path: string, line0: number, character0: number): string => {
 
 // Unused declarations are normal in an example (`const job = ...` shows a type); an unused import is not.
 const UNUSED = new Set([6133, 6192, 6196, 6198, 6205])
-const insideImport = (sf: ts.SourceFile, start: number): boolean => {
-  let node: ts.Node | undefined = (
-    ts as unknown as { getTokenAtPosition: (sf: ts.SourceFile, p: number) => ts.Node }
-  ).getTokenAtPosition(sf, start)
-  while (node !== undefined && !ts.isSourceFile(node)) {
-    if (ts.isImportDeclaration(node)) return true
-    node = node.parent
-  }
-  return false
-}
+const insideImport = (sf: ts.SourceFile, position: number): boolean =>
+  sf.statements.some((st) => ts.isImportDeclaration(st) && st.getStart(sf) <= position && position < st.end)
 
 const typecheck = (): void => {
   const base = ts.readConfigFile(join(root, "tsconfig.base.json"), ts.sys.readFile)

@@ -229,7 +229,8 @@ export class ServerError extends Schema.TaggedError<ServerError>("@tensoras/inge
 
 /**
  * The request did not get a response: the network failed, the connection dropped, or the
- * request timeout passed (`reason`). Retried.
+ * request timeout passed (`reason`): retried. `Deadline`: the caller's deadline (a wait's) came
+ * before the request could be sent or answered: not retried.
  *
  * @example
  * ```ts
@@ -245,12 +246,12 @@ export class TransportError extends Schema.TaggedError<TransportError>("@tensora
   "TransportError",
   {
     ...RequestFields,
-    reason: Schema.Literal("Network", "Timeout"),
+    reason: Schema.Literal("Network", "Timeout", "Deadline"),
     message: Schema.String
   }
 ) {
   get isTransient(): boolean {
-    return true
+    return this.reason !== "Deadline"
   }
 }
 

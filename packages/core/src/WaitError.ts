@@ -6,7 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { IngestionError } from "./IngestionError.js"
-import { IngestionJobDetail, statusText } from "./IngestionJob.js"
+import { IngestionJob, IngestionJobDetail, statusText } from "./IngestionJob.js"
 
 /**
  * The job reached its terminal `failed` status. `job` is the final job, with its `error` and
@@ -54,7 +54,8 @@ export const Observed = Schema.Struct({
 export interface Observed extends Schema.Schema.Type<typeof Observed> {}
 
 /**
- * The deadline passed before the job reached a terminal status. `lastJob` is the last job seen
+ * The deadline passed before the job reached a terminal status (`reason: "deadline"`), or the
+ * wait's own poll schedule ended first (`reason: "schedule"`). `lastJob` is the last job seen
  * (`null` if no response came), `observed` counts what the wait saw.
  *
  * @example
@@ -70,9 +71,10 @@ export interface Observed extends Schema.Schema.Type<typeof Observed> {}
 export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/ingestion/WaitTimeout")(
   "WaitTimeout",
   {
-    lastJob: Schema.NullOr(IngestionJobDetail),
+    lastJob: Schema.NullOr(IngestionJob),
     elapsedMs: Schema.Number,
     observed: Observed,
+    reason: Schema.optionalWith(Schema.Literal("deadline", "schedule"), { default: () => "deadline" }),
     message: Schema.String
   }
 ) {
@@ -98,18 +100,22 @@ export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/inge
  * @since 0.1.0
  */
 export const timedOut = (seen: {
-  readonly lastJob: IngestionJobDetail | null
+  readonly lastJob: IngestionJob | null
   readonly elapsedMs: number
   readonly observed: Observed
-}): WaitTimeout =>
-  new WaitTimeout({
+  readonly reason?: "deadline" | "schedule" | undefined
+}): WaitTimeout => {
+  const reason = seen.reason ?? "deadline"
+  return new WaitTimeout({
     lastJob: seen.lastJob,
     elapsedMs: seen.elapsedMs,
     observed: structuredClone(seen.observed),
-    message: `The job was not finished by the deadline (last status: ${
+    reason,
+    message: `${reason === "deadline" ? "The job was not finished by the deadline" : "The poll schedule ended before the job finished"} (last status: ${
       seen.lastJob ? statusText(seen.lastJob.status) : "none seen"
     }, ${seen.observed.responses} responses, ${seen.observed.retries} retries)`
   })
+}
 
 /**
  * Every error a wait can fail with: the client's errors (terminal, or transient with retries

@@ -27,6 +27,7 @@ const EXCLUDE: ReadonlyArray<string> = [
   "packages/core/src/PollSchedule.ts",
   "packages/core/src/WaitEngine.ts",
   "packages/core/src/Wait.ts",
+  "packages/core/src/JobActor.ts",
   "packages/core/src/internal/**",
   "docs/waiting.md",
   "docs/lifecycle.md",
@@ -284,7 +285,12 @@ const deno = (denoArgs: ReadonlyArray<string>): { ok: boolean; output: string } 
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" }
   })
-  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` }
+  const output = `${result.stdout}${result.stderr}`
+    .replace(/\nStack backtrace:[\s\S]*$/, "")
+    .split("\n")
+    .filter((line) => !line.startsWith("Check "))
+    .join("\n")
+  return { ok: result.status === 0, output }
 }
 
 /** Deno's own checker for the Deno package's JSDoc examples and the `ts deno` blocks. */

@@ -212,11 +212,11 @@ export const layer = (
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { IngestionJobs } from "@tensoras/ingestion"
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Effect from "effect/Effect"
  *
- * const program = Poller.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
+ * const program = IngestionJobs.get("kb_abc123", "job_def456").pipe(
  *   Effect.provide(DenoIngestion.layerConfig({ requestTimeout: "10 seconds" }))
  * )
  * ```
@@ -300,14 +300,15 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { Wait, WaitEngine } from "@tensoras/ingestion"
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Console from "effect/Console"
  * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
  *
- * Poller.waitFor("kb_abc123", "job_def456").pipe(
+ * Wait.waitFor("kb_abc123", "job_def456").pipe(
  *   Effect.flatMap((job) => Console.log(`${job.chunks_created} chunks`)),
- *   Effect.provide(DenoIngestion.layerConfig()),
+ *   Effect.provide(WaitEngine.layer().pipe(Layer.provide(DenoIngestion.layerConfig()))),
  *   DenoIngestion.runMain
  * )
  * ```

@@ -209,7 +209,12 @@ describe("waitForIngestionJob", () => {
   it("a deadline that has passed rejects with WaitTimeout and sends nothing", async () => {
     // What the deadline does poll by poll is pinned in virtual time (Wait.test.ts); here, the wiring.
     const error = await rejection(
-      waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_def456", deadline: Date.now() - 1 })
+      waitForIngestionJob({
+        ...base(),
+        knowledgeBaseId: "kb_abc123",
+        jobId: "job_def456",
+        deadline: Date.now() - 1
+      })
     )
     expect(error).toBeInstanceOf(WaitError.WaitTimeout)
     expect(error).toMatchObject({ reason: "deadline", lastJob: null, observed: { responses: 0 } })

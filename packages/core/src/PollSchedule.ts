@@ -60,9 +60,9 @@ const withJitter = <Out, In>(
  *
  * @example
  * ```ts
- * import { Poller, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule, Wait } from "@tensoras/ingestion"
  *
- * const job = Poller.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
+ * const job = Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
  * ```
  * @since 0.1.0
  */
@@ -93,9 +93,9 @@ export interface BackoffOptions {
  *
  * @example
  * ```ts
- * import { Poller, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule, Wait } from "@tensoras/ingestion"
  *
- * const job = Poller.waitFor("kb_abc123", "job_def456", {
+ * const job = Wait.waitFor("kb_abc123", "job_def456", {
  *   schedule: PollSchedule.backoff({ initial: "500 millis", max: "1 minute" })
  * })
  * ```
@@ -139,12 +139,9 @@ interface ProgressState {
  *
  * @example
  * ```ts
- * import { Poller, PollSchedule } from "@tensoras/ingestion"
- * import * as Stream from "effect/Stream"
+ * import { PollSchedule, Wait } from "@tensoras/ingestion"
  *
- * const stalls = Poller.events("kb_abc123", "job_def456", { schedule: PollSchedule.progressive() }).pipe(
- *   Stream.filter((event) => event._tag === "Polled" && event.stalled)
- * )
+ * const job = Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.progressive({ max: "1 minute" }) })
  * ```
  * @since 0.1.0
  */
@@ -174,6 +171,7 @@ export const progressive = (options: ProgressiveOptions = {}): Schedule.Schedule
 /**
  * Options of {@link paced}.
  *
+ * @category schedules
  * @since 0.1.0
  */
 export interface PacedOptions {
@@ -188,6 +186,7 @@ export interface PacedOptions {
 /**
  * What {@link paced} reports after each poll: why it chose its delay.
  *
+ * @category schedules
  * @since 0.1.0
  */
 export interface Pace {
@@ -249,6 +248,7 @@ const ALIGN_SHARE = 0.5
  *
  * const eager = PollSchedule.paced({ min: "500 millis", max: "5 seconds" })
  * ```
+ * @category schedules
  * @since 0.1.0
  */
 export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, IngestionJob> => {
@@ -329,10 +329,11 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Inges
  *
  * @example
  * ```ts
- * import { Poller, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule, Wait } from "@tensoras/ingestion"
  *
- * const job = Poller.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.defaultSchedule })
+ * const job = Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.defaultSchedule })
  * ```
+ * @category schedules
  * @since 0.1.0
  */
 export const defaultSchedule: PollSchedule = paced()

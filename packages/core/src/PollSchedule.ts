@@ -18,6 +18,7 @@ import { differs, type IngestionJob } from "./IngestionJob.js"
  * A poll schedule: its input is the job of each poll (status, counters, timestamps; no
  * `document_details`).
  *
+ * @category models
  * @since 0.1.0
  */
 export type PollSchedule = Schedule.Schedule<unknown, IngestionJob>
@@ -25,6 +26,7 @@ export type PollSchedule = Schedule.Schedule<unknown, IngestionJob>
 /**
  * What {@link progressive} reports after each poll.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Progress {
@@ -44,6 +46,7 @@ export interface Progress {
  * PollSchedule.isStalled({ stalled: true }) // true
  * PollSchedule.isStalled(3) // false
  * ```
+ * @category predicates
  * @since 0.1.0
  */
 export const isStalled = (output: unknown): boolean =>
@@ -64,6 +67,7 @@ const withJitter = <Out, In>(
  *
  * const job = Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const fixed = (interval: Duration.DurationInput = "5 seconds"): Schedule.Schedule<number> =>
@@ -72,6 +76,7 @@ export const fixed = (interval: Duration.DurationInput = "5 seconds"): Schedule.
 /**
  * Options of {@link backoff}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface BackoffOptions {
@@ -99,6 +104,7 @@ export interface BackoffOptions {
  *   schedule: PollSchedule.backoff({ initial: "500 millis", max: "1 minute" })
  * })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duration.Duration> => {
@@ -112,6 +118,7 @@ export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duratio
 /**
  * Options of {@link progressive}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ProgressiveOptions {
@@ -143,6 +150,7 @@ interface ProgressState {
  *
  * const job = Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.progressive({ max: "1 minute" }) })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const progressive = (options: ProgressiveOptions = {}): Schedule.Schedule<Progress, IngestionJob> => {

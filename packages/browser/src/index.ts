@@ -5,7 +5,7 @@
  */
 
 /**
- * Layers for the page (fetch client, proxy base URL, key opt-in), the browser lifecycle machine and `watchJob`.
+ * Layers for the page (fetch client, proxy base URL, key opt-in, the browser's engine), the lifecycle machine and `watchJob`.
  *
  * @since 0.1.0
  */
@@ -19,11 +19,11 @@ export * as BrowserIngestion from "./BrowserIngestion.js"
 export { watchJob } from "./BrowserIngestion.js"
 
 /**
- * The browser wait: pauses while hidden or offline, one poller for all tabs.
+ * Core's wait engine for a page: paused while hidden or offline, one leader tab per knowledge base.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
-export * as BrowserPoller from "./BrowserPoller.js"
+export * as BrowserEngine from "./BrowserEngine.js"
 
 /**
  * The same-origin proxy handler.

@@ -88,7 +88,8 @@ describe("BrowserIngestion in Chromium", () => {
           knowledgeBaseId,
           jobId,
           schedule: PollSchedule.fixed("20 millis"),
-          signals: PageSignals.makeControlled()
+          signals: PageSignals.makeControlled(),
+          channelPrefix: `watch-${jobId}`
         },
         (snapshot) => {
           snapshots.push(snapshot)

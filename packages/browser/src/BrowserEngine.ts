@@ -95,8 +95,11 @@ export const lockName: (knowledgeBaseId: string, prefix?: string) => string = in
  */
 export const make: (
   options?: Options
-) => Effect.Effect<WaitEngine.WaitEngine["Type"], never, IngestionJobs | PageSignals.PageSignals | Scope.Scope> =
-  internal.make
+) => Effect.Effect<
+  WaitEngine.WaitEngine["Type"],
+  never,
+  IngestionJobs | PageSignals.PageSignals | Scope.Scope
+> = internal.make
 
 /**
  * The engine as a Layer (see {@link make}); `BrowserIngestion.layer` provides it with the client

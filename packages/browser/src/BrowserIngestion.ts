@@ -245,7 +245,12 @@ const lazyEngine = (live: Layer.Layer<WaitEngine.WaitEngine, InvalidInput>) => {
   const engine = WaitEngine.WaitEngine.of({
     register: (knowledgeBaseId, jobId, waitOptions, listener) =>
       Effect.flatMap(managed.runtimeEffect, (runtime) =>
-        Context.get(runtime.context, WaitEngine.WaitEngine).register(knowledgeBaseId, jobId, waitOptions, listener)
+        Context.get(runtime.context, WaitEngine.WaitEngine).register(
+          knowledgeBaseId,
+          jobId,
+          waitOptions,
+          listener
+        )
       )
   })
   return {

@@ -5,25 +5,23 @@
  */
 
 /**
+ * Core's wait engine for a page: paused while hidden or offline, one leader tab per knowledge base.
+ *
+ * @since 0.2.0
+ */
+export * as BrowserEngine from "./BrowserEngine.js"
+/**
  * Layers for the page (fetch client, proxy base URL, key opt-in, the browser's engine), the lifecycle machine and `watchJob`.
  *
  * @since 0.1.0
  */
 export * as BrowserIngestion from "./BrowserIngestion.js"
-
 /**
  * Framework-free subscription to a job's lifecycle snapshots.
  *
  * @since 0.1.0
  */
 export { watchJob } from "./BrowserIngestion.js"
-
-/**
- * Core's wait engine for a page: paused while hidden or offline, one leader tab per knowledge base.
- *
- * @since 0.2.0
- */
-export * as BrowserEngine from "./BrowserEngine.js"
 
 /**
  * The same-origin proxy handler.

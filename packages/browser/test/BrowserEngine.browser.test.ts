@@ -86,7 +86,9 @@ describe("BrowserEngine in Chromium, against the simulator over HTTP", () => {
   it.live("core's Wait.waitFor runs on it: waits for a job to complete", () =>
     Effect.gen(function* () {
       const { knowledgeBaseId, jobId } = yield* promise(() => sim.newJob())
-      const fiber = yield* Wait.waitFor(knowledgeBaseId, jobId, { schedule: PollSchedule.fixed("20 millis") }).pipe(
+      const fiber = yield* Wait.waitFor(knowledgeBaseId, jobId, {
+        schedule: PollSchedule.fixed("20 millis")
+      }).pipe(
         Effect.provide(
           BrowserIngestion.layer({
             baseUrl: simBaseUrl,
@@ -169,7 +171,11 @@ describe("BrowserEngine in Chromium, against the simulator over HTTP", () => {
       const page = PageSignals.makeControlled()
       const counter = countingFetch()
       const engine = yield* Layer.build(
-        engineLayer({ fetch: counter.fetch, signals: page.layer, engine: { channelPrefix: `pause-${jobId}` } })
+        engineLayer({
+          fetch: counter.fetch,
+          signals: page.layer,
+          engine: { channelPrefix: `pause-${jobId}` }
+        })
       )
       const wait = yield* listen(engine, knowledgeBaseId, jobId, every)
       const first = yield* polled(wait.events)
@@ -215,8 +221,13 @@ describe("BrowserEngine in Chromium, against the simulator over HTTP", () => {
     Effect.gen(function* () {
       const { knowledgeBaseId, jobId } = yield* promise(() => sim.newJob())
       const page = PageSignals.makeControlled()
-      const engine = yield* Layer.build(engineLayer({ signals: page.layer, engine: { channelPrefix: `late-${jobId}` } }))
-      const wait = yield* listen(engine, knowledgeBaseId, jobId, { pollInterval: "1 second", timeout: "1 minute" })
+      const engine = yield* Layer.build(
+        engineLayer({ signals: page.layer, engine: { channelPrefix: `late-${jobId}` } })
+      )
+      const wait = yield* listen(engine, knowledgeBaseId, jobId, {
+        pollInterval: "1 second",
+        timeout: "1 minute"
+      })
       yield* polled(wait.events)
       page.setVisible(false)
       yield* settle
@@ -271,7 +282,12 @@ describe("BrowserEngine in Chromium, against the simulator over HTTP", () => {
 
       setVisibility("hidden")
       yield* settle
-      expect(yield* PageSignals.PageSignals.pipe(Effect.flatMap((s) => s.get), Effect.provide(signals))).toEqual({
+      expect(
+        yield* PageSignals.PageSignals.pipe(
+          Effect.flatMap((s) => s.get),
+          Effect.provide(signals)
+        )
+      ).toEqual({
         visible: false,
         online: true
       })
@@ -347,46 +363,48 @@ describe("BrowserEngine in Chromium, against the simulator over HTTP", () => {
     })
   )
 
-  it.scoped("two tabs watching one job: the leader polls for both, the other takes over at once when it closes", () =>
-    Effect.gen(function* () {
-      const { knowledgeBaseId, jobId } = yield* promise(() => sim.newJob())
-      const counterA = countingFetch()
-      const counterB = countingFetch()
-      const engine = { channelPrefix: `tabs-${jobId}` }
-      const scopeA = yield* Scope.make()
-      const engineA = yield* Layer.buildWithScope(engineLayer({ fetch: counterA.fetch, engine }), scopeA)
-      const engineB = yield* Layer.build(engineLayer({ fetch: counterB.fetch, engine }))
+  it.scoped(
+    "two tabs watching one job: the leader polls for both, the other takes over at once when it closes",
+    () =>
+      Effect.gen(function* () {
+        const { knowledgeBaseId, jobId } = yield* promise(() => sim.newJob())
+        const counterA = countingFetch()
+        const counterB = countingFetch()
+        const engine = { channelPrefix: `tabs-${jobId}` }
+        const scopeA = yield* Scope.make()
+        const engineA = yield* Layer.buildWithScope(engineLayer({ fetch: counterA.fetch, engine }), scopeA)
+        const engineB = yield* Layer.build(engineLayer({ fetch: counterB.fetch, engine }))
 
-      const a = yield* listen(engineA, knowledgeBaseId, jobId, every)
-      const a1 = yield* polled(a.events)
-      const b = yield* listen(engineB, knowledgeBaseId, jobId, every)
-      // B's first poll is made by A; one answer reaches every wait of the job, so A hears it too.
-      const b1 = yield* polled(b.events)
-      expect(b1.job.id).toBe(jobId)
-      expect((yield* polled(a.events)).changed).toBe(false)
-      expect(yield* promise(() => sim.count(jobId))).toBe(2) // each wait's first poll
-      expect(counterB.calls).toBe(0)
+        const a = yield* listen(engineA, knowledgeBaseId, jobId, every)
+        const a1 = yield* polled(a.events)
+        const b = yield* listen(engineB, knowledgeBaseId, jobId, every)
+        // B's first poll is made by A; one answer reaches every wait of the job, so A hears it too.
+        const b1 = yield* polled(b.events)
+        expect(b1.job.id).toBe(jobId)
+        expect((yield* polled(a.events)).changed).toBe(false)
+        expect(yield* promise(() => sim.count(jobId))).toBe(2) // each wait's first poll
+        expect(counterB.calls).toBe(0)
 
-      yield* advanceTo(a1.nextPollAt!)
-      const a2 = yield* polled(a.events)
-      const b2 = yield* polled(b.events)
-      expect(b2.at).toBe(a2.at)
-      expect(yield* promise(() => sim.count(jobId))).toBe(3) // two tabs, one request
-      expect(counterB.calls).toBe(0)
+        yield* advanceTo(a1.nextPollAt!)
+        const a2 = yield* polled(a.events)
+        const b2 = yield* polled(b.events)
+        expect(b2.at).toBe(a2.at)
+        expect(yield* promise(() => sim.count(jobId))).toBe(3) // two tabs, one request
+        expect(counterB.calls).toBe(0)
 
-      yield* Scope.close(scopeA, Exit.void) // the leading tab closes
-      const b3 = yield* polled(b.events) // B leads, and polls at once: no gap
-      expect(b3.at).toBe(a2.at)
-      expect(counterB.calls).toBe(1)
+        yield* Scope.close(scopeA, Exit.void) // the leading tab closes
+        const b3 = yield* polled(b.events) // B leads, and polls at once: no gap
+        expect(b3.at).toBe(a2.at)
+        expect(counterB.calls).toBe(1)
 
-      yield* promise(() => sim.toTerminal(knowledgeBaseId, jobId))
-      yield* advanceTo(b3.nextPollAt!)
-      const exit = yield* Deferred.await(b.exit)
-      expect(Exit.isSuccess(exit) && exit.value.status).toBe("completed")
-      const rest = Chunk.toReadonlyArray(yield* Queue.takeAll(b.events))
-      expect(rest.filter((event) => event._tag === "Polled" && event.nextPollAt === null)).toHaveLength(1)
-      expect(yield* promise(() => sim.count(jobId))).toBe(5)
-      expect(counterA.calls + counterB.calls).toBe(5)
-    })
+        yield* promise(() => sim.toTerminal(knowledgeBaseId, jobId))
+        yield* advanceTo(b3.nextPollAt!)
+        const exit = yield* Deferred.await(b.exit)
+        expect(Exit.isSuccess(exit) && exit.value.status).toBe("completed")
+        const rest = Chunk.toReadonlyArray(yield* Queue.takeAll(b.events))
+        expect(rest.filter((event) => event._tag === "Polled" && event.nextPollAt === null)).toHaveLength(1)
+        expect(yield* promise(() => sim.count(jobId))).toBe(5)
+        expect(counterA.calls + counterB.calls).toBe(5)
+      })
   )
 })

@@ -2,8 +2,8 @@ import { IngestionError } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import type { IngestionJobs } from "@tensoras/ingestion/IngestionJobs"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
-import { timedOut } from "@tensoras/ingestion/WaitError"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import { timedOut } from "@tensoras/ingestion/WaitError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -45,7 +45,12 @@ type Message =
   | { readonly kind: "leave"; readonly from: string; readonly wait: string }
   /** From the leader to the tab of one wait. */
   | { readonly kind: "event"; readonly to: string; readonly wait: string; readonly event: RelayedEvent }
-  | { readonly kind: "done"; readonly to: string; readonly wait: string; readonly job: IngestionJob.IngestionJobDetail }
+  | {
+      readonly kind: "done"
+      readonly to: string
+      readonly wait: string
+      readonly job: IngestionJob.IngestionJobDetail
+    }
   | { readonly kind: "failed"; readonly to: string; readonly wait: string; readonly error: EncodedError }
 
 interface MutableObserved {
@@ -118,7 +123,11 @@ export const lockName = (knowledgeBaseId: string, prefix = "tensoras-ingestion")
 
 export const make = (
   options: BrowserEngine.Options = {}
-): Effect.Effect<WaitEngine.WaitEngine["Type"], never, IngestionJobs | PageSignals.PageSignals | Scope.Scope> =>
+): Effect.Effect<
+  WaitEngine.WaitEngine["Type"],
+  never,
+  IngestionJobs | PageSignals.PageSignals | Scope.Scope
+> =>
   Effect.gen(function* () {
     const signals = yield* PageSignals.PageSignals
     const awaitActive = Effect.provideService(PageSignals.awaitActive, PageSignals.PageSignals, signals)
@@ -142,7 +151,11 @@ export const make = (
     const inner = yield* WaitEngine.make({
       onRound: options.onRound,
       gate: share
-        ? (knowledgeBaseId) => Effect.zipRight(awaitActive, Effect.suspend(() => latchOf(knowledgeBaseId).await))
+        ? (knowledgeBaseId) =>
+            Effect.zipRight(
+              awaitActive,
+              Effect.suspend(() => latchOf(knowledgeBaseId).await)
+            )
         : () => Effect.asVoid(awaitActive)
     })
     if (!share) return inner
@@ -256,7 +269,12 @@ export const make = (
       if (group.watchers.has(tab)) return
       group.watchers.set(
         tab,
-        runFork(tabs.withLock(aliveName(tab), Effect.sync(() => dropTab(group, tab))))
+        runFork(
+          tabs.withLock(
+            aliveName(tab),
+            Effect.sync(() => dropTab(group, tab))
+          )
+        )
       )
     }
 
@@ -415,7 +433,12 @@ export const make = (
       runFork(Scope.close(group.scope, Exit.void))
     }
 
-    const register: WaitEngine.WaitEngine["Type"]["register"] = (knowledgeBaseId, jobId, waitOptions, listener) =>
+    const register: WaitEngine.WaitEngine["Type"]["register"] = (
+      knowledgeBaseId,
+      jobId,
+      waitOptions,
+      listener
+    ) =>
       Effect.gen(function* () {
         const wait: LocalWait = {
           id: `w${nextWait++}`,

@@ -80,6 +80,12 @@ const advanceTo = (at: number) =>
     yield* TestClock.adjust(at - now)
   })
 
+/** Waits (without moving time) until `condition` holds. */
+const until = (condition: () => boolean) =>
+  Effect.gen(function* () {
+    while (!condition()) yield* Effect.yieldNow()
+  })
+
 const every = { pollInterval: "1 second", timeout: "1 day" } as const
 
 describe("BrowserEngine in Chromium, against the simulator over HTTP", () => {
@@ -341,7 +347,8 @@ describe("BrowserEngine in Chromium, against the simulator over HTTP", () => {
       yield* advanceTo(1_000)
       const [a2, b2] = [yield* polled(a.events), yield* polled(b.events)]
       expect([a2.at, b2.at]).toEqual([1_000, 1_000])
-      // One round of A's loop served both jobs.
+      // One round of A's loop served both jobs (reported once the round is over).
+      yield* until(() => tabA.rounds.some((round) => round.at === 1_000))
       expect(tabA.rounds.filter((round) => round.at === 1_000)).toMatchObject([
         { watchedJobs: 2, dueJobs: 2, requests: 2 }
       ])

@@ -374,23 +374,26 @@ export const make = (
       return Effect.forever(
         Effect.zipRight(
           awaitActive,
-          tabs.withLock(
-            name,
-            Effect.acquireUseRelease(
-              Effect.sync(() => {
-                group.leading = true
-                latch.unsafeOpen()
-                group.channel.post({ kind: "leader", from: tabId })
-              }),
-              () => awaitInactive,
-              () =>
+          // A tab that turns inactive before its turn withdraws its request for the lock.
+          tabs
+            .withLock(
+              name,
+              Effect.acquireUseRelease(
                 Effect.sync(() => {
-                  group.leading = false
-                  latch.unsafeClose()
-                  dropRemotes(group)
-                })
+                  group.leading = true
+                  latch.unsafeOpen()
+                  group.channel.post({ kind: "leader", from: tabId })
+                }),
+                () => awaitInactive,
+                () =>
+                  Effect.sync(() => {
+                    group.leading = false
+                    latch.unsafeClose()
+                    dropRemotes(group)
+                  })
+              )
             )
-          )
+            .pipe(Effect.raceFirst(awaitInactive))
         )
       )
     }

@@ -26,6 +26,7 @@ import * as PageSignals from "./PageSignals.js"
 /**
  * How the page reaches the API.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Options {
@@ -55,10 +56,6 @@ export interface Options {
   readonly fetch?: typeof globalThis.fetch | undefined
 }
 
-// Core requires a key and always sends it as a bearer token; through a proxy there is none, so
-// this stand-in goes to core and the browser client removes the header again before sending.
-const NO_KEY = "tensoras-browser-no-key"
-
 const invalid = (param: string, message: string) => new InvalidInput({ param, message })
 
 interface Resolved {
@@ -70,6 +67,8 @@ interface Resolved {
 /**
  * Checks the options: refuses a key without the opt-in, and resolves a relative base URL
  * against the page's location (core accepts only absolute URLs).
+ *
+ * @internal
  */
 export const resolveOptions = (options: Options): Effect.Effect<Resolved, InvalidInput> =>
   Effect.gen(function* () {
@@ -106,18 +105,6 @@ export const resolveOptions = (options: Options): Effect.Effect<Resolved, Invali
     }
   })
 
-/**
- * The `fetch`-based `HttpClient` for the page: `credentials` as given (default `same-origin`), the
- * caller's headers added; with `keyless`, the stand-in `Authorization` header core adds is removed.
- *
- * @example
- * ```ts
- * import { BrowserIngestion } from "@tensoras/ingestion-browser"
- *
- * const http = BrowserIngestion.layerHttpClient({ baseUrl: "/api/tensoras/v1", headers: { "x-csrf-token": "…" } })
- * ```
- * @since 0.1.0
- */
 const TRACE_HEADERS = ["b3", "traceparent", "tracestate"]
 
 const isSameOrigin = (input: RequestInfo | URL): boolean => {
@@ -126,13 +113,27 @@ const isSameOrigin = (input: RequestInfo | URL): boolean => {
   return new URL(href, location.href).origin === location.origin
 }
 
+/**
+ * The `fetch`-based `HttpClient` for the page: `credentials` as given (default `same-origin`), the
+ * caller's headers added; with `keyless`, no `Authorization` header leaves the page.
+ *
+ * @example
+ * ```ts
+ * import { BrowserIngestion } from "@tensoras/ingestion-browser"
+ *
+ * // The HttpClient alone, e.g. to build core's client on it yourself; `layer` includes it.
+ * const http = BrowserIngestion.layerHttpClient({ headers: { "x-csrf-token": "…" }, credentials: "same-origin" })
+ * ```
+ * @category layers
+ * @since 0.1.0
+ */
 export const layerHttpClient = (
   options: Pick<Options, "headers" | "credentials" | "fetch"> & { readonly keyless?: boolean }
 ): Layer.Layer<HttpClient.HttpClient> => {
   const base = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
   // At the fetch itself, so it applies after every request transformation of core (which adds
   // its key and User-Agent last): browsers send their own User-Agent (setting one only costs a
-  // CORS preflight failure), and a keyless request must not carry core's stand-in key.
+  // CORS preflight failure), and a keyless request carries no `Authorization` header.
   const fetch: typeof globalThis.fetch = (input, init) => {
     const headers = new Headers(init?.headers)
     headers.delete("user-agent")
@@ -165,13 +166,15 @@ export const layerHttpClient = (
  *   Effect.provide(BrowserIngestion.layerClient({ baseUrl: "/api/tensoras/v1" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerClient = (options: Options): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput> =>
   Layer.unwrapEffect(
     Effect.map(resolveOptions(options), (resolved) =>
       IngestionJobs.layer({
-        apiKey: resolved.apiKey ?? Redacted.make(NO_KEY),
+        // Through a proxy there is no key: core sends no Authorization header.
+        apiKey: resolved.apiKey ?? null,
         baseUrl: resolved.baseUrl,
         allowInsecureHttp: resolved.allowInsecureHttp,
         requestTimeout: options.requestTimeout,
@@ -285,6 +288,7 @@ export const machine = (options: MachineOptions): JobMachine.IngestionJobMachine
 /**
  * Options of {@link watchJob}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface WatchOptions extends MachineOptions {
@@ -309,6 +313,7 @@ export interface WatchOptions extends MachineOptions {
  *   if (snapshot.status === "done") console.log(snapshot.output)
  * })
  * ```
+ * @category watching
  * @since 0.1.0
  */
 export const watchJob = (

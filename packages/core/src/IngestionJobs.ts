@@ -18,6 +18,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -58,8 +59,11 @@ export const USER_AGENT = `@tensoras/ingestion/${version}`
  * @since 0.1.0
  */
 export interface Options {
-  /** The API key (`tns_…`). Keep it `Redacted` from the moment you read it. */
-  readonly apiKey: Redacted.Redacted<string>
+  /**
+   * The API key (`tns_…`). Keep it `Redacted` from the moment you read it. `null` sends requests
+   * without an `Authorization` header: for a same-origin proxy that adds the key server-side.
+   */
+  readonly apiKey: Redacted.Redacted<string> | null
   /** Default {@link DEFAULT_BASE_URL}. Must be `https:` unless the host is loopback or `allowInsecureHttp` is set. */
   readonly baseUrl?: string | URL | undefined
   /** Allows an `http:` base URL on a non-loopback host. Default false. */
@@ -223,7 +227,7 @@ export const make = (
   options: Options
 ): Effect.Effect<IngestionJobs["Type"], InvalidInput, HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    const apiKey = yield* validate.apiKey(options.apiKey)
+    const apiKey = options.apiKey === null ? null : yield* validate.apiKey(options.apiKey)
     const base = yield* validate.baseUrl(
       options.baseUrl ?? DEFAULT_BASE_URL,
       options.allowInsecureHttp ?? false
@@ -231,12 +235,12 @@ export const make = (
     const timeout = yield* validate.duration("requestTimeout", options.requestTimeout ?? "30 seconds")
     const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
     const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
-    const scrub = internalResponse.makeScrub(Redacted.value(apiKey))
+    const scrub = internalResponse.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
           HttpClientRequest.prependUrl(base.href),
-          HttpClientRequest.bearerToken(apiKey),
+          apiKey === null ? identity : HttpClientRequest.bearerToken(apiKey),
           HttpClientRequest.setHeader("user-agent", USER_AGENT),
           HttpClientRequest.acceptJson
         )

@@ -94,7 +94,7 @@ describe("Wait", () => {
       if (last?._tag !== "Polled") return
       expect(last.job.status).toBe("completed")
       expect(last.nextPollAt).toBeNull()
-      expect("document_details" in last.job && last.job.document_details.length).toBe(20)
+      expect((last.job as { document_details?: ReadonlyArray<unknown> }).document_details?.length).toBe(20)
       expect(events.filter((e) => e._tag === "Polled").length).toBe(polls + 1)
     }).pipe(provideClient)
   )

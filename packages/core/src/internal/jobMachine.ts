@@ -65,7 +65,8 @@ export const onLayer = <E>(layer: Layer.Layer<WaitEngine, E>): EngineRuntime => 
   return {
     acquire: () => {
       users++
-      const runtime = (shared ??= ManagedRuntime.make(layer))
+      if (shared === undefined) shared = ManagedRuntime.make(layer)
+      const runtime = shared
       return (effect) => runtime.runFork(effect)
     },
     release: () => {

@@ -15,6 +15,7 @@ export default defineConfig({
     "src/scenarios.ts",
     "src/serveNode.ts",
     "src/startSimulator.ts",
+    "src/TestLimit.ts",
     "src/WireFormat.ts"
   ],
   format: "esm",

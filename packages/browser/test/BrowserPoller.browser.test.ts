@@ -112,11 +112,12 @@ describe("BrowserPoller in Chromium, against the simulator over HTTP", () => {
       expect(counter.calls).toBe(2)
 
       pause(page)
-      yield* settle
+      yield* settle // the poller sees the pause before time moves
       yield* TestClock.adjust("10 minutes") // 600 polls would be due
       yield* settle
       expect(counter.calls).toBe(2)
       expect(yield* Queue.size(events)).toBe(0)
+      // (The real proof that nothing was sent comes below: the server's log after the next known poll.)
 
       resume(page)
       const third = polledOf(yield* Queue.take(events))
@@ -210,6 +211,8 @@ describe("BrowserPoller in Chromium, against the simulator over HTTP", () => {
       setOnline(true)
       polledOf(yield* Queue.take(events))
       expect(counter.calls).toBe(3)
+      // The server's log after that known later poll: nothing was sent while hidden or offline.
+      expect(yield* promise(() => sim.waitForRequests(jobId, 3))).toBe(3)
     })
   )
 

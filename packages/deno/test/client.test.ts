@@ -81,20 +81,14 @@ Deno.test("listAll: every page of the paginated scenario, following the cursor",
 
 Deno.test("waitFor: polls until completed while the simulator's clock moves", async () => {
   await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
-  let stop = false
   // Each answered poll moves the world 10 s on: job_def456 completes 44 s after the start.
-  const driver = (async () => {
-    for (let n = 1; !stop; n++) {
-      await sim.control.waitForRequests(n, { settled: true })
-      if (!stop) sim.control.advance(10_000)
-    }
-  })()
-  const exit = await runExit(
-    Poller.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("10 millis") }),
-    clientLayer(sim)
+  const exit = await sim.control.advanceOnEachAnswer(
+    10_000,
+    runExit(
+      Poller.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("10 millis") }),
+      clientLayer(sim)
+    )
   )
-  stop = true
-  void driver
   assert(Exit.isSuccess(exit))
   assertEquals(exit.value.status, "completed")
   assertEquals(exit.value.id, "job_def456")

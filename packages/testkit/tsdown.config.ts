@@ -16,6 +16,7 @@ export default defineConfig({
     "src/serveNode.ts",
     "src/startSimulator.ts",
     "src/TestLimit.ts",
+    "src/Canary.ts",
     "src/WireFormat.ts"
   ],
   format: "esm",

@@ -135,7 +135,9 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, Permis
 )
 
 /**
- * The `HttpClient` for Deno: `@effect/platform`'s fetch client on Deno's own `fetch`.
+ * The `HttpClient` for Deno: `@effect/platform`'s fetch client on Deno's own `fetch`, with
+ * `redirect: "manual"`: a redirect is never followed (the client fails with a `ResponseDecodeError`
+ * saying so), so the key goes to the base URL only, as with every other adapter.
  * Interrupting a request aborts it.
  *
  * @example
@@ -151,7 +153,9 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, Permis
  * ```
  * @since 0.1.0
  */
-export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer
+export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer.pipe(
+  Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" }))
+)
 
 /**
  * Options of {@link layer}: those of `IngestionJobs.layer` (`apiKey`, `baseUrl`, `requestTimeout`,

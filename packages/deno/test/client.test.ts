@@ -7,12 +7,13 @@ import {
   WaitError
 } from "@tensoras/ingestion"
 import { serveSimulator } from "@tensoras/ingestion-deno/DenoSimulator"
+import * as Canary from "@tensoras/ingestion-testkit/Canary"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import { assert, assertEquals, assertInstanceOf } from "./assert.ts"
+import { assert, assertEquals, assertInstanceOf, assertMatch } from "./assert.ts"
 import { clientLayer, failureOf, runExit } from "./helpers.ts"
 
 Deno.test("list: one page of the docs' knowledge base", async () => {
@@ -184,4 +185,27 @@ Deno.test("a dropped connection looks like a network failure to the client", asy
   )
   assertInstanceOf(error, IngestionError.TransportError)
   assertEquals(error.reason, "Network")
+})
+
+Deno.test("no secret from the server's own text: a job and an error body that echo the key", async () => {
+  await using sim = await serveSimulator({ scenario: "failing", clock: "manual", apiKey: Canary.make() })
+  sim.control.advanceToTerminal("kb_failing", "job_failing")
+  sim.control.injectFault({ kind: "echo-key" })
+  const layer = clientLayer(sim)
+  const got = await runExit(IngestionJobs.get("kb_failing", "job_failing"), layer)
+  assert(Exit.isSuccess(got))
+  assertMatch(got.value.error?.message ?? "", /\[echo: <redacted> \| Authorization: Bearer <redacted>\]$/)
+  sim.control.injectFault({ kind: "echo-key", status: 403 })
+  const error = failureOf(await runExit(IngestionJobs.list("kb_failing"), layer))
+  assertInstanceOf(error, IngestionError.Forbidden)
+  assertEquals(Canary.leaks(sim.apiKey, got.value, error), [])
+})
+
+Deno.test("a redirect is not followed: a typed error, nothing sent to its target", async () => {
+  await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
+  sim.control.injectFault({ kind: "redirect" })
+  const error = failureOf(await runExit(IngestionJobs.get("kb_abc123", "job_abc123"), clientLayer(sim)))
+  assertInstanceOf(error, IngestionError.ResponseDecodeError)
+  assertMatch(error.message, /^The service answered HTTP 302, a redirect to http:\/\/127\.0\.0\.1:\d+\/v1\//)
+  assertEquals(sim.control.requestCount(), 1)
 })

@@ -16,6 +16,8 @@
  *
  * @module
  */
+
+export * as Canary from "./Canary.js"
 export type {
   AppliedFault,
   Fault,

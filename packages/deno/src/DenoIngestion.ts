@@ -20,11 +20,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as internal from "./internal/denoIngestion.ts"
 
 /**
  * Deno refused a permission the client needs: `permission` is `env` or `net`, `resource` the
- * variable or host, and `flag` the exact `deno run` flag that grants it (also in `message`).
+ * variable or host, and `flag` the exact `deno run` flag that grants it (also in `message`). A tagged
+ * error like every error of the library: `Effect.catchTag("PermissionDenied", …)`, and a `Schema`
+ * to send it across a process boundary.
  *
  * @example
  * ```ts
@@ -37,30 +40,18 @@ import * as internal from "./internal/denoIngestion.ts"
  * ```
  * @since 0.1.0
  */
-export class PermissionDenied extends Error {
-  /** Tells it apart in `Effect.catchTag`. */
-  readonly _tag: "PermissionDenied" = "PermissionDenied"
+export class PermissionDenied extends Schema.TaggedError<PermissionDenied>(
+  "@tensoras/ingestion-deno/PermissionDenied"
+)("PermissionDenied", {
   /** The kind of permission Deno refused. */
-  readonly permission: "env" | "net"
+  permission: Schema.Literal("env", "net"),
   /** The environment variable or the host (with its port, when it has one). */
-  readonly resource: string
+  resource: Schema.String,
   /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
-  readonly flag: string
-
-  /** Builds the error; `message` should name `flag`. */
-  constructor(fields: {
-    readonly permission: "env" | "net"
-    readonly resource: string
-    readonly flag: string
-    readonly message: string
-  }) {
-    super(fields.message)
-    this.name = "PermissionDenied"
-    this.permission = fields.permission
-    this.resource = fields.resource
-    this.flag = fields.flag
-  }
-
+  flag: Schema.String,
+  /** Names `flag`. */
+  message: Schema.String
+}) {
   /** Never: the same process keeps the same permissions. */
   get isTransient(): boolean {
     return false

@@ -38,7 +38,10 @@ export interface SimulatorOptions {
   readonly scenario?: ScenarioName | Scenario
   /** Default `real`. */
   readonly clock?: ClockMode
-  /** Default: the scenario's `defaultApiKey` (`tns_your_key_here` for `docs`), else a random `tns_sim_…`. */
+  /**
+   * Default: the scenario's `defaultApiKey` (`tns_your_key_here` for `docs`), else a random `tns_sim_…`;
+   * without this option every scenario also accepts the docs' example key `tns_your_key_here`.
+   */
   readonly apiKey?: string
   /** Start time for scenarios that do not fix one. Default: now, rounded down to the second. */
   readonly epochMs?: number
@@ -141,6 +144,9 @@ export interface Simulator {
 const resolveScenario = (scenario: ScenarioName | Scenario): Scenario =>
   typeof scenario === "string" ? scenarios[scenario] : scenario
 
+/** The key the API docs' examples use: accepted by every scenario unless a key is given. */
+const DOCS_EXAMPLE_KEY = "tns_your_key_here"
+
 const generatedKey = (): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   return `tns_sim_${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`
@@ -184,7 +190,12 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     clock,
     faults,
     log,
-    apiKeys: () => [apiKey, ...(scenario.apiKeys ?? [])],
+    // The docs' example key works in every scenario, unless the caller chose a key.
+    apiKeys: () => [
+      apiKey,
+      ...(scenario.apiKeys ?? []),
+      ...(options.apiKey === undefined ? [DOCS_EXAMPLE_KEY] : [])
+    ],
     lifetime: lifetime.signal
   })
 

@@ -12,6 +12,7 @@ import * as Redacted from "effect/Redacted"
 /**
  * Options of {@link makeIngestionProxy}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ProxyOptions {
@@ -41,6 +42,7 @@ export interface ProxyOptions {
 /**
  * A Fetch-API handler.
  *
+ * @category models
  * @since 0.1.0
  */
 export type ProxyHandler = (request: Request) => Promise<Response>
@@ -93,6 +95,7 @@ const FORWARDED_RESPONSE_HEADERS = ["content-type", "retry-after", "date", "x-re
  * })
  * // Deno.serve(proxy), or in any Fetch-style router: app.get("/api/tensoras/v1/*", (c) => proxy(c.req.raw))
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const makeIngestionProxy = (options: ProxyOptions): ProxyHandler => {

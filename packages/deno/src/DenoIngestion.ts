@@ -38,6 +38,7 @@ import * as internal from "./internal/denoIngestion.ts"
  *   Effect.catchTag("PermissionDenied", (e) => Effect.logError(`add ${e.flag} to your deno run command`))
  * )
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class PermissionDenied extends Schema.TaggedError<PermissionDenied>(
@@ -67,6 +68,7 @@ export class PermissionDenied extends Schema.TaggedError<PermissionDenied>(
  *
  * console.log(`deno run --allow-net=api.tensoras.ai ${DenoIngestion.ENV_FLAG} main.ts`)
  * ```
+ * @category constants
  * @since 0.1.0
  */
 export const ENV_FLAG: string = internal.ENV_FLAG
@@ -83,6 +85,7 @@ export const ENV_FLAG: string = internal.ENV_FLAG
  *
  * await Effect.runPromise(Effect.either(DenoIngestion.checkEnv))
  * ```
+ * @category permissions
  * @since 0.1.0
  */
 export const checkEnv: Effect.Effect<void, PermissionDenied> = internal.checkEnv
@@ -98,6 +101,7 @@ export const checkEnv: Effect.Effect<void, PermissionDenied> = internal.checkEnv
  *
  * await Effect.runPromise(Effect.either(DenoIngestion.checkNet("https://api.tensoras.ai/v1")))
  * ```
+ * @category permissions
  * @since 0.1.0
  */
 export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, PermissionDenied> = internal.checkNet
@@ -118,6 +122,7 @@ export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, Permission
  *   return baseUrl
  * })
  * ```
+ * @category config
  * @since 0.1.0
  */
 export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, PermissionDenied> = Effect.map(
@@ -142,6 +147,7 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, Permis
  *   Layer.provide(DenoIngestion.layerHttpClient)
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer.pipe(
@@ -159,6 +165,7 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClie
  *
  * const options: DenoIngestion.Options = { apiKey: Redacted.make("tns_your_key_here"), requestTimeout: "10 seconds" }
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface Options extends IngestionJobs.Options {}
@@ -178,6 +185,7 @@ export interface Options extends IngestionJobs.Options {}
  *   Effect.provide(DenoIngestion.layer({ apiKey: Redacted.make("tns_your_key_here"), baseUrl: "http://127.0.0.1:4010/v1" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (
@@ -199,14 +207,15 @@ export const layer = (
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { IngestionJobs } from "@tensoras/ingestion"
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Effect from "effect/Effect"
  *
- * const program = Poller.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
+ * const program = IngestionJobs.get("kb_abc123", "job_def456").pipe(
  *   Effect.provide(DenoIngestion.layerConfig({ requestTimeout: "10 seconds" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerConfig = (
@@ -229,6 +238,7 @@ export const layerConfig = (
  *
  * const quietOnTerm = (signal: DenoIngestion.Signal | undefined) => (signal === "SIGTERM" ? 0 : 130)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export type Signal = "SIGINT" | "SIGTERM"
@@ -247,6 +257,7 @@ export type Signal = "SIGINT" | "SIGTERM"
  * }
  * DenoIngestion.runMain(Effect.succeed(3), options)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface RunMainOptions<A, E> {
@@ -269,6 +280,7 @@ export interface RunMainOptions<A, E> {
  * DenoIngestion.exitCode(Exit.interrupt(FiberId.none), "SIGINT") // 130
  * DenoIngestion.exitCode(Exit.succeed("done"), undefined) // 0
  * ```
+ * @category running
  * @since 0.1.0
  */
 export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined) => number =
@@ -283,17 +295,19 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { Wait, WaitEngine } from "@tensoras/ingestion"
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Console from "effect/Console"
  * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
  *
- * Poller.waitFor("kb_abc123", "job_def456").pipe(
+ * Wait.waitFor("kb_abc123", "job_def456").pipe(
  *   Effect.flatMap((job) => Console.log(`${job.chunks_created} chunks`)),
- *   Effect.provide(DenoIngestion.layerConfig()),
+ *   Effect.provide(WaitEngine.layer().pipe(Layer.provide(DenoIngestion.layerConfig()))),
  *   DenoIngestion.runMain
  * )
  * ```
+ * @category running
  * @since 0.1.0
  */
 export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void => {

@@ -23,6 +23,30 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as internal from "./internal/denoIngestion.ts"
 
+/** The fields of {@link PermissionDenied}, spelled out so that JSR needs no inference (no slow types). */
+type PermissionDeniedFields = {
+  readonly _tag: Schema.tag<"PermissionDenied">
+  /** The kind of permission Deno refused. */
+  readonly permission: Schema.Literal<["env", "net"]>
+  /** The environment variable or the host (with its port, when it has one). */
+  readonly resource: typeof Schema.String
+  /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
+  readonly flag: typeof Schema.String
+  /** Names `flag`. */
+  readonly message: typeof Schema.String
+}
+
+const PermissionDeniedBase: Schema.TaggedErrorClass<
+  PermissionDenied,
+  "PermissionDenied",
+  PermissionDeniedFields
+> = Schema.TaggedError<PermissionDenied>("@tensoras/ingestion-deno/PermissionDenied")("PermissionDenied", {
+  permission: Schema.Literal("env", "net"),
+  resource: Schema.String,
+  flag: Schema.String,
+  message: Schema.String
+})
+
 /**
  * Deno refused a permission the client needs: `permission` is `env` or `net`, `resource` the
  * variable or host, and `flag` the exact `deno run` flag that grants it (also in `message`). A tagged
@@ -41,18 +65,7 @@ import * as internal from "./internal/denoIngestion.ts"
  * @category errors
  * @since 0.1.0
  */
-export class PermissionDenied extends Schema.TaggedError<PermissionDenied>(
-  "@tensoras/ingestion-deno/PermissionDenied"
-)("PermissionDenied", {
-  /** The kind of permission Deno refused. */
-  permission: Schema.Literal("env", "net"),
-  /** The environment variable or the host (with its port, when it has one). */
-  resource: Schema.String,
-  /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
-  flag: Schema.String,
-  /** Names `flag`. */
-  message: Schema.String
-}) {
+export class PermissionDenied extends PermissionDeniedBase {
   /** Never: the same process keeps the same permissions. */
   get isTransient(): boolean {
     return false

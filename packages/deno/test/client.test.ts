@@ -1,9 +1,10 @@
 import {
   IngestionError,
   IngestionJobs,
-  Poller,
   PollSchedule,
   RetrySchedule,
+  Wait,
+  WaitEngine,
   WaitError
 } from "@tensoras/ingestion"
 import { serveSimulator } from "@tensoras/ingestion-deno/DenoSimulator"
@@ -12,9 +13,14 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "./assert.ts"
 import { clientLayer, failureOf, runExit } from "./helpers.ts"
+
+/** The wait engine on the client against `sim`. */
+const waitLayer = (sim: Parameters<typeof clientLayer>[0]) =>
+  WaitEngine.layer().pipe(Layer.provideMerge(clientLayer(sim)))
 
 Deno.test("list: one page of the docs' knowledge base", async () => {
   await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
@@ -86,8 +92,8 @@ Deno.test("waitFor: polls until completed while the simulator's clock moves", as
   const exit = await sim.control.advanceOnEachAnswer(
     10_000,
     runExit(
-      Poller.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("10 millis") }),
-      clientLayer(sim)
+      Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("10 millis") }),
+      waitLayer(sim)
     )
   )
   assert(Exit.isSuccess(exit))
@@ -105,11 +111,11 @@ Deno.test("waitFor: polls until completed while the simulator's clock moves", as
 
 Deno.test("waitFor: a failed job is IngestionJobFailed, with the job's error", async () => {
   await using sim = await serveSimulator({ scenario: "failing", clock: "manual" })
-  const layer = clientLayer(sim)
+  const layer = waitLayer(sim)
   for (const jobId of ["job_failing", "job_rejected"]) {
     const terminal = sim.control.advanceToTerminal("kb_failing", jobId)
     const error = failureOf(
-      await runExit(Poller.waitFor("kb_failing", jobId, { schedule: PollSchedule.fixed("10 millis") }), layer)
+      await runExit(Wait.waitFor("kb_failing", jobId, { schedule: PollSchedule.fixed("10 millis") }), layer)
     )
     assertInstanceOf(error, WaitError.IngestionJobFailed)
     assertEquals(error.job.id, jobId)
@@ -152,7 +158,7 @@ Deno.test("a 429 storm without Retry-After is retried on the retry schedule", as
 Deno.test("interrupting a wait aborts the hanging request", async () => {
   await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
   sim.control.injectFault({ kind: "hang", route: "get" })
-  const fiber = Effect.runFork(Effect.provide(Poller.waitFor("kb_abc123", "job_def456"), clientLayer(sim)))
+  const fiber = Effect.runFork(Effect.provide(Wait.waitFor("kb_abc123", "job_def456"), waitLayer(sim)))
   await sim.control.waitForRequests(1)
   const exit = await Effect.runPromise(Fiber.interrupt(fiber))
   assert(Exit.isInterrupted(exit))

@@ -20,11 +20,38 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as internal from "./internal/denoIngestion.ts"
+
+/** The fields of {@link PermissionDenied}, spelled out so that JSR needs no inference (no slow types). */
+type PermissionDeniedFields = {
+  readonly _tag: Schema.tag<"PermissionDenied">
+  /** The kind of permission Deno refused. */
+  readonly permission: Schema.Literal<["env", "net"]>
+  /** The environment variable or the host (with its port, when it has one). */
+  readonly resource: typeof Schema.String
+  /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
+  readonly flag: typeof Schema.String
+  /** Names `flag`. */
+  readonly message: typeof Schema.String
+}
+
+const PermissionDeniedBase: Schema.TaggedErrorClass<
+  PermissionDenied,
+  "PermissionDenied",
+  PermissionDeniedFields
+> = Schema.TaggedError<PermissionDenied>("@tensoras/ingestion-deno/PermissionDenied")("PermissionDenied", {
+  permission: Schema.Literal("env", "net"),
+  resource: Schema.String,
+  flag: Schema.String,
+  message: Schema.String
+})
 
 /**
  * Deno refused a permission the client needs: `permission` is `env` or `net`, `resource` the
- * variable or host, and `flag` the exact `deno run` flag that grants it (also in `message`).
+ * variable or host, and `flag` the exact `deno run` flag that grants it (also in `message`). A tagged
+ * error like every error of the library: `Effect.catchTag("PermissionDenied", …)`, and a `Schema`
+ * to send it across a process boundary.
  *
  * @example
  * ```ts
@@ -35,32 +62,10 @@ import * as internal from "./internal/denoIngestion.ts"
  *   Effect.catchTag("PermissionDenied", (e) => Effect.logError(`add ${e.flag} to your deno run command`))
  * )
  * ```
+ * @category errors
  * @since 0.1.0
  */
-export class PermissionDenied extends Error {
-  /** Tells it apart in `Effect.catchTag`. */
-  readonly _tag: "PermissionDenied" = "PermissionDenied"
-  /** The kind of permission Deno refused. */
-  readonly permission: "env" | "net"
-  /** The environment variable or the host (with its port, when it has one). */
-  readonly resource: string
-  /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
-  readonly flag: string
-
-  /** Builds the error; `message` should name `flag`. */
-  constructor(fields: {
-    readonly permission: "env" | "net"
-    readonly resource: string
-    readonly flag: string
-    readonly message: string
-  }) {
-    super(fields.message)
-    this.name = "PermissionDenied"
-    this.permission = fields.permission
-    this.resource = fields.resource
-    this.flag = fields.flag
-  }
-
+export class PermissionDenied extends PermissionDeniedBase {
   /** Never: the same process keeps the same permissions. */
   get isTransient(): boolean {
     return false
@@ -76,6 +81,7 @@ export class PermissionDenied extends Error {
  *
  * console.log(`deno run --allow-net=api.tensoras.ai ${DenoIngestion.ENV_FLAG} main.ts`)
  * ```
+ * @category constants
  * @since 0.1.0
  */
 export const ENV_FLAG: string = internal.ENV_FLAG
@@ -92,6 +98,7 @@ export const ENV_FLAG: string = internal.ENV_FLAG
  *
  * await Effect.runPromise(Effect.either(DenoIngestion.checkEnv))
  * ```
+ * @category permissions
  * @since 0.1.0
  */
 export const checkEnv: Effect.Effect<void, PermissionDenied> = internal.checkEnv
@@ -107,6 +114,7 @@ export const checkEnv: Effect.Effect<void, PermissionDenied> = internal.checkEnv
  *
  * await Effect.runPromise(Effect.either(DenoIngestion.checkNet("https://api.tensoras.ai/v1")))
  * ```
+ * @category permissions
  * @since 0.1.0
  */
 export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, PermissionDenied> = internal.checkNet
@@ -127,6 +135,7 @@ export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, Permission
  *   return baseUrl
  * })
  * ```
+ * @category config
  * @since 0.1.0
  */
 export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, PermissionDenied> = Effect.map(
@@ -135,7 +144,9 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, Permis
 )
 
 /**
- * The `HttpClient` for Deno: `@effect/platform`'s fetch client on Deno's own `fetch`.
+ * The `HttpClient` for Deno: `@effect/platform`'s fetch client on Deno's own `fetch`, with
+ * `redirect: "manual"`: a redirect is never followed (the client fails with a `ResponseDecodeError`
+ * saying so), so the key goes to the base URL only, as with every other adapter.
  * Interrupting a request aborts it.
  *
  * @example
@@ -149,9 +160,12 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, Permis
  *   Layer.provide(DenoIngestion.layerHttpClient)
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
-export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer
+export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer.pipe(
+  Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" }))
+)
 
 /**
  * Options of {@link layer}: those of `IngestionJobs.layer` (`apiKey`, `baseUrl`, `requestTimeout`,
@@ -164,6 +178,7 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClie
  *
  * const options: DenoIngestion.Options = { apiKey: Redacted.make("tns_your_key_here"), requestTimeout: "10 seconds" }
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface Options extends IngestionJobs.Options {}
@@ -183,6 +198,7 @@ export interface Options extends IngestionJobs.Options {}
  *   Effect.provide(DenoIngestion.layer({ apiKey: Redacted.make("tns_your_key_here"), baseUrl: "http://127.0.0.1:4010/v1" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (
@@ -204,14 +220,15 @@ export const layer = (
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { IngestionJobs } from "@tensoras/ingestion"
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Effect from "effect/Effect"
  *
- * const program = Poller.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
+ * const program = IngestionJobs.get("kb_abc123", "job_def456").pipe(
  *   Effect.provide(DenoIngestion.layerConfig({ requestTimeout: "10 seconds" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerConfig = (
@@ -234,6 +251,7 @@ export const layerConfig = (
  *
  * const quietOnTerm = (signal: DenoIngestion.Signal | undefined) => (signal === "SIGTERM" ? 0 : 130)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export type Signal = "SIGINT" | "SIGTERM"
@@ -252,6 +270,7 @@ export type Signal = "SIGINT" | "SIGTERM"
  * }
  * DenoIngestion.runMain(Effect.succeed(3), options)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface RunMainOptions<A, E> {
@@ -274,6 +293,7 @@ export interface RunMainOptions<A, E> {
  * DenoIngestion.exitCode(Exit.interrupt(FiberId.none), "SIGINT") // 130
  * DenoIngestion.exitCode(Exit.succeed("done"), undefined) // 0
  * ```
+ * @category running
  * @since 0.1.0
  */
 export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined) => number =
@@ -288,17 +308,19 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { Wait, WaitEngine } from "@tensoras/ingestion"
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Console from "effect/Console"
  * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
  *
- * Poller.waitFor("kb_abc123", "job_def456").pipe(
+ * Wait.waitFor("kb_abc123", "job_def456").pipe(
  *   Effect.flatMap((job) => Console.log(`${job.chunks_created} chunks`)),
- *   Effect.provide(DenoIngestion.layerConfig()),
+ *   Effect.provide(WaitEngine.layer().pipe(Layer.provide(DenoIngestion.layerConfig()))),
  *   DenoIngestion.runMain
  * )
  * ```
+ * @category running
  * @since 0.1.0
  */
 export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void => {

@@ -24,10 +24,6 @@ export interface Run {
   readonly signal: NodeJS.Signals | null
   readonly stdout: string
   readonly stderr: string
-  /** Real milliseconds from spawn to exit. */
-  readonly ms: number
-  /** Real milliseconds from spawn to the first output on stdout, if any. */
-  readonly firstOutputMs: number | undefined
 }
 
 export interface Cli {
@@ -65,7 +61,6 @@ export const spawnCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}
 /** Starts a TypeScript program of the workspace, from source. */
 export const spawnScript = (script: string, args: ReadonlyArray<string>, options: SpawnOptions = {}): Cli => {
   const env = { ...cleanEnv(), ...(options.pty ? { TERM: "xterm" } : {}), ...options.env }
-  const startedAt = Date.now()
   const child = options.pty
     ? spawn(
         "/usr/bin/script",
@@ -79,9 +74,7 @@ export const spawnScript = (script: string, args: ReadonlyArray<string>, options
       })
   let stdout = ""
   let stderr = ""
-  let firstOutputMs: number | undefined
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    firstOutputMs ??= Date.now() - startedAt
     stdout += chunk
   })
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -94,7 +87,7 @@ export const spawnScript = (script: string, args: ReadonlyArray<string>, options
         expect(stdout).not.toContain(secret)
         expect(stderr).not.toContain(secret)
       }
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - startedAt, firstOutputMs })
+      resolve({ code, signal, stdout, stderr })
     })
   })
   const printed = (text: string) =>
@@ -140,19 +133,8 @@ export const withSimulator = async <A>(
  * Drives a wait: each time a request of the command has been answered, moves the simulator's
  * clock by `step` ms, as if the command had waited that long between polls. No real sleeping.
  */
-export const drive = async (simulator: RunningSimulator, cli: Cli, step: number): Promise<Run> => {
-  const finished = cli.done.then(() => "done" as const)
-  for (let seen = 0; ; seen++) {
-    const answered = simulator.control.waitForRequests(seen + 1, { settled: true, timeoutMs: 30_000 }).then(
-      () => "answered" as const,
-      (error: unknown) => error
-    )
-    const what = await Promise.race([answered, finished])
-    if (what === "done") return cli.done
-    if (what !== "answered") throw what
-    simulator.control.advance(step)
-  }
-}
+export const drive = (simulator: RunningSimulator, cli: Cli, step: number): Promise<Run> =>
+  simulator.control.advanceOnEachAnswer(step, cli.done)
 
 /** Lines of an output, without the empty last one. */
 export const linesOf = (text: string): Array<string> => text.split(/\r?\n/).filter((line) => line !== "")

@@ -25,6 +25,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: "cli", include: ["packages/cli/test/**/*.test.ts"], testTimeout: 30_000 }
+      },
+      {
+        extends: true,
         test: { name: "examples", include: ["examples/test/**/*.test.ts"], testTimeout: 30_000 }
       },
       {

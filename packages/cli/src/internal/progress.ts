@@ -56,7 +56,7 @@ export const withBar = (
   const percent = `${Math.floor((progress.done / progress.total) * 100)}%`.padStart(4)
   const room = width - visible(before).length - visible(after).length - percent.length - 2
   const barWidth = Math.min(BAR_WIDTH, room)
-  if (barWidth < MIN_BAR) return `${before}${after}`
+  if (barWidth < MIN_BAR) return `${before}${after.trimStart()}`
   const filled = Math.round((progress.done / progress.total) * barWidth)
   const bar = [
     filled > 0 ? paint("green", "█".repeat(filled)) : "",
@@ -113,7 +113,7 @@ const singleFrame = (
   return lines
 }
 
-/** One line of a job among several: `job_x  ████░░  40%  8/20  processing  245 chunks, 1 failed`. */
+/** One line of a job among several: `job_x ████░░  40% 8/20 processing, 245 chunks, 1 failed`. */
 const jobLine = (
   job: JobState,
   idWidth: number,
@@ -123,14 +123,14 @@ const jobLine = (
   const id = paint("bold", job.jobId.padEnd(idWidth))
   const current = job.job
   const ended = endedText(job, paint)
-  if (current === undefined) return `${id}  ${ended ?? paint("dim", "waiting")}`
+  if (current === undefined) return `${id} ${ended ?? paint("dim", "waiting")}`
   const failed = current.documents_failed > 0 ? `, ${paint("red", `${current.documents_failed} failed`)}` : ""
   const status = paint(statusStyle(current.status), IngestionJob.statusText(current.status))
   const progress = progressOf(current, job.total)
   const done =
     progress === undefined ? `${current.documents_processed} processed` : `${progress.done}/${progress.total}`
-  const after = `${done}  ${status}${ended === undefined ? "" : ` (${ended})`}  ${current.chunks_created} chunks${failed}`
-  return progress === undefined ? `${id}  ${after}` : withBar(`${id}  `, progress, ` ${after}`, width, paint)
+  const after = `${done} ${status}${ended === undefined ? "" : ` (${ended})`}, ${current.chunks_created} chunks${failed}`
+  return progress === undefined ? `${id} ${after}` : withBar(`${id} `, progress, ` ${after}`, width, paint)
 }
 
 /** The lines of one frame: the jobs, the elapsed time with the next poll, and a retry in progress. */

@@ -357,6 +357,25 @@ export interface WaitRun {
   readonly verbose: boolean
 }
 
+/**
+ * Registers every wait and leaves at once: the engine checks the IDs and options (`InvalidInput`)
+ * and its loop, which only starts once this fiber yields, is stopped before it sends anything.
+ */
+const validate = (run: WaitRun) =>
+  Effect.flatMap(WaitEngine.WaitEngine, (engine) =>
+    Effect.scoped(
+      Effect.forEach(
+        run.jobIds,
+        (jobId) =>
+          Effect.acquireRelease(
+            engine.register(run.knowledgeBaseId, jobId, run.options, { onExit: () => {} }),
+            (r) => r.leave
+          ),
+        { discard: true }
+      )
+    )
+  )
+
 /** At most this many jobs get a first GET for their number of documents (the live view's bars). */
 const TOTALS_UP_TO = 20
 
@@ -373,6 +392,8 @@ const totalsOf = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>) =>
           ),
         { concurrency: 4 }
       ).pipe(
+        // A view without bars rather than a wait that starts late (a hung or retried GET).
+        Effect.timeoutTo({ duration: "3 seconds", onTimeout: () => [], onSuccess: (entries) => entries }),
         Effect.map(
           (entries) =>
             new Map(
@@ -391,6 +412,8 @@ export const waitJobs = (
   Effect.gen(function* () {
     const terminal = yield* Terminal
     const live = !run.json && terminal.interactive
+    // Every ID and option checked before anything is sent (the GETs for the totals included).
+    yield* validate(run)
     const totals = run.json ? new Map<string, number>() : yield* totalsOf(run.knowledgeBaseId, run.jobIds)
     const state: RunState = {
       knowledgeBaseId: run.knowledgeBaseId,
@@ -409,6 +432,7 @@ export const waitJobs = (
     const stream = updates(run.knowledgeBaseId, run.jobIds, run.options)
     if (run.json) {
       yield* Stream.runForEach(stream, (update) => {
+        apply(state, update)
         const json = jsonOf(update)
         return json === undefined ? Effect.void : line(json)
       })

@@ -25,7 +25,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "cli", include: ["packages/cli/test/**/*.test.ts"], testTimeout: 30_000 }
+        test: { name: "cli", include: ["packages/cli/test/**/*.test.ts"], testTimeout: 90_000 }
       },
       {
         extends: true,

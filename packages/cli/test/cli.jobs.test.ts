@@ -22,7 +22,7 @@ describe.concurrent("tensoras-ingest demo", () => {
     expect(requests).toBeLessThan(30)
     // Under half a minute from its first line (the process start-up aside, slow on a busy machine).
     expect(run.ms - (run.firstOutputMs ?? 0)).toBeLessThan(30_000)
-  }, 40_000)
+  })
 })
 
 // Each test has its own simulator and child process, so they run side by side.
@@ -247,6 +247,26 @@ describe.concurrent("exit code 2: bad usage or input, and nothing is sent", () =
         "error: InvalidInput (apiKey): apiKey must not contain whitespace or control characters\n"
       ])
       expect(simulator.control.requestCount()).toBe(0)
+    }))
+
+  it("an insecure base URL points to --allow-insecure-http, which lets it through", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      // The simulator's own address, written so that it is not recognised as loopback.
+      const mapped = simulator.baseUrl.replace("127.0.0.1", "[::ffff:7f00:1]")
+      const refused = await runCli(["jobs", "get", "kb_abc123", "job_abc123", "--base-url", mapped], {
+        env: envFor(simulator)
+      })
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toMatch(
+        /^error: InvalidInput \(baseUrl\): baseUrl must use https: \(.*--allow-insecure-http.*\)\n$/
+      )
+      expect(simulator.control.requestCount()).toBe(0)
+      const allowed = await runCli(
+        ["jobs", "get", "kb_abc123", "job_abc123", "--base-url", mapped, "--allow-insecure-http"],
+        { env: envFor(simulator) }
+      )
+      expect([allowed.code, allowed.stderr]).toEqual([0, ""])
+      expect(simulator.control.requestCount()).toBe(1)
     }))
 
   it("an insecure base URL", () =>

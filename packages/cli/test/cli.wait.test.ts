@@ -180,7 +180,7 @@ describe.concurrent("the progress view in a terminal", () => {
       expect(output).toContain("\x1b[?25l") // the cursor hidden while drawing...
       expect(output).toContain("\x1b[?25h") // ...and shown again
       expect(output).toMatch(COLOR)
-      expect(output).toContain("\x1b[32m[OK]\x1b[39m faq.md: 28 chunks")
+      expect(output).toContain("\x1b[31m[FAIL]\x1b[39m legacy-manual-2019.pdf: The PDF is password-protected")
       const shown = plain(output)
       expect(shown).toMatch(/rate limited, retrying in \ds/)
       expect(shown).toMatch(/job_def456 in kb_abc123: processing/)
@@ -202,6 +202,6 @@ describe.concurrent("the progress view in a terminal", () => {
       expect(run.code).toBe(0)
       expect(run.stdout).not.toMatch(COLOR)
       expect(run.stdout).toMatch(REDRAW)
-      expect(plain(run.stdout)).toContain("[OK] faq.md: 28 chunks")
+      expect(plain(run.stdout)).toContain("[FAIL] legacy-manual-2019.pdf: The PDF is password-protected")
     }))
 })

@@ -144,8 +144,10 @@ const TerminalJobSchema = Schema.Struct({
   ...IngestionJob.IngestionJobDetail.fields,
   status: Schema.Literal("completed", "failed")
 })
-const PolledJob: Schema.Schema<IngestionJob.IngestionJob | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
-  Schema.Union(TerminalJobSchema, IngestionJob.IngestionJob) as never
+const PolledJob: Schema.Schema<
+  IngestionJob.IngestionJob | TerminalJob,
+  IngestionJob.IngestionJobDetailEncoded
+> = Schema.Union(TerminalJobSchema, IngestionJob.IngestionJob) as never
 
 /**
  * The ingestion-jobs client as a service.
@@ -256,10 +258,12 @@ export const make = (
       schema: Schema.Schema<A, I>,
       requestOptions: RequestOptions | undefined
     ): Effect.Effect<A, IngestionError> => {
-      const exchange = client.execute(request).pipe(
-        Effect.mapError(internalResponse.transportError),
-        Effect.flatMap(internalResponse.handle(schema, scrub))
-      )
+      const exchange = client
+        .execute(request)
+        .pipe(
+          Effect.mapError(internalResponse.transportError),
+          Effect.flatMap(internalResponse.handle(schema, scrub))
+        )
       const timedOut = () =>
         new TransportError({
           method: request.method,
@@ -288,7 +292,9 @@ export const make = (
     const retry = retryPolicy(retrySchedule, maxRetryAfter, undefined)
     const timeoutMillis = Duration.toMillis(timeout)
     const withRetries = (requestOptions: RequestOptions | undefined) =>
-      requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined ? undefined : requestOptions
+      requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined
+        ? undefined
+        : requestOptions
 
     const jobsPath = (knowledgeBaseId: string) =>
       `knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/ingestion-jobs`

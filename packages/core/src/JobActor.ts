@@ -13,8 +13,8 @@ import { IngestionError } from "./IngestionError.js"
 import * as validate from "./internal/validate.js"
 import * as JobMachine from "./JobMachine.js"
 import type { CompletedJob } from "./Wait.js"
-import { IngestionJobFailed, type WaitError, WaitTimeout } from "./WaitError.js"
 import type { WaitEngine, WaitOptions } from "./WaitEngine.js"
+import { IngestionJobFailed, type WaitError, WaitTimeout } from "./WaitError.js"
 
 /**
  * A running (or restored) job machine.

@@ -144,9 +144,7 @@ interface ProgressState {
  * ```
  * @since 0.1.0
  */
-export const progressive = (
-  options: ProgressiveOptions = {}
-): Schedule.Schedule<Progress, IngestionJob> => {
+export const progressive = (options: ProgressiveOptions = {}): Schedule.Schedule<Progress, IngestionJob> => {
   const fast = Duration.toMillis(options.fast ?? "1 second")
   const max = Duration.toMillis(options.max ?? "30 seconds")
   const factor = options.factor ?? 2

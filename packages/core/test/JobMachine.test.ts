@@ -669,9 +669,7 @@ describe("JobMachine", () => {
         simulator.control.setScenario("docs")
         const start = yield* alignClocks
         const fiber = yield* Effect.fork(
-          Effect.flip(
-            run("kb_abc123", "job_def456", { timeout: "8 seconds", schedule: everyFiveSeconds })
-          )
+          Effect.flip(run("kb_abc123", "job_def456", { timeout: "8 seconds", schedule: everyFiveSeconds }))
         )
         yield* sleepScheduledAt(start + 5_000)
         yield* TestClock.adjust("5 seconds")

@@ -80,9 +80,7 @@ describe("Wait", () => {
       const t0 = yield* Clock.currentTimeMillis
       const terminalAt = simulator.control.jobTerminalAt("kb_abc123", "job_def456")
       const fiber = yield* Effect.fork(
-        Stream.runCollect(
-          eventsOf("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
-        )
+        Stream.runCollect(eventsOf("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") }))
       )
       const polls = Math.ceil((terminalAt - t0) / 5000)
       for (let i = 1; i <= polls; i++) yield* nextPollAt(t0 + i * 5000)
@@ -105,9 +103,7 @@ describe("Wait", () => {
       const t0 = yield* Clock.currentTimeMillis
       // A frozen job: no progress for 3 polls, then the clock jumps to the end.
       const fiber = yield* Effect.fork(
-        Stream.runCollect(
-          Wait.watch("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("1 second") })
-        )
+        Stream.runCollect(Wait.watch("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("1 second") }))
       )
       yield* sleepScheduledAt(t0 + 1000)
       yield* TestClock.setTime(t0 + 1000) // the simulator does not move: same job
@@ -222,7 +218,9 @@ describe("Wait", () => {
       const t0 = yield* Clock.currentTimeMillis
       // Every answer is a 503: the client retries after 100, 200, 400 ms (its schedule here).
       simulator.control.injectFault({ kind: "server-error", status: 503, route: "get", times: Infinity })
-      const fiber = yield* Effect.fork(Effect.flip(Wait.waitFor("kb_abc123", "job_def456", { timeout: "250 millis" })))
+      const fiber = yield* Effect.fork(
+        Effect.flip(Wait.waitFor("kb_abc123", "job_def456", { timeout: "250 millis" }))
+      )
       yield* sleepScheduledAt(t0 + 100)
       yield* moveTo(t0 + 100)
       // The next retry would be at +300 ms, past the deadline: the wait ends at +250 ms instead.

@@ -108,7 +108,14 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
             },
             onExit: (exit) => {
               if (Exit.isSuccess(exit)) {
-                send({ type: "POLLED", job: exit.value, at: lastAt, changed: true, stalled: false, nextPollAt: null })
+                send({
+                  type: "POLLED",
+                  job: exit.value,
+                  at: lastAt,
+                  changed: true,
+                  stalled: false,
+                  nextPollAt: null
+                })
                 return
               }
               const failure = Cause.failureOption(exit.cause)

@@ -13,8 +13,8 @@ import { type IngestionError, InvalidInput, type NotFound } from "../IngestionEr
 import * as IngestionJob from "../IngestionJob.js"
 import { IngestionJobs, type RequestOptions, type RetryInfo } from "../IngestionJobs.js"
 import * as PollSchedule from "../PollSchedule.js"
-import { timedOut, type WaitTimeout } from "../WaitError.js"
 import type * as WaitEngine from "../WaitEngine.js"
+import { timedOut, type WaitTimeout } from "../WaitError.js"
 import * as validate from "./validate.js"
 
 const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
@@ -158,7 +158,8 @@ export const make = (
       const waits = loop.jobs.get(jobId)
       let deadline = Number.NEGATIVE_INFINITY
       if (waits !== undefined) {
-        for (const wait of waits) if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
+        for (const wait of waits)
+          if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
       }
       return { waits, deadline }
     }
@@ -176,7 +177,14 @@ export const make = (
           increment(wait.observed.statuses, IngestionJob.statusText(job.status))
           increment(wait.observed.httpStatuses, "200")
           if (terminal) {
-            call(wait.listener.onEvent, { _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })
+            call(wait.listener.onEvent, {
+              _tag: "Polled",
+              job,
+              at,
+              changed,
+              stalled: false,
+              nextPollAt: null
+            })
             end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
             continue
           }
@@ -185,7 +193,14 @@ export const make = (
             const [state, output, decision] = yield* wait.schedule.step(at, job, wait.scheduleState)
             wait.scheduleState = state
             if (ScheduleDecision.isDone(decision)) {
-              call(wait.listener.onEvent, { _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })
+              call(wait.listener.onEvent, {
+                _tag: "Polled",
+                job,
+                at,
+                changed,
+                stalled: false,
+                nextPollAt: null
+              })
               timeOut(loop, wait, at, "schedule")
               continue
             }
@@ -302,7 +317,8 @@ export const make = (
           const now = yield* Clock.currentTimeMillis
           let deadline = Number.NEGATIVE_INFINITY
           for (const waits of loop.jobs.values()) {
-            for (const wait of waits) if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
+            for (const wait of waits)
+              if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
           }
           if (deadline === Number.NEGATIVE_INFINITY) return undefined
           counter.requests++
@@ -346,7 +362,8 @@ export const make = (
           const swept = yield* Effect.either(
             Effect.gen(function* () {
               const queued = yield* listActive(loop, "queued", found, counter)
-              const processing = queued === undefined ? undefined : yield* listActive(loop, "processing", found, counter)
+              const processing =
+                queued === undefined ? undefined : yield* listActive(loop, "processing", found, counter)
               return { queued, processing }
             })
           )
@@ -435,7 +452,12 @@ export const make = (
 
     // --- Registration ---------------------------------------------------------------------
 
-    const register: WaitEngine.WaitEngine["Type"]["register"] = (knowledgeBaseId, jobId, waitOptions, listener) =>
+    const register: WaitEngine.WaitEngine["Type"]["register"] = (
+      knowledgeBaseId,
+      jobId,
+      waitOptions,
+      listener
+    ) =>
       Effect.gen(function* () {
         const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
         const job = yield* validate.id("jobId", jobId)

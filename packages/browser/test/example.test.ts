@@ -87,7 +87,7 @@ it("the React example shows the live state, the progress, the counters and every
   }
 })
 
-it("two real pages of one origin watching one job share one poller, and the second takes over when the first closes", async () => {
+it("two real pages of one origin watching one job: the first polls for both, and the second takes over when it closes", async () => {
   const sim = await startSimulator({ scenario: "docs", clock: "manual" })
   const root = await buildExample(await mkdtemp(join(tmpdir(), "tensoras-example-")))
   const server = await serveExample({ root, upstream: sim.baseUrl, apiKey: sim.apiKey })
@@ -95,7 +95,7 @@ it("two real pages of one origin watching one job share one poller, and the seco
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: flags
   })
-  // An hour between polls: every request below is a first poll or a takeover, never a routine one.
+  // An hour between polls: every request below is a wait's first poll or a takeover, never a routine one.
   const url = `${server.url}/?kb=kb_abc123&job=job_def456&interval=3600000`
   const gets = () => sim.control.requestCount({ route: "get" })
   try {
@@ -108,9 +108,10 @@ it("two real pages of one origin watching one job share one poller, and the seco
 
     const second = await context.newPage()
     await second.goto(url)
-    // The second tab shows the job from the first tab's poller, without a request of its own.
+    // The first tab leads the knowledge base: it makes the second tab's first poll and relays the
+    // answer; the second tab sends nothing of its own.
     await expect.poll(() => second.getByTestId("processed").textContent()).toBe("8")
-    expect(gets()).toBe(1)
+    expect(gets()).toBe(2)
 
     // The job finishes on the server; the leading tab closes before its next poll is due.
     const final = sim.control.advanceToTerminal("kb_abc123", "job_def456")
@@ -118,7 +119,7 @@ it("two real pages of one origin watching one job share one poller, and the seco
     // The second tab takes the lead and polls at once: no gap of an hour.
     await expect.poll(() => second.getByTestId("state").textContent()).toBe("completed")
     expect(await second.getByTestId("chunks").textContent()).toBe(String(final.chunks_created))
-    expect(gets()).toBe(2)
+    expect(gets()).toBe(3)
   } finally {
     await browser.close()
     await server.close()

@@ -18,6 +18,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -41,6 +42,7 @@ import * as RetrySchedule from "./RetrySchedule.js"
 /**
  * The production base URL of the API.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
@@ -48,6 +50,7 @@ export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
 /**
  * The `User-Agent` the client sends.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const USER_AGENT = `@tensoras/ingestion/${version}`
@@ -55,11 +58,15 @@ export const USER_AGENT = `@tensoras/ingestion/${version}`
 /**
  * How the client reaches the API.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Options {
-  /** The API key (`tns_…`). Keep it `Redacted` from the moment you read it. */
-  readonly apiKey: Redacted.Redacted<string>
+  /**
+   * The API key (`tns_…`). Keep it `Redacted` from the moment you read it. `null` sends requests
+   * without an `Authorization` header: for a same-origin proxy that adds the key server-side.
+   */
+  readonly apiKey: Redacted.Redacted<string> | null
   /** Default {@link DEFAULT_BASE_URL}. Must be `https:` unless the host is loopback or `allowInsecureHttp` is set. */
   readonly baseUrl?: string | URL | undefined
   /** Allows an `http:` base URL on a non-loopback host. Default false. */
@@ -105,6 +112,7 @@ export interface RequestOptions {
 /**
  * Options of {@link IngestionJobs.list}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ListOptions {
@@ -119,6 +127,7 @@ export interface ListOptions {
 /**
  * Options of {@link IngestionJobs.listAll}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ListAllOptions {
@@ -172,6 +181,7 @@ const PolledJob: Schema.Schema<
  *   Effect.runPromise
  * )
  * ```
+ * @category tags
  * @since 0.1.0
  */
 export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJobs")<
@@ -219,13 +229,14 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
  *   Effect.provide(FetchHttpClient.layer)
  * )
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (
   options: Options
 ): Effect.Effect<IngestionJobs["Type"], InvalidInput, HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    const apiKey = yield* validate.apiKey(options.apiKey)
+    const apiKey = options.apiKey === null ? null : yield* validate.apiKey(options.apiKey)
     const base = yield* validate.baseUrl(
       options.baseUrl ?? DEFAULT_BASE_URL,
       options.allowInsecureHttp ?? false
@@ -233,12 +244,12 @@ export const make = (
     const timeout = yield* validate.duration("requestTimeout", options.requestTimeout ?? "30 seconds")
     const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
     const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
-    const scrub = internalResponse.makeScrub(Redacted.value(apiKey))
+    const scrub = internalResponse.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
           HttpClientRequest.prependUrl(base.href),
-          HttpClientRequest.bearerToken(apiKey),
+          apiKey === null ? identity : HttpClientRequest.bearerToken(apiKey),
           HttpClientRequest.setHeader("user-agent", USER_AGENT),
           HttpClientRequest.acceptJson
         )
@@ -428,6 +439,7 @@ const retryPolicy = (
  *   baseUrl: "http://127.0.0.1:4010/v1"
  * }).pipe(Layer.provide(FetchHttpClient.layer))
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput, HttpClient.HttpClient> =>
@@ -447,6 +459,7 @@ export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput
  *   return baseUrl
  * })
  * ```
+ * @category config
  * @since 0.1.0
  */
 export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> =
@@ -467,6 +480,7 @@ export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>;
  *
  * const live = IngestionJobs.layerConfig({ requestTimeout: "10 seconds" }).pipe(Layer.provide(FetchHttpClient.layer))
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerConfig = (
@@ -483,6 +497,7 @@ export const layerConfig = (
  *
  * const failed = IngestionJobs.list("kb_abc123", { status: "failed", limit: 100 })
  * ```
+ * @category accessors
  * @since 0.1.0
  */
 export const list = (
@@ -500,6 +515,7 @@ export const list = (
  *
  * const job = IngestionJobs.get("kb_abc123", "job_abc123")
  * ```
+ * @category accessors
  * @since 0.1.0
  */
 export const get = (
@@ -518,6 +534,7 @@ export const get = (
  *
  * const ids = IngestionJobs.listAll("kb_abc123").pipe(Stream.map((job) => job.id), Stream.runCollect)
  * ```
+ * @category accessors
  * @since 0.1.0
  */
 export const listAll = (

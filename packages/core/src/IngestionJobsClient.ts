@@ -344,8 +344,9 @@ export interface WaitForIngestionJobOptions extends ClientOptions, ClientWaitOpt
  * import { IngestionError, waitForIngestionJob, WaitError } from "@tensoras/ingestion"
  *
  * try {
+ *   // The key and base URL from TENSORAS_API_KEY / TENSORAS_BASE_URL, as they are not given here.
  *   const job = await waitForIngestionJob({
- *  *     knowledgeBaseId: "kb_abc123",
+ *     knowledgeBaseId: "kb_abc123",
  *     jobId: "job_def456",
  *     timeoutMs: 10 * 60 * 1000,
  *     onUpdate: (job) => console.log(`${job.status}: ${job.documents_processed} docs`)

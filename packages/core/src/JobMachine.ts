@@ -431,7 +431,8 @@ export type Output = Completed | Failed | TimedOut | Cancelled | Errored
  *
  * @example
  * ```ts
- * import { JobMachine, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule } from "@tensoras/ingestion"
+ * import * as JobMachine from "@tensoras/ingestion/JobMachine"
  *
  * const options: JobMachine.MakeOptions = { schedule: PollSchedule.fixed("5 seconds") }
  * ```

@@ -19,6 +19,7 @@ import { IngestionJob, IngestionJobDetail, statusText } from "./IngestionJob.js"
  * declare const e: WaitError.WaitError
  * if (e._tag === "IngestionJobFailed") console.error(e.job.error?.code, e.message)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class IngestionJobFailed extends Schema.TaggedError<IngestionJobFailed>(
@@ -36,6 +37,7 @@ export class IngestionJobFailed extends Schema.TaggedError<IngestionJobFailed>(
  * What a wait saw before it gave up: responses, retries, job statuses and HTTP status codes
  * (`network` and `timeout` for requests without a response).
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const Observed = Schema.Struct({
@@ -46,6 +48,7 @@ export const Observed = Schema.Struct({
 })
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export interface Observed extends Schema.Schema.Type<typeof Observed> {}
@@ -62,6 +65,7 @@ export interface Observed extends Schema.Schema.Type<typeof Observed> {}
  * declare const e: WaitError.WaitError
  * if (e._tag === "WaitTimeout") console.error(`still ${e.lastJob?.status ?? "unknown"} after ${e.elapsedMs} ms`)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/ingestion/WaitTimeout")(
@@ -92,6 +96,7 @@ export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/inge
  *   observed: { responses: 0, retries: 3, statuses: {}, httpStatuses: { "503": 3 } }
  * })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const timedOut = (seen: {
@@ -126,11 +131,13 @@ export const timedOut = (seen: {
  *   : e._tag === "WaitTimeout" ? `gave up after ${e.observed.responses} responses`
  *   : `${e._tag}: ${e.message}`
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const WaitError = Schema.Union(IngestionError, IngestionJobFailed, WaitTimeout)
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export type WaitError = typeof WaitError.Type

@@ -673,7 +673,8 @@ describe("JobMachine", () => {
         )
         yield* sleepScheduledAt(start + 5_000)
         yield* TestClock.adjust("5 seconds")
-        yield* sleepScheduledAt(start + 10_000)
+        // The next poll (+10 s) would be past the deadline (+8 s): the engine wakes at the deadline.
+        yield* sleepScheduledAt(start + 8_000)
         yield* TestClock.adjust("3 seconds")
         const timeout = yield* Fiber.join(fiber)
         expect(timeout).toBeInstanceOf(WaitError.WaitTimeout)

@@ -92,7 +92,7 @@ describe("Wait", () => {
       if (last?._tag !== "Polled") return
       expect(last.job.status).toBe("completed")
       expect(last.nextPollAt).toBeNull()
-      expect("document_details" in last.job && last.job.document_details.length).toBe(20)
+      expect((last.job as { document_details?: ReadonlyArray<unknown> }).document_details?.length).toBe(20)
       expect(events.filter((e) => e._tag === "Polled").length).toBe(polls + 1)
     }).pipe(provideClient)
   )
@@ -194,14 +194,18 @@ describe("Wait", () => {
     Effect.gen(function* () {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
+      let answers = 0
       const fiber = yield* Effect.fork(
         Effect.flip(
           Wait.waitFor("kb_abc123", "job_def456", {
             schedule: PollSchedule.fixed("5 seconds"),
-            timeout: "5 seconds"
+            timeout: "5 seconds",
+            onUpdate: () => answers++
           })
         )
       )
+      // The first answer is handled (the loop's timer is the deadline's from the start: wait for the answer itself).
+      yield* eventually(() => answers === 1)
       yield* sleepScheduledAt(t0 + 5000)
       simulator.control.advanceToTerminal("kb_abc123", "job_def456")
       // The poll and the deadline are due at the same instant: the deadline wins, nothing is sent.

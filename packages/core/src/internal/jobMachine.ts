@@ -1,9 +1,10 @@
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Runtime from "effect/Runtime"
@@ -45,22 +46,35 @@ const causeData = (cause: Cause.Cause<unknown>): ErrorData => {
 
 /**
  * Where the poller registers its wait: an engine on a `Runtime` the caller owns, or on a runtime
- * built once from a Layer and shared by every actor of the machine (so they share one loop per
- * knowledge base).
+ * built from a Layer, shared by every running actor of the machine (so they share one loop per
+ * knowledge base) and disposed when the last of them stops.
  */
-export type EngineRuntime = () => {
-  readonly runFork: <A, E>(effect: Effect.Effect<A, E, WaitEngine>) => Fiber.RuntimeFiber<A, unknown>
+export interface EngineRuntime {
+  readonly acquire: () => <A, E>(effect: Effect.Effect<A, E, WaitEngine>) => Fiber.RuntimeFiber<A, unknown>
+  readonly release: () => void
 }
 
-export const onRuntime =
-  (runtime: Runtime.Runtime<WaitEngine>): EngineRuntime =>
-  () => ({ runFork: (effect) => Runtime.runFork(runtime)(effect) })
+export const onRuntime = (runtime: Runtime.Runtime<WaitEngine>): EngineRuntime => ({
+  acquire: () => (effect) => Runtime.runFork(runtime)(effect),
+  release: () => {}
+})
 
 export const onLayer = <E>(layer: Layer.Layer<WaitEngine, E>): EngineRuntime => {
-  let runtime: ManagedRuntime.ManagedRuntime<WaitEngine, E> | undefined
-  return () => {
-    runtime ??= ManagedRuntime.make(layer)
-    return runtime
+  let shared: ManagedRuntime.ManagedRuntime<WaitEngine, E> | undefined
+  let users = 0
+  return {
+    acquire: () => {
+      users++
+      if (shared === undefined) shared = ManagedRuntime.make(layer)
+      const runtime = shared
+      return (effect) => runtime.runFork(effect)
+    },
+    release: () => {
+      if (--users > 0 || shared === undefined) return
+      const runtime = shared
+      shared = undefined
+      Effect.runFork(runtime.disposeEffect)
+    }
   }
 }
 
@@ -73,11 +87,15 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
   fromCallback<EventObject, PollerInput>(({ input, sendBack }) => {
     const send = (event: PollerEvent) => sendBack(event)
     let stopped = false
-    // The Effect clock's time of the last answer: the terminal job and a timeout are stamped with it.
+    // The Effect clock's times: the terminal job and a timeout are stamped with them.
     let lastAt = 0
-    const registering = engineRuntime().runFork(
-      Effect.flatMap(WaitEngine, (engine) =>
-        engine.register(
+    let registeredAt = 0
+    const runFork = engineRuntime.acquire()
+    const registering = runFork(
+      Effect.flatMap(Effect.zip(WaitEngine, Clock.currentTimeMillis), ([engine, now]) => {
+        registeredAt = now
+        lastAt = now
+        return engine.register(
           input.knowledgeBaseId,
           input.jobId,
           { schedule: options.schedule, deadline: input.deadline },
@@ -128,7 +146,7 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
                   observed: error.observed,
                   reason: error.reason,
                   message: error.message,
-                  at: error.reason === "deadline" ? Math.max(input.deadline, lastAt) : lastAt
+                  at: registeredAt + error.elapsedMs
                 })
               } else {
                 send({ type: "ERRORED", error: causeData(exit.cause) })
@@ -136,7 +154,7 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
             }
           }
         )
-      )
+      })
     )
     let leave: Effect.Effect<void> | undefined
     registering.addObserver((exit) => {
@@ -150,8 +168,9 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
     })
     return () => {
       stopped = true
-      if (leave !== undefined) Effect.runFork(leave)
-      else Effect.runFork(registering.interruptAsFork(registering.id()))
+      const release = Effect.sync(engineRuntime.release)
+      if (leave !== undefined) Effect.runFork(Effect.zipRight(leave, release))
+      else Effect.runFork(Effect.zipRight(Fiber.interrupt(registering), release))
     }
   })
 

@@ -171,9 +171,12 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
 describe.concurrent("the progress view in a terminal", () => {
   it("redraws in place with colours, shows retries, then the documents", () =>
     withSimulator({ scenario: "docs" }, async (simulator) => {
-      simulator.control.injectFault({ kind: "rate-limit", retryAfter: 1, route: "get" })
       const cli = spawnCli(WAIT_DEF456, { env: envFor(simulator), pty: true })
-      const run = await drive(simulator, cli, 5_000)
+      const driven = drive(simulator, cli, 5_000)
+      // Once the view shows the job (the GET for its total is behind), the next poll is refused once.
+      await cli.printed("processing")
+      simulator.control.injectFault({ kind: "rate-limit", retryAfter: 1, route: "get" })
+      const run = await driven
       expect(run.code).toBe(0)
       const output = run.stdout
       expect(output).toMatch(REDRAW) // back up over the previous frame, clear, redraw

@@ -4,6 +4,7 @@ import { InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Undici from "undici"
 import type { AgentOptions } from "../NodeIngestion.js"
 
@@ -79,19 +80,22 @@ export const runMain = <A, E>(
   }
 ): void => {
   let received: ExitCode.Signal | undefined
+  let running: Fiber.RuntimeFiber<A, E> | undefined
+  const stopListening = () => {
+    process.off("SIGINT", onSignal)
+    process.off("SIGTERM", onSignal)
+  }
+  function onSignal(signal: NodeJS.Signals) {
+    received ??= signal === "SIGTERM" ? "SIGTERM" : "SIGINT"
+    stopListening()
+    running?.unsafeInterruptAsFork(running.id())
+  }
+  // Listening before the program starts: a signal sent as soon as it has printed is still its own.
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
   const run = Runtime.makeRunMain(({ fiber, teardown }) => {
+    running = fiber as unknown as Fiber.RuntimeFiber<A, E>
     const release = keepProcessAlive()
-    const stopListening = () => {
-      process.off("SIGINT", onSignal)
-      process.off("SIGTERM", onSignal)
-    }
-    function onSignal(signal: NodeJS.Signals) {
-      received ??= signal === "SIGTERM" ? "SIGTERM" : "SIGINT"
-      stopListening()
-      fiber.unsafeInterruptAsFork(fiber.id())
-    }
-    process.on("SIGINT", onSignal)
-    process.on("SIGTERM", onSignal)
     fiber.addObserver((exit) => {
       stopListening()
       release()

@@ -3,7 +3,7 @@
 import { mkdtemp } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { startSimulator, TestLimit } from "@tensoras/ingestion-testkit"
 import { chromium } from "playwright"
 import { expect, it } from "vitest"
 import { buildExample } from "../../../examples/browser/build.js"
@@ -29,12 +29,16 @@ it("the React example shows the live state, the progress, the counters and every
   try {
     const page = await browser.newPage({ viewport: { width: 900, height: 1000 } })
     await page.goto(`${server.url}/?kb=kb_abc123&job=job_def456&interval=50`)
-    await expect.poll(() => page.getByTestId("state").textContent()).toBe("processing")
+    await expect
+      .poll(() => page.getByTestId("state").textContent(), { timeout: TestLimit.ms })
+      .toBe("processing")
     expect(await page.getByTestId("processed").textContent()).toBe("8")
 
     const final = sim.control.advanceToTerminal("kb_abc123", "job_def456")
     const documents = final.document_details ?? []
-    await expect.poll(() => page.getByTestId("state").textContent()).toBe("completed")
+    await expect
+      .poll(() => page.getByTestId("state").textContent(), { timeout: TestLimit.ms })
+      .toBe("completed")
     const progress = page.getByTestId("progress")
     const shot = join(import.meta.dirname, "..", "..", "..", "examples", "browser", "screenshot.png")
     const png = await page.screenshot({ path: shot, fullPage: true })
@@ -103,21 +107,27 @@ it("two real pages of one origin watching one job: the first polls for both, and
     const context = await browser.newContext()
     const first = await context.newPage()
     await first.goto(url)
-    await expect.poll(() => first.getByTestId("state").textContent()).toBe("processing")
+    await expect
+      .poll(() => first.getByTestId("state").textContent(), { timeout: TestLimit.ms })
+      .toBe("processing")
     expect(gets()).toBe(1)
 
     const second = await context.newPage()
     await second.goto(url)
     // The first tab leads the knowledge base: it makes the second tab's first poll and relays the
     // answer; the second tab sends nothing of its own.
-    await expect.poll(() => second.getByTestId("processed").textContent()).toBe("8")
+    await expect
+      .poll(() => second.getByTestId("processed").textContent(), { timeout: TestLimit.ms })
+      .toBe("8")
     expect(gets()).toBe(2)
 
     // The job finishes on the server; the leading tab closes before its next poll is due.
     const final = sim.control.advanceToTerminal("kb_abc123", "job_def456")
     await first.close()
     // The second tab takes the lead and polls at once: no gap of an hour.
-    await expect.poll(() => second.getByTestId("state").textContent()).toBe("completed")
+    await expect
+      .poll(() => second.getByTestId("state").textContent(), { timeout: TestLimit.ms })
+      .toBe("completed")
     expect(await second.getByTestId("chunks").textContent()).toBe(String(final.chunks_created))
     expect(gets()).toBe(3)
   } finally {

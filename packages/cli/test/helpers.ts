@@ -13,7 +13,7 @@ import {
   spawnScript
 } from "../../node/test/helpers.js"
 
-export { CANARY, type Cli, LIMIT_MS, type Run, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
+export { CANARY, type Cli, type Run, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
 
 /** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
 export const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
@@ -49,19 +49,8 @@ export const withSimulator = async <A>(
  * Drives a wait: each time a request of the command has been answered, moves the simulator's
  * clock by `step` ms, as if the command had waited that long between polls. No real sleeping.
  */
-export const drive = async (simulator: RunningSimulator, cli: Cli, step: number): Promise<Run> => {
-  const finished = cli.done.then(() => "done" as const)
-  for (let seen = 0; ; seen++) {
-    const answered = simulator.control.waitForRequests(seen + 1, { settled: true, timeoutMs: LIMIT_MS }).then(
-      () => "answered" as const,
-      (error: unknown) => error
-    )
-    const what = await Promise.race([answered, finished])
-    if (what === "done") return cli.done
-    if (what !== "answered") throw what
-    simulator.control.advance(step)
-  }
-}
+export const drive = (simulator: RunningSimulator, cli: Cli, step: number): Promise<Run> =>
+  simulator.control.advanceOnEachAnswer(step, cli.done)
 
 /** Lines of an output, without the empty last one. */
 export const linesOf = (text: string): Array<string> => text.split(/\r?\n/).filter((line) => line !== "")

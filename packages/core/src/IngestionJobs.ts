@@ -269,12 +269,12 @@ export const make = (
       schema: Schema.Schema<A, I>,
       requestOptions: RequestOptions | undefined
     ): Effect.Effect<A, IngestionError> => {
-      const exchange = client
-        .execute(request)
-        .pipe(
-          Effect.mapError(internalResponse.transportError),
-          Effect.flatMap(internalResponse.handle(schema, scrub))
-        )
+      const exchange = client.execute(request).pipe(
+        // A redirect is answered, not followed: fetch would drop the key at another origin.
+        internalResponse.withoutRedirects,
+        Effect.mapError(internalResponse.transportError),
+        Effect.flatMap(internalResponse.handle(schema, scrub))
+      )
       const timedOut = () =>
         new TransportError({
           method: request.method,

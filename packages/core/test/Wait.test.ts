@@ -23,7 +23,9 @@ afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))
 
 // Built per test: the simulator's port is known only once it has started.
-const provideClient = <A, E>(effect: Effect.Effect<A, E, WaitEngine.WaitEngine>) =>
+const provideClient = <A, E>(
+  effect: Effect.Effect<A, E, WaitEngine.WaitEngine | IngestionJobs.IngestionJobs>
+) =>
   Effect.suspend(() =>
     Effect.provide(
       effect,
@@ -213,6 +215,55 @@ describe("Wait", () => {
       const error = yield* Fiber.join(fiber)
       expect(error).toMatchObject({ _tag: "WaitTimeout", reason: "deadline", elapsedMs: 5000 })
       expect(getTimes()).toStrictEqual([t0])
+    }).pipe(provideClient)
+  )
+
+  it.effect("when a poll and the deadline are both overdue (a blocked event loop), the deadline wins", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      // A clock that can jump ahead while no timer fires: what a long synchronous task or GC
+      // pause does to a real event loop. TestClock alone would fire each timer at its own instant.
+      const testClock = yield* Effect.clock
+      let blockedMs = 0
+      const blockable: Clock.Clock = {
+        [Clock.ClockTypeId]: Clock.ClockTypeId,
+        currentTimeMillis: Effect.map(testClock.currentTimeMillis, (now) => now + blockedMs),
+        unsafeCurrentTimeMillis: () => testClock.unsafeCurrentTimeMillis() + blockedMs,
+        currentTimeNanos: Effect.map(
+          testClock.currentTimeNanos,
+          (now) => now + BigInt(blockedMs) * 1_000_000n
+        ),
+        unsafeCurrentTimeNanos: () => testClock.unsafeCurrentTimeNanos() + BigInt(blockedMs) * 1_000_000n,
+        sleep: (duration) => testClock.sleep(duration)
+      }
+      const t0 = yield* Clock.currentTimeMillis
+      let answers = 0
+      const fiber = yield* Effect.fork(
+        Effect.withClock(
+          Effect.flip(
+            Wait.waitFor("kb_abc123", "job_def456", {
+              schedule: PollSchedule.fixed("100 millis"),
+              timeout: "300 millis",
+              onUpdate: () => answers++
+            })
+          ),
+          blockable
+        )
+      )
+      yield* eventually(() => answers === 1)
+      yield* sleepScheduledAt(t0 + 100)
+      // The loop is blocked for 400 ms: when the poll's timer finally fires, the clock reads +500 ms.
+      blockedMs = 400
+      simulator.control.advance(500)
+      yield* TestClock.adjust("100 millis")
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({ _tag: "WaitTimeout", reason: "deadline", elapsedMs: 500 })
+      // Nothing went out after the deadline: a later request of ours is the next the server sees.
+      yield* IngestionJobs.get("kb_abc123", "job_abc123")
+      expect(simulator.control.requests.map((r) => [r.jobId, r.at])).toStrictEqual([
+        ["job_def456", t0],
+        ["job_abc123", t0 + 500]
+      ])
     }).pipe(provideClient)
   )
 

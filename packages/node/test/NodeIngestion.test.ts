@@ -22,7 +22,7 @@ beforeEach(() => simulator.control.setScenario("docs"))
 
 const options = () => ({ apiKey: Redacted.make(CANARY), baseUrl: simulator.baseUrl })
 const waitForRequests = (n: number, settled = false) =>
-  Effect.promise(() => simulator.control.waitForRequests(n, { settled, timeoutMs: 5_000 }))
+  Effect.promise(() => simulator.control.waitForRequests(n, { settled }))
 
 describe("NodeIngestion.layer", () => {
   it.live("serves the client on undici", () =>

@@ -5,12 +5,6 @@ import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { afterAll, expect } from "vitest"
 
-/**
- * The one limit for what a test waits on from another process (its start-up, a request, its end):
- * generous, because a loaded 2-core machine starts a TypeScript child slowly; never a speed check.
- */
-export const LIMIT_MS = 60_000
-
 // Nothing a test starts outlives its file: a child still running when the file ends (a test that
 // failed or timed out) is killed.
 const children = new Set<ChildProcess>()
@@ -32,10 +26,6 @@ export interface Run {
   readonly signal: NodeJS.Signals | null
   readonly stdout: string
   readonly stderr: string
-  /** Real milliseconds from spawn to exit. */
-  readonly ms: number
-  /** Real milliseconds from spawn to the first output on stdout, if any. */
-  readonly firstOutputMs: number | undefined
 }
 
 export interface Cli {
@@ -69,7 +59,6 @@ const cleanEnv = (): Record<string, string> => {
 /** Starts a TypeScript program of the workspace, from source. */
 export const spawnScript = (script: string, args: ReadonlyArray<string>, options: SpawnOptions = {}): Cli => {
   const env = { ...cleanEnv(), ...(options.pty ? { TERM: "xterm" } : {}), ...options.env }
-  const startedAt = Date.now()
   const child = options.pty
     ? spawn(
         "/usr/bin/script",
@@ -85,9 +74,7 @@ export const spawnScript = (script: string, args: ReadonlyArray<string>, options
   child.on("close", () => children.delete(child))
   let stdout = ""
   let stderr = ""
-  let firstOutputMs: number | undefined
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    firstOutputMs ??= Date.now() - startedAt
     stdout += chunk
   })
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -100,7 +87,7 @@ export const spawnScript = (script: string, args: ReadonlyArray<string>, options
         expect(stdout).not.toContain(secret)
         expect(stderr).not.toContain(secret)
       }
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - startedAt, firstOutputMs })
+      resolve({ code, signal, stdout, stderr })
     })
   })
   const printed = (text: string) =>

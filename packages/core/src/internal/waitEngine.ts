@@ -164,9 +164,9 @@ export const make = (
       return { waits, deadline }
     }
 
-    const deliver = (loop: Loop, job: IngestionJob.IngestionJob, at: number) =>
+    const deliver = (loop: Loop, jobId: string, job: IngestionJob.IngestionJob, at: number) =>
       Effect.gen(function* () {
-        const waits = loop.jobs.get(job.id)
+        const waits = loop.jobs.get(jobId)
         if (waits === undefined) return
         const terminal = IngestionJob.isTerminal(job) && "document_details" in job
         for (const wait of [...waits]) {
@@ -279,7 +279,7 @@ export const make = (
         const result = yield* Effect.either(client.poll(loop.knowledgeBaseId, jobId, requestOptions))
         const at = yield* Clock.currentTimeMillis
         if (result._tag === "Right") {
-          yield* deliver(loop, result.right, at)
+          yield* deliver(loop, jobId, result.right, at)
           return true
         }
         const error = result.left
@@ -385,7 +385,7 @@ export const make = (
             for (const jobId of [...loop.jobs.keys()]) {
               const job = found.get(jobId)
               if (job === undefined) missing.push(jobId)
-              else yield* deliver(loop, job, now)
+              else yield* deliver(loop, jobId, job, now)
             }
             for (const jobId of missing) {
               if (yield* fetchJob(loop, jobId, counter)) followUpGets++

@@ -4,14 +4,7 @@ import {
   type StartSimulatorOptions,
   startSimulator
 } from "@tensoras/ingestion-testkit"
-import {
-  CANARY,
-  type Cli,
-  LIMIT_MS,
-  type Run,
-  type SpawnOptions,
-  spawnScript
-} from "../../node/test/helpers.js"
+import { CANARY, type Cli, type Run, type SpawnOptions, spawnScript } from "../../node/test/helpers.js"
 
 export { CANARY, type Cli, type Run, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
 

@@ -107,8 +107,11 @@ const simulator = (options: StartSimulatorOptions) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: () =>
-        import("@tensoras/ingestion-testkit/startSimulator").then(({ startSimulator }) =>
-          startSimulator(options)
+        import("@tensoras/ingestion-testkit/startSimulator").then(
+          async ({ describeSimulator, startSimulator }) => {
+            const running = await startSimulator(options)
+            return Object.assign(running, { describe: () => describeSimulator(running) })
+          }
         ),
       catch: (cause) =>
         new SimulatorError({ message: cause instanceof Error ? cause.message : String(cause) })
@@ -119,19 +122,11 @@ const simulator = (options: StartSimulatorOptions) =>
 /** The simulator could not start (e.g. the port is taken). */
 export class SimulatorError extends Data.TaggedError("SimulatorError")<{ readonly message: string }> {}
 
-const describeSimulator = (running: RunningSimulator): ReadonlyArray<string> => {
+const describeSimulator = (
+  running: RunningSimulator & { readonly describe: () => Array<string> }
+): ReadonlyArray<string> => {
   const { control, baseUrl } = running
-  const lines = [
-    baseUrl,
-    `scenario: ${control.scenario}`,
-    `api key: ${control.apiKey}`,
-    `clock: ${control.clockMode}, starting at ${new Date(control.now()).toISOString()}`
-  ]
-  for (const kbId of control.knowledgeBases()) {
-    const jobs = control.jobs(kbId).map((job) => `${job.id} (${control.getJob(kbId, job.id).status})`)
-    const shown = jobs.length > 6 ? [...jobs.slice(0, 6), `… ${jobs.length - 6} more`] : jobs
-    lines.push(`knowledge base ${kbId}: ${shown.length === 0 ? "no jobs" : shown.join(", ")}`)
-  }
+  const lines = running.describe()
   const firstKb = control.knowledgeBases()[0]
   if (firstKb !== undefined) {
     lines.push(

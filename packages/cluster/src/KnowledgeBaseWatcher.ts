@@ -1,0 +1,99 @@
+/**
+ * The entity that watches one knowledge base for the whole cluster: it runs core's wait engine (one
+ * polling loop per knowledge base) for every wait registered on that knowledge base, records each
+ * outcome in PostgreSQL once, and completes the waiting workflows' durable deferreds.
+ *
+ * Sharded by knowledge base id: at any time one runner hosts it. It holds nothing that is not in
+ * PostgreSQL: when its runner dies, a persisted keep-alive message brings it up on another runner,
+ * which reloads the knowledge base's waits and goes on polling.
+ *
+ * @since 0.1.0
+ */
+import * as ClusterSchema from "@effect/cluster/ClusterSchema"
+import * as Entity from "@effect/cluster/Entity"
+import type { Sharding } from "@effect/cluster/Sharding"
+import * as Rpc from "@effect/rpc/Rpc"
+import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import type * as PollSchedule from "@tensoras/ingestion/PollSchedule"
+import type * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as internal from "./internal/knowledgeBaseWatcher.js"
+import type { WaitEngine } from "./internal/waitEngine.js"
+import type { WaitStore } from "./WaitStore.js"
+
+/**
+ * The message a workflow sends after registering a batch of waits in PostgreSQL: watch them.
+ * Persisted, keyed by the batch, so a retried registration is delivered once.
+ *
+ * @example
+ * ```ts
+ * import { KnowledgeBaseWatcher } from "@tensoras/ingestion-cluster"
+ *
+ * KnowledgeBaseWatcher.Watch._tag // "Watch"
+ * ```
+ * @since 0.1.0
+ * @category messages
+ */
+export const Watch = Rpc.make("Watch", {
+  payload: { batchId: Schema.String },
+  primaryKey: ({ batchId }) => batchId
+}).annotate(ClusterSchema.Persisted, true)
+
+/**
+ * The entity type: one entity per knowledge base id.
+ *
+ * @example
+ * ```ts
+ * import { KnowledgeBaseWatcher } from "@tensoras/ingestion-cluster"
+ * import * as Effect from "effect/Effect"
+ *
+ * // On a runner (or a process with Sharding): nudge the watcher of a knowledge base.
+ * const nudge = Effect.flatMap(KnowledgeBaseWatcher.KnowledgeBaseWatcher.client, (client) =>
+ *   client("kb_abc123").Watch({ batchId: "execution-id" }, { discard: true })
+ * )
+ * ```
+ * @since 0.1.0
+ * @category entities
+ */
+export const KnowledgeBaseWatcher = Entity.make("tensoras.KnowledgeBaseWatcher", [Watch])
+
+/**
+ * Options of {@link layer}.
+ *
+ * @example
+ * ```ts
+ * import { KnowledgeBaseWatcher } from "@tensoras/ingestion-cluster"
+ * import { PollSchedule } from "@tensoras/ingestion"
+ *
+ * const options: KnowledgeBaseWatcher.Options = { schedule: PollSchedule.fixed("2 seconds") }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The poll cadence of every wait. Default: core's default schedule. */
+  readonly schedule?: PollSchedule.PollSchedule | undefined
+}
+
+/**
+ * Registers the entity's behaviour with the runner's `Sharding`: for its knowledge base, load the
+ * pending waits from the `WaitStore`, register each with the `WaitEngine`, record outcomes (each
+ * wait's once), and deliver every batch whose waits all ended to its workflow (`DurableDeferred.done`).
+ *
+ * @example
+ * ```ts
+ * import { KnowledgeBaseWatcher } from "@tensoras/ingestion-cluster"
+ *
+ * const entity = KnowledgeBaseWatcher.layer({})
+ * // provide WaitEngine, WaitStore, WorkflowEngine and Sharding: IngestionCluster.runner does
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<never, never, WaitEngine | WaitStore | WorkflowEngine | Sharding> =>
+  KnowledgeBaseWatcher.toLayer(internal.behaviour(options), {
+    // The entity decides its lifetime with keep-alive while it has waits; idle, it leaves soon.
+    maxIdleTime: "30 seconds"
+  })

@@ -1,0 +1,107 @@
+import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import * as RunnerHealth from "@effect/cluster/RunnerHealth"
+import * as Runners from "@effect/cluster/Runners"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as SocketRunner from "@effect/cluster/SocketRunner"
+import * as SqlMessageStorage from "@effect/cluster/SqlMessageStorage"
+import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import * as RpcSerialization from "@effect/rpc/RpcSerialization"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as NodeIngestion from "@tensoras/ingestion-node/NodeIngestion"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type { ClientOptions, RunnerOptions } from "../IngestionCluster.js"
+import { DEFAULT_PORT } from "../IngestionCluster.js"
+import * as KnowledgeBaseWatcher from "../KnowledgeBaseWatcher.js"
+import * as WaitForIngestionJob from "../WaitForIngestionJob.js"
+import * as WaitForIngestionJobs from "../WaitForIngestionJobs.js"
+import * as WaitStore from "../WaitStore.js"
+import * as WaitEngine from "./waitEngine.js"
+
+/**
+ * This package's sharding defaults over `@effect/cluster`'s (which are read from no environment here: the
+ * cluster's own `layerFromEnv` would pick up a generic `PORT` or `HOST`).
+ * - A dead runner is noticed by the health check within ~5 s instead of a minute.
+ * - Persisted messages are polled every second (they are also pushed; polling covers a missed push).
+ */
+export const shardingDefaults: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+  runnerHealthCheckInterval: Duration.seconds(5),
+  entityMessagePollInterval: Duration.seconds(1)
+}
+
+const redacted = (value: string | Redacted.Redacted<string>): Redacted.Redacted<string> =>
+  typeof value === "string" ? Redacted.make(value) : value
+
+const sql = (options: ClientOptions, defaultConnections: number) =>
+  PgClient.layer({
+    url: redacted(options.databaseUrl),
+    maxConnections: options.maxConnections ?? defaultConnections,
+    applicationName: "tensoras-cluster"
+  })
+
+const serialization = RpcSerialization.layerMsgPack
+
+export const client = (options: ClientOptions) => {
+  const cluster = SocketRunner.layerClientOnly.pipe(
+    Layer.provide(NodeClusterSocket.layerClientProtocol),
+    Layer.provideMerge(Layer.orDie(SqlMessageStorage.layer)),
+    Layer.provide(Layer.orDie(SqlRunnerStorage.layer)),
+    Layer.provide(ShardingConfig.layer({ ...shardingDefaults, ...options.sharding })),
+    Layer.provide(serialization)
+  )
+  return ClusterWorkflowEngine.layer.pipe(Layer.provideMerge(cluster), Layer.provideMerge(sql(options, 10)))
+}
+
+export const runner = (options: RunnerOptions) => {
+  const host = options.host ?? "127.0.0.1"
+  const port = options.port ?? DEFAULT_PORT
+  const config = ShardingConfig.layer({
+    ...shardingDefaults,
+    ...options.sharding,
+    runnerAddress: Option.some(RunnerAddress.make(host, port)),
+    runnerListenAddress:
+      options.listenHost === undefined ? Option.none() : Option.some(RunnerAddress.make(options.listenHost, port))
+  })
+  const health = RunnerHealth.layerPing.pipe(
+    Layer.provide(Runners.layerRpc),
+    Layer.provide(NodeClusterSocket.layerClientProtocol)
+  )
+  const cluster = SocketRunner.layer.pipe(
+    Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
+    Layer.provide(health),
+    Layer.provideMerge(Layer.orDie(SqlMessageStorage.layer)),
+    Layer.provide(Layer.orDie(SqlRunnerStorage.layer)),
+    Layer.provide(config),
+    Layer.provide(serialization)
+  )
+  // The key and base URL: given, else from TENSORAS_API_KEY / TENSORAS_BASE_URL (as for tensoras-ingest).
+  const ingestionJobs =
+    options.apiKey === undefined
+      ? Layer.unwrapEffect(
+          Effect.map(IngestionJobs.config, (fromConfig) =>
+            NodeIngestion.layer({ apiKey: fromConfig.apiKey, baseUrl: options.baseUrl ?? fromConfig.baseUrl })
+          )
+        )
+      : NodeIngestion.layer({
+          apiKey: redacted(options.apiKey),
+          ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl })
+        })
+  const engine = WaitEngine.layer({ onRound: options.onRound }).pipe(Layer.provide(ingestionJobs))
+  const entities = Layer.mergeAll(
+    KnowledgeBaseWatcher.layer({ schedule: options.schedule }).pipe(Layer.provide(engine)),
+    WaitForIngestionJob.layer,
+    WaitForIngestionJobs.layer
+  )
+  return entities.pipe(
+    Layer.provideMerge(WaitStore.layer),
+    Layer.provideMerge(ClusterWorkflowEngine.layer),
+    Layer.provideMerge(cluster),
+    Layer.provideMerge(sql(options, 20))
+  )
+}

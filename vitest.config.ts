@@ -28,6 +28,17 @@ export default defineConfig({
         test: { name: "examples", include: ["examples/test/**/*.test.ts"], testTimeout: 30_000 }
       },
       {
+        // The cluster package against a throwaway PostgreSQL (Debian's) and real runner processes.
+        extends: true,
+        test: {
+          name: "cluster",
+          include: ["packages/cluster/test/**/*.test.ts"],
+          globalSetup: ["packages/cluster/test/globalSetup.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 300_000
+        }
+      },
+      {
         // The browser package in real headless Chromium (Debian's), against the simulator over HTTP.
         extends: true,
         test: {

@@ -86,3 +86,13 @@ export const startPostgres = async (): Promise<Postgres> => {
   await rm(dir, { recursive: true, force: true })
   throw new Error(`PostgreSQL did not start: ${String(lastError)}`)
 }
+
+/** Creates an empty database named `name` on the server of `serverUrl` and returns its URL. */
+export const createDatabase = async (serverUrl: string, name: string): Promise<string> => {
+  const bin = postgresBin()
+  const psql = bin === undefined ? "psql" : join(bin, "psql")
+  await run(psql, [serverUrl, "-q", "-v", "ON_ERROR_STOP=1", "-c", `CREATE DATABASE "${name}"`])
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}

@@ -16,8 +16,10 @@ export interface Round {
   readonly at: number
   readonly mode: "get" | "sweep"
   readonly requests: number
+  readonly retries?: number
   readonly watchedJobs: number
-  readonly terminalGets: number
+  readonly dueJobs?: number
+  readonly followUpGets?: number
   readonly activeQueued?: number | undefined
   readonly activeProcessing?: number | undefined
 }

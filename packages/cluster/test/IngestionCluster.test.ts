@@ -1,4 +1,9 @@
-import { IngestionCluster, WaitForIngestionJob, WaitForIngestionJobs, WaitStore } from "@tensoras/ingestion-cluster"
+import {
+  IngestionCluster,
+  WaitForIngestionJob,
+  WaitForIngestionJobs,
+  WaitStore
+} from "@tensoras/ingestion-cluster"
 import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -9,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { createDatabase } from "./support/postgres.js"
 import { type RunnerProcess, runnerPort, startRunner, stopAll } from "./support/processes.js"
 import { until, within } from "./support/until.js"
-import { type Expected, type PlannedJob, planJobs, roundBound } from "./support/world.js"
+import { type Expected, type PlannedJob, planJobs, roundBound, startEnding } from "./support/world.js"
 
 const API_KEY = "tns_cluster_test_loopback_only"
 const KNOWLEDGE_BASES = 5
@@ -17,6 +22,18 @@ const JOBS_PER_KNOWLEDGE_BASE = 400
 const RUNNERS = 3
 /** Waits on jobs planned to run past it end with `WaitTimeout`. */
 const SHORT_TIMEOUT = Duration.seconds(20)
+/** Jobs end over one minute, starting a few seconds after every wait is registered. */
+const PLAN = {
+  knowledgeBases: KNOWLEDGE_BASES,
+  jobsPerKnowledgeBase: JOBS_PER_KNOWLEDGE_BASE,
+  firstEndMs: 3_600_000,
+  lastEndMs: 3_660_000,
+  failEvery: 17,
+  missingEvery: 97,
+  timeoutEvery: 89
+}
+/** Of the 2,000 waits, these many are a workflow each (WaitForIngestionJob); the others come 100 per workflow. */
+const SINGLE_WAITS = 100
 
 const tagOf = (expected: Expected): string | undefined =>
   expected === "failed"
@@ -32,6 +49,7 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
   let runtime: ManagedRuntime.ManagedRuntime<IngestionCluster.Services | WaitStore.WaitStore, unknown>
   let runners: Array<RunnerProcess>
   let jobs: ReadonlyArray<PlannedJob>
+  let createdAt: number
 
   beforeAll(async () => {
     const databaseUrl = await createDatabase(inject("postgresUrl"), "cluster_scale")
@@ -49,19 +67,9 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     runtime = ManagedRuntime.make(
       WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl })))
     )
-    await within(
-      "3 runners ready",
-      Promise.all(runners.map((runner) => runner.ready))
-    )
-    jobs = planJobs(sim, {
-      knowledgeBases: KNOWLEDGE_BASES,
-      jobsPerKnowledgeBase: JOBS_PER_KNOWLEDGE_BASE,
-      firstEndMs: 20_000,
-      lastEndMs: 80_000,
-      failEvery: 17,
-      missingEvery: 97,
-      timeoutEvery: 89
-    })
+    await within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)))
+    createdAt = Date.now()
+    jobs = planJobs(sim, PLAN)
   })
 
   afterAll(async () => {
@@ -71,25 +79,23 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
   })
 
   it("ends every wait with its outcome, delivers each once, and polls within core's bound", async () => {
-    const byKnowledgeBase = new Map<string, Array<PlannedJob>>()
-    for (const job of jobs) byKnowledgeBase.set(job.knowledgeBaseId, [...(byKnowledgeBase.get(job.knowledgeBaseId) ?? []), job])
-    const [batchedKnowledgeBase, ...singleKnowledgeBases] = Array.from(byKnowledgeBase.keys())
     const timeoutOf = (job: PlannedJob) => (job.expected === "timeout" ? { timeout: SHORT_TIMEOUT } : {})
-
-    // Four knowledge bases: a workflow per job. The fifth: WaitForIngestionJobs, 100 jobs per workflow
-    // (its timed-out jobs in a workflow of their own, with the short timeout).
-    const singles = singleKnowledgeBases.flatMap((kb) => byKnowledgeBase.get(kb) ?? [])
-    const batched = byKnowledgeBase.get(batchedKnowledgeBase!) ?? []
-    const batches = [
-      ...Array.from({ length: Math.ceil(batched.length / 100) }, (_, i) =>
-        batched.slice(i * 100, i * 100 + 100).filter((job) => job.expected !== "timeout")
-      ),
-      batched.filter((job) => job.expected === "timeout")
-    ].filter((batch) => batch.length > 0)
+    // A hundred waits are a workflow each; the others come 100 per WaitForIngestionJobs workflow, per
+    // knowledge base (the waits on jobs planned to time out in a workflow of their own, with the short timeout).
+    const singles = jobs.slice(jobs.length - SINGLE_WAITS)
+    const batches: Array<ReadonlyArray<PlannedJob>> = []
+    const rest = jobs.slice(0, jobs.length - SINGLE_WAITS)
+    for (const kb of new Set(rest.map((job) => job.knowledgeBaseId))) {
+      const ofKb = rest.filter((job) => job.knowledgeBaseId === kb)
+      const timingOut = ofKb.filter((job) => job.expected === "timeout")
+      const others = ofKb.filter((job) => job.expected !== "timeout")
+      for (let i = 0; i < others.length; i += 100) batches.push(others.slice(i, i + 100))
+      if (timingOut.length > 0) batches.push(timingOut)
+    }
     const batchPayload = (batch: ReadonlyArray<PlannedJob>) => ({
-      knowledgeBaseId: batchedKnowledgeBase!,
+      knowledgeBaseId: batch[0]!.knowledgeBaseId,
       jobIds: batch.map((job) => job.jobId),
-      ...(batch[0]?.expected === "timeout" ? { timeout: SHORT_TIMEOUT } : {})
+      ...(batch[0]!.expected === "timeout" ? { timeout: SHORT_TIMEOUT } : {})
     })
 
     await runtime.runPromise(
@@ -102,12 +108,13 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
                 { knowledgeBaseId: job.knowledgeBaseId, jobId: job.jobId, ...timeoutOf(job) },
                 { discard: true }
               ),
-            { concurrency: 32, discard: true }
+            { concurrency: 16, discard: true }
           ),
           Effect.forEach(
             batches,
-            (batch) => WaitForIngestionJobs.WaitForIngestionJobs.execute(batchPayload(batch), { discard: true }),
-            { discard: true }
+            (batch) =>
+              WaitForIngestionJobs.WaitForIngestionJobs.execute(batchPayload(batch), { discard: true }),
+            { concurrency: 4, discard: true }
           )
         ],
         { concurrency: 2, discard: true }
@@ -115,6 +122,10 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     )
 
     const stats = () => runtime.runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.stats))
+
+    // Every wait registered in PostgreSQL; then the jobs end, over a minute.
+    await until("every wait registered", async () => (await stats()).waits === jobs.length)
+    startEnding(sim, PLAN, createdAt, 5_000)
 
     // Half-way: kill -9 the runner that hosts the most knowledge bases (the last to report a round for each).
     await until("half of the waits ended", async () => (await stats()).endedWaits >= jobs.length / 2)
@@ -169,14 +180,17 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     })
 
     const batchResults = await runtime.runPromise(
-      Effect.forEach(batches, (batch) => WaitForIngestionJobs.WaitForIngestionJobs.execute(batchPayload(batch)))
+      Effect.forEach(batches, (batch) =>
+        WaitForIngestionJobs.WaitForIngestionJobs.execute(batchPayload(batch))
+      )
     )
     batches.forEach((batch, b) => {
       expect(batchResults[b]!.map((result) => result.jobId)).toEqual(batch.map((job) => job.jobId))
       batch.forEach((job, index) => {
         const { outcome } = batchResults[b]![index]!
         const tag = tagOf(job.expected)
-        if (tag === undefined) expect(Either.isRight(outcome) && outcome.right.status, job.jobId).toBe("completed")
+        if (tag === undefined)
+          expect(Either.isRight(outcome) && outcome.right.status, job.jobId).toBe("completed")
         else expect(Either.isLeft(outcome) && outcome.left._tag, job.jobId).toBe(tag)
       })
     })
@@ -189,11 +203,14 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     // One loop per knowledge base: every round of every runner within core's bound.
     const rounds = runners.flatMap((runner) => runner.rounds)
     expect(rounds.length).toBeGreaterThan(0)
-    for (const round of rounds) expect(round.requests, JSON.stringify(round)).toBeLessThanOrEqual(roundBound(round))
+    for (const round of rounds)
+      expect(round.requests, JSON.stringify(round)).toBeLessThanOrEqual(roundBound(round))
 
     // Failover: the killed runner's knowledge bases were polled again by a survivor.
     for (const kb of victimKnowledgeBases) {
-      const after = survivors.flatMap((runner) => runner.rounds).filter((r) => r.knowledgeBaseId === kb && r.at > killedAt)
+      const after = survivors
+        .flatMap((runner) => runner.rounds)
+        .filter((r) => r.knowledgeBaseId === kb && r.at > killedAt)
       expect(after.length, kb).toBeGreaterThan(0)
     }
 

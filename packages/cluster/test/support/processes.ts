@@ -108,7 +108,9 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
         else if (event.event === "round") rounds.push({ ...event, runner: options.name })
       }
     })
-    void exited.then((code) => reject(new Error(`runner ${options.name} exited (${code}) before ready:\n${stderr}`)))
+    void exited.then((code) =>
+      reject(new Error(`runner ${options.name} exited (${code}) before ready:\n${stderr}`))
+    )
   })
   return { name: options.name, port: options.port, child, ready, exited, rounds, stderr: () => stderr }
 }

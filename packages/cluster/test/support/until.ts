@@ -13,7 +13,8 @@ export const until = async <A>(what: string, check: () => Promise<A | undefined 
   for (;;) {
     const result = await check()
     if (result !== undefined && result !== false) return result
-    if (Date.now() - start > EVENT_LIMIT_MS) throw new Error(`Gave up after ${EVENT_LIMIT_MS} ms waiting for ${what}`)
+    if (Date.now() - start > EVENT_LIMIT_MS)
+      throw new Error(`Gave up after ${EVENT_LIMIT_MS} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS))
   }
 }
@@ -24,7 +25,10 @@ export const within = <A>(what: string, promise: Promise<A>): Promise<A> => {
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Gave up after ${EVENT_LIMIT_MS} ms waiting for ${what}`)), EVENT_LIMIT_MS)
+      timer = setTimeout(
+        () => reject(new Error(`Gave up after ${EVENT_LIMIT_MS} ms waiting for ${what}`)),
+        EVENT_LIMIT_MS
+      )
     })
   ]).finally(() => clearTimeout(timer))
 }

@@ -10,8 +10,6 @@ export interface PlannedJob {
   readonly knowledgeBaseId: string
   readonly jobId: string
   readonly expected: Expected
-  /** Wall-clock time (epoch ms) at which the job ends in the simulator (`undefined`: never, or no such job). */
-  readonly endsAt: number | undefined
 }
 
 export interface PlanOptions {
@@ -25,21 +23,22 @@ export interface PlanOptions {
   readonly failEvery?: number
   readonly missingEvery?: number
   readonly timeoutEvery?: number
+  /** Knowledge base ids are `${prefix}_1`, … Default `kb_cluster`. */
+  readonly prefix?: string
 }
 
 /** Creates the knowledge bases and jobs in the simulator. */
 export const planJobs = (sim: RunningSimulator, options: PlanOptions): ReadonlyArray<PlannedJob> => {
   const { control } = sim
-  const skew = control.now() - Date.now()
   const jobs: Array<PlannedJob> = []
   for (let k = 0; k < options.knowledgeBases; k++) {
-    const knowledgeBaseId = `kb_cluster_${k + 1}`
+    const knowledgeBaseId = `${options.prefix ?? "kb_cluster"}_${k + 1}`
     control.addKnowledgeBase(knowledgeBaseId)
     for (let i = 0; i < options.jobsPerKnowledgeBase; i++) {
-      const jobId = `job_${k + 1}_${String(i).padStart(5, "0")}`
+      const jobId = `job_${knowledgeBaseId}_${String(i).padStart(5, "0")}`
       const n = i + 1
       if (options.missingEvery !== undefined && n % options.missingEvery === 0) {
-        jobs.push({ knowledgeBaseId, jobId, expected: "missing", endsAt: undefined })
+        jobs.push({ knowledgeBaseId, jobId, expected: "missing" })
         continue
       }
       const timeout = options.timeoutEvery !== undefined && n % options.timeoutEvery === 0
@@ -60,16 +59,30 @@ export const planJobs = (sim: RunningSimulator, options: PlanOptions): ReadonlyA
         ],
         ...(fails ? { failure: { afterMs: total, error: { message: "Embedding service unavailable" } } } : {})
       })
-      jobs.push({
-        knowledgeBaseId,
-        jobId,
-        expected: timeout ? "timeout" : fails ? "failed" : "completed",
-        endsAt: timeout ? undefined : control.jobTerminalAt(knowledgeBaseId, jobId) - skew
-      })
+      jobs.push({ knowledgeBaseId, jobId, expected: timeout ? "timeout" : fails ? "failed" : "completed" })
     }
   }
   return jobs
 }
+
+/**
+ * Moves the simulator's clock so that the first planned job ends `inMs` from now (the waits are registered
+ * first, however long that takes on a loaded machine; then the jobs end over the planned spread).
+ */
+export const startEnding = (
+  sim: RunningSimulator,
+  options: PlanOptions,
+  createdAt: number,
+  inMs: number
+): void => {
+  const elapsed = Date.now() - createdAt
+  const shift = options.firstEndMs - elapsed - inMs
+  if (shift > 0) sim.control.advance(shift)
+}
+
+/** When a job ends in the simulator, in wall-clock epoch ms. */
+export const endsAt = (sim: RunningSimulator, job: PlannedJob): number =>
+  sim.control.jobTerminalAt(job.knowledgeBaseId, job.jobId) - (sim.control.now() - Date.now())
 
 /** What `tensoras-cluster wait --json` says, and what a workflow result is, per expectation. */
 export const outcomeOf = (expected: Expected): "completed" | "failed" | "timed_out" | "error" =>
@@ -86,6 +99,7 @@ export const roundBound = (round: {
   const followUps = round.followUpGets ?? 0
   if (round.mode === "get") return round.watchedJobs
   const pages =
-    Math.max(1, Math.ceil((round.activeQueued ?? 0) / 100)) + Math.max(1, Math.ceil((round.activeProcessing ?? 0) / 100))
+    Math.max(1, Math.ceil((round.activeQueued ?? 0) / 100)) +
+    Math.max(1, Math.ceil((round.activeProcessing ?? 0) / 100))
   return Math.min(round.watchedJobs, pages) + followUps
 }

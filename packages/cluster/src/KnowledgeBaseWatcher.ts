@@ -15,10 +15,10 @@ import type { Sharding } from "@effect/cluster/Sharding"
 import * as Rpc from "@effect/rpc/Rpc"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as PollSchedule from "@tensoras/ingestion/PollSchedule"
+import type { WaitEngine } from "@tensoras/ingestion/WaitEngine"
 import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as internal from "./internal/knowledgeBaseWatcher.js"
-import type { WaitEngine } from "./internal/waitEngine.js"
 import type { WaitStore } from "./WaitStore.js"
 
 /**

@@ -10,7 +10,7 @@ import type { Sharding } from "@effect/cluster/Sharding"
 import * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { IngestionJobDetail } from "@tensoras/ingestion/IngestionJob"
-import * as Poller from "@tensoras/ingestion/Poller"
+import * as Wait from "@tensoras/ingestion/Wait"
 import { WaitError } from "@tensoras/ingestion/WaitError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -104,7 +104,7 @@ export const waitFor = (
   knowledgeBaseId: string,
   jobId: string,
   options: { readonly timeout?: Duration.DurationInput | undefined; readonly idempotencyKey?: string } = {}
-): Effect.Effect<Poller.CompletedJob, WaitError, WorkflowEngine> =>
+): Effect.Effect<Wait.CompletedJob, WaitError, WorkflowEngine> =>
   Effect.flatMap(
     WaitForIngestionJob.execute({
       knowledgeBaseId,
@@ -112,5 +112,5 @@ export const waitFor = (
       ...(options.timeout === undefined ? {} : { timeout: Duration.decode(options.timeout) }),
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey })
     }),
-    Poller.outcome
+    Wait.outcome
   )

@@ -8,7 +8,7 @@ import type { Sharding } from "@effect/cluster/Sharding"
 import * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { InvalidInput } from "@tensoras/ingestion/IngestionError"
-import * as Poller from "@tensoras/ingestion/Poller"
+import * as Wait from "@tensoras/ingestion/Wait"
 import type { WaitError } from "@tensoras/ingestion/WaitError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -133,7 +133,7 @@ export const waitForAll = (
   knowledgeBaseId: string,
   jobIds: ReadonlyArray<string>,
   options: { readonly timeout?: Duration.DurationInput | undefined; readonly idempotencyKey?: string } = {}
-): Effect.Effect<ReadonlyArray<Either.Either<Poller.CompletedJob, WaitError>>, InvalidInput, WorkflowEngine> =>
+): Effect.Effect<ReadonlyArray<Either.Either<Wait.CompletedJob, WaitError>>, InvalidInput, WorkflowEngine> =>
   Effect.zipRight(
     validate(jobIds),
     Effect.flatMap(
@@ -146,10 +146,10 @@ export const waitForAll = (
       (results) =>
         Effect.forEach(
           results,
-          (result): Effect.Effect<Either.Either<Poller.CompletedJob, WaitError>> =>
+          (result): Effect.Effect<Either.Either<Wait.CompletedJob, WaitError>> =>
             Either.isLeft(result.outcome)
               ? Effect.succeed(Either.left(result.outcome.left))
-              : Effect.either(Poller.outcome(result.outcome.right))
+              : Effect.either(Wait.outcome(result.outcome.right))
         )
     )
   )

@@ -10,6 +10,7 @@ import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import * as RpcSerialization from "@effect/rpc/RpcSerialization"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import * as NodeIngestion from "@tensoras/ingestion-node/NodeIngestion"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -22,7 +23,6 @@ import * as KnowledgeBaseWatcher from "../KnowledgeBaseWatcher.js"
 import * as WaitForIngestionJob from "../WaitForIngestionJob.js"
 import * as WaitForIngestionJobs from "../WaitForIngestionJobs.js"
 import * as WaitStore from "../WaitStore.js"
-import * as WaitEngine from "./waitEngine.js"
 
 /**
  * This package's sharding defaults over `@effect/cluster`'s (which are read from no environment here: the
@@ -66,7 +66,9 @@ export const runner = (options: RunnerOptions) => {
     ...options.sharding,
     runnerAddress: Option.some(RunnerAddress.make(host, port)),
     runnerListenAddress:
-      options.listenHost === undefined ? Option.none() : Option.some(RunnerAddress.make(options.listenHost, port))
+      options.listenHost === undefined
+        ? Option.none()
+        : Option.some(RunnerAddress.make(options.listenHost, port))
   })
   const health = RunnerHealth.layerPing.pipe(
     Layer.provide(Runners.layerRpc),

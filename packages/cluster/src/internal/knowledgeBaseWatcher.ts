@@ -3,6 +3,7 @@ import type { Sharding } from "@effect/cluster/Sharding"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import { type Registration, WaitEngine } from "@tensoras/ingestion/WaitEngine"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -13,7 +14,6 @@ import type { ClosedBatch, Completion, PendingWait } from "../WaitStore.js"
 import { WaitStore } from "../WaitStore.js"
 import { Deliverable } from "./deliverable.js"
 import * as Outcome from "./outcome.js"
-import { type Registration, WaitEngine } from "./waitEngine.js"
 
 /** How long PostgreSQL may be unreachable before the entity gives up (and the cluster restarts it). */
 const storeRetry = Schedule.exponential("100 millis", 2).pipe(

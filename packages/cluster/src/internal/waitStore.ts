@@ -2,7 +2,14 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
-import type { ClosedBatch, Completion, DeliveryStats, NewBatch, PendingWait, WaitStore } from "../WaitStore.js"
+import type {
+  ClosedBatch,
+  Completion,
+  DeliveryStats,
+  NewBatch,
+  PendingWait,
+  WaitStore
+} from "../WaitStore.js"
 import type { Delivered } from "./outcome.js"
 
 // An arbitrary constant: the advisory lock that serialises the tables' creation between processes.
@@ -80,7 +87,10 @@ export const make = (sql: SqlClient.SqlClient): WaitStore["Type"] => {
             return rows.map((row) => ({
               batchId: row.batch_id,
               token: row.token,
-              outcomes: (byBatch[row.batch_id] ?? []).map((wait) => ({ jobId: wait.job_id, outcome: wait.outcome }))
+              outcomes: (byBatch[row.batch_id] ?? []).map((wait) => ({
+                jobId: wait.job_id,
+                outcome: wait.outcome
+              }))
             }))
           }
         )
@@ -151,7 +161,11 @@ export const make = (sql: SqlClient.SqlClient): WaitStore["Type"] => {
       completions.length === 0
         ? Effect.succeed([])
         : Effect.gen(function* () {
-            const rows = completions.map((c) => ({ batch_id: c.batchId, job_id: c.jobId, outcome: c.outcome }))
+            const rows = completions.map((c) => ({
+              batch_id: c.batchId,
+              job_id: c.jobId,
+              outcome: c.outcome
+            }))
             // The guard `outcome IS NULL` makes the first outcome of a wait the only one.
             const ended = yield* sql<{ batch_id: string }>`
               UPDATE tensoras_waits w SET outcome = v.outcome, ended_at = now(), ended_by = ${runner}

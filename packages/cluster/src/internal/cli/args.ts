@@ -87,11 +87,16 @@ Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
 const DURATION = /^(\d+)(ms|s|m|h)$/
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const
 
-const durationMs = (flag: string, text: string | undefined): number | undefined | { readonly error: string } => {
+const durationMs = (
+  flag: string,
+  text: string | undefined
+): number | undefined | { readonly error: string } => {
   if (text === undefined) return undefined
   const match = DURATION.exec(text)
   const ms = match === null ? 0 : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
-  return ms > 0 ? ms : { error: `--${flag} must be a whole number with a unit ms, s, m or h, such as 5s (got '${text}')` }
+  return ms > 0
+    ? ms
+    : { error: `--${flag} must be a whole number with a unit ms, s, m or h, such as 5s (got '${text}')` }
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>
@@ -157,7 +162,10 @@ const parseRunner = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parse
   }
 }
 
-const readJobsFile = (file: string, stdin: () => string): ReadonlyArray<string> | { readonly error: string } => {
+const readJobsFile = (
+  file: string,
+  stdin: () => string
+): ReadonlyArray<string> | { readonly error: string } => {
   try {
     const text = file === "-" ? stdin() : readFileSync(file, "utf8")
     return text

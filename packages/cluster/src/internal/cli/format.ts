@@ -34,7 +34,13 @@ export const toJobLine = (jobId: string, result: Either.Either<IngestionJobDetai
         message: error.message
       }
     default:
-      return { job_id: jobId, outcome: "error", _tag: error._tag, documents_failed: null, message: error.message }
+      return {
+        job_id: jobId,
+        outcome: "error",
+        _tag: error._tag,
+        documents_failed: null,
+        message: error.message
+      }
   }
 }
 
@@ -42,6 +48,7 @@ const MARK = { completed: "✔", failed: "✖", timed_out: "⏱", error: "✖" }
 
 export const toHuman = (line: JobLine): string => {
   const failed = line.documents_failed === null ? "" : `, ${line.documents_failed} documents failed`
-  const detail = line.message === undefined ? "" : `: ${line._tag === undefined ? "" : `${line._tag}: `}${line.message}`
+  const detail =
+    line.message === undefined ? "" : `: ${line._tag === undefined ? "" : `${line._tag}: `}${line.message}`
   return `${MARK[line.outcome]} ${line.job_id} ${line.outcome.replace("_", " ")}${failed}${detail}`
 }

@@ -4,8 +4,8 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -87,7 +87,8 @@ const describe = (cause: Cause.Cause<unknown>): string => {
 }
 
 export const main = (command: Command, scrub: Scrub): void => {
-  const program: Effect.Effect<number, unknown> = command._tag === "Runner" ? runner(command, scrub) : wait(command, scrub)
+  const program: Effect.Effect<number, unknown> =
+    command._tag === "Runner" ? runner(command, scrub) : wait(command, scrub)
   let signal: "SIGINT" | "SIGTERM" | undefined
   const onSignal = (received: "SIGINT" | "SIGTERM") => () => {
     signal ??= received

@@ -3,34 +3,31 @@
 // docs' 5 seconds as a Schedule, a deadline, retries that honour Retry-After, typed outcomes.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] [POLL_INTERVAL_MS=5000] tsx examples/client/poll-until-done.effect.ts kb_abc123 job_def456
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { IngestionJob, IngestionJobs, Poller, PollSchedule } from "@tensoras/ingestion"
+import { IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
 
 const [knowledgeBaseId = "kb_abc123", jobId = "job_def456"] = process.argv.slice(2)
 const interval = Number(process.env.POLL_INTERVAL_MS ?? 5000)
 
-const program = Poller.events(knowledgeBaseId, jobId, {
+const program = Wait.waitFor(knowledgeBaseId, jobId, {
   schedule: PollSchedule.fixed(interval),
-  timeout: "30 minutes"
+  timeout: "30 minutes",
+  onUpdate: (job) =>
+    console.log(
+      `${IngestionJob.statusText(job.status)}: ${job.documents_processed} docs, ${job.chunks_created} chunks`
+    )
 }).pipe(
-  Stream.tap((event) =>
-    Poller.isChange(event)
-      ? Console.log(
-          `${IngestionJob.statusText(event.job.status)}: ${event.job.documents_processed} docs, ${event.job.chunks_created} chunks`
-        )
-      : Effect.void
-  ),
-  Poller.settle,
   Effect.flatMap((job) => Console.log(`Completed: ${job.chunks_created} chunks`)),
   Effect.catchTag("IngestionJobFailed", (error) => Console.log(`Failed: ${error.message}`))
 )
 
 program
   .pipe(
-    Effect.provide(IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))),
+    Effect.provide(
+      WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layerConfig()), Layer.provide(FetchHttpClient.layer))
+    ),
     Effect.tapErrorCause(Effect.logError),
     Effect.runPromise
   )

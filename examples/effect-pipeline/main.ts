@@ -5,37 +5,31 @@
 //   tsx examples/effect-pipeline/main.ts                    # embedded simulator, realistic sync
 //   TENSORAS_API_KEY=… TENSORAS_BASE_URL=… tsx examples/effect-pipeline/main.ts kb_abc123 job_def456
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { IngestionJob, IngestionJobs, Poller, PollSchedule } from "@tensoras/ingestion"
+import { IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import { startSimulator } from "@tensoras/ingestion-testkit"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 
 // Step 1. In a real pipeline this is your call that adds or syncs a data source; the service
 // then creates the ingestion job. Here the job is given, or the embedded simulator's live sync.
 const [givenKb, givenJob] = process.argv.slice(2)
 const pollInterval = process.env.POLL_INTERVAL_MS
 
+// Step 2. The wait: a deadline, the default cadence (paced by the job's progress), typed outcomes.
 const waitForIngestion = (knowledgeBaseId: string, jobId: string) =>
-  Poller.watch(knowledgeBaseId, jobId, {
+  Wait.waitFor(knowledgeBaseId, jobId, {
     timeout: "15 minutes",
-    schedule: pollInterval ? PollSchedule.fixed(Number(pollInterval)) : PollSchedule.progressive()
-  }).pipe(
-    Stream.tap((job) =>
-      Console.log(
+    schedule: pollInterval ? PollSchedule.fixed(Number(pollInterval)) : undefined,
+    onUpdate: (job) =>
+      console.log(
         `  ${IngestionJob.statusText(job.status)}: ${job.documents_processed} processed, ${job.documents_failed} failed, ${job.chunks_created} chunks`
       )
-    ),
-    Stream.runLast,
-    Effect.flatMap((last) =>
-      last._tag === "Some" ? Poller.outcome(last.value) : Effect.dieMessage("no job seen")
-    )
-  )
+  })
 
 // Step 3. Stands in for the query your pipeline runs once the documents are searchable.
-const runQuery = (job: Poller.CompletedJob) =>
+const runQuery = (job: Wait.CompletedJob) =>
   Console.log(`Querying the knowledge base over ${job.chunks_created} fresh chunks… done.`)
 
 const pipeline = (knowledgeBaseId: string, jobId: string) =>
@@ -61,7 +55,9 @@ const pipeline = (knowledgeBaseId: string, jobId: string) =>
 const main = Effect.gen(function* () {
   if (process.env.TENSORAS_BASE_URL) {
     return yield* pipeline(givenKb ?? "kb_abc123", givenJob ?? "job_def456").pipe(
-      Effect.provide(IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer)))
+      Effect.provide(
+        WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layerConfig()), Layer.provide(FetchHttpClient.layer))
+      )
     )
   }
   const simulator = yield* Effect.acquireRelease(
@@ -71,7 +67,7 @@ const main = Effect.gen(function* () {
   yield* Console.log(`(embedded simulator at ${simulator.baseUrl})`)
   const live = IngestionJobs.layer({ apiKey: Redacted.make(simulator.apiKey), baseUrl: simulator.baseUrl })
   yield* pipeline("kb_demo", "job_demo_sync").pipe(
-    Effect.provide(live.pipe(Layer.provide(FetchHttpClient.layer)))
+    Effect.provide(WaitEngine.layer().pipe(Layer.provide(live), Layer.provide(FetchHttpClient.layer)))
   )
 })
 

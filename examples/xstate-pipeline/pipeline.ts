@@ -2,7 +2,7 @@
 // the sync started, then run a query. The job machine is invoked like any other actor; its typed
 // output decides where the pipeline goes next, and leaving `ingesting` (CANCEL) stops it, which
 // aborts its request in flight.
-import type { Poller } from "@tensoras/ingestion"
+import type { Wait } from "@tensoras/ingestion"
 import type * as JobMachine from "@tensoras/ingestion/JobMachine"
 import { assign, fromPromise, setup } from "xstate"
 
@@ -16,13 +16,13 @@ export interface PipelineInput {
 
 export interface PipelineContext extends PipelineInput {
   readonly jobId: string | null
-  readonly job: Poller.CompletedJob | null
+  readonly job: Wait.CompletedJob | null
   /** How the pipeline ended, set by the transition into a final state. */
   readonly result: PipelineOutput | null
 }
 
 export type PipelineOutput =
-  | { readonly _tag: "Answered"; readonly job: Poller.CompletedJob; readonly answer: string }
+  | { readonly _tag: "Answered"; readonly job: Wait.CompletedJob; readonly answer: string }
   | { readonly _tag: "NotIngested"; readonly jobId: string | null; readonly outcome: JobMachine.Output }
   | { readonly _tag: "SyncFailed"; readonly message: string }
   | { readonly _tag: "Cancelled"; readonly jobId: string | null }
@@ -39,7 +39,7 @@ export interface Steps {
  * The query step is a stand-in: the ingestion-jobs API has no query endpoint, so this only says
  * what a query would now search. A real pipeline calls the Tensoras query API here.
  */
-const runQuery = fromPromise<string, { readonly question: string; readonly job: Poller.CompletedJob }>(
+const runQuery = fromPromise<string, { readonly question: string; readonly job: Wait.CompletedJob }>(
   async ({ input }) =>
     `(stand-in) "${input.question}" would now search ${input.job.chunks_created} chunks ` +
     `from ${input.job.documents_processed} documents of ${input.job.knowledge_base_id}`

@@ -23,6 +23,7 @@ import * as PageSignals from "./PageSignals.js"
 /**
  * How the page reaches the API.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Options {
@@ -67,6 +68,8 @@ interface Resolved {
 /**
  * Checks the options: refuses a key without the opt-in, and resolves a relative base URL
  * against the page's location (core accepts only absolute URLs).
+ *
+ * @internal
  */
 export const resolveOptions = (options: Options): Effect.Effect<Resolved, InvalidInput> =>
   Effect.gen(function* () {
@@ -103,18 +106,6 @@ export const resolveOptions = (options: Options): Effect.Effect<Resolved, Invali
     }
   })
 
-/**
- * The `fetch`-based `HttpClient` for the page: `credentials` as given (default `same-origin`), the
- * caller's headers added; with `keyless`, the stand-in `Authorization` header core adds is removed.
- *
- * @example
- * ```ts
- * import { BrowserIngestion } from "@tensoras/ingestion-browser"
- *
- * const http = BrowserIngestion.layerHttpClient({ baseUrl: "/api/tensoras/v1", headers: { "x-csrf-token": "…" } })
- * ```
- * @since 0.1.0
- */
 const TRACE_HEADERS = ["b3", "traceparent", "tracestate"]
 
 const isSameOrigin = (input: RequestInfo | URL): boolean => {
@@ -123,6 +114,20 @@ const isSameOrigin = (input: RequestInfo | URL): boolean => {
   return new URL(href, location.href).origin === location.origin
 }
 
+/**
+ * The `fetch`-based `HttpClient` for the page: `credentials` as given (default `same-origin`), the
+ * caller's headers added; with `keyless`, the stand-in `Authorization` header core adds is removed.
+ *
+ * @example
+ * ```ts
+ * import { BrowserIngestion } from "@tensoras/ingestion-browser"
+ *
+ * // The HttpClient alone, e.g. to build core's client on it yourself; `layer` includes it.
+ * const http = BrowserIngestion.layerHttpClient({ headers: { "x-csrf-token": "…" }, credentials: "same-origin" })
+ * ```
+ * @category layers
+ * @since 0.1.0
+ */
 export const layerHttpClient = (
   options: Pick<Options, "headers" | "credentials" | "fetch"> & { readonly keyless?: boolean }
 ): Layer.Layer<HttpClient.HttpClient> => {
@@ -162,6 +167,7 @@ export const layerHttpClient = (
  *   Effect.provide(BrowserIngestion.layerClient({ baseUrl: "/api/tensoras/v1" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerClient = (options: Options): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput> =>
@@ -190,6 +196,7 @@ export const layerClient = (options: Options): Layer.Layer<IngestionJobs.Ingesti
  *   Effect.provide(BrowserIngestion.layer({ baseUrl: "/api/tensoras/v1" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (
@@ -200,6 +207,7 @@ export const layer = (
 /**
  * Options of {@link machine}: how to reach the API, the page signals, and the wait's.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface MachineOptions
@@ -221,6 +229,7 @@ export interface MachineOptions
  * const machine = BrowserIngestion.machine({ baseUrl: "/api/tensoras/v1" })
  * const actor = createActor(machine, { input: { knowledgeBaseId: "kb_abc123", jobId: "job_def456" } }).start()
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const machine = (options: MachineOptions): JobMachine.IngestionJobMachine => {
@@ -238,6 +247,7 @@ export const machine = (options: MachineOptions): JobMachine.IngestionJobMachine
 /**
  * Options of {@link watchJob}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface WatchOptions extends MachineOptions {
@@ -262,6 +272,7 @@ export interface WatchOptions extends MachineOptions {
  *   if (snapshot.status === "done") console.log(snapshot.output)
  * })
  * ```
+ * @category watching
  * @since 0.1.0
  */
 export const watchJob = (

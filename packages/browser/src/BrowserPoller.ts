@@ -33,6 +33,7 @@ import * as PageSignals from "./PageSignals.js"
 /**
  * Options of a browser wait: core's (`schedule`, `timeout`, `deadline`), and tab sharing.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface WaitOptions extends Poller.WaitOptions {
@@ -69,6 +70,7 @@ const decodeError = Schema.decodeUnknownSync(IngestionError)
  *
  * BrowserPoller.channelName("kb_abc123", "job_def456") // "tensoras-ingestion:kb_abc123/job_def456"
  * ```
+ * @category utils
  * @since 0.1.0
  */
 export const channelName = (knowledgeBaseId: string, jobId: string, prefix = "tensoras-ingestion"): string =>
@@ -89,6 +91,7 @@ export const channelName = (knowledgeBaseId: string, jobId: string, prefix = "te
  *   Stream.runForEach((event) => Console.log(event._tag))
  * )
  * ```
+ * @category waiting
  * @since 0.1.0
  */
 export const events = (
@@ -249,6 +252,7 @@ export const events = (
  *   Stream.runForEach((job) => Console.log(`${job.documents_processed} docs`))
  * )
  * ```
+ * @category waiting
  * @since 0.1.0
  */
 export const watch = (
@@ -274,6 +278,7 @@ export const watch = (
  *   Effect.provide(BrowserIngestion.layer({ baseUrl: "/api/tensoras/v1" }))
  * )
  * ```
+ * @category waiting
  * @since 0.1.0
  */
 export const waitFor = (

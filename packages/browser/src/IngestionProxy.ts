@@ -11,6 +11,7 @@ import * as Redacted from "effect/Redacted"
 /**
  * Options of {@link makeIngestionProxy}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ProxyOptions {
@@ -40,6 +41,7 @@ export interface ProxyOptions {
 /**
  * A Fetch-API handler.
  *
+ * @category models
  * @since 0.1.0
  */
 export type ProxyHandler = (request: Request) => Promise<Response>
@@ -90,6 +92,7 @@ const FORWARDED_RESPONSE_HEADERS = ["content-type", "retry-after", "date", "x-re
  * })
  * // Deno.serve(proxy), or in any Fetch-style router: app.get("/api/tensoras/v1/*", (c) => proxy(c.req.raw))
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const makeIngestionProxy = (options: ProxyOptions): ProxyHandler => {

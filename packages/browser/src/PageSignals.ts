@@ -17,6 +17,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 /**
  * What the page says now.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface PageState {
@@ -34,6 +35,7 @@ export interface PageState {
  *
  * const visibleNow = Effect.map(PageSignals.PageSignals, (signals) => signals.get)
  * ```
+ * @category services
  * @since 0.1.0
  */
 export class PageSignals extends Context.Tag("@tensoras/ingestion-browser/PageSignals")<
@@ -53,6 +55,7 @@ export class PageSignals extends Context.Tag("@tensoras/ingestion-browser/PageSi
  *
  * PageSignals.isActive({ visible: true, online: false }) // false
  * ```
+ * @category predicates
  * @since 0.1.0
  */
 export const isActive = (state: PageState): boolean => state.visible && state.online
@@ -76,6 +79,7 @@ const awaitState = (predicate: (state: PageState) => boolean): Effect.Effect<Pag
  *
  * const whenActive = Effect.zipRight(PageSignals.awaitActive, Effect.log("visible and online"))
  * ```
+ * @category accessors
  * @since 0.1.0
  */
 export const awaitActive: Effect.Effect<PageState, never, PageSignals> = awaitState(isActive)
@@ -90,6 +94,7 @@ export const awaitActive: Effect.Effect<PageState, never, PageSignals> = awaitSt
  *
  * const whenPaused = Effect.zipRight(PageSignals.awaitInactive, Effect.log("hidden or offline"))
  * ```
+ * @category accessors
  * @since 0.1.0
  */
 export const awaitInactive: Effect.Effect<PageState, never, PageSignals> = awaitState(
@@ -114,6 +119,7 @@ const read = (): PageState => ({
  *
  * const wait = BrowserPoller.waitFor("kb_abc123", "job_def456").pipe(Effect.provide(PageSignals.layer))
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layer: Layer.Layer<PageSignals> = Layer.scoped(
@@ -151,6 +157,7 @@ export const layer: Layer.Layer<PageSignals> = Layer.scoped(
  *
  * const signals = PageSignals.layerAlwaysActive
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerAlwaysActive: Layer.Layer<PageSignals> = Layer.succeed(
@@ -164,6 +171,7 @@ export const layerAlwaysActive: Layer.Layer<PageSignals> = Layer.succeed(
 /**
  * Signals a test drives: {@link Controlled.layer} provides them, `setVisible` / `setOnline` change them.
  *
+ * @category testing
  * @since 0.1.0
  */
 export interface Controlled {
@@ -184,6 +192,7 @@ export interface Controlled {
  * page.setVisible(false) // polling pauses
  * page.setVisible(true) // it polls at once
  * ```
+ * @category testing
  * @since 0.1.0
  */
 export const makeControlled = (initial: Partial<PageState> = {}): Controlled => {

@@ -25,6 +25,7 @@ import { JobError } from "./IngestionJob.js"
  *   error: { message: "Ingestion job 'job_abc123' not found", type: "not_found_error", param: "job_id", code: "ingestion_job_not_found" }
  * })
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const ApiErrorBody = Schema.Struct({
@@ -33,6 +34,7 @@ export const ApiErrorBody = Schema.Struct({
 }).annotations({ identifier: "ApiErrorBody" })
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export interface ApiErrorBody extends Schema.Schema.Type<typeof ApiErrorBody> {}
@@ -68,6 +70,7 @@ const ApiFields = {
  * const error = new IngestionError.InvalidInput({ param: "limit", message: "limit must be an integer from 1 to 100 (got 500)" })
  * error._tag // "InvalidInput"
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class InvalidInput extends Schema.TaggedError<InvalidInput>("@tensoras/ingestion/InvalidInput")(
@@ -93,6 +96,7 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>("@tensoras/in
  *
  * const isAuth = (e: IngestionError.IngestionError) => e._tag === "Unauthorized" || e._tag === "Forbidden"
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>("@tensoras/ingestion/Unauthorized")(
@@ -114,6 +118,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@tensoras/in
  * declare const e: IngestionError.IngestionError
  * if (e instanceof IngestionError.Forbidden) console.error(e.code)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class Forbidden extends Schema.TaggedError<Forbidden>("@tensoras/ingestion/Forbidden")(
@@ -135,6 +140,7 @@ export class Forbidden extends Schema.TaggedError<Forbidden>("@tensoras/ingestio
  * declare const e: IngestionError.IngestionError
  * if (e._tag === "NotFound" && e.code === "ingestion_job_not_found") console.error("no such job")
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class NotFound extends Schema.TaggedError<NotFound>("@tensoras/ingestion/NotFound")(
@@ -156,6 +162,7 @@ export class NotFound extends Schema.TaggedError<NotFound>("@tensoras/ingestion/
  * declare const e: IngestionError.IngestionError
  * if (e._tag === "InvalidRequest") console.error(`bad ${e.param}: ${e.message}`)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("@tensoras/ingestion/InvalidRequest")(
@@ -178,6 +185,7 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("@tensora
  * declare const e: IngestionError.IngestionError
  * if (e._tag === "RateLimited") console.error(`retry after ${e.retryAfterMs ?? "?"} ms`)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class RateLimited extends Schema.TaggedError<RateLimited>("@tensoras/ingestion/RateLimited")(
@@ -203,6 +211,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@tensoras/inge
  * declare const e: IngestionError.IngestionError
  * if (e._tag === "ServerError") console.error(`service error ${e.status}`)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class ServerError extends Schema.TaggedError<ServerError>("@tensoras/ingestion/ServerError")(
@@ -220,7 +229,8 @@ export class ServerError extends Schema.TaggedError<ServerError>("@tensoras/inge
 
 /**
  * The request did not get a response: the network failed, the connection dropped, or the
- * request timeout passed (`reason`). Retried.
+ * request timeout passed (`reason`): retried. `Deadline`: the caller's deadline (a wait's) came
+ * before the request could be sent or answered: not retried.
  *
  * @example
  * ```ts
@@ -229,18 +239,19 @@ export class ServerError extends Schema.TaggedError<ServerError>("@tensoras/inge
  * declare const e: IngestionError.IngestionError
  * if (e._tag === "TransportError" && e.reason === "Timeout") console.error("the service is slow")
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class TransportError extends Schema.TaggedError<TransportError>("@tensoras/ingestion/TransportError")(
   "TransportError",
   {
     ...RequestFields,
-    reason: Schema.Literal("Network", "Timeout"),
+    reason: Schema.Literal("Network", "Timeout", "Deadline"),
     message: Schema.String
   }
 ) {
   get isTransient(): boolean {
-    return true
+    return this.reason !== "Deadline"
   }
 }
 
@@ -255,6 +266,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@tensora
  * declare const e: IngestionError.IngestionError
  * if (e._tag === "ResponseDecodeError") console.error(e.message, e.excerpt)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>(
@@ -287,6 +299,7 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
  *   }
  * }
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const IngestionError = Schema.Union(
@@ -302,6 +315,7 @@ export const IngestionError = Schema.Union(
 )
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export type IngestionError = typeof IngestionError.Type
@@ -321,6 +335,7 @@ const tags: ReadonlySet<string> = new Set(IngestionError.members.map((member) =>
  *   if (IngestionError.isIngestionError(e)) console.error(e._tag, e.message)
  * }
  * ```
+ * @category guards
  * @since 0.1.0
  */
 export const isIngestionError = (u: unknown): u is IngestionError =>
@@ -336,6 +351,7 @@ export const isIngestionError = (u: unknown): u is IngestionError =>
  * declare const e: IngestionError.IngestionError
  * IngestionError.isTransient(e)
  * ```
+ * @category predicates
  * @since 0.1.0
  */
 export const isTransient = (error: IngestionError): boolean => error.isTransient

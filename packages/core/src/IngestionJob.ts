@@ -25,6 +25,7 @@ import * as Schema from "effect/Schema"
  * const status: IngestionJob.JobStatus = { _tag: "UnknownStatus", raw: "paused" }
  * console.log(IngestionJob.statusText(status)) // "paused"
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface UnknownStatus {
@@ -51,6 +52,7 @@ const UnknownStatusType: Schema.Schema<UnknownStatus> = Schema.Struct({
  * Schema.decodeUnknownSync(IngestionJob.UnknownStatusFromString)("paused")
  * // { _tag: "UnknownStatus", raw: "paused" }
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const UnknownStatusFromString: Schema.Schema<UnknownStatus, string> = Schema.transform(
@@ -73,6 +75,7 @@ export const UnknownStatusFromString: Schema.Schema<UnknownStatus, string> = Sch
  *
  * Schema.is(IngestionJob.KnownJobStatus)("queued") // true
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const KnownJobStatus = Schema.Literal("queued", "processing", "completed", "failed")
@@ -80,6 +83,7 @@ export const KnownJobStatus = Schema.Literal("queued", "processing", "completed"
 /**
  * One of the four documented job statuses.
  *
+ * @category models
  * @since 0.1.0
  */
 export type KnownJobStatus = typeof KnownJobStatus.Type
@@ -96,6 +100,7 @@ export type KnownJobStatus = typeof KnownJobStatus.Type
  * decode("processing") // "processing"
  * decode("paused") // { _tag: "UnknownStatus", raw: "paused" }
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const JobStatus: Schema.Schema<KnownJobStatus | UnknownStatus, string> = Schema.Union(
@@ -104,6 +109,7 @@ export const JobStatus: Schema.Schema<KnownJobStatus | UnknownStatus, string> = 
 )
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export type JobStatus = KnownJobStatus | UnknownStatus
@@ -120,11 +126,13 @@ export type JobStatus = KnownJobStatus | UnknownStatus
  *
  * Schema.is(IngestionJob.KnownDocumentStatus)("failed") // true
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const KnownDocumentStatus = Schema.Literal("queued", "processing", "completed", "failed")
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export type KnownDocumentStatus = typeof KnownDocumentStatus.Type
@@ -140,6 +148,7 @@ export type KnownDocumentStatus = typeof KnownDocumentStatus.Type
  * Schema.decodeUnknownSync(IngestionJob.DocumentStatus)("skipped")
  * // { _tag: "UnknownStatus", raw: "skipped" }
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const DocumentStatus: Schema.Schema<KnownDocumentStatus | UnknownStatus, string> = Schema.Union(
@@ -148,6 +157,7 @@ export const DocumentStatus: Schema.Schema<KnownDocumentStatus | UnknownStatus, 
 )
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export type DocumentStatus = KnownDocumentStatus | UnknownStatus
@@ -164,6 +174,7 @@ const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
  *
  * Schema.decodeUnknownSync(IngestionJob.UnixSeconds)(1709123456) // 1709123456
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const UnixSeconds = NonNegativeInt.annotations({ identifier: "UnixSeconds" })
@@ -179,6 +190,7 @@ export const UnixSeconds = NonNegativeInt.annotations({ identifier: "UnixSeconds
  *
  * Schema.decodeUnknownSync(IngestionJob.JobError)({ message: "Embedding quota exceeded", code: "quota_exceeded" })
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const JobError = Schema.Struct({
@@ -189,6 +201,7 @@ export const JobError = Schema.Struct({
 }).annotations({ identifier: "JobError" })
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export interface JobError extends Schema.Schema.Type<typeof JobError> {}
@@ -206,6 +219,7 @@ export interface JobError extends Schema.Schema.Type<typeof JobError> {}
  *   status: "completed", chunks_created: 32, error: null
  * })
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const DocumentDetail = Schema.Struct({
@@ -217,6 +231,7 @@ export const DocumentDetail = Schema.Struct({
 }).annotations({ identifier: "DocumentDetail" })
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export interface DocumentDetail extends Schema.Schema.Type<typeof DocumentDetail> {}
@@ -224,6 +239,7 @@ export interface DocumentDetail extends Schema.Schema.Type<typeof DocumentDetail
 /**
  * The wire (JSON) form of a {@link DocumentDetail}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface DocumentDetailEncoded extends Schema.Schema.Encoded<typeof DocumentDetail> {}
@@ -244,6 +260,7 @@ export interface DocumentDetailEncoded extends Schema.Schema.Encoded<typeof Docu
  * })
  * console.log(`${job.id}: ${IngestionJob.statusText(job.status)}`)
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const IngestionJob = Schema.Struct({
@@ -262,6 +279,7 @@ export const IngestionJob = Schema.Struct({
 }).annotations({ identifier: "IngestionJob" })
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export interface IngestionJob extends Schema.Schema.Type<typeof IngestionJob> {}
@@ -269,6 +287,7 @@ export interface IngestionJob extends Schema.Schema.Type<typeof IngestionJob> {}
 /**
  * The wire (JSON) form of an {@link IngestionJob}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface IngestionJobEncoded extends Schema.Schema.Encoded<typeof IngestionJob> {}
@@ -283,6 +302,7 @@ export interface IngestionJobEncoded extends Schema.Schema.Encoded<typeof Ingest
  * const lines = (job: IngestionJob.IngestionJobDetail) =>
  *   job.document_details.map((d) => `[${d.error === null ? "OK" : "FAIL"}] ${d.document_name}: ${d.chunks_created} chunks`)
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const IngestionJobDetail = Schema.Struct({
@@ -291,6 +311,7 @@ export const IngestionJobDetail = Schema.Struct({
 }).annotations({ identifier: "IngestionJobDetail" })
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export interface IngestionJobDetail extends Schema.Schema.Type<typeof IngestionJobDetail> {}
@@ -298,6 +319,7 @@ export interface IngestionJobDetail extends Schema.Schema.Type<typeof IngestionJ
 /**
  * The wire (JSON) form of an {@link IngestionJobDetail}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface IngestionJobDetailEncoded extends Schema.Schema.Encoded<typeof IngestionJobDetail> {}
@@ -312,6 +334,7 @@ export interface IngestionJobDetailEncoded extends Schema.Schema.Encoded<typeof 
  *
  * const page = Schema.decodeUnknownSync(IngestionJob.IngestionJobList)({ object: "list", data: [], has_more: false })
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const IngestionJobList = Schema.Struct({
@@ -321,6 +344,7 @@ export const IngestionJobList = Schema.Struct({
 }).annotations({ identifier: "IngestionJobList" })
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export interface IngestionJobList extends Schema.Schema.Type<typeof IngestionJobList> {}
@@ -328,6 +352,7 @@ export interface IngestionJobList extends Schema.Schema.Type<typeof IngestionJob
 /**
  * The wire (JSON) form of an {@link IngestionJobList}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface IngestionJobListEncoded extends Schema.Schema.Encoded<typeof IngestionJobList> {}
@@ -342,6 +367,7 @@ export interface IngestionJobListEncoded extends Schema.Schema.Encoded<typeof In
  * IngestionJob.isKnownStatus("completed") // true
  * IngestionJob.isKnownStatus({ _tag: "UnknownStatus", raw: "paused" }) // false
  * ```
+ * @category guards
  * @since 0.1.0
  */
 export const isKnownStatus = <S extends string>(status: S | UnknownStatus): status is S =>
@@ -357,6 +383,7 @@ export const isKnownStatus = <S extends string>(status: S | UnknownStatus): stat
  * IngestionJob.statusText("queued") // "queued"
  * IngestionJob.statusText({ _tag: "UnknownStatus", raw: "paused" }) // "paused"
  * ```
+ * @category getters
  * @since 0.1.0
  */
 export const statusText = (status: JobStatus | DocumentStatus): string =>
@@ -372,6 +399,7 @@ export const statusText = (status: JobStatus | DocumentStatus): string =>
  * declare const job: IngestionJob.IngestionJob
  * if (IngestionJob.isTerminal(job)) console.log("done:", job.status)
  * ```
+ * @category predicates
  * @since 0.1.0
  */
 export const isTerminal = <J extends { readonly status: JobStatus }>(
@@ -391,6 +419,7 @@ export const isTerminal = <J extends { readonly status: JobStatus }>(
  * declare const after: IngestionJob.IngestionJob
  * if (IngestionJob.differs(before, after)) console.log("progress")
  * ```
+ * @category predicates
  * @since 0.1.0
  */
 export const differs = (previous: IngestionJob | undefined, job: IngestionJob): boolean =>
@@ -410,6 +439,7 @@ export const differs = (previous: IngestionJob | undefined, job: IngestionJob): 
  * declare const job: IngestionJob.IngestionJobDetail
  * const failed = job.document_details.filter((d) => !IngestionJob.isDocumentIngested(d))
  * ```
+ * @category predicates
  * @since 0.1.0
  */
 export const isDocumentIngested = (document: DocumentDetail): boolean =>
@@ -424,6 +454,7 @@ export const isDocumentIngested = (document: DocumentDetail): boolean =>
  *
  * IngestionJob.toDate(1709123456)?.toISOString() // "2024-02-28T12:30:56.000Z"
  * ```
+ * @category getters
  * @since 0.1.0
  */
 export const toDate: {

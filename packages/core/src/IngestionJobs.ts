@@ -12,27 +12,29 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import type * as Schema from "effect/Schema"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import {
   type IngestionError,
   type InvalidInput,
+  type RateLimited,
   ResponseDecodeError,
+  type ServerError,
   TransportError
 } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
 import * as internalResponse from "./internal/response.js"
-import { currentRetryObserver, type RetryInfo } from "./internal/retryObserver.js"
 import * as validate from "./internal/validate.js"
 import { version } from "./internal/version.js"
 import * as RetrySchedule from "./RetrySchedule.js"
@@ -57,8 +59,11 @@ export const USER_AGENT = `@tensoras/ingestion/${version}`
  * @since 0.1.0
  */
 export interface Options {
-  /** The API key (`tns_…`). Keep it `Redacted` from the moment you read it. */
-  readonly apiKey: Redacted.Redacted<string>
+  /**
+   * The API key (`tns_…`). Keep it `Redacted` from the moment you read it. `null` sends requests
+   * without an `Authorization` header: for a same-origin proxy that adds the key server-side.
+   */
+  readonly apiKey: Redacted.Redacted<string> | null
   /** Default {@link DEFAULT_BASE_URL}. Must be `https:` unless the host is loopback or `allowInsecureHttp` is set. */
   readonly baseUrl?: string | URL | undefined
   /** Allows an `http:` base URL on a non-loopback host. Default false. */
@@ -69,6 +74,36 @@ export interface Options {
   readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
   /** The longest `Retry-After` honoured; a longer one is shortened to it. Default 60 seconds. */
   readonly maxRetryAfter?: Duration.DurationInput | undefined
+}
+
+/**
+ * A retry the client is about to make: after which error, which attempt, after how long.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RetryInfo {
+  readonly error: RateLimited | ServerError | TransportError
+  /** 1 for the first retry of a request. */
+  readonly attempt: number
+  readonly delayMillis: number
+}
+
+/**
+ * Options of one call: who hears about its retries, and the deadline it must keep.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RequestOptions {
+  /** Called before each retry, with the error and the delay (a wait reports "backing off" with it). */
+  readonly onRetry?: ((info: RetryInfo) => Effect.Effect<void>) | undefined
+  /**
+   * An absolute deadline (epoch ms, Effect clock). No attempt starts at or after it, no attempt
+   * runs past it, and a retry delay ends at it at the latest; the call then fails with
+   * `TransportError` (`reason: "Deadline"`), which is not retried.
+   */
+  readonly deadline?: number | undefined
 }
 
 /**
@@ -100,6 +135,23 @@ export interface ListAllOptions {
 }
 
 /**
+ * A job in a terminal status, with its `document_details`: what a poll of a finished job gives.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type TerminalJob = IngestionJob.IngestionJobDetail & { readonly status: "completed" | "failed" }
+
+// A poll's answer: the terminal member is tried only when the status literal says so, so a
+// running job's `document_details` are never decoded.
+const TerminalJobSchema = Schema.Struct({
+  ...IngestionJob.IngestionJobDetail.fields,
+  status: Schema.Literal("completed", "failed")
+})
+const PolledJob: Schema.Schema<IngestionJob.IngestionJob | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
+  Schema.Union(TerminalJobSchema, IngestionJob.IngestionJob) as never
+
+/**
  * The ingestion-jobs client as a service.
  *
  * @example
@@ -107,7 +159,6 @@ export interface ListAllOptions {
  * import { IngestionJobs } from "@tensoras/ingestion"
  * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
  * import * as Layer from "effect/Layer"
  *
  * const program = Effect.gen(function* () {
@@ -131,13 +182,23 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
     /** One page of the jobs of a knowledge base (without `document_details`). */
     readonly list: (
       knowledgeBaseId: string,
-      options?: ListOptions
+      options?: ListOptions & RequestOptions
     ) => Effect.Effect<IngestionJob.IngestionJobList, IngestionError>
     /** One job, with its `document_details`. */
     readonly get: (
       knowledgeBaseId: string,
-      jobId: string
+      jobId: string,
+      options?: RequestOptions
     ) => Effect.Effect<IngestionJob.IngestionJobDetail, IngestionError>
+    /**
+     * One job as a poll needs it: `document_details` decoded only once the job is terminal
+     * (`completed` or `failed`), the status and counters otherwise. What waits poll with.
+     */
+    readonly poll: (
+      knowledgeBaseId: string,
+      jobId: string,
+      options?: RequestOptions
+    ) => Effect.Effect<IngestionJob.IngestionJob | TerminalJob, IngestionError>
     /** Every job of a knowledge base, page after page (`after` = the last ID while `has_more`). */
     readonly listAll: (
       knowledgeBaseId: string,
@@ -154,7 +215,6 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
  * import { IngestionJobs } from "@tensoras/ingestion"
  * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
  * import * as Redacted from "effect/Redacted"
  *
  * const client = IngestionJobs.make({ apiKey: Redacted.make("tns_your_key_here") }).pipe(
@@ -167,51 +227,77 @@ export const make = (
   options: Options
 ): Effect.Effect<IngestionJobs["Type"], InvalidInput, HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    const apiKey = yield* validate.apiKey(options.apiKey)
+    const apiKey = options.apiKey === null ? null : yield* validate.apiKey(options.apiKey)
     const base = yield* validate.baseUrl(
       options.baseUrl ?? DEFAULT_BASE_URL,
       options.allowInsecureHttp ?? false
     )
     const timeout = yield* validate.duration("requestTimeout", options.requestTimeout ?? "30 seconds")
     const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
-    const retry = retryPolicy(options.retrySchedule ?? RetrySchedule.defaultSchedule, maxRetryAfter)
-    const scrub = internalResponse.makeScrub(Redacted.value(apiKey))
+    const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
+    const scrub = internalResponse.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
           HttpClientRequest.prependUrl(base.href),
-          HttpClientRequest.bearerToken(apiKey),
+          apiKey === null ? identity : HttpClientRequest.bearerToken(apiKey),
           HttpClientRequest.setHeader("user-agent", USER_AGENT),
           HttpClientRequest.acceptJson
         )
       )
     )
 
+    const deadlinePassed = (request: HttpClientRequest.HttpClientRequest) =>
+      new TransportError({
+        method: request.method,
+        url: new URL(request.url, base).href,
+        reason: "Deadline",
+        message: "The caller's deadline passed before a complete response arrived"
+      })
+
     const send = <A, I>(
       request: HttpClientRequest.HttpClientRequest,
-      schema: Schema.Schema<A, I>
+      schema: Schema.Schema<A, I>,
+      requestOptions: RequestOptions | undefined
     ): Effect.Effect<A, IngestionError> => {
-      const attempt = client.execute(request).pipe(
+      const exchange = client.execute(request).pipe(
         Effect.mapError(internalResponse.transportError),
-        Effect.flatMap(internalResponse.handle(schema, scrub)),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new TransportError({
-              method: request.method,
-              url: new URL(request.url, base).href,
-              reason: "Timeout",
-              message: `No complete response within ${Duration.format(timeout)}`
-            })
-        })
+        Effect.flatMap(internalResponse.handle(schema, scrub))
       )
-      return Effect.retry(attempt, retry)
+      const timedOut = () =>
+        new TransportError({
+          method: request.method,
+          url: new URL(request.url, base).href,
+          reason: "Timeout",
+          message: `No complete response within ${Duration.format(timeout)}`
+        })
+      const deadline = requestOptions?.deadline
+      if (deadline === undefined) {
+        return Effect.retry(Effect.timeoutFail(exchange, { duration: timeout, onTimeout: timedOut }), retry)
+      }
+      // The clock is read before every attempt: a timer that fired late (a blocked event loop)
+      // cannot send a request past the deadline, and an attempt never outlives it.
+      const attempt = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        now >= deadline
+          ? Effect.fail(deadlinePassed(request))
+          : deadline - now < timeoutMillis
+            ? Effect.timeoutFail(exchange, {
+                duration: Duration.millis(deadline - now),
+                onTimeout: () => deadlinePassed(request)
+              })
+            : Effect.timeoutFail(exchange, { duration: timeout, onTimeout: timedOut })
+      )
+      return Effect.retry(attempt, retryPolicy(retrySchedule, maxRetryAfter, requestOptions))
     }
+    const retry = retryPolicy(retrySchedule, maxRetryAfter, undefined)
+    const timeoutMillis = Duration.toMillis(timeout)
+    const withRetries = (requestOptions: RequestOptions | undefined) =>
+      requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined ? undefined : requestOptions
 
     const jobsPath = (knowledgeBaseId: string) =>
       `knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/ingestion-jobs`
 
-    const list = (knowledgeBaseId: string, listOptions: ListOptions = {}) =>
+    const list = (knowledgeBaseId: string, listOptions: ListOptions & RequestOptions = {}) =>
       Effect.gen(function* () {
         const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
         const params: Record<string, string> = {}
@@ -220,19 +306,25 @@ export const make = (
         if (listOptions.status !== undefined) params.status = yield* validate.status(listOptions.status)
         return yield* send(
           HttpClientRequest.get(jobsPath(kb), { urlParams: params }),
-          IngestionJob.IngestionJobList
+          IngestionJob.IngestionJobList,
+          withRetries(listOptions)
         )
       })
 
-    const get = (knowledgeBaseId: string, jobId: string) =>
-      Effect.gen(function* () {
-        const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-        const job = yield* validate.id("jobId", jobId)
-        return yield* send(
-          HttpClientRequest.get(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
-          IngestionJob.IngestionJobDetail
-        )
-      })
+    const getWith =
+      <A>(schema: Schema.Schema<A, IngestionJob.IngestionJobDetailEncoded>) =>
+      (knowledgeBaseId: string, jobId: string, requestOptions?: RequestOptions) =>
+        Effect.gen(function* () {
+          const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+          const job = yield* validate.id("jobId", jobId)
+          return yield* send(
+            HttpClientRequest.get(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
+            schema,
+            withRetries(requestOptions)
+          )
+        })
+    const get = getWith(IngestionJob.IngestionJobDetail)
+    const poll = getWith(PolledJob)
 
     const listAll = (knowledgeBaseId: string, listAllOptions: ListAllOptions = {}) =>
       Stream.unwrap(
@@ -253,7 +345,7 @@ export const make = (
         })
       )
 
-    return IngestionJobs.of({ list, get, listAll })
+    return IngestionJobs.of({ list, get, poll, listAll })
   })
 
 /** The cursor of the next page; a page that claims more but cannot advance is a decode error. */
@@ -282,29 +374,42 @@ const nextCursor = (
 }
 
 /**
- * The retry policy: the caller's schedule, only for transient errors, and never shorter than
- * the `Retry-After` the service asked for (capped at `maxRetryAfter`).
+ * The retry policy: the caller's schedule, only for transient errors, never shorter than the
+ * `Retry-After` the service asked for (capped at `maxRetryAfter`), and never past the call's
+ * deadline (the attempt at the deadline then fails before it is sent).
  */
 const retryPolicy = (
   schedule: Schedule.Schedule<unknown, IngestionError>,
-  maxRetryAfter: Duration.Duration
-): Schedule.Schedule<unknown, IngestionError> =>
-  Schedule.intersect(schedule, Schedule.identity<IngestionError>()).pipe(
+  maxRetryAfter: Duration.Duration,
+  options: RequestOptions | undefined
+): Schedule.Schedule<unknown, IngestionError> => {
+  const transient = Schedule.intersect(schedule, Schedule.identity<IngestionError>()).pipe(
     Schedule.intersect(Schedule.count),
-    Schedule.whileInput((error: IngestionError) => error.isTransient),
-    Schedule.modifyDelayEffect(([[, error], count], delay) => {
-      const asked = "retryAfterMs" in error ? error.retryAfterMs : undefined
-      const wait =
-        asked === undefined ? delay : Duration.max(delay, Duration.min(Duration.millis(asked), maxRetryAfter))
-      return FiberRef.getWith(currentRetryObserver, (observe) =>
-        observe({
-          error: error as RetryInfo["error"],
-          attempt: count + 1,
-          delayMillis: Duration.toMillis(wait)
-        })
-      ).pipe(Effect.as(wait))
-    })
+    Schedule.whileInput((error: IngestionError) => error.isTransient)
   )
+  const onRetry = options?.onRetry
+  const deadline = options?.deadline
+  return Schedule.modifyDelayEffect(transient, ([[, error], count], delay) => {
+    const asked = "retryAfterMs" in error ? error.retryAfterMs : undefined
+    const wanted =
+      asked === undefined ? delay : Duration.max(delay, Duration.min(Duration.millis(asked), maxRetryAfter))
+    const wait =
+      deadline === undefined
+        ? Effect.succeed(wanted)
+        : Effect.map(Clock.currentTimeMillis, (now) =>
+            Duration.min(wanted, Duration.millis(Math.max(0, deadline - now)))
+          )
+    return onRetry === undefined
+      ? wait
+      : Effect.tap(wait, (delayed) =>
+          onRetry({
+            error: error as RetryInfo["error"],
+            attempt: count + 1,
+            delayMillis: Duration.toMillis(delayed)
+          })
+        )
+  })
+}
 
 /**
  * A Layer of the client from options.
@@ -334,7 +439,6 @@ export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
  * import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
  *
  * const program = Effect.gen(function* () {
  *   const { apiKey, baseUrl } = yield* IngestionJobs.config
@@ -419,3 +523,22 @@ export const listAll = (
   options?: ListAllOptions
 ): Stream.Stream<IngestionJob.IngestionJob, IngestionError, IngestionJobs> =>
   Stream.unwrap(Effect.map(IngestionJobs, (jobs) => jobs.listAll(knowledgeBaseId, options)))
+
+/**
+ * One job as a poll needs it (see {@link IngestionJobs}' `poll`), from the client in context.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ *
+ * const job = IngestionJobs.poll("kb_abc123", "job_abc123")
+ * ```
+ * @category accessors
+ * @since 0.2.0
+ */
+export const poll = (
+  knowledgeBaseId: string,
+  jobId: string,
+  options?: RequestOptions
+): Effect.Effect<IngestionJob.IngestionJob | TerminalJob, IngestionError, IngestionJobs> =>
+  Effect.flatMap(IngestionJobs, (jobs) => jobs.poll(knowledgeBaseId, jobId, options))

@@ -4,32 +4,44 @@
  * error itself (`instanceof` and `_tag` both work), and an aborted `signal` rejects with the
  * signal's reason (an `AbortError` by default) and sends nothing more.
  *
+ * Every wait of one client shares one `WaitEngine`: a thousand `client.waitFor(...)` calls on
+ * jobs of one knowledge base are one polling loop. This module loads neither XState nor the
+ * machine.
+ *
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { IngestionError } from "./IngestionError.js"
+import { type IngestionError, InvalidInput } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import * as IngestionJobs from "./IngestionJobs.js"
 import { abortReason, runPromise, squash } from "./internal/runPromise.js"
 import * as validate from "./internal/validate.js"
-import * as Poller from "./Poller.js"
-import * as PollSchedule from "./PollSchedule.js"
+import type * as PollSchedule from "./PollSchedule.js"
 import * as RetrySchedule from "./RetrySchedule.js"
+import * as Wait from "./Wait.js"
+import type { WaitError } from "./WaitError.js"
+import * as WaitEngine from "./WaitEngine.js"
 
 /**
- * Options of {@link createIngestionJobsClient}.
+ * Options of {@link createIngestionJobsClient}. Where the runtime has an environment (Node, Deno,
+ * Bun), `apiKey` and `baseUrl` default to `TENSORAS_API_KEY` and `TENSORAS_BASE_URL`.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ClientOptions {
-  /** The API key (`tns_…`), as a string or an Effect `Redacted`. It is never printed or thrown. */
-  readonly apiKey: string | Redacted.Redacted<string>
-  /** Default `https://api.tensoras.ai/v1`. Must be `https:` unless the host is loopback or `allowInsecureHttp` is set. */
+  /** The API key (`tns_…`), as a string or an Effect `Redacted`. Default `TENSORAS_API_KEY`. Never printed or thrown. */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
+  /** Default `TENSORAS_BASE_URL`, else `https://api.tensoras.ai/v1`. Must be `https:` unless the host is loopback or `allowInsecureHttp` is set. */
   readonly baseUrl?: string | URL | undefined
   /** Allows an `http:` base URL on a non-loopback host. Default false. */
   readonly allowInsecureHttp?: boolean | undefined
@@ -46,6 +58,7 @@ export interface ClientOptions {
 /**
  * Per-call options.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface CallOptions {
@@ -54,8 +67,40 @@ export interface CallOptions {
 }
 
 /**
+ * Options of the Promise waits: the Effect waits' options (`WaitEngine.WaitOptions`) with
+ * durations as `…Ms` numbers, plus an `AbortSignal`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface ClientWaitOptions extends CallOptions {
+  /** How long to wait at most, in milliseconds. Default 30 minutes. */
+  readonly timeoutMs?: number | undefined
+  /** An absolute deadline (epoch ms); wins over `timeoutMs`. */
+  readonly deadline?: number | undefined
+  /** Poll at this fixed interval (ms) instead of the default cadence. */
+  readonly pollIntervalMs?: number | undefined
+  /** A poll schedule of your own (advanced); not with `pollIntervalMs`. */
+  readonly schedule?: PollSchedule.PollSchedule | undefined
+  /** Called with the job each time its status or a counter changes, the terminal job included. */
+  readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined
+}
+
+/**
+ * One job's result in {@link IngestionJobsClient.waitForAll}: `Promise.allSettled`'s shape, with
+ * the tagged error (`IngestionJobFailed`, `WaitTimeout`, `NotFound`, ...) as the reason.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type WaitResult =
+  | { readonly status: "fulfilled"; readonly value: Wait.CompletedJob }
+  | { readonly status: "rejected"; readonly reason: WaitError }
+
+/**
  * The Promise client.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface IngestionJobsClient {
@@ -79,29 +124,75 @@ export interface IngestionJobsClient {
    * Waits until the job is terminal. Resolves with the completed job (`partial: true` when some
    * documents failed); rejects with `IngestionJobFailed`, `WaitTimeout` or the client's error.
    */
-  readonly waitFor: (
+  readonly waitFor: (knowledgeBaseId: string, jobId: string, options?: ClientWaitOptions) => Promise<Wait.CompletedJob>
+  /**
+   * Waits for many jobs of one knowledge base (one polling loop), resolving in the order of
+   * `jobIds` to `Promise.allSettled`-shaped results. Rejects only on invalid input or abort.
+   */
+  readonly waitForAll: (
+    knowledgeBaseId: string,
+    jobIds: Iterable<string>,
+    options?: Omit<ClientWaitOptions, "onUpdate">
+  ) => Promise<ReadonlyArray<WaitResult>>
+  /**
+   * The job each time it changes, ending with the terminal job (with `document_details`).
+   * Breaking out of the loop, or aborting, leaves the wait.
+   */
+  readonly watch: (
     knowledgeBaseId: string,
     jobId: string,
-    options?: WaitOptions
-  ) => Promise<Poller.CompletedJob>
+    options?: Omit<ClientWaitOptions, "onUpdate">
+  ) => AsyncIterable<IngestionJob.IngestionJob>
+  /** Many jobs as one iterable of `Changed` / `Ended` updates, ending after the last `Ended`. */
+  readonly watchAll: (
+    knowledgeBaseId: string,
+    jobIds: Iterable<string>,
+    options?: Omit<ClientWaitOptions, "onUpdate">
+  ) => AsyncIterable<Wait.JobUpdate>
 }
 
-/**
- * Options of a Promise wait.
- *
- * @since 0.1.0
- */
-export interface WaitOptions extends CallOptions {
-  /** How long to wait at most, in milliseconds. Default 30 minutes. */
-  readonly timeoutMs?: number | undefined
-  /** Poll at this fixed interval (ms) instead of the default backoff (1 s growing to 20 s, jittered). */
-  readonly pollIntervalMs?: number | undefined
-  /** Called with the job each time its status or a counter changes, the terminal job included. */
-  readonly onUpdate?: ((job: IngestionJob.IngestionJobDetail) => void) | undefined
-}
+/** The key and base URL from the environment, where there is one (not in a browser). */
+const fromEnvironment = Config.all({
+  apiKey: Config.option(Config.redacted("TENSORAS_API_KEY")),
+  baseUrl: Config.option(Config.string("TENSORAS_BASE_URL"))
+}).pipe(
+  Effect.orElseSucceed(() => ({ apiKey: Option.none(), baseUrl: Option.none() }))
+)
+
+const MISSING_KEY = new InvalidInput({
+  param: "apiKey",
+  message: "No API key: pass apiKey, or set the TENSORAS_API_KEY environment variable"
+})
+
+/** The Effect wait options from the Promise ones. */
+const waitOptions = (options: ClientWaitOptions): Effect.Effect<WaitEngine.WaitOptions, InvalidInput> =>
+  Effect.gen(function* () {
+    const timeout =
+      options.timeoutMs === undefined ? undefined : yield* validate.duration("timeoutMs", options.timeoutMs)
+    const pollInterval =
+      options.pollIntervalMs === undefined
+        ? undefined
+        : yield* validate.duration("pollIntervalMs", options.pollIntervalMs)
+    return { timeout, deadline: options.deadline, pollInterval, schedule: options.schedule }
+  })
+
+/** An abort as a failure of the stream with the signal's reason, so a loop rejects instead of ending quietly. */
+const abortable = <A, E, R>(stream: Stream.Stream<A, E, R>, signal: AbortSignal | undefined) =>
+  signal === undefined
+    ? stream
+    : Stream.interruptWhen(
+        stream,
+        Effect.async<never, unknown>((resume) => {
+          const onAbort = () => resume(Effect.fail(abortReason(signal)))
+          if (signal.aborted) return onAbort()
+          signal.addEventListener("abort", onAbort, { once: true })
+          return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+        })
+      )
 
 /**
- * Creates the Promise client. Throws `InvalidInput` at once when an option is not acceptable.
+ * Creates the Promise client. Throws `InvalidInput` at once when an option is not acceptable,
+ * or when no key is given and `TENSORAS_API_KEY` is not set.
  *
  * @example
  * ```ts
@@ -119,87 +210,118 @@ export interface WaitOptions extends CallOptions {
  *   else throw error
  * }
  *
- * for await (const job of client.listAll("kb_abc123", { status: "failed" })) {
- *   console.log(job.id, job.error?.message)
- * }
+ * const results = await client.waitForAll("kb_abc123", ["job_1", "job_2"], { timeoutMs: 60 * 60_000 })
+ * for (const result of results) console.log(result.status === "fulfilled" ? result.value.id : result.reason._tag)
  * ```
+ * @category constructors
  * @since 0.1.0
  */
-export const createIngestionJobsClient = (options: ClientOptions): IngestionJobsClient => {
+export const createIngestionJobsClient = (options: ClientOptions = {}): IngestionJobsClient => {
   const exit = Effect.runSyncExit(
     Effect.gen(function* () {
-      const apiKey = yield* validate.apiKey(options.apiKey)
+      const environment =
+        options.apiKey === undefined || options.baseUrl === undefined
+          ? yield* fromEnvironment
+          : { apiKey: Option.none(), baseUrl: Option.none() }
+      const given = options.apiKey ?? Option.getOrUndefined(environment.apiKey)
+      if (given === undefined) return yield* MISSING_KEY
+      const apiKey = yield* validate.apiKey(given)
       const timeout =
         options.requestTimeoutMs === undefined
           ? undefined
           : yield* validate.duration("requestTimeoutMs", options.requestTimeoutMs)
       const retries =
-        options.maxRetries === undefined
-          ? undefined
-          : yield* validate.count("maxRetries", options.maxRetries, 0)
-      return yield* IngestionJobs.make({
+        options.maxRetries === undefined ? undefined : yield* validate.count("maxRetries", options.maxRetries, 0)
+      const service = yield* IngestionJobs.make({
         apiKey,
-        baseUrl: options.baseUrl,
+        baseUrl: options.baseUrl ?? Option.getOrUndefined(environment.baseUrl),
         allowInsecureHttp: options.allowInsecureHttp,
         requestTimeout: timeout,
         retrySchedule: options.retrySchedule ?? RetrySchedule.exponential({ retries: retries ?? 5 })
       })
+      // The client's engine lives as long as the client; its loops stop whenever no wait is left.
+      const scope = yield* Scope.make()
+      const engine = yield* WaitEngine.make().pipe(
+        Effect.provideService(IngestionJobs.IngestionJobs, service),
+        Scope.extend(scope)
+      )
+      return { service, engine }
     }).pipe(
       Effect.provide(FetchHttpClient.layer),
       Effect.provideService(FetchHttpClient.Fetch, options.fetch ?? globalThis.fetch)
     )
   )
   if (Exit.isFailure(exit)) throw squash(exit.cause)
-  const service = exit.value
+  const { service, engine } = exit.value
+  const onEngine = <A, E>(effect: Effect.Effect<A, E, WaitEngine.WaitEngine>) =>
+    Effect.provideService(effect, WaitEngine.WaitEngine, engine)
+  const streamOnEngine = <A, E>(stream: Stream.Stream<A, E, WaitEngine.WaitEngine>) =>
+    Stream.provideService(stream, WaitEngine.WaitEngine, engine)
 
   return {
     list: (knowledgeBaseId, listOptions = {}) =>
       runPromise(service.list(knowledgeBaseId, listOptions), listOptions.signal),
     get: (knowledgeBaseId, jobId, callOptions = {}) =>
       runPromise(service.get(knowledgeBaseId, jobId), callOptions.signal),
-    listAll: (knowledgeBaseId, listOptions = {}) => {
-      const { signal } = listOptions
-      const stream = service.listAll(knowledgeBaseId, listOptions)
-      if (signal === undefined) return Stream.toAsyncIterable(stream)
-      // An abort fails the stream with the signal's reason, so the loop rejects instead of ending quietly.
-      const aborted = Effect.async<never, unknown>((resume) => {
-        const onAbort = () => resume(Effect.fail(abortReason(signal)))
-        if (signal.aborted) return onAbort()
-        signal.addEventListener("abort", onAbort, { once: true })
-        return Effect.sync(() => signal.removeEventListener("abort", onAbort))
-      })
-      return Stream.toAsyncIterable(Stream.interruptWhen(stream, aborted))
-    },
-    waitFor: (knowledgeBaseId, jobId, waitOptions = {}) => {
-      const { onUpdate } = waitOptions
-      const wait = Effect.gen(function* () {
-        const timeout =
-          waitOptions.timeoutMs === undefined
-            ? undefined
-            : yield* validate.duration("timeoutMs", waitOptions.timeoutMs)
-        const interval =
-          waitOptions.pollIntervalMs === undefined
-            ? undefined
-            : yield* validate.duration("pollIntervalMs", waitOptions.pollIntervalMs)
-        const options = {
-          timeout,
-          schedule: interval === undefined ? undefined : PollSchedule.fixed(interval)
-        }
-        return yield* onUpdate === undefined
-          ? Poller.waitFor(knowledgeBaseId, jobId, options)
-          : Poller.waitForWith(knowledgeBaseId, jobId, options, (job) => Effect.sync(() => onUpdate(job)))
-      })
-      return runPromise(Effect.provideService(wait, IngestionJobs.IngestionJobs, service), waitOptions.signal)
-    }
+    listAll: (knowledgeBaseId, listOptions = {}) =>
+      Stream.toAsyncIterable(abortable(service.listAll(knowledgeBaseId, listOptions), listOptions.signal)),
+    waitFor: (knowledgeBaseId, jobId, options = {}) =>
+      runPromise(
+        onEngine(
+          Effect.flatMap(waitOptions(options), (effectOptions) =>
+            Wait.waitFor(knowledgeBaseId, jobId, { ...effectOptions, onUpdate: options.onUpdate })
+          )
+        ),
+        options.signal
+      ),
+    waitForAll: (knowledgeBaseId, jobIds, options = {}) =>
+      runPromise(
+        onEngine(
+          Effect.flatMap(waitOptions(options), (effectOptions) =>
+            Effect.map(Wait.waitForAll(knowledgeBaseId, jobIds, effectOptions), (results) =>
+              results.map(
+                Either.match({
+                  onLeft: (reason): WaitResult => ({ status: "rejected", reason }),
+                  onRight: (value): WaitResult => ({ status: "fulfilled", value })
+                })
+              )
+            )
+          )
+        ),
+        options.signal
+      ),
+    watch: (knowledgeBaseId, jobId, options = {}) =>
+      Stream.toAsyncIterable(
+        abortable(
+          streamOnEngine(
+            Stream.unwrap(
+              Effect.map(waitOptions(options), (effectOptions) => Wait.watch(knowledgeBaseId, jobId, effectOptions))
+            )
+          ),
+          options.signal
+        )
+      ),
+    watchAll: (knowledgeBaseId, jobIds, options = {}) =>
+      Stream.toAsyncIterable(
+        abortable(
+          streamOnEngine(
+            Stream.unwrap(
+              Effect.map(waitOptions(options), (effectOptions) => Wait.watchAll(knowledgeBaseId, jobIds, effectOptions))
+            )
+          ),
+          options.signal
+        )
+      )
   }
 }
 
 /**
  * Options of {@link waitForIngestionJob}: the client's and the wait's.
  *
+ * @category models
  * @since 0.1.0
  */
-export interface WaitForIngestionJobOptions extends ClientOptions, WaitOptions {
+export interface WaitForIngestionJobOptions extends ClientOptions, ClientWaitOptions {
   readonly knowledgeBaseId: string
   readonly jobId: string
 }
@@ -215,8 +337,7 @@ export interface WaitForIngestionJobOptions extends ClientOptions, WaitOptions {
  *
  * try {
  *   const job = await waitForIngestionJob({
- *     apiKey: process.env.TENSORAS_API_KEY ?? "",
- *     knowledgeBaseId: "kb_abc123",
+ *  *     knowledgeBaseId: "kb_abc123",
  *     jobId: "job_def456",
  *     timeoutMs: 10 * 60 * 1000,
  *     onUpdate: (job) => console.log(`${job.status}: ${job.documents_processed} docs`)
@@ -229,9 +350,10 @@ export interface WaitForIngestionJobOptions extends ClientOptions, WaitOptions {
  *   else throw error
  * }
  * ```
+ * @category waiting
  * @since 0.1.0
  */
-export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promise<Poller.CompletedJob> => {
+export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promise<Wait.CompletedJob> => {
   let client: IngestionJobsClient
   try {
     client = createIngestionJobsClient(options)

@@ -1,6 +1,6 @@
 /**
  * How often a wait polls: `Schedule`s whose input is the job just seen. The first poll is always
- * immediate; a schedule decides each delay after it. Any `Schedule<unknown, IngestionJobDetail>`
+ * immediate; a schedule decides each delay after it. Any `Schedule<unknown, IngestionJob>`
  * works; these are the presets.
  *
  * @since 0.1.0
@@ -11,14 +11,14 @@ import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleInterval from "effect/ScheduleInterval"
-import { differs, type IngestionJobDetail } from "./IngestionJob.js"
+import { differs, type IngestionJob } from "./IngestionJob.js"
 
 /**
  * A poll schedule: its input is the job of each poll.
  *
  * @since 0.1.0
  */
-export type PollSchedule = Schedule.Schedule<unknown, IngestionJobDetail>
+export type PollSchedule = Schedule.Schedule<unknown, IngestionJob>
 
 /**
  * What {@link progressive} reports after each poll.
@@ -124,7 +124,7 @@ export interface ProgressiveOptions {
 }
 
 interface ProgressState {
-  readonly previous: IngestionJobDetail | undefined
+  readonly previous: IngestionJob | undefined
   readonly delayMillis: number
   readonly lastChangeAt: number
 }
@@ -146,13 +146,13 @@ interface ProgressState {
  */
 export const progressive = (
   options: ProgressiveOptions = {}
-): Schedule.Schedule<Progress, IngestionJobDetail> => {
+): Schedule.Schedule<Progress, IngestionJob> => {
   const fast = Duration.toMillis(options.fast ?? "1 second")
   const max = Duration.toMillis(options.max ?? "30 seconds")
   const factor = options.factor ?? 2
   const stallAfter = Duration.toMillis(options.stallAfter ?? "2 minutes")
   const initial: ProgressState = { previous: undefined, delayMillis: fast, lastChangeAt: 0 }
-  const schedule = Schedule.makeWithState(initial, (now, job: IngestionJobDetail, state: ProgressState) => {
+  const schedule = Schedule.makeWithState(initial, (now, job: IngestionJob, state: ProgressState) => {
     const moved = differs(state.previous, job)
     const delayMillis = moved ? fast : Math.min(state.delayMillis * factor, max)
     const lastChangeAt = moved ? now : state.lastChangeAt

@@ -14,6 +14,7 @@ import * as Schedule from "effect/Schedule"
 /**
  * Options of {@link exponential}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ExponentialOptions {
@@ -44,6 +45,7 @@ export interface ExponentialOptions {
  *   retrySchedule: RetrySchedule.exponential({ base: "1 second", max: "30 seconds", retries: 8 })
  * })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const exponential = (options: ExponentialOptions = {}): Schedule.Schedule<Duration.Duration> => {
@@ -70,6 +72,7 @@ export const exponential = (options: ExponentialOptions = {}): Schedule.Schedule
  * const flaky = Effect.fail("boom")
  * const retried = Effect.retry(flaky, RetrySchedule.defaultSchedule)
  * ```
+ * @category constants
  * @since 0.1.0
  */
 export const defaultSchedule: Schedule.Schedule<Duration.Duration> = exponential()
@@ -84,6 +87,7 @@ export const defaultSchedule: Schedule.Schedule<Duration.Duration> = exponential
  *
  * const layer = IngestionJobs.layer({ apiKey: Redacted.make("tns_your_key_here"), retrySchedule: RetrySchedule.none })
  * ```
+ * @category constants
  * @since 0.1.0
  */
 export const none: Schedule.Schedule<number> = Schedule.recurs(0)

@@ -6,7 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { IngestionError } from "./IngestionError.js"
-import { IngestionJobDetail, statusText } from "./IngestionJob.js"
+import { IngestionJob, IngestionJobDetail, statusText } from "./IngestionJob.js"
 
 /**
  * The job reached its terminal `failed` status. `job` is the final job, with its `error` and
@@ -19,6 +19,7 @@ import { IngestionJobDetail, statusText } from "./IngestionJob.js"
  * declare const e: WaitError.WaitError
  * if (e._tag === "IngestionJobFailed") console.error(e.job.error?.code, e.message)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class IngestionJobFailed extends Schema.TaggedError<IngestionJobFailed>(
@@ -36,6 +37,7 @@ export class IngestionJobFailed extends Schema.TaggedError<IngestionJobFailed>(
  * What a wait saw before it gave up: responses, retries, job statuses and HTTP status codes
  * (`network` and `timeout` for requests without a response).
  *
+ * @category schemas
  * @since 0.1.0
  */
 export const Observed = Schema.Struct({
@@ -46,12 +48,14 @@ export const Observed = Schema.Struct({
 })
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export interface Observed extends Schema.Schema.Type<typeof Observed> {}
 
 /**
- * The deadline passed before the job reached a terminal status. `lastJob` is the last job seen
+ * The deadline passed before the job reached a terminal status (`reason: "deadline"`), or the
+ * wait's own poll schedule ended first (`reason: "schedule"`). `lastJob` is the last job seen
  * (`null` if no response came), `observed` counts what the wait saw.
  *
  * @example
@@ -61,14 +65,16 @@ export interface Observed extends Schema.Schema.Type<typeof Observed> {}
  * declare const e: WaitError.WaitError
  * if (e._tag === "WaitTimeout") console.error(`still ${e.lastJob?.status ?? "unknown"} after ${e.elapsedMs} ms`)
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/ingestion/WaitTimeout")(
   "WaitTimeout",
   {
-    lastJob: Schema.NullOr(IngestionJobDetail),
+    lastJob: Schema.NullOr(IngestionJob),
     elapsedMs: Schema.Number,
     observed: Observed,
+    reason: Schema.optionalWith(Schema.Literal("deadline", "schedule"), { default: () => "deadline" }),
     message: Schema.String
   }
 ) {
@@ -90,21 +96,26 @@ export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/inge
  *   observed: { responses: 0, retries: 3, statuses: {}, httpStatuses: { "503": 3 } }
  * })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const timedOut = (seen: {
-  readonly lastJob: IngestionJobDetail | null
+  readonly lastJob: IngestionJob | null
   readonly elapsedMs: number
   readonly observed: Observed
-}): WaitTimeout =>
-  new WaitTimeout({
+  readonly reason?: "deadline" | "schedule" | undefined
+}): WaitTimeout => {
+  const reason = seen.reason ?? "deadline"
+  return new WaitTimeout({
     lastJob: seen.lastJob,
     elapsedMs: seen.elapsedMs,
     observed: structuredClone(seen.observed),
-    message: `The job was not finished by the deadline (last status: ${
+    reason,
+    message: `${reason === "deadline" ? "The job was not finished by the deadline" : "The poll schedule ended before the job finished"} (last status: ${
       seen.lastJob ? statusText(seen.lastJob.status) : "none seen"
     }, ${seen.observed.responses} responses, ${seen.observed.retries} retries)`
   })
+}
 
 /**
  * Every error a wait can fail with: the client's errors (terminal, or transient with retries
@@ -120,11 +131,13 @@ export const timedOut = (seen: {
  *   : e._tag === "WaitTimeout" ? `gave up after ${e.observed.responses} responses`
  *   : `${e._tag}: ${e.message}`
  * ```
+ * @category schemas
  * @since 0.1.0
  */
 export const WaitError = Schema.Union(IngestionError, IngestionJobFailed, WaitTimeout)
 
 /**
+ * @category models
  * @since 0.1.0
  */
 export type WaitError = typeof WaitError.Type

@@ -2,8 +2,11 @@
  * `@tensoras/ingestion`: wait on and watch Tensoras ingestion jobs with typed errors.
  *
  * Effect users import the modules as namespaces (`IngestionJobs`, `IngestionJob`,
- * `IngestionError`, `RetrySchedule`), or each from its own path (`@tensoras/ingestion/IngestionJobs`)
- * for the smallest bundles. Everyone else starts with {@link createIngestionJobsClient}.
+ * `IngestionError`, `RetrySchedule`, `Wait`, `WaitEngine`), or each from its own path
+ * (`@tensoras/ingestion/IngestionJobs`) for the smallest bundles. Everyone else starts with
+ * {@link createIngestionJobsClient} or {@link waitForIngestionJob}. The XState machine has its own
+ * entry points (`@tensoras/ingestion/JobMachine`, `@tensoras/ingestion/JobActor`), so that these
+ * never load XState.
  *
  * @since 0.1.0
  */
@@ -37,20 +40,6 @@ export * as IngestionJobs from "./IngestionJobs.js"
 export * from "./IngestionJobsClient.js"
 
 /**
- * The job lifecycle as an XState machine driven by Effect polling, and its Effect bridge.
- *
- * @since 0.1.0
- */
-export * as JobMachine from "./JobMachine.js"
-
-/**
- * Waiting for a job: events, watch and waitFor, driven by a Schedule.
- *
- * @since 0.1.0
- */
-export * as Poller from "./Poller.js"
-
-/**
  * Poll cadences: fixed, backoff, progress-aware.
  *
  * @since 0.1.0
@@ -63,6 +52,20 @@ export * as PollSchedule from "./PollSchedule.js"
  * @since 0.1.0
  */
 export * as RetrySchedule from "./RetrySchedule.js"
+
+/**
+ * Waiting for jobs in Effect: waitFor, waitForAll, watch, watchAll, on the wait engine.
+ *
+ * @since 0.2.0
+ */
+export * as Wait from "./Wait.js"
+
+/**
+ * The wait engine: one polling loop per knowledge base, shared by every wait of a process.
+ *
+ * @since 0.2.0
+ */
+export * as WaitEngine from "./WaitEngine.js"
 
 /**
  * The errors a wait adds: the job failed, or the deadline passed.

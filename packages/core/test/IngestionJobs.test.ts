@@ -52,6 +52,29 @@ const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   })
 
 describe("IngestionJobs", () => {
+  describe("without a key (apiKey: null)", () => {
+    it.effect("sends no Authorization header at all: a same-origin proxy adds it server-side", () =>
+      Effect.gen(function* () {
+        const error = yield* failure(IngestionJobs.get("kb_abc123", "job_abc123"))
+        expect(error).toMatchObject({ _tag: "Unauthorized" })
+        expect(simulator.control.requests.map((r) => r.authorized)).toStrictEqual([false])
+      }).pipe(Effect.provide(client({ apiKey: null })))
+    )
+  })
+
+  describe("poll", () => {
+    it.effect("decodes a running job without document_details, a terminal one with them", () =>
+      Effect.gen(function* () {
+        const running = yield* IngestionJobs.poll("kb_abc123", "job_def456")
+        expect(running.status).toBe("processing")
+        expect("document_details" in running).toBe(false)
+        const done = yield* IngestionJobs.poll("kb_abc123", "job_abc123")
+        expect(done.status).toBe("completed")
+        expect("document_details" in done && done.document_details.length).toBe(15)
+      }).pipe(Effect.provide(client()))
+    )
+  })
+
   describe("list", () => {
     it.effect("returns the documented list of a knowledge base, without document_details", () =>
       Effect.gen(function* () {

@@ -206,14 +206,14 @@ describe("waitForIngestionJob", () => {
     expect(simulator.control.requestCount({ status: 503 })).toBe(3)
   })
 
-  it("the deadline rejects with WaitTimeout carrying the last job", async () => {
-    // The simulated clock does not move: the job stays processing.
+  it("a deadline that has passed rejects with WaitTimeout and sends nothing", async () => {
+    // What the deadline does poll by poll is pinned in virtual time (Wait.test.ts); here, the wiring.
     const error = await rejection(
-      waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_def456", timeoutMs: 50 })
+      waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_def456", deadline: Date.now() - 1 })
     )
     expect(error).toBeInstanceOf(WaitError.WaitTimeout)
-    expect(error.lastJob.status).toBe("processing")
-    expect(error.observed.responses).toBeGreaterThan(0)
+    expect(error).toMatchObject({ reason: "deadline", lastJob: null, observed: { responses: 0 } })
+    expect(simulator.control.requestCount()).toBe(0)
   })
 
   it("timeoutMs bounds the whole wait, requestTimeoutMs each request", async () => {
@@ -222,8 +222,8 @@ describe("waitForIngestionJob", () => {
       ...base(),
       knowledgeBaseId: "kb_abc123",
       jobId: "job_abc123",
-      timeoutMs: 60_000,
-      requestTimeoutMs: 30
+      timeoutMs: 600_000,
+      requestTimeoutMs: 1_000
     })
     expect(job.status).toBe("completed")
     // The server learns of the abort a moment after the client moved on.
@@ -279,9 +279,9 @@ describe("waitForIngestionJob", () => {
     controller.abort()
     const error = await rejection(pending)
     expect(error.name).toBe("AbortError")
-    await expect.poll(() => simulator.control.requests[0]?.outcome).toBe("hung")
-    await new Promise((resolve) => setTimeout(resolve, 30))
-    expect(simulator.control.requestCount()).toBe(1)
+    // Nothing more is sent: a later request of our own is the next one the server sees.
+    await client().get("kb_abc123", "job_abc123")
+    expect(simulator.control.requests.map((r) => r.jobId)).toStrictEqual(["job_def456", "job_abc123"])
   })
 
   it("leaves nothing behind: a script that awaits it exits by itself", async () => {
@@ -302,7 +302,7 @@ describe("waitForIngestionJob", () => {
       child.stdout.on("data", (chunk) => {
         out += chunk
       })
-      const killer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+      const killer = setTimeout(() => child.kill("SIGKILL"), 120_000)
       child.on("error", reject)
       child.on("close", (exit) => {
         clearTimeout(killer)
@@ -312,5 +312,68 @@ describe("waitForIngestionJob", () => {
     })
     expect(stdout.trim()).toBe("completed")
     expect(code).toBe(0)
-  }, 20_000)
+  }, 150_000)
+})
+
+describe("waits on one client share one engine", () => {
+  it("waitForAll resolves in the order of jobIds, allSettled-shaped, each with its own outcome", async () => {
+    simulator.control.setScenario("failing")
+    simulator.control.advanceToTerminal("kb_failing", "job_rejected")
+    const c = client({ maxRetries: 0 })
+    const [rejected, missing] = await c.waitForAll("kb_failing", ["job_rejected", "job_nope"], {
+      pollIntervalMs: 1_000
+    })
+    expect(rejected?.status).toBe("rejected")
+    expect(rejected?.status === "rejected" && rejected.reason).toBeInstanceOf(WaitError.IngestionJobFailed)
+    expect(missing?.status === "rejected" && missing.reason).toBeInstanceOf(IngestionError.NotFound)
+  })
+
+  it("waitForAll rejects only on invalid input, before anything is sent", async () => {
+    const error = await rejection(client().waitForAll("kb_abc123", ["job_abc123", "job/2"]))
+    expect(error).toMatchObject({ _tag: "InvalidInput", param: "jobId" })
+    expect(simulator.control.requestCount()).toBe(0)
+  })
+
+  it("many waits on one knowledge base poll as one loop: two jobs, one round of requests", async () => {
+    const c = client()
+    const [done, other] = await c.waitForAll("kb_abc123", ["job_abc123", "job_abc123"])
+    expect(done?.status).toBe("fulfilled")
+    expect(other?.status).toBe("fulfilled")
+    // Two waits on one job: one GET answers both.
+    expect(simulator.control.requestCount({ route: "get" })).toBe(1)
+  })
+
+  it("watch yields each change and ends with the terminal job", async () => {
+    simulator.control.advanceToTerminal("kb_abc123", "job_def456")
+    const statuses: Array<string> = []
+    for await (const job of client().watch("kb_abc123", "job_def456")) statuses.push(String(job.status))
+    expect(statuses).toStrictEqual(["completed"])
+  })
+
+  it("watchAll yields Changed and Ended updates and ends after the last", async () => {
+    const updates: Array<string> = []
+    for await (const update of client().watchAll("kb_abc123", ["job_abc123"])) {
+      updates.push(update._tag === "Changed" ? `changed ${update.job.status}` : `ended ${update.result._tag}`)
+    }
+    expect(updates).toStrictEqual(["changed completed", "ended Right"])
+  })
+
+  it("reads the key and base URL from the environment when they are not given", async () => {
+    const saved = { key: process.env.TENSORAS_API_KEY, url: process.env.TENSORAS_BASE_URL }
+    process.env.TENSORAS_API_KEY = API_KEY
+    process.env.TENSORAS_BASE_URL = simulator.baseUrl
+    try {
+      const job = await createIngestionJobsClient().get("kb_abc123", "job_abc123")
+      expect(job.id).toBe("job_abc123")
+      delete process.env.TENSORAS_API_KEY
+      expect(() => createIngestionJobsClient()).toThrow(
+        "No API key: pass apiKey, or set the TENSORAS_API_KEY environment variable"
+      )
+    } finally {
+      if (saved.key === undefined) delete process.env.TENSORAS_API_KEY
+      else process.env.TENSORAS_API_KEY = saved.key
+      if (saved.url === undefined) delete process.env.TENSORAS_BASE_URL
+      else process.env.TENSORAS_BASE_URL = saved.url
+    }
+  })
 })

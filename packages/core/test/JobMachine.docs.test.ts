@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
-import { sections, toMermaid, updateDocument } from "../src/internal/jobMachineDiagram.js"
+import { sections, toMermaid, updateDocument } from "./utils/jobMachineDiagram.js"
 
 // docs/lifecycle.md shows the machine's diagram and states generated from its definition.
 // When this test fails, the doc is stale: regenerate it with

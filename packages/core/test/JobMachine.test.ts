@@ -6,8 +6,10 @@ import {
   type IngestionJob,
   IngestionJobs,
   PollSchedule,
+  WaitEngine,
   WaitError
 } from "@tensoras/ingestion"
+import * as JobActor from "@tensoras/ingestion/JobActor"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
 import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 import { getShortestPaths } from "@xstate/graph"
@@ -31,13 +33,22 @@ beforeAll(async () => {
 afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))
 
-/** The client against the simulator, retrying on a short, jitter-free schedule. */
+/** The engine and the client against the simulator, retrying on a short, jitter-free schedule. */
 const client = () =>
-  IngestionJobs.layer({
-    apiKey: Redacted.make(API_KEY),
-    baseUrl: simulator.baseUrl,
-    retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
-  }).pipe(Layer.provide(FetchHttpClient.layer))
+  WaitEngine.layer().pipe(
+    Layer.provide(
+      IngestionJobs.layer({
+        apiKey: Redacted.make(API_KEY),
+        baseUrl: simulator.baseUrl,
+        retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+      })
+    ),
+    Layer.provide(FetchHttpClient.layer)
+  )
+
+/** The machine as one `Effect`: an actor in a scope, and its typed outcome. */
+const run = (knowledgeBaseId: string, jobId: string, options?: JobActor.StartOptions) =>
+  Effect.scoped(Effect.flatMap(JobActor.start(knowledgeBaseId, jobId, options), JobActor.result))
 
 /** The docs' cadence: every 5 seconds, on the test's clock. */
 const everyFiveSeconds = PollSchedule.fixed("5 seconds")
@@ -48,7 +59,7 @@ const everyFiveSeconds = PollSchedule.fixed("5 seconds")
  */
 const running = (create: (machine: JobMachine.IngestionJobMachine) => JobMachine.JobActor) =>
   Effect.gen(function* () {
-    const runtime = yield* Effect.runtime<IngestionJobs.IngestionJobs>()
+    const runtime = yield* Effect.runtime<WaitEngine.WaitEngine>()
     const machine = JobMachine.make(runtime, { schedule: everyFiveSeconds })
     return yield* Effect.acquireRelease(
       Effect.sync(() => create(machine).start()),
@@ -157,6 +168,7 @@ describe("JobMachine", () => {
         lastJob: job("processing"),
         elapsedMs: 60_000,
         observed,
+        reason: "deadline",
         message: "late",
         at: 61_000
       },
@@ -213,8 +225,12 @@ describe("JobMachine", () => {
       switch (e.type) {
         case "POLLED":
           if (e.job.status === "completed")
-            return { _tag: "Completed", job: { ...e.job, status: "completed", partial: false } }
-          if (e.job.status === "failed") return { _tag: "Failed", job: e.job, error: e.job.error }
+            return {
+              _tag: "Completed",
+              job: { ...(e.job as IngestionJob.IngestionJobDetail), status: "completed", partial: false }
+            }
+          if (e.job.status === "failed")
+            return { _tag: "Failed", job: e.job as IngestionJob.IngestionJobDetail, error: e.job.error }
           return undefined
         case "TIMED_OUT":
           return {
@@ -222,6 +238,7 @@ describe("JobMachine", () => {
             lastJob: e.lastJob,
             elapsedMs: e.at - before.startedAt,
             observed: e.observed,
+            reason: e.reason,
             message: e.message
           }
         case "CANCEL":
@@ -385,7 +402,7 @@ describe("JobMachine", () => {
         simulator.control.advance(44_000) // the job completes on the server
         yield* sleepScheduledAt(start + 5_000)
         yield* TestClock.adjust("5 seconds")
-        const output = yield* JobMachine.output(actor)
+        const output = yield* JobActor.output(actor)
 
         expect(actor.getSnapshot().value).toBe("completed")
         expect(output).toMatchObject({
@@ -414,7 +431,7 @@ describe("JobMachine", () => {
         simulator.control.advance(6_000)
         yield* sleepScheduledAt(start + 5_000)
         yield* TestClock.adjust("5 seconds")
-        const output = yield* JobMachine.output(actor)
+        const output = yield* JobActor.output(actor)
 
         expect(actor.getSnapshot().value).toBe("failed")
         expect(output).toMatchObject({
@@ -425,7 +442,7 @@ describe("JobMachine", () => {
             code: "embedding_service_unavailable"
           }
         })
-        const error = yield* Effect.flip(JobMachine.fromOutput(output))
+        const error = yield* Effect.flip(JobActor.fromOutput(output))
         expect(error).toBeInstanceOf(WaitError.IngestionJobFailed)
         expect(error.message).toBe("Embedding service unavailable after 3 attempts")
       }).pipe(Effect.provide(client()))
@@ -436,7 +453,7 @@ describe("JobMachine", () => {
         const actor = yield* running((machine) =>
           createActor(machine, { input: { knowledgeBaseId: "kb_abc123", jobId: "job_missing" } })
         )
-        const output = yield* JobMachine.output(actor)
+        const output = yield* JobActor.output(actor)
         expect(actor.getSnapshot().value).toBe("errored")
         expect(output).toStrictEqual({
           _tag: "Errored",
@@ -453,7 +470,7 @@ describe("JobMachine", () => {
         })
         expect(actor.getSnapshot().context.lastError).toStrictEqual(output._tag === "Errored" && output.error)
         // Back in Effect, the plain data is the error class again.
-        const error = yield* Effect.flip(JobMachine.fromOutput(output))
+        const error = yield* Effect.flip(JobActor.fromOutput(output))
         expect(error).toBeInstanceOf(IngestionError.NotFound)
         expect(requests()).toBe(1)
       }).pipe(Effect.provide(client()))
@@ -464,7 +481,7 @@ describe("JobMachine", () => {
         const actor = yield* running((machine) =>
           createActor(machine, { input: { knowledgeBaseId: "kb_abc123", jobId: "../admin" } })
         )
-        const output = yield* JobMachine.output(actor)
+        const output = yield* JobActor.output(actor)
         expect(output).toMatchObject({ _tag: "Errored", error: { _tag: "InvalidInput", param: "jobId" } })
         expect(requests()).toBe(0)
       }).pipe(Effect.provide(client()))
@@ -539,7 +556,7 @@ describe("JobMachine", () => {
           simulator.control.advance(25_000) // 45 s after the start: completed on the server
           yield* sleepScheduledAt(start + 25_000)
           yield* TestClock.adjust("5 seconds")
-          const output = yield* JobMachine.output(second)
+          const output = yield* JobActor.output(second)
           expect(output._tag).toBe("Completed")
           expect(outputs).toStrictEqual([output])
           expect(first.getSnapshot().status).toBe("stopped")
@@ -570,7 +587,7 @@ describe("JobMachine", () => {
 
         yield* TestClock.adjust("15 seconds")
         const second = yield* running((machine) => restore(machine, saved))
-        const output = yield* JobMachine.output(second)
+        const output = yield* JobActor.output(second)
         expect(second.getSnapshot().value).toBe("timedOut")
         expect(output).toMatchObject({
           _tag: "TimedOut",
@@ -625,7 +642,7 @@ describe("JobMachine", () => {
   describe("the Effect bridge", () => {
     it.effect("run: resolves with the completed job", () =>
       Effect.gen(function* () {
-        const job = yield* JobMachine.run("kb_abc123", "job_abc123")
+        const job = yield* run("kb_abc123", "job_abc123")
         expect(job).toMatchObject({
           id: "job_abc123",
           status: "completed",
@@ -640,25 +657,26 @@ describe("JobMachine", () => {
       Effect.gen(function* () {
         simulator.control.setScenario("failing")
         simulator.control.advanceToTerminal("kb_failing", "job_rejected")
-        const failed = yield* Effect.flip(JobMachine.run("kb_failing", "job_rejected"))
+        const failed = yield* Effect.flip(run("kb_failing", "job_rejected"))
         expect(failed._tag).toBe("IngestionJobFailed")
 
-        const missing = yield* Effect.flip(JobMachine.run("kb_failing", "job_nope"))
+        const missing = yield* Effect.flip(run("kb_failing", "job_nope"))
         expect(missing).toMatchObject({ _tag: "NotFound", code: "ingestion_job_not_found" })
 
-        const invalid = yield* Effect.flip(JobMachine.run("kb_failing", "job_failing", { timeout: -1 }))
+        const invalid = yield* Effect.flip(run("kb_failing", "job_failing", { timeout: -1 }))
         expect(invalid).toMatchObject({ _tag: "InvalidInput", param: "timeout" })
 
         simulator.control.setScenario("docs")
         const start = yield* alignClocks
         const fiber = yield* Effect.fork(
           Effect.flip(
-            JobMachine.run("kb_abc123", "job_def456", { timeout: "8 seconds", schedule: everyFiveSeconds })
+            run("kb_abc123", "job_def456", { timeout: "8 seconds", schedule: everyFiveSeconds })
           )
         )
         yield* sleepScheduledAt(start + 5_000)
         yield* TestClock.adjust("5 seconds")
-        yield* sleepScheduledAt(start + 10_000)
+        // The next poll (+10 s) would be past the deadline (+8 s): the engine wakes at the deadline.
+        yield* sleepScheduledAt(start + 8_000)
         yield* TestClock.adjust("3 seconds")
         const timeout = yield* Fiber.join(fiber)
         expect(timeout).toBeInstanceOf(WaitError.WaitTimeout)
@@ -672,9 +690,9 @@ describe("JobMachine", () => {
         let actor: JobMachine.JobActor | undefined
         const fiber = yield* Effect.fork(
           Effect.scoped(
-            Effect.flatMap(JobMachine.start("kb_abc123", "job_def456"), (started) => {
+            Effect.flatMap(JobActor.start("kb_abc123", "job_def456"), (started) => {
               actor = started
-              return JobMachine.result(started)
+              return JobActor.result(started)
             })
           )
         )
@@ -691,7 +709,7 @@ describe("JobMachine", () => {
     it.effect("interrupting run aborts the request in flight too", () =>
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "hang", route: "get" })
-        const fiber = yield* Effect.fork(JobMachine.run("kb_abc123", "job_def456"))
+        const fiber = yield* Effect.fork(run("kb_abc123", "job_def456"))
         yield* Effect.promise(() => simulator.control.waitForRequests(1))
         yield* Fiber.interrupt(fiber)
         yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
@@ -767,7 +785,7 @@ describe("JobMachine", () => {
         simulator.control.advance(44_000)
         yield* sleepScheduledAt(start + 5_100)
         yield* TestClock.adjust("5 seconds")
-        yield* JobMachine.output(actor)
+        yield* JobActor.output(actor)
 
         const types = new Set(raw.map((event) => (event.type === "@xstate.event" ? event.event.type : "")))
         for (const type of ["POLLED", "RETRYING"]) expect(types).toContain(type)

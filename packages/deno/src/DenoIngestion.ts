@@ -35,6 +35,7 @@ import * as internal from "./internal/denoIngestion.ts"
  *   Effect.catchTag("PermissionDenied", (e) => Effect.logError(`add ${e.flag} to your deno run command`))
  * )
  * ```
+ * @category errors
  * @since 0.1.0
  */
 export class PermissionDenied extends Error {
@@ -76,6 +77,7 @@ export class PermissionDenied extends Error {
  *
  * console.log(`deno run --allow-net=api.tensoras.ai ${DenoIngestion.ENV_FLAG} main.ts`)
  * ```
+ * @category constants
  * @since 0.1.0
  */
 export const ENV_FLAG: string = internal.ENV_FLAG
@@ -92,6 +94,7 @@ export const ENV_FLAG: string = internal.ENV_FLAG
  *
  * await Effect.runPromise(Effect.either(DenoIngestion.checkEnv))
  * ```
+ * @category permissions
  * @since 0.1.0
  */
 export const checkEnv: Effect.Effect<void, PermissionDenied> = internal.checkEnv
@@ -107,6 +110,7 @@ export const checkEnv: Effect.Effect<void, PermissionDenied> = internal.checkEnv
  *
  * await Effect.runPromise(Effect.either(DenoIngestion.checkNet("https://api.tensoras.ai/v1")))
  * ```
+ * @category permissions
  * @since 0.1.0
  */
 export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, PermissionDenied> = internal.checkNet
@@ -127,6 +131,7 @@ export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, Permission
  *   return baseUrl
  * })
  * ```
+ * @category config
  * @since 0.1.0
  */
 export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, PermissionDenied> = Effect.map(
@@ -149,6 +154,7 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, Permis
  *   Layer.provide(DenoIngestion.layerHttpClient)
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer
@@ -164,6 +170,7 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClie
  *
  * const options: DenoIngestion.Options = { apiKey: Redacted.make("tns_your_key_here"), requestTimeout: "10 seconds" }
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface Options extends IngestionJobs.Options {}
@@ -183,6 +190,7 @@ export interface Options extends IngestionJobs.Options {}
  *   Effect.provide(DenoIngestion.layer({ apiKey: Redacted.make("tns_your_key_here"), baseUrl: "http://127.0.0.1:4010/v1" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (
@@ -204,14 +212,15 @@ export const layer = (
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { IngestionJobs } from "@tensoras/ingestion"
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Effect from "effect/Effect"
  *
- * const program = Poller.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
+ * const program = IngestionJobs.get("kb_abc123", "job_def456").pipe(
  *   Effect.provide(DenoIngestion.layerConfig({ requestTimeout: "10 seconds" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerConfig = (
@@ -234,6 +243,7 @@ export const layerConfig = (
  *
  * const quietOnTerm = (signal: DenoIngestion.Signal | undefined) => (signal === "SIGTERM" ? 0 : 130)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export type Signal = "SIGINT" | "SIGTERM"
@@ -252,6 +262,7 @@ export type Signal = "SIGINT" | "SIGTERM"
  * }
  * DenoIngestion.runMain(Effect.succeed(3), options)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface RunMainOptions<A, E> {
@@ -274,6 +285,7 @@ export interface RunMainOptions<A, E> {
  * DenoIngestion.exitCode(Exit.interrupt(FiberId.none), "SIGINT") // 130
  * DenoIngestion.exitCode(Exit.succeed("done"), undefined) // 0
  * ```
+ * @category running
  * @since 0.1.0
  */
 export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined) => number =
@@ -288,17 +300,19 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { Wait, WaitEngine } from "@tensoras/ingestion"
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Console from "effect/Console"
  * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
  *
- * Poller.waitFor("kb_abc123", "job_def456").pipe(
+ * Wait.waitFor("kb_abc123", "job_def456").pipe(
  *   Effect.flatMap((job) => Console.log(`${job.chunks_created} chunks`)),
- *   Effect.provide(DenoIngestion.layerConfig()),
+ *   Effect.provide(WaitEngine.layer().pipe(Layer.provide(DenoIngestion.layerConfig()))),
  *   DenoIngestion.runMain
  * )
  * ```
+ * @category running
  * @since 0.1.0
  */
 export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void => {

@@ -35,6 +35,7 @@ export type { SimulatorControl, SimulatorOptions }
  *
  * const options: DenoSimulator.ServeSimulatorOptions = { scenario: "docs", clock: "manual", port: 0 }
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface ServeSimulatorOptions extends SimulatorOptions {
@@ -55,6 +56,7 @@ export interface ServeSimulatorOptions extends SimulatorOptions {
  * await using sim = await DenoSimulator.serveSimulator({ scenario: "docs", clock: "manual" })
  * sim.control.advance(44_000)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface ServedSimulator extends AsyncDisposable {
@@ -89,6 +91,7 @@ export interface ServedSimulator extends AsyncDisposable {
  * )
  * await sim.close()
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const serveSimulator = async (options: ServeSimulatorOptions = {}): Promise<ServedSimulator> => {

@@ -30,6 +30,7 @@ import * as internal from "./internal/nodeIngestion.js"
  * const agent: NodeIngestion.AgentOptions = { keepAliveTimeout: "1 minute", connections: 4 }
  * const httpClient = NodeIngestion.layerHttpClient(agent)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface AgentOptions {
@@ -60,6 +61,7 @@ export interface AgentOptions {
  * }
  * const live = NodeIngestion.layer(options)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface Options extends IngestionJobs.Options, AgentOptions {}
@@ -79,6 +81,7 @@ export interface Options extends IngestionJobs.Options, AgentOptions {}
  *   Layer.provide(NodeIngestion.layerDispatcher({ keepAliveTimeout: "1 minute" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerDispatcher = (
@@ -107,6 +110,7 @@ export const layerDispatcher = (
  *   Layer.provide(NodeIngestion.layerHttpClient())
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerHttpClient = (
@@ -135,6 +139,7 @@ export const layerHttpClient = (
  *   )
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (options: Options): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput> =>
@@ -148,14 +153,15 @@ export const layer = (options: Options): Layer.Layer<IngestionJobs.IngestionJobs
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { IngestionJobs } from "@tensoras/ingestion"
  * import { NodeIngestion } from "@tensoras/ingestion-node"
  * import * as Effect from "effect/Effect"
  *
- * const program = Poller.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
+ * const program = IngestionJobs.get("kb_abc123", "job_def456").pipe(
  *   Effect.provide(NodeIngestion.layerConfig({ keepAliveTimeout: "1 minute" }))
  * )
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerConfig = (
@@ -172,6 +178,7 @@ export const layerConfig = (
  *
  * const quietOnTerm = (signal: NodeIngestion.Signal | undefined) => (signal === "SIGTERM" ? 0 : 130)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export type Signal = "SIGINT" | "SIGTERM"
@@ -192,6 +199,7 @@ export type Signal = "SIGINT" | "SIGTERM"
  * }
  * NodeIngestion.runMain(Effect.succeed(3), options)
  * ```
+ * @category models
  * @since 0.1.0
  */
 export interface RunMainOptions<A, E> {
@@ -219,6 +227,7 @@ export interface RunMainOptions<A, E> {
  * NodeIngestion.exitCode(Exit.interrupt(FiberId.none), "SIGINT") // 130
  * NodeIngestion.exitCode(Exit.succeed("done"), undefined) // 0
  * ```
+ * @category running
  * @since 0.1.0
  */
 export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined) => number =
@@ -232,17 +241,19 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
  *
  * @example
  * ```ts
- * import { Poller } from "@tensoras/ingestion"
+ * import { Wait, WaitEngine } from "@tensoras/ingestion"
  * import { NodeIngestion } from "@tensoras/ingestion-node"
  * import * as Console from "effect/Console"
  * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
  *
- * Poller.waitFor("kb_abc123", "job_def456").pipe(
+ * Wait.waitFor("kb_abc123", "job_def456").pipe(
  *   Effect.flatMap((job) => Console.log(`${job.chunks_created} chunks`)),
- *   Effect.provide(NodeIngestion.layerConfig()),
+ *   Effect.provide(WaitEngine.layer().pipe(Layer.provide(NodeIngestion.layerConfig()))),
  *   NodeIngestion.runMain
  * )
  * ```
+ * @category running
  * @since 0.1.0
  */
 export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void => {

@@ -1,6 +1,6 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import { IngestionJobs, Poller, PollSchedule } from "@tensoras/ingestion"
+import { IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -23,15 +23,37 @@ afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))
 
 // Built per test: the simulator's port is known only once it has started.
-const provideClient = <A, E>(effect: Effect.Effect<A, E, IngestionJobs.IngestionJobs>) =>
+const provideClient = <A, E>(effect: Effect.Effect<A, E, WaitEngine.WaitEngine>) =>
   Effect.suspend(() =>
     Effect.provide(
       effect,
-      IngestionJobs.layer({
-        apiKey: Redacted.make(API_KEY),
-        baseUrl: simulator.baseUrl,
-        retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
-      }).pipe(Layer.provide(FetchHttpClient.layer))
+      WaitEngine.layer().pipe(
+        Layer.provideMerge(
+          IngestionJobs.layer({
+            apiKey: Redacted.make(API_KEY),
+            baseUrl: simulator.baseUrl,
+            retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+          })
+        ),
+        Layer.provide(FetchHttpClient.layer)
+      )
+    )
+  )
+
+/** Every event a wait hears, and how it ended: the engine's own listener, as a stream. */
+const eventsOf = (knowledgeBaseId: string, jobId: string, options: WaitEngine.WaitOptions = {}) =>
+  Stream.asyncScoped<WaitEngine.WaitEvent, unknown, WaitEngine.WaitEngine>((emit) =>
+    Effect.flatMap(WaitEngine.WaitEngine, (engine) =>
+      Effect.acquireRelease(
+        engine.register(knowledgeBaseId, jobId, options, {
+          onEvent: (event) => void emit.single(event),
+          onExit: (exit) => {
+            if (exit._tag === "Success") void emit.end()
+            else void emit.fail(exit.cause._tag === "Fail" ? exit.cause.error : exit.cause)
+          }
+        }),
+        (registration) => registration.leave
+      )
     )
   )
 
@@ -51,7 +73,7 @@ const nextPollAt = (at: number) => Effect.zipRight(sleepScheduledAt(at), moveTo(
 
 const getTimes = () => simulator.control.requests.filter((r) => r.route === "get").map((r) => r.at)
 
-describe("Poller", () => {
+describe("Wait", () => {
   it.effect("polls at once, then at the schedule's exact delays, until the job is terminal", () =>
     Effect.gen(function* () {
       yield* alignClocks
@@ -59,7 +81,7 @@ describe("Poller", () => {
       const terminalAt = simulator.control.jobTerminalAt("kb_abc123", "job_def456")
       const fiber = yield* Effect.fork(
         Stream.runCollect(
-          Poller.events("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
+          eventsOf("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
         )
       )
       const polls = Math.ceil((terminalAt - t0) / 5000)
@@ -72,7 +94,7 @@ describe("Poller", () => {
       if (last?._tag !== "Polled") return
       expect(last.job.status).toBe("completed")
       expect(last.nextPollAt).toBeNull()
-      expect(last.job.document_details.length).toBe(20)
+      expect((last.job as { document_details?: ReadonlyArray<unknown> }).document_details?.length).toBe(20)
       expect(events.filter((e) => e._tag === "Polled").length).toBe(polls + 1)
     }).pipe(provideClient)
   )
@@ -84,7 +106,7 @@ describe("Poller", () => {
       // A frozen job: no progress for 3 polls, then the clock jumps to the end.
       const fiber = yield* Effect.fork(
         Stream.runCollect(
-          Poller.watch("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("1 second") })
+          Wait.watch("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("1 second") })
         )
       )
       yield* sleepScheduledAt(t0 + 1000)
@@ -102,7 +124,7 @@ describe("Poller", () => {
 
   it.effect("waitFor succeeds with the completed job, its document_details, and partial: false", () =>
     Effect.gen(function* () {
-      const job = yield* Poller.waitFor("kb_abc123", "job_abc123")
+      const job = yield* Wait.waitFor("kb_abc123", "job_abc123")
       expect(job.status).toBe("completed")
       expect(job.partial).toBe(false)
       expect(job.chunks_created).toBe(482)
@@ -115,7 +137,7 @@ describe("Poller", () => {
     Effect.gen(function* () {
       simulator.control.setScenario("partial")
       simulator.control.advanceToTerminal("kb_partial", "job_partial")
-      const job = yield* Poller.waitFor("kb_partial", "job_partial")
+      const job = yield* Wait.waitFor("kb_partial", "job_partial")
       expect(job.partial).toBe(true)
       if (!job.partial) return
       expect(job.failedDocuments.length).toBe(job.documents_failed)
@@ -127,7 +149,7 @@ describe("Poller", () => {
     Effect.gen(function* () {
       simulator.control.setScenario("failing")
       const final = simulator.control.advanceToTerminal("kb_failing", "job_failing")
-      const error = yield* Effect.flip(Poller.waitFor("kb_failing", "job_failing"))
+      const error = yield* Effect.flip(Wait.waitFor("kb_failing", "job_failing"))
       expect(error._tag).toBe("IngestionJobFailed")
       if (error._tag !== "IngestionJobFailed") return
       expect(error.job.status).toBe("failed")
@@ -143,7 +165,7 @@ describe("Poller", () => {
       simulator.control.injectFault({ kind: "server-error", status: 503, route: "get" })
       const fiber = yield* Effect.fork(
         Effect.flip(
-          Poller.waitFor("kb_abc123", "job_def456", {
+          Wait.waitFor("kb_abc123", "job_def456", {
             schedule: PollSchedule.fixed("4 seconds"),
             timeout: "10 seconds"
           })
@@ -154,7 +176,8 @@ describe("Poller", () => {
       yield* TestClock.setTime(t0 + 100)
       yield* nextPollAt(t0 + 4100)
       yield* nextPollAt(t0 + 8100)
-      yield* sleepScheduledAt(t0 + 12100)
+      // The next poll (+12.1 s) would be past the deadline: the loop wakes at the deadline instead.
+      yield* sleepScheduledAt(t0 + 10000)
       yield* moveTo(t0 + 10000)
       const error = yield* Fiber.join(fiber)
       expect(error._tag).toBe("WaitTimeout")
@@ -171,23 +194,44 @@ describe("Poller", () => {
     }).pipe(provideClient)
   )
 
-  it.effect("a terminal job seen at the deadline wins over it", () =>
+  it.effect("a poll due at the deadline is not made: the deadline is checked before every request", () =>
     Effect.gen(function* () {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
       const fiber = yield* Effect.fork(
-        Poller.waitFor("kb_abc123", "job_def456", {
-          schedule: PollSchedule.fixed("5 seconds"),
-          timeout: "5 seconds"
-        })
+        Effect.flip(
+          Wait.waitFor("kb_abc123", "job_def456", {
+            schedule: PollSchedule.fixed("5 seconds"),
+            timeout: "5 seconds"
+          })
+        )
       )
       yield* sleepScheduledAt(t0 + 5000)
       simulator.control.advanceToTerminal("kb_abc123", "job_def456")
-      // The poll and the deadline are due at the same instant: the poll runs first, sees the
-      // terminal job, and the deadline does not turn it into a timeout.
+      // The poll and the deadline are due at the same instant: the deadline wins, nothing is sent.
       yield* TestClock.setTime(t0 + 5000)
-      const job = yield* Fiber.join(fiber)
-      expect(job.status).toBe("completed")
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({ _tag: "WaitTimeout", reason: "deadline", elapsedMs: 5000 })
+      expect(getTimes()).toStrictEqual([t0])
+    }).pipe(provideClient)
+  )
+
+  it.effect("a client retry whose delay would end past the deadline is not attempted", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      // Every answer is a 503: the client retries after 100, 200, 400 ms (its schedule here).
+      simulator.control.injectFault({ kind: "server-error", status: 503, route: "get", times: Infinity })
+      const fiber = yield* Effect.fork(Effect.flip(Wait.waitFor("kb_abc123", "job_def456", { timeout: "250 millis" })))
+      yield* sleepScheduledAt(t0 + 100)
+      yield* moveTo(t0 + 100)
+      // The next retry would be at +300 ms, past the deadline: the wait ends at +250 ms instead.
+      yield* sleepScheduledAt(t0 + 250)
+      yield* moveTo(t0 + 250)
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({ _tag: "WaitTimeout", elapsedMs: 250 })
+      yield* TestClock.adjust("1 minute")
+      expect(getTimes()).toStrictEqual([t0, t0 + 100])
     }).pipe(provideClient)
   )
 
@@ -197,7 +241,7 @@ describe("Poller", () => {
       const t0 = yield* Clock.currentTimeMillis
       simulator.control.injectFault({ kind: "rate-limit", retryAfter: 7, route: "get" })
       const fiber = yield* Effect.fork(
-        Stream.runCollect(Poller.events("kb_abc123", "job_abc123", { schedule: PollSchedule.fixed() }))
+        Stream.runCollect(eventsOf("kb_abc123", "job_abc123", { schedule: PollSchedule.fixed() }))
       )
       yield* sleepScheduledAt(t0 + 7000)
       yield* TestClock.setTime(t0 + 7000)
@@ -219,7 +263,7 @@ describe("Poller", () => {
         stallAfter: "2 seconds"
       })
       const fiber = yield* Effect.fork(
-        Poller.events("kb_abc123", "job_def456", { schedule }).pipe(
+        eventsOf("kb_abc123", "job_def456", { schedule }).pipe(
           Stream.filter((e) => e._tag === "Polled"),
           Stream.take(4),
           Stream.runCollect
@@ -243,7 +287,7 @@ describe("Poller", () => {
         simulator.control.injectFault({ kind: "unknown-status", route: "get", times: Infinity })
         const fiber = yield* Effect.fork(
           Effect.flip(
-            Poller.waitFor("kb_abc123", "job_abc123", {
+            Wait.waitFor("kb_abc123", "job_abc123", {
               schedule: PollSchedule.backoff({ jitter: 0, initial: "1 second", factor: 2 }),
               timeout: "10 seconds"
             })
@@ -252,7 +296,7 @@ describe("Poller", () => {
         yield* nextPollAt(t0 + 1000)
         yield* nextPollAt(t0 + 3000)
         yield* nextPollAt(t0 + 7000)
-        yield* sleepScheduledAt(t0 + 15000)
+        yield* sleepScheduledAt(t0 + 10000)
         yield* moveTo(t0 + 10000)
         const error = yield* Fiber.join(fiber)
         expect(error._tag).toBe("WaitTimeout")
@@ -264,7 +308,7 @@ describe("Poller", () => {
 
   it.effect("a job that does not exist fails at once with NotFound", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(Poller.waitFor("kb_abc123", "job_missing"))
+      const error = yield* Effect.flip(Wait.waitFor("kb_abc123", "job_missing"))
       expect(error).toMatchObject({ _tag: "NotFound", code: "ingestion_job_not_found" })
       expect(getTimes().length).toBe(1)
     }).pipe(provideClient)
@@ -272,9 +316,9 @@ describe("Poller", () => {
 
   it.effect("bad input fails before any request", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(Poller.waitFor("kb_abc123", "job/1"))
+      const error = yield* Effect.flip(Wait.waitFor("kb_abc123", "job/1"))
       expect(error).toMatchObject({ _tag: "InvalidInput", param: "jobId" })
-      const timeout = yield* Effect.flip(Poller.waitFor("kb_abc123", "job_1", { timeout: -1 }))
+      const timeout = yield* Effect.flip(Wait.waitFor("kb_abc123", "job_1", { timeout: -1 }))
       expect(timeout).toMatchObject({ _tag: "InvalidInput", param: "timeout" })
       expect(simulator.control.requestCount()).toBe(0)
     }).pipe(provideClient)
@@ -283,7 +327,7 @@ describe("Poller", () => {
   it.effect("interrupting a wait aborts the request in flight and sends nothing more", () =>
     Effect.gen(function* () {
       simulator.control.injectFault({ kind: "hang" })
-      const fiber = yield* Effect.fork(Poller.waitFor("kb_abc123", "job_def456"))
+      const fiber = yield* Effect.fork(Wait.waitFor("kb_abc123", "job_def456"))
       yield* eventually(() => simulator.control.requestCount() === 1)
       yield* Fiber.interrupt(fiber)
       yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
@@ -298,13 +342,13 @@ describe("Poller", () => {
       const t0 = yield* Clock.currentTimeMillis
       const fiber = yield* Effect.fork(
         Effect.flip(
-          Poller.waitFor("kb_abc123", "job_def456", {
+          Wait.waitFor("kb_abc123", "job_def456", {
             schedule: PollSchedule.fixed("5 seconds"),
             deadline: t0 + 3000
           })
         )
       )
-      yield* sleepScheduledAt(t0 + 5000)
+      yield* sleepScheduledAt(t0 + 3000)
       yield* moveTo(t0 + 3000)
       const error = yield* Fiber.join(fiber)
       expect(error).toMatchObject({ _tag: "WaitTimeout", elapsedMs: 3000 })

@@ -1,0 +1,350 @@
+/**
+ * Waiting for ingestion jobs in Effect, on the process's {@link WaitEngine.WaitEngine}: every wait
+ * is a registration with the engine, so a thousand waits on one knowledge base share one
+ * polling loop.
+ *
+ * - {@link waitFor}: the completed job, or a typed `WaitError`;
+ * - {@link waitForAll}: many jobs, one result each (one failing job never fails the others);
+ * - {@link watch}: a `Stream` of a job each time it changes, ending with the terminal job;
+ * - {@link watchAll}: the same for many jobs, one stream.
+ *
+ * Time is Effect's: tests drive schedules and deadlines with `TestClock`. Interrupting a wait
+ * leaves the engine; the last wait of a knowledge base stops its loop and the request in flight.
+ *
+ * @since 0.2.0
+ */
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Stream from "effect/Stream"
+import type { IngestionError, InvalidInput } from "./IngestionError.js"
+import * as IngestionJob from "./IngestionJob.js"
+import { IngestionJobFailed, type WaitError, type WaitTimeout } from "./WaitError.js"
+import { type Listener, type WaitEvent, WaitEngine, type WaitExit, type WaitOptions } from "./WaitEngine.js"
+import * as validate from "./internal/validate.js"
+
+/**
+ * A completed job, as a wait returns it: the job (with `document_details`), plus whether some
+ * documents failed, and which. `partial: true` is a success you should not read as "everything
+ * was ingested".
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type CompletedJob = IngestionJob.IngestionJobDetail & { readonly status: "completed" } & (
+    | { readonly partial: false }
+    | { readonly partial: true; readonly failedDocuments: ReadonlyArray<IngestionJob.DocumentDetail> }
+  )
+
+/**
+ * What {@link watchAll} emits: a job that changed, or a wait that ended and how.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type JobUpdate =
+  | { readonly _tag: "Changed"; readonly jobId: string; readonly job: IngestionJob.IngestionJob }
+  | { readonly _tag: "Ended"; readonly jobId: string; readonly result: Either.Either<CompletedJob, WaitError> }
+
+/**
+ * Whether a wait's event shows the job changed: a poll whose status or counters moved, or the
+ * terminal poll.
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ *
+ * declare const event: import("@tensoras/ingestion").WaitEngine.WaitEvent
+ * if (Wait.isChange(event)) console.log(event.job.status)
+ * ```
+ * @category predicates
+ * @since 0.2.0
+ */
+export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: "Polled" }> =>
+  event._tag === "Polled" && (event.changed || event.nextPollAt === null)
+
+/**
+ * The outcome of a terminal job: the completed job, or `IngestionJobFailed`.
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ *
+ * declare const job: import("@tensoras/ingestion").IngestionJob.IngestionJobDetail
+ * const outcome = Wait.outcome(job) // Effect<CompletedJob, IngestionJobFailed>
+ * ```
+ * @category combinators
+ * @since 0.2.0
+ */
+export const outcome = (job: IngestionJob.IngestionJobDetail): Effect.Effect<CompletedJob, IngestionJobFailed> =>
+  Either.match(outcomeEither(job), { onLeft: Effect.fail, onRight: Effect.succeed })
+
+/**
+ * {@link outcome} as an `Either`, for synchronous callers.
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ *
+ * declare const job: import("@tensoras/ingestion").IngestionJob.IngestionJobDetail
+ * const result = Wait.outcomeEither(job)
+ * ```
+ * @category combinators
+ * @since 0.2.0
+ */
+export const outcomeEither = (
+  job: IngestionJob.IngestionJobDetail
+): Either.Either<CompletedJob, IngestionJobFailed> => {
+  if (job.status === "failed") {
+    return Either.left(
+      new IngestionJobFailed({ job, message: job.error?.message ?? `Ingestion job '${job.id}' failed` })
+    )
+  }
+  const failedDocuments = job.document_details.filter((document) => !IngestionJob.isDocumentIngested(document))
+  const completed = { ...job, status: "completed" as const }
+  return Either.right(
+    failedDocuments.length > 0 || job.documents_failed > 0
+      ? { ...completed, partial: true, failedDocuments }
+      : { ...completed, partial: false }
+  )
+}
+
+/** The result of a wait from how it ended. */
+const resultOf = (exit: WaitExit): Either.Either<CompletedJob, WaitError> =>
+  Exit.isSuccess(exit)
+    ? outcomeEither(exit.value)
+    : Either.left(failureOf(exit) as WaitError)
+
+const failureOf = (exit: Exit.Failure<unknown, IngestionError | WaitTimeout>): IngestionError | WaitTimeout => {
+  const cause = exit.cause
+  if (cause._tag === "Fail") return cause.error
+  throw new Error("a wait ended without a typed error")
+}
+
+/**
+ * Registers a wait for the duration of `use`, leaving the engine however `use` ends.
+ */
+const registered = <A, E>(
+  knowledgeBaseId: string,
+  jobId: string,
+  options: WaitOptions,
+  listener: (done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>) => Listener,
+  use: (done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>) => Effect.Effect<A, E>
+): Effect.Effect<A, E | InvalidInput, WaitEngine> =>
+  Effect.flatMap(WaitEngine, (engine) =>
+    Effect.acquireUseRelease(
+      Effect.flatMap(Deferred.make<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>(), (done) =>
+        Effect.map(engine.register(knowledgeBaseId, jobId, options, listener(done)), (registration) => ({
+          done,
+          registration
+        }))
+      ),
+      ({ done }) => use(done),
+      ({ registration }) => registration.leave
+    )
+  )
+
+const settleInto =
+  (done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>) => (exit: WaitExit) =>
+    Deferred.unsafeDone(done, exit)
+
+/**
+ * Waits until the job is terminal: succeeds with the completed job (with `document_details`;
+ * `partial: true` when some documents failed), fails with `IngestionJobFailed` (the final job and
+ * its `error`), `WaitTimeout` (the deadline passed, or the schedule ended, first) or the client's
+ * error (`NotFound`, `Unauthorized`, ...). `onUpdate` hears the job each time it changes.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs, Wait, WaitEngine } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * const program = Wait.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
+ *   Effect.map((job) => (job.partial ? `${job.failedDocuments.length} documents failed` : "all ingested")),
+ *   Effect.catchTags({
+ *     IngestionJobFailed: (e) => Effect.succeed(`failed: ${e.message}`),
+ *     WaitTimeout: (e) => Effect.succeed(`still ${e.lastJob?.status} after ${e.elapsedMs} ms`)
+ *   })
+ * )
+ *
+ * const live = WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layerConfig()), Layer.provide(FetchHttpClient.layer))
+ * program.pipe(Effect.provide(live), Effect.runPromise)
+ * ```
+ * @category waiting
+ * @since 0.2.0
+ */
+export const waitFor = (
+  knowledgeBaseId: string,
+  jobId: string,
+  options: WaitOptions & {
+    readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined
+  } = {}
+): Effect.Effect<CompletedJob, WaitError, WaitEngine> => {
+  const { onUpdate } = options
+  return registered(
+    knowledgeBaseId,
+    jobId,
+    options,
+    (done) => ({
+      onEvent: onUpdate === undefined ? undefined : (event) => isChange(event) && onUpdate(event.job),
+      onExit: settleInto(done)
+    }),
+    (done) => Effect.flatMap(Deferred.await(done), outcome)
+  )
+}
+
+/**
+ * Waits for many jobs of one knowledge base at once, on one loop: one result per job, in the
+ * order of `jobIds`, each the completed job or that job's `WaitError`. One failing job never
+ * fails the others; the effect itself fails only on invalid input (before anything is sent).
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ * import * as Effect from "effect/Effect"
+ * import * as Either from "effect/Either"
+ *
+ * const report = Wait.waitForAll("kb_abc123", ["job_1", "job_2", "job_3"], { timeout: "1 hour" }).pipe(
+ *   Effect.map((results) => results.filter(Either.isLeft).length)
+ * )
+ * ```
+ * @category waiting
+ * @since 0.2.0
+ */
+export const waitForAll = (
+  knowledgeBaseId: string,
+  jobIds: Iterable<string>,
+  options: WaitOptions = {}
+): Effect.Effect<ReadonlyArray<Either.Either<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =>
+  Effect.gen(function* () {
+    const ids = [...jobIds]
+    // All or nothing: one bad ID fails the call before any wait is registered.
+    yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+    for (const id of ids) yield* validate.id("jobId", id)
+    const engine = yield* WaitEngine
+    const results = new Array<Either.Either<CompletedJob, WaitError>>(ids.length)
+    const all = yield* Deferred.make<void>()
+    let left = ids.length
+    if (left === 0) return []
+    return yield* Effect.acquireUseRelease(
+      Effect.forEach(ids, (id, index) =>
+        engine.register(knowledgeBaseId, id, options, {
+          onExit: (exit) => {
+            results[index] = resultOf(exit)
+            if (--left === 0) Deferred.unsafeDone(all, Exit.void)
+          }
+        })
+      ),
+      () => Effect.as(Deferred.await(all), results as ReadonlyArray<Either.Either<CompletedJob, WaitError>>),
+      (registrations) => Effect.forEach(registrations, (registration) => registration.leave, { discard: true })
+    )
+  })
+
+/**
+ * The job each time its status or a counter changes, ending with the terminal job (with
+ * `document_details`). Fails with `WaitTimeout` or the client's error; a `failed` job is the last
+ * element, not a failure (use {@link waitFor} for that).
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ * import * as Console from "effect/Console"
+ * import * as Stream from "effect/Stream"
+ *
+ * const progress = Wait.watch("kb_abc123", "job_def456", { timeout: "10 minutes" }).pipe(
+ *   Stream.runForEach((job) => Console.log(`${job.status}: ${job.chunks_created} chunks`))
+ * )
+ * ```
+ * @category watching
+ * @since 0.2.0
+ */
+export const watch = (
+  knowledgeBaseId: string,
+  jobId: string,
+  options: WaitOptions = {}
+): Stream.Stream<IngestionJob.IngestionJob, IngestionError | WaitTimeout, WaitEngine> =>
+  Stream.asyncScoped<IngestionJob.IngestionJob, IngestionError | WaitTimeout, WaitEngine>(
+    (emit) =>
+      Effect.flatMap(WaitEngine, (engine) =>
+        Effect.acquireRelease(
+          engine.register(knowledgeBaseId, jobId, options, {
+            onEvent: (event) => {
+              if (isChange(event) && event.nextPollAt !== null) void emit.single(event.job)
+            },
+            onExit: (exit) => {
+              if (Exit.isSuccess(exit)) {
+                void emit.single(exit.value)
+                void emit.end()
+              } else {
+                void emit.fail(failureOf(exit))
+              }
+            }
+          }),
+          (registration) => registration.leave
+        )
+      ),
+    "unbounded"
+  )
+
+/**
+ * Many jobs of one knowledge base as one stream: a `Changed` update each time a job changes, an
+ * `Ended` update with its result when its wait ends; the stream ends after the last `Ended`.
+ * One failing job never fails the stream; it fails only on invalid input.
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ * import * as Console from "effect/Console"
+ * import * as Stream from "effect/Stream"
+ *
+ * const live = Wait.watchAll("kb_abc123", ["job_1", "job_2"]).pipe(
+ *   Stream.runForEach((update) =>
+ *     update._tag === "Changed"
+ *       ? Console.log(`${update.jobId}: ${update.job.status}`)
+ *       : Console.log(`${update.jobId} ended: ${update.result._tag === "Right" ? "completed" : update.result.left._tag}`)
+ *   )
+ * )
+ * ```
+ * @category watching
+ * @since 0.2.0
+ */
+export const watchAll = (
+  knowledgeBaseId: string,
+  jobIds: Iterable<string>,
+  options: WaitOptions = {}
+): Stream.Stream<JobUpdate, InvalidInput, WaitEngine> =>
+  Stream.asyncScoped<JobUpdate, InvalidInput, WaitEngine>(
+    (emit) =>
+      Effect.gen(function* () {
+        const ids = [...jobIds]
+        yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+        for (const id of ids) yield* validate.id("jobId", id)
+        const engine = yield* WaitEngine
+        let left = ids.length
+        if (left === 0) {
+          void emit.end()
+          return
+        }
+        yield* Effect.forEach(ids, (jobId) =>
+          Effect.acquireRelease(
+            engine.register(knowledgeBaseId, jobId, options, {
+              onEvent: (event) => {
+                if (isChange(event) && event.nextPollAt !== null) {
+                  void emit.single({ _tag: "Changed", jobId, job: event.job })
+                }
+              },
+              onExit: (exit) => {
+                if (Exit.isSuccess(exit)) void emit.single({ _tag: "Changed", jobId, job: exit.value })
+                void emit.single({ _tag: "Ended", jobId, result: resultOf(exit) })
+                if (--left === 0) void emit.end()
+              }
+            }),
+            (registration) => registration.leave
+          )
+        )
+      }),
+    "unbounded"
+  )

@@ -1,0 +1,256 @@
+/**
+ * The wait engine: one service that holds every wait of a process and runs **one polling loop
+ * per knowledge base**, however many waits watch it.
+ *
+ * A wait is a registration (a job, a deadline, a schedule, a listener), not a fiber of its own.
+ * Each round, the loop of a knowledge base learns the state of the jobs whose waits are due in
+ * the cheaper of two ways: a GET per due job when few are due, or the **active-set sweep** (list
+ * `status=queued`, then `status=processing`, every page of 100) when many are. A watched job
+ * missing from both lists has ended, has a status this library does not know, or is gone: one
+ * GET tells which, and fetches a terminal job's `document_details` once for all its waits.
+ *
+ * Requests per round ≤ min(W, max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉)) + one GET per job that turned
+ * terminal (or whose status is not one the library knows), for W due jobs and Aq/Ap active jobs
+ * of the knowledge base: never more than polling each job on its own.
+ *
+ * Each wait keeps its own schedule and deadline; the loop wakes when the earliest of them wants
+ * a poll or a deadline passes (one timer per knowledge base, none per wait). The clock is read
+ * before every request, so no request is sent for a wait whose deadline has passed. A 429 pauses
+ * the knowledge base's loop (its `Retry-After` honoured once, for all its waits); a 401/403, or a
+ * 404 of the knowledge base, fails all its waits; a 404 of one job fails that job's waits. A
+ * transient failure (429, 5xx, network) that outlasts the client's retries does not fail a wait:
+ * the wait polls again on its schedule until its deadline.
+ *
+ * The loops live in the engine's `Scope`: the last wait leaving a knowledge base stops its loop,
+ * and closing the scope stops them all.
+ *
+ * @since 0.2.0
+ */
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import type { IngestionError, InvalidInput, RateLimited, ServerError, TransportError } from "./IngestionError.js"
+import type * as IngestionJob from "./IngestionJob.js"
+import type { IngestionJobs } from "./IngestionJobs.js"
+import * as internal from "./internal/waitEngine.js"
+import type * as PollSchedule from "./PollSchedule.js"
+import type { WaitTimeout } from "./WaitError.js"
+
+/**
+ * Options of a wait, the same for every Effect wait (`Wait.waitFor`, `Wait.watch`, ...). Effect
+ * waits take `Duration` inputs; the Promise API takes the same options as `…Ms` numbers.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface WaitOptions {
+  /** The poll cadence. Default `PollSchedule.defaultSchedule`. The first poll is immediate. */
+  readonly schedule?: PollSchedule.PollSchedule | undefined
+  /** Shorthand for `schedule: PollSchedule.fixed(pollInterval)`; not with `schedule`. */
+  readonly pollInterval?: Duration.DurationInput | undefined
+  /** How long to wait at most, from registration. Default 30 minutes. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** An absolute deadline (epoch ms, Effect clock); wins over `timeout`. Resumed waits use it. */
+  readonly deadline?: number | undefined
+}
+
+/**
+ * A poll answered: the job as it is now. `job` has `document_details` only when it is terminal.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Polled {
+  readonly _tag: "Polled"
+  readonly job: IngestionJob.IngestionJob
+  /** When the answer was handled (epoch ms, Effect clock). */
+  readonly at: number
+  /** Whether the status or a counter differs from what this wait saw before (true the first time). */
+  readonly changed: boolean
+  /** Whether the wait's schedule reports the job as stalled (see `PollSchedule.progressive`). */
+  readonly stalled: boolean
+  /** When this wait's next poll is due (epoch ms); `null` once the job is terminal. */
+  readonly nextPollAt: number | null
+}
+
+/**
+ * A request for this wait failed transiently and the client retries it after `delayMs`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Retrying {
+  readonly _tag: "Retrying"
+  readonly error: RateLimited | ServerError | TransportError
+  /** 1 for the first retry of a request. */
+  readonly attempt: number
+  readonly delayMs: number
+  readonly at: number
+}
+
+/**
+ * What a wait hears while it runs.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type WaitEvent = Polled | Retrying
+
+/**
+ * How a wait ended: the terminal job (`completed` or `failed`, with `document_details`), or the
+ * wait's error (`WaitTimeout`, or the client's `NotFound`, `Unauthorized`, ...).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type WaitExit = Exit.Exit<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>
+
+/**
+ * Who hears a wait. Called synchronously by the engine's loop: keep them short (hand work to
+ * a fiber or a queue of your own if it is long). A listener that throws does not disturb
+ * the loop or the other waits.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Listener {
+  /** Every poll answered and every retry, for this wait. */
+  readonly onEvent?: ((event: WaitEvent) => void) | undefined
+  /** Exactly once, unless the wait left first. */
+  readonly onExit: (exit: WaitExit) => void
+}
+
+/**
+ * A registered wait.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface Registration {
+  /** Leaves: no more events, no `onExit`; the last wait of a knowledge base stops its loop. */
+  readonly leave: Effect.Effect<void>
+}
+
+/**
+ * What one round of a knowledge base's loop did, for tests, benchmarks and dashboards.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RoundReport {
+  readonly knowledgeBaseId: string
+  /** When the round started (epoch ms, Effect clock). */
+  readonly at: number
+  /** `get`: a GET per due job; `sweep`: the active-set sweep. */
+  readonly mode: "get" | "sweep"
+  /** Requests sent (first attempts; retries are in `retries`). */
+  readonly requests: number
+  readonly retries: number
+  /** Jobs watched by the knowledge base's waits when the round started. */
+  readonly watchedJobs: number
+  /** Jobs whose waits were due. */
+  readonly dueJobs: number
+  /** GETs of jobs that a sweep did not find (terminal, unknown status, or gone). */
+  readonly followUpGets: number
+  /** Active jobs the sweep listed (`undefined` for a `get` round). */
+  readonly activeQueued: number | undefined
+  readonly activeProcessing: number | undefined
+}
+
+/**
+ * Options of the engine.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface EngineOptions {
+  /** Called after every round of every loop. */
+  readonly onRound?: ((report: RoundReport) => void) | undefined
+  /**
+   * Awaited before every round, for the knowledge base about to be polled: a gate. The browser
+   * adapter's waits while the page is hidden or offline, so a round due meanwhile runs the
+   * moment the page is back. Deadlines still pass while a loop waits at its gate.
+   */
+  readonly gate?: ((knowledgeBaseId: string) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * The engine as a service. Waits (`Wait.waitFor`, the machine, the Promise client) register here.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs, WaitEngine } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * const program = Effect.gen(function* () {
+ *   const engine = yield* WaitEngine.WaitEngine
+ *   const wait = yield* engine.register("kb_abc123", "job_def456", { timeout: "10 minutes" }, {
+ *     onExit: (exit) => console.log(exit._tag === "Success" ? exit.value.status : "failed")
+ *   })
+ *   yield* wait.leave
+ * })
+ *
+ * const live = WaitEngine.layer().pipe(
+ *   Layer.provide(IngestionJobs.layerConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * program.pipe(Effect.provide(live), Effect.runPromise)
+ * ```
+ * @category tags
+ * @since 0.2.0
+ */
+export class WaitEngine extends Context.Tag("@tensoras/ingestion/WaitEngine")<
+  WaitEngine,
+  {
+    /**
+     * Registers a wait. Fails with `InvalidInput` (and sends nothing) when an ID, the timeout or
+     * the deadline is not acceptable.
+     */
+    readonly register: (
+      knowledgeBaseId: string,
+      jobId: string,
+      options: WaitOptions,
+      listener: Listener
+    ) => Effect.Effect<Registration, InvalidInput>
+  }
+>() {}
+
+/**
+ * Builds an engine whose loops live in the current `Scope`.
+ *
+ * @example
+ * ```ts
+ * import { WaitEngine } from "@tensoras/ingestion"
+ * import * as Effect from "effect/Effect"
+ *
+ * const engine = WaitEngine.make({ onRound: (round) => console.log(round.mode, round.requests) })
+ * const scoped = Effect.scoped(Effect.asVoid(engine))
+ * ```
+ * @category constructors
+ * @since 0.2.0
+ */
+export const make: (
+  options?: EngineOptions
+) => Effect.Effect<WaitEngine["Type"], never, IngestionJobs | Scope.Scope> = internal.make
+
+/**
+ * The engine as a Layer: one per process (or per runtime) is the point.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs, WaitEngine } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ *
+ * const live = WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layerConfig()), Layer.provide(FetchHttpClient.layer))
+ * ```
+ * @category layers
+ * @since 0.2.0
+ */
+export const layer = (options?: EngineOptions): Layer.Layer<WaitEngine, never, IngestionJobs> =>
+  Layer.scoped(WaitEngine, internal.make(options))

@@ -1,0 +1,357 @@
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import type * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Runtime from "effect/Runtime"
+import * as Schema from "effect/Schema"
+import { assign, type ErrorActorEvent, type EventObject, fromCallback, setup } from "xstate"
+import { IngestionError, InvalidInput, isIngestionError } from "../IngestionError.js"
+import * as IngestionJob from "../IngestionJob.js"
+import type {
+  Context,
+  ErrorData,
+  Event,
+  Input,
+  Output,
+  PolledEvent,
+  PollerEvent,
+  PollerInput,
+  PollerLogic,
+  RetriedErrorData
+} from "../JobMachine.js"
+import { outcomeEither } from "../Wait.js"
+import { WaitEngine, type WaitOptions } from "../WaitEngine.js"
+
+const encodeClientError = Schema.encodeSync(IngestionError)
+
+/** Any failure as plain, serialisable data: the library's errors encoded, anything else a `Defect`. */
+export const errorData = (error: unknown): ErrorData => {
+  if (isIngestionError(error)) return encodeClientError(error)
+  // A missing or malformed TENSORAS_* variable: the input of the wait was not acceptable.
+  if (ConfigError.isConfigError(error)) {
+    return encodeClientError(new InvalidInput({ param: "config", message: String(error) }))
+  }
+  return { _tag: "Defect", message: error instanceof Error ? error.message : String(error) }
+}
+
+const causeData = (cause: Cause.Cause<unknown>): ErrorData => {
+  const failure = Cause.failureOption(cause)
+  return errorData(failure._tag === "Some" ? failure.value : Cause.squash(cause))
+}
+
+/**
+ * Where the poller registers its wait: an engine on a `Runtime` the caller owns, or on a runtime
+ * built from a Layer, shared by every running actor of the machine (so they share one loop per
+ * knowledge base) and disposed when the last of them stops.
+ */
+export interface EngineRuntime {
+  readonly acquire: () => <A, E>(effect: Effect.Effect<A, E, WaitEngine>) => Fiber.RuntimeFiber<A, unknown>
+  readonly release: () => void
+}
+
+export const onRuntime = (runtime: Runtime.Runtime<WaitEngine>): EngineRuntime => ({
+  acquire: () => (effect) => Runtime.runFork(runtime)(effect),
+  release: () => {}
+})
+
+export const onLayer = <E>(layer: Layer.Layer<WaitEngine, E>): EngineRuntime => {
+  let shared: ManagedRuntime.ManagedRuntime<WaitEngine, E> | undefined
+  let users = 0
+  return {
+    acquire: () => {
+      users++
+      const runtime = (shared ??= ManagedRuntime.make(layer))
+      return (effect) => runtime.runFork(effect)
+    },
+    release: () => {
+      if (--users > 0 || shared === undefined) return
+      const runtime = shared
+      shared = undefined
+      Effect.runFork(runtime.disposeEffect)
+    }
+  }
+}
+
+/**
+ * The poller actor: registers one wait with the engine and turns what it hears into the
+ * machine's events, sent straight to the actor (no queue, no stream); stopping the actor leaves
+ * the engine.
+ */
+export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions): PollerLogic =>
+  fromCallback<EventObject, PollerInput>(({ input, sendBack }) => {
+    const send = (event: PollerEvent) => sendBack(event)
+    let stopped = false
+    // The Effect clock's times: the terminal job and a timeout are stamped with them.
+    let lastAt = 0
+    let registeredAt = 0
+    const runFork = engineRuntime.acquire()
+    const registering = runFork(
+      Effect.flatMap(Effect.zip(WaitEngine, Clock.currentTimeMillis), ([engine, now]) => {
+        registeredAt = now
+        lastAt = now
+        return engine.register(
+          input.knowledgeBaseId,
+          input.jobId,
+          { schedule: options.schedule, deadline: input.deadline },
+          {
+            onEvent: (event) => {
+              lastAt = event.at
+              if (event._tag === "Polled") {
+                // The terminal poll is sent by onExit, with the job's document_details.
+                if (event.nextPollAt !== null || !IngestionJob.isTerminal(event.job)) {
+                  send({
+                    type: "POLLED",
+                    job: event.job,
+                    at: event.at,
+                    changed: event.changed,
+                    stalled: event.stalled,
+                    nextPollAt: event.nextPollAt
+                  })
+                }
+              } else {
+                send({
+                  type: "RETRYING",
+                  error: encodeClientError(event.error) as RetriedErrorData,
+                  attempt: event.attempt,
+                  delayMs: event.delayMs,
+                  at: event.at
+                })
+              }
+            },
+            onExit: (exit) => {
+              if (Exit.isSuccess(exit)) {
+                send({ type: "POLLED", job: exit.value, at: lastAt, changed: true, stalled: false, nextPollAt: null })
+                return
+              }
+              const failure = Cause.failureOption(exit.cause)
+              const error = failure._tag === "Some" ? failure.value : undefined
+              if (error?._tag === "WaitTimeout") {
+                send({
+                  type: "TIMED_OUT",
+                  lastJob: error.lastJob,
+                  elapsedMs: error.elapsedMs,
+                  observed: error.observed,
+                  reason: error.reason,
+                  message: error.message,
+                  at: registeredAt + error.elapsedMs
+                })
+              } else {
+                send({ type: "ERRORED", error: causeData(exit.cause) })
+              }
+            }
+          }
+        )
+      })
+    )
+    let leave: Effect.Effect<void> | undefined
+    registering.addObserver((exit) => {
+      if (Exit.isSuccess(exit)) {
+        leave = exit.value.leave
+        if (stopped) Effect.runFork(leave)
+      } else if (!stopped && !Cause.isInterruptedOnly(exit.cause)) {
+        // Not registered: an invalid ID, or a Layer that could not be built (configuration).
+        send({ type: "ERRORED", error: causeData(exit.cause) })
+      }
+    })
+    return () => {
+      stopped = true
+      const release = Effect.sync(engineRuntime.release)
+      if (leave !== undefined) Effect.runFork(Effect.zipRight(leave, release))
+      else Effect.runFork(Effect.zipRight(Fiber.interrupt(registering), release))
+    }
+  })
+
+const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
+
+const isPolledWith = (event: Event, status: IngestionJob.KnownJobStatus): event is PolledEvent =>
+  event.type === "POLLED" && event.job.status === status
+
+const isRunningPoll = (event: Event): event is PolledEvent =>
+  event.type === "POLLED" && !IngestionJob.isTerminal(event.job)
+
+/** How the wait ended, from the event that ended it. Total, so the output never lies about its type. */
+const outcomeOf = (context: Context, event: Event | ErrorActorEvent): Output => {
+  switch (event.type) {
+    case "POLLED": {
+      const { job } = event
+      return Either.match(outcomeEither(job as IngestionJob.IngestionJobDetail), {
+        onRight: (completed): Output => ({ _tag: "Completed", job: completed }),
+        onLeft: (failed): Output => ({ _tag: "Failed", job: failed.job, error: failed.job.error })
+      })
+    }
+    case "TIMED_OUT":
+      // Elapsed since the wait started, across restores; `observed` counts this poller's run only.
+      return {
+        _tag: "TimedOut",
+        lastJob: event.lastJob ?? context.job,
+        elapsedMs: event.at - context.startedAt,
+        observed: event.observed,
+        reason: event.reason,
+        message: event.message
+      }
+    case "CANCEL":
+      return { _tag: "Cancelled", lastJob: context.job }
+    case "ERRORED":
+      return { _tag: "Errored", error: event.error }
+    default:
+      // The poller actor itself threw (`xstate.error.actor.poller`).
+      return { _tag: "Errored", error: errorData(event.error) }
+  }
+}
+
+/** The machine, given how to read the clock and the poller to invoke. */
+export const define = (now: () => number, poller: PollerLogic) =>
+  setup({
+    types: {
+      context: {} as Context,
+      events: {} as Event,
+      input: {} as Input,
+      output: {} as Output
+    },
+    actors: { poller },
+    guards: {
+      jobCompleted: ({ event }) => isPolledWith(event, "completed"),
+      jobFailed: ({ event }) => isPolledWith(event, "failed"),
+      jobQueued: ({ event }) => isPolledWith(event, "queued"),
+      jobProcessing: ({ event }) => isPolledWith(event, "processing"),
+      jobUnrecognised: ({ event }) =>
+        event.type === "POLLED" && !IngestionJob.isKnownStatus(event.job.status),
+      pollStalled: ({ event }) => isRunningPoll(event) && event.stalled,
+      pollMoving: ({ event }) => isRunningPoll(event) && !event.stalled,
+      rateLimited: ({ event }) => event.type === "RETRYING" && event.error._tag === "RateLimited"
+    },
+    actions: {
+      recordPoll: assign(({ context, event }) =>
+        event.type === "POLLED"
+          ? { job: event.job, polls: context.polls + 1, lastPolledAt: event.at, nextPollAt: event.nextPollAt }
+          : {}
+      ),
+      recordRetry: assign(({ context, event }) =>
+        event.type === "RETRYING"
+          ? { retries: context.retries + 1, lastError: event.error, nextPollAt: event.at + event.delayMs }
+          : {}
+      ),
+      recordTimeout: assign(({ context, event }) =>
+        event.type === "TIMED_OUT" ? { job: event.lastJob ?? context.job } : {}
+      ),
+      recordError: assign(({ event }) => (event.type === "ERRORED" ? { lastError: event.error } : {})),
+      settle: assign(({ context, event }) => ({
+        outcome: outcomeOf(context, event),
+        nextPollAt: null
+      }))
+    }
+  }).createMachine({
+    id: "ingestionJob",
+    description: "Waits for one ingestion job to end, and says how it ended.",
+    context: ({ input }) => {
+      const startedAt = now()
+      return {
+        knowledgeBaseId: input.knowledgeBaseId,
+        jobId: input.jobId,
+        startedAt,
+        deadline: input.deadline ?? startedAt + (input.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        job: null,
+        polls: 0,
+        retries: 0,
+        lastPolledAt: null,
+        nextPollAt: startedAt,
+        lastError: null,
+        outcome: null
+      }
+    },
+    initial: "watching",
+    states: {
+      watching: {
+        description: "The poller runs: one event per answer, retry or failure.",
+        type: "parallel",
+        invoke: {
+          id: "poller",
+          src: "poller",
+          input: ({ context }) => ({
+            knowledgeBaseId: context.knowledgeBaseId,
+            jobId: context.jobId,
+            deadline: context.deadline
+          }),
+          onError: { target: "errored" }
+        },
+        on: {
+          POLLED: [
+            { guard: "jobCompleted", target: "completed", actions: "recordPoll" },
+            { guard: "jobFailed", target: "failed", actions: "recordPoll" }
+          ],
+          TIMED_OUT: { target: "timedOut", actions: "recordTimeout" },
+          ERRORED: { target: "errored", actions: "recordError" },
+          CANCEL: { target: "cancelled" }
+        },
+        states: {
+          job: {
+            description: "The job's status, as last reported.",
+            initial: "unseen",
+            on: {
+              POLLED: [
+                { guard: "jobQueued", target: ".queued" },
+                { guard: "jobProcessing", target: ".processing" },
+                { guard: "jobUnrecognised", target: ".unrecognised" }
+              ]
+            },
+            states: {
+              unseen: { description: "No answer yet." },
+              queued: { description: "Created, waiting to be picked up." },
+              processing: { description: "Documents are being chunked, embedded and indexed." },
+              unrecognised: {
+                description: "A status this library does not know (e.g. `paused`): the wait goes on."
+              }
+            }
+          },
+          watcher: {
+            description: "What the watcher is doing.",
+            initial: "starting",
+            on: {
+              POLLED: [
+                { guard: "pollStalled", target: ".stalled", actions: "recordPoll" },
+                { guard: "pollMoving", target: ".polling", actions: "recordPoll" }
+              ],
+              RETRYING: [
+                { guard: "rateLimited", target: ".rateLimited", actions: "recordRetry" },
+                { target: ".retrying", actions: "recordRetry" }
+              ]
+            },
+            states: {
+              starting: { description: "The first request is on its way." },
+              polling: { description: "Answered; the next poll is due at `nextPollAt`." },
+              stalled: { description: "Nothing has moved for a while (per the schedule); polling goes on." },
+              retrying: {
+                description: "A request failed transiently (5xx, network, timeout); retry at `nextPollAt`."
+              },
+              rateLimited: {
+                description: "429: retry when the service said (`Retry-After`), at `nextPollAt`."
+              }
+            }
+          }
+        }
+      },
+      completed: { type: "final", description: "The job completed.", entry: "settle" },
+      failed: { type: "final", description: "The job failed.", entry: "settle" },
+      timedOut: { type: "final", description: "The deadline passed first.", entry: "settle" },
+      cancelled: {
+        type: "final",
+        description: "Cancelled; the request in flight was aborted.",
+        entry: "settle"
+      },
+      errored: {
+        type: "final",
+        description: "A client error, missing configuration or a defect.",
+        entry: "settle"
+      }
+    },
+    output: ({ context }) =>
+      context.outcome ?? {
+        _tag: "Errored",
+        error: { _tag: "Defect", message: "The machine ended unsettled" }
+      }
+  })

@@ -76,7 +76,9 @@ if (postgresBin !== undefined) {
   apt(["update", "-qq"])
   apt(["install", "-y", "-qq", "--no-install-recommends", "postgresql"])
 } else {
-  console.error(`✖ No PostgreSQL server under ${postgresRoot}: install PostgreSQL (the cluster tests need it).`)
+  console.error(
+    `✖ No PostgreSQL server under ${postgresRoot}: install PostgreSQL (the cluster tests need it).`
+  )
   process.exit(1)
 }
 

@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, release, totalmem, type } from "node:os"
 import { parseArgs } from "node:util"
 import { createDatabase, startPostgres } from "../packages/cluster/test/support/postgres.js"
+import { stopAll } from "../packages/cluster/test/support/processes.js"
 import { type Progress, runScenario, type Summary } from "../packages/cluster/test/support/scenario.js"
 
 const USAGE = `Usage: pnpm bench:cluster [options]
@@ -61,6 +62,14 @@ const out = values.out ?? "docs/benchmarks.md"
 
 const load = loadavg()[0]!
 const postgres = await startPostgres()
+// Ctrl-C: stop the runners and PostgreSQL before leaving.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void stopAll(5_000)
+      .then(() => postgres.stop())
+      .finally(() => process.exit(130))
+  })
+}
 let summary: Summary
 try {
   const databaseUrl = await createDatabase(postgres.url, "bench_cluster")

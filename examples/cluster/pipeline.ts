@@ -56,10 +56,12 @@ if (command === "runner") {
   const portFlag = args.indexOf("--port")
   const port = portFlag >= 0 ? Number(args[portFlag + 1]) : IngestionCluster.DEFAULT_PORT
   // The runner Layer with the pipeline on it; it runs until SIGINT/SIGTERM, then leaves the cluster.
-  Layer.launch(SyncPipelineLive.pipe(Layer.provideMerge(IngestionCluster.runnerConfig({ port })))).pipe(
-    Effect.zipLeft(Console.log(`runner on port ${port}`), { concurrent: true }),
-    NodeRuntime.runMain
-  )
+  const live = SyncPipelineLive.pipe(Layer.provideMerge(IngestionCluster.runnerConfig({ port })))
+  Effect.gen(function* () {
+    yield* Layer.build(live)
+    yield* Console.log(`runner on port ${port}`)
+    return yield* Effect.never
+  }).pipe(Effect.scoped, NodeRuntime.runMain)
 } else if (command === "start" && args.length >= 2) {
   const [knowledgeBaseId, ...jobIds] = args as [string, ...Array<string>]
   SyncPipeline.execute({ knowledgeBaseId, jobIds }).pipe(

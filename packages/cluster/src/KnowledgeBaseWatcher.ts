@@ -12,11 +12,13 @@
 import * as ClusterSchema from "@effect/cluster/ClusterSchema"
 import * as Entity from "@effect/cluster/Entity"
 import type { Sharding } from "@effect/cluster/Sharding"
+import * as Singleton from "@effect/cluster/Singleton"
 import * as Rpc from "@effect/rpc/Rpc"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import type { WaitEngine } from "@tensoras/ingestion/WaitEngine"
-import type * as Layer from "effect/Layer"
+import type * as Duration from "effect/Duration"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as internal from "./internal/knowledgeBaseWatcher.js"
 import type { WaitStore } from "./WaitStore.js"
@@ -40,6 +42,22 @@ export const Watch = Rpc.make("Watch", {
 }).annotate(ClusterSchema.Persisted, true)
 
 /**
+ * A nudge with no content: any message starts the entity if it is not running, and starting it reloads
+ * its knowledge base's pending waits. A singleton of the cluster sends it, every few seconds, to each
+ * knowledge base with pending waits (see {@link layer}): a safety net under the entity's keep-alive.
+ *
+ * @example
+ * ```ts
+ * import { KnowledgeBaseWatcher } from "@tensoras/ingestion-cluster"
+ *
+ * KnowledgeBaseWatcher.Resume._tag // "Resume"
+ * ```
+ * @since 0.1.0
+ * @category messages
+ */
+export const Resume = Rpc.make("Resume")
+
+/**
  * The entity type: one entity per knowledge base id.
  *
  * @example
@@ -55,7 +73,7 @@ export const Watch = Rpc.make("Watch", {
  * @since 0.1.0
  * @category entities
  */
-export const KnowledgeBaseWatcher = Entity.make("tensoras.KnowledgeBaseWatcher", [Watch])
+export const KnowledgeBaseWatcher = Entity.make("tensoras.KnowledgeBaseWatcher", [Watch, Resume])
 
 /**
  * Options of {@link layer}.
@@ -73,6 +91,8 @@ export const KnowledgeBaseWatcher = Entity.make("tensoras.KnowledgeBaseWatcher",
 export interface Options {
   /** The poll cadence of every wait. Default: core's default schedule. */
   readonly schedule?: PollSchedule.PollSchedule | undefined
+  /** How often the cluster's singleton nudges each knowledge base with pending waits. Default 5 seconds. */
+  readonly resumeEvery?: Duration.DurationInput | undefined
 }
 
 /**
@@ -93,7 +113,15 @@ export interface Options {
 export const layer = (
   options: Options = {}
 ): Layer.Layer<never, never, WaitEngine | WaitStore | WorkflowEngine | Sharding> =>
-  KnowledgeBaseWatcher.toLayer(internal.behaviour(options), {
-    // The entity decides its lifetime with keep-alive while it has waits; idle, it leaves soon.
-    maxIdleTime: "30 seconds"
-  })
+  Layer.merge(
+    KnowledgeBaseWatcher.toLayer(internal.behaviour(options), {
+      // The entity decides its lifetime with keep-alive while it has waits; idle, it leaves soon.
+      maxIdleTime: "30 seconds"
+    }),
+    // One per cluster: after a runner died, its knowledge bases start on their new runner at the next nudge
+    // even if no other message comes for them.
+    Singleton.make(
+      "tensoras.KnowledgeBaseWatcher/resume",
+      internal.resumer(options.resumeEvery ?? "5 seconds")
+    )
+  )

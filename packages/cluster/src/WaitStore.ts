@@ -158,6 +158,8 @@ export class WaitStore extends Context.Tag("@tensoras/ingestion-cluster/WaitStor
     readonly register: (batch: NewBatch) => Effect.Effect<void, SqlError>
     /** The waits of a knowledge base that have not ended. */
     readonly pending: (knowledgeBaseId: string) => Effect.Effect<ReadonlyArray<PendingWait>, SqlError>
+    /** The knowledge bases that have waits which have not ended. */
+    readonly knowledgeBasesWithPendingWaits: Effect.Effect<ReadonlyArray<string>, SqlError>
     /** The waits of one batch that have not ended. */
     readonly pendingOf: (batchId: string) => Effect.Effect<ReadonlyArray<PendingWait>, SqlError>
     /**

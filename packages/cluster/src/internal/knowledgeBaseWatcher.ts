@@ -4,12 +4,13 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { type Registration, WaitEngine } from "@tensoras/ingestion/WaitEngine"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
-import type { Options } from "../KnowledgeBaseWatcher.js"
+import { KnowledgeBaseWatcher, type Options } from "../KnowledgeBaseWatcher.js"
 import type { ClosedBatch, Completion, PendingWait } from "../WaitStore.js"
 import { WaitStore } from "../WaitStore.js"
 import { Deliverable } from "./deliverable.js"
@@ -140,6 +141,28 @@ export const behaviour = (options: Options) =>
       Watch: (request: { readonly payload: { readonly batchId: string } }) =>
         Effect.gen(function* () {
           yield* watchAll(yield* retryStore(store.pendingOf(request.payload.batchId)))
-        })
+        }),
+      // Starting the entity (which loads its pending waits) was the point.
+      Resume: () => Effect.void
     }
+  })
+
+/** The cluster singleton's loop: nudge every knowledge base that has pending waits, every `every`. */
+export const resumer = (every: Duration.DurationInput) =>
+  Effect.gen(function* () {
+    const store = yield* WaitStore
+    const client = yield* KnowledgeBaseWatcher.client
+    const nudge = Effect.gen(function* () {
+      const knowledgeBases = yield* store.knowledgeBasesWithPendingWaits
+      // Not persisted: a nudge to a runner that is gone fails, and the next one goes to the new runner.
+      yield* Effect.forEach(
+        knowledgeBases,
+        (kb) => Effect.ignore(client(kb).Resume(undefined, { discard: true })),
+        {
+          concurrency: 8,
+          discard: true
+        }
+      )
+    }).pipe(Effect.catchAllCause((cause) => Effect.logDebug("resume round failed", cause)))
+    yield* Effect.repeat(nudge, Schedule.spaced(every))
   })

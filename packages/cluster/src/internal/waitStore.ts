@@ -150,6 +150,13 @@ export const make = (sql: SqlClient.SqlClient): WaitStore["Type"] => {
         Arr.map(toPending)
       ),
 
+    knowledgeBasesWithPendingWaits: Effect.map(
+      sql<{
+        knowledge_base_id: string
+      }>`SELECT DISTINCT knowledge_base_id FROM tensoras_waits WHERE outcome IS NULL`,
+      Arr.map((row) => row.knowledge_base_id)
+    ),
+
     pendingOf: (batchId) =>
       Effect.map(
         sql<PendingRow>`SELECT batch_id, job_id, deadline_at FROM tensoras_waits

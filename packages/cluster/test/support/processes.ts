@@ -162,3 +162,51 @@ export const runnerPort = (): number => {
   if (nextPort > 32_000) nextPort = 23_000
   return nextPort
 }
+
+export interface Spawned {
+  readonly child: ChildProcess
+  readonly exited: Promise<number | NodeJS.Signals>
+  readonly stdout: () => string
+  readonly stderr: () => string
+  /** Resolves once stdout contains `text`; rejects if the process exited first. */
+  readonly printed: (text: string) => Promise<void>
+}
+
+/** Runs a TypeScript program of the repository (from source, through tsx) as a tracked process. */
+export const spawnProgram = (
+  file: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>
+): Spawned => {
+  const child = spawn(process.execPath, [...NODE_ARGS, file, ...args], {
+    env: cleanEnv(env),
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  children.add(child)
+  const exited = exitOf(child)
+  void exited.then(() => children.delete(child))
+  let stdout = ""
+  let stderr = ""
+  const listeners = new Set<() => void>()
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk
+    for (const listener of listeners) listener()
+  })
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk
+  })
+  const printed = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!stdout.includes(text)) return
+        listeners.delete(check)
+        resolve()
+      }
+      listeners.add(check)
+      check()
+      void exited.then((code) =>
+        reject(new Error(`${file} exited (${code}) before printing '${text}':\n${stderr}`))
+      )
+    })
+  return { child, exited, stdout: () => stdout, stderr: () => stderr, printed }
+}

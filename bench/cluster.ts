@@ -169,8 +169,9 @@ How to read it: a round is one pass of one knowledge base's loop (core's wait en
 base's entity on whichever runner hosts it); the bound is core's, per round: min(watched jobs, ⌈queued/100⌉ +
 ⌈processing/100⌉ list pages) plus one GET per job that a sweep did not find. Detection latency is the time
 from the job's end in the simulator to its outcome row in PostgreSQL (\`ended_at\`), for waits whose
-knowledge base was not being failed over. Failover is bounded by the cluster's runner health check (every
-5 s here) and shard lock expiry (35 s): see docs/cluster.md.
+knowledge base was not being failed over. Failover is the cluster's runner health check (every 5 s here;
+shard lock expiry, 35 s, when the check misses) plus the resume singleton's next nudge (every 5 s): see
+docs/cluster.md.
 <!-- cluster:end -->`
 
 process.stdout.write(`\n${section}\n`)

@@ -1,15 +1,22 @@
 import { playwright } from "@vitest/browser-playwright"
 import { defaultClientConditions, defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
+import * as TestLimit from "./packages/testkit/src/TestLimit.js"
 
 // Tests run against the packages' TypeScript sources (the `@tensoras/source` export condition),
 // so no build is needed before `pnpm test`.
 const source = "@tensoras/source"
 
+// Tests wait for real events (a request, a child's output, a page's state) under one generous limit,
+// TestLimit.ms (TENSORAS_TEST_LIMIT_MS, a minute by default); a test may wait for a few of them.
+const testTimeout = 2 * TestLimit.ms
+
 export default defineConfig({
   resolve: { conditions: [source, ...defaultClientConditions] },
   ssr: { resolve: { conditions: [source, ...defaultServerConditions] } },
   test: {
+    testTimeout,
+    hookTimeout: testTimeout,
     projects: [
       {
         extends: true,
@@ -21,11 +28,15 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "node", include: ["packages/node/test/**/*.test.ts"], testTimeout: 30_000 }
+        test: { name: "node", include: ["packages/node/test/**/*.test.ts"] }
       },
       {
         extends: true,
-        test: { name: "examples", include: ["examples/test/**/*.test.ts"], testTimeout: 30_000 }
+        test: { name: "cli", include: ["packages/cli/test/**/*.test.ts"] }
+      },
+      {
+        extends: true,
+        test: { name: "examples", include: ["examples/test/**/*.test.ts"] }
       },
       {
         // The cluster package against a throwaway PostgreSQL (Debian's) and real runner processes.
@@ -45,7 +56,6 @@ export default defineConfig({
           name: "browser",
           include: ["packages/browser/test/**/*.browser.test.ts"],
           globalSetup: ["packages/browser/test/globalSetup.ts"],
-          testTimeout: 20_000,
           browser: {
             enabled: true,
             headless: true,
@@ -72,8 +82,7 @@ export default defineConfig({
         test: {
           name: "browser-node",
           include: ["packages/browser/test/**/*.test.ts"],
-          exclude: ["packages/browser/test/**/*.browser.test.ts"],
-          testTimeout: 60_000
+          exclude: ["packages/browser/test/**/*.browser.test.ts"]
         }
       }
     ]

@@ -9,9 +9,16 @@
 import { setMaxListeners } from "node:events"
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import type { BenchJob, ClientConfig, ClientResult, JobBatch, OrchestratorApi } from "./protocol.js"
+import type {
+  BenchJob,
+  ClientConfig,
+  ClientResult,
+  JobBatch,
+  OrchestratorApi,
+  RoundSummary
+} from "./protocol.js"
 import { createPeer } from "./protocol.js"
-import { bareLoop, loadLibrary, probe, type WaitFactory } from "./variants.js"
+import { bareLoop, engineRounds, loadLibrary, probe, type WaitFactory } from "./variants.js"
 
 const peer = createPeer<{}, OrchestratorApi>(process, {})
 process.on("disconnect", () => process.exit(1))
@@ -115,7 +122,7 @@ const runRound = async (
     firstError ??= message
   }
   const one = (job: BenchJob): Promise<void> =>
-    wait(batch.kbId, job.jobId).then(
+    wait(job.kbId ?? batch.kbId, job.jobId).then(
       (status) => {
         const resolvedAt = Date.now()
         pending--
@@ -161,8 +168,7 @@ const main = async (): Promise<void> => {
   }
   if (argument === undefined) throw new Error("bench client: missing config (start it through bench/run.ts)")
   const config = JSON.parse(argument) as ClientConfig
-  const factory =
-    config.variant === "B" ? bareLoop : (await loadLibrary()).factories[config.variant as "A" | "C"]
+  const factory = config.variant === "B" ? bareLoop : (await loadLibrary()).factories[config.variant]
   if (factory === undefined)
     throw new Error(`variant ${config.variant} is not available in @tensoras/ingestion`)
 
@@ -182,7 +188,9 @@ const main = async (): Promise<void> => {
     errors += outcome.errors
     firstError ??= outcome.firstError
   }
+  const rounds: Array<RoundSummary> = []
   for (let round = 0; round < config.rounds; round++) {
+    engineRounds.length = 0
     const outcome = await runRound(
       config,
       factory,
@@ -191,6 +199,7 @@ const main = async (): Promise<void> => {
       config.heapRounds === 0
     )
     record(outcome)
+    rounds.push(...engineRounds)
     if (config.heapRounds === 0) {
       if (outcome.heapDelta === null) heapSkipped++
       else heapDeltas.push(outcome.heapDelta)
@@ -217,6 +226,9 @@ const main = async (): Promise<void> => {
   }
   const result: ClientResult = {
     variant: config.variant,
+    layout: config.layout,
+    repeat: config.repeat,
+    engineRounds: rounds,
     concurrency: config.concurrency,
     rounds: config.rounds,
     intervalMs: config.intervalMs,

@@ -8,13 +8,30 @@
 
 import type { Serializable } from "node:child_process"
 
-/** A: the library's Promise wait; B: the API docs' bare loop; C: the library's Effect wait. */
-export type Variant = "A" | "B" | "C"
+/** A: the library's Promise wait; B: the API docs' bare loop; C: the library's Effect wait; M: the machine. */
+export type Variant = "A" | "B" | "C" | "M"
 
 export const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
   A: "library waitForIngestionJob (Promise)",
   B: "bare fetch + sleep loop (API docs)",
-  C: "library waitFor (Effect)"
+  C: "library Wait.waitFor (Effect, on the WaitEngine)",
+  M: "library JobMachine (XState, on the WaitEngine)"
+}
+
+/**
+ * `separate`: every wait on a job of its own knowledge base (no sharing possible); `shared`: every job of
+ * one knowledge base (the engine watches them all with one loop).
+ */
+export type Layout = "separate" | "shared"
+
+/** One round of the engine's loop, as the bench keeps it. */
+export interface RoundSummary {
+  readonly mode: "get" | "sweep"
+  readonly requests: number
+  readonly dueJobs: number
+  readonly followUpGets: number
+  readonly activeQueued: number | null
+  readonly activeProcessing: number | null
 }
 
 /**
@@ -22,6 +39,8 @@ export const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
  * `terminalAt` is when the server turns the job terminal (`control.jobTerminalAt`).
  */
 export interface BenchJob {
+  /** The job's own knowledge base (layout `separate`), else the batch's. */
+  readonly kbId?: string
   readonly jobId: string
   readonly startAt: number
   readonly terminalAt: number
@@ -44,10 +63,15 @@ export interface RequestSummary {
 
 /** Calls the simulator process answers. */
 export interface SimulatorApi {
-  /** Adds jobs that turn terminal at (about) `terminalAt` (creates the knowledge base if needed). */
-  createJobs: (params: { readonly kbId: string; readonly jobs: ReadonlyArray<BenchJob> }) => JobBatch
-  /** Counts the requests that hit a knowledge base, then forgets the whole log. */
-  requests: (params: { readonly kbId: string }) => RequestSummary
+  /** Adds jobs that turn terminal at (about) `terminalAt` (creates the knowledge bases if needed). */
+  createJobs: (params: {
+    readonly kbId: string
+    readonly jobs: ReadonlyArray<BenchJob>
+    /** Documents per job (default 3). */
+    readonly documents?: number
+  }) => JobBatch
+  /** Counts the requests that hit knowledge bases whose id starts with `kbPrefix`, then forgets the whole log. */
+  requests: (params: { readonly kbPrefix: string }) => RequestSummary
 }
 
 /** Sent once by the simulator process when it listens. */
@@ -59,6 +83,7 @@ export interface SimulatorReady {
 /** What a client process was told to do (passed as JSON in its argv). */
 export interface ClientConfig {
   readonly variant: Variant
+  readonly layout: Layout
   readonly concurrency: number
   /** Rounds that time CPU and latency. */
   readonly rounds: number
@@ -71,11 +96,17 @@ export interface ClientConfig {
   readonly roundTimeoutMs: number
   readonly baseUrl: string
   readonly apiKey: string
+  readonly repeat: number
 }
 
 /** What a client measured over all its rounds. */
 export interface ClientResult {
   readonly variant: Variant
+  readonly layout: Layout
+  /** Index of this run among the repeats of its (layout, level, variant). */
+  readonly repeat: number
+  /** The engine's rounds during the measured rounds (variants C and M). */
+  readonly engineRounds: ReadonlyArray<RoundSummary>
   readonly concurrency: number
   readonly rounds: number
   readonly intervalMs: number

@@ -5,12 +5,50 @@
  * @module
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
-import type { ClientResult, RequestSummary, Variant } from "./protocol.js"
+import type { ClientResult, Layout, RequestSummary, RoundSummary, Variant } from "./protocol.js"
 import { VARIANT_NAMES } from "./protocol.js"
+
+/** The engine's rounds of one run against the bound of issue 9. */
+export interface EngineFigures {
+  readonly rounds: number
+  readonly sweeps: number
+  readonly maxRequests: number
+  /** Rounds that sent more than min(due, ⌈Aq/100⌉ + ⌈Ap/100⌉) + follow-up GETs (GET rounds: due + 0). */
+  readonly overBound: number
+  /** The largest requests ÷ bound of a round. */
+  readonly maxShareOfBound: number
+}
+
+/**
+ * The bound of a round: a sweep costs max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉) requests, never more than a GET
+ * per due job, plus a GET per job the sweep did not find. A GET round: at most a GET per due job.
+ */
+export const boundOf = (round: RoundSummary): number => {
+  if (round.activeQueued === null || round.activeProcessing === null) return round.dueJobs
+  const sweep =
+    Math.max(1, Math.ceil(round.activeQueued / 100)) + Math.max(1, Math.ceil(round.activeProcessing / 100))
+  return Math.min(round.dueJobs, sweep) + round.followUpGets
+}
+
+const engineFigures = (rounds: ReadonlyArray<RoundSummary>): EngineFigures | null =>
+  rounds.length === 0
+    ? null
+    : {
+        rounds: rounds.length,
+        sweeps: rounds.filter((round) => round.mode === "sweep").length,
+        maxRequests: Math.max(...rounds.map((round) => round.requests)),
+        overBound: rounds.filter((round) => round.requests > boundOf(round)).length,
+        maxShareOfBound: Math.max(...rounds.map((round) => round.requests / Math.max(1, boundOf(round))))
+      }
 
 export interface Row {
   readonly variant: Variant
+  readonly layout: Layout
+  readonly repeat: number
   readonly concurrency: number
+  /** Client CPU of the measured rounds, µs. */
+  readonly cpuMicros: number
+  readonly engine: EngineFigures | null
   readonly intervalMs: number
   readonly waits: number
   readonly requests: number
@@ -57,6 +95,10 @@ export const toRow = (result: ClientResult, requests: RequestSummary): Row => {
   const heapDelta = median(result.heapDeltas)
   return {
     variant: result.variant,
+    layout: result.layout,
+    repeat: result.repeat,
+    cpuMicros: result.cpuMicros,
+    engine: engineFigures(result.engineRounds),
     concurrency: result.concurrency,
     intervalMs: result.intervalMs,
     waits,
@@ -107,85 +149,243 @@ const ratio = (a: number | null, b: number | null): string =>
 const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
   [header, header.map(() => "---"), ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n")
 
-export const resultsTable = (rows: ReadonlyArray<Row>): string =>
+/** One (layout, level, variant) over its repeats: each figure's min, median and max. */
+export interface Summary {
+  readonly layout: Layout
+  readonly concurrency: number
+  readonly variant: Variant
+  readonly runs: ReadonlyArray<Row>
+  readonly intervalMs: number
+  readonly requestsPerWait: Spread
+  readonly cpuPerResponseMicros: Spread
+  readonly cpuMs: Spread
+  readonly cpuLoad: Spread
+  readonly heapPerWaitBytes: Spread | null
+  readonly latencyMedianMs: Spread
+  readonly latencyP95Ms: Spread
+  /** Runs that were saturated (see {@link saturated}). */
+  readonly saturatedRuns: number
+  readonly errors: number
+  readonly engine: EngineFigures | null
+}
+
+export interface Spread {
+  readonly min: number
+  readonly median: number
+  readonly max: number
+}
+
+const spread = (values: ReadonlyArray<number>): Spread => ({
+  min: Math.min(...values),
+  median: median(values),
+  max: Math.max(...values)
+})
+
+export const summarize = (rows: ReadonlyArray<Row>): ReadonlyArray<Summary> => {
+  const groups = new Map<string, Array<Row>>()
+  for (const row of rows) {
+    const key = `${row.layout} ${row.concurrency} ${row.variant}`
+    groups.set(key, [...(groups.get(key) ?? []), row])
+  }
+  const layoutOrder = (layout: Layout) => (layout === "separate" ? 0 : 1)
+  return [...groups.values()]
+    .map((runs): Summary => {
+      const first = runs[0]!
+      const heaps = runs.flatMap((run) => (run.heapPerWaitBytes === null ? [] : [run.heapPerWaitBytes]))
+      const engines = runs.flatMap((run) => (run.engine === null ? [] : [run.engine]))
+      return {
+        layout: first.layout,
+        concurrency: first.concurrency,
+        variant: first.variant,
+        runs,
+        intervalMs: first.intervalMs,
+        requestsPerWait: spread(runs.map((run) => run.requestsPerWait)),
+        cpuPerResponseMicros: spread(runs.map((run) => run.cpuPerResponseMicros)),
+        cpuMs: spread(runs.map((run) => run.cpuMicros / 1000)),
+        cpuLoad: spread(runs.map((run) => run.cpuLoad)),
+        heapPerWaitBytes: heaps.length === 0 ? null : spread(heaps),
+        latencyMedianMs: spread(runs.map((run) => run.latencyMedianMs)),
+        latencyP95Ms: spread(runs.map((run) => run.latencyP95Ms)),
+        saturatedRuns: runs.filter(saturated).length,
+        errors: runs.reduce((sum, run) => sum + run.errors, 0),
+        engine:
+          engines.length === 0
+            ? null
+            : {
+                rounds: engines.reduce((sum, engine) => sum + engine.rounds, 0),
+                sweeps: engines.reduce((sum, engine) => sum + engine.sweeps, 0),
+                maxRequests: Math.max(...engines.map((engine) => engine.maxRequests)),
+                overBound: engines.reduce((sum, engine) => sum + engine.overBound, 0),
+                maxShareOfBound: Math.max(...engines.map((engine) => engine.maxShareOfBound))
+              }
+      }
+    })
+    .sort(
+      (a, b) =>
+        layoutOrder(a.layout) - layoutOrder(b.layout) ||
+        a.concurrency - b.concurrency ||
+        a.variant.localeCompare(b.variant)
+    )
+}
+
+/** "median (min–max)", or the value alone when all runs agree (or there was one). */
+const show = (value: Spread, format: (n: number) => string): string =>
+  value.min === value.max
+    ? format(value.median)
+    : `${format(value.median)} (${format(value.min)}–${format(value.max)})`
+
+const layoutName = (summary: Summary) =>
+  summary.layout === "shared"
+    ? `${summary.concurrency} jobs, one KB`
+    : `${summary.concurrency} waits, own KBs`
+
+export const resultsTable = (summaries: ReadonlyArray<Summary>): string =>
   table(
     [
-      "concurrent waits",
+      "level",
       "interval (ms)",
       "variant",
-      "waits measured",
-      "HTTP requests",
+      "runs",
       "requests / wait",
+      "engine rounds: max requests (over the bound)",
       "client CPU / response (µs)",
-      "client CPU / wait (ms)",
+      "client CPU, all waits (ms)",
       "client CPU load",
-      "waits started late",
+      "saturated runs",
       "heap / wait (KiB)",
       "latency median (ms)",
       "latency p95 (ms)",
-      "latency min–max (ms)",
       "errors"
     ],
-    rows.map((row) => [
-      String(row.concurrency),
-      String(row.intervalMs),
-      row.variant,
-      String(row.waits),
-      String(row.requests),
-      fixed(row.requestsPerWait, 2),
-      fixed(row.cpuPerResponseMicros, 0),
-      fixed(row.cpuPerWaitMs, 2),
-      `${fixed(100 * row.cpuLoad, 0)}%`,
-      `${String(row.lateStarts)}${saturated(row) ? " (saturated)" : ""}`,
-      kib(row.heapPerWaitBytes) +
-        (row.heapRangeBytes !== null && row.heapRangeBytes[0] !== row.heapRangeBytes[1]
-          ? ` (${kib(row.heapRangeBytes[0])} to ${kib(row.heapRangeBytes[1])})`
-          : ""),
-      fixed(row.latencyMedianMs, 0),
-      fixed(row.latencyP95Ms, 0),
-      `${fixed(row.latencyMinMs, 0)}–${fixed(row.latencyMaxMs, 0)}`,
-      String(row.errors)
+    summaries.map((summary) => [
+      layoutName(summary),
+      String(summary.intervalMs),
+      summary.variant,
+      String(summary.runs.length),
+      show(summary.requestsPerWait, (n) => fixed(n, 2)),
+      summary.engine === null
+        ? "–"
+        : `${summary.engine.maxRequests} (${summary.engine.overBound} of ${summary.engine.rounds})`,
+      show(summary.cpuPerResponseMicros, (n) => fixed(n, 0)),
+      show(summary.cpuMs, (n) => fixed(n, 0)),
+      show(summary.cpuLoad, (n) => `${fixed(100 * n, 0)}%`),
+      summary.saturatedRuns === 0 ? "0" : `**${summary.saturatedRuns}**`,
+      summary.heapPerWaitBytes === null ? "n/a" : show(summary.heapPerWaitBytes, (n) => kib(n)),
+      show(summary.latencyMedianMs, (n) => fixed(n, 0)),
+      show(summary.latencyP95Ms, (n) => fixed(n, 0)),
+      String(summary.errors)
     ])
   )
 
-/** Ratio of the median heap figures; "(noisy)" when a sample of either was not above zero. */
-const heapRatio = (row: Row, base: Row): string => {
-  if (row.heapPerWaitBytes === null || base.heapPerWaitBytes === null) return "n/a"
-  if (row.heapPerWaitBytes <= 0 || base.heapPerWaitBytes <= 0) return "noise"
-  const noisy = [row, base].some((one) => one.heapRangeBytes !== null && one.heapRangeBytes[0] <= 0)
-  return `${ratio(row.heapPerWaitBytes, base.heapPerWaitBytes)}${noisy ? " (noisy)" : ""}`
+const base = (summaries: ReadonlyArray<Summary>, summary: Summary) =>
+  summaries.find(
+    (other) =>
+      other.variant === "B" && other.layout === summary.layout && other.concurrency === summary.concurrency
+  )
+
+/** A heap ratio, "noise" when either median is not above zero. */
+const heapRatio = (row: Summary, bare: Summary): string => {
+  if (row.heapPerWaitBytes === null || bare.heapPerWaitBytes === null) return "n/a"
+  if (row.heapPerWaitBytes.median <= 0 || bare.heapPerWaitBytes.median <= 0) return "noise"
+  const noisy = [row, bare].some((one) => one.heapPerWaitBytes !== null && one.heapPerWaitBytes.min <= 0)
+  return `${ratio(row.heapPerWaitBytes.median, bare.heapPerWaitBytes.median)}${noisy ? " (noisy)" : ""}`
 }
 
-/** Library ÷ bare loop, per level, for every library variant measured alongside B. */
-export const ratiosTable = (rows: ReadonlyArray<Row>): string | null => {
+/** Library ÷ bare loop (medians), per level, for every library variant measured alongside B. */
+export const ratiosTable = (summaries: ReadonlyArray<Summary>): string | null => {
   const lines: Array<Array<string>> = []
-  for (const row of rows) {
-    if (row.variant === "B") continue
-    const base = rows.find((other) => other.variant === "B" && other.concurrency === row.concurrency)
-    if (base === undefined) continue
+  for (const summary of summaries) {
+    if (summary.variant === "B") continue
+    const bare = base(summaries, summary)
+    if (bare === undefined) continue
+    const saturation = [summary, bare]
+      .filter((one) => one.saturatedRuns > 0)
+      .map((one) => `${one.variant} ${one.saturatedRuns}/${one.runs.length}`)
     lines.push([
-      String(row.concurrency),
-      `${row.variant} ÷ B`,
-      ratio(row.requestsPerWait, base.requestsPerWait),
-      ratio(row.cpuPerResponseMicros, base.cpuPerResponseMicros),
-      heapRatio(row, base),
-      ratio(row.latencyMedianMs, base.latencyMedianMs),
-      ratio(row.latencyP95Ms, base.latencyP95Ms)
+      layoutName(summary),
+      `${summary.variant} ÷ B`,
+      ratio(summary.requestsPerWait.median, bare.requestsPerWait.median),
+      ratio(summary.cpuPerResponseMicros.median, bare.cpuPerResponseMicros.median),
+      ratio(summary.cpuMs.median, bare.cpuMs.median),
+      heapRatio(summary, bare),
+      ratio(summary.latencyMedianMs.median, bare.latencyMedianMs.median),
+      ratio(summary.latencyP95Ms.median, bare.latencyP95Ms.median),
+      saturation.length === 0 ? "no" : `**yes** (${saturation.join(", ")})`
     ])
   }
   if (lines.length === 0) return null
   return table(
     [
-      "concurrent waits",
+      "level",
       "ratio",
       "requests / wait",
       "CPU / response",
+      "CPU, all waits",
       "heap / wait",
       "latency median",
-      "latency p95"
+      "latency p95",
+      "saturated"
     ],
     lines
   )
+}
+
+/** Issue 9 §5's targets, each with the measured median and whether it is met. */
+export const targetsTable = (summaries: ReadonlyArray<Summary>): string => {
+  const lines: Array<Array<string>> = []
+  const mark = (ok: boolean | null) => (ok === null ? "n/a" : ok ? "met" : "**missed**")
+  for (const summary of summaries) {
+    if (summary.variant === "B") continue
+    const bare = base(summaries, summary)
+    const level = `${layoutName(summary)}, ${summary.variant}`
+    const heap = summary.heapPerWaitBytes?.median ?? null
+    if (summary.layout === "shared") {
+      const engine = summary.engine
+      lines.push([
+        level,
+        "requests per round within the bound",
+        engine === null ? "n/a" : `${engine.overBound} of ${engine.rounds} rounds over`,
+        mark(engine === null ? null : engine.overBound === 0)
+      ])
+      const cpu = bare === undefined ? null : summary.cpuMs.median / bare.cpuMs.median
+      lines.push([
+        level,
+        "client CPU ≤ 0.05× the bare loops'",
+        cpu === null ? "n/a" : `${cpu.toFixed(3)}×`,
+        mark(cpu === null ? null : cpu <= 0.05)
+      ])
+      if (summary.concurrency >= 10_000)
+        lines.push([
+          level,
+          "heap ≤ 8 KB (8,000 bytes) per watched job",
+          heap === null ? "n/a" : `${(heap / 1000).toFixed(1)} KB`,
+          mark(heap === null ? null : heap <= 8_000)
+        ])
+      const latency = bare === undefined ? null : summary.latencyMedianMs.median / bare.latencyMedianMs.median
+      lines.push([
+        level,
+        "latency median ≤ 1.1× the bare loop's",
+        latency === null ? "n/a" : `${latency.toFixed(2)}×`,
+        mark(latency === null ? null : latency <= 1.1)
+      ])
+    } else {
+      const cpu =
+        bare === undefined ? null : summary.cpuPerResponseMicros.median / bare.cpuPerResponseMicros.median
+      lines.push([
+        level,
+        "CPU / response ≤ 1.5× the bare loop's",
+        cpu === null ? "n/a" : `${cpu.toFixed(2)}×`,
+        mark(cpu === null ? null : cpu <= 1.5)
+      ])
+      lines.push([
+        level,
+        "heap / wait ≤ 16 KiB",
+        heap === null ? "n/a" : `${kib(heap)} KiB`,
+        mark(heap === null ? null : heap <= 16 * 1024)
+      ])
+    }
+  }
+  return table(["level, variant", "target (issue 9 §5)", "measured (median)", ""], lines)
 }
 
 export interface ReportContext {
@@ -202,15 +402,16 @@ export interface ReportContext {
 const VARIANT_DETAILS: Readonly<Record<Variant, string>> = {
   A: "One call per wait, as documented: `waitForIngestionJob({ apiKey, baseUrl, knowledgeBaseId, jobId, signal, timeoutMs, pollIntervalMs })` (a client per call; no `onUpdate`, the bare loop reports nothing either).",
   B: "The API docs' `while (true) { fetch; JSON.parse(await r.text()); if terminal break; sleep }`, plus an iteration cap and a deadline check to stay bounded.",
-  C: "`Poller.waitFor(kb, job, { schedule: PollSchedule.fixed(interval), timeout })`, one fiber per wait on one `ManagedRuntime` holding `IngestionJobs.layer` (built during the warm-up)."
+  C: "`Wait.waitFor(kb, job, { pollInterval, timeout })`, one `runPromise` per wait on one `ManagedRuntime` holding `WaitEngine.layer()` and `IngestionJobs.layer` (built during the warm-up). On jobs of one knowledge base all waits share its loop.",
+  M: "The machine from `@tensoras/ingestion/JobMachine`: `JobMachine.make(runtime, { schedule: PollSchedule.fixed(interval) })`, one XState actor per wait, on the same kind of runtime (one engine)."
 }
 
 const START_PREFIX = "<!-- bench:waits:start"
 export const START_MARKER = `${START_PREFIX} (generated by \`pnpm bench\`; edits inside are overwritten) -->`
 export const END_MARKER = "<!-- bench:waits:end -->"
 
-export const section = (rows: ReadonlyArray<Row>, context: ReportContext): string => {
-  const ratios = ratiosTable(rows)
+export const section = (summaries: ReadonlyArray<Summary>, context: ReportContext): string => {
+  const ratios = ratiosTable(summaries)
   return [
     START_MARKER,
     "## Waiting for a job: the library against the API docs' loop",
@@ -225,22 +426,34 @@ export const section = (rows: ReadonlyArray<Row>, context: ReportContext): strin
     ),
     ...context.notes.map((note) => `- note: ${note}`),
     "",
-    resultsTable(rows),
+    "Each figure is the median of the runs, with their min–max in brackets when they differ.",
+    "",
+    resultsTable(summaries),
     "",
     ...(ratios === null
       ? ["(No library variant was measured: no ratios.)"]
       : [
-          "Library ÷ bare loop (1.00× = the same; on a saturated row, fewer requests is no saving):",
+          "Library ÷ bare loop, medians (1.00× = the same; on a saturated row, fewer requests is no saving):",
           "",
           ratios
         ]),
+    "",
+    "Targets:",
+    "",
+    targetsTable(summaries),
     "",
     "How it is measured:",
     "",
     "- The simulator (`@tensoras/ingestion-testkit`, real clock) runs in its own process on 127.0.0.1, so its CPU",
     "  and heap are not the client's. Each (variant, level) runs in a fresh client process, after a warm-up round",
     "  of 50 waits on other jobs; which variant goes first alternates between levels.",
-    "- Every wait has its own job (queued, then three documents). The N waits start at planned times spread over",
+    "- Two layouts. *Own KBs*: every wait has its own job in a knowledge base of its own (queued, then three",
+    "  documents), so the engine cannot share anything: the per-wait cost. *One KB*: N jobs of one knowledge",
+    "  base (queued, then ten documents), all watched (C: N `Wait.waitFor` on one runtime; B: N bare loops); the",
+    "  engine's rounds are recorded (`WaitEngine.layer({ onRound })`) and checked against the bound",
+    "  min(due, max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉)) + follow-up GETs (a GET round: due).",
+    "- Each (layout, level, variant) runs `--repeat` times; the variants' order rotates from one run to the next.",
+    "- The N waits start at planned times spread over",
     "  one interval (after a lead time for the client's set-up), and each job turns terminal 2 to 3 intervals",
     "  after its wait's planned start, spread evenly over that interval, at a time known exactly through",
     "  `control.jobTerminalAt`. Levels under the sample count repeat in rounds.",
@@ -248,6 +461,7 @@ export const section = (rows: ReadonlyArray<Row>, context: ReportContext): strin
     "  requests per second: past what the simulator serves on this machine, requests and latency would measure",
     "  its queue instead of the clients.",
     "- HTTP requests: the simulator's request log for the measured rounds' own knowledge base.",
+    "- Client CPU, all waits: the client's CPU to watch every job to its end (one KB: the figure to compare).",
     "- Client CPU: `process.cpuUsage()` (user + system, all threads) from the first wait's start until the last",
     "  resolved, divided by the responses the simulator sent (each response is a job update the wait had to",
     "  read). Single waits pay a wake-up cost per poll (caches gone cold while sleeping), so per-response CPU is",

@@ -24,22 +24,38 @@ import {
   VARIANT_NAMES,
   type Variant
 } from "./protocol.js"
-import { type Row, ratiosTable, resultsTable, saturated, section, toRow, writeSection } from "./report.js"
+import {
+  type Row,
+  ratiosTable,
+  resultsTable,
+  saturated,
+  section,
+  summarize,
+  targetsTable,
+  toRow,
+  writeSection
+} from "./report.js"
 
 const USAGE = `Usage: pnpm bench [options]   (or: tsx bench/run.ts [options])
 
 Options (environment variable in brackets):
-  --levels LIST      concurrent waits per level, comma-separated, default 1,100,1000  [BENCH_LEVELS]
+  --levels LIST      single waits, each on a job of its own knowledge base (no sharing
+                     possible), per level, comma-separated, default 1,100,1000       [BENCH_LEVELS]
+  --shared LIST      watched jobs of one knowledge base (10 documents each) per level,
+                     default 1000,10000; "none" for none                            [BENCH_SHARED]
+  --repeat N         runs of each (level, variant), interleaved, default 3           [BENCH_REPEAT]
   --interval MS      poll interval of every variant, default 150                      [BENCH_INTERVAL_MS]
   --max-rate N       lengthen a level's interval so that its waits send at most N
                      requests/s in all, default 500 (the simulator keeps up)          [BENCH_MAX_RATE]
-  --variants LIST    A (library Promise wait), B (bare loop), C (library Effect wait);
-                     default A,B, plus C when exported (not with --quick)             [BENCH_VARIANTS]
+  --variants LIST    A (library Promise wait), B (bare loop), C (library Effect wait),
+                     M (the machine); default A,B,C,M (A,B with --quick); shared levels
+                     always run C and B                                               [BENCH_VARIANTS]
   --min-samples N    latency samples per level at least (small levels repeat), default 20
                                                                                       [BENCH_MIN_SAMPLES]
   --timeout S        give up after S seconds in all, default 300                      [BENCH_TIMEOUT_S]
-  --quick            levels 1,10, interval 100, 5 samples, 2 heap rounds, variants A,B,
-                     no docs written: a smoke run for CI (under 20 s), noisy numbers
+  --quick            levels 1,10, shared 200, interval 100, 5 samples, 2 heap rounds,
+                     variants A,B, 1 repeat, no docs written: a smoke run for CI
+                     (under a minute), noisy numbers
   --out FILE         the Markdown file to update, default docs/benchmarks.md
   --write            update it (the default, except with --quick)
   --no-write         do not
@@ -64,6 +80,8 @@ const parseOptions = () => {
       allowPositionals: false,
       options: {
         levels: { type: "string" },
+        shared: { type: "string" },
+        repeat: { type: "string" },
         interval: { type: "string" },
         "max-rate": { type: "string" },
         variants: { type: "string" },
@@ -98,13 +116,19 @@ const parseOptions = () => {
   }
   const levelsRaw = values.levels ?? env.BENCH_LEVELS ?? (quick ? "1,10" : "1,100,1000")
   const levels = levelsRaw.split(",").map((level) => integer("--levels", level.trim(), 0, 1, 5_000))
+  const sharedRaw = values.shared ?? env.BENCH_SHARED ?? (quick ? "200" : "1000,10000")
+  const shared =
+    sharedRaw.trim() === "none"
+      ? []
+      : sharedRaw.split(",").map((level) => integer("--shared", level.trim(), 0, 1, 20_000))
   const variantsRaw = values.variants ?? env.BENCH_VARIANTS
   const variants =
     variantsRaw === undefined
       ? undefined
       : variantsRaw.split(",").map((variant) => {
           const name = variant.trim().toUpperCase()
-          if (name !== "A" && name !== "B" && name !== "C") fail(`unknown variant '${variant}' (A, B or C)`)
+          if (name !== "A" && name !== "B" && name !== "C" && name !== "M")
+            fail(`unknown variant '${variant}' (A, B, C or M)`)
           return name as Variant
         })
   if (variants !== undefined && variants.length === 0) fail("--variants is empty")
@@ -112,6 +136,8 @@ const parseOptions = () => {
   return {
     quick,
     levels: [...new Set(levels)],
+    shared: [...new Set(shared)],
+    repeat: integer("--repeat", values.repeat ?? env.BENCH_REPEAT, quick ? 1 : 3, 1, 20),
     intervalMs: integer(
       "--interval",
       values.interval ?? env.BENCH_INTERVAL_MS,
@@ -249,8 +275,8 @@ const main = async (): Promise<number> => {
   const simProcess = start("simulator.ts", [])
   const simulator = createPeer<{}, SimulatorApi>(simProcess, {})
   const probing = async (): Promise<ProbeResult> => {
-    if (options.variants?.every((variant) => variant === "B"))
-      return { available: { A: false, B: true, C: false }, notes: [] }
+    if (options.variants?.every((variant) => variant === "B") && options.shared.length === 0)
+      return { available: { A: false, B: true, C: false, M: false }, notes: [] }
     const probeProcess = start("client.ts", ["--probe"])
     const result = await guard(
       probeProcess,
@@ -281,12 +307,11 @@ const main = async (): Promise<number> => {
   ])
   if (!ready.baseUrl.startsWith("http://127.0.0.1:"))
     throw new Error(`simulator not on loopback: ${ready.baseUrl}`)
-  const variants: ReadonlyArray<Variant> = options.variants ?? [
-    "A",
-    "B",
-    ...(probe.available.C && !options.quick ? (["C"] as const) : [])
-  ]
-  const missing = variants.filter((variant) => !probe.available[variant])
+  const variants: ReadonlyArray<Variant> =
+    options.variants ?? (options.quick ? ["A", "B"] : ["A", "B", "C", "M"])
+  const missing = [...variants, ...(options.shared.length > 0 ? (["C"] as const) : [])].filter(
+    (variant) => !probe.available[variant]
+  )
   if (missing.length > 0) {
     for (const note of probe.notes) console.error(`bench: ${note}`)
     throw new Error(
@@ -298,106 +323,126 @@ const main = async (): Promise<number> => {
 
   console.log(
     `bench: ${variants.map((variant) => `${variant} = ${VARIANT_NAMES[variant]}`).join("; ")}\n` +
-      `bench: levels ${levels.join(", ")}; interval ${intervalMs} ms (longer where N waits would exceed ` +
+      `bench: levels ${levels.join(", ")} (separate knowledge bases), ${options.shared.join(", ") || "none"} ` +
+      `(one knowledge base); ${options.repeat} repeats; interval ${intervalMs} ms (longer where N waits would exceed ` +
       `${maxRate} req/s); simulator ${ready.baseUrl}`
   )
 
   const rows: Array<Row> = []
-  for (const [levelIndex, concurrency] of levels.entries()) {
-    const rounds = Math.min(50, Math.ceil(minSamples / concurrency))
-    // Below 100 waits one heap delta is noisy (tens of KiB come and go in the old space): five rounds of their
-    // own, median and range. From 100, the measured rounds sample it (the forced GCs' CPU left out).
-    const heapRounds = concurrency >= 100 ? 0 : options.quick ? 2 : 5
-    // N waits polling every I ms send N / I requests per ms: past what the simulator serves, latency and
-    // requests per wait would measure its queue, not the client.
-    const levelIntervalMs = Math.max(intervalMs, Math.ceil((concurrency * 1000) / maxRate))
-    // Alternate which variant goes first, level after level.
-    const shift = levelIndex % variants.length
-    const order = [...variants.slice(shift), ...variants.slice(0, shift)]
-    for (const variant of order) {
-      const kbId = `kb_${variant.toLowerCase()}_${concurrency}`
-      const roundTimeoutMs = 10_000 + 20 * levelIntervalMs + 20 * concurrency
-      const config: ClientConfig = {
-        variant,
-        concurrency,
-        rounds,
-        heapRounds,
-        warmupWaits: WARMUP_WAITS,
-        intervalMs: levelIntervalMs,
-        warmupIntervalMs: intervalMs,
-        roundTimeoutMs,
-        baseUrl: ready.baseUrl,
-        apiKey: ready.apiKey
-      }
-      const clientProcess = start("client.ts", [JSON.stringify(config)], true)
-      const result = await guard(
-        clientProcess,
-        `client ${variant} × ${concurrency}`,
-        (rounds + heapRounds + 2) * roundTimeoutMs + 30_000,
-        new Promise<ClientResult>((resolvePromise) => {
-          createPeer<OrchestratorApi, {}>(clientProcess, {
-            jobs: ({ purpose, round }) => {
-              const warmup = purpose === "warmup"
-              const count = warmup ? config.warmupWaits : concurrency
-              const interval = warmup ? config.warmupIntervalMs : config.intervalMs
-              const samples = purpose === "measure" ? count * rounds : count
-              // Lead time for the client's set-up (a forced GC when it samples the heap) before the first start.
-              const sampling = purpose === "heap" || (purpose === "measure" && heapRounds === 0)
-              const firstStartAt = Date.now() + 50 + (sampling ? 100 : 0) + 0.2 * count
-              const jobs = Array.from({ length: count }, (_, index) => {
-                // Waits start spread over one interval; each job ends 2 to 3 intervals after its wait starts,
-                // the offsets spread evenly over that interval (across rounds too), so detection latency
-                // samples every phase of the polling.
-                const startAt = Math.round(firstStartAt + (count === 1 ? 0 : interval * phase(index, count)))
-                const offset = phase(purpose === "measure" ? round * count + index : index, samples)
-                return {
-                  jobId: `job_${variant.toLowerCase()}_${concurrency}_${purpose}_${round}_${index}`,
-                  startAt,
-                  terminalAt: startAt + interval * (2 + offset)
-                }
-              })
-              return simulator.call("createJobs", {
-                kbId: warmup || purpose === "heap" ? `${kbId}_${purpose}` : kbId,
-                jobs
-              })
-            },
-            done: (done) => {
-              resolvePromise(done)
-              return null
-            }
+  // Every (layout, level), each repeat, with the variants' order rotated from one run to the next.
+  const plan = [
+    ...levels.map((concurrency) => ({ layout: "separate" as const, concurrency, variants })),
+    ...options.shared.map((concurrency) => ({
+      layout: "shared" as const,
+      concurrency,
+      variants: ["C", "B"] as ReadonlyArray<Variant>
+    }))
+  ]
+  let runIndex = 0
+  for (let repeat = 0; repeat < options.repeat; repeat++) {
+    for (const { layout, concurrency, variants: levelVariants } of plan) {
+      const rounds = Math.min(50, Math.ceil(minSamples / concurrency))
+      // Below 100 waits one heap delta is noisy (tens of KiB come and go in the old space): five rounds of their
+      // own, median and range. From 100, the measured rounds sample it (the forced GCs' CPU left out).
+      const heapRounds = concurrency >= 100 ? 0 : options.quick ? 2 : 5
+      // N waits polling every I ms send N / I requests per ms: past what the simulator serves, latency and
+      // requests per wait would measure its queue, not the client.
+      const levelIntervalMs = Math.max(intervalMs, Math.ceil((concurrency * 1000) / maxRate))
+      const shift = runIndex++ % levelVariants.length
+      const order = [...levelVariants.slice(shift), ...levelVariants.slice(0, shift)]
+      for (const variant of order) {
+        const base = `kb_${layout === "shared" ? "s" : "x"}${variant.toLowerCase()}_${concurrency}_r${repeat}`
+        const roundTimeoutMs = 10_000 + 20 * levelIntervalMs + 20 * concurrency
+        const config: ClientConfig = {
+          variant,
+          layout,
+          concurrency,
+          rounds,
+          heapRounds,
+          warmupWaits: WARMUP_WAITS,
+          intervalMs: levelIntervalMs,
+          warmupIntervalMs: intervalMs,
+          roundTimeoutMs,
+          baseUrl: ready.baseUrl,
+          apiKey: ready.apiKey,
+          repeat
+        }
+        const clientProcess = start("client.ts", [JSON.stringify(config)], true)
+        const result = await guard(
+          clientProcess,
+          `client ${variant} × ${concurrency} (${layout})`,
+          (rounds + heapRounds + 2) * roundTimeoutMs + 30_000,
+          new Promise<ClientResult>((resolvePromise) => {
+            createPeer<OrchestratorApi, {}>(clientProcess, {
+              jobs: ({ purpose, round }) => {
+                const warmup = purpose === "warmup"
+                const count = warmup ? config.warmupWaits : concurrency
+                const interval = warmup ? config.warmupIntervalMs : config.intervalMs
+                const samples = purpose === "measure" ? count * rounds : count
+                // Lead time for the client's set-up (a forced GC when it samples the heap) before the first start.
+                const sampling = purpose === "heap" || (purpose === "measure" && heapRounds === 0)
+                const firstStartAt = Date.now() + 50 + (sampling ? 100 : 0) + 0.2 * count
+                const kbId = `${base}_${purpose}${purpose === "measure" ? "" : `_${round}`}`
+                const jobs = Array.from({ length: count }, (_, index) => {
+                  // Waits start spread over one interval; each job ends 2 to 3 intervals after its wait starts,
+                  // the offsets spread evenly over that interval (across rounds too), so detection latency
+                  // samples every phase of the polling.
+                  const startAt = Math.round(
+                    firstStartAt + (count === 1 ? 0 : interval * phase(index, count))
+                  )
+                  const offset = phase(purpose === "measure" ? round * count + index : index, samples)
+                  return {
+                    ...(layout === "separate" ? { kbId: `${kbId}_${round}_${index}` } : {}),
+                    jobId: `job_${base.slice(3)}_${purpose}_${round}_${index}`,
+                    startAt,
+                    terminalAt: startAt + interval * (2 + offset)
+                  }
+                })
+                return simulator.call("createJobs", { kbId, jobs, documents: layout === "shared" ? 10 : 3 })
+              },
+              done: (done) => {
+                resolvePromise(done)
+                return null
+              }
+            })
           })
-        })
-      )
-      await exited(clientProcess, 5_000)
-      const requests = await simulator.call("requests", { kbId })
-      const row = toRow(result, requests)
-      rows.push(row)
-      console.log(
-        `bench: ${String(concurrency).padStart(4)} × ${variant}: ${row.requestsPerWait.toFixed(2)} req/wait, ` +
-          `${row.cpuPerResponseMicros.toFixed(0)} µs CPU/response ` +
-          `(load ${(100 * row.cpuLoad).toFixed(0)}%${saturated(row) ? ", saturated" : ""}), ` +
-          `${row.heapPerWaitBytes === null ? "n/a" : (row.heapPerWaitBytes / 1024).toFixed(1)} KiB heap/wait, ` +
-          `latency median ${row.latencyMedianMs} ms p95 ${row.latencyP95Ms} ms` +
-          // The simulator's CPU (idle time included) matters only where it could be the bottleneck.
-          (concurrency >= 100
-            ? `; simulator ${(requests.simulatorCpuMicros / Math.max(1, requests.total)).toFixed(0)} µs CPU/request`
-            : "") +
-          (row.lateStarts > 0 ? ` (${row.lateStarts} waits started late)` : "") +
-          (row.heapSkipped > 0 ? ` (${row.heapSkipped} heap samples missed)` : "") +
-          (row.errors > 0 ? `, ${row.errors} ERRORS (first: ${row.firstError})` : "") +
-          ` [${(row.wallMs / 1000).toFixed(1)} s]`
-      )
+        )
+        await exited(clientProcess, 5_000)
+        const requests = await simulator.call("requests", { kbPrefix: `${base}_measure` })
+        const row = toRow(result, requests)
+        rows.push(row)
+        console.log(
+          `bench: ${layout.padEnd(8)} ${String(concurrency).padStart(5)} × ${variant} #${repeat + 1}: ` +
+            `${row.requestsPerWait.toFixed(2)} req/wait, ` +
+            `${row.cpuPerResponseMicros.toFixed(0)} µs CPU/response, ${(row.cpuMicros / 1000).toFixed(0)} ms CPU ` +
+            `(load ${(100 * row.cpuLoad).toFixed(0)}%${saturated(row) ? ", saturated" : ""}), ` +
+            `${row.heapPerWaitBytes === null ? "n/a" : (row.heapPerWaitBytes / 1024).toFixed(1)} KiB heap/wait, ` +
+            `latency median ${row.latencyMedianMs} ms p95 ${row.latencyP95Ms} ms` +
+            (row.engine === null
+              ? ""
+              : `; ${row.engine.rounds} rounds, max ${row.engine.maxRequests} requests, ` +
+                `${row.engine.overBound} over the bound`) +
+            // The simulator's CPU (idle time included) matters only where it could be the bottleneck.
+            (concurrency >= 100
+              ? `; simulator ${(requests.simulatorCpuMicros / Math.max(1, requests.total)).toFixed(0)} µs CPU/request`
+              : "") +
+            (row.lateStarts > 0 ? ` (${row.lateStarts} waits started late)` : "") +
+            (row.heapSkipped > 0 ? ` (${row.heapSkipped} heap samples missed)` : "") +
+            (row.errors > 0 ? `, ${row.errors} ERRORS (first: ${row.firstError})` : "") +
+            ` [${(row.wallMs / 1000).toFixed(1)} s]`
+        )
+      }
     }
   }
 
   simProcess.disconnect()
   await exited(simProcess, 5_000)
 
-  // Rows grouped by level, variants in A, B, C order.
-  const sorted = [...rows].sort((a, b) => a.concurrency - b.concurrency || a.variant.localeCompare(b.variant))
-  const ratios = ratiosTable(sorted)
-  console.log(`\n${resultsTable(sorted)}\n`)
+  const summaries = summarize(rows)
+  const ratios = ratiosTable(summaries)
+  console.log(`\n${resultsTable(summaries)}\n`)
   if (ratios !== null) console.log(`Library ÷ bare loop:\n\n${ratios}\n`)
+  console.log(`${targetsTable(summaries)}\n`)
 
   const cpu = cpus()
   const machine =
@@ -423,19 +468,21 @@ const main = async (): Promise<number> => {
       ? `${envPrefix}pnpm bench${args ? ` ${args}` : ""}`
       : `${envPrefix}tsx ${[...userNodeFlags, "bench/run.ts", args].filter(Boolean).join(" ")}`
   const settings =
-    `levels ${levels.join(", ")}; poll interval ${intervalMs} ms for every variant, lengthened so that ` +
+    `single waits on separate knowledge bases: ${levels.join(", ")}; jobs of one knowledge base: ` +
+    `${options.shared.length === 0 ? "none" : options.shared.join(", ")}; ${options.repeat} runs of each ` +
+    `(level, variant), interleaved; poll interval ${intervalMs} ms for every variant, lengthened so that ` +
     `N waits send at most ${maxRate} requests/s (see the interval column); ` +
     `at least ${minSamples} latency samples per level; loopback HTTP to the simulator`
   if (options.write) {
     writeSection(
       options.out,
-      section(sorted, {
+      section(summaries, {
         date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
         machine,
         warning,
         command,
         settings,
-        variants,
+        variants: [...new Set([...variants, ...(options.shared.length > 0 ? (["C", "B"] as const) : [])])],
         notes
       })
     )

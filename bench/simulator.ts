@@ -9,8 +9,8 @@ import { startSimulator } from "@tensoras/ingestion-testkit"
 import { createPeer, type OrchestratorApi, type SimulatorApi, type SimulatorReady } from "./protocol.js"
 
 const API_KEY = "tns_bench_loopback_only"
-/** Processing is split into a queued phase and three documents, so a wait sees the job change. */
-const DOCUMENTS = 3
+/** By default processing is split into a queued phase and three documents, so a wait sees the job change. */
+const DEFAULT_DOCUMENTS = 3
 
 const sim = await startSimulator({ scenario: "empty", clock: "real", apiKey: API_KEY, host: "127.0.0.1" })
 const { control } = sim
@@ -21,12 +21,14 @@ let lastCpu = process.cpuUsage()
 const engineSkew = (): number => control.now() - Date.now()
 
 const peer = createPeer<SimulatorApi, OrchestratorApi>(process, {
-  createJobs: ({ kbId, jobs }) => {
-    if (!knowledgeBases.has(kbId)) {
-      control.addKnowledgeBase(kbId)
-      knowledgeBases.add(kbId)
-    }
-    const created = jobs.map(({ jobId, startAt, terminalAt }) => {
+  createJobs: ({ kbId: batchKb, jobs, documents }) => {
+    const DOCUMENTS = documents ?? DEFAULT_DOCUMENTS
+    const created = jobs.map(({ kbId: ownKb, jobId, startAt, terminalAt }) => {
+      const kbId = ownKb ?? batchKb
+      if (!knowledgeBases.has(kbId)) {
+        control.addKnowledgeBase(kbId)
+        knowledgeBases.add(kbId)
+      }
       const total = Math.max(0, Math.round(terminalAt - Date.now()))
       const queuedMs = Math.floor(total / 4)
       const documentMs = Math.floor((total - queuedMs) / DOCUMENTS)
@@ -40,12 +42,17 @@ const peer = createPeer<SimulatorApi, OrchestratorApi>(process, {
           durationMs: index === DOCUMENTS - 1 ? lastMs : documentMs
         }))
       })
-      return { jobId, startAt, terminalAt: control.jobTerminalAt(kbId, jobId) - engineSkew() }
+      return {
+        ...(ownKb === undefined ? {} : { kbId: ownKb }),
+        jobId,
+        startAt,
+        terminalAt: control.jobTerminalAt(kbId, jobId) - engineSkew()
+      }
     })
-    return { kbId, jobs: created }
+    return { kbId: batchKb, jobs: created }
   },
-  requests: ({ kbId }) => {
-    const records = control.requests.filter((record) => record.kbId === kbId)
+  requests: ({ kbPrefix }) => {
+    const records = control.requests.filter((record) => record.kbId?.startsWith(kbPrefix) === true)
     control.clearRequests()
     const cpu = process.cpuUsage(lastCpu)
     lastCpu = process.cpuUsage()

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ProbeResult, Variant } from "./protocol.js"
+import type { ProbeResult, RoundSummary, Variant } from "./protocol.js"
 
 export interface WaitContext {
   readonly baseUrl: string
@@ -57,9 +57,8 @@ export const loadLibrary = async (): Promise<{
 
   if (typeof exported.waitForIngestionJob === "function") {
     const { waitForIngestionJob } = library
-    // A: a user's call as documented, polling at the bare loop's interval. No `onUpdate`: the bare loop
-    // reports nothing either (and with it the library takes another path, through `Poller.watch`).
-    // `timeoutMs` bounds the run; it also sets the per-request timeout (one option name for both).
+    // A: a user's call as documented (a client per call: no sharing between calls), polling at the bare
+    // loop's interval. No `onUpdate`: the bare loop reports nothing either. `timeoutMs` bounds the run.
     factories.A =
       ({ baseUrl, apiKey, intervalMs, signal, timeoutMs }) =>
       (knowledgeBaseId, jobId) =>
@@ -76,25 +75,35 @@ export const loadLibrary = async (): Promise<{
     notes.push("A: @tensoras/ingestion does not export a function `waitForIngestionJob`")
   }
 
-  const effectWait = await loadEffectWait(exported)
-  if (typeof effectWait === "string") notes.push(`C: ${effectWait}`)
-  else factories.C = effectWait
+  const engineWaits = await loadEngineWaits(exported)
+  if (typeof engineWaits === "string") notes.push(`C: ${engineWaits}`, `M: ${engineWaits}`)
+  else {
+    factories.C = engineWaits.C
+    if (typeof engineWaits.M === "string") notes.push(`M: ${engineWaits.M}`)
+    else factories.M = engineWaits.M
+  }
   return { factories, notes }
 }
 
+/** Round reports of the engine (variants C and M share one engine per process). */
+export const engineRounds: Array<RoundSummary> = []
+
 /**
- * C: `Poller.waitFor` as an Effect user runs many waits: one `ManagedRuntime` holding the `IngestionJobs`
- * service (built before anything is measured), one fiber per wait, `PollSchedule.fixed(interval)` (a delay
- * after each answer, like the bare loop's sleep).
+ * C: `Wait.waitFor` as an Effect user runs many waits: one `ManagedRuntime` holding the `WaitEngine` and
+ * `IngestionJobs` layers (built during the warm-up), one `runPromise` per wait, `pollInterval` = the bare
+ * loop's sleep. Waits on one knowledge base share its loop; on different ones they cannot.
+ * M: the XState machine (`@tensoras/ingestion/JobMachine`) on the same kind of runtime, one actor per wait.
  */
-const loadEffectWait = async (library: Record<string, unknown>): Promise<WaitFactory | string> => {
-  const poller = library.Poller
-  if (typeof poller !== "object" || poller === null || !("waitFor" in poller))
-    return "`Poller.waitFor` is not exported"
-  const [Poller, PollSchedule, IngestionJobs, FetchHttpClient, Duration, Layer, ManagedRuntime, Redacted] =
+const loadEngineWaits = async (
+  library: Record<string, unknown>
+): Promise<{ readonly C: WaitFactory; readonly M: WaitFactory | string } | string> => {
+  const wait = library.Wait
+  if (typeof wait !== "object" || wait === null || !("waitFor" in wait))
+    return "`Wait.waitFor` is not exported"
+  const [Wait, WaitEngine, IngestionJobs, FetchHttpClient, Duration, Layer, ManagedRuntime, Redacted] =
     await Promise.all([
-      import("@tensoras/ingestion/Poller"),
-      import("@tensoras/ingestion/PollSchedule"),
+      import("@tensoras/ingestion/Wait"),
+      import("@tensoras/ingestion/WaitEngine"),
       import("@tensoras/ingestion/IngestionJobs"),
       import("@effect/platform/FetchHttpClient"),
       import("effect/Duration"),
@@ -105,26 +114,85 @@ const loadEffectWait = async (library: Record<string, unknown>): Promise<WaitFac
   const runtimes = new Map<string, ReturnType<typeof makeRuntime>>()
   const makeRuntime = (baseUrl: string, apiKey: string) =>
     ManagedRuntime.make(
-      IngestionJobs.layer({ apiKey: Redacted.make(apiKey), baseUrl }).pipe(
+      WaitEngine.layer({
+        onRound: (round) =>
+          void engineRounds.push({
+            mode: round.mode,
+            requests: round.requests,
+            dueJobs: round.dueJobs,
+            followUpGets: round.followUpGets,
+            activeQueued: round.activeQueued ?? null,
+            activeProcessing: round.activeProcessing ?? null
+          })
+      }).pipe(
+        Layer.provideMerge(IngestionJobs.layer({ apiKey: Redacted.make(apiKey), baseUrl })),
         Layer.provide(FetchHttpClient.layer)
       )
     )
-  return ({ baseUrl, apiKey, intervalMs, signal, timeoutMs }) => {
+  const runtimeFor = (baseUrl: string, apiKey: string) => {
     const key = `${baseUrl} ${apiKey}`
     const runtime = runtimes.get(key) ?? makeRuntime(baseUrl, apiKey)
     runtimes.set(key, runtime)
-    const options = {
-      schedule: PollSchedule.fixed(Duration.millis(intervalMs)),
-      timeout: Duration.millis(timeoutMs)
-    }
-    return (knowledgeBaseId, jobId) =>
-      runtime
-        .runPromise(Poller.waitFor(knowledgeBaseId, jobId, options), { signal })
-        .then((job) => job.status)
+    return runtime
   }
+  const C: WaitFactory = ({ baseUrl, apiKey, intervalMs, signal, timeoutMs }) => {
+    const runtime = runtimeFor(baseUrl, apiKey)
+    const options = { pollInterval: Duration.millis(intervalMs), timeout: Duration.millis(timeoutMs) }
+    return (knowledgeBaseId, jobId) =>
+      runtime.runPromise(Wait.waitFor(knowledgeBaseId, jobId, options), { signal }).then((job) => job.status)
+  }
+  let M: WaitFactory | string
+  try {
+    const [JobMachine, PollSchedule, xstate] = await Promise.all([
+      import("@tensoras/ingestion/JobMachine"),
+      import("@tensoras/ingestion/PollSchedule"),
+      import("xstate")
+    ])
+    const machines = new Map<string, Promise<ReturnType<typeof JobMachine.make>>>()
+    M = ({ baseUrl, apiKey, intervalMs, signal, timeoutMs }) => {
+      const key = `${baseUrl} ${apiKey} ${intervalMs}`
+      const machine =
+        machines.get(key) ??
+        runtimeFor(baseUrl, apiKey)
+          .runtime()
+          .then((runtime) =>
+            JobMachine.make(runtime, { schedule: PollSchedule.fixed(Duration.millis(intervalMs)) })
+          )
+      machines.set(key, machine)
+      return async (knowledgeBaseId, jobId) => {
+        const actor = xstate
+          .createActor(await machine, { input: { knowledgeBaseId, jobId, timeoutMs } })
+          .start()
+        const cancel = () => actor.stop()
+        signal.addEventListener("abort", cancel, { once: true })
+        try {
+          const output = (await xstate.toPromise(actor)) as {
+            readonly _tag: string
+            readonly job?: { readonly status: string }
+          }
+          return output._tag === "Completed" || output._tag === "Failed"
+            ? (output.job?.status ?? output._tag)
+            : output._tag
+        } finally {
+          signal.removeEventListener("abort", cancel)
+        }
+      }
+    }
+  } catch (error) {
+    M = `@tensoras/ingestion/JobMachine could not be loaded (${error instanceof Error ? error.message : String(error)})`
+  }
+  return { C, M }
 }
 
 export const probe = async (): Promise<ProbeResult> => {
   const { factories, notes } = await loadLibrary()
-  return { available: { A: factories.A !== undefined, B: true, C: factories.C !== undefined }, notes }
+  return {
+    available: {
+      A: factories.A !== undefined,
+      B: true,
+      C: factories.C !== undefined,
+      M: factories.M !== undefined
+    },
+    notes
+  }
 }

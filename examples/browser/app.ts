@@ -4,7 +4,7 @@ import { useActorRef, useSelector } from "@xstate/react"
 import { createElement as h } from "react"
 import { createRoot } from "react-dom/client"
 import { BrowserIngestion } from "../../packages/browser/src/index.js"
-import { PollSchedule } from "../../packages/core/src/index.js"
+import { type IngestionJob, PollSchedule } from "../../packages/core/src/index.js"
 
 const params = new URLSearchParams(location.search)
 const knowledgeBaseId = params.get("kb") ?? "kb_abc123"
@@ -24,14 +24,22 @@ const JobView = () => {
   )
   const job = useSelector(actor, (snapshot) => snapshot.context.job)
   const polls = useSelector(actor, (snapshot) => snapshot.context.polls)
-  const total = job?.document_details.length ?? 0
+  // While a job runs, a poll reports its counters; `document_details` comes with the terminal job.
+  const documents: ReadonlyArray<IngestionJob.DocumentDetail> =
+    job !== null && "document_details" in job ? (job as IngestionJob.IngestionJobDetail).document_details : []
   const done = job === null ? 0 : job.documents_processed + job.documents_failed
   return h(
     "main",
     null,
     h("h1", null, `Ingestion job ${jobId}`),
     h("span", { className: `state ${state}`, "data-testid": "state" }, state),
-    h("progress", { max: Math.max(total, 1), value: done, "data-testid": "progress" }),
+    // Indeterminate until the terminal job tells how many documents there were.
+    h(
+      "progress",
+      documents.length === 0
+        ? { "data-testid": "progress" }
+        : { max: documents.length, value: done, "data-testid": "progress" }
+    ),
     h(
       "div",
       { className: "counters" },
@@ -58,7 +66,7 @@ const JobView = () => {
       h(
         "tbody",
         null,
-        (job?.document_details ?? []).map((doc) => {
+        documents.map((doc) => {
           const ok = doc.error === null && doc.status === "completed"
           const pending = doc.error === null && doc.status !== "completed"
           const mark = ok ? "OK" : pending ? "…" : "FAIL"

@@ -26,7 +26,10 @@ const program = Wait.waitFor(knowledgeBaseId, jobId, {
 program
   .pipe(
     Effect.provide(
-      WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layerConfig()), Layer.provide(FetchHttpClient.layer))
+      WaitEngine.layer().pipe(
+        Layer.provide(IngestionJobs.layerConfig()),
+        Layer.provide(FetchHttpClient.layer)
+      )
     ),
     Effect.tapErrorCause(Effect.logError),
     Effect.runPromise

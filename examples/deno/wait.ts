@@ -6,29 +6,28 @@
 //
 // Progress is printed on each change; Ctrl-C aborts the request in flight and exits with 130. A missing
 // permission is reported as `PermissionDenied: … run with --allow-env=…` (exit code 1).
-import { IngestionJob, Poller, PollSchedule } from "@tensoras/ingestion"
+import { IngestionJob, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import { DenoIngestion } from "@tensoras/ingestion-deno"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
+import * as Layer from "effect/Layer"
 
 const [knowledgeBaseId = "kb_abc123", jobId = "job_def456", interval] = Deno.args
 const options = {
   timeout: "15 minutes",
   schedule:
-    interval === undefined ? PollSchedule.progressive() : PollSchedule.fixed(`${Number(interval)} millis`)
+    interval === undefined ? PollSchedule.defaultSchedule : PollSchedule.fixed(`${Number(interval)} millis`)
 } as const
 
-const program = Poller.watch(knowledgeBaseId, jobId, options).pipe(
-  Stream.tap((job) =>
-    Console.log(
+const program = Wait.waitFor(knowledgeBaseId, jobId, {
+  ...options,
+  onUpdate: (job) =>
+    console.log(
       `${IngestionJob.statusText(job.status)}: ${job.documents_processed} processed, ` +
         `${job.documents_failed} failed, ${job.chunks_created} chunks`
     )
-  ),
-  Stream.runLast,
-  // The stream ends with the terminal job: its outcome is the completed job or IngestionJobFailed.
-  Effect.flatMap((last) => (last._tag === "Some" ? Poller.outcome(last.value) : Effect.dieMessage("no job"))),
+}).pipe(
+  // The completed job, or IngestionJobFailed / WaitTimeout / the client's error, typed.
   Effect.flatMap((job) =>
     Console.log(
       job.partial
@@ -36,7 +35,7 @@ const program = Poller.watch(knowledgeBaseId, jobId, options).pipe(
         : `Completed: ${job.chunks_created} chunks`
     )
   ),
-  Effect.provide(DenoIngestion.layerConfig())
+  Effect.provide(WaitEngine.layer().pipe(Layer.provide(DenoIngestion.layerConfig())))
 )
 
 DenoIngestion.runMain(program)

@@ -56,7 +56,10 @@ const main = Effect.gen(function* () {
   if (process.env.TENSORAS_BASE_URL) {
     return yield* pipeline(givenKb ?? "kb_abc123", givenJob ?? "job_def456").pipe(
       Effect.provide(
-        WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layerConfig()), Layer.provide(FetchHttpClient.layer))
+        WaitEngine.layer().pipe(
+          Layer.provide(IngestionJobs.layerConfig()),
+          Layer.provide(FetchHttpClient.layer)
+        )
       )
     )
   }

@@ -65,19 +65,5 @@ export const runPollingExample = async (
   step = 5_000
 ): Promise<Run> => {
   const done = runExample(simulator, example, args, { POLL_INTERVAL_MS: "20" })
-  let finished = false
-  void done.then(() => {
-    finished = true
-  })
-  let polls = 0
-  for (;;) {
-    await Promise.race([
-      simulator.control.waitForRequests(polls + 1, { settled: true, timeoutMs: 10_000 }),
-      done
-    ])
-    if (finished) break
-    polls++
-    simulator.control.advance(step)
-  }
-  return done
+  return simulator.control.advanceOnEachAnswer(step, done)
 }

@@ -49,18 +49,7 @@ describe("the xstate-pipeline example", () => {
       POLL_INTERVAL_MS: "20"
     })
     // The simulator's clock moves a second per answered poll, as if the example had waited.
-    let finished = false
-    void done.then(() => {
-      finished = true
-    })
-    for (let polls = 1; !finished; polls++) {
-      await Promise.race([
-        simulator.control.waitForRequests(polls, { settled: true, timeoutMs: 10_000 }),
-        done
-      ])
-      simulator.control.advance(1_000)
-    }
-    const result = await done
+    const result = await simulator.control.advanceOnEachAnswer(1_000, done)
     expect(result.stderr).toBe("")
     expect(result.code).toBe(0)
     const lines = result.stdout.trim().split("\n")
@@ -81,7 +70,7 @@ describe("the xstate-pipeline example", () => {
       TENSORAS_API_KEY: simulator.apiKey,
       TENSORAS_BASE_URL: simulator.baseUrl
     })
-    await simulator.control.waitForRequests(1, { timeoutMs: 10_000 })
+    await simulator.control.waitForRequests(1)
     child.kill("SIGINT")
     const result = await done
     expect(result.code).toBe(1)

@@ -5,7 +5,7 @@ export default defineConfig({
   entry: [
     "src/index.ts",
     "src/BrowserIngestion.ts",
-    "src/BrowserPoller.ts",
+    "src/BrowserEngine.ts",
     "src/IngestionProxy.ts",
     "src/PageSignals.ts"
   ],

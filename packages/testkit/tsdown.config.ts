@@ -15,6 +15,8 @@ export default defineConfig({
     "src/scenarios.ts",
     "src/serveNode.ts",
     "src/startSimulator.ts",
+    "src/TestLimit.ts",
+    "src/Canary.ts",
     "src/WireFormat.ts"
   ],
   format: "esm",

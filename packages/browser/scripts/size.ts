@@ -12,13 +12,13 @@ const pkg = join(here, "..")
 const repo = join(pkg, "..", "..")
 
 const cases = {
-  "plain wait (`BrowserPoller.waitFor` + `BrowserIngestion.layer`)": `
+  "plain wait (core's `Wait.waitFor` + `BrowserIngestion.layer`: the browser's engine)": `
     import * as BrowserIngestion from "./src/BrowserIngestion.ts"
-    import * as BrowserPoller from "./src/BrowserPoller.ts"
+    import * as Wait from "@tensoras/ingestion/Wait"
     import * as Effect from "effect/Effect"
-    export const wait = (kb, job) => Effect.runPromise(BrowserPoller.waitFor(kb, job).pipe(Effect.provide(BrowserIngestion.layer({ baseUrl: "/api/tensoras/v1" }))))
+    export const wait = (kb, job) => Effect.runPromise(Wait.waitFor(kb, job).pipe(Effect.provide(BrowserIngestion.layer({ baseUrl: "/api/tensoras/v1" }))))
   `,
-  "machine (`watchJob`: `JobMachine` + XState + the browser poller)": `
+  "machine (`watchJob`: `JobMachine` + XState on the browser's engine)": `
     import { watchJob } from "./src/BrowserIngestion.ts"
     export { watchJob }
   `
@@ -78,9 +78,10 @@ for (const [name, contents] of Object.entries(cases)) {
   lines.push("")
 }
 lines.push(
-  "Effect (runtime, Schema, Stream, Schedule) is most of it: the client decodes every response with",
-  "`effect/Schema` and waits on `Stream` + `Schedule`; `@effect/platform` adds its `HttpClient`. XState adds",
-  "its interpreter to the machine. The library's own code (core + browser) is a few KB of each.",
+  "Effect (runtime, Schema, Schedule) is most of it: the client decodes responses with `effect/Schema`",
+  "and the engine steps `Schedule`s; `@effect/platform` adds its `HttpClient`. XState adds its",
+  "interpreter to the machine. The library's own code (core's engine and client, the browser's gate and",
+  "tab relay) is a small share of each.",
   "<!-- size:browser:end -->"
 )
 

@@ -1,7 +1,7 @@
 /**
  * The browser entry: Layers for the client over `fetch` (a same-origin proxy by default, an API
- * key only with a loud opt-in), the page's signals, the lifecycle machine wired to the browser
- * wait, and a framework-free `watchJob` for UIs.
+ * key only with a loud opt-in), the page's signals and the browser's wait engine; the lifecycle
+ * machine on that engine, and a framework-free `watchJob` for UIs.
  *
  * @since 0.1.0
  */
@@ -10,14 +10,17 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { type IngestionError, InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
+import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
 import type * as Schedule from "effect/Schedule"
 import { createActor } from "xstate"
-import type { WaitOptions } from "./BrowserPoller.js"
-import * as BrowserPoller from "./BrowserPoller.js"
+import * as BrowserEngine from "./BrowserEngine.js"
 import * as PageSignals from "./PageSignals.js"
 
 /**
@@ -52,10 +55,6 @@ export interface Options {
   /** The `fetch` to use. Default `globalThis.fetch`. */
   readonly fetch?: typeof globalThis.fetch | undefined
 }
-
-// Core requires a key and always sends it as a bearer token; through a proxy there is none, so
-// this stand-in goes to core and the browser client removes the header again before sending.
-const NO_KEY = "tensoras-browser-no-key"
 
 const invalid = (param: string, message: string) => new InvalidInput({ param, message })
 
@@ -116,7 +115,7 @@ const isSameOrigin = (input: RequestInfo | URL): boolean => {
 
 /**
  * The `fetch`-based `HttpClient` for the page: `credentials` as given (default `same-origin`), the
- * caller's headers added; with `keyless`, the stand-in `Authorization` header core adds is removed.
+ * caller's headers added; with `keyless`, no `Authorization` header leaves the page.
  *
  * @example
  * ```ts
@@ -134,7 +133,7 @@ export const layerHttpClient = (
   const base = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
   // At the fetch itself, so it applies after every request transformation of core (which adds
   // its key and User-Agent last): browsers send their own User-Agent (setting one only costs a
-  // CORS preflight failure), and a keyless request must not carry core's stand-in key.
+  // CORS preflight failure), and a keyless request carries no `Authorization` header.
   const fetch: typeof globalThis.fetch = (input, init) => {
     const headers = new Headers(init?.headers)
     headers.delete("user-agent")
@@ -174,7 +173,8 @@ export const layerClient = (options: Options): Layer.Layer<IngestionJobs.Ingesti
   Layer.unwrapEffect(
     Effect.map(resolveOptions(options), (resolved) =>
       IngestionJobs.layer({
-        apiKey: resolved.apiKey ?? Redacted.make(NO_KEY),
+        // Through a proxy there is no key: core sends no Authorization header.
+        apiKey: resolved.apiKey ?? null,
         baseUrl: resolved.baseUrl,
         allowInsecureHttp: resolved.allowInsecureHttp,
         requestTimeout: options.requestTimeout,
@@ -185,14 +185,37 @@ export const layerClient = (options: Options): Layer.Layer<IngestionJobs.Ingesti
   )
 
 /**
- * Everything a browser wait needs: the client ({@link layerClient}) and the page's signals.
+ * Options of {@link layer} and {@link machine}: how to reach the API, the engine's (tab sharing,
+ * the cadence for other tabs' waits), and the page's signals.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface LayerOptions extends Options, BrowserEngine.Options {
+  /** The page's signals. Default {@link PageSignals.layer}. */
+  readonly signals?: PageSignals.Controlled | undefined
+}
+
+const engineOptions = (options: LayerOptions): BrowserEngine.Options => ({
+  shareAcrossTabs: options.shareAcrossTabs,
+  channelPrefix: options.channelPrefix,
+  schedule: options.schedule,
+  onRound: options.onRound
+})
+
+/**
+ * Everything a wait in the page needs: core's `WaitEngine` as the browser runs it
+ * ({@link BrowserEngine}: paused while hidden or offline, one leader tab per knowledge base), the
+ * client ({@link layerClient}) and the page's signals. Core's waits (`Wait.waitFor`, `Wait.watch`,
+ * `Wait.waitForAll`, ...) run on it.
  *
  * @example
  * ```ts
- * import { BrowserIngestion, BrowserPoller } from "@tensoras/ingestion-browser"
+ * import { BrowserIngestion } from "@tensoras/ingestion-browser"
+ * import { Wait } from "@tensoras/ingestion"
  * import * as Effect from "effect/Effect"
  *
- * const job = BrowserPoller.waitFor("kb_abc123", "job_def456").pipe(
+ * const job = Wait.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
  *   Effect.provide(BrowserIngestion.layer({ baseUrl: "/api/tensoras/v1" }))
  * )
  * ```
@@ -200,26 +223,54 @@ export const layerClient = (options: Options): Layer.Layer<IngestionJobs.Ingesti
  * @since 0.1.0
  */
 export const layer = (
-  options: Options
-): Layer.Layer<IngestionJobs.IngestionJobs | PageSignals.PageSignals, InvalidInput> =>
-  Layer.merge(layerClient(options), PageSignals.layer)
+  options: LayerOptions
+): Layer.Layer<WaitEngine.WaitEngine | IngestionJobs.IngestionJobs | PageSignals.PageSignals, InvalidInput> =>
+  Layer.provideMerge(
+    BrowserEngine.layer(engineOptions(options)),
+    Layer.merge(layerClient(options), options.signals?.layer ?? PageSignals.layer)
+  )
 
 /**
- * Options of {@link machine}: how to reach the API, the page signals, and the wait's.
+ * Options of {@link machine}: those of {@link layer}; `schedule` is the cadence of the machine's
+ * waits (and of the waits of other tabs this tab polls as leader).
  *
  * @category models
  * @since 0.1.0
  */
-export interface MachineOptions
-  extends Options,
-    Pick<WaitOptions, "schedule" | "shareAcrossTabs" | "channelPrefix"> {
-  /** The page's signals. Default {@link PageSignals.layer}. */
-  readonly signals?: PageSignals.Controlled | undefined
+export interface MachineOptions extends LayerOptions {}
+
+/**
+ * A `Runtime` whose `WaitEngine` is built from `live` on the first wait (so building the machine
+ * sends nothing and a Layer that fails ends the wait `Errored` with its `InvalidInput`).
+ */
+const lazyEngine = (live: Layer.Layer<WaitEngine.WaitEngine, InvalidInput>) => {
+  const managed = ManagedRuntime.make(live)
+  const engine = WaitEngine.WaitEngine.of({
+    register: (knowledgeBaseId, jobId, waitOptions, listener) =>
+      Effect.flatMap(managed.runtimeEffect, (runtime) =>
+        Context.get(runtime.context, WaitEngine.WaitEngine).register(
+          knowledgeBaseId,
+          jobId,
+          waitOptions,
+          listener
+        )
+      )
+  })
+  return {
+    runtime: Runtime.defaultRuntime.pipe(Runtime.provideService(WaitEngine.WaitEngine, engine)),
+    dispose: () => managed.dispose()
+  }
+}
+
+const machineOn = (options: MachineOptions) => {
+  const engine = lazyEngine(layer(options))
+  return { machine: JobMachine.make(engine.runtime, { schedule: options.schedule }), dispose: engine.dispose }
 }
 
 /**
- * Core's `JobMachine`, whose poller is the browser wait: it pauses while the page is hidden or
- * offline and shares one poller among tabs. Use it with `createActor` or `@xstate/react`.
+ * Core's `JobMachine` on the browser's engine: its waits pause while the page is hidden or
+ * offline, and one tab per knowledge base polls for all. Every actor of one machine shares its
+ * engine (built on the first actor's start). Use it with `createActor` or `@xstate/react`.
  *
  * @example
  * ```ts
@@ -232,17 +283,7 @@ export interface MachineOptions
  * @category constructors
  * @since 0.1.0
  */
-export const machine = (options: MachineOptions): JobMachine.IngestionJobMachine => {
-  const live = Layer.merge(layerClient(options), options.signals?.layer ?? PageSignals.layer)
-  return JobMachine.fromEvents(live, (input) =>
-    BrowserPoller.events(input.knowledgeBaseId, input.jobId, {
-      deadline: input.deadline,
-      schedule: options.schedule,
-      shareAcrossTabs: options.shareAcrossTabs,
-      channelPrefix: options.channelPrefix
-    })
-  )
-}
+export const machine = (options: MachineOptions): JobMachine.IngestionJobMachine => machineOn(options).machine
 
 /**
  * Options of {@link watchJob}.
@@ -260,7 +301,7 @@ export interface WatchOptions extends MachineOptions {
 /**
  * Watches a job without a framework: `listener` gets every snapshot of the lifecycle machine
  * (`snapshot.value`, `snapshot.context.job`, `snapshot.output` once settled). Returns a function
- * that stops watching (the request in flight is aborted).
+ * that stops watching and releases the watch's engine.
  *
  * @example
  * ```ts
@@ -279,7 +320,8 @@ export const watchJob = (
   options: WatchOptions,
   listener: (snapshot: JobMachine.Snapshot) => void
 ): (() => void) => {
-  const actor = createActor(machine(options), {
+  const { machine, dispose } = machineOn(options)
+  const actor = createActor(machine, {
     input: { knowledgeBaseId: options.knowledgeBaseId, jobId: options.jobId, timeoutMs: options.timeoutMs }
   })
   const subscription = actor.subscribe((snapshot) => listener(snapshot))
@@ -287,5 +329,7 @@ export const watchJob = (
   return () => {
     subscription.unsubscribe()
     actor.stop()
+    // The engine of this watch: its loop, lock and channel go with it.
+    void dispose()
   }
 }

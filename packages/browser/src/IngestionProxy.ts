@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as Redaction from "@tensoras/ingestion/Redaction"
 import * as Redacted from "effect/Redacted"
 
 /**
@@ -79,7 +80,9 @@ const FORWARDED_RESPONSE_HEADERS = ["content-type", "retry-after", "date", "x-re
  * `after` and `status` query parameters; other paths get 404, other methods 405. The browser's
  * headers (its `Authorization`, its cookies) are never forwarded: the upstream request carries
  * only the key, `Accept` and the proxy's `User-Agent`. The API's status, body, `Content-Type` and
- * `Retry-After` come back; its other headers (cookies included) do not.
+ * `Retry-After` come back; its other headers (cookies included) do not. The body is scrubbed first
+ * (`Redaction.makeScrub`): a service that echoes the `Authorization` header cannot hand the key to the
+ * page. A redirect is not followed; its status comes back without its `Location`.
  *
  * @example
  * ```ts
@@ -105,6 +108,7 @@ export const makeIngestionProxy = (options: ProxyOptions): ProxyHandler => {
   const basePath = (options.basePath ?? "/api/tensoras/v1").replace(/\/+$/u, "")
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
   const allow = options.allowKnowledgeBases
+  const scrub = Redaction.makeScrub(key)
   const route = /^\/knowledge-bases\/([^/]+)\/ingestion-jobs(?:\/([^/]+))?$/u
 
   return async (request) => {
@@ -182,13 +186,25 @@ export const makeIngestionProxy = (options: ProxyOptions): ProxyHandler => {
         code: "upstream_unreachable"
       })
     }
+    let text: string
+    try {
+      text = await response.text()
+    } catch {
+      return errorResponse(502, {
+        message: "The ingestion API's answer was cut off",
+        type: "api_error",
+        code: "upstream_unreachable"
+      })
+    }
     const headers = new Headers({ "cache-control": "no-store" })
     for (const name of FORWARDED_RESPONSE_HEADERS) {
       const value = response.headers.get(name)
-      if (value !== null) headers.set(name, value)
+      if (value !== null) headers.set(name, scrub(value))
     }
-    return new Response(request.method === "HEAD" ? null : response.body, {
-      status: response.status,
+    // An opaque redirect (status 0) cannot be answered as such: it is a 502 to the page.
+    const status = response.status >= 200 && response.status <= 599 ? response.status : 502
+    return new Response(request.method === "HEAD" || status === 204 || status === 304 ? null : scrub(text), {
+      status,
       headers
     })
   }

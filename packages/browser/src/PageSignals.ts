@@ -1,5 +1,5 @@
 /**
- * The page's own signals, as a service the browser wait listens to: whether the page is visible
+ * The page's own signals, as a service the browser's engine listens to: whether the page is visible
  * (`document.visibilityState`) and whether the browser is online (`navigator.onLine`). Polling
  * runs only while both hold.
  *
@@ -114,10 +114,10 @@ const read = (): PageState => ({
  *
  * @example
  * ```ts
- * import { BrowserPoller, PageSignals } from "@tensoras/ingestion-browser"
- * import * as Effect from "effect/Effect"
+ * import { BrowserEngine, PageSignals } from "@tensoras/ingestion-browser"
+ * import * as Layer from "effect/Layer"
  *
- * const wait = BrowserPoller.waitFor("kb_abc123", "job_def456").pipe(Effect.provide(PageSignals.layer))
+ * const engine = BrowserEngine.layer().pipe(Layer.provide(PageSignals.layer))
  * ```
  * @category layers
  * @since 0.1.0

@@ -5,25 +5,23 @@
  */
 
 /**
- * Layers for the page (fetch client, proxy base URL, key opt-in), the browser lifecycle machine and `watchJob`.
+ * Core's wait engine for a page: paused while hidden or offline, one leader tab per knowledge base.
+ *
+ * @since 0.2.0
+ */
+export * as BrowserEngine from "./BrowserEngine.js"
+/**
+ * Layers for the page (fetch client, proxy base URL, key opt-in, the browser's engine), the lifecycle machine and `watchJob`.
  *
  * @since 0.1.0
  */
 export * as BrowserIngestion from "./BrowserIngestion.js"
-
 /**
  * Framework-free subscription to a job's lifecycle snapshots.
  *
  * @since 0.1.0
  */
 export { watchJob } from "./BrowserIngestion.js"
-
-/**
- * The browser wait: pauses while hidden or offline, one poller for all tabs.
- *
- * @since 0.1.0
- */
-export * as BrowserPoller from "./BrowserPoller.js"
 
 /**
  * The same-origin proxy handler.

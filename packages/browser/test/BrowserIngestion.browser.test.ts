@@ -88,7 +88,8 @@ describe("BrowserIngestion in Chromium", () => {
           knowledgeBaseId,
           jobId,
           schedule: PollSchedule.fixed("20 millis"),
-          signals: PageSignals.makeControlled()
+          signals: PageSignals.makeControlled(),
+          channelPrefix: `watch-${jobId}`
         },
         (snapshot) => {
           snapshots.push(snapshot)
@@ -104,7 +105,9 @@ describe("BrowserIngestion in Chromium", () => {
     const last = await done
     expect(last.value).toBe("completed")
     expect(last.output?._tag).toBe("Completed")
-    expect(last.context.job?.document_details).toHaveLength(4)
+    // The terminal job comes with its document_details.
+    const job = last.context.job
+    expect(job !== null && "document_details" in job && job.document_details).toHaveLength(4)
     expect(snapshots.some((s) => s.matches({ watching: { job: "queued" } }))).toBe(true)
   })
 })

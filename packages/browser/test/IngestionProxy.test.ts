@@ -1,4 +1,4 @@
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { Canary, type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeIngestionProxy } from "../src/IngestionProxy.js"
 
@@ -109,5 +109,31 @@ describe("makeIngestionProxy", () => {
     const text = await response.text()
     expect(text).not.toContain("tns_wrong_key")
     expect([...response.headers.values()].join(" ")).not.toContain("tns_wrong_key")
+  })
+
+  it("scrubs the key from what it forwards: a job and an error body that echo it", async () => {
+    const proxy = makeIngestionProxy({ apiKey: sim.apiKey, upstream: sim.baseUrl })
+    sim.control.injectFault({ kind: "echo-key", route: "get" })
+    const get = await proxy(new Request(`${base}/knowledge-bases/kb_abc123/ingestion-jobs/job_def456`))
+    const text = await get.text()
+    expect(get.status).toBe(200)
+    expect(JSON.parse(text).document_details[0].document_name).toMatch(
+      / \[echo: <redacted> \| Authorization: Bearer <redacted>\]$/
+    )
+    sim.control.injectFault({ kind: "echo-key", status: 500 })
+    const error = await proxy(new Request(`${base}/knowledge-bases/kb_abc123/ingestion-jobs`))
+    const errorText = await error.text()
+    expect(error.status).toBe(500)
+    expect(JSON.parse(errorText).error.message).toContain("<redacted>")
+    expect(Canary.leaks(sim.apiKey, text, errorText)).toEqual([])
+  })
+
+  it("does not follow a redirect, nor forward its Location", async () => {
+    const proxy = makeIngestionProxy({ apiKey: sim.apiKey, upstream: sim.baseUrl })
+    sim.control.clearRequests()
+    sim.control.injectFault({ kind: "redirect" })
+    const response = await proxy(new Request(`${base}/knowledge-bases/kb_abc123/ingestion-jobs`))
+    expect([response.status, response.headers.get("location")]).toEqual([302, null])
+    expect(sim.control.requestCount()).toBe(1)
   })
 })

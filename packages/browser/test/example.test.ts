@@ -3,7 +3,7 @@
 import { mkdtemp } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { startSimulator, TestLimit } from "@tensoras/ingestion-testkit"
 import { chromium } from "playwright"
 import { expect, it } from "vitest"
 import { buildExample } from "../../../examples/browser/build.js"
@@ -29,12 +29,16 @@ it("the React example shows the live state, the progress, the counters and every
   try {
     const page = await browser.newPage({ viewport: { width: 900, height: 1000 } })
     await page.goto(`${server.url}/?kb=kb_abc123&job=job_def456&interval=50`)
-    await expect.poll(() => page.getByTestId("state").textContent()).toBe("processing")
+    await expect
+      .poll(() => page.getByTestId("state").textContent(), { timeout: TestLimit.ms })
+      .toBe("processing")
     expect(await page.getByTestId("processed").textContent()).toBe("8")
 
     const final = sim.control.advanceToTerminal("kb_abc123", "job_def456")
     const documents = final.document_details ?? []
-    await expect.poll(() => page.getByTestId("state").textContent()).toBe("completed")
+    await expect
+      .poll(() => page.getByTestId("state").textContent(), { timeout: TestLimit.ms })
+      .toBe("completed")
     const progress = page.getByTestId("progress")
     const shot = join(import.meta.dirname, "..", "..", "..", "examples", "browser", "screenshot.png")
     const png = await page.screenshot({ path: shot, fullPage: true })
@@ -87,7 +91,7 @@ it("the React example shows the live state, the progress, the counters and every
   }
 })
 
-it("two real pages of one origin watching one job share one poller, and the second takes over when the first closes", async () => {
+it("two real pages of one origin watching one job: the first polls for both, and the second takes over when it closes", async () => {
   const sim = await startSimulator({ scenario: "docs", clock: "manual" })
   const root = await buildExample(await mkdtemp(join(tmpdir(), "tensoras-example-")))
   const server = await serveExample({ root, upstream: sim.baseUrl, apiKey: sim.apiKey })
@@ -95,7 +99,7 @@ it("two real pages of one origin watching one job share one poller, and the seco
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: flags
   })
-  // An hour between polls: every request below is a first poll or a takeover, never a routine one.
+  // An hour between polls: every request below is a wait's first poll or a takeover, never a routine one.
   const url = `${server.url}/?kb=kb_abc123&job=job_def456&interval=3600000`
   const gets = () => sim.control.requestCount({ route: "get" })
   try {
@@ -103,22 +107,29 @@ it("two real pages of one origin watching one job share one poller, and the seco
     const context = await browser.newContext()
     const first = await context.newPage()
     await first.goto(url)
-    await expect.poll(() => first.getByTestId("state").textContent()).toBe("processing")
+    await expect
+      .poll(() => first.getByTestId("state").textContent(), { timeout: TestLimit.ms })
+      .toBe("processing")
     expect(gets()).toBe(1)
 
     const second = await context.newPage()
     await second.goto(url)
-    // The second tab shows the job from the first tab's poller, without a request of its own.
-    await expect.poll(() => second.getByTestId("processed").textContent()).toBe("8")
-    expect(gets()).toBe(1)
+    // The first tab leads the knowledge base: it makes the second tab's first poll and relays the
+    // answer; the second tab sends nothing of its own.
+    await expect
+      .poll(() => second.getByTestId("processed").textContent(), { timeout: TestLimit.ms })
+      .toBe("8")
+    expect(gets()).toBe(2)
 
     // The job finishes on the server; the leading tab closes before its next poll is due.
     const final = sim.control.advanceToTerminal("kb_abc123", "job_def456")
     await first.close()
     // The second tab takes the lead and polls at once: no gap of an hour.
-    await expect.poll(() => second.getByTestId("state").textContent()).toBe("completed")
+    await expect
+      .poll(() => second.getByTestId("state").textContent(), { timeout: TestLimit.ms })
+      .toBe("completed")
     expect(await second.getByTestId("chunks").textContent()).toBe(String(final.chunks_created))
-    expect(gets()).toBe(2)
+    expect(gets()).toBe(3)
   } finally {
     await browser.close()
     await server.close()

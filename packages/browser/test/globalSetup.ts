@@ -48,8 +48,7 @@ export default async function setup(project: TestProject) {
           return reply(200, { count: control.requestCount({ jobId: param("job"), method: "GET" }) })
         case "/wait": {
           await control.waitForRequests(Number(param("n")), {
-            filter: { jobId: param("job"), method: "GET" },
-            timeoutMs: 5_000
+            filter: { jobId: param("job"), method: "GET" }
           })
           return reply(200, { count: control.requestCount({ jobId: param("job"), method: "GET" }) })
         }

@@ -42,6 +42,7 @@ import * as RetrySchedule from "./RetrySchedule.js"
 /**
  * The production base URL of the API.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
@@ -49,6 +50,7 @@ export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
 /**
  * The `User-Agent` the client sends.
  *
+ * @category constants
  * @since 0.1.0
  */
 export const USER_AGENT = `@tensoras/ingestion/${version}`
@@ -56,6 +58,7 @@ export const USER_AGENT = `@tensoras/ingestion/${version}`
 /**
  * How the client reaches the API.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Options {
@@ -109,6 +112,7 @@ export interface RequestOptions {
 /**
  * Options of {@link IngestionJobs.list}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ListOptions {
@@ -123,6 +127,7 @@ export interface ListOptions {
 /**
  * Options of {@link IngestionJobs.listAll}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ListAllOptions {
@@ -148,8 +153,10 @@ const TerminalJobSchema = Schema.Struct({
   ...IngestionJob.IngestionJobDetail.fields,
   status: Schema.Literal("completed", "failed")
 })
-const PolledJob: Schema.Schema<IngestionJob.IngestionJob | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
-  Schema.Union(TerminalJobSchema, IngestionJob.IngestionJob) as never
+const PolledJob: Schema.Schema<
+  IngestionJob.IngestionJob | TerminalJob,
+  IngestionJob.IngestionJobDetailEncoded
+> = Schema.Union(TerminalJobSchema, IngestionJob.IngestionJob) as never
 
 /**
  * The ingestion-jobs client as a service.
@@ -174,6 +181,7 @@ const PolledJob: Schema.Schema<IngestionJob.IngestionJob | TerminalJob, Ingestio
  *   Effect.runPromise
  * )
  * ```
+ * @category tags
  * @since 0.1.0
  */
 export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJobs")<
@@ -221,6 +229,7 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
  *   Effect.provide(FetchHttpClient.layer)
  * )
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const make = (
@@ -261,6 +270,8 @@ export const make = (
       requestOptions: RequestOptions | undefined
     ): Effect.Effect<A, IngestionError> => {
       const exchange = client.execute(request).pipe(
+        // A redirect is answered, not followed: fetch would drop the key at another origin.
+        internalResponse.withoutRedirects,
         Effect.mapError(internalResponse.transportError),
         Effect.flatMap(internalResponse.handle(schema, scrub))
       )
@@ -292,7 +303,9 @@ export const make = (
     const retry = retryPolicy(retrySchedule, maxRetryAfter, undefined)
     const timeoutMillis = Duration.toMillis(timeout)
     const withRetries = (requestOptions: RequestOptions | undefined) =>
-      requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined ? undefined : requestOptions
+      requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined
+        ? undefined
+        : requestOptions
 
     const jobsPath = (knowledgeBaseId: string) =>
       `knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/ingestion-jobs`
@@ -426,6 +439,7 @@ const retryPolicy = (
  *   baseUrl: "http://127.0.0.1:4010/v1"
  * }).pipe(Layer.provide(FetchHttpClient.layer))
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput, HttpClient.HttpClient> =>
@@ -445,6 +459,7 @@ export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput
  *   return baseUrl
  * })
  * ```
+ * @category config
  * @since 0.1.0
  */
 export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> =
@@ -465,6 +480,7 @@ export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>;
  *
  * const live = IngestionJobs.layerConfig({ requestTimeout: "10 seconds" }).pipe(Layer.provide(FetchHttpClient.layer))
  * ```
+ * @category layers
  * @since 0.1.0
  */
 export const layerConfig = (
@@ -481,6 +497,7 @@ export const layerConfig = (
  *
  * const failed = IngestionJobs.list("kb_abc123", { status: "failed", limit: 100 })
  * ```
+ * @category accessors
  * @since 0.1.0
  */
 export const list = (
@@ -498,6 +515,7 @@ export const list = (
  *
  * const job = IngestionJobs.get("kb_abc123", "job_abc123")
  * ```
+ * @category accessors
  * @since 0.1.0
  */
 export const get = (
@@ -516,6 +534,7 @@ export const get = (
  *
  * const ids = IngestionJobs.listAll("kb_abc123").pipe(Stream.map((job) => job.id), Stream.runCollect)
  * ```
+ * @category accessors
  * @since 0.1.0
  */
 export const listAll = (

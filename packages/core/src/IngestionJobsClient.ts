@@ -28,8 +28,8 @@ import * as validate from "./internal/validate.js"
 import type * as PollSchedule from "./PollSchedule.js"
 import * as RetrySchedule from "./RetrySchedule.js"
 import * as Wait from "./Wait.js"
-import type { WaitError } from "./WaitError.js"
 import * as WaitEngine from "./WaitEngine.js"
+import type { WaitError } from "./WaitError.js"
 
 /**
  * Options of {@link createIngestionJobsClient}. Where the runtime has an environment (Node, Deno,
@@ -124,7 +124,11 @@ export interface IngestionJobsClient {
    * Waits until the job is terminal. Resolves with the completed job (`partial: true` when some
    * documents failed); rejects with `IngestionJobFailed`, `WaitTimeout` or the client's error.
    */
-  readonly waitFor: (knowledgeBaseId: string, jobId: string, options?: ClientWaitOptions) => Promise<Wait.CompletedJob>
+  readonly waitFor: (
+    knowledgeBaseId: string,
+    jobId: string,
+    options?: ClientWaitOptions
+  ) => Promise<Wait.CompletedJob>
   /**
    * Waits for many jobs of one knowledge base (one polling loop), resolving in the order of
    * `jobIds` to `Promise.allSettled`-shaped results. Rejects only on invalid input or abort.
@@ -155,9 +159,7 @@ export interface IngestionJobsClient {
 const fromEnvironment = Config.all({
   apiKey: Config.option(Config.redacted("TENSORAS_API_KEY")),
   baseUrl: Config.option(Config.string("TENSORAS_BASE_URL"))
-}).pipe(
-  Effect.orElseSucceed(() => ({ apiKey: Option.none(), baseUrl: Option.none() }))
-)
+}).pipe(Effect.orElseSucceed(() => ({ apiKey: Option.none(), baseUrl: Option.none() })))
 
 const MISSING_KEY = new InvalidInput({
   param: "apiKey",
@@ -231,7 +233,9 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
           ? undefined
           : yield* validate.duration("requestTimeoutMs", options.requestTimeoutMs)
       const retries =
-        options.maxRetries === undefined ? undefined : yield* validate.count("maxRetries", options.maxRetries, 0)
+        options.maxRetries === undefined
+          ? undefined
+          : yield* validate.count("maxRetries", options.maxRetries, 0)
       const service = yield* IngestionJobs.make({
         apiKey,
         baseUrl: options.baseUrl ?? Option.getOrUndefined(environment.baseUrl),
@@ -295,7 +299,9 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
         abortable(
           streamOnEngine(
             Stream.unwrap(
-              Effect.map(waitOptions(options), (effectOptions) => Wait.watch(knowledgeBaseId, jobId, effectOptions))
+              Effect.map(waitOptions(options), (effectOptions) =>
+                Wait.watch(knowledgeBaseId, jobId, effectOptions)
+              )
             )
           ),
           options.signal
@@ -306,7 +312,9 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
         abortable(
           streamOnEngine(
             Stream.unwrap(
-              Effect.map(waitOptions(options), (effectOptions) => Wait.watchAll(knowledgeBaseId, jobIds, effectOptions))
+              Effect.map(waitOptions(options), (effectOptions) =>
+                Wait.watchAll(knowledgeBaseId, jobIds, effectOptions)
+              )
             )
           ),
           options.signal
@@ -336,8 +344,9 @@ export interface WaitForIngestionJobOptions extends ClientOptions, ClientWaitOpt
  * import { IngestionError, waitForIngestionJob, WaitError } from "@tensoras/ingestion"
  *
  * try {
+ *   // The key and base URL from TENSORAS_API_KEY / TENSORAS_BASE_URL, as they are not given here.
  *   const job = await waitForIngestionJob({
- *  *     knowledgeBaseId: "kb_abc123",
+ *     knowledgeBaseId: "kb_abc123",
  *     jobId: "job_def456",
  *     timeoutMs: 10 * 60 * 1000,
  *     onUpdate: (job) => console.log(`${job.status}: ${job.documents_processed} docs`)

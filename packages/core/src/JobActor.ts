@@ -13,8 +13,8 @@ import { IngestionError } from "./IngestionError.js"
 import * as validate from "./internal/validate.js"
 import * as JobMachine from "./JobMachine.js"
 import type { CompletedJob } from "./Wait.js"
-import { IngestionJobFailed, type WaitError, WaitTimeout } from "./WaitError.js"
 import type { WaitEngine, WaitOptions } from "./WaitEngine.js"
+import { IngestionJobFailed, type WaitError, WaitTimeout } from "./WaitError.js"
 
 /**
  * A running (or restored) job machine.
@@ -40,7 +40,8 @@ export type JobActor = JobMachine.JobActor
  *
  * @example
  * ```ts
- * import { JobMachine, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule } from "@tensoras/ingestion"
+ * import * as JobActor from "@tensoras/ingestion/JobActor"
  *
  * const options: JobActor.StartOptions = { timeout: "15 minutes", schedule: PollSchedule.progressive() }
  * ```
@@ -160,6 +161,7 @@ export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJo
  * @example
  * ```ts
  * import * as JobActor from "@tensoras/ingestion/JobActor"
+ * import * as JobMachine from "@tensoras/ingestion/JobMachine"
  * import { createActor } from "xstate"
  *
  * const actor = createActor(JobMachine.ingestionJobMachine, { input: { knowledgeBaseId: "kb_abc123", jobId: "job_def456" } })

@@ -31,8 +31,8 @@ import * as IngestionJobs from "./IngestionJobs.js"
 import * as internal from "./internal/jobMachine.js"
 import type * as PollSchedule from "./PollSchedule.js"
 import type { CompletedJob } from "./Wait.js"
-import type { Observed } from "./WaitError.js"
 import * as WaitEngine from "./WaitEngine.js"
+import type { Observed } from "./WaitError.js"
 
 /**
  * What the machine is started with. Plain data, and no key: the client comes from the runtime.
@@ -431,7 +431,8 @@ export type Output = Completed | Failed | TimedOut | Cancelled | Errored
  *
  * @example
  * ```ts
- * import { JobMachine, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule } from "@tensoras/ingestion"
+ * import * as JobMachine from "@tensoras/ingestion/JobMachine"
  *
  * const options: JobMachine.MakeOptions = { schedule: PollSchedule.fixed("5 seconds") }
  * ```
@@ -518,7 +519,10 @@ export type Snapshot = SnapshotFrom<IngestionJobMachine>
  * @category constructors
  * @since 0.1.0
  */
-export const make = (runtime: Runtime.Runtime<WaitEngine.WaitEngine>, options: MakeOptions = {}): IngestionJobMachine =>
+export const make = (
+  runtime: Runtime.Runtime<WaitEngine.WaitEngine>,
+  options: MakeOptions = {}
+): IngestionJobMachine =>
   internal.define(
     () => Runtime.runSync(runtime)(Clock.currentTimeMillis),
     internal.pollerLogic(internal.onRuntime(runtime), options)
@@ -579,4 +583,3 @@ export const fromLayer = <E>(
 export const ingestionJobMachine: IngestionJobMachine = fromLayer(
   IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
 )
-

@@ -1,7 +1,8 @@
 /**
- * How often a wait polls: `Schedule`s whose input is the job just seen. The first poll is always
- * immediate; a schedule decides each delay after it. Any `Schedule<unknown, IngestionJob>`
- * works; these are the presets.
+ * How often a wait polls: `Schedule`s whose input is the job just seen (an {@link IngestionJob}:
+ * status, counters and timestamps, as the list endpoint reports it). The first poll is always
+ * immediate; a schedule decides each delay after it. Any `Schedule<unknown, IngestionJob>` works;
+ * these are the presets.
  *
  * @since 0.1.0
  */
@@ -14,8 +15,10 @@ import * as ScheduleInterval from "effect/ScheduleInterval"
 import { differs, type IngestionJob } from "./IngestionJob.js"
 
 /**
- * A poll schedule: its input is the job of each poll.
+ * A poll schedule: its input is the job of each poll (status, counters, timestamps; no
+ * `document_details`).
  *
+ * @category models
  * @since 0.1.0
  */
 export type PollSchedule = Schedule.Schedule<unknown, IngestionJob>
@@ -23,6 +26,7 @@ export type PollSchedule = Schedule.Schedule<unknown, IngestionJob>
 /**
  * What {@link progressive} reports after each poll.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface Progress {
@@ -42,6 +46,7 @@ export interface Progress {
  * PollSchedule.isStalled({ stalled: true }) // true
  * PollSchedule.isStalled(3) // false
  * ```
+ * @category predicates
  * @since 0.1.0
  */
 export const isStalled = (output: unknown): boolean =>
@@ -58,10 +63,11 @@ const withJitter = <Out, In>(
  *
  * @example
  * ```ts
- * import { Poller, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule, Wait } from "@tensoras/ingestion"
  *
- * const job = Poller.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
+ * const job = Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const fixed = (interval: Duration.DurationInput = "5 seconds"): Schedule.Schedule<number> =>
@@ -70,6 +76,7 @@ export const fixed = (interval: Duration.DurationInput = "5 seconds"): Schedule.
 /**
  * Options of {@link backoff}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface BackoffOptions {
@@ -84,17 +91,20 @@ export interface BackoffOptions {
 }
 
 /**
- * Starts fast, grows by `factor`, is capped at `max` and stays jittered there, so that many
- * waits started together do not poll in lockstep. The default of waits.
+ * Blind backoff: starts fast, grows by `factor` whatever the job does, is capped at `max` and
+ * stays jittered there, so that many waits started together do not poll in lockstep. Cheap on
+ * long jobs, late to notice their end (see {@link defaultSchedule} for a cadence that reads the
+ * counters instead).
  *
  * @example
  * ```ts
- * import { Poller, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule, Wait } from "@tensoras/ingestion"
  *
- * const job = Poller.waitFor("kb_abc123", "job_def456", {
+ * const job = Wait.waitFor("kb_abc123", "job_def456", {
  *   schedule: PollSchedule.backoff({ initial: "500 millis", max: "1 minute" })
  * })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
 export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duration.Duration> => {
@@ -108,6 +118,7 @@ export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duratio
 /**
  * Options of {@link progressive}.
  *
+ * @category models
  * @since 0.1.0
  */
 export interface ProgressiveOptions {
@@ -135,18 +146,14 @@ interface ProgressState {
  *
  * @example
  * ```ts
- * import { Poller, PollSchedule } from "@tensoras/ingestion"
- * import * as Stream from "effect/Stream"
+ * import { PollSchedule, Wait } from "@tensoras/ingestion"
  *
- * const stalls = Poller.events("kb_abc123", "job_def456", { schedule: PollSchedule.progressive() }).pipe(
- *   Stream.filter((event) => event._tag === "Polled" && event.stalled)
- * )
+ * const job = Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.progressive({ max: "1 minute" }) })
  * ```
+ * @category constructors
  * @since 0.1.0
  */
-export const progressive = (
-  options: ProgressiveOptions = {}
-): Schedule.Schedule<Progress, IngestionJob> => {
+export const progressive = (options: ProgressiveOptions = {}): Schedule.Schedule<Progress, IngestionJob> => {
   const fast = Duration.toMillis(options.fast ?? "1 second")
   const max = Duration.toMillis(options.max ?? "30 seconds")
   const factor = options.factor ?? 2
@@ -170,15 +177,171 @@ export const progressive = (
 }
 
 /**
- * The schedule of waits unless told otherwise: {@link backoff} with its defaults (1 s, × 1.5,
- * capped at 20 s, jittered).
+ * Options of {@link paced}.
+ *
+ * @category schedules
+ * @since 0.1.0
+ */
+export interface PacedOptions {
+  /** The shortest delay. Default 1 second. */
+  readonly min?: Duration.DurationInput
+  /** The longest delay while no document is expected to end. Default 6 seconds. */
+  readonly max?: Duration.DurationInput
+  /** Each delay is drawn from [delay × (1 − jitter), delay]. Default 0: the delays are exact. */
+  readonly jitter?: number
+}
+
+/**
+ * What {@link paced} reports after each poll: why it chose its delay.
+ *
+ * @category schedules
+ * @since 0.1.0
+ */
+export interface Pace {
+  /**
+   * `queued`: waiting for processing to start; `starting`: processing, no document done yet;
+   * `after-document`: a document just ended, the next cannot end this soon; `expecting`: a
+   * document may end any moment, polled at the pace of the documents; `pacing`: documents end
+   * faster than polls, so the pace of the job's age.
+   */
+  readonly phase: "queued" | "starting" | "after-document" | "expecting" | "pacing"
+  /** The delay until the next poll, before jitter. */
+  readonly delay: Duration.Duration
+  /** Time per document so far, once one has ended. */
+  readonly perDocument: Duration.Duration | undefined
+}
+
+interface PacedState {
+  readonly previous: IngestionJob | undefined
+  readonly previousAt: number
+  /** The last poll that saw the job queued. */
+  readonly queuedSeenAt: number
+  /** When processing started, as well as `started_at` (whole seconds) and the polls tell. */
+  readonly startAt: number | undefined
+  /** When the last document ended: half-way between the poll that saw it and the one before. */
+  readonly documentEndAt: number | undefined
+  readonly documentsDone: number
+}
+
+const documentsDone = (job: IngestionJob): number => job.documents_processed + job.documents_failed
+
+/** Bounds of the pace of the job's age: one poll every √(age in seconds) seconds, in [min, max]. */
+const agePace = (ageMillis: number, min: number, max: number): number =>
+  Math.min(max, Math.max(min, 1000 * Math.sqrt(Math.max(0, ageMillis) / 1000)))
+
+/** The first document ends after this share of the elapsed processing time, at the earliest. */
+const STARTING_SHARE = 0.3
+/** No document of a job is much faster than this share of the job's time per document. */
+const DEAD_ZONE_SHARE = 0.35
+/** While a document may end, poll this often, as a share of the time per document. */
+const EXPECTING_SHARE = 0.3
+/** Polls line up with documents when polling at their pace is at least this share of the age pace. */
+const ALIGN_SHARE = 0.5
+
+/**
+ * Reads the counters: a job ends when its last document does, so polls go where a document may
+ * end. While queued, the delay grows with the wait (half the time queued so far); once
+ * processing, with the time since the start until a first document ends. Then the time per
+ * document (processing time ÷ documents done) tells the rest: after a document ends, the next
+ * cannot end for a while (no poll in that dead zone), then polls come every 0.3 × the time per
+ * document, never further apart than the age pace (√age seconds, between `min` and `max`). When
+ * documents end faster than that, the counters say nothing useful about the end and the age
+ * pace alone sets the cadence. No wait polls more often than every `min`. The total of documents
+ * is not known to the API's job, so the end itself cannot be predicted; see docs/waiting.md for
+ * how this compares with the API docs' 5-second loop.
  *
  * @example
  * ```ts
- * import { Poller, PollSchedule } from "@tensoras/ingestion"
+ * import { PollSchedule } from "@tensoras/ingestion"
  *
- * const job = Poller.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.defaultSchedule })
+ * const eager = PollSchedule.paced({ min: "500 millis", max: "5 seconds" })
  * ```
+ * @category schedules
  * @since 0.1.0
  */
-export const defaultSchedule: PollSchedule = backoff()
+export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, IngestionJob> => {
+  const min = Duration.toMillis(options.min ?? "1 second")
+  const max = Math.max(min, Duration.toMillis(options.max ?? "6 seconds"))
+  const initial: PacedState = {
+    previous: undefined,
+    previousAt: 0,
+    queuedSeenAt: Number.NEGATIVE_INFINITY,
+    startAt: undefined,
+    documentEndAt: undefined,
+    documentsDone: 0
+  }
+  const schedule = Schedule.makeWithState(initial, (now, job: IngestionJob, state: PacedState) => {
+    const createdAt = job.created_at * 1000
+    const queuedSeenAt = job.status === "queued" ? now : state.queuedSeenAt
+    let startAt = state.startAt
+    if (startAt === undefined && job.started_at !== null) {
+      // `started_at` is whole seconds: the polls around the start narrow it down.
+      const low = Math.max(job.started_at * 1000, queuedSeenAt)
+      const high = Math.min(job.started_at * 1000 + 999, now)
+      startAt = low <= high ? (low + high) / 2 : job.started_at * 1000 + 500
+    }
+    const done = documentsDone(job)
+    const ended = state.previous !== undefined && done > state.documentsDone
+    const documentEndAt = ended ? (state.previousAt + now) / 2 : state.documentEndAt
+    const pace = agePace(now - Math.min(createdAt, now), min, max)
+
+    let phase: Pace["phase"]
+    let delay: number
+    let perDocument: number | undefined
+    if (startAt === undefined || job.status === "queued") {
+      phase = "queued"
+      delay = Math.min(pace, Math.max(min, 0.5 * (now - createdAt)))
+    } else if (done === 0 || documentEndAt === undefined) {
+      phase = "starting"
+      delay = Math.min(pace, Math.max(min, STARTING_SHARE * (now - startAt)))
+    } else {
+      perDocument = Math.max(0, documentEndAt - startAt) / done
+      const sinceEnd = now - documentEndAt
+      const expecting = Math.min(pace, Math.max(min, EXPECTING_SHARE * perDocument))
+      if (EXPECTING_SHARE * perDocument < ALIGN_SHARE * pace) {
+        phase = "pacing"
+        delay = pace
+      } else if (DEAD_ZONE_SHARE * perDocument - sinceEnd > expecting) {
+        phase = "after-document"
+        delay = DEAD_ZONE_SHARE * perDocument - sinceEnd
+      } else {
+        phase = "expecting"
+        delay = expecting
+      }
+    }
+    const next: PacedState = {
+      previous: job,
+      previousAt: now,
+      queuedSeenAt,
+      startAt,
+      documentEndAt,
+      documentsDone: done
+    }
+    const output: Pace = {
+      phase,
+      delay: Duration.millis(delay),
+      perDocument: perDocument === undefined ? undefined : Duration.millis(perDocument)
+    }
+    return Effect.succeed([
+      next,
+      output,
+      ScheduleDecision.continueWith(ScheduleInterval.after(now + delay))
+    ] as const)
+  })
+  return withJitter(schedule, options.jitter ?? 0)
+}
+
+/**
+ * The schedule of waits unless told otherwise: {@link paced} with its defaults (at least 1 s
+ * between polls, lined up with the ends of documents, about every 6 s at most on long jobs).
+ *
+ * @example
+ * ```ts
+ * import { PollSchedule, Wait } from "@tensoras/ingestion"
+ *
+ * const job = Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.defaultSchedule })
+ * ```
+ * @category schedules
+ * @since 0.1.0
+ */
+export const defaultSchedule: PollSchedule = paced()

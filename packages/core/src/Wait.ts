@@ -20,9 +20,9 @@ import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import type { IngestionError, InvalidInput } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
-import { IngestionJobFailed, type WaitError, type WaitTimeout } from "./WaitError.js"
-import { type Listener, type WaitEvent, WaitEngine, type WaitExit, type WaitOptions } from "./WaitEngine.js"
 import * as validate from "./internal/validate.js"
+import { type Listener, WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "./WaitEngine.js"
+import { IngestionJobFailed, type WaitError, type WaitTimeout } from "./WaitError.js"
 
 /**
  * A completed job, as a wait returns it: the job (with `document_details`), plus whether some
@@ -45,7 +45,11 @@ export type CompletedJob = IngestionJob.IngestionJobDetail & { readonly status: 
  */
 export type JobUpdate =
   | { readonly _tag: "Changed"; readonly jobId: string; readonly job: IngestionJob.IngestionJob }
-  | { readonly _tag: "Ended"; readonly jobId: string; readonly result: Either.Either<CompletedJob, WaitError> }
+  | {
+      readonly _tag: "Ended"
+      readonly jobId: string
+      readonly result: Either.Either<CompletedJob, WaitError>
+    }
 
 /**
  * Whether a wait's event shows the job changed: a poll whose status or counters moved, or the
@@ -77,7 +81,9 @@ export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: 
  * @category combinators
  * @since 0.2.0
  */
-export const outcome = (job: IngestionJob.IngestionJobDetail): Effect.Effect<CompletedJob, IngestionJobFailed> =>
+export const outcome = (
+  job: IngestionJob.IngestionJobDetail
+): Effect.Effect<CompletedJob, IngestionJobFailed> =>
   Either.match(outcomeEither(job), { onLeft: Effect.fail, onRight: Effect.succeed })
 
 /**
@@ -101,7 +107,9 @@ export const outcomeEither = (
       new IngestionJobFailed({ job, message: job.error?.message ?? `Ingestion job '${job.id}' failed` })
     )
   }
-  const failedDocuments = job.document_details.filter((document) => !IngestionJob.isDocumentIngested(document))
+  const failedDocuments = job.document_details.filter(
+    (document) => !IngestionJob.isDocumentIngested(document)
+  )
   const completed = { ...job, status: "completed" as const }
   return Either.right(
     failedDocuments.length > 0 || job.documents_failed > 0
@@ -112,11 +120,11 @@ export const outcomeEither = (
 
 /** The result of a wait from how it ended. */
 const resultOf = (exit: WaitExit): Either.Either<CompletedJob, WaitError> =>
-  Exit.isSuccess(exit)
-    ? outcomeEither(exit.value)
-    : Either.left(failureOf(exit) as WaitError)
+  Exit.isSuccess(exit) ? outcomeEither(exit.value) : Either.left(failureOf(exit) as WaitError)
 
-const failureOf = (exit: Exit.Failure<unknown, IngestionError | WaitTimeout>): IngestionError | WaitTimeout => {
+const failureOf = (
+  exit: Exit.Failure<unknown, IngestionError | WaitTimeout>
+): IngestionError | WaitTimeout => {
   const cause = exit.cause
   if (cause._tag === "Fail") return cause.error
   throw new Error("a wait ended without a typed error")
@@ -129,8 +137,12 @@ const registered = <A, E>(
   knowledgeBaseId: string,
   jobId: string,
   options: WaitOptions,
-  listener: (done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>) => Listener,
-  use: (done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>) => Effect.Effect<A, E>
+  listener: (
+    done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>
+  ) => Listener,
+  use: (
+    done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>
+  ) => Effect.Effect<A, E>
 ): Effect.Effect<A, E | InvalidInput, WaitEngine> =>
   Effect.flatMap(WaitEngine, (engine) =>
     Effect.acquireUseRelease(
@@ -146,7 +158,8 @@ const registered = <A, E>(
   )
 
 const settleInto =
-  (done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>) => (exit: WaitExit) =>
+  (done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>) =>
+  (exit: WaitExit) =>
     Deferred.unsafeDone(done, exit)
 
 /**
@@ -239,7 +252,8 @@ export const waitForAll = (
         })
       ),
       () => Effect.as(Deferred.await(all), results as ReadonlyArray<Either.Either<CompletedJob, WaitError>>),
-      (registrations) => Effect.forEach(registrations, (registration) => registration.leave, { discard: true })
+      (registrations) =>
+        Effect.forEach(registrations, (registration) => registration.leave, { discard: true })
     )
   })
 

@@ -26,13 +26,20 @@
  *
  * @since 0.2.0
  */
+
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
-import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import type { IngestionError, InvalidInput, RateLimited, ServerError, TransportError } from "./IngestionError.js"
+import type {
+  IngestionError,
+  InvalidInput,
+  RateLimited,
+  ServerError,
+  TransportError
+} from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import type { IngestionJobs } from "./IngestionJobs.js"
 import * as internal from "./internal/waitEngine.js"

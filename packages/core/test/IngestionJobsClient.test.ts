@@ -7,7 +7,7 @@ import {
   WaitError,
   waitForIngestionJob
 } from "@tensoras/ingestion"
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { Canary, type RunningSimulator, startSimulator, TestLimit } from "@tensoras/ingestion-testkit"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 
@@ -209,7 +209,12 @@ describe("waitForIngestionJob", () => {
   it("a deadline that has passed rejects with WaitTimeout and sends nothing", async () => {
     // What the deadline does poll by poll is pinned in virtual time (Wait.test.ts); here, the wiring.
     const error = await rejection(
-      waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_def456", deadline: Date.now() - 1 })
+      waitForIngestionJob({
+        ...base(),
+        knowledgeBaseId: "kb_abc123",
+        jobId: "job_def456",
+        deadline: Date.now() - 1
+      })
     )
     expect(error).toBeInstanceOf(WaitError.WaitTimeout)
     expect(error).toMatchObject({ reason: "deadline", lastJob: null, observed: { responses: 0 } })
@@ -302,7 +307,7 @@ describe("waitForIngestionJob", () => {
       child.stdout.on("data", (chunk) => {
         out += chunk
       })
-      const killer = setTimeout(() => child.kill("SIGKILL"), 120_000)
+      const killer = setTimeout(() => child.kill("SIGKILL"), TestLimit.ms)
       child.on("error", reject)
       child.on("close", (exit) => {
         clearTimeout(killer)
@@ -312,7 +317,7 @@ describe("waitForIngestionJob", () => {
     })
     expect(stdout.trim()).toBe("completed")
     expect(code).toBe(0)
-  }, 150_000)
+  })
 })
 
 describe("waits on one client share one engine", () => {
@@ -374,6 +379,61 @@ describe("waits on one client share one engine", () => {
       else process.env.TENSORAS_API_KEY = saved.key
       if (saved.url === undefined) delete process.env.TENSORAS_BASE_URL
       else process.env.TENSORAS_BASE_URL = saved.url
+    }
+  })
+})
+
+describe("deadlines against a really blocked event loop", () => {
+  it("no request leaves after the deadline, even when every timer fires late", async () => {
+    const real = await startSimulator({ scenario: "docs", apiKey: API_KEY })
+    try {
+      const deadline = Date.now() + 1_000
+      const error = await rejection(
+        createIngestionJobsClient({ apiKey: API_KEY, baseUrl: real.baseUrl }).waitFor(
+          "kb_abc123",
+          "job_def456",
+          {
+            pollIntervalMs: 100,
+            deadline,
+            // The first answer blocks the process past the deadline: a long synchronous task.
+            onUpdate: () => {
+              while (Date.now() < deadline + 500) {
+                // busy: no timer can fire
+              }
+            }
+          }
+        )
+      )
+      expect(error).toBeInstanceOf(WaitError.WaitTimeout)
+      expect(real.control.requests.filter((r) => r.at >= deadline)).toStrictEqual([])
+    } finally {
+      await real.close()
+    }
+  })
+})
+
+describe("canary: a key the server echoes never comes out of a wait", () => {
+  it("not in the jobs it reports, nor in its WaitTimeout, its message, stack or JSON", async () => {
+    const key = Canary.make()
+    const echoing = await startSimulator({ scenario: "docs", apiKey: key, clock: "manual" })
+    try {
+      // Every string of every answer carries the key (the status too: the job reads as unknown).
+      echoing.control.injectFault({ kind: "echo-key", times: Infinity })
+      const c = createIngestionJobsClient({ apiKey: key, baseUrl: echoing.baseUrl })
+      const updates: Array<unknown> = []
+      const timedOut = await rejection(
+        c.waitFor("kb_abc123", "job_def456", {
+          pollIntervalMs: 3_600_000,
+          deadline: Date.now() + 1_000,
+          onUpdate: (job) => updates.push(job)
+        })
+      )
+      expect(timedOut).toBeInstanceOf(WaitError.WaitTimeout)
+      expect(updates.length).toBe(1)
+      expect(JSON.stringify(updates)).toContain("[echo:")
+      expect(Canary.leaks(key, timedOut, updates)).toEqual([])
+    } finally {
+      await echoing.close()
     }
   })
 })

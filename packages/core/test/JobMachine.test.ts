@@ -11,7 +11,7 @@ import {
 } from "@tensoras/ingestion"
 import * as JobActor from "@tensoras/ingestion/JobActor"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { Canary, type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 import { getShortestPaths } from "@xstate/graph"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -669,9 +669,7 @@ describe("JobMachine", () => {
         simulator.control.setScenario("docs")
         const start = yield* alignClocks
         const fiber = yield* Effect.fork(
-          Effect.flip(
-            run("kb_abc123", "job_def456", { timeout: "8 seconds", schedule: everyFiveSeconds })
-          )
+          Effect.flip(run("kb_abc123", "job_def456", { timeout: "8 seconds", schedule: everyFiveSeconds }))
         )
         yield* sleepScheduledAt(start + 5_000)
         yield* TestClock.adjust("5 seconds")
@@ -758,6 +756,27 @@ describe("JobMachine", () => {
       expect(output._tag === "Errored" && output.error.message).toContain("TENSORAS_API_KEY")
       expect(requests()).toBe(0)
     })
+  })
+
+  describe("canary", () => {
+    it.scoped(
+      "a key the server echoes in every string reaches no context, snapshot or inspection event",
+      () =>
+        Effect.gen(function* () {
+          simulator.control.injectFault({ kind: "echo-key", times: Infinity })
+          const inspected: Array<InspectionEvent> = []
+          const actor = yield* running((machine) =>
+            createActor(machine, {
+              input: { knowledgeBaseId: "kb_abc123", jobId: "job_def456" },
+              inspect: (event) => void inspected.push(event)
+            })
+          )
+          yield* eventually(() => actor.getSnapshot().context.polls === 1)
+          const context = actor.getSnapshot().context
+          expect(JSON.stringify(context.job)).toContain("[echo:")
+          expect(Canary.leaks(API_KEY, context, actor.getPersistedSnapshot(), render(inspected))).toEqual([])
+        }).pipe(Effect.provide(client()))
+    )
   })
 
   describe("inspection", () => {

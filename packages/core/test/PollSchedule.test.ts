@@ -5,11 +5,12 @@ import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import { compare, workloads } from "../../../bench/cadence.js"
 
 const job = (
   processed: number,
   status: IngestionJob.JobStatus = "processing"
-): IngestionJob.IngestionJobDetail => ({
+): IngestionJob.IngestionJob => ({
   id: "job_1",
   object: "ingestion_job",
   knowledge_base_id: "kb_1",
@@ -21,14 +22,13 @@ const job = (
   started_at: 1,
   completed_at: null,
   created_at: 1,
-  error: null,
-  document_details: []
+  error: null
 })
 
 /** Steps a schedule over the jobs seen by successive polls, each poll happening when the last delay ends. */
 const run = <Out>(
-  schedule: Schedule.Schedule<Out, IngestionJob.IngestionJobDetail>,
-  jobs: ReadonlyArray<IngestionJob.IngestionJobDetail>
+  schedule: Schedule.Schedule<Out, IngestionJob.IngestionJob>,
+  jobs: ReadonlyArray<IngestionJob.IngestionJob>
 ) =>
   Effect.gen(function* () {
     let now = 0
@@ -124,13 +124,124 @@ describe("PollSchedule", () => {
     })
   )
 
-  it.effect("the default is the jittered backoff: about 1 s first, never above 20 s", () =>
+  describe("the default cadence (paced by the counters)", () => {
+    const T0 = 1_709_125_000_000
+    /** The job as seen `atMs` after its creation at T0: started `startedMs` in, `done` documents done. */
+    const seen = (startedMs: number | null, done: number): IngestionJob.IngestionJob => ({
+      ...job(done, startedMs === null ? "queued" : "processing"),
+      created_at: T0 / 1000,
+      started_at: startedMs === null ? null : Math.floor((T0 + startedMs) / 1000)
+    })
+    /** Steps the default schedule over polls at the given instants (ms after creation). */
+    const delays = (polls: ReadonlyArray<readonly [atMs: number, job: IngestionJob.IngestionJob]>) =>
+      Effect.gen(function* () {
+        const schedule = PollSchedule.defaultSchedule as Schedule.Schedule<
+          PollSchedule.Pace,
+          IngestionJob.IngestionJob
+        >
+        let state = schedule.initial
+        const out: Array<{ delay: number; phase: PollSchedule.Pace["phase"] }> = []
+        for (const [at, seenJob] of polls) {
+          const [next, pace, decision] = yield* schedule.step(T0 + at, seenJob, state)
+          state = next
+          out.push({
+            delay: ScheduleIntervals.start((decision as ScheduleDecision.Continue).intervals) - T0 - at,
+            phase: pace.phase
+          })
+        }
+        return out
+      })
+
+    it.effect("polls every second while the job is fresh in the queue, then less as the queue drags on", () =>
+      Effect.gen(function* () {
+        const steps = yield* delays([
+          [500, seen(null, 0)],
+          [1_500, seen(null, 0)],
+          [4_000, seen(null, 0)],
+          [9_000, seen(null, 0)],
+          [30_000, seen(null, 0)]
+        ])
+        expect(steps.map((s) => s.phase)).toStrictEqual(["queued", "queued", "queued", "queued", "queued"])
+        // Half the time queued so far, at least 1 s, at most √age seconds.
+        expect(steps.map((s) => Math.round(s.delay))).toStrictEqual([1000, 1000, 2000, 3000, 5477])
+      })
+    )
+
+    it.effect("once processing, waits for the first document at a pace of the time since the start", () =>
+      Effect.gen(function* () {
+        const steps = yield* delays([
+          [1_000, seen(null, 0)],
+          [2_000, seen(1_500, 0)],
+          [6_000, seen(1_500, 0)],
+          [16_000, seen(1_500, 0)]
+        ])
+        expect(steps.slice(1).map((s) => s.phase)).toStrictEqual(["starting", "starting", "starting"])
+        // Started between the last queued poll (1 s) and 2 s: taken as 1.5 s. Then 0.3 × the time since
+        // (at least 1 s), at most √age seconds (√16 = 4 s).
+        expect(steps.slice(1).map((s) => Math.round(s.delay))).toStrictEqual([1000, 1350, 4000])
+      })
+    )
+
+    it.effect("after a long document ends, skips the time the next cannot take, then polls at its pace", () =>
+      Effect.gen(function* () {
+        // Started at 1.5 s; the first document ends between the polls at 20.5 s and 21.5 s (21 s, 19.5 s in).
+        const steps = yield* delays([
+          [1_000, seen(null, 0)],
+          [2_000, seen(1_500, 0)],
+          [20_500, seen(1_500, 0)],
+          [21_500, seen(1_500, 1)],
+          [28_325, seen(1_500, 1)],
+          [34_175, seen(1_500, 1)]
+        ])
+        expect(steps.slice(3).map((s) => s.phase)).toStrictEqual(["after-document", "expecting", "expecting"])
+        // Dead zone: 0.35 × 19.5 s from the end, less the 0.5 s already gone. Then 0.3 × 19.5 s = 5.85 s,
+        // at most √age seconds (√28.3 s = 5.32 s, √34.2 s = 5.85 s).
+        expect(steps.slice(3).map((s) => Math.round(s.delay))).toStrictEqual([6325, 5322, 5846])
+      })
+    )
+
+    it.effect("when documents end faster than it would poll, paces by the job's age, capped at 6 s", () =>
+      Effect.gen(function* () {
+        const steps = yield* delays([
+          [1_000, seen(null, 0)],
+          [2_000, seen(1_500, 0)],
+          [5_000, seen(1_500, 4)],
+          [9_000, seen(1_500, 9)],
+          [100_000, seen(1_500, 200)]
+        ])
+        expect(steps.slice(2).map((s) => s.phase)).toStrictEqual(["pacing", "pacing", "pacing"])
+        // √age seconds: √5 s, √9 s, then the cap.
+        expect(steps.slice(2).map((s) => Math.round(s.delay))).toStrictEqual([2236, 3000, 6000])
+      })
+    )
+
+    it.effect("never polls faster than `min`", () =>
+      Effect.gen(function* () {
+        const steps = yield* run(PollSchedule.paced({ min: "2 seconds" }), [
+          job(0, "queued"),
+          job(0, "queued")
+        ])
+        for (const step of steps) expect(step.delay).toBeGreaterThanOrEqual(2000)
+      })
+    )
+  })
+
+  it.effect("against the API docs' 5-second loop, in virtual time, on seeded realistic jobs", () =>
     Effect.gen(function* () {
-      const steps = yield* run(PollSchedule.defaultSchedule, same(30))
-      expect(steps[0]!.delay).toBeGreaterThanOrEqual(800)
-      expect(steps[0]!.delay).toBeLessThanOrEqual(1000)
-      expect(Math.max(...steps.map((s) => s.delay))).toBeLessThanOrEqual(20000)
-      expect(steps.at(-1)!.delay).toBeGreaterThanOrEqual(16000)
+      const compared = yield* compare(
+        [["default", PollSchedule.defaultSchedule]],
+        [
+          { ...workloads.seconds, jobs: 60 },
+          { ...workloads.minutes, jobs: 60 }
+        ]
+      )
+      const [seconds, minutes] = compared
+      // Jobs of 3–60 s: noticed in about 0.7× the loop's time, for about twice its requests.
+      expect(seconds!.latencyRatio).toBeLessThanOrEqual(0.75)
+      expect(seconds!.requestsRatio).toBeLessThanOrEqual(2.1)
+      // Jobs of 1–10 min: about the loop's latency for about its requests.
+      expect(minutes!.latencyRatio).toBeLessThanOrEqual(1.15)
+      expect(minutes!.requestsRatio).toBeLessThanOrEqual(1.05)
     })
   )
 })

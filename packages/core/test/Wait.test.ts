@@ -23,7 +23,9 @@ afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))
 
 // Built per test: the simulator's port is known only once it has started.
-const provideClient = <A, E>(effect: Effect.Effect<A, E, WaitEngine.WaitEngine>) =>
+const provideClient = <A, E>(
+  effect: Effect.Effect<A, E, WaitEngine.WaitEngine | IngestionJobs.IngestionJobs>
+) =>
   Effect.suspend(() =>
     Effect.provide(
       effect,
@@ -80,9 +82,7 @@ describe("Wait", () => {
       const t0 = yield* Clock.currentTimeMillis
       const terminalAt = simulator.control.jobTerminalAt("kb_abc123", "job_def456")
       const fiber = yield* Effect.fork(
-        Stream.runCollect(
-          eventsOf("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") })
-        )
+        Stream.runCollect(eventsOf("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") }))
       )
       const polls = Math.ceil((terminalAt - t0) / 5000)
       for (let i = 1; i <= polls; i++) yield* nextPollAt(t0 + i * 5000)
@@ -105,9 +105,7 @@ describe("Wait", () => {
       const t0 = yield* Clock.currentTimeMillis
       // A frozen job: no progress for 3 polls, then the clock jumps to the end.
       const fiber = yield* Effect.fork(
-        Stream.runCollect(
-          Wait.watch("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("1 second") })
-        )
+        Stream.runCollect(Wait.watch("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("1 second") }))
       )
       yield* sleepScheduledAt(t0 + 1000)
       yield* TestClock.setTime(t0 + 1000) // the simulator does not move: same job
@@ -198,14 +196,18 @@ describe("Wait", () => {
     Effect.gen(function* () {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
+      let answers = 0
       const fiber = yield* Effect.fork(
         Effect.flip(
           Wait.waitFor("kb_abc123", "job_def456", {
             schedule: PollSchedule.fixed("5 seconds"),
-            timeout: "5 seconds"
+            timeout: "5 seconds",
+            onUpdate: () => answers++
           })
         )
       )
+      // The first answer is handled (the loop's timer is the deadline's from the start: wait for the answer itself).
+      yield* eventually(() => answers === 1)
       yield* sleepScheduledAt(t0 + 5000)
       simulator.control.advanceToTerminal("kb_abc123", "job_def456")
       // The poll and the deadline are due at the same instant: the deadline wins, nothing is sent.
@@ -216,13 +218,64 @@ describe("Wait", () => {
     }).pipe(provideClient)
   )
 
+  it.effect("when a poll and the deadline are both overdue (a blocked event loop), the deadline wins", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      // A clock that can jump ahead while no timer fires: what a long synchronous task or GC
+      // pause does to a real event loop. TestClock alone would fire each timer at its own instant.
+      const testClock = yield* Effect.clock
+      let blockedMs = 0
+      const blockable: Clock.Clock = {
+        [Clock.ClockTypeId]: Clock.ClockTypeId,
+        currentTimeMillis: Effect.map(testClock.currentTimeMillis, (now) => now + blockedMs),
+        unsafeCurrentTimeMillis: () => testClock.unsafeCurrentTimeMillis() + blockedMs,
+        currentTimeNanos: Effect.map(
+          testClock.currentTimeNanos,
+          (now) => now + BigInt(blockedMs) * 1_000_000n
+        ),
+        unsafeCurrentTimeNanos: () => testClock.unsafeCurrentTimeNanos() + BigInt(blockedMs) * 1_000_000n,
+        sleep: (duration) => testClock.sleep(duration)
+      }
+      const t0 = yield* Clock.currentTimeMillis
+      let answers = 0
+      const fiber = yield* Effect.fork(
+        Effect.withClock(
+          Effect.flip(
+            Wait.waitFor("kb_abc123", "job_def456", {
+              schedule: PollSchedule.fixed("100 millis"),
+              timeout: "300 millis",
+              onUpdate: () => answers++
+            })
+          ),
+          blockable
+        )
+      )
+      yield* eventually(() => answers === 1)
+      yield* sleepScheduledAt(t0 + 100)
+      // The loop is blocked for 400 ms: when the poll's timer finally fires, the clock reads +500 ms.
+      blockedMs = 400
+      simulator.control.advance(500)
+      yield* TestClock.adjust("100 millis")
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({ _tag: "WaitTimeout", reason: "deadline", elapsedMs: 500 })
+      // Nothing went out after the deadline: a later request of ours is the next the server sees.
+      yield* IngestionJobs.get("kb_abc123", "job_abc123")
+      expect(simulator.control.requests.map((r) => [r.jobId, r.at])).toStrictEqual([
+        ["job_def456", t0],
+        ["job_abc123", t0 + 500]
+      ])
+    }).pipe(provideClient)
+  )
+
   it.effect("a client retry whose delay would end past the deadline is not attempted", () =>
     Effect.gen(function* () {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
       // Every answer is a 503: the client retries after 100, 200, 400 ms (its schedule here).
       simulator.control.injectFault({ kind: "server-error", status: 503, route: "get", times: Infinity })
-      const fiber = yield* Effect.fork(Effect.flip(Wait.waitFor("kb_abc123", "job_def456", { timeout: "250 millis" })))
+      const fiber = yield* Effect.fork(
+        Effect.flip(Wait.waitFor("kb_abc123", "job_def456", { timeout: "250 millis" }))
+      )
       yield* sleepScheduledAt(t0 + 100)
       yield* moveTo(t0 + 100)
       // The next retry would be at +300 ms, past the deadline: the wait ends at +250 ms instead.

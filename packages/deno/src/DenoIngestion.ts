@@ -20,11 +20,38 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as internal from "./internal/denoIngestion.ts"
+
+/** The fields of {@link PermissionDenied}, spelled out so that JSR needs no inference (no slow types). */
+type PermissionDeniedFields = {
+  readonly _tag: Schema.tag<"PermissionDenied">
+  /** The kind of permission Deno refused. */
+  readonly permission: Schema.Literal<["env", "net"]>
+  /** The environment variable or the host (with its port, when it has one). */
+  readonly resource: typeof Schema.String
+  /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
+  readonly flag: typeof Schema.String
+  /** Names `flag`. */
+  readonly message: typeof Schema.String
+}
+
+const PermissionDeniedBase: Schema.TaggedErrorClass<
+  PermissionDenied,
+  "PermissionDenied",
+  PermissionDeniedFields
+> = Schema.TaggedError<PermissionDenied>("@tensoras/ingestion-deno/PermissionDenied")("PermissionDenied", {
+  permission: Schema.Literal("env", "net"),
+  resource: Schema.String,
+  flag: Schema.String,
+  message: Schema.String
+})
 
 /**
  * Deno refused a permission the client needs: `permission` is `env` or `net`, `resource` the
- * variable or host, and `flag` the exact `deno run` flag that grants it (also in `message`).
+ * variable or host, and `flag` the exact `deno run` flag that grants it (also in `message`). A tagged
+ * error like every error of the library: `Effect.catchTag("PermissionDenied", …)`, and a `Schema`
+ * to send it across a process boundary.
  *
  * @example
  * ```ts
@@ -38,30 +65,7 @@ import * as internal from "./internal/denoIngestion.ts"
  * @category errors
  * @since 0.1.0
  */
-export class PermissionDenied extends Error {
-  /** Tells it apart in `Effect.catchTag`. */
-  readonly _tag: "PermissionDenied" = "PermissionDenied"
-  /** The kind of permission Deno refused. */
-  readonly permission: "env" | "net"
-  /** The environment variable or the host (with its port, when it has one). */
-  readonly resource: string
-  /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
-  readonly flag: string
-
-  /** Builds the error; `message` should name `flag`. */
-  constructor(fields: {
-    readonly permission: "env" | "net"
-    readonly resource: string
-    readonly flag: string
-    readonly message: string
-  }) {
-    super(fields.message)
-    this.name = "PermissionDenied"
-    this.permission = fields.permission
-    this.resource = fields.resource
-    this.flag = fields.flag
-  }
-
+export class PermissionDenied extends PermissionDeniedBase {
   /** Never: the same process keeps the same permissions. */
   get isTransient(): boolean {
     return false
@@ -140,7 +144,9 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, Permis
 )
 
 /**
- * The `HttpClient` for Deno: `@effect/platform`'s fetch client on Deno's own `fetch`.
+ * The `HttpClient` for Deno: `@effect/platform`'s fetch client on Deno's own `fetch`, with
+ * `redirect: "manual"`: a redirect is never followed (the client fails with a `ResponseDecodeError`
+ * saying so), so the key goes to the base URL only, as with every other adapter.
  * Interrupting a request aborts it.
  *
  * @example
@@ -157,7 +163,9 @@ export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, Permis
  * @category layers
  * @since 0.1.0
  */
-export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer
+export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer.pipe(
+  Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" }))
+)
 
 /**
  * Options of {@link layer}: those of `IngestionJobs.layer` (`apiKey`, `baseUrl`, `requestTimeout`,

@@ -1,19 +1,26 @@
 import {
   IngestionError,
   IngestionJobs,
-  Poller,
   PollSchedule,
   RetrySchedule,
+  Wait,
+  WaitEngine,
   WaitError
 } from "@tensoras/ingestion"
 import { serveSimulator } from "@tensoras/ingestion-deno/DenoSimulator"
+import * as Canary from "@tensoras/ingestion-testkit/Canary"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { assert, assertEquals, assertInstanceOf } from "./assert.ts"
+import { assert, assertEquals, assertInstanceOf, assertMatch } from "./assert.ts"
 import { clientLayer, failureOf, runExit } from "./helpers.ts"
+
+/** The wait engine on the client against `sim`. */
+const waitLayer = (sim: Parameters<typeof clientLayer>[0]) =>
+  WaitEngine.layer().pipe(Layer.provideMerge(clientLayer(sim)))
 
 Deno.test("list: one page of the docs' knowledge base", async () => {
   await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
@@ -81,20 +88,14 @@ Deno.test("listAll: every page of the paginated scenario, following the cursor",
 
 Deno.test("waitFor: polls until completed while the simulator's clock moves", async () => {
   await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
-  let stop = false
   // Each answered poll moves the world 10 s on: job_def456 completes 44 s after the start.
-  const driver = (async () => {
-    for (let n = 1; !stop; n++) {
-      await sim.control.waitForRequests(n, { settled: true })
-      if (!stop) sim.control.advance(10_000)
-    }
-  })()
-  const exit = await runExit(
-    Poller.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("10 millis") }),
-    clientLayer(sim)
+  const exit = await sim.control.advanceOnEachAnswer(
+    10_000,
+    runExit(
+      Wait.waitFor("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("10 millis") }),
+      waitLayer(sim)
+    )
   )
-  stop = true
-  void driver
   assert(Exit.isSuccess(exit))
   assertEquals(exit.value.status, "completed")
   assertEquals(exit.value.id, "job_def456")
@@ -110,11 +111,11 @@ Deno.test("waitFor: polls until completed while the simulator's clock moves", as
 
 Deno.test("waitFor: a failed job is IngestionJobFailed, with the job's error", async () => {
   await using sim = await serveSimulator({ scenario: "failing", clock: "manual" })
-  const layer = clientLayer(sim)
+  const layer = waitLayer(sim)
   for (const jobId of ["job_failing", "job_rejected"]) {
     const terminal = sim.control.advanceToTerminal("kb_failing", jobId)
     const error = failureOf(
-      await runExit(Poller.waitFor("kb_failing", jobId, { schedule: PollSchedule.fixed("10 millis") }), layer)
+      await runExit(Wait.waitFor("kb_failing", jobId, { schedule: PollSchedule.fixed("10 millis") }), layer)
     )
     assertInstanceOf(error, WaitError.IngestionJobFailed)
     assertEquals(error.job.id, jobId)
@@ -157,7 +158,7 @@ Deno.test("a 429 storm without Retry-After is retried on the retry schedule", as
 Deno.test("interrupting a wait aborts the hanging request", async () => {
   await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
   sim.control.injectFault({ kind: "hang", route: "get" })
-  const fiber = Effect.runFork(Effect.provide(Poller.waitFor("kb_abc123", "job_def456"), clientLayer(sim)))
+  const fiber = Effect.runFork(Effect.provide(Wait.waitFor("kb_abc123", "job_def456"), waitLayer(sim)))
   await sim.control.waitForRequests(1)
   const exit = await Effect.runPromise(Fiber.interrupt(fiber))
   assert(Exit.isInterrupted(exit))
@@ -190,4 +191,27 @@ Deno.test("a dropped connection looks like a network failure to the client", asy
   )
   assertInstanceOf(error, IngestionError.TransportError)
   assertEquals(error.reason, "Network")
+})
+
+Deno.test("no secret from the server's own text: a job and an error body that echo the key", async () => {
+  await using sim = await serveSimulator({ scenario: "failing", clock: "manual", apiKey: Canary.make() })
+  sim.control.advanceToTerminal("kb_failing", "job_failing")
+  sim.control.injectFault({ kind: "echo-key" })
+  const layer = clientLayer(sim)
+  const got = await runExit(IngestionJobs.get("kb_failing", "job_failing"), layer)
+  assert(Exit.isSuccess(got))
+  assertMatch(got.value.error?.message ?? "", /\[echo: <redacted> \| Authorization: Bearer <redacted>\]$/)
+  sim.control.injectFault({ kind: "echo-key", status: 403 })
+  const error = failureOf(await runExit(IngestionJobs.list("kb_failing"), layer))
+  assertInstanceOf(error, IngestionError.Forbidden)
+  assertEquals(Canary.leaks(sim.apiKey, got.value, error), [])
+})
+
+Deno.test("a redirect is not followed: a typed error, nothing sent to its target", async () => {
+  await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
+  sim.control.injectFault({ kind: "redirect" })
+  const error = failureOf(await runExit(IngestionJobs.get("kb_abc123", "job_abc123"), clientLayer(sim)))
+  assertInstanceOf(error, IngestionError.ResponseDecodeError)
+  assertMatch(error.message, /^The service answered HTTP 302, a redirect to http:\/\/127\.0\.0\.1:\d+\/v1\//)
+  assertEquals(sim.control.requestCount(), 1)
 })

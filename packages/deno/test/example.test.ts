@@ -10,22 +10,15 @@ const DEFECT = /\n\s+at |Uncaught|FiberFailure|\(FiberFailure\)/
 
 Deno.test("examples/deno/wait.ts waits to completion with the minimum permissions", async () => {
   await using sim = await serveSimulator({ scenario: "docs", clock: "manual" })
-  let stop = false
-  const driver = (async () => {
-    for (let n = 1; !stop; n++) {
-      await sim.control.waitForRequests(n, { settled: true })
-      if (!stop) sim.control.advance(10_000)
-    }
-  })()
   const host = new URL(sim.baseUrl).host
-  const result = await denoRun(
-    [`--allow-net=${host}`, ENV_FLAG],
-    example,
-    ["kb_abc123", "job_def456", "20"],
-    { TENSORAS_API_KEY: sim.apiKey, TENSORAS_BASE_URL: sim.baseUrl }
+  // Each answered poll moves the world 10 s on, as if the example had waited that long.
+  const result = await sim.control.advanceOnEachAnswer(
+    10_000,
+    denoRun([`--allow-net=${host}`, ENV_FLAG], example, ["kb_abc123", "job_def456", "20"], {
+      TENSORAS_API_KEY: sim.apiKey,
+      TENSORAS_BASE_URL: sim.baseUrl
+    })
   )
-  stop = true
-  void driver
   assertEquals(result.stderr, "")
   assertEquals(result.code, 0)
   const lines = result.stdout.trim().split("\n")

@@ -20,9 +20,9 @@ export const clientLayer = (
   })
 
 /** Runs a program on the client and returns its Exit. */
-export const runExit = <A, E>(
-  program: Effect.Effect<A, E, IngestionJobs.IngestionJobs>,
-  layer: Layer.Layer<IngestionJobs.IngestionJobs, unknown>
+export const runExit = <A, E, R>(
+  program: Effect.Effect<A, E, R>,
+  layer: Layer.Layer<R, unknown>
 ): Promise<Exit.Exit<A, unknown>> => Effect.runPromiseExit(Effect.provide(program, layer))
 
 /** The error of a failed Exit, or a thrown assertion. */

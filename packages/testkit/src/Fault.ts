@@ -56,11 +56,20 @@ export type RetryAfterFormat = "seconds" | "http-date" | "none"
  *   every document detail and every error object of a successful answer.
  * - `unknown-status`: jobs report `jobStatus` (default `"paused"`), documents `documentStatus`
  *   (default `"skipped"`); `null` leaves that level alone. Successful answers only.
+ * - `echo-key`: a misconfigured service that echoes the request's `Authorization` header. Without
+ *   `status`, every string field of the list, every job, every document detail and every error object of
+ *   a successful answer (all but `object`) gets ` [echo: <key> | Authorization: Bearer <key>]` appended,
+ *   `<key>` being the key the request sent; with `status` (4xx/5xx), the answer is that error, and its
+ *   `message`, `type`, `code` and `param` carry the echo. For canary tests: no key may come out of a client.
+ * - `redirect`: a `302` (or `status`) to `location`, by default the same URL on the same origin with
+ *   `redirected=1` added to the query, so a client that followed it shows up in the request log.
  *
  * @example
  * control.injectFault({ kind: "rate-limit", retryAfter: 2, retryAfterFormat: "http-date", route: "get" })
  * control.injectFault({ kind: "server-error", status: 503, times: 2 })
  * control.injectFault({ kind: "latency", ms: 5_000, clock: "engine", times: Infinity })
+ * control.injectFault({ kind: "echo-key", route: "get" })
+ * control.injectFault({ kind: "redirect", location: "https://elsewhere.example/v1/knowledge-bases" })
  */
 export type Fault = FaultTarget &
   (
@@ -100,6 +109,12 @@ export type Fault = FaultTarget &
         readonly kind: "unknown-status"
         readonly jobStatus?: string | null
         readonly documentStatus?: string | null
+      }
+    | { readonly kind: "echo-key"; readonly status?: number }
+    | {
+        readonly kind: "redirect"
+        readonly status?: 301 | 302 | 303 | 307 | 308
+        readonly location?: string
       }
   )
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { AppliedFault } from "./Fault.js"
+import * as TestLimit from "./TestLimit.js"
 
 /**
  * The endpoint a request hit; `unknown` for any other path.
@@ -83,8 +84,10 @@ export type RequestFilter =
  * await control.waitForRequests(3, { timeoutMs: 1_000, filter: { route: "get" }, settled: true })
  */
 export interface WaitForRequestsOptions {
-  /** Real milliseconds before the promise rejects. Default 2000. */
+  /** Real milliseconds before the promise rejects. Default: the tests' one limit, `TestLimit.ms` (a minute). */
   readonly timeoutMs?: number
+  /** Cancels the wait: the promise rejects with the signal's reason and nothing is left pending. */
+  readonly signal?: AbortSignal
   /** Count only matching requests. */
   readonly filter?: RequestFilter
   /** Count a request only once it has ended (answered, hung up, dropped or aborted). Default false: on arrival. */
@@ -93,7 +96,13 @@ export interface WaitForRequestsOptions {
 
 type MutableRecord = { -readonly [K in keyof RequestRecord]: RequestRecord[K] }
 
-const matchesFilter = (record: RequestRecord, filter: RequestFilter | undefined): boolean => {
+/**
+ * Whether a record is selected by a filter (no filter selects every record).
+ *
+ * @example
+ * matchesFilter(record, { route: "get", status: 200 })
+ */
+export const matchesFilter = (record: RequestRecord, filter: RequestFilter | undefined): boolean => {
   if (filter === undefined) return true
   if (typeof filter === "function") return filter(record)
   return (Object.keys(filter) as Array<keyof typeof filter>).every(
@@ -103,6 +112,22 @@ const matchesFilter = (record: RequestRecord, filter: RequestFilter | undefined)
 
 interface Waiter {
   readonly check: () => boolean
+  readonly fail: (reason: unknown) => void
+}
+
+/**
+ * Why a wait of a disposed simulator ended: nothing it waited for can happen any more.
+ *
+ * @example
+ * const pending = control.waitForRequests(5)
+ * simulator.dispose()
+ * await pending.catch((error) => error instanceof SimulatorDisposed) // => true
+ */
+export class SimulatorDisposed extends Error {
+  override readonly name = "SimulatorDisposed"
+  constructor() {
+    super("The simulator was disposed while a test waited for its requests")
+  }
 }
 
 /**
@@ -118,6 +143,7 @@ export class RequestLog {
   private records: Array<MutableRecord> = []
   private readonly waiters = new Set<Waiter>()
   private nextSeq = 1
+  private disposed = false
 
   /** A snapshot of every record, oldest first. */
   get all(): ReadonlyArray<RequestRecord> {
@@ -157,41 +183,67 @@ export class RequestLog {
     this.nextSeq = 1
   }
 
-  /** Resolves with the first `n` matching records once there are that many. */
+  /**
+   * Resolves with the first `n` matching records once there are that many. Rejects after `timeoutMs`
+   * (saying what it saw), when `signal` aborts (with its reason), or when the log is disposed.
+   */
   waitFor(n: number, options: WaitForRequestsOptions = {}): Promise<ReadonlyArray<RequestRecord>> {
-    const timeoutMs = options.timeoutMs ?? 2_000
+    const timeoutMs = options.timeoutMs ?? TestLimit.ms
+    const { signal } = options
     const select = (): Array<MutableRecord> =>
       this.records.filter(
         (record) =>
           matchesFilter(record, options.filter) && (!options.settled || record.outcome !== "pending")
       )
     return new Promise((resolve, reject) => {
+      if (this.disposed) return reject(new SimulatorDisposed())
+      if (signal?.aborted) return reject(signal.reason)
+      const end = (): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener("abort", onAbort)
+        this.waiters.delete(waiter)
+      }
       const waiter: Waiter = {
         check: () => {
           const selected = select()
           if (selected.length < n) return false
-          clearTimeout(timer)
-          this.waiters.delete(waiter)
+          end()
           resolve(selected.slice(0, n).map((record) => ({ ...record })))
           return true
+        },
+        fail: (reason) => {
+          end()
+          reject(reason)
         }
       }
+      const onAbort = (): void => waiter.fail(signal?.reason)
       const timer = setTimeout(() => {
-        this.waiters.delete(waiter)
         const seen = select()
           .map(
             (record) => `#${record.seq} ${record.method} ${record.path} -> ${record.status ?? record.outcome}`
           )
           .join("; ")
-        reject(
+        waiter.fail(
           new Error(
             `Timed out after ${timeoutMs} ms waiting for ${n} request(s); saw ${select().length}${seen ? `: ${seen}` : ""}`
           )
         )
       }, timeoutMs)
+      signal?.addEventListener("abort", onAbort, { once: true })
       this.waiters.add(waiter)
       waiter.check()
     })
+  }
+
+  /** Whether any `waitFor` is still pending. */
+  get waiting(): number {
+    return this.waiters.size
+  }
+
+  /** Ends every pending `waitFor` with {@link SimulatorDisposed} (and any later one at once). */
+  dispose(): void {
+    this.disposed = true
+    for (const waiter of [...this.waiters]) waiter.fail(new SimulatorDisposed())
   }
 
   private notify(): void {

@@ -10,6 +10,7 @@ import type { FetchHandler } from "./FetchHandler.js"
 import { FaultQueue } from "./internal/faultQueue.js"
 import { createHandler } from "./internal/handler.js"
 import {
+  matchesFilter,
   type RequestFilter,
   RequestLog,
   type RequestRecord,
@@ -37,7 +38,10 @@ export interface SimulatorOptions {
   readonly scenario?: ScenarioName | Scenario
   /** Default `real`. */
   readonly clock?: ClockMode
-  /** Default: the scenario's `defaultApiKey` (`tns_your_key_here` for `docs`), else a random `tns_sim_…`. */
+  /**
+   * Default: the scenario's `defaultApiKey` (`tns_your_key_here` for `docs`), else a random `tns_sim_…`;
+   * without this option every scenario also accepts the docs' example key `tns_your_key_here`.
+   */
   readonly apiKey?: string
   /** Start time for scenarios that do not fix one. Default: now, rounded down to the second. */
   readonly epochMs?: number
@@ -72,6 +76,8 @@ export interface SimulatorControl {
   addKnowledgeBase(id?: string): string
   addDataSource(kbId: string, options?: DataSourceOptions): { dataSource: DataSourceInfo; job: JobInfo }
   syncDataSource(kbId: string, dataSourceId: string, options?: SyncOptions): JobInfo
+  /** Deletes a job: its GET answers 404 and lists leave it out from now on. Returns whether it existed. */
+  removeJob(kbId: string, jobId: string): boolean
   /** Knowledge base ids, in creation order. */
   knowledgeBases(): ReadonlyArray<string>
   /** The plans of a knowledge base's jobs, oldest first (the list endpoint's order). */
@@ -89,9 +95,39 @@ export interface SimulatorControl {
   /** A snapshot of the request log, oldest first. */
   readonly requests: ReadonlyArray<RequestRecord>
   requestCount(filter?: RequestFilter): number
-  /** Resolves with the first `n` matching requests once they have arrived (or ended, with `settled`). */
+  /**
+   * Resolves with the first `n` matching requests once they have arrived (or ended, with `settled`).
+   * Rejects after the tests' limit (`TestLimit.ms`) or `timeoutMs`, when `signal` aborts, or when the
+   * simulator is disposed: no waiter outlives it.
+   */
   waitForRequests(n: number, options?: WaitForRequestsOptions): Promise<ReadonlyArray<RequestRecord>>
+  /**
+   * Drives a polling client on the manual clock: each time one of its requests has been answered (or
+   * otherwise ended), moves engine time `stepMs` on, as if the client had waited that long between polls.
+   * Stops when `until` settles and returns what it settled with; nothing is left running. Rejects if no
+   * request ends within the tests' limit while `until` is still pending.
+   *
+   * @example
+   * const run = runMyPollingClient(baseUrl)
+   * const outcome = await control.advanceOnEachAnswer(10_000, run)
+   */
+  advanceOnEachAnswer<A>(
+    stepMs: number,
+    until: PromiseLike<A>,
+    options?: AdvanceOnEachAnswerOptions
+  ): Promise<A>
   clearRequests(): void
+}
+
+/**
+ * Options of {@link SimulatorControl.advanceOnEachAnswer}.
+ *
+ * @example
+ * const options: AdvanceOnEachAnswerOptions = { filter: { route: "get" } }
+ */
+export interface AdvanceOnEachAnswerOptions {
+  /** Count only matching requests. */
+  readonly filter?: RequestFilter
 }
 
 /**
@@ -109,6 +145,9 @@ export interface Simulator {
 
 const resolveScenario = (scenario: ScenarioName | Scenario): Scenario =>
   typeof scenario === "string" ? scenarios[scenario] : scenario
+
+/** The key the API docs' examples use: accepted by every scenario unless a key is given. */
+const DOCS_EXAMPLE_KEY = "tns_your_key_here"
 
 const generatedKey = (): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
@@ -153,7 +192,12 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     clock,
     faults,
     log,
-    apiKeys: () => [apiKey, ...(scenario.apiKeys ?? [])],
+    // The docs' example key works in every scenario, unless the caller chose a key.
+    apiKeys: () => [
+      apiKey,
+      ...(scenario.apiKeys ?? []),
+      ...(options.apiKey === undefined ? [DOCS_EXAMPLE_KEY] : [])
+    ],
     lifetime: lifetime.signal
   })
 
@@ -177,6 +221,7 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     addKnowledgeBase: (id) => engine.addKnowledgeBase(id),
     addDataSource: (kbId, dataSource) => engine.addDataSource(kbId, dataSource),
     syncDataSource: (kbId, dataSourceId, sync) => engine.syncDataSource(kbId, dataSourceId, sync),
+    removeJob: (kbId, jobId) => engine.removeJob(kbId, jobId),
     knowledgeBases: () => engine.knowledgeBaseIds(),
     jobs: (kbId) => engine.jobs(kbId),
     getJob,
@@ -196,6 +241,36 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     },
     requestCount: (filter) => log.count(filter),
     waitForRequests: (n, waitOptions) => log.waitFor(n, waitOptions),
+    advanceOnEachAnswer: async (stepMs, until, driveOptions = {}) => {
+      const stop = new AbortController()
+      const filter = driveOptions.filter
+      const seen = log.count((record) => record.outcome !== "pending" && matchesFilter(record, filter))
+      const driving = (async () => {
+        for (let n = seen + 1; ; n++) {
+          try {
+            await log.waitFor(n, {
+              settled: true,
+              signal: stop.signal,
+              ...(filter === undefined ? {} : { filter })
+            })
+          } catch (error) {
+            if (stop.signal.aborted) return
+            throw error
+          }
+          if (stop.signal.aborted) return
+          clock.advance(stepMs)
+        }
+      })()
+      const settled = Promise.resolve(until)
+      // `until` may still reject after the driver gave up: that is the caller's to see, not an unhandled rejection.
+      settled.catch(() => {})
+      try {
+        return await Promise.race([settled, driving.then(() => settled)])
+      } finally {
+        stop.abort()
+        await driving.catch(() => {})
+      }
+    },
     clearRequests: () => log.clear()
   }
 
@@ -205,6 +280,7 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     dispose: () => {
       lifetime.abort()
       clock.dispose()
+      log.dispose()
     }
   }
 }

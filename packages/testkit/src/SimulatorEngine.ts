@@ -264,6 +264,18 @@ export class SimulatorEngine {
     return this.createJob(kb, dataSource, dataSource.documents, options)
   }
 
+  /**
+   * Deletes a job, as if the service had purged it: from now on its GET is a 404 `ingestion_job_not_found`
+   * and lists leave it out. Returns whether it existed.
+   */
+  removeJob(kbId: string, jobId: string): boolean {
+    const jobs = this.knowledgeBases.get(kbId)?.jobs
+    const index = jobs?.findIndex((timeline) => timeline.plan.id === jobId) ?? -1
+    if (jobs === undefined || index < 0) return false
+    jobs.splice(index, 1)
+    return true
+  }
+
   hasKnowledgeBase(kbId: string): boolean {
     return this.knowledgeBases.has(kbId)
   }

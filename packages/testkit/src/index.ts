@@ -16,6 +16,8 @@
  *
  * @module
  */
+
+export * as Canary from "./Canary.js"
 export type {
   AppliedFault,
   Fault,
@@ -28,14 +30,22 @@ export type {
 export { droppedConnection, type FetchHandler, isDroppedConnection } from "./FetchHandler.js"
 export { type GenerateDocumentsOptions, generateDocuments } from "./generateDocuments.js"
 export {
+  matchesFilter,
   type RequestFilter,
   RequestLog,
   type RequestOutcome,
   type RequestRecord,
   type RequestRoute,
+  SimulatorDisposed,
   type WaitForRequestsOptions
 } from "./RequestLog.js"
-export { createSimulator, type Simulator, type SimulatorControl, type SimulatorOptions } from "./Simulator.js"
+export {
+  type AdvanceOnEachAnswerOptions,
+  createSimulator,
+  type Simulator,
+  type SimulatorControl,
+  type SimulatorOptions
+} from "./Simulator.js"
 export {
   type ClockMode,
   createSimulatorClock,
@@ -58,6 +68,7 @@ export {
 export { isScenarioName, type Scenario, type ScenarioName, scenarios } from "./scenarios.js"
 export { type NodeServer, type ServeNodeOptions, serveNode } from "./serveNode.js"
 export { type RunningSimulator, type StartSimulatorOptions, startSimulator } from "./startSimulator.js"
+export * as TestLimit from "./TestLimit.js"
 export type {
   WireDocumentDetail,
   WireErrorBody,

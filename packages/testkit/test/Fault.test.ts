@@ -221,3 +221,56 @@ describe("bodies a JSON client cannot trust", () => {
     expect(Object.keys(body.error)).toEqual(["message", "type", "param", "code"])
   })
 })
+
+describe("a service that echoes the key (for canary tests)", () => {
+  const echoed = (key: string) => ` [echo: ${key} | Authorization: Bearer ${key}]`
+
+  it("echo-key: every string field of the list, the jobs, the documents and the errors carries the key", async () => {
+    sim.control.setScenario("failing")
+    sim.control.advanceToTerminal("kb_failing", "job_failing")
+    sim.control.injectFault({ kind: "echo-key", route: "get" })
+    const { body } = await callJson(sim, "/knowledge-bases/kb_failing/ingestion-jobs/job_failing")
+    const strings: Array<[string, string]> = []
+    const walk = (value: unknown, path: string) => {
+      if (typeof value === "string") strings.push([path, value])
+      else if (typeof value === "object" && value !== null)
+        for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`)
+    }
+    walk(body, "job")
+    expect(strings.length).toBeGreaterThan(40)
+    for (const [path, value] of strings) {
+      if (path === "job.object") expect(value).toBe("ingestion_job")
+      else expect(value.endsWith(echoed(sim.apiKey)), path).toBe(true)
+    }
+    expect(body.error.message).toContain(sim.apiKey)
+    expect(body.error.code).toContain(sim.apiKey)
+    expect(body.document_details[0].document_name).toContain(sim.apiKey)
+  })
+
+  it("echo-key with a status: the error body's message, type, code and param carry the key", async () => {
+    sim.control.injectFault({ kind: "echo-key", status: 401 })
+    const { status, body } = await callJson(sim, LIST)
+    expect(status).toBe(401)
+    for (const field of ["message", "type", "code", "param"]) expect(body.error[field]).toContain(sim.apiKey)
+    expect(() => sim.control.injectFault({ kind: "echo-key", status: 200 })).toThrow(RangeError)
+  })
+})
+
+describe("redirects", () => {
+  it("answers 302 to the same URL with redirected=1, so a client that follows shows up in the log", async () => {
+    sim.control.injectFault({ kind: "redirect" })
+    const response = await call(sim, GET, { redirect: "manual" })
+    expect(response.status).toBe(302)
+    const location = new URL(response.headers.get("location") ?? "")
+    expect(`${location.origin}${location.pathname}`).toBe(`${sim.baseUrl}${GET}`)
+    expect(location.searchParams.get("redirected")).toBe("1")
+    expect(sim.control.requestCount()).toBe(1)
+  })
+
+  it("to another place, with another status", async () => {
+    sim.control.injectFault({ kind: "redirect", status: 308, location: "https://elsewhere.example/v1" })
+    const response = await call(sim, GET, { redirect: "manual" })
+    expect([response.status, response.headers.get("location")]).toEqual([308, "https://elsewhere.example/v1"])
+    expect(() => sim.control.injectFault({ kind: "redirect", status: 200 as 301 })).toThrow(RangeError)
+  })
+})

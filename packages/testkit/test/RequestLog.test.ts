@@ -1,5 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { type RunningSimulator, startSimulator } from "../src/index.js"
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest"
+import {
+  createSimulator,
+  type RunningSimulator,
+  SimulatorDisposed,
+  startSimulator,
+  TestLimit
+} from "../src/index.js"
 import { call } from "./helpers.js"
 
 let sim: RunningSimulator
@@ -107,5 +113,81 @@ describe("waitForRequests", () => {
     await expect(sim.control.waitForRequests(2, { timeoutMs: 20 })).rejects.toThrow(
       /Timed out after 20 ms waiting for 2 request\(s\); saw 1: #1 GET/
     )
+  })
+
+  it("waits up to the tests' one limit by default (TestLimit.ms), not a short fixed time", async () => {
+    vi.useFakeTimers()
+    try {
+      const { control, dispose } = createSimulator()
+      const pending = control.waitForRequests(1)
+      let outcome: unknown
+      pending.catch((error: Error) => {
+        outcome = error.message
+      })
+      await vi.advanceTimersByTimeAsync(TestLimit.ms - 1)
+      expect(outcome).toBeUndefined()
+      await vi.advanceTimersByTimeAsync(1)
+      expect(outcome).toMatch(new RegExp(`^Timed out after ${TestLimit.ms} ms waiting for 1 request`))
+      dispose()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it("is cancelled by its signal: nothing stays pending", async () => {
+    const controller = new AbortController()
+    const pending = sim.control.waitForRequests(1, { signal: controller.signal })
+    controller.abort(new Error("cancelled by the test"))
+    await expect(pending).rejects.toThrow("cancelled by the test")
+    // An already aborted signal rejects at once.
+    await expect(sim.control.waitForRequests(1, { signal: controller.signal })).rejects.toThrow(
+      "cancelled by the test"
+    )
+  })
+
+  it("ends every pending wait when the simulator is disposed, and any later one at once", async () => {
+    const { control, dispose } = createSimulator({ scenario: "docs", clock: "manual" })
+    const first = control.waitForRequests(1)
+    const second = control.waitForRequests(5, { settled: true })
+    dispose()
+    await expect(first).rejects.toBeInstanceOf(SimulatorDisposed)
+    await expect(second).rejects.toBeInstanceOf(SimulatorDisposed)
+    await expect(control.waitForRequests(1)).rejects.toBeInstanceOf(SimulatorDisposed)
+  })
+})
+
+describe("advanceOnEachAnswer", () => {
+  it("moves the clock a step after each answered request until the client is done, then stops", async () => {
+    const client = async () => {
+      const statuses: Array<string> = []
+      for (;;) {
+        const job = await (await call(sim, "/knowledge-bases/kb_abc123/ingestion-jobs/job_def456")).json()
+        statuses.push(job.status)
+        if (job.status === "completed") return statuses
+      }
+    }
+    const statuses = await sim.control.advanceOnEachAnswer(10_000, client())
+    // Polls at 0, 10, 20, 30, 40 s saw it processing; the one at 50 s saw it completed (44 s in).
+    expect(statuses).toEqual([
+      "processing",
+      "processing",
+      "processing",
+      "processing",
+      "processing",
+      "completed"
+    ])
+    expect(sim.control.now() - 1709125040000).toBe(60_000)
+    // Nothing is left waiting on the log once the client is done.
+    expect(sim.control.requestCount()).toBe(6)
+  })
+
+  it("rejects with the client's error, and counts only requests after it was called", async () => {
+    await call(sim, "/knowledge-bases/kb_abc123/ingestion-jobs")
+    const failing = (async () => {
+      await call(sim, "/knowledge-bases/kb_abc123/ingestion-jobs")
+      throw new Error("client gave up")
+    })()
+    await expect(sim.control.advanceOnEachAnswer(1_000, failing)).rejects.toThrow("client gave up")
+    expect(sim.control.now() - 1709125040000).toBeLessThanOrEqual(1_000)
   })
 })

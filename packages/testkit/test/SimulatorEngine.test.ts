@@ -166,6 +166,20 @@ describe("a job's lifecycle on the manual clock", () => {
   })
 })
 
+describe("a job that vanishes", () => {
+  it("answers 404 to its GET and leaves every list once removed", async () => {
+    sim.control.addDataSource("kb_empty", { jobId: "job_gone", queuedMs: 60_000 })
+    sim.control.addDataSource("kb_empty", { jobId: "job_kept", queuedMs: 60_000 })
+    expect(sim.control.removeJob("kb_empty", "job_gone")).toBe(true)
+    expect(sim.control.removeJob("kb_empty", "job_gone")).toBe(false)
+    const gone = await callJson(sim, "/knowledge-bases/kb_empty/ingestion-jobs/job_gone")
+    expect(gone.status).toBe(404)
+    expect(gone.body.error).toMatchObject({ param: "job_id", code: "ingestion_job_not_found" })
+    const queued = await callJson(sim, "/knowledge-bases/kb_empty/ingestion-jobs?status=queued")
+    expect(queued.body.data.map((job: { id: string }) => job.id)).toEqual(["job_kept"])
+  })
+})
+
 describe("SimulatorEngine on its own (runtime-neutral)", () => {
   it("computes state from the clock alone: the same instant always gives the same job", () => {
     const clock = createSimulatorClock({ mode: "manual", epochMs: EPOCH_MS })

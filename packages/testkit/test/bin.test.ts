@@ -44,8 +44,9 @@ const exitOf = async (child: Child): Promise<number | null> => {
   return code
 }
 
-// Each test runs its own child process, so they can run side by side.
-describe.concurrent("tensoras-simulator (the bin)", () => {
+// One child process at a time: seven Node processes starting at once on a busy 2-core machine is how
+// a suite gets slow enough to fail. Each waits for its events under the tests' one limit.
+describe("tensoras-simulator (the bin)", () => {
   it("prints the base URL alone on its first line, serves the docs scenario, exits 0 on SIGTERM", async () => {
     const child = start(["--scenario", "docs"])
     const stderr = collect(child.stderr)

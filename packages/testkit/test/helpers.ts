@@ -9,6 +9,7 @@ export interface CallOptions {
   readonly key?: string | null
   readonly method?: string
   readonly signal?: AbortSignal
+  readonly redirect?: RequestRedirect
 }
 
 /** A bare `fetch` against the simulator, the way any client would call the API. */
@@ -17,7 +18,8 @@ export const call = (sim: RunningSimulator, path: string, options: CallOptions =
   return fetch(`${sim.baseUrl}${path}`, {
     method: options.method ?? "GET",
     headers: key === null ? {} : { authorization: `Bearer ${key}` },
-    ...(options.signal === undefined ? {} : { signal: options.signal })
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.redirect === undefined ? {} : { redirect: options.redirect })
   })
 }
 

@@ -30,6 +30,20 @@ describe("startSimulator", () => {
     }
   })
 
+  it("accepts the docs' example key in every scenario, unless a key is given", async () => {
+    const other = await startSimulator({ scenario: "failing" })
+    try {
+      const example = await call(other, "/knowledge-bases/kb_failing/ingestion-jobs", {
+        key: "tns_your_key_here"
+      })
+      expect(example.status).toBe(200)
+    } finally {
+      await other.close()
+    }
+    // This one was given tns_test_key: only that key works.
+    expect((await call(sim, LIST, { key: "tns_your_key_here" })).status).toBe(401)
+  })
+
   it("closes promptly even while a request hangs; the hanging client sees a network error", async () => {
     const other = await startSimulator({ scenario: "empty" })
     other.control.injectFault({ kind: "hang" })

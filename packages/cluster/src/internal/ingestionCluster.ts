@@ -10,7 +10,6 @@ import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import * as RpcSerialization from "@effect/rpc/RpcSerialization"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
-import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import * as NodeIngestion from "@tensoras/ingestion-node/NodeIngestion"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -82,19 +81,24 @@ export const runner = (options: RunnerOptions) => {
     Layer.provide(config),
     Layer.provide(serialization)
   )
-  // The key and base URL: given, else from TENSORAS_API_KEY / TENSORAS_BASE_URL (as for tensoras-ingest).
-  const ingestionJobs =
+  // The client and the runner's one WaitEngine, on Node's keep-alive HTTP client. The key and base URL:
+  // given, else from TENSORAS_API_KEY / TENSORAS_BASE_URL (as for tensoras-ingest).
+  const engine =
     options.apiKey === undefined
       ? Layer.unwrapEffect(
           Effect.map(IngestionJobs.config, (fromConfig) =>
-            NodeIngestion.layer({ apiKey: fromConfig.apiKey, baseUrl: options.baseUrl ?? fromConfig.baseUrl })
+            NodeIngestion.layer({
+              apiKey: fromConfig.apiKey,
+              baseUrl: options.baseUrl ?? fromConfig.baseUrl,
+              onRound: options.onRound
+            })
           )
         )
       : NodeIngestion.layer({
           apiKey: redacted(options.apiKey),
-          ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl })
+          ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+          onRound: options.onRound
         })
-  const engine = WaitEngine.layer({ onRound: options.onRound }).pipe(Layer.provide(ingestionJobs))
   const entities = Layer.mergeAll(
     KnowledgeBaseWatcher.layer({ schedule: options.schedule }).pipe(Layer.provide(engine)),
     WaitForIngestionJob.layer,

@@ -65,7 +65,8 @@ export const onLayer = <E>(layer: Layer.Layer<WaitEngine, E>): EngineRuntime => 
   return {
     acquire: () => {
       users++
-      const runtime = (shared ??= ManagedRuntime.make(layer))
+      if (shared === undefined) shared = ManagedRuntime.make(layer)
+      const runtime = shared
       return (effect) => runtime.runFork(effect)
     },
     release: () => {
@@ -125,7 +126,14 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
             },
             onExit: (exit) => {
               if (Exit.isSuccess(exit)) {
-                send({ type: "POLLED", job: exit.value, at: lastAt, changed: true, stalled: false, nextPollAt: null })
+                send({
+                  type: "POLLED",
+                  job: exit.value,
+                  at: lastAt,
+                  changed: true,
+                  stalled: false,
+                  nextPollAt: null
+                })
                 return
               }
               const failure = Cause.failureOption(exit.cause)

@@ -1,9 +1,11 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import {
@@ -21,13 +23,56 @@ import {
 
 const EXCERPT_LENGTH = 200
 
-/** Masks every occurrence of the API key in text that came from the network. */
+/** Masks every occurrence of the API key, and any `Bearer …` token, in text that came from the network. */
 export type Scrub = (text: string) => string
 
-export const makeScrub =
-  (secret: string): Scrub =>
-  (text) =>
-    secret.length > 0 && text.includes(secret) ? text.split(secret).join("<redacted>") : text
+/** `Bearer` and its token, as an `Authorization` header echoed into a message would show it. */
+const BEARER = /\b(Bearer)(\s+)[^\s"'\\,;<>]+/gi
+
+/**
+ * The scrubber of one key: the key as sent, and as it looks percent-encoded or JSON-escaped in a
+ * body, becomes `<redacted>`; so does the token of any `Bearer …` (someone else's key as well).
+ * Idempotent: scrubbing scrubbed text changes nothing.
+ */
+export const makeScrub = (secret: string): Scrub => {
+  const forms =
+    secret.length === 0
+      ? []
+      : [
+          ...new Set([
+            secret,
+            encodeURIComponent(secret),
+            JSON.stringify(secret).slice(1, -1),
+            JSON.stringify(secret).slice(1, -1).replaceAll("/", "\\/")
+          ])
+        ]
+  return (text) => {
+    let scrubbed = text
+    for (const form of forms) if (scrubbed.includes(form)) scrubbed = scrubbed.split(form).join("<redacted>")
+    return scrubbed.replace(BEARER, "$1$2<redacted>")
+  }
+}
+
+/** Every string of a parsed JSON value scrubbed, property names included. */
+export const scrubJson = (value: unknown, scrub: Scrub): unknown => {
+  if (typeof value === "string") return scrub(value)
+  if (Array.isArray(value)) return value.map((item) => scrubJson(item, scrub))
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) out[scrub(key)] = scrubJson(item, scrub)
+    return out
+  }
+  return value
+}
+
+/** The parsed, scrubbed JSON of a (scrubbed) body, or `undefined` when it is not JSON. */
+const parseJson = (text: string, scrub: Scrub): { readonly json: unknown } | undefined => {
+  try {
+    return { json: scrubJson(JSON.parse(text), scrub) }
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * The wait a `Retry-After` header asks for: delay-seconds or an HTTP date, measured against the
@@ -66,7 +111,62 @@ const STATUS_TEXT: Record<number, string> = {
   504: "Gateway Timeout"
 }
 
-const decodeErrorBody = Schema.decodeUnknownEither(Schema.parseJson(ApiErrorBody))
+const decodeErrorBody = Schema.decodeUnknownEither(ApiErrorBody)
+
+/**
+ * Whether the platform's client followed a redirect to get this response (`fetch` does by default).
+ * The web `Response` is the fetch client's `source`, under the wrappers (`original`) Effect adds.
+ */
+const followedRedirect = (response: HttpClientResponse.HttpClientResponse): boolean => {
+  let current: unknown = response
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const { source, original } = current as { readonly source?: unknown; readonly original?: unknown }
+    if (typeof source === "object" && source !== null) {
+      return (source as { readonly redirected?: unknown }).redirected === true
+    }
+    current = original
+  }
+  return false
+}
+
+/** A redirect the client did not follow (3xx, or a browser's opaque redirect: status 0), or did follow. */
+const isRedirect = (response: HttpClientResponse.HttpClientResponse): boolean =>
+  (response.status >= 300 && response.status < 400) || response.status === 0 || followedRedirect(response)
+
+/** Where a redirect points, without its query (scrubbed anyway), for the error's message. */
+const redirectTarget = (location: string | undefined, base: string, scrub: Scrub): string | undefined => {
+  if (location === undefined) return undefined
+  try {
+    const url = new URL(location, base)
+    return scrub(`${url.origin}${url.pathname}`)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A redirect, never followed: the key is only ever sent to the base URL. Not transient: the same
+ * request gets the same answer; the fix is a `baseUrl` that points where the service now is.
+ */
+const redirectError = (
+  response: HttpClientResponse.HttpClientResponse,
+  body: string,
+  scrub: Scrub
+): ResponseDecodeError => {
+  const info = requestInfo(response.request)
+  const followed = followedRedirect(response)
+  const target = followed ? undefined : redirectTarget(response.headers.location, info.url, scrub)
+  const answered =
+    followed || response.status === 0
+      ? "a redirect"
+      : `HTTP ${response.status}, a redirect${target ? ` to ${target}` : ""}`
+  return new ResponseDecodeError({
+    ...info,
+    status: response.status,
+    message: `The service answered ${answered}: the client does not follow redirects (the API key is sent to the base URL only); set baseUrl to where the API now is`,
+    excerpt: body.slice(0, EXCERPT_LENGTH)
+  })
+}
 
 /** Maps a non-2xx response to its typed error. */
 const errorFromStatus = (
@@ -77,12 +177,13 @@ const errorFromStatus = (
 ): IngestionError => {
   const { status } = response
   const info = requestInfo(response.request)
-  const parsed = decodeErrorBody(body)
-  const api = Either.isRight(parsed) ? parsed.right.error : undefined
+  const json = parseJson(body, scrub)
+  const parsed = json === undefined ? undefined : decodeErrorBody(json.json)
+  const api = parsed !== undefined && Either.isRight(parsed) ? parsed.right.error : undefined
   const fields = {
     ...info,
     status,
-    message: scrub(api?.message ?? `HTTP ${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ""}`),
+    message: api?.message ?? `HTTP ${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ""}`,
     ...(api?.type != null ? { type: api.type } : {}),
     ...(api?.code != null ? { code: api.code } : {}),
     ...(api?.param != null ? { param: api.param } : {})
@@ -110,38 +211,36 @@ const errorFromStatus = (
     ...info,
     status,
     message: `Unexpected HTTP status ${status}`,
-    excerpt: scrub(body.slice(0, EXCERPT_LENGTH))
+    excerpt: body.slice(0, EXCERPT_LENGTH)
   })
 }
 
-/** Decodes a 2xx body with `schema`, or fails with a {@link ResponseDecodeError}. */
+/** Decodes a 2xx body (already scrubbed) with `schema`, or fails with a {@link ResponseDecodeError}. */
 const decodeBody = <A, I>(
   schema: Schema.Schema<A, I>,
   response: HttpClientResponse.HttpClientResponse,
   body: string,
   scrub: Scrub
 ): Either.Either<A, ResponseDecodeError> => {
-  let json: unknown
-  try {
-    json = JSON.parse(body)
-  } catch {
+  const parsed = parseJson(body, scrub)
+  if (parsed === undefined) {
     return Either.left(
       new ResponseDecodeError({
         ...requestInfo(response.request),
         status: response.status,
-        message: `The response body is not JSON (content-type ${response.headers["content-type"] ?? "none"})`,
-        excerpt: scrub(body.slice(0, EXCERPT_LENGTH))
+        message: `The response body is not JSON (content-type ${scrub(response.headers["content-type"] ?? "none")})`,
+        excerpt: body.slice(0, EXCERPT_LENGTH)
       })
     )
   }
-  return Schema.decodeUnknownEither(schema)(json).pipe(
+  return Schema.decodeUnknownEither(schema)(parsed.json).pipe(
     Either.mapLeft(
       (error) =>
         new ResponseDecodeError({
           ...requestInfo(response.request),
           status: response.status,
           message: `The response is not the documented shape: ${scrub(ParseResult.TreeFormatter.formatErrorSync(error))}`,
-          excerpt: scrub(body.slice(0, EXCERPT_LENGTH))
+          excerpt: body.slice(0, EXCERPT_LENGTH)
         })
     )
   )
@@ -150,6 +249,11 @@ const decodeBody = <A, I>(
 /**
  * Reads the whole response and turns it into the decoded value or a typed error. Reading the
  * body is part of the request: a connection dropped mid-body is a transport failure.
+ *
+ * The one place where the server's text enters the library: the body is scrubbed of the key and of
+ * any `Bearer …` token before it is parsed, and every string of the parsed JSON again (a key written
+ * with JSON escapes), so no job, document, error, event, snapshot or log built from it can hold them.
+ * A redirect is never followed: it is a {@link ResponseDecodeError} saying so.
  */
 export const handle = <A, I>(
   schema: Schema.Schema<A, I>,
@@ -158,7 +262,9 @@ export const handle = <A, I>(
   return (response) =>
     Effect.flatMap(
       Effect.mapError(response.text, (error) => transportError(error)),
-      (body) => {
+      (raw) => {
+        const body = scrub(raw)
+        if (isRedirect(response)) return Effect.fail(redirectError(response, body, scrub))
         if (response.status >= 200 && response.status < 300) {
           return decodeBody(schema, response, body, scrub)
         }
@@ -183,3 +289,17 @@ export const transportError = (error: HttpClientError.HttpClientError): Transpor
 }
 
 export const isHttpClientError = HttpClientError.isHttpClientError
+
+/**
+ * Runs a request (`client.execute(request)`) with fetch's `redirect: "manual"`, keeping any other
+ * `RequestInit` the caller set: a fetch-based client then never follows a redirect, and `handle`
+ * turns the 3xx (or a browser's opaque redirect) into the typed error. Clients that do not follow
+ * (undici) are unaffected.
+ */
+export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+    Effect.provideService(effect, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(init, () => ({})),
+      redirect: "manual"
+    })
+  )

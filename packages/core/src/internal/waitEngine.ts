@@ -13,13 +13,19 @@ import { type IngestionError, InvalidInput, type NotFound } from "../IngestionEr
 import * as IngestionJob from "../IngestionJob.js"
 import { IngestionJobs, type RequestOptions, type RetryInfo } from "../IngestionJobs.js"
 import * as PollSchedule from "../PollSchedule.js"
-import { timedOut, type WaitTimeout } from "../WaitError.js"
 import type * as WaitEngine from "../WaitEngine.js"
+import { timedOut, type WaitTimeout } from "../WaitError.js"
 import * as validate from "./validate.js"
 
 const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
 const PAGE_SIZE = 100
 const STATUSES_SWEPT = ["queued", "processing"] as const
+/**
+ * GETs of one round in flight at once (GET mode, and a sweep's follow-ups). Jobs that end together
+ * (a sweep misses them all) would otherwise be fetched one after the other, each wait's end late
+ * by the round trips of those before it.
+ */
+const GET_CONCURRENCY = 8
 /** After a round that learned nothing (transient failure), a due wait waits at least this. */
 const MIN_RETRY_INTERVAL_MS = 1000
 
@@ -52,6 +58,14 @@ interface Loop {
   size: number
   /** No request before this (a 429's `Retry-After`). */
   pausedUntil: number
+  /**
+   * When the loop will look at its waits next: a new wait wakes it only if it wants a poll
+   * sooner. While a round is in flight (Infinity) nothing wakes it: the round's end does, so a
+   * thousand registrations do not cost a thousand scans.
+   */
+  nextLook: number
+  /** The earliest deadline the loop's timer is set for: a wait with an earlier one wakes it. */
+  nextDeadline: number
   /** What a sweep cost last time (requests); a round of fewer due jobs GETs them instead. */
   sweepCost: number
   wake: Deferred.Deferred<void>
@@ -158,14 +172,15 @@ export const make = (
       const waits = loop.jobs.get(jobId)
       let deadline = Number.NEGATIVE_INFINITY
       if (waits !== undefined) {
-        for (const wait of waits) if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
+        for (const wait of waits)
+          if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
       }
       return { waits, deadline }
     }
 
-    const deliver = (loop: Loop, job: IngestionJob.IngestionJob, at: number) =>
+    const deliver = (loop: Loop, jobId: string, job: IngestionJob.IngestionJob, at: number) =>
       Effect.gen(function* () {
-        const waits = loop.jobs.get(job.id)
+        const waits = loop.jobs.get(jobId)
         if (waits === undefined) return
         const terminal = IngestionJob.isTerminal(job) && "document_details" in job
         for (const wait of [...waits]) {
@@ -176,7 +191,14 @@ export const make = (
           increment(wait.observed.statuses, IngestionJob.statusText(job.status))
           increment(wait.observed.httpStatuses, "200")
           if (terminal) {
-            call(wait.listener.onEvent, { _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })
+            call(wait.listener.onEvent, {
+              _tag: "Polled",
+              job,
+              at,
+              changed,
+              stalled: false,
+              nextPollAt: null
+            })
             end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
             continue
           }
@@ -185,7 +207,14 @@ export const make = (
             const [state, output, decision] = yield* wait.schedule.step(at, job, wait.scheduleState)
             wait.scheduleState = state
             if (ScheduleDecision.isDone(decision)) {
-              call(wait.listener.onEvent, { _tag: "Polled", job, at, changed, stalled: false, nextPollAt: null })
+              call(wait.listener.onEvent, {
+                _tag: "Polled",
+                job,
+                at,
+                changed,
+                stalled: false,
+                nextPollAt: null
+              })
               timeOut(loop, wait, at, "schedule")
               continue
             }
@@ -249,11 +278,14 @@ export const make = (
 
     /**
      * One GET of one job for all its waits; whatever it answers is delivered or ends them.
-     * Skipped (false) when none of its waits is still before its deadline.
+     * Skipped (false) when none of its waits is still before its deadline, or while a 429 pauses
+     * the knowledge base.
      */
     const fetchJob = (loop: Loop, jobId: string, counter: { requests: number; retries: number }) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
+        // A 429 earlier in this round paused the knowledge base: the rest waits for the next round.
+        if (loop.pausedUntil > now) return false
         const { deadline } = audience(loop, jobId, now)
         if (deadline === Number.NEGATIVE_INFINITY) return false
         counter.requests++
@@ -264,7 +296,7 @@ export const make = (
         const result = yield* Effect.either(client.poll(loop.knowledgeBaseId, jobId, requestOptions))
         const at = yield* Clock.currentTimeMillis
         if (result._tag === "Right") {
-          yield* deliver(loop, result.right, at)
+          yield* deliver(loop, jobId, result.right, at)
           return true
         }
         const error = result.left
@@ -302,7 +334,8 @@ export const make = (
           const now = yield* Clock.currentTimeMillis
           let deadline = Number.NEGATIVE_INFINITY
           for (const waits of loop.jobs.values()) {
-            for (const wait of waits) if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
+            for (const wait of waits)
+              if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
           }
           if (deadline === Number.NEGATIVE_INFINITY) return undefined
           counter.requests++
@@ -340,13 +373,17 @@ export const make = (
         let activeProcessing: number | undefined
         const mode = due.length <= loop.sweepCost ? "get" : "sweep"
         if (mode === "get") {
-          for (const jobId of due) yield* fetchJob(loop, jobId, counter)
+          yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter), {
+            concurrency: GET_CONCURRENCY,
+            discard: true
+          })
         } else {
           const found = new Map<string, IngestionJob.IngestionJob>()
           const swept = yield* Effect.either(
             Effect.gen(function* () {
               const queued = yield* listActive(loop, "queued", found, counter)
-              const processing = queued === undefined ? undefined : yield* listActive(loop, "processing", found, counter)
+              const processing =
+                queued === undefined ? undefined : yield* listActive(loop, "processing", found, counter)
               return { queued, processing }
             })
           )
@@ -368,11 +405,16 @@ export const make = (
             for (const jobId of [...loop.jobs.keys()]) {
               const job = found.get(jobId)
               if (job === undefined) missing.push(jobId)
-              else yield* deliver(loop, job, now)
+              else yield* deliver(loop, jobId, job, now)
             }
-            for (const jobId of missing) {
-              if (yield* fetchJob(loop, jobId, counter)) followUpGets++
-            }
+            yield* Effect.forEach(
+              missing,
+              (jobId) =>
+                Effect.map(fetchJob(loop, jobId, counter), (sent) => {
+                  if (sent) followUpGets++
+                }),
+              { concurrency: GET_CONCURRENCY, discard: true }
+            )
           }
         }
         call(onRound, {
@@ -404,6 +446,8 @@ export const make = (
             return
           }
           let wakeAt = earliestDeadline
+          loop.nextDeadline = earliestDeadline
+          loop.nextLook = Number.POSITIVE_INFINITY
           if (inFlight === undefined) {
             let earliestPoll = Number.POSITIVE_INFINITY
             for (const waits of loop.jobs.values()) {
@@ -425,6 +469,7 @@ export const make = (
               continue
             }
             wakeAt = Math.min(wakeAt, pollAt)
+            loop.nextLook = wakeAt
           }
           yield* Effect.raceFirst(
             Deferred.await(loop.wake),
@@ -435,7 +480,12 @@ export const make = (
 
     // --- Registration ---------------------------------------------------------------------
 
-    const register: WaitEngine.WaitEngine["Type"]["register"] = (knowledgeBaseId, jobId, waitOptions, listener) =>
+    const register: WaitEngine.WaitEngine["Type"]["register"] = (
+      knowledgeBaseId,
+      jobId,
+      waitOptions,
+      listener
+    ) =>
       Effect.gen(function* () {
         const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
         const job = yield* validate.id("jobId", jobId)
@@ -481,6 +531,8 @@ export const make = (
             jobs: new Map(),
             size: 0,
             pausedUntil: 0,
+            nextLook: Number.NEGATIVE_INFINITY,
+            nextDeadline: Number.NEGATIVE_INFINITY,
             sweepCost: STATUSES_SWEPT.length,
             wake: newWake()
           }
@@ -490,7 +542,8 @@ export const make = (
         if (waits === undefined) loop.jobs.set(job, new Set([wait]))
         else waits.add(wait)
         loop.size++
-        Deferred.unsafeDone(loop.wake, Exit.void)
+        if (now < loop.nextLook || wait.deadline < loop.nextDeadline)
+          Deferred.unsafeDone(loop.wake, Exit.void)
         // Registration may run uninterruptibly (acquireRelease): the loop must not inherit that.
         if (isNew) yield* Effect.forkIn(Effect.interruptible(run(loop)), scope)
         const registered = loop

@@ -1,3 +1,4 @@
+import { TestLimit } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
@@ -8,9 +9,9 @@ const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout
  * Waits, in real time, until some fiber has gone to sleep on the `TestClock` until `instant`.
  * HTTP happens on the real event loop while delays run on the test clock: this is how a test
  * knows a response has been handled and the next delay scheduled, without sleeping for real
- * for a guessed amount of time.
+ * for a guessed amount of time. It gives up after the tests' one limit (`TestLimit.ms`).
  */
-export const sleepScheduledAt = (instant: number, timeoutMs = 5_000): Effect.Effect<void> =>
+export const sleepScheduledAt = (instant: number, timeoutMs = TestLimit.ms): Effect.Effect<void> =>
   Effect.gen(function* () {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
@@ -25,7 +26,7 @@ export const sleepScheduledAt = (instant: number, timeoutMs = 5_000): Effect.Eff
   })
 
 /** Waits, in real time, until `condition` holds (for effects of HTTP on the real event loop). */
-export const eventually = (condition: () => boolean, timeoutMs = 5_000): Effect.Effect<void> =>
+export const eventually = (condition: () => boolean, timeoutMs = TestLimit.ms): Effect.Effect<void> =>
   Effect.gen(function* () {
     const deadline = Date.now() + timeoutMs
     while (!condition()) {

@@ -50,6 +50,22 @@ const validate = (fault: Fault): void => {
   if ("retryAfter" in fault && fault.retryAfter !== undefined && !(fault.retryAfter >= 0)) {
     throw new RangeError(`'retryAfter' must be >= 0 seconds, got ${fault.retryAfter}`)
   }
+  if (
+    fault.kind === "echo-key" &&
+    fault.status !== undefined &&
+    !(fault.status >= 400 && fault.status <= 599)
+  ) {
+    throw new RangeError(
+      `An echo-key fault's 'status' must be an error status (400-599), got ${fault.status}`
+    )
+  }
+  if (
+    fault.kind === "redirect" &&
+    fault.status !== undefined &&
+    !(fault.status >= 300 && fault.status <= 399)
+  ) {
+    throw new RangeError(`A redirect's 'status' must be a 3xx status, got ${fault.status}`)
+  }
   if ("status" in fault && fault.status !== undefined && !(fault.status >= 200 && fault.status <= 599)) {
     throw new RangeError(`'status' must be an HTTP status, got ${fault.status}`)
   }

@@ -133,6 +133,20 @@ const withUnknownStatuses = (
       : {})
   }))
 
+/** What a service that echoes the Authorization header would add: the key, bare and as the header. */
+const echoOf = (token: string | undefined): string =>
+  token === undefined ? " [echo: no key sent]" : ` [echo: ${token} | Authorization: Bearer ${token}]`
+
+/** Every string of a JSON answer (but the `object` discriminator) with `echo` appended. */
+const withEcho = (value: unknown, echo: string, key?: string): unknown => {
+  if (typeof value === "string") return key === "object" ? value : `${value}${echo}`
+  if (Array.isArray(value)) return value.map((item) => withEcho(item, echo))
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, withEcho(item, echo, name)]))
+  }
+  return value
+}
+
 /**
  * The API's Fetch handler: routing, faults, authentication, validation, then the engine's answer.
  *
@@ -275,6 +289,35 @@ export const createHandler = (context: HandlerContext): FetchHandler => {
             message: fault.error?.message ?? base.message
           })
         }
+        case "echo-key": {
+          if (fault.status === undefined) break
+          const base = errorForStatus(fault.status)
+          const echo = echoOf(token)
+          // Not through `fail`: that redacts keys, and this fault is a service that does not.
+          return respond(
+            jsonResponse(
+              fault.status,
+              errorBody({
+                status: fault.status,
+                message: `${base.message}${echo}`,
+                type: `${base.type}${echo}`,
+                code: `${base.code ?? "error"}${echo}`,
+                param: `param${echo}`
+              }),
+              headers()
+            )
+          )
+        }
+        case "redirect": {
+          const target = new URL(url)
+          target.searchParams.set("redirected", "1")
+          return respond(
+            new Response(null, {
+              status: fault.status ?? 302,
+              headers: { ...headers(), location: fault.location ?? target.href }
+            })
+          )
+        }
         case "non-json": {
           const status = fault.status ?? 502
           return respond(
@@ -342,6 +385,7 @@ export const createHandler = (context: HandlerContext): FetchHandler => {
           fault.documentStatus === undefined ? "skipped" : fault.documentStatus
         )
       }
+      if (fault?.kind === "echo-key") payload = withEcho(payload, echoOf(token))
       const truncateAt = fault?.kind === "truncated" ? (fault.fraction ?? 0.5) : undefined
       return respond(jsonResponse(200, payload, headers(), truncateAt))
     } catch (cause) {

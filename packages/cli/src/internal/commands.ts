@@ -1,40 +1,31 @@
 /** The commands of `tensoras-ingest`, as Effects that return an exit code. */
+import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { IngestionError } from "@tensoras/ingestion/IngestionError"
 import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
-import * as Poller from "@tensoras/ingestion/Poller"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
-import type { WaitTimeout } from "@tensoras/ingestion/WaitError"
+import { NodeIngestion } from "@tensoras/ingestion-node"
 import type { RunningSimulator, StartSimulatorOptions } from "@tensoras/ingestion-testkit/startSimulator"
-import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as NodeIngestion from "../../NodeIngestion.js"
 import type { Command, Connection } from "./args.js"
-import {
-  changeLine,
-  documentLine,
-  ExitCode,
-  errorLine,
-  formatDuration,
-  jobDetailJson,
-  jobDetailLines,
-  jobJson,
-  jobLine,
-  retryReason
-} from "./format.js"
-import { progressView } from "./progress.js"
-import { painter, Terminal } from "./terminal.js"
+import { jobDetailJson, jobDetailLines, jobJson, jobLine } from "./format.js"
+import { Terminal } from "./terminal.js"
+import { waitJobs } from "./waitJobs.js"
 
 type CommandOf<Tag extends Command["_tag"]> = Extract<Command, { readonly _tag: Tag }>
 
 const clientLayer = (connection: Connection) =>
-  NodeIngestion.layer({ apiKey: connection.apiKey, baseUrl: connection.baseUrl })
+  NodeIngestion.layer({
+    apiKey: connection.apiKey,
+    baseUrl: connection.baseUrl,
+    allowInsecureHttp: connection.allowInsecureHttp
+  })
 
 const line = (text: string) => Effect.flatMap(Terminal, (terminal) => terminal.out(`${text}\n`))
 
@@ -68,85 +59,47 @@ const get = (command: CommandOf<"Get">) =>
   }).pipe(Effect.provide(clientLayer(command.connection)))
 
 const scheduleOf = (command: CommandOf<"Wait">): PollSchedule.PollSchedule => {
-  const { intervalMs, maxIntervalMs } = command
-  if (maxIntervalMs !== undefined) {
-    return PollSchedule.backoff({
-      initial: Duration.millis(intervalMs ?? 1_000),
-      max: Duration.millis(maxIntervalMs)
-    })
-  }
-  if (intervalMs !== undefined) return PollSchedule.fixed(Duration.millis(intervalMs))
-  return PollSchedule.defaultSchedule
+  const { intervalMs, maxIntervalMs, maxPolls } = command
+  const schedule =
+    maxIntervalMs !== undefined
+      ? PollSchedule.backoff({
+          initial: Duration.millis(intervalMs ?? 1_000),
+          max: Duration.millis(maxIntervalMs)
+        })
+      : intervalMs !== undefined
+        ? PollSchedule.fixed(Duration.millis(intervalMs))
+        : PollSchedule.defaultSchedule
+  // The first poll is immediate: n polls are n - 1 recurrences. The cadence's output is kept.
+  return maxPolls === undefined ? schedule : Schedule.zipLeft(schedule, Schedule.recurs(maxPolls - 1))
 }
 
-/** The plain view: one line per change, one per retry. */
-const plainView = <E, R>(events: Stream.Stream<Poller.PollEvent, E, R>) =>
-  events.pipe(
-    Stream.runFoldEffect(undefined as IngestionJob.IngestionJobDetail | undefined, (_, event) => {
-      if (event._tag === "Retrying") {
-        return Effect.as(
-          line(
-            `${retryReason(event.error)}, retrying in ${formatDuration(event.delayMs)} (retry ${event.attempt})`
-          ),
-          _
-        )
-      }
-      const print = event.changed || event.nextPollAt === null ? line(changeLine(event.job)) : Effect.void
-      return Effect.as(print, event.job)
-    })
-  )
-
-/**
- * Watches a job to its end, the way the terminal allows: NDJSON of each change, the live view,
- * or plain lines; then, unless JSON, one line per document and the outcome. Returns the exit code.
- */
-const watchJob = (
-  target: { readonly knowledgeBaseId: string; readonly jobId: string },
-  options: Poller.WaitOptions & { readonly json: boolean }
-): Effect.Effect<number, IngestionError | WaitTimeout, IngestionJobs.IngestionJobs | Terminal> =>
+/** Every queued, then processing, job of the knowledge base (in that order, so none is missed). */
+const activeJobs = (knowledgeBaseId: string) =>
   Effect.gen(function* () {
-    const terminal = yield* Terminal
-    const startedAt = yield* Clock.currentTimeMillis
-    const { knowledgeBaseId, jobId } = target
-    const last = options.json
-      ? yield* Poller.watch(knowledgeBaseId, jobId, options).pipe(
-          Stream.tap((job) => line(jobDetailJson(job))),
-          Stream.runLast,
-          Effect.map(Option.getOrUndefined)
-        )
-      : terminal.interactive
-        ? yield* progressView(target, Poller.events(knowledgeBaseId, jobId, options))
-        : yield* plainView(Poller.events(knowledgeBaseId, jobId, options))
-    if (last === undefined) return yield* Effect.dieMessage("the wait ended without a job")
-    if (!options.json) {
-      const paint = painter(terminal.color)
-      const colorOf = { ok: "green", fail: "red", other: "dim" } as const
-      yield* Effect.forEach(
-        last.document_details,
-        (document) => line(documentLine(document, (mark, text) => paint(colorOf[mark], text))),
-        { discard: true }
+    const ids = new Set<string>()
+    for (const status of ["queued", "processing"] as const) {
+      yield* IngestionJobs.listAll(knowledgeBaseId, { status }).pipe(
+        Stream.runForEach((job) => Effect.sync(() => ids.add(job.id)))
       )
     }
-    const completed = yield* Poller.outcome(last).pipe(
-      Effect.catchTag("IngestionJobFailed", (error) => Effect.as(terminal.err(errorLine(error)), undefined))
-    )
-    if (completed === undefined) return ExitCode.jobFailed
-    if (!options.json) {
-      const elapsed = formatDuration((yield* Clock.currentTimeMillis) - startedAt)
-      yield* line(
-        completed.partial
-          ? `completed with failures: ${completed.documents_processed} documents ingested, ${completed.documents_failed} failed, ${completed.chunks_created} chunks (${elapsed})`
-          : `completed: ${completed.documents_processed} documents ingested, ${completed.chunks_created} chunks (${elapsed})`
-      )
-    }
-    return ExitCode.ok
+    return [...ids]
   })
 
 const wait = (command: CommandOf<"Wait">) =>
-  watchJob(command, {
-    json: command.json,
-    schedule: scheduleOf(command),
-    timeout: Duration.millis(command.timeoutMs)
+  Effect.gen(function* () {
+    const jobIds = command.allActive ? yield* activeJobs(command.knowledgeBaseId) : command.jobIds
+    if (jobIds.length === 0) {
+      if (!command.json) yield* line(`no queued or processing jobs in ${command.knowledgeBaseId}`)
+      return ExitCode.ok
+    }
+    return yield* waitJobs({
+      knowledgeBaseId: command.knowledgeBaseId,
+      jobIds,
+      options: { schedule: scheduleOf(command), timeout: Duration.millis(command.timeoutMs) },
+      limits: { timeout: command.timeout, maxPolls: command.maxPolls },
+      json: command.json,
+      verbose: command.verbose
+    })
   }).pipe(Effect.provide(clientLayer(command.connection)))
 
 // Loaded on demand: only `simulate` and `demo` need the simulator.
@@ -198,26 +151,33 @@ const simulate = (command: CommandOf<"Simulate">) =>
 const DEMO_KB = "kb_demo"
 const DEMO_JOB = "job_demo_sync"
 
-const demo = Effect.gen(function* () {
-  const running = yield* simulator({ scenario: "realistic" })
-  yield* line(`Simulated Tensoras API on ${running.baseUrl} (scenario realistic: no network, no key needed)`)
-  yield* line(`Watching ${DEMO_JOB} in ${DEMO_KB}: a sync of 40 documents of a company handbook`)
-  yield* line("")
-  const code = yield* watchJob(
-    { knowledgeBaseId: DEMO_KB, jobId: DEMO_JOB },
-    // Fast while the job moves, slower when it does not: about one request a second here.
-    { json: false, schedule: PollSchedule.progressive(), timeout: "2 minutes" }
-  ).pipe(
-    Effect.provide(NodeIngestion.layer({ apiKey: Redacted.make(running.apiKey), baseUrl: running.baseUrl }))
-  )
-  yield* line(`The wait used ${running.control.requestCount()} HTTP requests.`)
-  return code
-})
+const demo = (command: CommandOf<"Demo">) =>
+  Effect.gen(function* () {
+    const running = yield* simulator({ scenario: "realistic" })
+    yield* line(
+      `Simulated Tensoras API on ${running.baseUrl} (scenario realistic: no network, no key needed)`
+    )
+    yield* line(`Watching ${DEMO_JOB} in ${DEMO_KB}: a sync of 40 documents of a company handbook`)
+    yield* line("")
+    const code = yield* waitJobs({
+      knowledgeBaseId: DEMO_KB,
+      jobIds: [DEMO_JOB],
+      // Fast while the job moves, slower when it does not: about one request a second here.
+      options: { schedule: PollSchedule.progressive(), timeout: "2 minutes" },
+      limits: { timeout: "2m", maxPolls: undefined },
+      json: false,
+      verbose: command.verbose
+    }).pipe(
+      Effect.provide(NodeIngestion.layer({ apiKey: Redacted.make(running.apiKey), baseUrl: running.baseUrl }))
+    )
+    yield* line(`The wait used ${running.control.requestCount()} HTTP requests.`)
+    return code
+  })
 
 /** The command as an Effect of its exit code; the caller handles the errors. */
 export const runCommand = (
   command: Command
-): Effect.Effect<number, IngestionError | WaitTimeout | SimulatorError, Terminal | Scope.Scope> => {
+): Effect.Effect<number, IngestionError | SimulatorError, Terminal | Scope.Scope> => {
   switch (command._tag) {
     case "List":
       return list(command)
@@ -228,6 +188,6 @@ export const runCommand = (
     case "Simulate":
       return simulate(command)
     case "Demo":
-      return demo
+      return demo(command)
   }
 }

@@ -45,8 +45,9 @@ export default defineConfig({
           name: "cluster",
           include: ["packages/cluster/test/**/*.test.ts"],
           globalSetup: ["packages/cluster/test/globalSetup.ts"],
-          testTimeout: 600_000,
-          hookTimeout: 300_000
+          // A test awaits a few cluster events, each under 5 × TestLimit.ms (test/support/until.ts).
+          testTimeout: 12 * TestLimit.ms,
+          hookTimeout: 6 * TestLimit.ms
         }
       },
       {

@@ -13,9 +13,13 @@ import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as NodeIngestion from "@tensoras/ingestion-node/NodeIngestion"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import type { ClientOptions, RunnerOptions } from "../IngestionCluster.js"
 import { DEFAULT_PORT } from "../IngestionCluster.js"
 import * as KnowledgeBaseWatcher from "../KnowledgeBaseWatcher.js"
@@ -46,11 +50,38 @@ const sql = (options: ClientOptions, defaultConnections: number) =>
 
 const serialization = RpcSerialization.layerMsgPack
 
+/**
+ * A Layer built again (in a fresh scope) when its build fails or dies, a few times: processes that start
+ * together on a fresh database race to create the cluster's tables, and the loser's build fails once.
+ */
+const retryBuild = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
+  Layer.scopedContext(
+    Effect.gen(function* () {
+      const outer = yield* Effect.scope
+      const attempt = Effect.gen(function* () {
+        const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+        return yield* Layer.buildWithScope(layer, scope).pipe(
+          Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
+        )
+      })
+      return yield* attempt.pipe(
+        Effect.sandbox,
+        Effect.retry(
+          Schedule.intersect(Schedule.jittered(Schedule.exponential("200 millis")), Schedule.recurs(5))
+        ),
+        Effect.unsandbox
+      )
+    })
+  )
+
+const messageStorage = retryBuild(SqlMessageStorage.layer)
+const runnerStorage = retryBuild(Layer.orDie(SqlRunnerStorage.layer))
+
 export const client = (options: ClientOptions) => {
   const cluster = SocketRunner.layerClientOnly.pipe(
     Layer.provide(NodeClusterSocket.layerClientProtocol),
-    Layer.provideMerge(Layer.orDie(SqlMessageStorage.layer)),
-    Layer.provide(Layer.orDie(SqlRunnerStorage.layer)),
+    Layer.provideMerge(messageStorage),
+    Layer.provide(runnerStorage),
     Layer.provide(ShardingConfig.layer({ ...shardingDefaults, ...options.sharding })),
     Layer.provide(serialization)
   )
@@ -76,8 +107,8 @@ export const runner = (options: RunnerOptions) => {
   const cluster = SocketRunner.layer.pipe(
     Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
     Layer.provide(health),
-    Layer.provideMerge(Layer.orDie(SqlMessageStorage.layer)),
-    Layer.provide(Layer.orDie(SqlRunnerStorage.layer)),
+    Layer.provideMerge(messageStorage),
+    Layer.provide(runnerStorage),
     Layer.provide(config),
     Layer.provide(serialization)
   )

@@ -39,6 +39,18 @@ export default defineConfig({
         test: { name: "examples", include: ["examples/test/**/*.test.ts"] }
       },
       {
+        // The cluster package against a throwaway PostgreSQL (Debian's) and real runner processes.
+        extends: true,
+        test: {
+          name: "cluster",
+          include: ["packages/cluster/test/**/*.test.ts"],
+          globalSetup: ["packages/cluster/test/globalSetup.ts"],
+          // A test awaits a few cluster events, each under 5 × TestLimit.ms (test/support/until.ts).
+          testTimeout: 12 * TestLimit.ms,
+          hookTimeout: 6 * TestLimit.ms
+        }
+      },
+      {
         // The browser package in real headless Chromium (Debian's), against the simulator over HTTP.
         extends: true,
         test: {

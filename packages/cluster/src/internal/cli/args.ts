@@ -1,0 +1,275 @@
+/**
+ * The command line of `tensoras-cluster`, parsed and validated before anything runs: a bad flag, id,
+ * duration, port or jobs file is reported here, and nothing is started or sent. No Effect runtime is
+ * loaded on this path, so help and usage errors answer at once.
+ */
+import { readFileSync } from "node:fs"
+import { parseArgs } from "node:util"
+
+export interface RunnerCommand {
+  readonly _tag: "Runner"
+  readonly databaseUrl: string
+  readonly host: string
+  readonly port: number
+  readonly listenHost: string | undefined
+  readonly apiKey: string | undefined
+  readonly baseUrl: string | undefined
+  readonly pollIntervalMs: number | undefined
+  readonly json: boolean
+}
+
+export interface WaitCommand {
+  readonly _tag: "Wait"
+  readonly databaseUrl: string
+  readonly knowledgeBaseId: string
+  readonly jobIds: ReadonlyArray<string>
+  readonly timeoutMs: number | undefined
+  readonly json: boolean
+}
+
+export type Command = RunnerCommand | WaitCommand
+
+export type Parsed =
+  | { readonly _tag: "Print"; readonly text: string }
+  | { readonly _tag: "Usage"; readonly message: string; readonly usage: string }
+  | { readonly _tag: "Run"; readonly command: Command }
+
+export const DEFAULT_PORT = 24431
+
+export const MAIN_USAGE = `Usage: tensoras-cluster <command> [options]
+
+Durable waits for Tensoras ingestion jobs, on a cluster of runners over PostgreSQL.
+
+Commands:
+  runner   run a runner until SIGINT/SIGTERM (then it drains and exits 0)
+  wait     start (or join) a durable wait per job and print each outcome
+
+Run 'tensoras-cluster <command> --help' for its options.
+`
+
+export const RUNNER_USAGE = `Usage: tensoras-cluster runner [options]
+
+Joins the cluster and polls the knowledge bases of its shards, one loop per knowledge base, for every
+wait registered on them. Runs until SIGINT or SIGTERM, then leaves the cluster and exits 0.
+
+Options:
+  --database-url <url>     PostgreSQL (default: $TENSORAS_DATABASE_URL); never printed
+  --port <n>               the port to listen on, below 32768 (default ${DEFAULT_PORT})
+  --host <host>            the address other runners reach this one at (default 127.0.0.1)
+  --listen-host <host>     the address to listen on, if not --host (e.g. 0.0.0.0)
+  --base-url <url>         the API's base URL (default: $TENSORAS_BASE_URL, else production)
+  --poll-interval <d>      poll every d (default: the library's default schedule)
+  --json                   NDJSON events on stdout: ready, round
+  -h, --help
+
+The API key is read from $TENSORAS_API_KEY and never printed.
+Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
+`
+
+export const WAIT_USAGE = `Usage: tensoras-cluster wait <knowledge-base-id> <job-id>... [options]
+
+Starts a durable wait per job, or joins it if it exists (the same knowledge base and job are one wait),
+and prints one line per job when it ends. Running it again, after a crash or after the waits ended,
+joins the same waits: finished ones answer at once.
+
+Options:
+  --jobs-file <file>       more job ids, one a line ('-': standard input)
+  --database-url <url>     PostgreSQL (default: $TENSORAS_DATABASE_URL); never printed
+  --timeout <d>            give up on a job after d, from its first start (default 30m)
+  --json                   one NDJSON object per job: job_id, outcome (completed | failed |
+                           timed_out | error), _tag, documents_failed, message
+  -h, --help
+
+Exit codes: 0 every job completed; 1 some did not; 2 bad usage or input (nothing was started).
+Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
+`
+
+const DURATION = /^(\d+)(ms|s|m|h)$/
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const
+
+const durationMs = (
+  flag: string,
+  text: string | undefined
+): number | undefined | { readonly error: string } => {
+  if (text === undefined) return undefined
+  const match = DURATION.exec(text)
+  const ms = match === null ? 0 : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
+  return ms > 0
+    ? ms
+    : { error: `--${flag} must be a whole number with a unit ms, s, m or h, such as 5s (got '${text}')` }
+}
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === "" ? undefined : value
+
+const isError = (value: unknown): value is { readonly error: string } =>
+  typeof value === "object" && value !== null && "error" in value
+
+const databaseUrlOf = (
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv
+): string | { readonly error: string } => {
+  const url = nonEmpty(flag) ?? nonEmpty(env.TENSORAS_DATABASE_URL)
+  if (url === undefined) return { error: "no database: pass --database-url or set TENSORAS_DATABASE_URL" }
+  if (!/^postgres(ql)?:\/\//.test(url)) return { error: "--database-url must be a postgres:// URL" }
+  return url
+}
+
+const parseRunner = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      "database-url": { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      "listen-host": { type: "string" },
+      "base-url": { type: "string" },
+      "poll-interval": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" }
+    }
+  })
+  if (values.help) return { _tag: "Print", text: RUNNER_USAGE }
+  const usage = (message: string): Parsed => ({ _tag: "Usage", message, usage: RUNNER_USAGE })
+  if (positionals.length > 0) return usage(`unexpected argument '${positionals[0]}'`)
+  const databaseUrl = databaseUrlOf(values["database-url"], env)
+  if (isError(databaseUrl)) return usage(databaseUrl.error)
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return usage(`--port must be a port number (got '${values.port}')`)
+  }
+  const pollIntervalMs = durationMs("poll-interval", values["poll-interval"])
+  if (isError(pollIntervalMs)) return usage(pollIntervalMs.error)
+  const baseUrl = nonEmpty(values["base-url"]) ?? nonEmpty(env.TENSORAS_BASE_URL)
+  if (baseUrl !== undefined && !URL.canParse(baseUrl)) return usage("--base-url must be a URL")
+  const apiKey = nonEmpty(env.TENSORAS_API_KEY)
+  if (apiKey === undefined) return usage("no API key: set TENSORAS_API_KEY")
+  return {
+    _tag: "Run",
+    command: {
+      _tag: "Runner",
+      databaseUrl,
+      host: nonEmpty(values.host) ?? "127.0.0.1",
+      port,
+      listenHost: nonEmpty(values["listen-host"]),
+      apiKey,
+      baseUrl,
+      pollIntervalMs,
+      json: values.json === true
+    }
+  }
+}
+
+const readJobsFile = (
+  file: string,
+  stdin: () => string
+): ReadonlyArray<string> | { readonly error: string } => {
+  try {
+    const text = file === "-" ? stdin() : readFileSync(file, "utf8")
+    return text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0 && !line.startsWith("#"))
+  } catch (error) {
+    return { error: `cannot read --jobs-file '${file}': ${(error as NodeJS.ErrnoException).code ?? "error"}` }
+  }
+}
+
+const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, stdin: () => string): Parsed => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      "jobs-file": { type: "string" },
+      "database-url": { type: "string" },
+      timeout: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" }
+    }
+  })
+  if (values.help) return { _tag: "Print", text: WAIT_USAGE }
+  const usage = (message: string): Parsed => ({ _tag: "Usage", message, usage: WAIT_USAGE })
+  const [knowledgeBaseId, ...fromArgs] = positionals
+  if (knowledgeBaseId === undefined || nonEmpty(knowledgeBaseId) === undefined) {
+    return usage("a knowledge base id is required")
+  }
+  const fromFile = values["jobs-file"] === undefined ? [] : readJobsFile(values["jobs-file"], stdin)
+  if (isError(fromFile)) return usage(fromFile.error)
+  const jobIds = [...fromArgs, ...fromFile]
+  if (jobIds.length === 0) return usage("at least one job id is required (arguments or --jobs-file)")
+  const blank = jobIds.find((jobId) => nonEmpty(jobId) === undefined)
+  if (blank !== undefined) return usage("a job id is empty")
+  const timeoutMs = durationMs("timeout", values.timeout)
+  if (isError(timeoutMs)) return usage(timeoutMs.error)
+  const databaseUrl = databaseUrlOf(values["database-url"], env)
+  if (isError(databaseUrl)) return usage(databaseUrl.error)
+  return {
+    _tag: "Run",
+    command: {
+      _tag: "Wait",
+      databaseUrl,
+      knowledgeBaseId,
+      // The same job named twice is one wait.
+      jobIds: Array.from(new Set(jobIds)),
+      timeoutMs,
+      json: values.json === true
+    }
+  }
+}
+
+export const parse = (
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  version: string,
+  stdin: () => string = () => readFileSync(0, "utf8")
+): Parsed => {
+  const [command, ...rest] = args
+  try {
+    switch (command) {
+      case "runner":
+        return parseRunner(rest, env)
+      case "wait":
+        return parseWait(rest, env, stdin)
+      case "--version":
+      case "-v":
+        return { _tag: "Print", text: `${version}\n` }
+      case undefined:
+      case "--help":
+      case "-h":
+      case "help":
+        return { _tag: "Print", text: MAIN_USAGE }
+      default:
+        return { _tag: "Usage", message: `unknown command '${command}'`, usage: MAIN_USAGE }
+    }
+  } catch (error) {
+    // node:util's parseArgs rejects unknown flags and missing values.
+    const usage = command === "runner" ? RUNNER_USAGE : command === "wait" ? WAIT_USAGE : MAIN_USAGE
+    return { _tag: "Usage", message: (error as Error).message, usage }
+  }
+}
+
+/** The secrets a command line and environment hold: the API key and the database URL's password. */
+export const secretsIn = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ReadonlyArray<string> => {
+  const secrets: Array<string> = []
+  const key = nonEmpty(env.TENSORAS_API_KEY)
+  if (key !== undefined) secrets.push(key)
+  const urls = [env.TENSORAS_DATABASE_URL]
+  args.forEach((arg, index) => {
+    if (arg === "--database-url") urls.push(args[index + 1])
+    else if (arg.startsWith("--database-url=")) urls.push(arg.slice("--database-url=".length))
+  })
+  for (const url of urls) {
+    if (url === undefined || !URL.canParse(url)) continue
+    const password = decodeURIComponent(new URL(url).password)
+    if (password.length > 0) secrets.push(password, new URL(url).password)
+  }
+  return secrets.filter((secret) => secret.length > 0)
+}
+
+export const makeScrub =
+  (secrets: ReadonlyArray<string>) =>
+  (text: string): string =>
+    secrets.reduce((scrubbed, secret) => scrubbed.split(secret).join("<redacted>"), text)

@@ -1,0 +1,119 @@
+/**
+ * Runs a parsed `tensoras-cluster` command on the Effect runtime.
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as IngestionCluster from "../../IngestionCluster.js"
+import * as WaitForIngestionJob from "../../WaitForIngestionJob.js"
+import type { Command, RunnerCommand, WaitCommand } from "./args.js"
+import { type JobLine, toHuman, toJobLine } from "./format.js"
+
+type Scrub = (text: string) => string
+
+const write = (scrub: Scrub, line: string): Effect.Effect<void> =>
+  Effect.sync(() => {
+    process.stdout.write(`${scrub(line)}\n`)
+  })
+
+const runner = (command: RunnerCommand, scrub: Scrub): Effect.Effect<number, unknown> => {
+  const live = IngestionCluster.runner({
+    databaseUrl: command.databaseUrl,
+    host: command.host,
+    port: command.port,
+    listenHost: command.listenHost,
+    apiKey: command.apiKey,
+    baseUrl: command.baseUrl,
+    schedule: command.pollIntervalMs === undefined ? undefined : PollSchedule.fixed(command.pollIntervalMs),
+    onRound: command.json
+      ? (report) => process.stdout.write(`${JSON.stringify({ event: "round", ...report })}\n`)
+      : undefined
+  })
+  const address = `${command.host}:${command.port}`
+  return Effect.gen(function* () {
+    yield* Layer.build(live)
+    yield* write(
+      scrub,
+      command.json ? JSON.stringify({ event: "ready", address, pid: process.pid }) : `runner ${address} ready`
+    )
+    return yield* Effect.never
+  }).pipe(Effect.scoped, Effect.as(0))
+}
+
+const wait = (command: WaitCommand, scrub: Scrub): Effect.Effect<number, unknown> => {
+  const payload = (jobId: string) => ({
+    knowledgeBaseId: command.knowledgeBaseId,
+    jobId,
+    ...(command.timeoutMs === undefined ? {} : { timeout: Duration.millis(command.timeoutMs) })
+  })
+  const lines: Array<JobLine> = []
+  return Effect.gen(function* () {
+    // Start (or join) every wait first, so that none waits for another to be started.
+    yield* Effect.forEach(
+      command.jobIds,
+      (jobId) => WaitForIngestionJob.WaitForIngestionJob.execute(payload(jobId), { discard: true }),
+      { concurrency: 32, discard: true }
+    )
+    yield* Effect.forEach(
+      command.jobIds,
+      (jobId) =>
+        WaitForIngestionJob.WaitForIngestionJob.execute(payload(jobId)).pipe(
+          Effect.either,
+          Effect.flatMap((result) => {
+            const line = toJobLine(jobId, result)
+            lines.push(line)
+            return write(scrub, command.json ? JSON.stringify(line) : toHuman(line))
+          })
+        ),
+      { concurrency: "unbounded", discard: true }
+    )
+    return lines.every((line) => line.outcome === "completed") ? 0 : 1
+  }).pipe(Effect.provide(IngestionCluster.client({ databaseUrl: command.databaseUrl })))
+}
+
+const describe = (cause: Cause.Cause<unknown>): string => {
+  const failure = Cause.failureOption(cause)
+  if (failure._tag === "Some") {
+    const error = failure.value as { readonly _tag?: string; readonly message?: string }
+    return `${error._tag ?? "Error"}: ${error.message ?? String(error)}`
+  }
+  return Cause.pretty(cause)
+}
+
+export const main = (command: Command, scrub: Scrub): void => {
+  const program: Effect.Effect<number, unknown> =
+    command._tag === "Runner" ? runner(command, scrub) : wait(command, scrub)
+  let signal: "SIGINT" | "SIGTERM" | undefined
+  const onSignal = (received: "SIGINT" | "SIGTERM") => () => {
+    signal ??= received
+  }
+  process.once("SIGINT", onSignal("SIGINT"))
+  process.once("SIGTERM", onSignal("SIGTERM"))
+  NodeRuntime.runMain(
+    program.pipe(
+      Effect.tapErrorCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.void
+          : Effect.sync(() => process.stderr.write(`${scrub(`error: ${describe(cause)}`)}\n`))
+      ),
+      Logger.withMinimumLogLevel(LogLevel.Warning)
+    ),
+    {
+      disableErrorReporting: true,
+      teardown: (exit, onExit) => {
+        if (Exit.isSuccess(exit)) return onExit(exit.value as number)
+        if (Exit.isInterrupted(exit)) {
+          // A runner drains on SIGINT/SIGTERM and exits 0; an interrupted `wait` leaves its waits running.
+          return onExit(command._tag === "Runner" ? 0 : signal === "SIGTERM" ? 143 : 130)
+        }
+        onExit(1)
+      }
+    }
+  )
+}

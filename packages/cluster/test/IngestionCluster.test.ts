@@ -1,0 +1,222 @@
+import {
+  IngestionCluster,
+  WaitForIngestionJob,
+  WaitForIngestionJobs,
+  WaitStore
+} from "@tensoras/ingestion-cluster"
+import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { createDatabase } from "./support/postgres.js"
+import { type RunnerProcess, runnerPort, startRunner, stopAll } from "./support/processes.js"
+import { until, within } from "./support/until.js"
+import { type Expected, type PlannedJob, planJobs, roundBound, startEnding } from "./support/world.js"
+
+const API_KEY = "tns_cluster_test_loopback_only"
+const KNOWLEDGE_BASES = 5
+const JOBS_PER_KNOWLEDGE_BASE = 400
+const RUNNERS = 3
+/** Waits on jobs planned to run past it end with `WaitTimeout`. */
+const SHORT_TIMEOUT = Duration.seconds(20)
+/** Jobs end over one minute, starting a few seconds after every wait is registered. */
+const PLAN = {
+  knowledgeBases: KNOWLEDGE_BASES,
+  jobsPerKnowledgeBase: JOBS_PER_KNOWLEDGE_BASE,
+  firstEndMs: 3_600_000,
+  lastEndMs: 3_660_000,
+  failEvery: 17,
+  missingEvery: 97,
+  timeoutEvery: 89
+}
+/** Of the 2,000 waits, these many are a workflow each (WaitForIngestionJob); the others come 100 per workflow. */
+const SINGLE_WAITS = 100
+
+const tagOf = (expected: Expected): string | undefined =>
+  expected === "failed"
+    ? "IngestionJobFailed"
+    : expected === "missing"
+      ? "NotFound"
+      : expected === "timeout"
+        ? "WaitTimeout"
+        : undefined
+
+describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one runner killed with kill -9 half-way", () => {
+  let sim: RunningSimulator
+  let runtime: ManagedRuntime.ManagedRuntime<IngestionCluster.Services | WaitStore.WaitStore, unknown>
+  let runners: Array<RunnerProcess>
+  let jobs: ReadonlyArray<PlannedJob>
+  let createdAt: number
+
+  beforeAll(async () => {
+    const databaseUrl = await createDatabase(inject("postgresUrl"), "cluster_scale")
+    sim = await startSimulator({ scenario: "empty", clock: "real", apiKey: API_KEY })
+    runners = Array.from({ length: RUNNERS }, (_, index) =>
+      startRunner({
+        name: `r${index + 1}`,
+        databaseUrl,
+        baseUrl: sim.baseUrl,
+        apiKey: API_KEY,
+        port: runnerPort(),
+        pollInterval: "1s"
+      })
+    )
+    runtime = ManagedRuntime.make(
+      WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl })))
+    )
+    await within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)))
+    createdAt = Date.now()
+    jobs = planJobs(sim, PLAN)
+  })
+
+  afterAll(async () => {
+    await stopAll()
+    await runtime?.dispose()
+    await sim?.close()
+  })
+
+  it("ends every wait with its outcome, delivers each once, and polls within core's bound", async () => {
+    const timeoutOf = (job: PlannedJob) => (job.expected === "timeout" ? { timeout: SHORT_TIMEOUT } : {})
+    // A hundred waits are a workflow each; the others come 100 per WaitForIngestionJobs workflow, per
+    // knowledge base (the waits on jobs planned to time out in a workflow of their own, with the short timeout).
+    const singles = jobs.slice(jobs.length - SINGLE_WAITS)
+    const batches: Array<ReadonlyArray<PlannedJob>> = []
+    const rest = jobs.slice(0, jobs.length - SINGLE_WAITS)
+    for (const kb of new Set(rest.map((job) => job.knowledgeBaseId))) {
+      const ofKb = rest.filter((job) => job.knowledgeBaseId === kb)
+      const timingOut = ofKb.filter((job) => job.expected === "timeout")
+      const others = ofKb.filter((job) => job.expected !== "timeout")
+      for (let i = 0; i < others.length; i += 100) batches.push(others.slice(i, i + 100))
+      if (timingOut.length > 0) batches.push(timingOut)
+    }
+    const batchPayload = (batch: ReadonlyArray<PlannedJob>) => ({
+      knowledgeBaseId: batch[0]!.knowledgeBaseId,
+      jobIds: batch.map((job) => job.jobId),
+      ...(batch[0]!.expected === "timeout" ? { timeout: SHORT_TIMEOUT } : {})
+    })
+
+    await runtime.runPromise(
+      Effect.all(
+        [
+          Effect.forEach(
+            singles,
+            (job) =>
+              WaitForIngestionJob.WaitForIngestionJob.execute(
+                { knowledgeBaseId: job.knowledgeBaseId, jobId: job.jobId, ...timeoutOf(job) },
+                { discard: true }
+              ),
+            { concurrency: 16, discard: true }
+          ),
+          Effect.forEach(
+            batches,
+            (batch) =>
+              WaitForIngestionJobs.WaitForIngestionJobs.execute(batchPayload(batch), { discard: true }),
+            { concurrency: 4, discard: true }
+          )
+        ],
+        { concurrency: 2, discard: true }
+      )
+    )
+
+    const stats = () => runtime.runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.stats))
+
+    // Every wait registered in PostgreSQL; then the jobs end, over a minute.
+    await until("every wait registered", async () => (await stats()).waits === jobs.length)
+    startEnding(sim, PLAN, createdAt, 5_000)
+
+    // Half-way: kill -9 the runner that hosts the most knowledge bases (the last to report a round for each).
+    await until("half of the waits ended", async () => (await stats()).endedWaits >= jobs.length / 2)
+    const hostOf = new Map<string, RunnerProcess>()
+    const lastRound = new Map<string, number>()
+    for (const runner of runners)
+      for (const round of runner.rounds) {
+        const latest = lastRound.get(round.knowledgeBaseId)
+        if (latest === undefined || latest < round.at) {
+          lastRound.set(round.knowledgeBaseId, round.at)
+          hostOf.set(round.knowledgeBaseId, runner)
+        }
+      }
+    const hosted = (runner: RunnerProcess) => Array.from(hostOf).filter(([, host]) => host === runner).length
+    const victim = runners.reduce((most, runner) => (hosted(runner) > hosted(most) ? runner : most))
+    const victimKnowledgeBases = Array.from(hostOf)
+      .filter(([, host]) => host === victim)
+      .map(([kb]) => kb)
+    const killedAt = Date.now()
+    victim.child.kill("SIGKILL")
+    await within("the killed runner's exit", victim.exited)
+    const survivors = runners.filter((runner) => runner !== victim)
+
+    // Every wait ends and every batch is delivered; then the outcomes are read back through the workflows.
+    const final = await until("every wait ended and every batch delivered", async () => {
+      const now = await stats()
+      return now.endedWaits === jobs.length && now.deliveredBatches === now.batches ? now : undefined
+    })
+
+    const singleResults = await runtime.runPromise(
+      Effect.forEach(
+        singles,
+        (job) =>
+          Effect.either(
+            WaitForIngestionJob.WaitForIngestionJob.execute({
+              knowledgeBaseId: job.knowledgeBaseId,
+              jobId: job.jobId,
+              ...timeoutOf(job)
+            })
+          ),
+        { concurrency: 64 }
+      )
+    )
+    singles.forEach((job, index) => {
+      const result = singleResults[index]!
+      const tag = tagOf(job.expected)
+      if (tag === undefined) {
+        expect(Either.isRight(result) && result.right.status, job.jobId).toBe("completed")
+      } else {
+        expect(Either.isLeft(result) && result.left._tag, job.jobId).toBe(tag)
+      }
+    })
+
+    const batchResults = await runtime.runPromise(
+      Effect.forEach(batches, (batch) =>
+        WaitForIngestionJobs.WaitForIngestionJobs.execute(batchPayload(batch))
+      )
+    )
+    batches.forEach((batch, b) => {
+      expect(batchResults[b]!.map((result) => result.jobId)).toEqual(batch.map((job) => job.jobId))
+      batch.forEach((job, index) => {
+        const { outcome } = batchResults[b]![index]!
+        const tag = tagOf(job.expected)
+        if (tag === undefined)
+          expect(Either.isRight(outcome) && outcome.right.status, job.jobId).toBe("completed")
+        else expect(Either.isLeft(outcome) && outcome.left._tag, job.jobId).toBe(tag)
+      })
+    })
+
+    // Exactly once: one delivery-log row per workflow execution (batch), none twice.
+    expect(final.batches).toBe(singles.length + batches.length)
+    expect(final.deliveries).toBe(final.batches)
+    expect(final.duplicates).toBe(0)
+
+    // One loop per knowledge base: every round of every runner within core's bound.
+    const rounds = runners.flatMap((runner) => runner.rounds)
+    expect(rounds.length).toBeGreaterThan(0)
+    for (const round of rounds)
+      expect(round.requests, JSON.stringify(round)).toBeLessThanOrEqual(roundBound(round))
+
+    // Failover: the killed runner's knowledge bases were polled again by a survivor.
+    for (const kb of victimKnowledgeBases) {
+      const after = survivors
+        .flatMap((runner) => runner.rounds)
+        .filter((r) => r.knowledgeBaseId === kb && r.at > killedAt)
+      expect(after.length, kb).toBeGreaterThan(0)
+    }
+
+    // Nothing keeps running: the survivors drain on SIGTERM and exit 0.
+    for (const runner of survivors) runner.child.kill("SIGTERM")
+    const codes = await within("the survivors' exit", Promise.all(survivors.map((runner) => runner.exited)))
+    expect(codes).toEqual(survivors.map(() => 0))
+  })
+})

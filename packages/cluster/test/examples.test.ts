@@ -1,0 +1,73 @@
+import { fileURLToPath } from "node:url"
+import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { createDatabase } from "./support/postgres.js"
+import { runnerPort, type Spawned, spawnProgram, stopAll } from "./support/processes.js"
+import { within } from "./support/until.js"
+
+const PIPELINE = fileURLToPath(new URL("../../../examples/cluster/pipeline.ts", import.meta.url))
+const API_KEY = "tns_cluster_example_loopback_only"
+
+describe("examples/cluster/pipeline.ts: a workflow that waits for several jobs, then runs its next step", () => {
+  let sim: RunningSimulator
+  let env: Record<string, string>
+  let runner: Spawned
+
+  beforeAll(async () => {
+    sim = await startSimulator({ scenario: "empty", clock: "real", apiKey: API_KEY })
+    sim.control.addKnowledgeBase("kb_example")
+    for (const jobId of ["job_docs", "job_wiki"]) {
+      sim.control.addDataSource("kb_example", {
+        jobId,
+        queuedMs: 1_000,
+        documents: [{ name: "a.md", durationMs: 2_000 }]
+      })
+    }
+    sim.control.addDataSource("kb_example", {
+      jobId: "job_tickets",
+      queuedMs: 1_000,
+      documents: [{ name: "t.md", durationMs: 2_000 }],
+      failure: { afterMs: 3_000, error: { message: "Source unreachable" } }
+    })
+    env = {
+      TENSORAS_DATABASE_URL: await createDatabase(inject("postgresUrl"), "cluster_example"),
+      TENSORAS_API_KEY: API_KEY,
+      TENSORAS_BASE_URL: sim.baseUrl
+    }
+    const port = runnerPort()
+    runner = spawnProgram(PIPELINE, ["runner", "--port", String(port)], env)
+    await within("the example runner ready", runner.printed(`runner on port ${port}`))
+  })
+
+  afterAll(async () => {
+    await stopAll()
+    await sim?.close()
+  })
+
+  it("prints the pipeline's result once every job ended, and runs the next step once", async () => {
+    const start = spawnProgram(PIPELINE, ["start", "kb_example", "job_docs", "job_wiki", "job_tickets"], {
+      TENSORAS_DATABASE_URL: env.TENSORAS_DATABASE_URL!
+    })
+    expect(await within("the pipeline's end", start.exited)).toBe(0)
+    expect(start.stdout()).toBe("pipeline done: 2 ingested, failed: job_tickets\n")
+    const steps = runner
+      .stdout()
+      .split("\n")
+      .filter((line) => line.startsWith("next step:"))
+    expect(steps).toEqual(["next step: refreshing the search index of kb_example (2 sources ingested)"])
+  })
+
+  it("answers a second start of the same pipeline with the same result, without running it again", async () => {
+    const again = spawnProgram(PIPELINE, ["start", "kb_example", "job_docs", "job_wiki", "job_tickets"], {
+      TENSORAS_DATABASE_URL: env.TENSORAS_DATABASE_URL!
+    })
+    expect(await within("the second start's end", again.exited)).toBe(0)
+    expect(again.stdout()).toBe("pipeline done: 2 ingested, failed: job_tickets\n")
+    expect(
+      runner
+        .stdout()
+        .split("\n")
+        .filter((line) => line.startsWith("next step:"))
+    ).toHaveLength(1)
+  })
+})

@@ -1,0 +1,212 @@
+/**
+ * Real `tensoras-cluster` processes for the tests, the benchmark and the demo: runners that report `ready`
+ * and their polling rounds as NDJSON, and `wait` commands. Every process started here is tracked, and
+ * `stopAll` ends the ones still running (SIGTERM, then SIGKILL) and waits for their exit.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+/** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
+export const BIN = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))
+const NODE_ARGS = ["--conditions=@tensoras/source", "--import", "tsx"]
+
+/** What a runner's `--json` stdout reports per polling round of a knowledge base (core's RoundReport). */
+export interface Round {
+  readonly knowledgeBaseId: string
+  readonly at: number
+  readonly mode: "get" | "sweep"
+  readonly requests: number
+  readonly retries?: number
+  readonly watchedJobs: number
+  readonly dueJobs?: number
+  readonly followUpGets?: number
+  readonly activeQueued?: number | undefined
+  readonly activeProcessing?: number | undefined
+}
+
+export interface RunnerProcess {
+  readonly name: string
+  readonly port: number
+  readonly child: ChildProcess
+  /** Resolves when the runner printed `ready`; rejects if it exited first. */
+  readonly ready: Promise<void>
+  /** Resolves with the exit code (or the signal) once the process has exited. */
+  readonly exited: Promise<number | NodeJS.Signals>
+  readonly rounds: Array<Round & { readonly runner: string }>
+  readonly stderr: () => string
+}
+
+const cleanEnv = (extra: Record<string, string>): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    // A generic PORT or HOST must not reach the cluster's configuration; TENSORAS_* comes from `extra`.
+    if (value === undefined || name.startsWith("TENSORAS_") || name === "PORT" || name === "HOST") continue
+    env[name] = value
+  }
+  return { ...env, ...extra }
+}
+
+const children = new Set<ChildProcess>()
+
+const exitOf = (child: ChildProcess): Promise<number | NodeJS.Signals> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve(child.exitCode ?? (child.signalCode as NodeJS.Signals))
+      return
+    }
+    child.once("exit", (code, signal) => resolve(code ?? (signal as NodeJS.Signals)))
+  })
+
+export interface RunnerOptions {
+  readonly name: string
+  readonly databaseUrl: string
+  readonly baseUrl: string
+  readonly apiKey: string
+  readonly port: number
+  readonly pollInterval?: string
+}
+
+export const startRunner = (options: RunnerOptions): RunnerProcess => {
+  const child = spawn(
+    process.execPath,
+    [
+      ...NODE_ARGS,
+      BIN,
+      "runner",
+      "--json",
+      "--port",
+      String(options.port),
+      "--base-url",
+      options.baseUrl,
+      ...(options.pollInterval === undefined ? [] : ["--poll-interval", options.pollInterval])
+    ],
+    {
+      env: cleanEnv({ TENSORAS_DATABASE_URL: options.databaseUrl, TENSORAS_API_KEY: options.apiKey }),
+      stdio: ["ignore", "pipe", "pipe"]
+    }
+  )
+  children.add(child)
+  const exited = exitOf(child)
+  void exited.then(() => children.delete(child))
+  const rounds: Array<Round & { readonly runner: string }> = []
+  let stderr = ""
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk
+  })
+  const ready = new Promise<void>((resolve, reject) => {
+    let buffer = ""
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      buffer += chunk
+      let newline = buffer.indexOf("\n")
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline)
+        buffer = buffer.slice(newline + 1)
+        newline = buffer.indexOf("\n")
+        if (!line.startsWith("{")) continue
+        const event = JSON.parse(line) as { readonly event: string } & Round
+        if (event.event === "ready") resolve()
+        else if (event.event === "round") rounds.push({ ...event, runner: options.name })
+      }
+    })
+    void exited.then((code) =>
+      reject(new Error(`runner ${options.name} exited (${code}) before ready:\n${stderr}`))
+    )
+  })
+  return { name: options.name, port: options.port, child, ready, exited, rounds, stderr: () => stderr }
+}
+
+/** Ends every process started here that still runs: SIGTERM, then SIGKILL after `graceMs`. */
+export const stopAll = async (graceMs = 20_000): Promise<void> => {
+  await Promise.all(
+    Array.from(children, async (child) => {
+      const exited = exitOf(child)
+      child.kill("SIGTERM")
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs)
+      await exited
+      clearTimeout(timer)
+    })
+  )
+}
+
+export interface WaitRun {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `tensoras-cluster wait …` to its end. */
+export const runWait = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<WaitRun> => {
+  const child = spawn(process.execPath, [...NODE_ARGS, BIN, "wait", ...args], {
+    env: cleanEnv(env),
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  children.add(child)
+  let stdout = ""
+  let stderr = ""
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk
+  })
+  return exitOf(child).then((code) => {
+    children.delete(child)
+    return { code: typeof code === "number" ? code : null, stdout, stderr }
+  })
+}
+
+/** A port below 32768 for a runner, different for each call of one process. */
+let nextPort = 23_000 + Math.floor(Math.random() * 8_000)
+export const runnerPort = (): number => {
+  nextPort += 1 + Math.floor(Math.random() * 7)
+  if (nextPort > 32_000) nextPort = 23_000
+  return nextPort
+}
+
+export interface Spawned {
+  readonly child: ChildProcess
+  readonly exited: Promise<number | NodeJS.Signals>
+  readonly stdout: () => string
+  readonly stderr: () => string
+  /** Resolves once stdout contains `text`; rejects if the process exited first. */
+  readonly printed: (text: string) => Promise<void>
+}
+
+/** Runs a TypeScript program of the repository (from source, through tsx) as a tracked process. */
+export const spawnProgram = (
+  file: string,
+  args: ReadonlyArray<string>,
+  env: Record<string, string>
+): Spawned => {
+  const child = spawn(process.execPath, [...NODE_ARGS, file, ...args], {
+    env: cleanEnv(env),
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  children.add(child)
+  const exited = exitOf(child)
+  void exited.then(() => children.delete(child))
+  let stdout = ""
+  let stderr = ""
+  const listeners = new Set<() => void>()
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk
+    for (const listener of listeners) listener()
+  })
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk
+  })
+  const printed = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!stdout.includes(text)) return
+        listeners.delete(check)
+        resolve()
+      }
+      listeners.add(check)
+      check()
+      void exited.then((code) =>
+        reject(new Error(`${file} exited (${code}) before printing '${text}':\n${stderr}`))
+      )
+    })
+  return { child, exited, stdout: () => stdout, stderr: () => stderr, printed }
+}

@@ -6,11 +6,10 @@
 //
 // Progress is printed on each change; Ctrl-C aborts the request in flight and exits with 130. A missing
 // permission is reported as `PermissionDenied: … run with --allow-env=…` (exit code 1).
-import { IngestionJob, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
+import { IngestionJob, PollSchedule, Wait } from "@tensoras/ingestion"
 import { DenoIngestion } from "@tensoras/ingestion-deno"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 
 const [knowledgeBaseId = "kb_abc123", jobId = "job_def456", interval] = Deno.args
 const options = {
@@ -35,7 +34,7 @@ const program = Wait.waitFor(knowledgeBaseId, jobId, {
         : `Completed: ${job.chunks_created} chunks`
     )
   ),
-  Effect.provide(WaitEngine.layer().pipe(Layer.provide(DenoIngestion.layerConfig())))
+  Effect.provide(DenoIngestion.layerConfig())
 )
 
 DenoIngestion.runMain(program)

@@ -1,9 +1,8 @@
 import { defineConfig } from "tsdown"
 
 export default defineConfig({
-  // Every public module is an entry, so the `./*` export (dist/<Module>.js) resolves for each of them;
-  // `bin.ts` is the `tensoras-ingest` command (bin/tensoras-ingest.js imports dist/bin.js).
-  entry: ["src/index.ts", "src/NodeIngestion.ts", "src/bin.ts"],
+  // Every public module is an entry, so the `./*` export (dist/<Module>.js) resolves for each of them.
+  entry: ["src/index.ts", "src/NodeIngestion.ts"],
   format: "esm",
   platform: "node",
   target: "node20",

@@ -12,6 +12,13 @@
  */
 
 /**
+ * Process exit codes for the outcomes of a wait, shared by the runtimes' `runMain` and the CLI.
+ *
+ * @since 0.2.0
+ */
+export * as ExitCode from "./ExitCode.js"
+
+/**
  * Typed errors, one tagged class per way a call can fail.
  *
  * @since 0.1.0

@@ -12,8 +12,10 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import type * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -184,7 +186,8 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClie
 export interface Options extends IngestionJobs.Options {}
 
 /**
- * The `IngestionJobs` client on Deno's `fetch`, from options. Fails with `InvalidInput` when an option
+ * The `IngestionJobs` client on Deno's `fetch`, from options, and the `WaitEngine` every wait of
+ * the program shares. Fails with `InvalidInput` when an option
  * is not acceptable, or with {@link PermissionDenied} when Deno may not reach the base URL's host.
  *
  * @example
@@ -203,16 +206,21 @@ export interface Options extends IngestionJobs.Options {}
  */
 export const layer = (
   options: Options
-): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput | PermissionDenied> =>
-  Layer.effect(
-    IngestionJobs.IngestionJobs,
-    Effect.tap(IngestionJobs.make(options), () =>
-      internal.checkNet(options.baseUrl ?? IngestionJobs.DEFAULT_BASE_URL)
-    )
-  ).pipe(Layer.provide(layerHttpClient))
+): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, InvalidInput | PermissionDenied> =>
+  WaitEngine.layer().pipe(
+    Layer.provideMerge(
+      Layer.effect(
+        IngestionJobs.IngestionJobs,
+        Effect.tap(IngestionJobs.make(options), () =>
+          internal.checkNet(options.baseUrl ?? IngestionJobs.DEFAULT_BASE_URL)
+        )
+      )
+    ),
+    Layer.provide(layerHttpClient)
+  )
 
 /**
- * The `IngestionJobs` client on Deno's `fetch`, its key and base URL from `Deno.env`:
+ * The `IngestionJobs` client on Deno's `fetch` and the `WaitEngine`, the key and base URL from `Deno.env`:
  * `TENSORAS_API_KEY` (required, read as `Redacted`) and `TENSORAS_BASE_URL` (default
  * `https://api.tensoras.ai/v1`). Fails with {@link PermissionDenied} when `--allow-env` or
  * `--allow-net` is missing, with a `ConfigError` when the key is unset, with `InvalidInput` when a
@@ -233,7 +241,10 @@ export const layer = (
  */
 export const layerConfig = (
   options: Omit<Options, "apiKey" | "baseUrl"> = {}
-): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput | PermissionDenied | ConfigError.ConfigError> =>
+): Layer.Layer<
+  IngestionJobs.IngestionJobs | WaitEngine.WaitEngine,
+  InvalidInput | PermissionDenied | ConfigError.ConfigError
+> =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const provider = yield* configProvider
@@ -254,7 +265,7 @@ export const layerConfig = (
  * @category models
  * @since 0.1.0
  */
-export type Signal = "SIGINT" | "SIGTERM"
+export type Signal = ExitCode.Signal
 
 /**
  * Options of {@link runMain}.
@@ -281,8 +292,8 @@ export interface RunMainOptions<A, E> {
 }
 
 /**
- * The default exit code of {@link runMain}: 0 when the program succeeded, 130 (SIGINT) or 143
- * (SIGTERM) when a signal interrupted it, 1 when it failed.
+ * The default exit code of {@link runMain}: core's `ExitCode.ofExit` (0 on success, 130 / 143 for a
+ * signal, 1–4 for the library's errors, the same codes as the Node adapter and the CLI).
  *
  * @example
  * ```ts
@@ -297,7 +308,7 @@ export interface RunMainOptions<A, E> {
  * @since 0.1.0
  */
 export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined) => number =
-  internal.exitCode
+  ExitCode.ofExit
 
 /**
  * Runs a program as the main module of a Deno process. The first SIGINT or SIGTERM (through
@@ -316,7 +327,7 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
  *
  * Wait.waitFor("kb_abc123", "job_def456").pipe(
  *   Effect.flatMap((job) => Console.log(`${job.chunks_created} chunks`)),
- *   Effect.provide(WaitEngine.layer().pipe(Layer.provide(DenoIngestion.layerConfig()))),
+ *   Effect.provide(DenoIngestion.layerConfig()),
  *   DenoIngestion.runMain
  * )
  * ```
@@ -324,11 +335,17 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
  * @since 0.1.0
  */
 export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void => {
-  const toCode = options.exitCode ?? internal.exitCode
-  const fiber = Effect.runFork(effect)
+  const toCode = options.exitCode ?? ExitCode.ofExit
+  // Listening starts before the program does: a signal sent at once is not lost.
+  let interrupt: (() => void) | undefined
+  let early = false
   const signals = internal.listenForSignals(() => {
-    fiber.unsafeInterruptAsFork(FiberId.none)
+    if (interrupt === undefined) early = true
+    else interrupt()
   })
+  const fiber = Effect.runFork(effect)
+  interrupt = () => fiber.unsafeInterruptAsFork(FiberId.none)
+  if (early) interrupt()
   fiber.addObserver((exit) => {
     signals.stop()
     if (Exit.isFailure(exit) && options.disableErrorReporting !== true) {

@@ -1,23 +1,27 @@
 /**
- * Node.js Layers for `@tensoras/ingestion`, the way `@effect/platform-node` provides them: an
- * undici `HttpClient` that keeps connections alive between polls, the `IngestionJobs` client
- * built on it (from options or from `TENSORAS_API_KEY` / `TENSORAS_BASE_URL`), and a `runMain`
- * whose SIGINT / SIGTERM interrupt the program, abort the request in flight and exit with the
- * conventional code.
+ * Node.js Layers for `@tensoras/ingestion`: an `HttpClient` on undici that keeps connections
+ * alive between polls, the `IngestionJobs` client and the `WaitEngine` built on it (from options
+ * or from `TENSORAS_API_KEY` / `TENSORAS_BASE_URL`), and a `runMain` whose SIGINT / SIGTERM
+ * interrupt the program, abort the request in flight and exit with the conventional code.
+ *
+ * It needs `undici` and `@effect/platform`'s `HttpClient`, nothing else: no
+ * `@effect/platform-node` (whose peers are Effect's cluster, SQL, RPC and workflow packages).
  *
  * @since 0.1.0
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Undici from "@effect/platform-node/Undici"
+import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Undici from "undici"
 import * as internal from "./internal/nodeIngestion.js"
 
 /**
@@ -47,7 +51,8 @@ export interface AgentOptions {
 }
 
 /**
- * Options of {@link layer}: the client's (`apiKey`, `baseUrl`, `requestTimeout`, ...) and the agent's.
+ * Options of {@link layer}: the client's (`apiKey`, `baseUrl`, `requestTimeout`, ...), the
+ * engine's (`onRound`) and the agent's.
  *
  * @example
  * ```ts
@@ -64,31 +69,50 @@ export interface AgentOptions {
  * @category models
  * @since 0.1.0
  */
-export interface Options extends IngestionJobs.Options, AgentOptions {}
+export interface Options extends IngestionJobs.Options, WaitEngine.EngineOptions, AgentOptions {}
 
 /**
- * A scoped undici `Agent` with keep-alive, as `@effect/platform-node`'s `Dispatcher`: it is
- * destroyed (its sockets closed) when the Layer is released. Fails with `InvalidInput` when an
- * option is not a positive duration or count.
+ * The undici `Dispatcher` the `HttpClient` of {@link layerHttpClientWithoutDispatcher} sends
+ * through: an `Agent` from {@link layerDispatcher}, or one of your own (a `ProxyAgent`, a
+ * `MockAgent`...).
  *
  * @example
  * ```ts
  * import { NodeIngestion } from "@tensoras/ingestion-node"
- * import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+ * import * as Layer from "effect/Layer"
+ * import { ProxyAgent } from "undici"
+ *
+ * const viaProxy = NodeIngestion.layerHttpClientWithoutDispatcher.pipe(
+ *   Layer.provide(Layer.succeed(NodeIngestion.Dispatcher, new ProxyAgent("http://proxy.internal:3128")))
+ * )
+ * ```
+ * @category tags
+ * @since 0.2.0
+ */
+export class Dispatcher extends Context.Tag("@tensoras/ingestion-node/Dispatcher")<
+  Dispatcher,
+  Undici.Dispatcher
+>() {}
+
+/**
+ * A scoped undici `Agent` with keep-alive: it is destroyed (its sockets closed) when the Layer is
+ * released. Fails with `InvalidInput` when an option is not a positive duration or count.
+ *
+ * @example
+ * ```ts
+ * import { NodeIngestion } from "@tensoras/ingestion-node"
  * import * as Layer from "effect/Layer"
  *
- * const httpClient = NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
+ * const httpClient = NodeIngestion.layerHttpClientWithoutDispatcher.pipe(
  *   Layer.provide(NodeIngestion.layerDispatcher({ keepAliveTimeout: "1 minute" }))
  * )
  * ```
  * @category layers
  * @since 0.1.0
  */
-export const layerDispatcher = (
-  options: AgentOptions = {}
-): Layer.Layer<NodeHttpClient.Dispatcher, InvalidInput> =>
+export const layerDispatcher = (options: AgentOptions = {}): Layer.Layer<Dispatcher, InvalidInput> =>
   Layer.scoped(
-    NodeHttpClient.Dispatcher,
+    Dispatcher,
     Effect.acquireRelease(
       Effect.map(internal.agentOptions(options), (agentOptions) => new Undici.Agent(agentOptions)),
       (agent) => Effect.promise(() => agent.destroy())
@@ -96,8 +120,36 @@ export const layerDispatcher = (
   )
 
 /**
- * The undici-backed `HttpClient` of `@effect/platform-node`, on an `Agent` that keeps
- * connections alive between polls (see {@link AgentOptions}). Interrupting a request aborts it.
+ * `@effect/platform`'s fetch `HttpClient`, on undici's own `fetch` and the {@link Dispatcher}
+ * in context. Interrupting a request aborts it.
+ *
+ * @example
+ * ```ts
+ * import { NodeIngestion } from "@tensoras/ingestion-node"
+ * import * as Layer from "effect/Layer"
+ * import { Agent } from "undici"
+ *
+ * const httpClient = NodeIngestion.layerHttpClientWithoutDispatcher.pipe(
+ *   Layer.provide(Layer.succeed(NodeIngestion.Dispatcher, new Agent({ connections: 2 })))
+ * )
+ * ```
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerHttpClientWithoutDispatcher: Layer.Layer<HttpClient.HttpClient, never, Dispatcher> =
+  FetchHttpClient.layer.pipe(
+    Layer.provide(
+      Layer.effectContext(
+        Effect.map(Dispatcher, (dispatcher) =>
+          Context.make(FetchHttpClient.Fetch, internal.fetchOf(dispatcher))
+        )
+      )
+    )
+  )
+
+/**
+ * An `HttpClient` on undici, on an `Agent` that keeps connections alive between polls (see
+ * {@link AgentOptions}), destroyed with the Layer. Interrupting a request aborts it.
  *
  * @example
  * ```ts
@@ -116,20 +168,27 @@ export const layerDispatcher = (
 export const layerHttpClient = (
   options: AgentOptions = {}
 ): Layer.Layer<HttpClient.HttpClient, InvalidInput> =>
-  NodeHttpClient.layerUndiciWithoutDispatcher.pipe(Layer.provide(layerDispatcher(options)))
+  layerHttpClientWithoutDispatcher.pipe(Layer.provide(layerDispatcher(options)))
+
+const withEngine = <E>(
+  client: Layer.Layer<IngestionJobs.IngestionJobs, E>,
+  options: WaitEngine.EngineOptions
+): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, E> =>
+  Layer.provideMerge(WaitEngine.layer({ onRound: options.onRound, gate: options.gate }), client)
 
 /**
- * The `IngestionJobs` client on the keep-alive undici `HttpClient`, from options. Fails with
- * `InvalidInput` (nothing sent) when the key, the base URL or an option is not acceptable.
+ * The `IngestionJobs` client on the keep-alive undici `HttpClient`, and the `WaitEngine` on it
+ * (so `Wait.waitFor` & co. run as they are), from options. Fails with `InvalidInput` (nothing
+ * sent) when the key, the base URL or an option is not acceptable.
  *
  * @example
  * ```ts
- * import { IngestionJobs } from "@tensoras/ingestion"
+ * import { Wait } from "@tensoras/ingestion"
  * import { NodeIngestion } from "@tensoras/ingestion-node"
  * import * as Effect from "effect/Effect"
  * import * as Redacted from "effect/Redacted"
  *
- * const program = IngestionJobs.get("kb_abc123", "job_abc123").pipe(
+ * const program = Wait.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
  *   Effect.provide(
  *     NodeIngestion.layer({
  *       apiKey: Redacted.make("tns_your_key_here"),
@@ -142,22 +201,23 @@ export const layerHttpClient = (
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options: Options): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput> =>
-  IngestionJobs.layer(options).pipe(Layer.provide(layerHttpClient(options)))
+export const layer = (
+  options: Options
+): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, InvalidInput> =>
+  withEngine(IngestionJobs.layer(options).pipe(Layer.provide(layerHttpClient(options))), options)
 
 /**
- * The `IngestionJobs` client on the keep-alive undici `HttpClient`, its key and base URL from
- * configuration: `TENSORAS_API_KEY` (required, read as `Redacted`) and `TENSORAS_BASE_URL`
- * (default `https://api.tensoras.ai/v1`), through Effect's `ConfigProvider` (the environment by
- * default). The other options are given here.
+ * {@link layer}, the key and base URL from configuration: `TENSORAS_API_KEY` (required, read as
+ * `Redacted`) and `TENSORAS_BASE_URL` (default `https://api.tensoras.ai/v1`), through Effect's
+ * `ConfigProvider` (the environment by default). The other options are given here.
  *
  * @example
  * ```ts
- * import { IngestionJobs } from "@tensoras/ingestion"
+ * import { Wait } from "@tensoras/ingestion"
  * import { NodeIngestion } from "@tensoras/ingestion-node"
  * import * as Effect from "effect/Effect"
  *
- * const program = IngestionJobs.get("kb_abc123", "job_def456").pipe(
+ * const program = Wait.waitFor("kb_abc123", "job_def456", { timeout: "15 minutes" }).pipe(
  *   Effect.provide(NodeIngestion.layerConfig({ keepAliveTimeout: "1 minute" }))
  * )
  * ```
@@ -166,28 +226,15 @@ export const layer = (options: Options): Layer.Layer<IngestionJobs.IngestionJobs
  */
 export const layerConfig = (
   options: Omit<Options, "apiKey" | "baseUrl"> = {}
-): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput | ConfigError.ConfigError> =>
-  IngestionJobs.layerConfig(options).pipe(Layer.provide(layerHttpClient(options)))
-
-/**
- * The signals {@link runMain} turns into an interruption of the program.
- *
- * @example
- * ```ts
- * import { NodeIngestion } from "@tensoras/ingestion-node"
- *
- * const quietOnTerm = (signal: NodeIngestion.Signal | undefined) => (signal === "SIGTERM" ? 0 : 130)
- * ```
- * @category models
- * @since 0.1.0
- */
-export type Signal = "SIGINT" | "SIGTERM"
+): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, InvalidInput | ConfigError.ConfigError> =>
+  withEngine(IngestionJobs.layerConfig(options).pipe(Layer.provide(layerHttpClient(options))), options)
 
 /**
  * Options of {@link runMain}.
  *
  * @example
  * ```ts
+ * import { ExitCode } from "@tensoras/ingestion"
  * import { NodeIngestion } from "@tensoras/ingestion-node"
  * import * as Effect from "effect/Effect"
  * import * as Exit from "effect/Exit"
@@ -195,7 +242,7 @@ export type Signal = "SIGINT" | "SIGTERM"
  * // A program whose result is its exit code; a signal still gives 130 / 143.
  * const options: NodeIngestion.RunMainOptions<number, never> = {
  *   disableErrorReporting: true,
- *   exitCode: (exit, signal) => (Exit.isSuccess(exit) ? exit.value : NodeIngestion.exitCode(exit, signal))
+ *   exitCode: (exit, signal) => (Exit.isSuccess(exit) ? exit.value : ExitCode.ofExit(exit, signal))
  * }
  * NodeIngestion.runMain(Effect.succeed(3), options)
  * ```
@@ -209,63 +256,34 @@ export interface RunMainOptions<A, E> {
   readonly disablePrettyLogger?: boolean | undefined
   /**
    * The process exit code for how the program ended, and the signal that interrupted it, if one
-   * did. Default {@link exitCode}.
+   * did. Default `ExitCode.ofExit` of `@tensoras/ingestion`: 0, 130 / 143 after a signal, the
+   * library's code of a library error (2 input, 1 job failed, 3 wait timed out, 4 API), else 1.
    */
-  readonly exitCode?: ((exit: Exit.Exit<A, E>, signal: Signal | undefined) => number) | undefined
+  readonly exitCode?: ((exit: Exit.Exit<A, E>, signal: ExitCode.Signal | undefined) => number) | undefined
 }
 
 /**
- * The default exit code of {@link runMain}: 0 when the program succeeded, 130 (SIGINT) or 143
- * (SIGTERM) when a signal interrupted it, 1 when it failed.
+ * Runs a program as the main entry point of a Node process: SIGINT and SIGTERM interrupt it (a
+ * second signal kills the process), so finalizers run and the HTTP request in flight is aborted;
+ * a failure is logged (unless `disableErrorReporting`); then the process exits with
+ * {@link RunMainOptions.exitCode}: by default `ExitCode.ofExit` (0; 130 / 143 after a signal; 2,
+ * 1, 3 or 4 for the library's errors; 1 for any other failure).
  *
  * @example
  * ```ts
- * import { NodeIngestion } from "@tensoras/ingestion-node"
- * import * as Exit from "effect/Exit"
- * import * as FiberId from "effect/FiberId"
- *
- * NodeIngestion.exitCode(Exit.interrupt(FiberId.none), "SIGINT") // 130
- * NodeIngestion.exitCode(Exit.succeed("done"), undefined) // 0
- * ```
- * @category running
- * @since 0.1.0
- */
-export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined) => number =
-  internal.exitCode
-
-/**
- * Runs a program as the main entry point of a Node process, on `@effect/platform-node`'s
- * `NodeRuntime.runMain`: SIGINT and SIGTERM interrupt it (a second signal kills the process),
- * so finalizers run and the HTTP request in flight is aborted; then the process exits with
- * {@link RunMainOptions.exitCode} (by default 0, 1, or 130 / 143 after a signal).
- *
- * @example
- * ```ts
- * import { Wait, WaitEngine } from "@tensoras/ingestion"
+ * import { Wait } from "@tensoras/ingestion"
  * import { NodeIngestion } from "@tensoras/ingestion-node"
  * import * as Console from "effect/Console"
  * import * as Effect from "effect/Effect"
- * import * as Layer from "effect/Layer"
  *
  * Wait.waitFor("kb_abc123", "job_def456").pipe(
  *   Effect.flatMap((job) => Console.log(`${job.chunks_created} chunks`)),
- *   Effect.provide(WaitEngine.layer().pipe(Layer.provide(NodeIngestion.layerConfig()))),
+ *   Effect.provide(NodeIngestion.layerConfig()),
  *   NodeIngestion.runMain
  * )
  * ```
  * @category running
  * @since 0.1.0
  */
-export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void => {
-  const toCode = options.exitCode ?? internal.exitCode
-  const signals = internal.listenForSignals()
-  NodeRuntime.runMain(effect, {
-    disableErrorReporting: options.disableErrorReporting,
-    disablePrettyLogger: options.disablePrettyLogger,
-    teardown: (exit, onExit) => {
-      signals.stop()
-      // The runtime's teardown is typed for any Exit; this one ran `effect`.
-      onExit(toCode(exit as unknown as Exit.Exit<A, E>, signals.received()))
-    }
-  })
-}
+export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void =>
+  internal.runMain(effect, options.exitCode ?? ExitCode.ofExit, options)

@@ -1,18 +1,15 @@
 import * as diagnostics from "node:diagnostics_channel"
 import { fileURLToPath } from "node:url"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import type * as Undici from "@effect/platform-node/Undici"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import { IngestionJobs } from "@tensoras/ingestion"
+import { IngestionJobs, Wait } from "@tensoras/ingestion"
 import { NodeIngestion } from "@tensoras/ingestion-node"
 import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type { Agent } from "undici"
 import { CANARY, spawnScript } from "./helpers.js"
 
 let simulator: RunningSimulator
@@ -47,6 +44,14 @@ describe("NodeIngestion.layer", () => {
     })
   )
 
+  it.live("provides the wait engine too: Wait.waitFor runs as is", () =>
+    Effect.gen(function* () {
+      const job = yield* Wait.waitFor("kb_abc123", "job_abc123", { timeout: "10 seconds" })
+      expect([job.status, job.partial, job.document_details.length]).toEqual(["completed", false, 15])
+      expect(simulator.control.requestCount({ route: "get" })).toBe(1)
+    }).pipe(Effect.provide(NodeIngestion.layer(options())))
+  )
+
   it.live("interrupting a call aborts the request in flight", () =>
     Effect.gen(function* () {
       simulator.control.injectFault({ kind: "hang" })
@@ -59,7 +64,7 @@ describe("NodeIngestion.layer", () => {
   )
 })
 
-describe("NodeIngestion.layerHttpClient / layerDispatcher", () => {
+describe("NodeIngestion.layerHttpClient / layerDispatcher / layerHttpClientWithoutDispatcher", () => {
   it.live("keeps connections alive across requests, and closes them with the layer", () =>
     Effect.gen(function* () {
       // Every TCP connection undici opens, whichever dispatcher opens it.
@@ -73,9 +78,9 @@ describe("NodeIngestion.layerHttpClient / layerDispatcher", () => {
       )
       const agent = yield* Effect.scoped(
         Effect.gen(function* () {
-          const dispatcher = (yield* NodeHttpClient.Dispatcher) as Undici.Agent
+          const dispatcher = (yield* NodeIngestion.Dispatcher) as Agent
           const jobs = yield* IngestionJobs.make(options()).pipe(
-            Effect.provide(NodeHttpClient.layerUndiciWithoutDispatcher)
+            Effect.provide(NodeIngestion.layerHttpClientWithoutDispatcher)
           )
           for (let i = 0; i < 10; i++) yield* jobs.get("kb_abc123", "job_abc123")
           expect(dispatcher.destroyed).toBe(false)
@@ -142,18 +147,6 @@ describe("NodeIngestion.layerConfig", () => {
   )
 })
 
-describe("NodeIngestion.exitCode", () => {
-  it("0 on success, 1 on failure, 128 + the signal when a signal interrupted the program", () => {
-    const interrupted = Exit.interrupt(FiberId.none)
-    expect(NodeIngestion.exitCode(Exit.succeed(1), undefined)).toBe(0)
-    expect(NodeIngestion.exitCode(Exit.fail("boom"), undefined)).toBe(1)
-    expect(NodeIngestion.exitCode(Exit.fail("boom"), "SIGINT")).toBe(1)
-    expect(NodeIngestion.exitCode(interrupted, undefined)).toBe(1)
-    expect(NodeIngestion.exitCode(interrupted, "SIGINT")).toBe(130)
-    expect(NodeIngestion.exitCode(interrupted, "SIGTERM")).toBe(143)
-  })
-})
-
 describe.concurrent("NodeIngestion.runMain (a child process)", () => {
   const FIXTURE = fileURLToPath(new URL("./fixtures/runMain.ts", import.meta.url))
   // SIGINT (130) is tested through the command, which runs on runMain too.
@@ -168,8 +161,13 @@ describe.concurrent("NodeIngestion.runMain (a child process)", () => {
     })
   }
 
-  it("exit 1 when the program fails", async () => {
+  it("exit 1 when the program fails with an error of its own", async () => {
     const failed = await spawnScript(FIXTURE, ["fail"]).done
     expect([failed.code, failed.stdout]).toEqual([1, ""])
+  })
+
+  it("the library's exit code when it fails with one of the library's errors (NotFound: 4)", async () => {
+    const failed = await spawnScript(FIXTURE, ["notFound"]).done
+    expect([failed.code, failed.stdout]).toEqual([4, ""])
   })
 })

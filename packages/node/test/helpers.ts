@@ -1,16 +1,18 @@
+// Child processes of the workspace's TypeScript programs, from source, for tests of the Node
+// runtime here and of the command in packages/cli.
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
-import {
-  type RunningSimulator,
-  type StartSimulatorOptions,
-  startSimulator
-} from "@tensoras/ingestion-testkit"
-import { expect } from "vitest"
+import { afterAll, expect } from "vitest"
+
+// Nothing a test starts outlives its file: a child still running when the file ends (a test that
+// failed or timed out) is killed.
+const children = new Set<ChildProcess>()
+afterAll(() => {
+  for (const child of children) child.kill("SIGKILL")
+})
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url))
-/** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
-export const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
 const NODE_ARGS = ["--conditions=@tensoras/source", "--import", "tsx"]
 
 /** The key every simulator of these tests accepts: it must never show up in anything the command prints. */
@@ -54,10 +56,6 @@ const cleanEnv = (): Record<string, string> => {
   return env
 }
 
-/** Starts `tensoras-ingest` with `args`. */
-export const spawnCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): Cli =>
-  spawnScript(BIN, args, options)
-
 /** Starts a TypeScript program of the workspace, from source. */
 export const spawnScript = (script: string, args: ReadonlyArray<string>, options: SpawnOptions = {}): Cli => {
   const env = { ...cleanEnv(), ...(options.pty ? { TERM: "xterm" } : {}), ...options.env }
@@ -72,6 +70,8 @@ export const spawnScript = (script: string, args: ReadonlyArray<string>, options
         env,
         stdio: ["ignore", "pipe", "pipe"]
       })
+  children.add(child)
+  child.on("close", () => children.delete(child))
   let stdout = ""
   let stderr = ""
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -104,56 +104,4 @@ export const spawnScript = (script: string, args: ReadonlyArray<string>, options
       )
     })
   return { child, done, stdout: () => stdout, printed }
-}
-
-/** Runs `tensoras-ingest` to its end. */
-export const runCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): Promise<Run> =>
-  spawnCli(args, options).done
-
-/** The environment that points the command at `simulator` with the canary key. */
-export const envFor = (simulator: RunningSimulator): Record<string, string> => ({
-  TENSORAS_API_KEY: CANARY,
-  TENSORAS_BASE_URL: simulator.baseUrl
-})
-
-/** A manual-clock simulator accepting the canary key, closed after `use`. */
-export const withSimulator = async <A>(
-  options: StartSimulatorOptions,
-  use: (simulator: RunningSimulator) => Promise<A>
-): Promise<A> => {
-  const simulator = await startSimulator({ clock: "manual", apiKey: CANARY, ...options })
-  try {
-    return await use(simulator)
-  } finally {
-    await simulator.close()
-  }
-}
-
-/**
- * Drives a wait: each time a request of the command has been answered, moves the simulator's
- * clock by `step` ms, as if the command had waited that long between polls. No real sleeping.
- */
-export const drive = (simulator: RunningSimulator, cli: Cli, step: number): Promise<Run> =>
-  simulator.control.advanceOnEachAnswer(step, cli.done)
-
-/** Lines of an output, without the empty last one. */
-export const linesOf = (text: string): Array<string> => text.split(/\r?\n/).filter((line) => line !== "")
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g
-
-/** What a terminal would show of the text, without escape sequences and carriage returns. */
-export const plain = (text: string): string => text.replace(ANSI, "").replace(/\r/g, "")
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC
-export const COLOR = /\x1b\[[0-9;]*m/
-
-/** Back up over the previous frame (cursor up N lines), to the line's start, clear to the end: a redraw. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC
-export const REDRAW = /\x1b\[\d+A\r\x1b\[J/
-
-/** A wire job of the list endpoint: the single-job answer without `document_details`. */
-export const listed = (job: object): object => {
-  const { document_details: _, ...rest } = job as { document_details?: unknown }
-  return rest
 }

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util"
 import { isScenarioName, scenarios } from "./scenarios.js"
-import { startSimulator } from "./startSimulator.js"
+import { describeSimulator, startSimulator } from "./startSimulator.js"
 
 const USAGE = `Usage: tensoras-simulator [options]
 
@@ -70,17 +70,7 @@ const main = async (): Promise<void> => {
     ...(flags["api-key"] === undefined ? {} : { apiKey: flags["api-key"] })
   })
   const { control, baseUrl } = simulator
-  const lines = [
-    baseUrl,
-    `scenario: ${control.scenario} - ${scenarios[scenario].description}`,
-    `clock: ${control.clockMode}, starting at ${new Date(control.now()).toISOString()}`,
-    `api key: ${control.apiKey}`
-  ]
-  for (const kbId of control.knowledgeBases()) {
-    const jobs = control.jobs(kbId).map((job) => `${job.id} (${control.getJob(kbId, job.id).status})`)
-    const shown = jobs.length > 6 ? [...jobs.slice(0, 6), `… ${jobs.length - 6} more`] : jobs
-    lines.push(`knowledge base ${kbId}: ${shown.length === 0 ? "no jobs" : shown.join(", ")}`)
-  }
+  const lines = describeSimulator(simulator)
   const firstKb = control.knowledgeBases()[0]
   if (firstKb !== undefined) {
     lines.push(

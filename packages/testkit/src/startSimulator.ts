@@ -5,6 +5,7 @@
  */
 
 import { createSimulator, type SimulatorControl, type SimulatorOptions } from "./Simulator.js"
+import { isScenarioName, scenarios } from "./scenarios.js"
 import { serveNode } from "./serveNode.js"
 
 /**
@@ -68,4 +69,29 @@ export const startSimulator = async (options: StartSimulatorOptions = {}): Promi
       return closing
     }
   }
+}
+
+/**
+ * What a running simulator is, in lines for a person: its base URL first (scripts read that line),
+ * the scenario, the clock, the key, and each knowledge base with its jobs. The `tensoras-simulator`
+ * bin and `tensoras-ingest simulate` print it, each followed by a line of its own to try.
+ *
+ * @example
+ * const lines = describeSimulator(running) // ["http://127.0.0.1:4010/v1", "scenario: docs - …", …]
+ */
+export const describeSimulator = (running: RunningSimulator): Array<string> => {
+  const { control, baseUrl } = running
+  const named = isScenarioName(control.scenario) ? ` - ${scenarios[control.scenario].description}` : ""
+  const lines = [
+    baseUrl,
+    `scenario: ${control.scenario}${named}`,
+    `clock: ${control.clockMode}, starting at ${new Date(control.now()).toISOString()}`,
+    `api key: ${control.apiKey}`
+  ]
+  for (const kbId of control.knowledgeBases()) {
+    const jobs = control.jobs(kbId).map((job) => `${job.id} (${control.getJob(kbId, job.id).status})`)
+    const shown = jobs.length > 6 ? [...jobs.slice(0, 6), `… ${jobs.length - 6} more`] : jobs
+    lines.push(`knowledge base ${kbId}: ${shown.length === 0 ? "no jobs" : shown.join(", ")}`)
+  }
+  return lines
 }

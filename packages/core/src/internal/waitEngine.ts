@@ -58,6 +58,14 @@ interface Loop {
   size: number
   /** No request before this (a 429's `Retry-After`). */
   pausedUntil: number
+  /**
+   * When the loop will look at its waits next: a new wait wakes it only if it wants a poll
+   * sooner. While a round is in flight (Infinity) nothing wakes it: the round's end does, so a
+   * thousand registrations do not cost a thousand scans.
+   */
+  nextLook: number
+  /** The earliest deadline the loop's timer is set for: a wait with an earlier one wakes it. */
+  nextDeadline: number
   /** What a sweep cost last time (requests); a round of fewer due jobs GETs them instead. */
   sweepCost: number
   wake: Deferred.Deferred<void>
@@ -438,6 +446,8 @@ export const make = (
             return
           }
           let wakeAt = earliestDeadline
+          loop.nextDeadline = earliestDeadline
+          loop.nextLook = Number.POSITIVE_INFINITY
           if (inFlight === undefined) {
             let earliestPoll = Number.POSITIVE_INFINITY
             for (const waits of loop.jobs.values()) {
@@ -459,6 +469,7 @@ export const make = (
               continue
             }
             wakeAt = Math.min(wakeAt, pollAt)
+            loop.nextLook = wakeAt
           }
           yield* Effect.raceFirst(
             Deferred.await(loop.wake),
@@ -520,6 +531,8 @@ export const make = (
             jobs: new Map(),
             size: 0,
             pausedUntil: 0,
+            nextLook: Number.NEGATIVE_INFINITY,
+            nextDeadline: Number.NEGATIVE_INFINITY,
             sweepCost: STATUSES_SWEPT.length,
             wake: newWake()
           }
@@ -529,7 +542,8 @@ export const make = (
         if (waits === undefined) loop.jobs.set(job, new Set([wait]))
         else waits.add(wait)
         loop.size++
-        Deferred.unsafeDone(loop.wake, Exit.void)
+        if (now < loop.nextLook || wait.deadline < loop.nextDeadline)
+          Deferred.unsafeDone(loop.wake, Exit.void)
         // Registration may run uninterruptibly (acquireRelease): the loop must not inherit that.
         if (isNew) yield* Effect.forkIn(Effect.interruptible(run(loop)), scope)
         const registered = loop

@@ -62,15 +62,6 @@ export const readEnv: Effect.Effect<Map<string, string>, PermissionDenied> = Eff
   })
 )
 
-const SIGNAL_CODES: Record<Signal, number> = { SIGINT: 130, SIGTERM: 143 }
-
-/** 0 on success, 130 / 143 when a signal interrupted the program, else 1. */
-export const exitCode = (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined): number => {
-  if (Exit.isSuccess(exit)) return 0
-  if (signal !== undefined && Cause.isInterruptedOnly(exit.cause)) return SIGNAL_CODES[signal]
-  return 1
-}
-
 /** One line per expected failure (`Tag: message`); the full cause, with traces, for a defect. */
 export const describeFailure = (cause: Cause.Cause<unknown>): string | undefined => {
   if (Cause.isInterruptedOnly(cause)) return undefined

@@ -1,11 +1,12 @@
-import { constants } from "node:os"
-import type * as Undici from "@effect/platform-node/Undici"
+import * as Runtime from "@effect/platform/Runtime"
+import type * as ExitCode from "@tensoras/ingestion/ExitCode"
 import { InvalidInput } from "@tensoras/ingestion/IngestionError"
-import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import type { AgentOptions, Signal } from "../NodeIngestion.js"
+import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Undici from "undici"
+import type { AgentOptions } from "../NodeIngestion.js"
 
 const DEFAULT_KEEP_ALIVE = Duration.seconds(30)
 const DEFAULT_KEEP_ALIVE_MAX = Duration.minutes(10)
@@ -46,32 +47,67 @@ export const agentOptions = (options: AgentOptions): Effect.Effect<Undici.Agent.
     }
   })
 
-/** 0 on success, 128 + the signal's number when a signal interrupted the program, else 1. */
-export const exitCode = (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined): number => {
-  if (Exit.isSuccess(exit)) return 0
-  if (signal !== undefined && Cause.isInterruptedOnly(exit.cause)) return 128 + constants.signals[signal]
-  return 1
+/**
+ * undici's own `fetch` (not Node's bundled one, which may be another undici major) through
+ * `dispatcher`, typed as the global `fetch` that `FetchHttpClient` calls: its `Request`,
+ * `Response` and `Headers` are the WHATWG ones the client reads.
+ */
+export const fetchOf =
+  (dispatcher: Undici.Dispatcher): typeof globalThis.fetch =>
+  (input, init) =>
+    Undici.fetch(input as Undici.RequestInfo, {
+      ...(init as Undici.RequestInit),
+      dispatcher
+    }) as unknown as Promise<Response>
+
+const keepProcessAlive = (): (() => void) => {
+  const timer = setInterval(() => {}, 2 ** 31 - 1)
+  return () => clearInterval(timer)
 }
 
 /**
- * Remembers the first SIGINT / SIGTERM. Registered before `NodeRuntime.runMain`'s own listeners,
- * which do the interrupting; both remove themselves after the first signal, so a second one
- * kills the process the default way.
+ * `@effect/platform`'s `runMain` for Node: the first SIGINT / SIGTERM interrupts the program and
+ * is remembered for the exit code; the listeners go after it, so a second signal kills the process
+ * the default way. The process exits with the code unless it is 0 without a signal (then Node
+ * exits when nothing is left to do).
  */
-export const listenForSignals = (): {
-  readonly received: () => Signal | undefined
-  readonly stop: () => void
-} => {
-  let received: Signal | undefined
-  const stop = () => {
+export const runMain = <A, E>(
+  effect: Effect.Effect<A, E>,
+  toCode: (exit: Exit.Exit<A, E>, signal: ExitCode.Signal | undefined) => number,
+  options: {
+    readonly disableErrorReporting?: boolean | undefined
+    readonly disablePrettyLogger?: boolean | undefined
+  }
+): void => {
+  let received: ExitCode.Signal | undefined
+  let running: Fiber.RuntimeFiber<A, E> | undefined
+  const stopListening = () => {
     process.off("SIGINT", onSignal)
     process.off("SIGTERM", onSignal)
   }
-  const onSignal = (signal: NodeJS.Signals) => {
+  function onSignal(signal: NodeJS.Signals) {
     received ??= signal === "SIGTERM" ? "SIGTERM" : "SIGINT"
-    stop()
+    stopListening()
+    running?.unsafeInterruptAsFork(running.id())
   }
+  // Listening before the program starts: a signal sent as soon as it has printed is still its own.
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
-  return { received: () => received, stop }
+  const run = Runtime.makeRunMain(({ fiber, teardown }) => {
+    running = fiber as unknown as Fiber.RuntimeFiber<A, E>
+    const release = keepProcessAlive()
+    fiber.addObserver((exit) => {
+      stopListening()
+      release()
+      teardown(exit, (code) => {
+        if (received !== undefined || code !== 0) process.exit(code)
+      })
+    })
+  })
+  run(effect, {
+    disableErrorReporting: options.disableErrorReporting,
+    disablePrettyLogger: options.disablePrettyLogger,
+    // The runtime's teardown is typed for any Exit; this one ran `effect`.
+    teardown: (exit, onExit) => onExit(toCode(exit as unknown as Exit.Exit<A, E>, received))
+  })
 }

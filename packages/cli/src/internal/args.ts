@@ -12,6 +12,8 @@ export interface Connection {
   readonly apiKey: Redacted.Redacted<string>
   /** `undefined`: the production URL. */
   readonly baseUrl: string | undefined
+  /** `--allow-insecure-http`: an `http:` base URL on a host that is not loopback. */
+  readonly allowInsecureHttp: boolean
 }
 
 export type JobStatusFilter = "queued" | "processing" | "completed" | "failed"
@@ -38,15 +40,24 @@ export type Command =
       readonly _tag: "Wait"
       readonly connection: Connection
       readonly knowledgeBaseId: string
-      readonly jobId: string
+      /** The jobs named on the command line, in order, without repeats; empty with `allActive`. */
+      readonly jobIds: ReadonlyArray<string>
+      /** `--all-active`: every queued or processing job of the knowledge base, listed first. */
+      readonly allActive: boolean
       readonly json: boolean
+      /** `--verbose`: the summary lists every job and document, not only the failures. */
+      readonly verbose: boolean
       /** Fixed cadence alone; the first delay of a backoff with `maxIntervalMs`. */
       readonly intervalMs: number | undefined
       readonly maxIntervalMs: number | undefined
+      /** `--max-polls`: a schedule that ends after this many polls of a job. */
+      readonly maxPolls: number | undefined
+      /** The flag text of `--timeout`, for the message when it passes. */
+      readonly timeout: string
       readonly timeoutMs: number
     }
   | { readonly _tag: "Simulate"; readonly port: number; readonly scenario: ScenarioName }
-  | { readonly _tag: "Demo" }
+  | { readonly _tag: "Demo"; readonly verbose: boolean }
 
 export type Parsed =
   /** Help or version: printed on stdout, exit 0. */
@@ -63,15 +74,19 @@ const PRODUCTION_URL = "https://api.tensoras.ai/v1"
 
 const CONNECTION_HELP = `Connection:
   --api-key <key>        the API key (default: $TENSORAS_API_KEY); never printed
-  --base-url <url>       the API's base URL (default: $TENSORAS_BASE_URL, else ${PRODUCTION_URL})`
+  --base-url <url>       the API's base URL (default: $TENSORAS_BASE_URL, else ${PRODUCTION_URL});
+                         https:, or http: on a loopback host
+  --allow-insecure-http  accept an http: base URL on any host (the key then crosses the network in clear)`
 
 const EXIT_CODES_HELP = `Exit codes:
-  0  success (wait: the job completed, even if some documents failed)
-  1  the job failed
-  2  bad usage or input (nothing was sent)
-  3  the wait's deadline passed
-  4  API error (authentication, not found, retries exhausted, bad response)
-  130  interrupted (SIGINT)`
+  0    success (wait: every job completed, even if some documents failed)
+  1    a job failed
+  2    bad usage or input (nothing was sent)
+  3    a wait ended first: --timeout passed, or --max-polls polls were made
+  4    API error (authentication, not found, retries exhausted, bad response)
+  70   a bug of the command itself
+  130  interrupted by SIGINT (Ctrl-C)
+  143  interrupted by SIGTERM`
 
 export const MAIN_USAGE = `Usage: tensoras-ingest <command> [options]
 
@@ -80,7 +95,8 @@ Read and wait on Tensoras ingestion jobs.
 Commands:
   jobs list <kb_id>             list the jobs of a knowledge base
   jobs get <kb_id> <job_id>     show one job with its documents
-  jobs wait <kb_id> <job_id>    wait until a job completes or fails, showing its progress
+  jobs wait <kb_id> <job_id>... wait until jobs complete or fail, showing their progress
+  jobs wait <kb_id> --all-active  ... every queued or processing job of the knowledge base
   simulate                      serve a simulated API on loopback until SIGINT / SIGTERM
   demo                          watch a simulated sync to its end (no network, no key)
 
@@ -97,7 +113,8 @@ export const JOBS_USAGE = `Usage: tensoras-ingest jobs <list | get | wait> ... [
 
   jobs list <kb_id> [--status <s>] [--limit <n>] [--after <job_id>] [--all] [--json]
   jobs get  <kb_id> <job_id> [--json]
-  jobs wait <kb_id> <job_id> [--interval <dur>] [--max-interval <dur>] [--timeout <dur>] [--json]
+  jobs wait <kb_id> (<job_id>... | --all-active) [--interval <dur>] [--max-interval <dur>]
+            [--max-polls <n>] [--timeout <dur>] [--json] [--verbose]
 
 Run 'tensoras-ingest jobs <command> --help' for the options of each.
 `
@@ -129,18 +146,23 @@ Options:
 ${CONNECTION_HELP}
 `
 
-export const WAIT_USAGE = `Usage: tensoras-ingest jobs wait <kb_id> <job_id> [options]
+export const WAIT_USAGE = `Usage: tensoras-ingest jobs wait <kb_id> <job_id> [<job_id>...] [options]
+       tensoras-ingest jobs wait <kb_id> --all-active [options]
 
-Polls a job until it completes or fails. On a terminal: a live progress view, then one line per
-document. Otherwise: one line each time the job changes, then one line per document.
+Polls jobs of one knowledge base until each completes or fails (one polling loop for all of
+them). On a terminal: a live view, a line per job. Otherwise: one line each time a job changes.
+Then a summary: what failed first, then a count of the rest.
 
 Options:
+  --all-active           wait for every job of the knowledge base that is queued or processing now
   --interval <dur>       poll every <dur> (a fixed cadence)
   --max-interval <dur>   back off from --interval (default 1s) up to <dur>, x1.5 each poll
                          (neither flag: 1s growing x1.5 up to 20s, jittered)
+  --max-polls <n>        poll each job at most n times: then give up on it (exit 3)
   --timeout <dur>        give up after <dur> (default 30m): exit 3
-  --json                 one job object (with document_details) per line each time it changes;
-                         the final job is the last line
+  --json                 NDJSON on stdout: {"event":"changed",...} each time a job changes,
+                         {"event":"ended",...} with its result when its wait ends
+  --verbose              the summary lists every job and document, not only the failures
   -h, --help             this help
 
 Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
@@ -165,9 +187,10 @@ export const DEMO_USAGE = `Usage: tensoras-ingest demo
 
 Starts the simulator in-process (scenario realistic: a sync of 40 documents, 3 of which fail,
 done in about 15 seconds), watches job_demo_sync to its end with the progress view, then prints
-one line per document and how many HTTP requests the wait used. No network, no key.
+the documents that failed and how many HTTP requests the wait used. No network, no key.
 
 Options:
+  --verbose              list every document, not only those that failed
   -h, --help             this help
 `
 
@@ -187,7 +210,8 @@ type Values = Record<string, string | boolean | undefined>
 
 const CONNECTION_OPTIONS = {
   "api-key": { type: "string" },
-  "base-url": { type: "string" }
+  "base-url": { type: "string" },
+  "allow-insecure-http": { type: "boolean" }
 } as const
 
 const HELP_OPTION = { help: { type: "boolean", short: "h" } } as const
@@ -263,7 +287,8 @@ const connectionOf = (values: Values, env: NodeJS.ProcessEnv): Connection | Pars
   return {
     // The key is Redacted at once; only the client's Authorization header reads it again.
     apiKey: Redacted.make(key),
-    baseUrl: (values["base-url"] as string | undefined) ?? nonEmpty(env.TENSORAS_BASE_URL)
+    baseUrl: (values["base-url"] as string | undefined) ?? nonEmpty(env.TENSORAS_BASE_URL),
+    allowInsecureHttp: values["allow-insecure-http"] === true
   }
 }
 
@@ -341,17 +366,37 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed 
     args,
     {
       ...CONNECTION_OPTIONS,
+      "all-active": { type: "boolean" },
       interval: { type: "string" },
       "max-interval": { type: "string" },
+      "max-polls": { type: "string" },
       timeout: { type: "string" },
-      json: { type: "boolean" }
+      json: { type: "boolean" },
+      verbose: { type: "boolean" }
     },
     WAIT_USAGE
   )
   if (parsed._tag !== "Ok") return parsed
   const { values, positionals } = parsed
-  const wrong = positionalsError(positionals, ["kb_id", "job_id"], WAIT_USAGE)
-  if (wrong !== undefined) return wrong
+  const allActive = values["all-active"] === true
+  const [knowledgeBaseId, ...jobIds] = positionals
+  if (knowledgeBaseId === undefined) {
+    return {
+      _tag: "Usage",
+      message: allActive ? "missing <kb_id>" : "missing <kb_id> <job_id>",
+      usage: WAIT_USAGE
+    }
+  }
+  if (allActive && jobIds.length > 0) {
+    return {
+      _tag: "Usage",
+      message: `give job IDs or --all-active, not both (got '${jobIds[0]}')`,
+      usage: WAIT_USAGE
+    }
+  }
+  if (!allActive && jobIds.length === 0) {
+    return { _tag: "Usage", message: "missing <job_id> (or --all-active)", usage: WAIT_USAGE }
+  }
   const durations: Record<"interval" | "max-interval" | "timeout", number | undefined> = {
     interval: undefined,
     "max-interval": undefined,
@@ -372,6 +417,19 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed 
       message: `--max-interval must not be shorter than --interval (${values["max-interval"]} < ${values.interval ?? "1s"})`
     }
   }
+  const maxPollsText = values["max-polls"] as string | undefined
+  const maxPolls =
+    maxPollsText === undefined
+      ? undefined
+      : /^\d{1,9}$/.test(maxPollsText)
+        ? Number(maxPollsText)
+        : Number.NaN
+  if (maxPolls !== undefined && !(maxPolls >= 1)) {
+    return {
+      _tag: "Invalid",
+      message: `--max-polls must be a whole number of at least 1 (got '${maxPollsText}')`
+    }
+  }
   const connection = connectionOf(values, env)
   if (!isConnection(connection)) return connection
   return {
@@ -379,11 +437,15 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed 
     command: {
       _tag: "Wait",
       connection,
-      knowledgeBaseId: positionals[0] as string,
-      jobId: positionals[1] as string,
+      knowledgeBaseId,
+      jobIds: [...new Set(jobIds)],
+      allActive,
       json: values.json === true,
+      verbose: values.verbose === true,
       intervalMs,
       maxIntervalMs,
+      maxPolls,
+      timeout: (values.timeout as string | undefined) ?? "30m",
       timeoutMs: durations.timeout ?? DEFAULT_TIMEOUT_MS
     }
   }
@@ -415,10 +477,10 @@ const parseSimulate = (args: ReadonlyArray<string>): Parsed => {
 }
 
 const parseDemo = (args: ReadonlyArray<string>): Parsed => {
-  const parsed = parseCommand(args, {}, DEMO_USAGE)
+  const parsed = parseCommand(args, { verbose: { type: "boolean" } }, DEMO_USAGE)
   if (parsed._tag !== "Ok") return parsed
   const wrong = positionalsError(parsed.positionals, [], DEMO_USAGE)
-  return wrong ?? { _tag: "Run", command: { _tag: "Demo" } }
+  return wrong ?? { _tag: "Run", command: { _tag: "Demo", verbose: parsed.values.verbose === true } }
 }
 
 const isHelp = (arg: string | undefined) => arg === "-h" || arg === "--help"

@@ -13,6 +13,8 @@ export interface TerminalShape {
   readonly color: boolean
   /** The width of the terminal, in columns. */
   readonly columns: () => number
+  /** The height of the terminal, in rows. */
+  readonly rows: () => number
 }
 
 export class Terminal extends Context.Tag("@tensoras/ingestion-node/cli/Terminal")<
@@ -34,7 +36,8 @@ export const fromProcess = (scrub: (text: string) => string): TerminalShape => {
       }),
     interactive,
     color: interactive && (process.env.NO_COLOR ?? "") === "",
-    columns: () => process.stdout.columns || 80
+    columns: () => process.stdout.columns || 80,
+    rows: () => process.stdout.rows || 24
   }
 }
 

@@ -1,40 +1,24 @@
-/** What `tensoras-ingest` prints: human lines, the API's JSON, error lines and exit codes. */
+/** What `tensoras-ingest` prints: human lines, the API's JSON and error lines. */
 import type { IngestionError } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import type { WaitError } from "@tensoras/ingestion/WaitError"
 import * as Schema from "effect/Schema"
 
-export const ExitCode = {
-  ok: 0,
-  jobFailed: 1,
-  usage: 2,
-  timeout: 3,
-  api: 4,
-  /** A bug of the command itself (a defect), not one of the documented outcomes. */
-  internal: 70
-} as const
-
-/** The exit code of an error: 2 invalid input, 1 the job failed, 3 the deadline, 4 the API. */
-export const exitCodeOf = (error: IngestionError | WaitError): number => {
-  switch (error._tag) {
-    case "InvalidInput":
-      return ExitCode.usage
-    case "IngestionJobFailed":
-      return ExitCode.jobFailed
-    case "WaitTimeout":
-      return ExitCode.timeout
-    default:
-      return ExitCode.api
-  }
-}
-
 const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, " ").trim()
+
+/** What the command line said about how a wait may end, for the message when it does. */
+export interface WaitLimits {
+  /** The `--timeout` text (`30m` by default). */
+  readonly timeout: string
+  readonly maxPolls: number | undefined
+}
 
 /**
  * One line naming the error, the API's code when there is one (or the parameter, the transport
- * reason), and its message: `error: NotFound (ingestion_job_not_found): Ingestion job 'job_x' not found`.
+ * reason, the flag that ended a wait), and its message:
+ * `error: NotFound (ingestion_job_not_found): Ingestion job 'job_x' not found`.
  */
-export const errorLine = (error: IngestionError | WaitError): string => {
+export const errorLine = (error: IngestionError | WaitError, limits?: WaitLimits): string => {
   const detail = (() => {
     switch (error._tag) {
       case "InvalidInput":
@@ -46,12 +30,15 @@ export const errorLine = (error: IngestionError | WaitError): string => {
       case "IngestionJobFailed":
         return error.job.error?.code ?? undefined
       case "WaitTimeout":
-        return undefined
+        if (limits === undefined) return error.reason
+        return error.reason === "schedule" ? `--max-polls ${limits.maxPolls}` : `--timeout ${limits.timeout}`
       default:
         return error.code ?? `HTTP ${error.status}`
     }
   })()
-  return `error: ${error._tag}${detail === undefined ? "" : ` (${detail})`}: ${oneLine(error.message)}`
+  // The core names its option; here it is a flag.
+  const message = oneLine(error.message).replace("allowInsecureHttp: true", "--allow-insecure-http")
+  return `error: ${error._tag}${detail === undefined ? "" : ` (${detail})`}: ${message}`
 }
 
 const encodeJob = Schema.encodeSync(IngestionJob.IngestionJob)
@@ -117,18 +104,23 @@ export const jobDetailLines = (job: IngestionJob.IngestionJobDetail): ReadonlyAr
   ...job.document_details.map((document) => `  ${documentLine(document)}`)
 ]
 
-/** How far a job is, when its documents say: done (processed or failed) out of the total. */
+/**
+ * How far a job is: done (processed or failed) out of the total, when the total is known (from
+ * the job's `document_details`, or a count learnt before).
+ */
 export const progressOf = (
-  job: IngestionJob.IngestionJobDetail
+  job: IngestionJob.IngestionJob,
+  knownTotal?: number | undefined
 ): { readonly done: number; readonly total: number } | undefined => {
-  const total = job.document_details.length
-  if (total === 0) return undefined
+  const details = (job as Partial<IngestionJob.IngestionJobDetail>).document_details
+  const total = details !== undefined && details.length > 0 ? details.length : knownTotal
+  if (total === undefined || total === 0) return undefined
   return { done: Math.min(total, job.documents_processed + job.documents_failed), total }
 }
 
 /** `processing - 8 processed, 1 failed, 245 chunks (9/20 documents)`: one plain line per change. */
-export const changeLine = (job: IngestionJob.IngestionJobDetail): string => {
-  const progress = progressOf(job)
+export const changeLine = (job: IngestionJob.IngestionJob, knownTotal?: number | undefined): string => {
+  const progress = progressOf(job, knownTotal)
   return `${job.id}: ${IngestionJob.statusText(job.status)} - ${job.documents_processed} processed, ${
     job.documents_failed
   } failed, ${job.chunks_created} chunks${progress === undefined ? "" : ` (${progress.done}/${progress.total} documents)`}`

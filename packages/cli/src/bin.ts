@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { keysIn, makeScrub, parse } from "./internal/cli/args.js"
+import { keysIn, makeScrub, parse } from "./internal/args.js"
 import { version } from "./internal/version.js"
 
 const args = process.argv.slice(2)
@@ -31,7 +31,7 @@ switch (parsed._tag) {
     process.exitCode = 2
     break
   case "Run": {
-    const { main } = await import("./internal/cli/main.js")
+    const { main } = await import("./internal/main.js")
     main(parsed.command, scrub)
   }
 }

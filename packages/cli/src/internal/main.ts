@@ -1,11 +1,12 @@
 /** Runs a parsed `tensoras-ingest` command on the Node runtime, mapping every outcome to an exit code. */
+import * as ExitCode from "@tensoras/ingestion/ExitCode"
+import { NodeIngestion } from "@tensoras/ingestion-node"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as NodeIngestion from "../../NodeIngestion.js"
 import type { Command } from "./args.js"
 import { runCommand } from "./commands.js"
-import { ExitCode, errorLine, exitCodeOf } from "./format.js"
+import { errorLine } from "./format.js"
 import { fromProcess, Terminal, type TerminalShape } from "./terminal.js"
 
 const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ").trim()
@@ -20,7 +21,7 @@ export const program = (command: Command, terminal: TerminalShape): Effect.Effec
             terminal.err(`error: could not start the simulator: ${oneLine(error.message)}`),
             ExitCode.usage
           )
-        : Effect.as(terminal.err(errorLine(error)), exitCodeOf(error))
+        : Effect.as(terminal.err(errorLine(error)), ExitCode.ofError(error))
     ),
     Effect.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause)
@@ -46,6 +47,6 @@ export const main = (command: Command, scrub: (text: string) => string): void =>
     exitCode: (exit, signal) => {
       if (Exit.isSuccess(exit)) return exit.value
       if (signal === undefined || !Cause.isInterruptedOnly(exit.cause)) return ExitCode.internal
-      return command._tag === "Simulate" ? ExitCode.ok : NodeIngestion.exitCode(exit, signal)
+      return command._tag === "Simulate" ? ExitCode.ok : ExitCode.ofSignal(signal)
     }
   })

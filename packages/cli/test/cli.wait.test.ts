@@ -1,11 +1,22 @@
 import { describe, expect, it } from "vitest"
-import { COLOR, drive, envFor, linesOf, plain, REDRAW, runCli, spawnCli, withSimulator } from "./helpers.js"
+import {
+  COLOR,
+  drive,
+  envFor,
+  linesOf,
+  listed,
+  plain,
+  REDRAW,
+  runCli,
+  spawnCli,
+  withSimulator
+} from "./helpers.js"
 
 const WAIT_DEF456 = ["jobs", "wait", "kb_abc123", "job_def456", "--interval", "20ms"]
 
 // Each test has its own simulator and child process, so they run side by side.
 describe.concurrent("tensoras-ingest jobs wait", () => {
-  it("--json prints each change as the API's job, the final job last; exit 0 when completed", () =>
+  it("--json: an NDJSON event per change, then one when the wait ends, with the final job; exit 0 when completed", () =>
     withSimulator({ scenario: "docs" }, async (simulator) => {
       const run = await drive(
         simulator,
@@ -14,15 +25,29 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       )
       expect(run.stderr).toBe("")
       expect(run.code).toBe(0)
-      const jobs = linesOf(run.stdout).map((line) => JSON.parse(line))
-      expect(jobs.length).toBeGreaterThanOrEqual(2)
-      expect(jobs[0]).toMatchObject({ status: "processing", documents_processed: 8, chunks_created: 245 })
-      expect(jobs.at(-1)).toEqual(simulator.control.getJob("kb_abc123", "job_def456"))
-      expect(jobs.at(-1).status).toBe("completed")
-      for (const [index, job] of jobs.entries()) {
-        expect(job.document_details).toHaveLength(20)
-        if (index > 0) expect(job).not.toEqual(jobs[index - 1])
+      const events = linesOf(run.stdout).map((line) => JSON.parse(line))
+      const changes = events.slice(0, -1)
+      expect(changes.length).toBeGreaterThanOrEqual(1)
+      expect(changes[0]).toMatchObject({
+        event: "changed",
+        job_id: "job_def456",
+        job: { status: "processing", documents_processed: 8, chunks_created: 245 }
+      })
+      for (const [index, change] of changes.entries()) {
+        expect(change.event).toBe("changed")
+        // A change carries the job's status and counters, as the list endpoint gives them.
+        expect(change.job).toEqual(listed(change.job))
+        if (index > 0) expect(change.job).not.toEqual(changes[index - 1].job)
       }
+      expect(events.at(-1)).toEqual({
+        event: "ended",
+        job_id: "job_def456",
+        result: "completed",
+        partial: true,
+        exit_code: 0,
+        job: simulator.control.getJob("kb_abc123", "job_def456"),
+        error: null
+      })
     }))
 
   it("without a terminal: one plain line per change, the documents, then the outcome", () =>
@@ -32,14 +57,33 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       expect(run.code).toBe(0)
       expect(run.stdout).not.toContain("\x1b")
       const lines = linesOf(run.stdout)
-      expect(lines[0]).toBe("job_def456: processing - 8 processed, 1 failed, 245 chunks (9/20 documents)")
-      expect(lines).toContain("job_def456: completed - 19 processed, 1 failed, 542 chunks (20/20 documents)")
-      expect(lines).toContain("[OK] faq.md: 28 chunks")
-      expect(lines).toContain("[FAIL] legacy-manual-2019.pdf: The PDF is password-protected")
-      expect(lines.filter((line) => /^\[(OK|FAIL)\] /.test(line))).toHaveLength(20)
-      expect(lines.at(-1)).toMatch(
-        /^completed with failures: 19 documents ingested, 1 failed, 542 chunks \([\d.]+s\)$/
+      // The total comes from a first GET; the counters from each poll.
+      expect(lines[0]).toMatch(
+        /^job_def456: processing - \d+ processed, 1 failed, \d+ chunks \(\d+\/20 documents\)$/
       )
+      // The summary fits on a screen: the failures, a count of the rest, the outcome.
+      expect(lines.slice(-4)).toEqual([
+        "job_def456: completed - 19 processed, 1 failed, 542 chunks (20/20 documents)",
+        "[FAIL] legacy-manual-2019.pdf: The PDF is password-protected",
+        "19 other documents ingested (--verbose lists them)",
+        expect.stringMatching(
+          /^completed with failures: 19 documents ingested, 1 failed, 542 chunks \([\d.]+s\)$/
+        )
+      ])
+    }))
+
+  it("--verbose: the summary lists every document, failures first", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      const run = await drive(
+        simulator,
+        spawnCli([...WAIT_DEF456, "--verbose"], { env: envFor(simulator) }),
+        5_000
+      )
+      expect(run.code).toBe(0)
+      const documents = linesOf(run.stdout).filter((line) => /^\[(OK|FAIL)\] /.test(line))
+      expect(documents).toHaveLength(20)
+      expect(documents[0]).toBe("[FAIL] legacy-manual-2019.pdf: The PDF is password-protected")
+      expect(documents).toContain("[OK] faq.md: 28 chunks")
     }))
 
   it("exit 1 when the job fails, with the job's error code (polling with a backoff)", () =>
@@ -58,8 +102,10 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       expect(lines).toContain(
         `job_failing: failed - ${final.documents_processed} processed, 0 failed, ${final.chunks_created} chunks (${final.documents_processed}/12 documents)`
       )
-      // The summary still lists every document: those done, and those the failure left queued.
-      expect(lines.filter((line) => /^\[(OK|QUEUED)\] /.test(line))).toHaveLength(12)
+      // The summary lists the documents the failure left undone, and counts the others.
+      const undone = 12 - final.documents_processed
+      expect(lines.filter((line) => /^\[QUEUED\] /.test(line))).toHaveLength(undone)
+      expect(lines).toContain(`${final.documents_processed} other documents ingested (--verbose lists them)`)
     }))
 
   it("exit 3 when the deadline passes first, the request in flight aborted", () =>
@@ -69,9 +115,24 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       simulator.control.injectFault({ kind: "hang", times: Number.POSITIVE_INFINITY })
       const run = await runCli([...WAIT_DEF456, "--timeout", "1s", "--json"], { env: envFor(simulator) })
       expect(run.code).toBe(3)
-      expect(run.stdout).toBe("")
+      expect(linesOf(run.stdout).map((line) => JSON.parse(line))).toEqual([
+        {
+          event: "ended",
+          job_id: "job_def456",
+          result: "timed_out",
+          partial: false,
+          exit_code: 3,
+          job: null,
+          error: {
+            tag: "WaitTimeout",
+            reason: "deadline",
+            message:
+              "The job was not finished by the deadline (last status: none seen, 0 responses, 0 retries)"
+          }
+        }
+      ])
       expect(run.stderr).toBe(
-        "error: WaitTimeout: The job was not finished by the deadline (last status: none seen, 0 responses, 0 retries)\n"
+        "error: WaitTimeout (--timeout 1s): The job was not finished by the deadline (last status: none seen, 0 responses, 0 retries)\n"
       )
       const requests = await simulator.control.waitForRequests(1, { settled: true })
       expect(requests.map((request) => request.outcome)).toEqual(["hung"])
@@ -100,35 +161,41 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       const cli = spawnCli(["jobs", "wait", "kb_abc123", "job_def456", "--interval", "1h"], {
         env: envFor(simulator)
       })
-      await simulator.control.waitForRequests(1, { settled: true })
+      // A GET for the number of documents, then the first poll.
+      await simulator.control.waitForRequests(2, { settled: true })
       // The first change is printed right after the answer: then the command sleeps for an hour.
       await cli.printed("\n")
       cli.child.kill("SIGINT")
       // The next poll is an hour away on the real clock: exiting at all means it did not wait for it.
       const run = await cli.done
       expect(run.code).toBe(130)
-      // The process is gone: the log is final, and holds the one poll.
-      expect(simulator.control.requestCount()).toBe(1)
+      // The process is gone: the log is final, and holds the GET for the total and the one poll.
+      expect(simulator.control.requestCount()).toBe(2)
     }))
 })
 
 describe.concurrent("the progress view in a terminal", () => {
   it("redraws in place with colours, shows retries, then the documents", () =>
     withSimulator({ scenario: "docs" }, async (simulator) => {
-      simulator.control.injectFault({ kind: "rate-limit", retryAfter: 1, route: "get" })
       const cli = spawnCli(WAIT_DEF456, { env: envFor(simulator), pty: true })
-      const run = await drive(simulator, cli, 5_000)
+      const driven = drive(simulator, cli, 5_000)
+      // Once the view shows the job (the GET for its total is behind), the next poll is refused once.
+      await cli.printed("processing")
+      simulator.control.injectFault({ kind: "rate-limit", retryAfter: 1, route: "get" })
+      const run = await driven
       expect(run.code).toBe(0)
       const output = run.stdout
       expect(output).toMatch(REDRAW) // back up over the previous frame, clear, redraw
       expect(output).toContain("\x1b[?25l") // the cursor hidden while drawing...
       expect(output).toContain("\x1b[?25h") // ...and shown again
       expect(output).toMatch(COLOR)
-      expect(output).toContain("\x1b[32m[OK]\x1b[39m faq.md: 28 chunks")
+      expect(output).toContain("\x1b[31m[FAIL]\x1b[39m legacy-manual-2019.pdf: The PDF is password-protected")
       const shown = plain(output)
       expect(shown).toMatch(/rate limited, retrying in \ds/)
       expect(shown).toMatch(/job_def456 in kb_abc123: processing/)
       expect(shown).toMatch(/documents {2}[█░]{24} +\d+% {2}\d+\/20: \d+ processed, 1 failed/)
+      // The summary: the failed document, a count of the others.
+      expect(shown).toContain("19 other documents ingested (--verbose lists them)")
       expect(shown).toMatch(/elapsed {4}[\d.]+s · next poll in \ds/)
       expect(shown).toContain("job_def456 in kb_abc123: completed")
       expect(shown).toContain("[FAIL] legacy-manual-2019.pdf: The PDF is password-protected")
@@ -144,6 +211,6 @@ describe.concurrent("the progress view in a terminal", () => {
       expect(run.code).toBe(0)
       expect(run.stdout).not.toMatch(COLOR)
       expect(run.stdout).toMatch(REDRAW)
-      expect(plain(run.stdout)).toContain("[OK] faq.md: 28 chunks")
+      expect(plain(run.stdout)).toContain("[FAIL] legacy-manual-2019.pdf: The PDF is password-protected")
     }))
 })

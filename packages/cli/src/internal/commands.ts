@@ -1,0 +1,188 @@
+/** The commands of `tensoras-ingest`, as Effects that return an exit code. */
+import * as ExitCode from "@tensoras/ingestion/ExitCode"
+import type { IngestionError } from "@tensoras/ingestion/IngestionError"
+import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
+import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
+import { NodeIngestion } from "@tensoras/ingestion-node"
+import type { RunningSimulator, StartSimulatorOptions } from "@tensoras/ingestion-testkit/startSimulator"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Command, Connection } from "./args.js"
+import { jobDetailJson, jobDetailLines, jobJson, jobLine } from "./format.js"
+import { Terminal } from "./terminal.js"
+import { waitJobs } from "./waitJobs.js"
+
+type CommandOf<Tag extends Command["_tag"]> = Extract<Command, { readonly _tag: Tag }>
+
+const clientLayer = (connection: Connection) =>
+  NodeIngestion.layer({
+    apiKey: connection.apiKey,
+    baseUrl: connection.baseUrl,
+    allowInsecureHttp: connection.allowInsecureHttp
+  })
+
+const line = (text: string) => Effect.flatMap(Terminal, (terminal) => terminal.out(`${text}\n`))
+
+const list = (command: CommandOf<"List">) =>
+  Effect.gen(function* () {
+    const print = (job: IngestionJob.IngestionJob) => line(command.json ? jobJson(job) : jobLine(job))
+    const options = { limit: command.limit, status: command.status, after: command.after }
+    if (command.all) {
+      const count = yield* IngestionJobs.listAll(command.knowledgeBaseId, options).pipe(
+        Stream.runFoldEffect(0, (seen, job) => Effect.as(print(job), seen + 1))
+      )
+      if (count === 0 && !command.json) yield* line("(no ingestion jobs)")
+      return ExitCode.ok
+    }
+    const page = yield* IngestionJobs.list(command.knowledgeBaseId, options)
+    yield* Effect.forEach(page.data, print, { discard: true })
+    if (!command.json) {
+      if (page.data.length === 0) yield* line("(no ingestion jobs)")
+      const last = page.data[page.data.length - 1]
+      if (page.has_more && last !== undefined) yield* line(`… more jobs: add --after ${last.id}, or --all`)
+    }
+    return ExitCode.ok
+  }).pipe(Effect.provide(clientLayer(command.connection)))
+
+const get = (command: CommandOf<"Get">) =>
+  Effect.gen(function* () {
+    const job = yield* IngestionJobs.get(command.knowledgeBaseId, command.jobId)
+    if (command.json) yield* line(jobDetailJson(job))
+    else yield* Effect.forEach(jobDetailLines(job), line, { discard: true })
+    return ExitCode.ok
+  }).pipe(Effect.provide(clientLayer(command.connection)))
+
+const scheduleOf = (command: CommandOf<"Wait">): PollSchedule.PollSchedule => {
+  const { intervalMs, maxIntervalMs, maxPolls } = command
+  const schedule =
+    maxIntervalMs !== undefined
+      ? PollSchedule.backoff({
+          initial: Duration.millis(intervalMs ?? 1_000),
+          max: Duration.millis(maxIntervalMs)
+        })
+      : intervalMs !== undefined
+        ? PollSchedule.fixed(Duration.millis(intervalMs))
+        : PollSchedule.defaultSchedule
+  // The first poll is immediate: n polls are n - 1 recurrences. The cadence's output is kept.
+  return maxPolls === undefined ? schedule : Schedule.zipLeft(schedule, Schedule.recurs(maxPolls - 1))
+}
+
+/** Every queued, then processing, job of the knowledge base (in that order, so none is missed). */
+const activeJobs = (knowledgeBaseId: string) =>
+  Effect.gen(function* () {
+    const ids = new Set<string>()
+    for (const status of ["queued", "processing"] as const) {
+      yield* IngestionJobs.listAll(knowledgeBaseId, { status }).pipe(
+        Stream.runForEach((job) => Effect.sync(() => ids.add(job.id)))
+      )
+    }
+    return [...ids]
+  })
+
+const wait = (command: CommandOf<"Wait">) =>
+  Effect.gen(function* () {
+    const jobIds = command.allActive ? yield* activeJobs(command.knowledgeBaseId) : command.jobIds
+    if (jobIds.length === 0) {
+      if (!command.json) yield* line(`no queued or processing jobs in ${command.knowledgeBaseId}`)
+      return ExitCode.ok
+    }
+    return yield* waitJobs({
+      knowledgeBaseId: command.knowledgeBaseId,
+      jobIds,
+      options: { schedule: scheduleOf(command), timeout: Duration.millis(command.timeoutMs) },
+      limits: { timeout: command.timeout, maxPolls: command.maxPolls },
+      json: command.json,
+      verbose: command.verbose
+    })
+  }).pipe(Effect.provide(clientLayer(command.connection)))
+
+// Loaded on demand: only `simulate` and `demo` need the simulator.
+const simulator = (options: StartSimulatorOptions) =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: () =>
+        import("@tensoras/ingestion-testkit/startSimulator").then(
+          async ({ describeSimulator, startSimulator }) => {
+            const running = await startSimulator(options)
+            return Object.assign(running, { describe: () => describeSimulator(running) })
+          }
+        ),
+      catch: (cause) =>
+        new SimulatorError({ message: cause instanceof Error ? cause.message : String(cause) })
+    }),
+    (running) => Effect.promise(() => running.close())
+  )
+
+/** The simulator could not start (e.g. the port is taken). */
+export class SimulatorError extends Data.TaggedError("SimulatorError")<{ readonly message: string }> {}
+
+const describeSimulator = (
+  running: RunningSimulator & { readonly describe: () => Array<string> }
+): ReadonlyArray<string> => {
+  const { control, baseUrl } = running
+  const lines = running.describe()
+  const firstKb = control.knowledgeBases()[0]
+  if (firstKb !== undefined) {
+    lines.push(
+      `try: TENSORAS_API_KEY=${control.apiKey} TENSORAS_BASE_URL=${baseUrl} tensoras-ingest jobs list ${firstKb}`
+    )
+  }
+  return lines
+}
+
+const simulate = (command: CommandOf<"Simulate">) =>
+  Effect.gen(function* () {
+    const running = yield* simulator({ scenario: command.scenario, port: command.port })
+    yield* line(describeSimulator(running).join("\n"))
+    return yield* Effect.never
+  })
+
+const DEMO_KB = "kb_demo"
+const DEMO_JOB = "job_demo_sync"
+
+const demo = (command: CommandOf<"Demo">) =>
+  Effect.gen(function* () {
+    const running = yield* simulator({ scenario: "realistic" })
+    yield* line(
+      `Simulated Tensoras API on ${running.baseUrl} (scenario realistic: no network, no key needed)`
+    )
+    yield* line(`Watching ${DEMO_JOB} in ${DEMO_KB}: a sync of 40 documents of a company handbook`)
+    yield* line("")
+    const code = yield* waitJobs({
+      knowledgeBaseId: DEMO_KB,
+      jobIds: [DEMO_JOB],
+      // Fast while the job moves, slower when it does not: about one request a second here.
+      options: { schedule: PollSchedule.progressive(), timeout: "2 minutes" },
+      limits: { timeout: "2m", maxPolls: undefined },
+      json: false,
+      verbose: command.verbose
+    }).pipe(
+      Effect.provide(NodeIngestion.layer({ apiKey: Redacted.make(running.apiKey), baseUrl: running.baseUrl }))
+    )
+    yield* line(`The wait used ${running.control.requestCount()} HTTP requests.`)
+    return code
+  })
+
+/** The command as an Effect of its exit code; the caller handles the errors. */
+export const runCommand = (
+  command: Command
+): Effect.Effect<number, IngestionError | SimulatorError, Terminal | Scope.Scope> => {
+  switch (command._tag) {
+    case "List":
+      return list(command)
+    case "Get":
+      return get(command)
+    case "Wait":
+      return wait(command)
+    case "Simulate":
+      return simulate(command)
+    case "Demo":
+      return demo(command)
+  }
+}

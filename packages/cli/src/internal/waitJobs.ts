@@ -1,0 +1,460 @@
+/**
+ * `jobs wait` (and `demo`): waits on jobs of one knowledge base through the core's wait engine
+ * (one polling loop for all of them), shows each change the way the output allows (NDJSON, the
+ * live view, plain lines), then the summary, failures first. Returns the exit code.
+ */
+import * as ExitCode from "@tensoras/ingestion/ExitCode"
+import type { IngestionError, InvalidInput } from "@tensoras/ingestion/IngestionError"
+import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
+import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as Wait from "@tensoras/ingestion/Wait"
+import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import type { WaitError } from "@tensoras/ingestion/WaitError"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import {
+  changeLine,
+  documentLine,
+  documentMark,
+  errorLine,
+  formatDuration,
+  retryReason,
+  type WaitLimits
+} from "./format.js"
+import { liveView } from "./progress.js"
+import { painter, Terminal } from "./terminal.js"
+
+/** What the command knows of one job it waits on. */
+export interface JobState {
+  readonly jobId: string
+  /** The last answer (no `document_details` until the job is terminal). */
+  job: IngestionJob.IngestionJob | undefined
+  /** How many documents the job has, when a first GET told. */
+  total: number | undefined
+  nextPollAt: number | null
+  stalled: boolean
+  /** How its wait ended, once it has. */
+  result: Either.Either<Wait.CompletedJob, WaitError> | undefined
+}
+
+/** What the command knows of the whole wait. */
+export interface RunState {
+  readonly knowledgeBaseId: string
+  readonly jobs: ReadonlyArray<JobState>
+  retry: { readonly error: IngestionError; readonly until: number; readonly attempt: number } | undefined
+  readonly startedAt: number
+  finishedAt: number | undefined
+}
+
+/** One thing the engine said about one job. */
+export type Update =
+  | { readonly _tag: "Event"; readonly jobId: string; readonly event: WaitEngine.WaitEvent }
+  | { readonly _tag: "Exit"; readonly jobId: string; readonly exit: WaitEngine.WaitExit }
+
+/**
+ * Every event of the waits on `jobIds`, registered with the engine for as long as the stream
+ * runs; the stream ends with the last wait. An invalid ID fails it (nothing registered stays).
+ */
+export const updates = (
+  knowledgeBaseId: string,
+  jobIds: ReadonlyArray<string>,
+  options: WaitEngine.WaitOptions
+): Stream.Stream<Update, InvalidInput, WaitEngine.WaitEngine> =>
+  Stream.asyncScoped<Update, InvalidInput, WaitEngine.WaitEngine>(
+    (emit) =>
+      Effect.gen(function* () {
+        const engine = yield* WaitEngine.WaitEngine
+        let left = jobIds.length
+        if (left === 0) return void emit.end()
+        // Registered one after the other in one go: the engine's loop, a fiber of its own, sends its
+        // first request only after this fiber yields, so an invalid ID further on sends nothing.
+        yield* Effect.forEach(
+          jobIds,
+          (jobId) =>
+            Effect.acquireRelease(
+              engine.register(knowledgeBaseId, jobId, options, {
+                onEvent: (event) => void emit.single({ _tag: "Event", jobId, event }),
+                onExit: (exit) => {
+                  void emit.single({ _tag: "Exit", jobId, exit })
+                  if (--left === 0) void emit.end()
+                }
+              }),
+              (registration) => registration.leave
+            ),
+          { discard: true }
+        )
+      }),
+    "unbounded"
+  )
+
+const resultOf = (exit: WaitEngine.WaitExit): Either.Either<Wait.CompletedJob, WaitError> => {
+  if (Exit.isSuccess(exit)) return Wait.outcomeEither(exit.value)
+  const cause = exit.cause
+  if (cause._tag === "Fail") return Either.left(cause.error)
+  throw new Error("a wait ended without a typed error")
+}
+
+/** Applies an update to the state. */
+export const apply = (state: RunState, update: Update): void => {
+  const job = state.jobs.find((candidate) => candidate.jobId === update.jobId)
+  if (job === undefined) return
+  if (update._tag === "Exit") {
+    job.result = resultOf(update.exit)
+    job.nextPollAt = null
+    if (Exit.isSuccess(update.exit)) job.job = update.exit.value
+    else if (Either.isLeft(job.result)) job.job = lastJobOf(job.result.left) ?? job.job
+    return
+  }
+  const { event } = update
+  if (event._tag === "Polled") {
+    job.job = event.job
+    job.nextPollAt = event.nextPollAt
+    job.stalled = event.stalled
+    state.retry = undefined
+  } else {
+    state.retry = { error: event.error, until: event.at + event.delayMs, attempt: event.attempt }
+  }
+}
+
+const lastJobOf = (error: WaitError): IngestionJob.IngestionJob | undefined => {
+  switch (error._tag) {
+    case "IngestionJobFailed":
+      return error.job
+    case "WaitTimeout":
+      return error.lastJob ?? undefined
+    default:
+      return undefined
+  }
+}
+
+/** The exit code of the whole wait: 0 only if every job completed; else the gravest: 4, 3, then 1. */
+export const exitCodeOf = (jobs: ReadonlyArray<JobState>): number => {
+  const codes = jobs.map((job) =>
+    job.result === undefined || Either.isRight(job.result) ? ExitCode.ok : ExitCode.ofError(job.result.left)
+  )
+  for (const code of [ExitCode.api, ExitCode.timeout, ExitCode.jobFailed])
+    if (codes.includes(code)) return code
+  return ExitCode.ok
+}
+
+const encodeJob = Schema.encodeSync(IngestionJob.IngestionJob)
+const encodeDetail = Schema.encodeSync(IngestionJob.IngestionJobDetail)
+
+const ended = (jobId: string, result: Either.Either<Wait.CompletedJob, WaitError>) => {
+  if (Either.isRight(result)) {
+    const {
+      partial: _,
+      failedDocuments: __,
+      ...job
+    } = result.right as Wait.CompletedJob & {
+      readonly failedDocuments?: unknown
+    }
+    return {
+      event: "ended",
+      job_id: jobId,
+      result: "completed",
+      partial: result.right.partial,
+      exit_code: ExitCode.ok,
+      job: encodeDetail(job),
+      error: null
+    }
+  }
+  const error = result.left
+  const last = lastJobOf(error)
+  return {
+    event: "ended",
+    job_id: jobId,
+    result:
+      error._tag === "IngestionJobFailed" ? "failed" : error._tag === "WaitTimeout" ? "timed_out" : "error",
+    partial: false,
+    exit_code: ExitCode.ofError(error),
+    job:
+      error._tag === "IngestionJobFailed"
+        ? encodeDetail(error.job)
+        : last === undefined
+          ? null
+          : encodeJob(last),
+    error: {
+      tag: error._tag,
+      message: error.message,
+      ...(error._tag === "WaitTimeout" ? { reason: error.reason } : {}),
+      ...("code" in error && error.code !== undefined ? { code: error.code } : {})
+    }
+  }
+}
+
+/**
+ * The NDJSON of an update: `{"event":"changed","job_id":…,"job":{…}}` each time a job changes
+ * (the API's list shape: no `document_details`), `{"event":"ended",…}` once per job with its
+ * result, exit code, final job (with `document_details` when terminal) and error.
+ */
+export const jsonOf = (update: Update): string | undefined => {
+  if (update._tag === "Exit") return JSON.stringify(ended(update.jobId, resultOf(update.exit)))
+  const { event } = update
+  if (!Wait.isChange(event) || event.nextPollAt === null) return undefined
+  return JSON.stringify({ event: "changed", job_id: update.jobId, job: encodeJob(event.job) })
+}
+
+const line = (text: string) => Effect.flatMap(Terminal, (terminal) => terminal.out(`${text}\n`))
+
+/** The plain view: one line per change, one per retry (once, however many waits share it). */
+const plainView = <R>(state: RunState, stream: Stream.Stream<Update, InvalidInput, R>) => {
+  let lastRetry = ""
+  return Stream.runForEach(stream, (update) =>
+    Effect.suspend(() => {
+      apply(state, update)
+      const job = state.jobs.find((candidate) => candidate.jobId === update.jobId)
+      if (update._tag === "Exit") {
+        // The terminal job is its last change; a wait that ended otherwise has none.
+        const detail = job === undefined ? undefined : detailOf(job)
+        return detail === undefined ? Effect.void : line(changeLine(detail))
+      }
+      const { event } = update
+      if (event._tag === "Retrying") {
+        const key = `${event.at}:${event.attempt}`
+        if (key === lastRetry) return Effect.void
+        lastRetry = key
+        return line(
+          `${retryReason(event.error)}, retrying in ${formatDuration(event.delayMs)} (retry ${event.attempt})`
+        )
+      }
+      return Wait.isChange(event) && event.nextPollAt !== null
+        ? line(changeLine(event.job, job?.total))
+        : Effect.void
+    })
+  )
+}
+
+const ingested = (document: IngestionJob.DocumentDetail) => documentMark(document) === "ok"
+
+const detailOf = (job: JobState): IngestionJob.IngestionJobDetail | undefined => {
+  if (job.result === undefined) return undefined
+  if (Either.isRight(job.result)) return job.result.right
+  return job.result.left._tag === "IngestionJobFailed" ? job.result.left.job : undefined
+}
+
+/** A job's documents: those not ingested first; the ingested ones listed (verbose) or counted. */
+const documentLines = (
+  detail: IngestionJob.IngestionJobDetail,
+  verbose: boolean,
+  indent: string,
+  paint: (mark: "ok" | "fail" | "other", text: string) => string
+): ReadonlyArray<string> => {
+  const problems = detail.document_details.filter((document) => !ingested(document))
+  const fine = detail.document_details.filter(ingested)
+  const lines = problems.map((document) => `${indent}${documentLine(document, paint)}`)
+  if (verbose) return [...lines, ...fine.map((document) => `${indent}${documentLine(document, paint)}`)]
+  if (fine.length > 0) {
+    const other = problems.length > 0 ? "other " : ""
+    lines.push(
+      `${indent}${fine.length} ${other}document${fine.length === 1 ? "" : "s"} ingested (--verbose lists them)`
+    )
+  }
+  return lines
+}
+
+type Kind = "failed" | "timed out" | "error" | "partial" | "completed"
+
+const kindOf = (job: JobState): Kind => {
+  const result = job.result
+  if (result === undefined) return "error"
+  if (Either.isRight(result)) return result.right.partial ? "partial" : "completed"
+  return result.left._tag === "IngestionJobFailed"
+    ? "failed"
+    : result.left._tag === "WaitTimeout"
+      ? "timed out"
+      : "error"
+}
+
+const ORDER: ReadonlyArray<Kind> = ["failed", "timed out", "error", "partial", "completed"]
+
+/**
+ * The summary after the wait, on stdout: for one job, its documents (failures first) and the
+ * outcome; for several, the jobs that did not fully succeed (with their failed documents), then
+ * a count of the others, then the tally. `verbose` lists everything.
+ */
+export const summaryLines = (
+  state: RunState,
+  verbose: boolean,
+  color: boolean,
+  now: number
+): ReadonlyArray<string> => {
+  const paint = painter(color)
+  const colorOf = { ok: "green", fail: "red", other: "dim" } as const
+  const paintMark = (mark: "ok" | "fail" | "other", text: string) => paint(colorOf[mark], text)
+  const elapsed = formatDuration((state.finishedAt ?? now) - state.startedAt)
+  const [single] = state.jobs
+  if (state.jobs.length === 1 && single !== undefined) {
+    const detail = detailOf(single)
+    const lines = detail === undefined ? [] : [...documentLines(detail, verbose, "", paintMark)]
+    const result = single.result
+    if (result !== undefined && Either.isRight(result)) {
+      const completed = result.right
+      lines.push(
+        completed.partial
+          ? `completed with failures: ${completed.documents_processed} documents ingested, ${completed.documents_failed} failed, ${completed.chunks_created} chunks (${elapsed})`
+          : `completed: ${completed.documents_processed} documents ingested, ${completed.chunks_created} chunks (${elapsed})`
+      )
+    }
+    return lines
+  }
+  const byKind = new Map<Kind, Array<JobState>>(ORDER.map((kind) => [kind, []]))
+  for (const job of state.jobs) byKind.get(kindOf(job))?.push(job)
+  const label: Record<Kind, string> = {
+    failed: paint("red", "[FAILED]"),
+    "timed out": paint("yellow", "[TIMED OUT]"),
+    error: paint("red", "[ERROR]"),
+    partial: paint("yellow", "[PARTIAL]"),
+    completed: paint("green", "[OK]")
+  }
+  const lines: Array<string> = []
+  for (const kind of ORDER) {
+    const jobs = byKind.get(kind) ?? []
+    if (kind === "completed" && !verbose) {
+      if (jobs.length > 0) {
+        const other = lines.length > 0 ? "other " : ""
+        lines.push(
+          `${jobs.length} ${other}job${jobs.length === 1 ? "" : "s"} completed (--verbose lists them)`
+        )
+      }
+      continue
+    }
+    for (const job of jobs) {
+      const result = job.result
+      const what =
+        job.job !== undefined
+          ? changeLine(job.job, job.total)
+          : `${job.jobId}: ${result !== undefined && Either.isLeft(result) ? result.left._tag : "no answer"}`
+      lines.push(`${label[kind]} ${what}`)
+      const detail = detailOf(job)
+      if (detail !== undefined && (verbose || kind !== "completed")) {
+        const documents = verbose
+          ? detail.document_details
+          : detail.document_details.filter((d) => documentMark(d) === "fail")
+        lines.push(...documents.map((document) => `  ${documentLine(document, paintMark)}`))
+      }
+    }
+  }
+  const counts = ORDER.map((kind) => [kind, byKind.get(kind)?.length ?? 0] as const).filter(([, n]) => n > 0)
+  const tally = counts
+    .map(([kind, n]) => `${n} ${kind === "partial" ? "completed with failures" : kind}`)
+    .join(", ")
+  lines.push(`${state.jobs.length} jobs: ${tally} (${elapsed})`)
+  return lines
+}
+
+/** How the command was asked to wait. */
+export interface WaitRun {
+  readonly knowledgeBaseId: string
+  readonly jobIds: ReadonlyArray<string>
+  readonly options: WaitEngine.WaitOptions
+  readonly limits: WaitLimits
+  readonly json: boolean
+  readonly verbose: boolean
+}
+
+/**
+ * Registers every wait and leaves at once: the engine checks the IDs and options (`InvalidInput`)
+ * and its loop, which only starts once this fiber yields, is stopped before it sends anything.
+ */
+const validate = (run: WaitRun) =>
+  Effect.flatMap(WaitEngine.WaitEngine, (engine) =>
+    Effect.scoped(
+      Effect.forEach(
+        run.jobIds,
+        (jobId) =>
+          Effect.acquireRelease(
+            engine.register(run.knowledgeBaseId, jobId, run.options, { onExit: () => {} }),
+            (r) => r.leave
+          ),
+        { discard: true }
+      )
+    )
+  )
+
+/** At most this many jobs get a first GET for their number of documents (the live view's bars). */
+const TOTALS_UP_TO = 20
+
+/** How many documents each job has, from one GET each (a few jobs only, errors ignored). */
+const totalsOf = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>) =>
+  jobIds.length > TOTALS_UP_TO
+    ? Effect.succeed(new Map<string, number>())
+    : Effect.forEach(
+        jobIds,
+        (jobId) =>
+          IngestionJobs.get(knowledgeBaseId, jobId).pipe(
+            Effect.map((job) => [jobId, job.document_details.length] as const),
+            Effect.option
+          ),
+        { concurrency: 4 }
+      ).pipe(
+        // A view without bars rather than a wait that starts late (a hung or retried GET).
+        Effect.timeoutTo({ duration: "3 seconds", onTimeout: () => [], onSuccess: (entries) => entries }),
+        Effect.map(
+          (entries) =>
+            new Map(
+              entries.flatMap((entry) => (entry._tag === "Some" && entry.value[1] > 0 ? [entry.value] : []))
+            )
+        )
+      )
+
+/**
+ * Waits on the jobs to their ends, shown as the terminal allows, then the summary (not in JSON)
+ * and one error line per job that did not complete on stderr. Returns the exit code.
+ */
+export const waitJobs = (
+  run: WaitRun
+): Effect.Effect<number, InvalidInput, Terminal | IngestionJobs.IngestionJobs | WaitEngine.WaitEngine> =>
+  Effect.gen(function* () {
+    const terminal = yield* Terminal
+    const live = !run.json && terminal.interactive
+    // Every ID and option checked before anything is sent (the GETs for the totals included).
+    yield* validate(run)
+    const totals = run.json ? new Map<string, number>() : yield* totalsOf(run.knowledgeBaseId, run.jobIds)
+    const state: RunState = {
+      knowledgeBaseId: run.knowledgeBaseId,
+      jobs: run.jobIds.map((jobId) => ({
+        jobId,
+        job: undefined,
+        total: totals.get(jobId),
+        nextPollAt: null,
+        stalled: false,
+        result: undefined
+      })),
+      retry: undefined,
+      startedAt: yield* Clock.currentTimeMillis,
+      finishedAt: undefined
+    }
+    const stream = updates(run.knowledgeBaseId, run.jobIds, run.options)
+    if (run.json) {
+      yield* Stream.runForEach(stream, (update) => {
+        apply(state, update)
+        const json = jsonOf(update)
+        return json === undefined ? Effect.void : line(json)
+      })
+    } else if (live) {
+      yield* liveView(
+        state,
+        Stream.tap(stream, (update) => Effect.sync(() => apply(state, update)))
+      )
+    } else {
+      yield* plainView(state, stream)
+    }
+    state.finishedAt ??= yield* Clock.currentTimeMillis
+    if (!run.json) {
+      const now = yield* Clock.currentTimeMillis
+      yield* Effect.forEach(summaryLines(state, run.verbose, terminal.color, now), line, { discard: true })
+    }
+    const prefix = state.jobs.length === 1 ? "" : "job "
+    for (const job of state.jobs) {
+      if (job.result !== undefined && Either.isLeft(job.result)) {
+        const text = errorLine(job.result.left, run.limits)
+        yield* terminal.err(prefix === "" ? text : text.replace(/^error: /, `error: ${prefix}${job.jobId}: `))
+      }
+    }
+    return exitCodeOf(state.jobs)
+  })

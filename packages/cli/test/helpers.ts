@@ -1,0 +1,68 @@
+import { fileURLToPath } from "node:url"
+import {
+  type RunningSimulator,
+  type StartSimulatorOptions,
+  startSimulator
+} from "@tensoras/ingestion-testkit"
+import { CANARY, type Cli, type Run, type SpawnOptions, spawnScript } from "../../node/test/helpers.js"
+
+export { CANARY, type Cli, type Run, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
+
+/** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
+export const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
+
+/** Starts `tensoras-ingest` with `args`. */
+export const spawnCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): Cli =>
+  spawnScript(BIN, args, options)
+
+/** Runs `tensoras-ingest` to its end. */
+export const runCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): Promise<Run> =>
+  spawnCli(args, options).done
+
+/** The environment that points the command at `simulator` with the canary key. */
+export const envFor = (simulator: RunningSimulator): Record<string, string> => ({
+  TENSORAS_API_KEY: CANARY,
+  TENSORAS_BASE_URL: simulator.baseUrl
+})
+
+/** A manual-clock simulator accepting the canary key, closed after `use`. */
+export const withSimulator = async <A>(
+  options: StartSimulatorOptions,
+  use: (simulator: RunningSimulator) => Promise<A>
+): Promise<A> => {
+  const simulator = await startSimulator({ clock: "manual", apiKey: CANARY, ...options })
+  try {
+    return await use(simulator)
+  } finally {
+    await simulator.close()
+  }
+}
+
+/**
+ * Drives a wait: each time a request of the command has been answered, moves the simulator's
+ * clock by `step` ms, as if the command had waited that long between polls. No real sleeping.
+ */
+export const drive = (simulator: RunningSimulator, cli: Cli, step: number): Promise<Run> =>
+  simulator.control.advanceOnEachAnswer(step, cli.done)
+
+/** Lines of an output, without the empty last one. */
+export const linesOf = (text: string): Array<string> => text.split(/\r?\n/).filter((line) => line !== "")
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g
+
+/** What a terminal would show of the text, without escape sequences and carriage returns. */
+export const plain = (text: string): string => text.replace(ANSI, "").replace(/\r/g, "")
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC
+export const COLOR = /\x1b\[[0-9;]*m/
+
+/** Back up over the previous frame (cursor up N lines), to the line's start, clear to the end: a redraw. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC
+export const REDRAW = /\x1b\[\d+A\r\x1b\[J/
+
+/** A wire job of the list endpoint: the single-job answer without `document_details`. */
+export const listed = (job: object): object => {
+  const { document_details: _, ...rest } = job as { document_details?: unknown }
+  return rest
+}

@@ -2,7 +2,7 @@
 // the tests run in Chromium and reach the simulator's control through it.
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { type Fault, type InjectedFault, startSimulator } from "@tensoras/ingestion-testkit"
 import type { TestProject } from "vitest/node"
 
 declare module "vitest" {
@@ -17,6 +17,7 @@ export default async function setup(project: TestProject) {
   const sim = await startSimulator({ scenario: "docs", clock: "manual" })
   const { control } = sim
   let next = 0
+  const injected = new Map<number, InjectedFault>()
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://control")
     const param = (name: string) => url.searchParams.get(name) ?? ""
@@ -44,6 +45,17 @@ export default async function setup(project: TestProject) {
           return reply(200, { now: control.advance(Number(param("ms"))) })
         case "/terminal":
           return reply(200, control.advanceToTerminal(param("kb"), param("job")))
+        case "/fault": {
+          // A fault for one job (the canary tests): `?job=…&fault=<JSON>`; answers its id.
+          const fault = { ...JSON.parse(param("fault")), jobId: param("job") } as Fault
+          const handle = control.injectFault(
+            fault.times === null ? { ...fault, times: Number.POSITIVE_INFINITY } : fault
+          )
+          injected.set(handle.id, handle)
+          return reply(200, { id: handle.id })
+        }
+        case "/applied":
+          return reply(200, { applied: injected.get(Number(param("id")))?.applied ?? 0 })
         case "/count":
           return reply(200, { count: control.requestCount({ jobId: param("job"), method: "GET" }) })
         case "/wait": {

@@ -17,6 +17,13 @@ export const sim = {
   advance: (ms: number) => call<{ now: number }>(`/advance?ms=${ms}`),
   toTerminal: (kb: string, job: string) => call<{ status: string }>(`/terminal?kb=${kb}&job=${job}`),
   count: (job: string) => call<{ count: number }>(`/count?job=${job}`).then((r) => r.count),
+  /** Injects a fault for `job`'s requests; `times: null` for every request (JSON has no Infinity). */
+  injectFault: (job: string, fault: Record<string, unknown>) =>
+    call<{ id: number }>(`/fault?job=${job}&fault=${encodeURIComponent(JSON.stringify(fault))}`).then(
+      (r) => r.id
+    ),
+  /** How many requests an injected fault has answered. */
+  applied: (id: number) => call<{ applied: number }>(`/applied?id=${id}`).then((r) => r.applied),
   waitForRequests: (job: string, n: number) =>
     call<{ count: number }>(`/wait?job=${job}&n=${n}`).then((r) => r.count)
 }

@@ -75,7 +75,9 @@ describe.concurrent("tensoras-ingest simulate", () => {
       const lines = linesOf(output)
       expect(lines[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
       expect(lines[1]).toMatch(/^scenario: failing - /)
-      const key = lines.map((line) => /^api key: (tns_\S+)$/.exec(line)?.[1]).find((found) => found !== undefined)
+      const key = lines
+        .map((line) => /^api key: (tns_\S+)$/.exec(line)?.[1])
+        .find((found) => found !== undefined)
       expect(lines).toContain("knowledge base kb_failing: job_failing (queued), job_rejected (queued)")
       const response = await fetch(`${lines[0]}/knowledge-bases/kb_failing/ingestion-jobs/job_rejected`, {
         headers: { authorization: `Bearer ${key}` }

@@ -130,7 +130,9 @@ describe("redirects are not followed", () => {
       simulator.control.injectFault({ kind: "redirect", status: 307 })
       const error = yield* Effect.flip(IngestionJobs.get("kb_failing", "job_failing"))
       expect(error).toBeInstanceOf(IngestionError.ResponseDecodeError)
-      expect(error.message).toMatch(/^The service answered HTTP 307, a redirect to .*: the client does not follow redirects/)
+      expect(error.message).toMatch(
+        /^The service answered HTTP 307, a redirect to .*: the client does not follow redirects/
+      )
       // The redirected request was never sent.
       expect(simulator.control.requestCount()).toBe(1)
     }).pipe(Effect.provide(layer()))

@@ -146,7 +146,11 @@ export const layerHttpClient = (
   }
   return FetchHttpClient.layer.pipe(
     Layer.provide(
-      Layer.succeed(FetchHttpClient.RequestInit, { credentials: options.credentials ?? "same-origin" })
+      // A redirect is answered, not followed: the client turns it into a typed error.
+      Layer.succeed(FetchHttpClient.RequestInit, {
+        credentials: options.credentials ?? "same-origin",
+        redirect: "manual"
+      })
     ),
     Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch))
   )

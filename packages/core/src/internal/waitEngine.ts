@@ -17,7 +17,7 @@ import type * as WaitEngine from "../WaitEngine.js"
 import { timedOut, type WaitTimeout } from "../WaitError.js"
 import * as validate from "./validate.js"
 
-const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
+export const DEFAULT_TIMEOUT = Duration.minutes(30)
 const PAGE_SIZE = 100
 const STATUSES_SWEPT = ["queued", "processing"] as const
 /**
@@ -491,7 +491,7 @@ export const make = (
         const job = yield* validate.id("jobId", jobId)
         const timeoutMs =
           waitOptions.timeout === undefined
-            ? DEFAULT_TIMEOUT_MS
+            ? Duration.toMillis(DEFAULT_TIMEOUT)
             : Duration.toMillis(yield* validate.duration("timeout", waitOptions.timeout))
         if (waitOptions.deadline !== undefined && !Number.isFinite(waitOptions.deadline)) {
           return yield* new InvalidInput({

@@ -1,7 +1,6 @@
 import * as Cause from "effect/Cause"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import { PermissionDenied, type Signal } from "../DenoIngestion.ts"
 
 /** The environment variables the client reads, and the flag that grants exactly them. */

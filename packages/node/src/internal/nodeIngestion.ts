@@ -57,6 +57,8 @@ export const fetchOf =
   (input, init) =>
     Undici.fetch(input as Undici.RequestInfo, {
       ...(init as Undici.RequestInit),
+      // A redirect is answered, not followed: the client turns it into a typed error.
+      redirect: "manual",
       dispatcher
     }) as unknown as Promise<Response>
 

@@ -52,7 +52,7 @@ import type { WaitTimeout } from "./WaitError.js"
  * @example
  * ```ts
  * import { WaitEngine } from "@tensoras/ingestion"
- * import type * as Duration from "effect/Duration"
+ * import * as Duration from "effect/Duration"
  *
  * Duration.toMinutes(WaitEngine.DEFAULT_TIMEOUT) // 30
  * ```

@@ -26,6 +26,7 @@ import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import * as fc from "fast-check"
+import { countingFetch, fetchesInFlight } from "./utils/countingFetch.js"
 
 /**
  * The project's own reliability suite (docs/reliability.md): every fault the testkit can inject,
@@ -177,23 +178,6 @@ const outcomeOf = (
 
 // --- Virtual time: the Effect waits and the machine on TestClock + the simulator's manual clock --
 
-/** Fetches in flight, from the call until the whole body has arrived. */
-let fetchesInFlight = 0
-const countingFetch: typeof globalThis.fetch = async (input, init) => {
-  fetchesInFlight++
-  try {
-    const response = await globalThis.fetch(input, init)
-    const body = await response.arrayBuffer()
-    return new Response(body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers
-    })
-  } finally {
-    fetchesInFlight--
-  }
-}
-
 /** Requests the server holds on purpose (a `hang`): only moving the clock (a timeout) ends them. */
 const hanging = () =>
   simulator.control.requests.filter((r) => r.outcome === "pending" && r.faults.some((f) => f.kind === "hang"))
@@ -209,8 +193,8 @@ const settle = Effect.gen(function* () {
   while (stable < 3) {
     yield* realTurn
     const sleeps = yield* TestClock.sleeps()
-    const signature = `${fetchesInFlight} ${simulator.control.requestCount()} ${Chunk.join(Chunk.map(sleeps, String), ",")}`
-    stable = fetchesInFlight === hanging() && signature === last ? stable + 1 : 0
+    const signature = `${fetchesInFlight()} ${simulator.control.requestCount()} ${Chunk.join(Chunk.map(sleeps, String), ",")}`
+    stable = fetchesInFlight() === hanging() && signature === last ? stable + 1 : 0
     last = signature
     if (Date.now() > limit)
       return yield* Effect.dieMessage(`the wait did not settle within ${TestLimit.ms} ms`)
@@ -473,7 +457,7 @@ describe("leaks", () => {
       yield* Fiber.interrupt(effectWait)
       yield* Fiber.interrupt(machine)
       yield* settle
-      expect(fetchesInFlight).toBe(0)
+      expect(fetchesInFlight()).toBe(0)
       expect(simulator.control.requests.map((r) => r.outcome)).toStrictEqual(["hung"])
       // Past every timer the waits had set (request timeout, polls, deadline): nothing wakes up.
       hang.remove()

@@ -17,6 +17,7 @@ import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import * as fc from "fast-check"
+import { countingFetch, fetchesInFlight } from "./utils/countingFetch.js"
 
 /**
  * The engine against the simulator over loopback HTTP, on two clocks the test moves together:
@@ -38,23 +39,6 @@ afterAll(() => simulator.close())
 
 // --- Knowing when the engine is idle ---------------------------------------------------------
 
-/** Fetches in flight, counted from the call until the whole body has arrived. */
-let fetchesInFlight = 0
-const countingFetch: typeof globalThis.fetch = async (input, init) => {
-  fetchesInFlight++
-  try {
-    const response = await globalThis.fetch(input, init)
-    const body = await response.arrayBuffer()
-    return new Response(body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers
-    })
-  } finally {
-    fetchesInFlight--
-  }
-}
-
 /** Bumped by every listener call, round and gate: anything the engine does shows here. */
 let activity = 0
 
@@ -71,8 +55,8 @@ const settle = Effect.gen(function* () {
   while (stable < 3) {
     yield* realTurn
     const sleeps = yield* TestClock.sleeps()
-    const signature = `${fetchesInFlight} ${activity} ${Chunk.join(Chunk.map(sleeps, String), ",")}`
-    stable = fetchesInFlight === 0 && signature === last ? stable + 1 : 0
+    const signature = `${fetchesInFlight()} ${activity} ${Chunk.join(Chunk.map(sleeps, String), ",")}`
+    stable = fetchesInFlight() === 0 && signature === last ? stable + 1 : 0
     last = signature
     if (Date.now() > limit)
       return yield* Effect.dieMessage(`the engine did not settle within ${SETTLE_LIMIT_MS} ms`)

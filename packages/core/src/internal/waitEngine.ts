@@ -15,6 +15,7 @@ import { IngestionJobs, type RequestOptions, type RetryInfo } from "../Ingestion
 import * as PollSchedule from "../PollSchedule.js"
 import type * as WaitEngine from "../WaitEngine.js"
 import { timedOut, type WaitTimeout } from "../WaitError.js"
+import * as Heap from "./heap.js"
 import * as validate from "./validate.js"
 
 export const DEFAULT_TIMEOUT = Duration.minutes(30)
@@ -36,7 +37,10 @@ interface MutableObserved {
   httpStatuses: Record<string, number>
 }
 
-/** One registered wait: plain data, no fiber and no timer of its own. */
+/**
+ * One registered wait: plain data, no fiber, no timer and no closure of its own. Its loop finds
+ * it by job (`Loop.jobs`), by next poll (`Loop.polls`) and by deadline (`Loop.deadlines`).
+ */
 interface Wait {
   readonly jobId: string
   readonly startedAt: number
@@ -49,12 +53,47 @@ interface Wait {
   lastIntervalMs: number
   lastJob: IngestionJob.IngestionJob | undefined
   ended: boolean
+  /** Registration order (ties between due waits are served in it). */
+  readonly seq: number
+  /** Its position in `Loop.polls` / `Loop.deadlines` (-1: not in it), kept by the heaps. */
+  pollSlot: number
+  deadlineSlot: number
 }
+
+// The two orders a loop keeps its waits in. A wake-up reads the top of each (O(1)), and a change
+// of a wait's next poll re-orders that one wait (O(log n)): no scan of every wait per wake-up.
+const byNextPoll = (): Heap.Heap<Wait> =>
+  Heap.make(
+    (wait) => wait.nextPollAt,
+    (wait) => wait.pollSlot,
+    (wait, slot) => {
+      wait.pollSlot = slot
+    }
+  )
+const byDeadline = (): Heap.Heap<Wait> =>
+  Heap.make(
+    (wait) => wait.deadline,
+    (wait) => wait.deadlineSlot,
+    (wait, slot) => {
+      wait.deadlineSlot = slot
+    }
+  )
 
 /** The loop of one knowledge base and the waits it serves, by job. */
 interface Loop {
   readonly knowledgeBaseId: string
-  readonly jobs: Map<string, Set<Wait>>
+  /** The waits of each watched job (usually one: an array, not a Set). */
+  readonly jobs: Map<string, Array<Wait>>
+  /** Every wait, earliest next poll first. */
+  readonly polls: Heap.Heap<Wait>
+  /** Every wait, earliest deadline first. */
+  readonly deadlines: Heap.Heap<Wait>
+  /**
+   * The latest deadline any wait registered with (never lowered when one leaves): how long a
+   * sweep's requests may run. A wait that left early only makes it generous; every remaining wait
+   * still ends at its own deadline (the loop expires it), and the last one leaving stops the round.
+   */
+  latestDeadline: number
   size: number
   /** No request before this (a 429's `Retry-After`). */
   pausedUntil: number
@@ -104,6 +143,7 @@ export const make = (
     const client = yield* IngestionJobs
     const scope = yield* Effect.scope
     const loops = new Map<string, Loop>()
+    let registrations = 0
     const onRound = options.onRound
     const gate = options.gate
 
@@ -114,9 +154,12 @@ export const make = (
       wait.ended = true
       const waits = loop.jobs.get(wait.jobId)
       if (waits !== undefined) {
-        waits.delete(wait)
-        if (waits.size === 0) loop.jobs.delete(wait.jobId)
+        const index = waits.indexOf(wait)
+        if (index >= 0) waits.splice(index, 1)
+        if (waits.length === 0) loop.jobs.delete(wait.jobId)
       }
+      loop.polls.remove(wait)
+      loop.deadlines.remove(wait)
       loop.size--
       if (loop.size === 0) Deferred.unsafeDone(loop.wake, Exit.void)
       return true
@@ -155,14 +198,19 @@ export const make = (
 
     /** Ends every wait whose deadline has passed; returns the earliest deadline still ahead. */
     const expire = (loop: Loop, now: number): number => {
-      let earliest = Number.POSITIVE_INFINITY
-      for (const waits of [...loop.jobs.values()]) {
-        for (const wait of [...waits]) {
-          if (wait.deadline <= now) timeOut(loop, wait, now, "deadline")
-          else if (wait.deadline < earliest) earliest = wait.deadline
-        }
+      for (;;) {
+        const first = loop.deadlines.peek()
+        if (first === undefined) return Number.POSITIVE_INFINITY
+        if (first.deadline > now) return first.deadline
+        // Ending it takes it out of the heap (detach).
+        timeOut(loop, first, now, "deadline")
       }
-      return earliest
+    }
+
+    /** Sets when a wait polls next, and re-orders it among its loop's waits. */
+    const setNextPoll = (loop: Loop, wait: Wait, at: number) => {
+      wait.nextPollAt = at
+      if (!wait.ended) loop.polls.update(wait)
     }
 
     // --- Delivering what a round learned ---------------------------------------------------
@@ -220,7 +268,7 @@ export const make = (
             }
             const next = Math.max(at, ScheduleIntervals.start(decision.intervals))
             wait.lastIntervalMs = next - at
-            wait.nextPollAt = next
+            setNextPoll(loop, wait, next)
             stalled = PollSchedule.isStalled(output)
           }
           call(wait.listener.onEvent, {
@@ -245,7 +293,7 @@ export const make = (
         for (const wait of waits) {
           increment(wait.observed.httpStatuses, httpStatusOf(error))
           if (wait.nextPollAt <= now) {
-            wait.nextPollAt = now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS)
+            setNextPoll(loop, wait, now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS))
           }
         }
       }
@@ -332,12 +380,8 @@ export const make = (
         let listed = 0
         for (;;) {
           const now = yield* Clock.currentTimeMillis
-          let deadline = Number.NEGATIVE_INFINITY
-          for (const waits of loop.jobs.values()) {
-            for (const wait of waits)
-              if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
-          }
-          if (deadline === Number.NEGATIVE_INFINITY) return undefined
+          const deadline = loop.latestDeadline
+          if (loop.size === 0 || deadline <= now) return undefined
           counter.requests++
           const page = yield* client.list(loop.knowledgeBaseId, {
             status,
@@ -357,15 +401,12 @@ export const make = (
     const round = (loop: Loop) =>
       Effect.gen(function* () {
         const at = yield* Clock.currentTimeMillis
-        const due: Array<string> = []
-        for (const [jobId, waits] of loop.jobs) {
-          for (const wait of waits) {
-            if (wait.nextPollAt <= at) {
-              due.push(jobId)
-              break
-            }
-          }
-        }
+        // The due waits are the top of the heap: visiting them costs O(due), not O(watched).
+        // Most overdue first; ties in the order the waits registered.
+        const dueWaits: Array<Wait> = []
+        loop.polls.forEachAtMost(at, (wait) => void dueWaits.push(wait))
+        dueWaits.sort((a, b) => a.nextPollAt - b.nextPollAt || a.seq - b.seq)
+        const due = [...new Set(dueWaits.map((wait) => wait.jobId))]
         const watchedJobs = loop.jobs.size
         const counter = { requests: 0, retries: 0 }
         let followUpGets = 0
@@ -449,10 +490,7 @@ export const make = (
           loop.nextDeadline = earliestDeadline
           loop.nextLook = Number.POSITIVE_INFINITY
           if (inFlight === undefined) {
-            let earliestPoll = Number.POSITIVE_INFINITY
-            for (const waits of loop.jobs.values()) {
-              for (const wait of waits) if (wait.nextPollAt < earliestPoll) earliestPoll = wait.nextPollAt
-            }
+            const earliestPoll = loop.polls.peek()?.nextPollAt ?? Number.POSITIVE_INFINITY
             const pollAt = Math.max(earliestPoll, loop.pausedUntil)
             if (pollAt <= now) {
               const wake = loop.wake
@@ -521,7 +559,10 @@ export const make = (
           nextPollAt: now,
           lastIntervalMs: 0,
           lastJob: undefined,
-          ended: false
+          ended: false,
+          seq: registrations++,
+          pollSlot: -1,
+          deadlineSlot: -1
         }
         let loop = loops.get(kb)
         const isNew = loop === undefined
@@ -529,6 +570,9 @@ export const make = (
           loop = {
             knowledgeBaseId: kb,
             jobs: new Map(),
+            polls: byNextPoll(),
+            deadlines: byDeadline(),
+            latestDeadline: Number.NEGATIVE_INFINITY,
             size: 0,
             pausedUntil: 0,
             nextLook: Number.NEGATIVE_INFINITY,
@@ -539,8 +583,11 @@ export const make = (
           loops.set(kb, loop)
         }
         const waits = loop.jobs.get(job)
-        if (waits === undefined) loop.jobs.set(job, new Set([wait]))
-        else waits.add(wait)
+        if (waits === undefined) loop.jobs.set(job, [wait])
+        else waits.push(wait)
+        loop.polls.push(wait)
+        loop.deadlines.push(wait)
+        if (wait.deadline > loop.latestDeadline) loop.latestDeadline = wait.deadline
         loop.size++
         if (now < loop.nextLook || wait.deadline < loop.nextDeadline)
           Deferred.unsafeDone(loop.wake, Exit.void)

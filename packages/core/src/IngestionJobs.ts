@@ -34,6 +34,7 @@ import {
   TransportError
 } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
+import * as fastDecode from "./internal/fastDecode.js"
 import * as internalResponse from "./internal/response.js"
 import * as validate from "./internal/validate.js"
 import { version } from "./internal/version.js"
@@ -267,13 +268,14 @@ export const make = (
     const send = <A, I>(
       request: HttpClientRequest.HttpClientRequest,
       schema: Schema.Schema<A, I>,
-      requestOptions: RequestOptions | undefined
+      requestOptions: RequestOptions | undefined,
+      fast?: internalResponse.FastDecoder<A>
     ): Effect.Effect<A, IngestionError> => {
       const exchange = client
         .execute(request)
         .pipe(
           Effect.mapError(internalResponse.transportError),
-          Effect.flatMap(internalResponse.handle(schema, scrub))
+          Effect.flatMap(internalResponse.handle(schema, scrub, fast))
         )
       const timedOut = () =>
         new TransportError({
@@ -320,12 +322,16 @@ export const make = (
         return yield* send(
           HttpClientRequest.get(jobsPath(kb), { urlParams: params }),
           IngestionJob.IngestionJobList,
-          withRetries(listOptions)
+          withRetries(listOptions),
+          fastDecode.list
         )
       })
 
     const getWith =
-      <A>(schema: Schema.Schema<A, IngestionJob.IngestionJobDetailEncoded>) =>
+      <A>(
+        schema: Schema.Schema<A, IngestionJob.IngestionJobDetailEncoded>,
+        fast?: internalResponse.FastDecoder<A>
+      ) =>
       (knowledgeBaseId: string, jobId: string, requestOptions?: RequestOptions) =>
         Effect.gen(function* () {
           const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
@@ -333,11 +339,14 @@ export const make = (
           return yield* send(
             HttpClientRequest.get(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
             schema,
-            withRetries(requestOptions)
+            withRetries(requestOptions),
+            fast
           )
         })
     const get = getWith(IngestionJob.IngestionJobDetail)
-    const poll = getWith(PolledJob)
+    // A running job's answer is read by the hand-written decoder (status, counters, timestamps);
+    // a terminal one by the schema, `document_details` included.
+    const poll = getWith(PolledJob, fastDecode.runningJob)
 
     const listAll = (knowledgeBaseId: string, listAllOptions: ListAllOptions = {}) =>
       Stream.unwrap(

@@ -1,0 +1,136 @@
+/**
+ * Hand-written decoders of the shapes a wait reads on every poll: a job without its documents
+ * (`IngestionJob`), a list page (`IngestionJobList`) and a running job's GET. They validate
+ * exactly what the schemas of `IngestionJob` validate and build the same values, at a fraction
+ * of the cost (a list page of 100 jobs is read on every sweep).
+ *
+ * The schemas stay the one source of truth: each decoder returns `undefined` for anything it does
+ * not accept, and the caller then decodes with the schema, which produces the value or the
+ * `ResponseDecodeError` with its message. So a decoder here can only be wrong by accepting what
+ * the schema rejects, or by building a different value: test/internal/fastDecode.test.ts checks,
+ * on random valid and invalid inputs, that both agree.
+ */
+import type * as IngestionJob from "../IngestionJob.js"
+
+const KNOWN_STATUSES = new Set(["queued", "processing", "completed", "failed"])
+
+type Json = Record<string, unknown>
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** `Schema.Int.pipe(Schema.nonNegative())`. */
+const isCount = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0
+
+const isString = (value: unknown): value is string => typeof value === "string"
+
+/** `Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })`: absent, null or a string. */
+const isOptionalText = (object: Json, key: string): boolean => {
+  if (!(key in object)) return true
+  const value = object[key]
+  return value === null || typeof value === "string"
+}
+
+/** `JobError`, or `undefined` when the value is not one. */
+const jobError = (value: Json): IngestionJob.JobError | undefined => {
+  if (
+    !isString(value.message) ||
+    !isOptionalText(value, "type") ||
+    !isOptionalText(value, "code") ||
+    !isOptionalText(value, "param")
+  )
+    return undefined
+  const out: { message: string; type?: string | null; code?: string | null; param?: string | null } = {
+    message: value.message
+  }
+  if ("type" in value) out.type = value.type as string | null
+  if ("code" in value) out.code = value.code as string | null
+  if ("param" in value) out.param = value.param as string | null
+  return out
+}
+
+/**
+ * An `IngestionJob` (the fields it lists; any other field, `document_details` included, is left
+ * out, as the schema does), or `undefined` when `value` is not one.
+ */
+export const job = (value: unknown): IngestionJob.IngestionJob | undefined => {
+  if (!isObject(value)) return undefined
+  const {
+    id,
+    object,
+    knowledge_base_id,
+    data_source_id,
+    status,
+    documents_processed,
+    documents_failed,
+    chunks_created,
+    started_at,
+    completed_at,
+    created_at,
+    error
+  } = value
+  if (
+    !isString(id) ||
+    object !== "ingestion_job" ||
+    !isString(knowledge_base_id) ||
+    !isString(data_source_id) ||
+    !isString(status) ||
+    !isCount(documents_processed) ||
+    !isCount(documents_failed) ||
+    !isCount(chunks_created) ||
+    (started_at !== null && !isCount(started_at)) ||
+    (completed_at !== null && !isCount(completed_at)) ||
+    !isCount(created_at)
+  )
+    return undefined
+  let decodedError: IngestionJob.JobError | null = null
+  if (error !== null) {
+    if (!isObject(error)) return undefined
+    const decoded = jobError(error)
+    if (decoded === undefined) return undefined
+    decodedError = decoded
+  }
+  return {
+    id,
+    object,
+    knowledge_base_id,
+    data_source_id,
+    status: KNOWN_STATUSES.has(status)
+      ? (status as IngestionJob.KnownJobStatus)
+      : { _tag: "UnknownStatus", raw: status },
+    documents_processed,
+    documents_failed,
+    chunks_created,
+    started_at,
+    completed_at,
+    created_at,
+    error: decodedError
+  }
+}
+
+/** An `IngestionJobList`, or `undefined` when `value` is not one. */
+export const list = (value: unknown): IngestionJob.IngestionJobList | undefined => {
+  if (!isObject(value)) return undefined
+  const { object, data, has_more } = value
+  if (object !== "list" || !Array.isArray(data) || typeof has_more !== "boolean") return undefined
+  const jobs = new Array<IngestionJob.IngestionJob>(data.length)
+  for (let index = 0; index < data.length; index++) {
+    const decoded = job(data[index])
+    if (decoded === undefined) return undefined
+    jobs[index] = decoded
+  }
+  return { object, data: jobs, has_more }
+}
+
+/**
+ * A poll's answer while the job runs: the job without `document_details`. `undefined` for a
+ * `completed` or `failed` job (the caller decodes it in full, documents included, with the
+ * schema) and for anything that is not a job.
+ */
+export const runningJob = (value: unknown): IngestionJob.IngestionJob | undefined => {
+  if (!isObject(value)) return undefined
+  const status = value.status
+  if (status === "completed" || status === "failed") return undefined
+  return job(value)
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from "@effect/vitest"
+import { IngestionJob } from "@tensoras/ingestion"
+import * as Arbitrary from "effect/Arbitrary"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import * as fc from "fast-check"
+import * as fastDecode from "../../src/internal/fastDecode.js"
+import { makeScrub, scrubJson } from "../../src/internal/response.js"
+
+/**
+ * The hand-written decoders a poll uses must agree with the schemas, which stay the source of
+ * truth: on every input, either both accept it and build the same value, or the fast one says
+ * `undefined` (the client then asks the schema, which reports the error).
+ */
+
+const NUM_RUNS = 400
+
+/** Plain JSON, as JSON.parse returns it. */
+const json = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
+
+const validJob = Arbitrary.make(IngestionJob.IngestionJob).map((job) =>
+  json(Schema.encodeSync(IngestionJob.IngestionJob)(job))
+)
+const validDetail = Arbitrary.make(IngestionJob.IngestionJobDetail).map((job) =>
+  json(Schema.encodeSync(IngestionJob.IngestionJobDetail)(job))
+)
+
+const FIELDS = [
+  "id",
+  "object",
+  "knowledge_base_id",
+  "data_source_id",
+  "status",
+  "documents_processed",
+  "documents_failed",
+  "chunks_created",
+  "started_at",
+  "completed_at",
+  "created_at",
+  "error",
+  "document_details"
+] as const
+
+/** Values a broken or evolving API could put in a field. */
+const oddValue = fc.oneof(
+  fc.jsonValue(),
+  fc.constantFrom(-1, 1.5, 2 ** 53, -0, "", "completed", "queued", "ingestion_job", null, [], {}, true),
+  fc.record(
+    {
+      message: fc.oneof(fc.string(), fc.integer()),
+      type: fc.oneof(fc.string(), fc.constant(null), fc.integer())
+    },
+    { requiredKeys: [] }
+  )
+)
+
+/** A valid job with one field removed, replaced or added: mostly invalid, sometimes still valid. */
+const mutated = (base: fc.Arbitrary<unknown>) =>
+  fc
+    .tuple(base, fc.constantFrom(...FIELDS, "extra"), fc.boolean(), oddValue)
+    .map(([job, key, remove, value]) => {
+      const copy = { ...(job as Record<string, unknown>) }
+      if (remove) delete copy[key]
+      else copy[key] = value
+      return copy
+    })
+
+const anyJob = fc.oneof(validJob, validDetail, mutated(validJob), mutated(validDetail), fc.jsonValue())
+
+const agree = <A>(fast: (value: unknown) => A | undefined, schema: Schema.Schema<A, any>, value: unknown) => {
+  const slow = Schema.decodeUnknownEither(schema)(value)
+  const quick = fast(value)
+  if (Either.isRight(slow)) expect(quick).toStrictEqual(slow.right)
+  else expect(quick).toBeUndefined()
+}
+
+describe("internal/fastDecode", () => {
+  it("job: accepts what the IngestionJob schema accepts, and builds the same value", () => {
+    fc.assert(
+      fc.property(anyJob, (value) => agree(fastDecode.job, IngestionJob.IngestionJob, value)),
+      { numRuns: NUM_RUNS }
+    )
+  })
+
+  it("job: an unknown status is an UnknownStatus, as the schema decodes it", () => {
+    const value = json(
+      Schema.encodeSync(IngestionJob.IngestionJob)(
+        fc.sample(Arbitrary.make(IngestionJob.IngestionJob), { numRuns: 1, seed: 1 })[0]!
+      )
+    ) as Record<string, unknown>
+    const decoded = fastDecode.job({ ...value, status: "paused" })
+    expect(decoded?.status).toStrictEqual({ _tag: "UnknownStatus", raw: "paused" })
+    agree(fastDecode.job, IngestionJob.IngestionJob, { ...value, status: "paused" })
+  })
+
+  it("list: accepts what the IngestionJobList schema accepts, and builds the same value", () => {
+    const page = fc
+      .tuple(
+        fc.array(fc.oneof({ weight: 4, arbitrary: validJob }, { weight: 1, arbitrary: anyJob }), {
+          maxLength: 5
+        }),
+        fc.boolean()
+      )
+      .map(([data, has_more]) => ({ object: "list", data, has_more }))
+    const anyPage = fc.oneof(
+      page,
+      fc
+        .tuple(page, fc.constantFrom("object", "data", "has_more"), fc.boolean(), oddValue)
+        .map(([value, key, remove, odd]) => {
+          const copy: Record<string, unknown> = { ...value }
+          if (remove) delete copy[key]
+          else copy[key] = odd
+          return copy
+        }),
+      fc.jsonValue()
+    )
+    fc.assert(
+      fc.property(anyPage, (value) => agree(fastDecode.list, IngestionJob.IngestionJobList, value)),
+      { numRuns: NUM_RUNS }
+    )
+  })
+
+  it("runningJob: leaves completed and failed jobs to the schema, and reads any other as job does", () => {
+    fc.assert(
+      fc.property(anyJob, (value) => {
+        const status =
+          typeof value === "object" && value !== null ? (value as { status?: unknown }).status : undefined
+        const running = fastDecode.runningJob(value)
+        if (status === "completed" || status === "failed") expect(running).toBeUndefined()
+        else expect(running).toStrictEqual(fastDecode.job(value))
+      }),
+      { numRuns: NUM_RUNS }
+    )
+  })
+
+  it("a body without a backslash needs no second scrub: its parsed strings are its text, scrubbed", () => {
+    const secret = "tns_canary_fast_decode_9f"
+    const scrub = makeScrub(secret)
+    const text = fc.oneof(
+      fc.string(),
+      fc.constant(secret),
+      fc.constant(`Bearer ${secret}`),
+      fc.constant("Bearer abc")
+    )
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: "small" },
+        text,
+        fc.integer(),
+        fc.array(tie("node"), { maxLength: 3 }),
+        fc.dictionary(text, tie("node"), { maxKeys: 3 })
+      )
+    })).node
+    fc.assert(
+      fc.property(value, (input) => {
+        const body = scrub(JSON.stringify(input))
+        fc.pre(!body.includes("\\"))
+        const parsed: unknown = JSON.parse(body)
+        expect(scrubJson(parsed, scrub)).toStrictEqual(parsed)
+      }),
+      { numRuns: NUM_RUNS }
+    )
+  })
+})

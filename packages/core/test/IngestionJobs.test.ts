@@ -395,6 +395,37 @@ describe("IngestionJobs", () => {
         yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
       }).pipe(Effect.provide(client()))
     )
+
+    // On the live clock a request's timeout is a plain timer that aborts it (no fiber per attempt):
+    // the same behaviour, on real time. The timeout is short; the test waits for the outcome itself.
+    it.live("on the real clock, a hanging request times out as TransportError Timeout and is aborted", () =>
+      Effect.gen(function* () {
+        simulator.control.injectFault({ kind: "hang" })
+        const error = yield* failure(IngestionJobs.list("kb_abc123"))
+        expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout" })
+        yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
+      }).pipe(Effect.provide(client({ requestTimeout: "200 millis", retrySchedule: Schedule.recurs(0) })))
+    )
+
+    it.live("on the real clock, a deadline cuts the attempt as TransportError Deadline", () =>
+      Effect.gen(function* () {
+        simulator.control.injectFault({ kind: "hang" })
+        const deadline = Date.now() + 200
+        const error = yield* failure(IngestionJobs.poll("kb_abc123", "job_abc123", { deadline }))
+        expect(error).toMatchObject({ _tag: "TransportError", reason: "Deadline" })
+        expect(Date.now()).toBeGreaterThanOrEqual(deadline)
+      }).pipe(Effect.provide(client()))
+    )
+
+    it.live("on the real clock, interrupting a call aborts the request in flight", () =>
+      Effect.gen(function* () {
+        simulator.control.injectFault({ kind: "hang" })
+        const fiber = yield* Effect.fork(IngestionJobs.list("kb_abc123"))
+        yield* eventually(() => simulator.control.requests.length === 1)
+        yield* Fiber.interrupt(fiber)
+        yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
+      }).pipe(Effect.provide(client()))
+    )
   })
 
   describe("validation: bad input fails with InvalidInput and sends nothing", () => {

@@ -121,8 +121,8 @@ const runRound = async (
     errors++
     firstError ??= message
   }
-  const one = (job: BenchJob): Promise<void> =>
-    wait(job.kbId ?? batch.kbId, job.jobId).then(
+  const settled = (job: BenchJob, result: Promise<string>): Promise<void> =>
+    result.then(
       (status) => {
         const resolvedAt = Date.now()
         pending--
@@ -134,25 +134,38 @@ const runRound = async (
         fail(`${job.jobId}: ${error instanceof Error ? error.message : String(error)}`)
       }
     )
+  const one = (job: BenchJob): Promise<void> => settled(job, wait(job.kbId ?? batch.kbId, job.jobId))
   let lateStarts = 0
   const lateAfterMs = Math.max(5, intervalMs / 20)
   const startOn = (job: BenchJob): Promise<void> => {
     if (Date.now() > job.startAt + lateAfterMs) lateStarts++
     return one(job)
   }
+  // A batch wait (W) on jobs of one knowledge base: started once, at the first planned start, for all.
+  const all =
+    wait.all !== undefined && batch.jobs.every((job) => job.kbId === undefined) ? wait.all : undefined
   // CPU and wall time count from the first start: the idle lead time before it is nobody's cost.
   const firstStart = Math.min(...batch.jobs.map((job) => job.startAt))
   await new Promise((resolve) => setTimeout(resolve, firstStart - Date.now()))
   const cpuStart = process.cpuUsage()
   const wallStart = performance.now()
-  await Promise.all(
-    batch.jobs.map((job) => {
-      const delay = job.startAt - Date.now()
-      return delay <= 0
-        ? startOn(job)
-        : new Promise<void>((resolve) => setTimeout(() => resolve(startOn(job)), delay))
-    })
-  )
+  if (all !== undefined) {
+    if (Date.now() > firstStart + lateAfterMs) lateStarts += count
+    const results = all(
+      batch.kbId,
+      batch.jobs.map((job) => job.jobId)
+    )
+    await Promise.all(batch.jobs.map((job) => settled(job, results.get(job.jobId)!)))
+  } else {
+    await Promise.all(
+      batch.jobs.map((job) => {
+        const delay = job.startAt - Date.now()
+        return delay <= 0
+          ? startOn(job)
+          : new Promise<void>((resolve) => setTimeout(() => resolve(startOn(job)), delay))
+      })
+    )
+  }
   const cpu = cpuMicros(process.cpuUsage(cpuStart)) - gcMicros
   const wallMs = performance.now() - wallStart
   clearTimeout(heapTimer)

@@ -8,14 +8,18 @@
 
 import type { Serializable } from "node:child_process"
 
-/** A: the library's Promise wait; B: the API docs' bare loop; C: the library's Effect wait; M: the machine. */
-export type Variant = "A" | "B" | "C" | "M"
+/**
+ * A: the library's Promise wait; B: the API docs' bare loop; C: the library's Effect wait; M: the machine;
+ * W: the library's `Wait.watchAll` (one stream for all the jobs of a knowledge base; shared levels).
+ */
+export type Variant = "A" | "B" | "C" | "M" | "W"
 
 export const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
   A: "library waitForIngestionJob (Promise)",
   B: "bare fetch + sleep loop (API docs)",
   C: "library Wait.waitFor (Effect, on the WaitEngine)",
-  M: "library JobMachine (XState, on the WaitEngine)"
+  M: "library JobMachine (XState, on the WaitEngine)",
+  W: "library Wait.watchAll (Effect, one stream for all the jobs, on the WaitEngine)"
 }
 
 /**
@@ -32,6 +36,8 @@ export interface RoundSummary {
   readonly followUpGets: number
   readonly activeQueued: number | null
   readonly activeProcessing: number | null
+  /** From the round's start until its last response was handled (wall clock), ms. */
+  readonly durationMs: number
 }
 
 /**

@@ -17,6 +17,26 @@ export interface EngineFigures {
   readonly overBound: number
   /** The largest requests ÷ bound of a round. */
   readonly maxShareOfBound: number
+  /** Median wall time of a sweep round (its lists and follow-up GETs), ms; null without sweeps. */
+  readonly sweepMedianMs: number | null
+}
+
+/**
+ * The bare loops of a shared level when fewer than N ran (the simulator cannot serve N loops' requests
+ * at the interval): what ran, and the responses all N would get on the same plan.
+ */
+export interface SharedEstimate {
+  /** N: the level's jobs. */
+  readonly jobs: number
+  /** Bare loops run, on jobs picked evenly from the plan. */
+  readonly loops: number
+  /** Responses the formula predicts for all N jobs, and for the jobs run. */
+  readonly predictedAll: number
+  readonly predictedRun: number
+  /** Responses the loops run got (the simulator's log). */
+  readonly responsesRun: number
+  /** predictedAll × responsesRun ÷ predictedRun. */
+  readonly responsesAll: number
 }
 
 /**
@@ -38,16 +58,28 @@ const engineFigures = (rounds: ReadonlyArray<RoundSummary>): EngineFigures | nul
         sweeps: rounds.filter((round) => round.mode === "sweep").length,
         maxRequests: Math.max(...rounds.map((round) => round.requests)),
         overBound: rounds.filter((round) => round.requests > boundOf(round)).length,
-        maxShareOfBound: Math.max(...rounds.map((round) => round.requests / Math.max(1, boundOf(round))))
+        maxShareOfBound: Math.max(...rounds.map((round) => round.requests / Math.max(1, boundOf(round)))),
+        sweepMedianMs: sweepMedian(rounds)
       }
+
+const sweepMedian = (rounds: ReadonlyArray<RoundSummary>): number | null => {
+  const sweeps = rounds.filter((round) => round.mode === "sweep").map((round) => round.durationMs)
+  return sweeps.length === 0 ? null : Math.round(median(sweeps))
+}
 
 export interface Row {
   readonly variant: Variant
   readonly layout: Layout
   readonly repeat: number
+  /** The level: waits (own KBs) or watched jobs (one KB). */
   readonly concurrency: number
-  /** Client CPU of the measured rounds, µs. */
+  /**
+   * Client CPU of the measured rounds, µs. For bare loops of a shared level with an estimate: the CPU
+   * per response measured × the responses all N loops would get.
+   */
   readonly cpuMicros: number
+  /** Set when fewer bare loops ran than the level has jobs. */
+  readonly estimate: (SharedEstimate & { readonly measuredCpuMicros: number }) | null
   readonly engine: EngineFigures | null
   readonly intervalMs: number
   readonly waits: number
@@ -90,21 +122,28 @@ const median = (values: ReadonlyArray<number>): number => {
   return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
-export const toRow = (result: ClientResult, requests: RequestSummary): Row => {
+export const toRow = (
+  result: ClientResult,
+  requests: RequestSummary,
+  estimate?: SharedEstimate | undefined
+): Row => {
   const waits = result.concurrency * result.rounds
   const heapDelta = median(result.heapDeltas)
+  const cpuPerResponse = result.cpuMicros / Math.max(1, requests.responded)
+  const scaled = estimate !== undefined && estimate.loops < estimate.jobs
   return {
     variant: result.variant,
     layout: result.layout,
     repeat: result.repeat,
-    cpuMicros: result.cpuMicros,
+    cpuMicros: scaled ? cpuPerResponse * estimate.responsesAll : result.cpuMicros,
+    estimate: scaled ? { ...estimate, measuredCpuMicros: result.cpuMicros } : null,
     engine: engineFigures(result.engineRounds),
-    concurrency: result.concurrency,
+    concurrency: estimate?.jobs ?? result.concurrency,
     intervalMs: result.intervalMs,
     waits,
     requests: requests.total,
     requestsPerWait: requests.total / waits,
-    cpuPerResponseMicros: result.cpuMicros / Math.max(1, requests.responded),
+    cpuPerResponseMicros: cpuPerResponse,
     cpuPerWaitMs: result.cpuMicros / 1000 / waits,
     cpuLoad: result.cpuMicros / 1000 / result.measureWallMs,
     heapPerWaitBytes: Number.isNaN(heapDelta) ? null : heapDelta / result.concurrency,
@@ -216,7 +255,13 @@ export const summarize = (rows: ReadonlyArray<Row>): ReadonlyArray<Summary> => {
                 sweeps: engines.reduce((sum, engine) => sum + engine.sweeps, 0),
                 maxRequests: Math.max(...engines.map((engine) => engine.maxRequests)),
                 overBound: engines.reduce((sum, engine) => sum + engine.overBound, 0),
-                maxShareOfBound: Math.max(...engines.map((engine) => engine.maxShareOfBound))
+                maxShareOfBound: Math.max(...engines.map((engine) => engine.maxShareOfBound)),
+                sweepMedianMs: (() => {
+                  const sweeps = engines.flatMap((engine) =>
+                    engine.sweepMedianMs === null ? [] : [engine.sweepMedianMs]
+                  )
+                  return sweeps.length === 0 ? null : Math.round(median(sweeps))
+                })()
               }
       }
     })
@@ -234,6 +279,14 @@ const show = (value: Spread, format: (n: number) => string): string =>
     ? format(value.median)
     : `${format(value.median)} (${format(value.min)}–${format(value.max)})`
 
+/** The variant, and for bare loops of a shared level that ran fewer loops than jobs, how many ran. */
+const variantCell = (summary: Summary): string => {
+  const estimates = summary.runs.flatMap((run) => (run.estimate === null ? [] : [run.estimate]))
+  if (estimates.length === 0) return summary.variant
+  const loops = Math.min(...estimates.map((estimate) => estimate.loops))
+  return `${summary.variant}: ${loops} loops run, CPU for ${summary.concurrency} computed †`
+}
+
 const layoutName = (summary: Summary) =>
   summary.layout === "shared"
     ? `${summary.concurrency} jobs, one KB`
@@ -247,7 +300,7 @@ export const resultsTable = (summaries: ReadonlyArray<Summary>): string =>
       "variant",
       "runs",
       "requests / wait",
-      "engine rounds: max requests (over the bound)",
+      "engine rounds: max requests (over the bound); sweep median (ms)",
       "client CPU / response (µs)",
       "client CPU, all waits (ms)",
       "client CPU load",
@@ -260,12 +313,13 @@ export const resultsTable = (summaries: ReadonlyArray<Summary>): string =>
     summaries.map((summary) => [
       layoutName(summary),
       String(summary.intervalMs),
-      summary.variant,
+      variantCell(summary),
       String(summary.runs.length),
       show(summary.requestsPerWait, (n) => fixed(n, 2)),
       summary.engine === null
         ? "–"
-        : `${summary.engine.maxRequests} (${summary.engine.overBound} of ${summary.engine.rounds})`,
+        : `${summary.engine.maxRequests} (${summary.engine.overBound} of ${summary.engine.rounds})` +
+          (summary.engine.sweepMedianMs === null ? "" : `; ${summary.engine.sweepMedianMs}`),
       show(summary.cpuPerResponseMicros, (n) => fixed(n, 0)),
       show(summary.cpuMs, (n) => fixed(n, 0)),
       show(summary.cpuLoad, (n) => `${fixed(100 * n, 0)}%`),
@@ -403,7 +457,8 @@ const VARIANT_DETAILS: Readonly<Record<Variant, string>> = {
   A: "One call per wait, as documented: `waitForIngestionJob({ apiKey, baseUrl, knowledgeBaseId, jobId, signal, timeoutMs, pollIntervalMs })` (a client per call; no `onUpdate`, the bare loop reports nothing either).",
   B: "The API docs' `while (true) { fetch; JSON.parse(await r.text()); if terminal break; sleep }`, plus an iteration cap and a deadline check to stay bounded.",
   C: "`Wait.waitFor(kb, job, { pollInterval, timeout })`, one `runPromise` per wait on one `ManagedRuntime` holding `WaitEngine.layer()` and `IngestionJobs.layer` (built during the warm-up). On jobs of one knowledge base all waits share its loop.",
-  M: "The machine from `@tensoras/ingestion/JobMachine`: `JobMachine.make(runtime, { schedule: PollSchedule.fixed(interval) })`, one XState actor per wait, on the same kind of runtime (one engine)."
+  M: "The machine from `@tensoras/ingestion/JobMachine`: `JobMachine.make(runtime, { schedule: PollSchedule.fixed(interval) })`, one XState actor per wait, on the same kind of runtime (one engine).",
+  W: "`Wait.watchAll(kb, jobIds, { pollInterval, timeout })` run once (`Stream.runForEach`) on the same kind of runtime, started at the first wait's planned time: the Effect API for watching many jobs. A job's wait ends at its `Ended` update (detection latency from there)."
 }
 
 const START_PREFIX = "<!-- bench:waits:start"
@@ -449,17 +504,33 @@ export const section = (summaries: ReadonlyArray<Summary>, context: ReportContex
     "  of 50 waits on other jobs; which variant goes first alternates between levels.",
     "- Two layouts. *Own KBs*: every wait has its own job in a knowledge base of its own (queued, then three",
     "  documents), so the engine cannot share anything: the per-wait cost. *One KB*: N jobs of one knowledge",
-    "  base (queued, then ten documents), all watched (C: N `Wait.waitFor` on one runtime; B: N bare loops); the",
-    "  engine's rounds are recorded (`WaitEngine.layer({ onRound })`) and checked against the bound",
-    "  min(due, max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉)) + follow-up GETs (a GET round: due).",
+    "  base (queued, then ten documents), all watched (C: N `Wait.waitFor` on one runtime; B: bare loops, see",
+    "  below); the engine's rounds are recorded (`WaitEngine.layer({ onRound })`) and checked against the bound",
+    "  min(due, max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉)) + follow-up GETs (a GET round: due). Sweep median: the",
+    "  wall time of a sweep round (every page of both lists, then the follow-up GETs).",
     "- Each (layout, level, variant) runs `--repeat` times; the variants' order rotates from one run to the next.",
-    "- The N waits start at planned times spread over",
-    "  one interval (after a lead time for the client's set-up), and each job turns terminal 2 to 3 intervals",
-    "  after its wait's planned start, spread evenly over that interval, at a time known exactly through",
-    "  `control.jobTerminalAt`. Levels under the sample count repeat in rounds.",
-    "- A level's interval is the base interval, lengthened when N waits would send more than the `--max-rate`",
-    "  requests per second: past what the simulator serves on this machine, requests and latency would measure",
-    "  its queue instead of the clients.",
+    "- The N waits start at planned times spread over one interval (after a lead time for the client's set-up),",
+    "  and each job turns terminal at a time known exactly through `control.jobTerminalAt`, the offsets spread",
+    "  evenly so that detection latency samples every phase of the polling. *Own KBs*: 2 to 3 intervals after",
+    "  its wait's planned start. *One KB*: realistic timelines, `--shared-span` intervals (default 20 to 40: a",
+    "  10-document job of 1.7 to 3.3 minutes at the docs' 5-second interval), at the level's interval:",
+    "  `--shared-interval` (1 s), lengthened to 0.5 ms per watched job (10,000 jobs: 5 s, the docs' interval),",
+    "  because a sweep reads N/100 pages one after the other and must stay a small part of an interval.",
+    "  Levels under the sample count repeat in rounds.",
+    "- A level's interval (own KBs) is the base interval, lengthened when N waits would send more than the",
+    "  `--max-rate` requests per second: past what the simulator serves on this machine, requests and latency",
+    "  would measure its queue instead of the clients.",
+    "- † Bare loops of one KB: N loops at the shared interval send N per interval (10,000 jobs at 1 s: 10,000",
+    "  requests a second), which one simulator process on this machine cannot answer. So as many loops run as it",
+    "  serves (`--max-rate` × interval; all N when that is at least N), on jobs picked evenly from the same plan",
+    "  (same start and end times), and their CPU for all N is computed: CPU per response as measured × the",
+    "  responses all N loops would get. Those responses come from the plan: a loop polls when its wait starts and",
+    "  once per interval until a poll finds its job terminal, 1 + ⌈(end − start) ÷ interval⌉ polls per job,",
+    "  summed over the N jobs, then multiplied by (responses the loops that ran got ÷ the same formula for their",
+    "  jobs), which corrects for the round trips that make real loops poll slightly less often. Per-wait figures",
+    "  (requests, heap, latency) are those of the loops that ran. The CPU per response of a bare loop falls",
+    "  somewhat as more loops share the event loop's wake-ups, so the computed figure could overstate what N loops",
+    "  would cost by that much; compare the CPU / response column between own-KB levels to see the size of it.",
     "- HTTP requests: the simulator's request log for the measured rounds' own knowledge base.",
     "- Client CPU, all waits: the client's CPU to watch every job to its end (one KB: the figure to compare).",
     "- Client CPU: `process.cpuUsage()` (user + system, all threads) from the first wait's start until the last",

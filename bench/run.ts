@@ -14,6 +14,7 @@ import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import {
+  type BenchJob,
   type ClientConfig,
   type ClientResult,
   createPeer,
@@ -28,6 +29,7 @@ import {
   type Row,
   ratiosTable,
   resultsTable,
+  type SharedEstimate,
   saturated,
   section,
   summarize,
@@ -43,16 +45,26 @@ Options (environment variable in brackets):
                      possible), per level, comma-separated, default 1,100,1000       [BENCH_LEVELS]
   --shared LIST      watched jobs of one knowledge base (10 documents each) per level,
                      default 1000,10000; "none" for none                            [BENCH_SHARED]
+  --shared-interval MS  poll interval of the shared levels (engine and bare loops), at
+                     least; lengthened to 0.5 ms per watched job (a sweep of N jobs reads
+                     N/100 pages one after the other: it must stay a small part of an
+                     interval), default 1000                              [BENCH_SHARED_INTERVAL_MS]
+  --shared-span A-B  how long a shared level's jobs run, in intervals from their wait's
+                     start, spread evenly from A to B; default 20-40            [BENCH_SHARED_SPAN]
+  --shared-repeat N  runs of each shared (level, variant), default 1 (a run lasts
+                     up to B intervals)                                       [BENCH_SHARED_REPEAT]
   --repeat N         runs of each (level, variant), interleaved, default 3           [BENCH_REPEAT]
   --interval MS      poll interval of every variant, default 150                      [BENCH_INTERVAL_MS]
   --max-rate N       lengthen a level's interval so that its waits send at most N
                      requests/s in all, default 500 (the simulator keeps up)          [BENCH_MAX_RATE]
   --variants LIST    A (library Promise wait), B (bare loop), C (library Effect wait),
-                     M (the machine); default A,B,C,M (A,B with --quick); shared levels
-                     always run C and B                                               [BENCH_VARIANTS]
+                     M (the machine); default A,B,C,M (A,B with --quick)              [BENCH_VARIANTS]
+  --shared-variants LIST  variants of the shared levels: W (Wait.watchAll over all the
+                     jobs), C (one Wait.waitFor per job), B; default W,B (B always runs)
+                                                                               [BENCH_SHARED_VARIANTS]
   --min-samples N    latency samples per level at least (small levels repeat), default 20
                                                                                       [BENCH_MIN_SAMPLES]
-  --timeout S        give up after S seconds in all, default 300                      [BENCH_TIMEOUT_S]
+  --timeout S        give up after S seconds in all, default 3600                     [BENCH_TIMEOUT_S]
   --quick            levels 1,10, shared 200, interval 100, 5 samples, 2 heap rounds,
                      variants A,B, 1 repeat, no docs written: a smoke run for CI
                      (under a minute), noisy numbers
@@ -81,6 +93,10 @@ const parseOptions = () => {
       options: {
         levels: { type: "string" },
         shared: { type: "string" },
+        "shared-interval": { type: "string" },
+        "shared-span": { type: "string" },
+        "shared-repeat": { type: "string" },
+        "shared-variants": { type: "string" },
         repeat: { type: "string" },
         interval: { type: "string" },
         "max-rate": { type: "string" },
@@ -128,11 +144,29 @@ const parseOptions = () => {
       : variantsRaw.split(",").map((variant) => {
           const name = variant.trim().toUpperCase()
           if (name !== "A" && name !== "B" && name !== "C" && name !== "M")
-            fail(`unknown variant '${variant}' (A, B, C or M)`)
+            fail(`unknown variant '${variant}' (A, B, C or M; W is for --shared-variants)`)
           return name as Variant
         })
   if (variants !== undefined && variants.length === 0) fail("--variants is empty")
+  const sharedVariantsRaw = values["shared-variants"] ?? env.BENCH_SHARED_VARIANTS ?? "W,B"
+  const sharedVariants = [
+    ...new Set([
+      ...sharedVariantsRaw.split(",").map((variant) => {
+        const name = variant.trim().toUpperCase()
+        if (name !== "W" && name !== "C" && name !== "B")
+          fail(`unknown shared variant '${variant}' (W, C or B)`)
+        return name as Variant
+      }),
+      "B" as const
+    ])
+  ]
   if (values.write && values["no-write"]) fail("--write and --no-write together")
+  const spanRaw = values["shared-span"] ?? env.BENCH_SHARED_SPAN ?? (quick ? "5-10" : "20-40")
+  const span = /^(\d+)-(\d+)$/.exec(spanRaw.trim())
+  const sharedSpan =
+    span === null || Number(span[1]) < 2 || Number(span[2]) < Number(span[1]) || Number(span[2]) > 1000
+      ? fail(`--shared-span must be A-B with 2 <= A <= B <= 1000, got '${spanRaw}'`)
+      : ([Number(span[1]), Number(span[2])] as const)
   return {
     quick,
     levels: [...new Set(levels)],
@@ -146,6 +180,16 @@ const parseOptions = () => {
       10_000
     ),
     maxRate: integer("--max-rate", values["max-rate"] ?? env.BENCH_MAX_RATE, 500, 1, 100_000),
+    sharedIntervalMs: integer(
+      "--shared-interval",
+      values["shared-interval"] ?? env.BENCH_SHARED_INTERVAL_MS,
+      quick ? 200 : 1000,
+      10,
+      60_000
+    ),
+    sharedSpan,
+    sharedVariants,
+    sharedRepeat: integer("--shared-repeat", values["shared-repeat"] ?? env.BENCH_SHARED_REPEAT, 1, 1, 20),
     variants: variants === undefined ? undefined : [...new Set(variants)],
     minSamples: integer(
       "--min-samples",
@@ -154,7 +198,7 @@ const parseOptions = () => {
       1,
       500
     ),
-    timeoutMs: 1000 * integer("--timeout", values.timeout ?? env.BENCH_TIMEOUT_S, 300, 10, 3_600),
+    timeoutMs: 1000 * integer("--timeout", values.timeout ?? env.BENCH_TIMEOUT_S, 3_600, 10, 14_400),
     out: resolve(root, values.out ?? "docs/benchmarks.md"),
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
     write: values.write === true || (!quick && values["no-write"] !== true)
@@ -261,6 +305,56 @@ const WARMUP_WAITS = 50
 /** Phase in [0, 1) of sample `index` of `total`, evenly spread, so terminal times cover a whole interval. */
 const phase = (index: number, total: number): number => (index + 0.5) / total
 
+/** A shared level's jobs as the server runs them: all N (what C watches), and those the bare loops ran. */
+interface SharedPlan {
+  readonly all: ReadonlyArray<BenchJob>
+  readonly picked: ReadonlyArray<BenchJob>
+}
+
+/**
+ * How many bare loops of a shared level run for real: all N when the simulator serves N requests per
+ * interval (`--max-rate`), else as many as it does. N loops polling every I ms send N·1000/I requests a
+ * second; at 10,000 jobs and 1 s that is 10,000/s, far past what one simulator process on this machine
+ * answers, so the loops would measure its queue.
+ */
+const sharedLoops = (jobs: number, intervalMs: number, maxRate: number): number =>
+  Math.max(1, Math.min(jobs, Math.floor((maxRate * intervalMs) / 1000)))
+
+/** `count` items of `all`, spread evenly over it (the i-th from the middle of the i-th equal slice). */
+const pickEvenly = <A>(all: ReadonlyArray<A>, count: number): Array<A> =>
+  Array.from({ length: count }, (_, index) => all[Math.floor(((index + 0.5) * all.length) / count)]!)
+
+/**
+ * The responses a bare loop sends for one job: it polls when its wait starts, then once per interval
+ * (plus its round trip, left out here), until a poll finds the job terminal.
+ */
+const loopPolls = (job: BenchJob, intervalMs: number): number =>
+  1 + Math.max(0, Math.ceil((job.terminalAt - job.startAt) / intervalMs))
+
+/**
+ * The bare loops' figures for all N jobs of a shared level, from the loops that ran: the responses all N
+ * would get, computed from the plan (each job's polls, {@link loopPolls}) and calibrated by what the loops
+ * that ran actually got against the same formula (their round trips make them poll a little less often);
+ * their CPU = the CPU per response measured × those responses.
+ */
+const sharedEstimate = (
+  jobs: number,
+  intervalMs: number,
+  plan: SharedPlan,
+  responsesRun: number
+): SharedEstimate => {
+  const predictedAll = plan.all.reduce((sum, job) => sum + loopPolls(job, intervalMs), 0)
+  const predictedRun = plan.picked.reduce((sum, job) => sum + loopPolls(job, intervalMs), 0)
+  return {
+    jobs,
+    loops: plan.picked.length,
+    predictedAll,
+    predictedRun,
+    responsesRun,
+    responsesAll: predictedAll * (responsesRun / Math.max(1, predictedRun))
+  }
+}
+
 /** Above this share of the CPUs busy before the run, the report carries a warning. */
 const BUSY_LIMIT = 0.15
 
@@ -276,7 +370,7 @@ const main = async (): Promise<number> => {
   const simulator = createPeer<{}, SimulatorApi>(simProcess, {})
   const probing = async (): Promise<ProbeResult> => {
     if (options.variants?.every((variant) => variant === "B") && options.shared.length === 0)
-      return { available: { A: false, B: true, C: false, M: false }, notes: [] }
+      return { available: { A: false, B: true, C: false, M: false, W: false }, notes: [] }
     const probeProcess = start("client.ts", ["--probe"])
     const result = await guard(
       probeProcess,
@@ -309,7 +403,7 @@ const main = async (): Promise<number> => {
     throw new Error(`simulator not on loopback: ${ready.baseUrl}`)
   const variants: ReadonlyArray<Variant> =
     options.variants ?? (options.quick ? ["A", "B"] : ["A", "B", "C", "M"])
-  const missing = [...variants, ...(options.shared.length > 0 ? (["C"] as const) : [])].filter(
+  const missing = [...variants, ...(options.shared.length > 0 ? options.sharedVariants : [])].filter(
     (variant) => !probe.available[variant]
   )
   if (missing.length > 0) {
@@ -335,28 +429,40 @@ const main = async (): Promise<number> => {
     ...options.shared.map((concurrency) => ({
       layout: "shared" as const,
       concurrency,
-      variants: ["C", "B"] as ReadonlyArray<Variant>
+      variants: options.sharedVariants
     }))
   ]
   let runIndex = 0
-  for (let repeat = 0; repeat < options.repeat; repeat++) {
+  for (let repeat = 0; repeat < Math.max(options.repeat, options.sharedRepeat); repeat++) {
     for (const { layout, concurrency, variants: levelVariants } of plan) {
+      if (repeat >= (layout === "shared" ? options.sharedRepeat : options.repeat)) continue
       const rounds = Math.min(50, Math.ceil(minSamples / concurrency))
       // Below 100 waits one heap delta is noisy (tens of KiB come and go in the old space): five rounds of their
       // own, median and range. From 100, the measured rounds sample it (the forced GCs' CPU left out).
       const heapRounds = concurrency >= 100 ? 0 : options.quick ? 2 : 5
       // N waits polling every I ms send N / I requests per ms: past what the simulator serves, latency and
-      // requests per wait would measure its queue, not the client.
-      const levelIntervalMs = Math.max(intervalMs, Math.ceil((concurrency * 1000) / maxRate))
+      // requests per wait would measure its queue, not the client. Shared levels: see sharedLoops.
+      const levelIntervalMs =
+        layout === "shared"
+          ? Math.max(options.sharedIntervalMs, Math.ceil(concurrency / 2))
+          : Math.max(intervalMs, Math.ceil((concurrency * 1000) / maxRate))
       const shift = runIndex++ % levelVariants.length
       const order = [...levelVariants.slice(shift), ...levelVariants.slice(0, shift)]
       for (const variant of order) {
         const base = `kb_${layout === "shared" ? "s" : "x"}${variant.toLowerCase()}_${concurrency}_r${repeat}`
-        const roundTimeoutMs = 10_000 + 20 * levelIntervalMs + 20 * concurrency
+        // The bare loops of a shared level: as many as the simulator serves at this interval (all N when it
+        // can), on jobs picked evenly from the level's plan; their CPU for all N is computed (sharedEstimate).
+        const loops =
+          layout === "shared" && variant === "B"
+            ? sharedLoops(concurrency, levelIntervalMs, maxRate)
+            : concurrency
+        const longestIntervals = layout === "shared" ? options.sharedSpan[1] : 3
+        const roundTimeoutMs = 10_000 + (longestIntervals + 17) * levelIntervalMs + 20 * concurrency
+        let planned: SharedPlan | undefined
         const config: ClientConfig = {
           variant,
           layout,
-          concurrency,
+          concurrency: loops,
           rounds,
           heapRounds,
           warmupWaits: WARMUP_WAITS,
@@ -374,19 +480,21 @@ const main = async (): Promise<number> => {
           (rounds + heapRounds + 2) * roundTimeoutMs + 30_000,
           new Promise<ClientResult>((resolvePromise) => {
             createPeer<OrchestratorApi, {}>(clientProcess, {
-              jobs: ({ purpose, round }) => {
+              jobs: async ({ purpose, round }) => {
                 const warmup = purpose === "warmup"
                 const count = warmup ? config.warmupWaits : concurrency
                 const interval = warmup ? config.warmupIntervalMs : config.intervalMs
+                // Shared levels run realistic timelines (many intervals); the warm-up stays short.
+                const [spanFrom, spanTo] = layout === "shared" && !warmup ? options.sharedSpan : [2, 3]
                 const samples = purpose === "measure" ? count * rounds : count
                 // Lead time for the client's set-up (a forced GC when it samples the heap) before the first start.
                 const sampling = purpose === "heap" || (purpose === "measure" && heapRounds === 0)
                 const firstStartAt = Date.now() + 50 + (sampling ? 100 : 0) + 0.2 * count
                 const kbId = `${base}_${purpose}${purpose === "measure" ? "" : `_${round}`}`
-                const jobs = Array.from({ length: count }, (_, index) => {
-                  // Waits start spread over one interval; each job ends 2 to 3 intervals after its wait starts,
-                  // the offsets spread evenly over that interval (across rounds too), so detection latency
-                  // samples every phase of the polling.
+                const all = Array.from({ length: count }, (_, index) => {
+                  // Waits start spread over one interval; each job ends `spanFrom` to `spanTo` intervals after its
+                  // wait starts, the offsets spread evenly (across rounds too), so detection latency samples every
+                  // phase of the polling.
                   const startAt = Math.round(
                     firstStartAt + (count === 1 ? 0 : interval * phase(index, count))
                   )
@@ -395,10 +503,25 @@ const main = async (): Promise<number> => {
                     ...(layout === "separate" ? { kbId: `${kbId}_${round}_${index}` } : {}),
                     jobId: `job_${base.slice(3)}_${purpose}_${round}_${index}`,
                     startAt,
-                    terminalAt: startAt + interval * (2 + offset)
+                    terminalAt: startAt + interval * (spanFrom + (spanTo - spanFrom) * offset)
                   }
                 })
-                return simulator.call("createJobs", { kbId, jobs, documents: layout === "shared" ? 10 : 3 })
+                const picked = warmup || loops === count ? all : pickEvenly(all, loops)
+                const batch = await simulator.call("createJobs", {
+                  kbId,
+                  jobs: picked,
+                  documents: layout === "shared" ? 10 : 3
+                })
+                if (layout === "shared" && purpose === "measure") {
+                  // What the server will actually do (terminal times as the simulator set them) for the jobs
+                  // run; the others' times are as planned (the simulator rounds them by under a ms).
+                  const run = new Map(batch.jobs.map((job) => [job.jobId, job]))
+                  planned = {
+                    all: all.map((job) => run.get(job.jobId) ?? job),
+                    picked: batch.jobs
+                  }
+                }
+                return batch
               },
               done: (done) => {
                 resolvePromise(done)
@@ -409,19 +532,29 @@ const main = async (): Promise<number> => {
         )
         await exited(clientProcess, 5_000)
         const requests = await simulator.call("requests", { kbPrefix: `${base}_measure` })
-        const row = toRow(result, requests)
+        const row = toRow(
+          result,
+          requests,
+          layout === "shared" && variant === "B" && planned !== undefined
+            ? sharedEstimate(concurrency, levelIntervalMs, planned, requests.responded)
+            : undefined
+        )
         rows.push(row)
         console.log(
           `bench: ${layout.padEnd(8)} ${String(concurrency).padStart(5)} × ${variant} #${repeat + 1}: ` +
             `${row.requestsPerWait.toFixed(2)} req/wait, ` +
             `${row.cpuPerResponseMicros.toFixed(0)} µs CPU/response, ${(row.cpuMicros / 1000).toFixed(0)} ms CPU ` +
+            (row.estimate === null
+              ? ""
+              : `for ${concurrency} loops (${row.estimate.loops} run: ${(row.estimate.measuredCpuMicros / 1000).toFixed(0)} ms, ` +
+                `${row.estimate.responsesRun} responses; ${row.estimate.responsesAll.toFixed(0)} responses for all) `) +
             `(load ${(100 * row.cpuLoad).toFixed(0)}%${saturated(row) ? ", saturated" : ""}), ` +
             `${row.heapPerWaitBytes === null ? "n/a" : (row.heapPerWaitBytes / 1024).toFixed(1)} KiB heap/wait, ` +
             `latency median ${row.latencyMedianMs} ms p95 ${row.latencyP95Ms} ms` +
             (row.engine === null
               ? ""
-              : `; ${row.engine.rounds} rounds, max ${row.engine.maxRequests} requests, ` +
-                `${row.engine.overBound} over the bound`) +
+              : `; ${row.engine.rounds} rounds (${row.engine.sweeps} sweeps, median ${row.engine.sweepMedianMs} ms), ` +
+                `max ${row.engine.maxRequests} requests, ${row.engine.overBound} over the bound`) +
             // The simulator's CPU (idle time included) matters only where it could be the bottleneck.
             (concurrency >= 100
               ? `; simulator ${(requests.simulatorCpuMicros / Math.max(1, requests.total)).toFixed(0)} µs CPU/request`
@@ -471,7 +604,9 @@ const main = async (): Promise<number> => {
     `single waits on separate knowledge bases: ${levels.join(", ")}; jobs of one knowledge base: ` +
     `${options.shared.length === 0 ? "none" : options.shared.join(", ")}; ${options.repeat} runs of each ` +
     `(level, variant), interleaved; poll interval ${intervalMs} ms for every variant, lengthened so that ` +
-    `N waits send at most ${maxRate} requests/s (see the interval column); ` +
+    `N waits send at most ${maxRate} requests/s (see the interval column); jobs of one knowledge base polled ` +
+    `every ${options.sharedIntervalMs} ms (at least 0.5 ms per watched job), running ${options.sharedSpan[0]} to ` +
+    `${options.sharedSpan[1]} intervals, ${options.sharedRepeat} run(s) of each; ` +
     `at least ${minSamples} latency samples per level; loopback HTTP to the simulator`
   if (options.write) {
     writeSection(
@@ -482,7 +617,7 @@ const main = async (): Promise<number> => {
         warning,
         command,
         settings,
-        variants: [...new Set([...variants, ...(options.shared.length > 0 ? (["C", "B"] as const) : [])])],
+        variants: [...new Set([...variants, ...(options.shared.length > 0 ? options.sharedVariants : [])])],
         notes
       })
     )

@@ -16,8 +16,13 @@ export interface WaitContext {
   readonly timeoutMs: number
 }
 
-/** Resolves with the final job's status. */
-export type Wait = (kbId: string, jobId: string) => Promise<string>
+/**
+ * Resolves with the final job's status. `all`, when present, waits for many jobs of one knowledge base at
+ * once (started together), resolving each job's promise when that job ends.
+ */
+export type Wait = ((kbId: string, jobId: string) => Promise<string>) & {
+  readonly all?: (kbId: string, jobIds: ReadonlyArray<string>) => ReadonlyMap<string, Promise<string>>
+}
 
 export type WaitFactory = (context: WaitContext) => Wait
 
@@ -76,9 +81,11 @@ export const loadLibrary = async (): Promise<{
   }
 
   const engineWaits = await loadEngineWaits(exported)
-  if (typeof engineWaits === "string") notes.push(`C: ${engineWaits}`, `M: ${engineWaits}`)
+  if (typeof engineWaits === "string")
+    notes.push(`C: ${engineWaits}`, `M: ${engineWaits}`, `W: ${engineWaits}`)
   else {
     factories.C = engineWaits.C
+    factories.W = engineWaits.W
     if (typeof engineWaits.M === "string") notes.push(`M: ${engineWaits.M}`)
     else factories.M = engineWaits.M
   }
@@ -96,21 +103,37 @@ export const engineRounds: Array<RoundSummary> = []
  */
 const loadEngineWaits = async (
   library: Record<string, unknown>
-): Promise<{ readonly C: WaitFactory; readonly M: WaitFactory | string } | string> => {
+): Promise<
+  { readonly C: WaitFactory; readonly W: WaitFactory; readonly M: WaitFactory | string } | string
+> => {
   const wait = library.Wait
   if (typeof wait !== "object" || wait === null || !("waitFor" in wait))
     return "`Wait.waitFor` is not exported"
-  const [Wait, WaitEngine, IngestionJobs, FetchHttpClient, Duration, Layer, ManagedRuntime, Redacted] =
-    await Promise.all([
-      import("@tensoras/ingestion/Wait"),
-      import("@tensoras/ingestion/WaitEngine"),
-      import("@tensoras/ingestion/IngestionJobs"),
-      import("@effect/platform/FetchHttpClient"),
-      import("effect/Duration"),
-      import("effect/Layer"),
-      import("effect/ManagedRuntime"),
-      import("effect/Redacted")
-    ])
+  const [
+    Wait,
+    WaitEngine,
+    IngestionJobs,
+    FetchHttpClient,
+    Duration,
+    Effect,
+    Either,
+    Layer,
+    ManagedRuntime,
+    Redacted,
+    Stream
+  ] = await Promise.all([
+    import("@tensoras/ingestion/Wait"),
+    import("@tensoras/ingestion/WaitEngine"),
+    import("@tensoras/ingestion/IngestionJobs"),
+    import("@effect/platform/FetchHttpClient"),
+    import("effect/Duration"),
+    import("effect/Effect"),
+    import("effect/Either"),
+    import("effect/Layer"),
+    import("effect/ManagedRuntime"),
+    import("effect/Redacted"),
+    import("effect/Stream")
+  ])
   const runtimes = new Map<string, ReturnType<typeof makeRuntime>>()
   const makeRuntime = (baseUrl: string, apiKey: string) =>
     ManagedRuntime.make(
@@ -122,7 +145,9 @@ const loadEngineWaits = async (
             dueJobs: round.dueJobs,
             followUpGets: round.followUpGets,
             activeQueued: round.activeQueued ?? null,
-            activeProcessing: round.activeProcessing ?? null
+            activeProcessing: round.activeProcessing ?? null,
+            // The bench runs the engine on the real clock: `at` is wall-clock ms.
+            durationMs: Date.now() - round.at
           })
       }).pipe(
         Layer.provideMerge(IngestionJobs.layer({ apiKey: Redacted.make(apiKey), baseUrl })),
@@ -140,6 +165,45 @@ const loadEngineWaits = async (
     const options = { pollInterval: Duration.millis(intervalMs), timeout: Duration.millis(timeoutMs) }
     return (knowledgeBaseId, jobId) =>
       runtime.runPromise(Wait.waitFor(knowledgeBaseId, jobId, options), { signal }).then((job) => job.status)
+  }
+  const W: WaitFactory = ({ baseUrl, apiKey, intervalMs, signal, timeoutMs }) => {
+    const runtime = runtimeFor(baseUrl, apiKey)
+    const options = { pollInterval: Duration.millis(intervalMs), timeout: Duration.millis(timeoutMs) }
+    const one = (knowledgeBaseId: string, jobId: string) => all(knowledgeBaseId, [jobId]).get(jobId)!
+    const all = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>) => {
+      const settle = new Map<
+        string,
+        { resolve: (status: string) => void; reject: (error: unknown) => void; promise: Promise<string> }
+      >()
+      for (const jobId of jobIds) {
+        let resolve!: (status: string) => void
+        let reject!: (error: unknown) => void
+        const promise = new Promise<string>((res, rej) => {
+          resolve = res
+          reject = rej
+        })
+        settle.set(jobId, { resolve, reject, promise })
+      }
+      // One stream of every job's changes; each job's promise settles on its `Ended` update.
+      runtime
+        .runPromise(
+          Stream.runForEach(Wait.watchAll(knowledgeBaseId, jobIds, options), (update) =>
+            Effect.sync(() => {
+              if (update._tag !== "Ended") return
+              const pending = settle.get(update.jobId)
+              if (pending === undefined) return
+              if (Either.isRight(update.result)) pending.resolve(update.result.right.status)
+              else pending.reject(update.result.left)
+            })
+          ),
+          { signal }
+        )
+        .catch((error: unknown) => {
+          for (const pending of settle.values()) pending.reject(error)
+        })
+      return new Map([...settle].map(([jobId, pending]) => [jobId, pending.promise]))
+    }
+    return Object.assign(one, { all })
   }
   let M: WaitFactory | string
   try {
@@ -181,7 +245,7 @@ const loadEngineWaits = async (
   } catch (error) {
     M = `@tensoras/ingestion/JobMachine could not be loaded (${error instanceof Error ? error.message : String(error)})`
   }
-  return { C, M }
+  return { C, W, M }
 }
 
 export const probe = async (): Promise<ProbeResult> => {
@@ -191,7 +255,8 @@ export const probe = async (): Promise<ProbeResult> => {
       A: factories.A !== undefined,
       B: true,
       C: factories.C !== undefined,
-      M: factories.M !== undefined
+      M: factories.M !== undefined,
+      W: factories.W !== undefined
     },
     notes
   }

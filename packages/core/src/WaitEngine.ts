@@ -173,7 +173,10 @@ export interface RoundReport {
   readonly retries: number
   /** Jobs watched by the knowledge base's waits when the round started. */
   readonly watchedJobs: number
-  /** Jobs whose waits were due. */
+  /**
+   * Jobs whose waits the round serves: those due (a `get` round GETs them); a `sweep` also serves,
+   * at no extra request, those due within half their interval (their schedules step with it).
+   */
   readonly dueJobs: number
   /** GETs of jobs that a sweep did not find (terminal, unknown status, or gone). */
   readonly followUpGets: number

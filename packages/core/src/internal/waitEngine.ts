@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import { identity } from "effect/Function"
 import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
@@ -79,6 +80,9 @@ const byDeadline = (): Heap.Heap<Wait> =>
     }
   )
 
+/** What a schedule's step gives: its new state, its output and its decision. */
+type Step = readonly [unknown, unknown, ScheduleDecision.ScheduleDecision]
+
 /** The loop of one knowledge base and the waits it serves, by job. */
 interface Loop {
   readonly knowledgeBaseId: string
@@ -94,6 +98,8 @@ interface Loop {
    * still ends at its own deadline (the loop expires it), and the last one leaving stops the round.
    */
   latestDeadline: number
+  /** Half the longest interval any of its waits' schedules chose (never lowered): see `deliver`. */
+  maxHalfInterval: number
   size: number
   /** No request before this (a 429's `Retry-After`). */
   pausedUntil: number
@@ -226,61 +232,100 @@ export const make = (
       return { waits, deadline }
     }
 
-    const deliver = (loop: Loop, jobId: string, job: IngestionJob.IngestionJob, at: number) =>
-      Effect.gen(function* () {
-        const waits = loop.jobs.get(jobId)
-        if (waits === undefined) return
-        const terminal = IngestionJob.isTerminal(job) && "document_details" in job
-        for (const wait of [...waits]) {
-          if (wait.ended) continue
-          const changed = IngestionJob.differs(wait.lastJob, job)
-          wait.lastJob = job
-          wait.observed.responses++
-          increment(wait.observed.statuses, IngestionJob.statusText(job.status))
-          increment(wait.observed.httpStatuses, "200")
-          if (terminal) {
-            call(wait.listener.onEvent, {
-              _tag: "Polled",
-              job,
-              at,
-              changed,
-              stalled: false,
-              nextPollAt: null
-            })
-            end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
-            continue
-          }
-          let stalled = false
-          if (wait.nextPollAt <= at) {
-            const [state, output, decision] = yield* wait.schedule.step(at, job, wait.scheduleState)
-            wait.scheduleState = state
-            if (ScheduleDecision.isDone(decision)) {
-              call(wait.listener.onEvent, {
-                _tag: "Polled",
-                job,
-                at,
-                changed,
-                stalled: false,
-                nextPollAt: null
-              })
-              timeOut(loop, wait, at, "schedule")
-              continue
-            }
-            const next = Math.max(at, ScheduleIntervals.start(decision.intervals))
-            wait.lastIntervalMs = next - at
-            setNextPoll(loop, wait, next)
-            stalled = PollSchedule.isStalled(output)
-          }
-          call(wait.listener.onEvent, {
-            _tag: "Polled",
-            job,
-            at,
-            changed,
-            stalled,
-            nextPollAt: wait.nextPollAt
-          })
+    /**
+     * Hands a job's state to its waits. A wait whose poll is due steps its schedule (this answer is its
+     * poll). With `early` (a sweep, which learns every watched job's state for the same requests), so
+     * does a wait whose poll was due within half its interval: its poll happened a little early, and
+     * its next one falls in step with the others', so the loop's waits converge on one phase and one
+     * sweep serves them all, instead of each wait's own phase calling for a round of a few GETs.
+     */
+    /** Tells a wait's listener about an answer (no event is built when nobody listens). */
+    const polled = (
+      wait: Wait,
+      job: IngestionJob.IngestionJob,
+      at: number,
+      changed: boolean,
+      stalled: boolean,
+      nextPollAt: number | null
+    ) => {
+      const onEvent = wait.listener.onEvent
+      if (onEvent !== undefined) call(onEvent, { _tag: "Polled", job, at, changed, stalled, nextPollAt })
+    }
+
+    /** What a schedule's step decided for a wait: its next poll, or its end. */
+    const afterStep = (
+      loop: Loop,
+      wait: Wait,
+      job: IngestionJob.IngestionJob,
+      at: number,
+      changed: boolean,
+      [state, output, decision]: Step
+    ) => {
+      if (wait.ended) return
+      wait.scheduleState = state
+      if (ScheduleDecision.isDone(decision)) {
+        polled(wait, job, at, changed, false, null)
+        timeOut(loop, wait, at, "schedule")
+        return
+      }
+      const next = Math.max(at, ScheduleIntervals.start(decision.intervals))
+      wait.lastIntervalMs = next - at
+      if (wait.lastIntervalMs / 2 > loop.maxHalfInterval) loop.maxHalfInterval = wait.lastIntervalMs / 2
+      setNextPoll(loop, wait, next)
+      polled(wait, job, at, changed, PollSchedule.isStalled(output), next)
+    }
+
+    /**
+     * Hands a job's state to its waits. A wait whose poll is due steps its schedule (this answer is its
+     * poll). With `early` (a sweep, which learns every watched job's state for the same requests), so
+     * does a wait whose poll was due within half its interval: its poll happened a little early, and
+     * its next one falls in step with the others', so the loop's waits converge on one phase and one
+     * sweep serves them all, instead of each wait's own phase calling for a round of a few GETs.
+     *
+     * Plain code, not an Effect per job (a sweep hands over thousands): a schedule step that is
+     * already a value is read at once; any other step goes into `pending`, which the caller runs
+     * (all of a sweep's at once) before it delivers anything else to those waits.
+     */
+    const deliver = (
+      loop: Loop,
+      jobId: string,
+      job: IngestionJob.IngestionJob,
+      at: number,
+      early: boolean,
+      pending: Array<Effect.Effect<void>>
+    ): void => {
+      const waits = loop.jobs.get(jobId)
+      if (waits === undefined) return
+      const terminal = IngestionJob.isTerminal(job) && "document_details" in job
+      // Ending a wait takes it out of `waits`: iterate over a copy when there are several.
+      for (const wait of waits.length === 1 ? [waits[0] as Wait] : [...waits]) {
+        if (wait.ended) continue
+        const changed = IngestionJob.differs(wait.lastJob, job)
+        wait.lastJob = job
+        wait.observed.responses++
+        increment(wait.observed.statuses, IngestionJob.statusText(job.status))
+        increment(wait.observed.httpStatuses, "200")
+        if (terminal) {
+          polled(wait, job, at, changed, false, null)
+          end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
+          continue
         }
-      })
+        if (wait.nextPollAt <= at || (early && wait.nextPollAt <= at + wait.lastIntervalMs / 2)) {
+          const step = wait.schedule.step(at, job, wait.scheduleState)
+          if (Exit.isExit(step) && Exit.isSuccess(step)) {
+            afterStep(loop, wait, job, at, changed, step.value as Step)
+          } else {
+            pending.push(Effect.map(step, (result) => afterStep(loop, wait, job, at, changed, result)))
+          }
+          continue
+        }
+        polled(wait, job, at, changed, false, wait.nextPollAt)
+      }
+    }
+
+    /** Runs the schedule steps `deliver` left, in order. */
+    const runSteps = (pending: Array<Effect.Effect<void>>): Effect.Effect<void> =>
+      pending.length === 0 ? Effect.void : Effect.forEach(pending, identity, { discard: true })
 
     /** A round learned nothing about these jobs: their due waits try again later. */
     const postpone = (loop: Loop, jobIds: Iterable<string>, error: IngestionError, now: number) => {
@@ -329,7 +374,12 @@ export const make = (
      * Skipped (false) when none of its waits is still before its deadline, or while a 429 pauses
      * the knowledge base.
      */
-    const fetchJob = (loop: Loop, jobId: string, counter: { requests: number; retries: number }) =>
+    const fetchJob = (
+      loop: Loop,
+      jobId: string,
+      counter: { requests: number; retries: number },
+      early: boolean
+    ) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         // A 429 earlier in this round paused the knowledge base: the rest waits for the next round.
@@ -344,7 +394,9 @@ export const make = (
         const result = yield* Effect.either(client.poll(loop.knowledgeBaseId, jobId, requestOptions))
         const at = yield* Clock.currentTimeMillis
         if (result._tag === "Right") {
-          yield* deliver(loop, jobId, result.right, at)
+          const pending: Array<Effect.Effect<void>> = []
+          deliver(loop, jobId, result.right, at, early, pending)
+          yield* runSteps(pending)
           return true
         }
         const error = result.left
@@ -402,19 +454,25 @@ export const make = (
       Effect.gen(function* () {
         const at = yield* Clock.currentTimeMillis
         // The due waits are the top of the heap: visiting them costs O(due), not O(watched).
-        // Most overdue first; ties in the order the waits registered.
+        // Most overdue first; ties in the order the waits registered. Those due within half their
+        // interval count too when choosing a sweep, which serves them at no extra request (see deliver).
         const dueWaits: Array<Wait> = []
-        loop.polls.forEachAtMost(at, (wait) => void dueWaits.push(wait))
+        const soon = new Set<string>()
+        loop.polls.forEachAtMost(at + loop.maxHalfInterval, (wait) => {
+          if (wait.nextPollAt <= at) dueWaits.push(wait)
+          else if (wait.nextPollAt <= at + wait.lastIntervalMs / 2) soon.add(wait.jobId)
+        })
         dueWaits.sort((a, b) => a.nextPollAt - b.nextPollAt || a.seq - b.seq)
         const due = [...new Set(dueWaits.map((wait) => wait.jobId))]
+        for (const jobId of due) soon.delete(jobId)
         const watchedJobs = loop.jobs.size
         const counter = { requests: 0, retries: 0 }
         let followUpGets = 0
         let activeQueued: number | undefined
         let activeProcessing: number | undefined
-        const mode = due.length <= loop.sweepCost ? "get" : "sweep"
+        const mode = due.length + soon.size <= loop.sweepCost ? "get" : "sweep"
         if (mode === "get") {
-          yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter), {
+          yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter, false), {
             concurrency: GET_CONCURRENCY,
             discard: true
           })
@@ -443,15 +501,20 @@ export const make = (
               Math.max(1, Math.ceil((activeQueued ?? 0) / PAGE_SIZE)) +
               Math.max(1, Math.ceil(activeProcessing / PAGE_SIZE))
             const missing: Array<string> = []
+            const pending: Array<Effect.Effect<void>> = []
             for (const jobId of [...loop.jobs.keys()]) {
               const job = found.get(jobId)
               if (job === undefined) missing.push(jobId)
-              else yield* deliver(loop, jobId, job, now)
+              // As of the sweep's start: the waits' next polls count from there, so sweeps start one
+              // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
+              else deliver(loop, jobId, job, at, true, pending)
             }
+            // Every watched job is delivered once per sweep: the steps can all run now, together.
+            yield* runSteps(pending)
             yield* Effect.forEach(
               missing,
               (jobId) =>
-                Effect.map(fetchJob(loop, jobId, counter), (sent) => {
+                Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
                   if (sent) followUpGets++
                 }),
               { concurrency: GET_CONCURRENCY, discard: true }
@@ -465,7 +528,7 @@ export const make = (
           requests: counter.requests,
           retries: counter.retries,
           watchedJobs,
-          dueJobs: due.length,
+          dueJobs: mode === "get" ? due.length : due.length + soon.size,
           followUpGets,
           activeQueued,
           activeProcessing
@@ -573,6 +636,7 @@ export const make = (
             polls: byNextPoll(),
             deadlines: byDeadline(),
             latestDeadline: Number.NEGATIVE_INFINITY,
+            maxHalfInterval: 0,
             size: 0,
             pausedUntil: 0,
             nextLook: Number.NEGATIVE_INFINITY,

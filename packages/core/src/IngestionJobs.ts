@@ -35,6 +35,7 @@ import {
 } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
 import * as internalResponse from "./internal/response.js"
+import * as internalScrub from "./internal/scrub.js"
 import * as validate from "./internal/validate.js"
 import { version } from "./internal/version.js"
 import * as RetrySchedule from "./RetrySchedule.js"
@@ -244,7 +245,7 @@ export const make = (
     const timeout = yield* validate.duration("requestTimeout", options.requestTimeout ?? "30 seconds")
     const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
     const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
-    const scrub = internalResponse.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
+    const scrub = internalScrub.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(

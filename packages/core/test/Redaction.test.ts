@@ -52,6 +52,16 @@ describe("Redaction.makeScrub", () => {
     expect(scrub("nothing secret here")).toBe("nothing secret here")
   })
 
+  it("several secrets: each in every form, the longest first, empty ones ignored", () => {
+    const scrubBoth = Redaction.makeScrub(["tns_k/ey+1", "", "p@ss", "p@ss word"])
+    expect(scrubBoth("key tns_k/ey+1, password p@ss word")).toBe("key <redacted>, password <redacted>")
+    expect(scrubBoth(`postgres://app:${encodeURIComponent("p@ss")}@db/app`)).toBe(
+      "postgres://app:<redacted>@db/app"
+    )
+    expect(scrubBoth("nothing secret here")).toBe("nothing secret here")
+    expect(Redaction.makeScrub([])("Bearer abc")).toBe("Bearer <redacted>")
+  })
+
   it("scrubJson: every string of a parsed value, property names too", () => {
     const parsed = JSON.parse('{"m":"tns_k\\/ey+1","tns_k/ey+1":["Bearer x"]}')
     expect(Redaction.scrubJson(parsed, scrub)).toEqual({

@@ -1,6 +1,12 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type IngestionError, IngestionJob, IngestionJobs, WaitEngine } from "@tensoras/ingestion"
+import {
+  type IngestionError,
+  IngestionJob,
+  IngestionJobs,
+  WaitEngine,
+  type WaitError
+} from "@tensoras/ingestion"
 import {
   type RunningSimulator,
   type Scenario,
@@ -821,5 +827,44 @@ describe("WaitEngine properties", { timeout: 240_000 }, () => {
         }
       )
     )
+  )
+})
+
+describe("WaitEngine.observe and WaitEngine.combineObserved", { timeout: 60_000 }, () => {
+  const none: WaitError.Observed = { responses: 0, retries: 0, statuses: {}, httpStatuses: {} }
+
+  it.scoped("a wait's events, counted with observe, are what its WaitTimeout says it observed", () =>
+    Effect.gen(function* () {
+      yield* load((sim) => void jobsIn(sim, "kb_observed", 1, 60_000))
+      const { engine } = yield* makeEngine()
+      // The first GET is answered 503 twice: two Retrying events, then the job.
+      simulator.control.injectFault({ kind: "server-error", status: 503, times: 2, kbId: "kb_observed" })
+      const wait = yield* register(engine, "kb_observed", "job_00000", {
+        pollInterval: "1 second",
+        timeout: "3500 millis"
+      })
+      yield* runUntil(() => wait.exits.length > 0)
+      const error = errorOf(wait)
+      if (error?._tag !== "WaitTimeout") return expect.fail(`a WaitTimeout, not ${error?._tag}`)
+
+      const counted = wait.events.reduce(WaitEngine.observe, none)
+      expect(counted).toStrictEqual({
+        responses: 4,
+        retries: 2,
+        statuses: { queued: 4 },
+        httpStatuses: { "200": 4, "503": 2 }
+      })
+      expect(error.observed).toStrictEqual(counted)
+      // Counted in two parts (a tab's own polls, its leader's), the parts add up to the whole.
+      const half = Math.floor(wait.events.length / 2)
+      expect(
+        WaitEngine.combineObserved(
+          wait.events.slice(0, half).reduce(WaitEngine.observe, none),
+          wait.events.slice(half).reduce(WaitEngine.observe, none)
+        )
+      ).toStrictEqual(counted)
+      // What was counted before is left as it was.
+      expect(none).toStrictEqual({ responses: 0, retries: 0, statuses: {}, httpStatuses: {} })
+    })
   )
 })

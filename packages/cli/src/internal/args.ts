@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import type * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
 import { isScenarioName, type ScenarioName, scenarios } from "@tensoras/ingestion-testkit/scenarios"
 import * as Duration from "effect/Duration"
 import * as Redacted from "effect/Redacted"
@@ -61,14 +62,8 @@ export type Command =
   | { readonly _tag: "Simulate"; readonly port: number; readonly scenario: ScenarioName }
   | { readonly _tag: "Demo"; readonly verbose: boolean }
 
-export type Parsed =
-  /** Help or version: printed on stdout, exit 0. */
-  | { readonly _tag: "Print"; readonly text: string }
-  /** Bad usage: the message, then the usage, on stderr; exit 2. */
-  | { readonly _tag: "Usage"; readonly message: string; readonly usage: string }
-  /** A bad value: one line on stderr; exit 2. */
-  | { readonly _tag: "Invalid"; readonly message: string }
-  | { readonly _tag: "Run"; readonly command: Command }
+/** Help or version, a usage error, a bad value (exit 2), or the command to run. */
+export type Parsed = NodeCommand.Parsed<Command>
 
 const STATUSES: ReadonlyArray<JobStatusFilter> = ["queued", "processing", "completed", "failed"]
 export const DEFAULT_TIMEOUT_MS = Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT)
@@ -545,9 +540,3 @@ export const keysIn = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Rea
   })
   return keys.filter((key) => key.length > 0)
 }
-
-/** Replaces every occurrence of the keys in `text` with `<redacted>`. */
-export const makeScrub =
-  (keys: ReadonlyArray<string>) =>
-  (text: string): string =>
-    keys.reduce((scrubbed, key) => scrubbed.split(key).join("<redacted>"), text)

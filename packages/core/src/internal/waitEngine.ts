@@ -15,6 +15,7 @@ import { IngestionJobs, type RequestOptions, type RetryInfo } from "../Ingestion
 import * as PollSchedule from "../PollSchedule.js"
 import type * as WaitEngine from "../WaitEngine.js"
 import { timedOut, type WaitTimeout } from "../WaitError.js"
+import { countFailure, countResponse, countRetry, type MutableObserved } from "./observed.js"
 import * as validate from "./validate.js"
 
 export const DEFAULT_TIMEOUT = Duration.minutes(30)
@@ -28,13 +29,6 @@ const STATUSES_SWEPT = ["queued", "processing"] as const
 const GET_CONCURRENCY = 8
 /** After a round that learned nothing (transient failure), a due wait waits at least this. */
 const MIN_RETRY_INTERVAL_MS = 1000
-
-interface MutableObserved {
-  responses: number
-  retries: number
-  statuses: Record<string, number>
-  httpStatuses: Record<string, number>
-}
 
 /** One registered wait: plain data, no fiber and no timer of its own. */
 interface Wait {
@@ -70,17 +64,6 @@ interface Loop {
   sweepCost: number
   wake: Deferred.Deferred<void>
 }
-
-const increment = (record: Record<string, number>, key: string) => {
-  record[key] = (record[key] ?? 0) + 1
-}
-
-const httpStatusOf = (error: IngestionError): string =>
-  error._tag === "TransportError"
-    ? error.reason.toLowerCase()
-    : "status" in error && typeof error.status === "number"
-      ? String(error.status)
-      : error._tag
 
 const isKnowledgeBaseGone = (error: NotFound): boolean =>
   error.param === "kb_id" || error.code === "knowledge_base_not_found"
@@ -144,7 +127,7 @@ export const make = (
       const waits = loop.jobs.get(jobId)
       if (waits === undefined) return
       for (const wait of [...waits]) {
-        increment(wait.observed.httpStatuses, httpStatusOf(error))
+        countFailure(wait.observed, error)
         end(loop, wait, Exit.fail(error))
       }
     }
@@ -187,9 +170,7 @@ export const make = (
           if (wait.ended) continue
           const changed = IngestionJob.differs(wait.lastJob, job)
           wait.lastJob = job
-          wait.observed.responses++
-          increment(wait.observed.statuses, IngestionJob.statusText(job.status))
-          increment(wait.observed.httpStatuses, "200")
+          countResponse(wait.observed, job)
           if (terminal) {
             call(wait.listener.onEvent, {
               _tag: "Polled",
@@ -243,7 +224,7 @@ export const make = (
         const waits = loop.jobs.get(jobId)
         if (waits === undefined) continue
         for (const wait of waits) {
-          increment(wait.observed.httpStatuses, httpStatusOf(error))
+          countFailure(wait.observed, error)
           if (wait.nextPollAt <= now) {
             wait.nextPollAt = now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS)
           }
@@ -267,8 +248,7 @@ export const make = (
             const waits = loop.jobs.get(jobId)
             if (waits === undefined) continue
             for (const wait of waits) {
-              wait.observed.retries++
-              increment(wait.observed.httpStatuses, httpStatusOf(info.error))
+              countRetry(wait.observed, info.error)
               call(wait.listener.onEvent, event)
             }
           }

@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import ts from "typescript"
 
 /**
@@ -326,7 +326,7 @@ const runAll = async (): Promise<number> => {
   const runnable = [...scratchFiles].filter(([, s]) => !s.noRun)
   if (runnable.length === 0) return 0
   // The docs' scenario, its clock moved to where every job has ended: a wait ends at its first poll.
-  const sim = await startSimulator({ scenario: "docs", clock: "manual" })
+  const sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
   try {
     for (const kbId of sim.control.knowledgeBases())
       for (const job of sim.control.jobs(kbId)) sim.control.advanceToTerminal(kbId, job.id)

@@ -28,10 +28,7 @@ const waitForDrain = (res: ServerResponse): Promise<void> =>
   })
 
 /** Serves a Fetch handler on `node:http` (see `NodeServer.serve`). */
-export const serve = async (
-  handler: FetchHandler,
-  options: ServeOptions = {}
-): Promise<NodeServer> => {
+export const serve = async (handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> => {
   const sockets = new Set<Socket>()
   let origin = ""
 

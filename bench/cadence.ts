@@ -2,8 +2,8 @@
  * `pnpm bench:cadence`: how soon a poll schedule notices the end of a job, and at what cost in requests,
  * against the API docs' loop (one poll every 5 seconds), in virtual time.
  *
- * Each job is planned by the testkit's {@link SimulatorEngine} on a manual clock (the documents of
- * `generateDocuments`: a realistic mix whose durations follow their size, a few failing; some jobs fail as a
+ * Each job is planned by the testkit's `SimulatorEngine` on a manual clock (the documents of
+ * `Documents.generate`: a realistic mix whose durations follow their size, a few failing; some jobs fail as a
  * whole). A wait runs under Effect's `TestClock`: it polls the job as the list endpoint reports it at that
  * instant, steps the schedule with it and sleeps until the next poll, until it sees the job `completed` or
  * `failed`. Latency is that poll's time minus the job's terminal time; requests count every poll. Nothing here
@@ -20,7 +20,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { IngestionJob, PollSchedule } from "@tensoras/ingestion"
-import { createSimulatorClock, generateDocuments, SimulatorEngine } from "@tensoras/ingestion-testkit"
+import { Documents, SimulatorClock, SimulatorEngine } from "@tensoras/ingestion-testkit"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -161,13 +161,13 @@ export const virtualClock = (startMillis: number): Clock.Clock => {
 export const detect = (schedule: PollSchedule.PollSchedule, job: CadenceJob): Effect.Effect<Detection> =>
   Effect.gen(function* () {
     const createdAt = EPOCH_MS + job.createdAtMs
-    const clock = createSimulatorClock({ mode: "manual", epochMs: createdAt })
-    const engine = new SimulatorEngine(clock, job.seed)
+    const clock = SimulatorClock.make({ mode: "manual", epochMs: createdAt })
+    const engine = SimulatorEngine.make(clock, job.seed)
     const kb = engine.addKnowledgeBase("kb_cadence")
     const { job: planned } = engine.addDataSource(kb, {
       jobId: job.id,
       queuedMs: job.queuedMs,
-      documents: generateDocuments({
+      documents: Documents.generate({
         count: job.documents,
         failures: job.failedDocuments,
         seed: job.seed,
@@ -294,7 +294,7 @@ export const markdown = (rows: ReadonlyArray<CadenceRow>): string => {
     "Virtual time (an Effect `Clock` that jumps on `sleep`, the simulator's manual clock): the figures do not depend on the machine.",
     `${short.jobs} jobs of 3–60 s and ${long.jobs} of 1–10 min (durations log-uniform), each planned by the`,
     "testkit's `SimulatorEngine`: queued 0.5–10 s (at most 40 % of the job), then documents of",
-    "`generateDocuments` (sizes and durations vary about 7× within a job) averaging 1–40 s each (log-uniform;",
+    "`Documents.generate` (sizes and durations vary about 7× within a job) averaging 1–40 s each (log-uniform;",
     "the API docs' examples run 4 s and 40 s per document), up to 10 % of them failing; 10 % of the jobs fail",
     "as a whole partway. Each wait begins 0–1 s after its job is created and sees the job as the list endpoint",
     "reports it (status, counters, whole-second timestamps). Latency: the poll that saw `completed`/`failed`",

@@ -2,7 +2,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { createIngestionJobsClient, IngestionError, IngestionJob, IngestionJobs } from "@tensoras/ingestion"
 import * as Redaction from "@tensoras/ingestion/Redaction"
-import { Canary, type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -12,9 +12,9 @@ import * as Stream from "effect/Stream"
 
 const KEY = Canary.make()
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "failing", apiKey: KEY, clock: "manual" })
+  simulator = await NodeSimulator.start({ scenario: "failing", apiKey: KEY, clock: "manual" })
 })
 afterAll(() => simulator.close())
 beforeEach(() => {

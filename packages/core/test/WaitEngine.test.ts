@@ -7,12 +7,7 @@ import {
   WaitEngine,
   type WaitError
 } from "@tensoras/ingestion"
-import {
-  type RunningSimulator,
-  type Scenario,
-  type SimulatorEngine,
-  startSimulator
-} from "@tensoras/ingestion-testkit"
+import { NodeSimulator, type Scenarios, type SimulatorEngine } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -37,9 +32,14 @@ const EPOCH = Date.UTC(2025, 0, 1)
 /** The one real-time limit of this file: how long the engine may take to settle after a step. */
 const SETTLE_LIMIT_MS = 10_000
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "empty", apiKey: API_KEY, clock: "manual", epochMs: EPOCH })
+  simulator = await NodeSimulator.start({
+    scenario: "empty",
+    apiKey: API_KEY,
+    clock: "manual",
+    epochMs: EPOCH
+  })
 })
 afterAll(() => simulator.close())
 
@@ -155,9 +155,9 @@ const register = (
   })
 
 /** Loads a world of the test's own (a scenario), and starts both clocks at its epoch. */
-const load = (setup: (engine: SimulatorEngine) => void) =>
+const load = (setup: (engine: SimulatorEngine.SimulatorEngine) => void) =>
   Effect.gen(function* () {
-    const scenario: Scenario = {
+    const scenario: Scenarios.Scenario = {
       name: "wait-engine",
       description: "built by the test",
       epochMs: EPOCH,
@@ -169,7 +169,13 @@ const load = (setup: (engine: SimulatorEngine) => void) =>
   })
 
 /** `count` jobs in `kb` that stay queued for `queuedMs`, then process one 10 s document. */
-const jobsIn = (engine: SimulatorEngine, kb: string, count: number, queuedMs: number, prefix = "job") => {
+const jobsIn = (
+  engine: SimulatorEngine.SimulatorEngine,
+  kb: string,
+  count: number,
+  queuedMs: number,
+  prefix = "job"
+) => {
   if (!engine.hasKnowledgeBase(kb)) engine.addKnowledgeBase(kb)
   return Array.from(
     { length: count },
@@ -535,7 +541,7 @@ const oracle = (job: JobSpec, terminalAt: number, createdAt: number) => {
 
 const runWorld = (world: ReadonlyArray<KnowledgeBaseSpec>) =>
   Effect.gen(function* () {
-    let sim: SimulatorEngine | undefined
+    let sim: SimulatorEngine.SimulatorEngine | undefined
     const terminalAt = new Map<string, number>()
     yield* load((engine) => {
       sim = engine
@@ -577,7 +583,7 @@ const runWorld = (world: ReadonlyArray<KnowledgeBaseSpec>) =>
     const { engine } = yield* makeEngine({ onRound: (round) => reports.push({ round, arrivedAt: now }) })
 
     // What the simulated world does, and what the waits do, at their instants.
-    const finals = new Map<string, ReturnType<SimulatorEngine["getJob"]>>()
+    const finals = new Map<string, ReturnType<SimulatorEngine.SimulatorEngine["getJob"]>>()
     const waits: Array<WatchedWait> = []
     type Action = { readonly at: number; readonly world: boolean; readonly run: Effect.Effect<void> }
     const actions: Array<Action> = []

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import type * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
-import { isScenarioName, type ScenarioName, scenarios } from "@tensoras/ingestion-testkit/scenarios"
+import * as Scenarios from "@tensoras/ingestion-testkit/Scenarios"
 import * as Duration from "effect/Duration"
 import * as Redacted from "effect/Redacted"
 
@@ -59,7 +59,7 @@ export type Command =
       readonly timeout: string
       readonly timeoutMs: number
     }
-  | { readonly _tag: "Simulate"; readonly port: number; readonly scenario: ScenarioName }
+  | { readonly _tag: "Simulate"; readonly port: number; readonly scenario: Scenarios.ScenarioName }
   | { readonly _tag: "Demo"; readonly verbose: boolean }
 
 /** Help or version, a usage error, a bad value (exit 2), or the command to run. */
@@ -176,7 +176,7 @@ SIGTERM (exit 0). Prints its base URL alone on the first line, then its API key 
 
 Options:
   --port <n>             the port (default: a free one)
-  --scenario <name>      ${Object.keys(scenarios).join(", ")} (default: docs)
+  --scenario <name>      ${Object.keys(Scenarios.builtIn).join(", ")} (default: docs)
   -h, --help             this help
 `
 
@@ -464,10 +464,10 @@ const parseSimulate = (args: ReadonlyArray<string>): Parsed => {
     return { _tag: "Invalid", message: `--port must be an integer from 0 to 65535 (got '${portText}')` }
   }
   const scenario = (values.scenario as string | undefined) ?? "docs"
-  if (!isScenarioName(scenario)) {
+  if (!Scenarios.isScenarioName(scenario)) {
     return {
       _tag: "Invalid",
-      message: `--scenario must be one of ${Object.keys(scenarios).join(", ")} (got '${scenario}')`
+      message: `--scenario must be one of ${Object.keys(Scenarios.builtIn).join(", ")} (got '${scenario}')`
     }
   }
   return { _tag: "Run", command: { _tag: "Simulate", port, scenario } }

@@ -157,10 +157,8 @@ const TerminalJobSchema = Schema.Struct({
 })
 // A running job also carries the count of its ended documents, for poll schedules (the count's
 // member falls back to the plain job when `document_details` are missing or unexpected).
-const PolledJob: Schema.Schema<
-  PollSchedule.Polled | TerminalJob,
-  IngestionJob.IngestionJobDetailEncoded
-> = Schema.Union(TerminalJobSchema, internalDocumentCount.PolledWithCount, IngestionJob.IngestionJob) as never
+const PolledJob: Schema.Schema<PollSchedule.Polled | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
+  Schema.Union(TerminalJobSchema, internalDocumentCount.PolledWithCount, IngestionJob.IngestionJob) as never
 
 /**
  * The ingestion-jobs client as a service.

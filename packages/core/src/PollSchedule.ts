@@ -242,7 +242,14 @@ export interface Pace {
    * end this soon); `expecting` (a document may end any moment, polled at the pace of the
    * documents); `pacing` (documents end faster than polls, so the pace of the job's age).
    */
-  readonly phase: "queued" | "starting" | "predicting" | "finishing" | "after-document" | "expecting" | "pacing"
+  readonly phase:
+    | "queued"
+    | "starting"
+    | "predicting"
+    | "finishing"
+    | "after-document"
+    | "expecting"
+    | "pacing"
   /** The delay until the next poll, before jitter. */
   readonly delay: Duration.Duration
   /** Time per document so far, once one has ended. */
@@ -309,7 +316,9 @@ const normalHazard = (z: number): number => {
               (0.09678418 +
                 t *
                   (-0.18628806 +
-                    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+                    t *
+                      (0.27886807 +
+                        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
   // erfc(x) = t × exp(−x² + exponent); 1 − Φ(z) = erfc(z / √2) ÷ 2 and φ(z) = exp(−x²) ÷ √(2π).
   if (z >= 0) return 2 / (SQRT_2PI * t * Math.exp(exponent))
   return Math.exp(-x * x) / SQRT_2PI / (1 - 0.5 * t * Math.exp(-x * x + exponent))
@@ -415,7 +424,9 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polle
     // The documents that ended between the two polls ended about evenly apart: the latest about
     // one share of the time between them (one more share than documents) before this poll.
     const since = Math.max(state.previousAt, startAt ?? Number.NEGATIVE_INFINITY)
-    const documentEndWithin = ended ? (now - since) / (done - state.documentsDone + 1) : state.documentEndWithin
+    const documentEndWithin = ended
+      ? (now - since) / (done - state.documentsDone + 1)
+      : state.documentEndWithin
     const documentEndAt = ended
       ? now - documentEndWithin
       : done < state.documentsDone
@@ -457,7 +468,8 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polle
         // The documents left vary (less, the more they are); the time per document is known from
         // `done` of them; the end of the latest is known to within the polls around it.
         const deviation = Math.sqrt(
-          mean * mean * variation * variation * (1 / left + 1 / done) + (documentEndWithin * documentEndWithin) / 12
+          mean * mean * variation * variation * (1 / left + 1 / done) +
+            (documentEndWithin * documentEndWithin) / 12
         )
         expectedEndAt = documentEndAt + mean
         delay = balancedDelay(

@@ -34,10 +34,12 @@ import {
   TransportError
 } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
+import * as internalDocumentCount from "./internal/documentCount.js"
 import * as internalResponse from "./internal/response.js"
 import * as internalScrub from "./internal/scrub.js"
 import * as validate from "./internal/validate.js"
 import { version } from "./internal/version.js"
+import type * as PollSchedule from "./PollSchedule.js"
 import * as RetrySchedule from "./RetrySchedule.js"
 
 /**
@@ -154,10 +156,10 @@ const TerminalJobSchema = Schema.Struct({
   ...IngestionJob.IngestionJobDetail.fields,
   status: Schema.Literal("completed", "failed")
 })
-const PolledJob: Schema.Schema<
-  IngestionJob.IngestionJob | TerminalJob,
-  IngestionJob.IngestionJobDetailEncoded
-> = Schema.Union(TerminalJobSchema, IngestionJob.IngestionJob) as never
+// A running job also carries the count of its ended documents, for poll schedules (the count's
+// member falls back to the plain job when `document_details` are missing or unexpected).
+const PolledJob: Schema.Schema<PollSchedule.Polled | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
+  Schema.Union(TerminalJobSchema, internalDocumentCount.PolledWithCount, IngestionJob.IngestionJob) as never
 
 /**
  * The ingestion-jobs client as a service.
@@ -201,13 +203,14 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
     ) => Effect.Effect<IngestionJob.IngestionJobDetail, IngestionError>
     /**
      * One job as a poll needs it: `document_details` decoded only once the job is terminal
-     * (`completed` or `failed`), the status and counters otherwise. What waits poll with.
+     * (`completed` or `failed`), the status and counters otherwise, with how many of its
+     * documents have ended (`documents`, for the poll schedule). What waits poll with.
      */
     readonly poll: (
       knowledgeBaseId: string,
       jobId: string,
       options?: RequestOptions
-    ) => Effect.Effect<IngestionJob.IngestionJob | TerminalJob, IngestionError>
+    ) => Effect.Effect<PollSchedule.Polled | TerminalJob, IngestionError>
     /** Every job of a knowledge base, page after page (`after` = the last ID while `has_more`). */
     readonly listAll: (
       knowledgeBaseId: string,
@@ -560,7 +563,7 @@ export const poll = (
   knowledgeBaseId: string,
   jobId: string,
   options?: RequestOptions
-): Effect.Effect<IngestionJob.IngestionJob | TerminalJob, IngestionError, IngestionJobs> =>
+): Effect.Effect<PollSchedule.Polled | TerminalJob, IngestionError, IngestionJobs> =>
   Effect.flatMap(IngestionJobs, (jobs) => jobs.poll(knowledgeBaseId, jobId, options))
 
 /**

@@ -73,6 +73,15 @@ describe("IngestionJobs", () => {
         expect("document_details" in done && done.document_details.length).toBe(15)
       }).pipe(Effect.provide(client()))
     )
+
+    it.effect("counts the ended documents of a running job, for the poll schedule", () =>
+      Effect.gen(function* () {
+        // job_def456: 8 processed and 1 failed of its 20 documents.
+        const running = yield* IngestionJobs.poll("kb_abc123", "job_def456")
+        expect(running.status).toBe("processing")
+        expect("documents" in running && running.documents).toStrictEqual({ ended: 9, total: 20 })
+      }).pipe(Effect.provide(client()))
+    )
   })
 
   describe("list", () => {

@@ -1,18 +1,23 @@
 /**
- * The benchmark's simulator process: `startSimulator` on 127.0.0.1 with the real clock, driven by the
+ * The benchmark's simulator process: `NodeSimulator.start` on 127.0.0.1 with the real clock, driven by the
  * orchestrator over IPC. It runs apart from the clients so that its CPU and heap never count as theirs.
  * It exits when the orchestrator disconnects (or dies).
  *
  * @module
  */
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import { createPeer, type OrchestratorApi, type SimulatorApi, type SimulatorReady } from "./protocol.js"
 
 const API_KEY = "tns_bench_loopback_only"
 /** By default processing is split into a queued phase and three documents, so a wait sees the job change. */
 const DEFAULT_DOCUMENTS = 3
 
-const sim = await startSimulator({ scenario: "empty", clock: "real", apiKey: API_KEY, host: "127.0.0.1" })
+const sim = await NodeSimulator.start({
+  scenario: "empty",
+  clock: "real",
+  apiKey: API_KEY,
+  host: "127.0.0.1"
+})
 const { control } = sim
 const knowledgeBases = new Set<string>()
 let lastCpu = process.cpuUsage()

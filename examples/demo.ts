@@ -2,9 +2,9 @@
 // knowledge base with the typed client. No network and no key needed.
 //   npm run demo
 import { createIngestionJobsClient, IngestionJob } from "@tensoras/ingestion"
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 
-const simulator = await startSimulator({ scenario: "realistic" })
+const simulator = await NodeSimulator.start({ scenario: "realistic" })
 console.log(`Simulator: ${simulator.baseUrl} (scenario "realistic")\n`)
 
 try {

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net"
 import { extname, join, normalize } from "node:path"
 import { fileURLToPath } from "node:url"
 import { makeIngestionProxy } from "../../packages/browser/src/IngestionProxy.js"
-import { startSimulator } from "../../packages/testkit/src/index.js"
+import { NodeSimulator } from "../../packages/testkit/src/index.js"
 import { buildExample } from "./build.js"
 
 const types: Record<string, string> = {
@@ -64,7 +64,7 @@ export const serveExample = async (options: {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const sim = await startSimulator({ scenario: "realistic" })
+  const sim = await NodeSimulator.start({ scenario: "realistic" })
   const root = await buildExample()
   const example = await serveExample({ root, upstream: sim.baseUrl, apiKey: sim.apiKey, port: 5173 })
   console.log(`${example.url}/?kb=kb_demo&job=job_demo_sync`)

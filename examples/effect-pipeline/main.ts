@@ -6,7 +6,7 @@
 //   TENSORAS_API_KEY=… TENSORAS_BASE_URL=… tsx examples/effect-pipeline/main.ts kb_abc123 job_def456
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -64,7 +64,7 @@ const main = Effect.gen(function* () {
     )
   }
   const simulator = yield* Effect.acquireRelease(
-    Effect.promise(() => startSimulator({ scenario: "realistic" })),
+    Effect.promise(() => NodeSimulator.start({ scenario: "realistic" })),
     (sim) => Effect.promise(() => sim.close())
   )
   yield* Console.log(`(embedded simulator at ${simulator.baseUrl})`)

@@ -4,10 +4,12 @@
 //   tsx examples/promise/main.ts                    # embedded simulator, realistic sync
 //   TENSORAS_API_KEY=… TENSORAS_BASE_URL=… tsx examples/promise/main.ts kb_abc123 job_def456
 import { IngestionError, IngestionJob, WaitError, waitForIngestionJob } from "@tensoras/ingestion"
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 
 const [givenKb, givenJob] = process.argv.slice(2)
-const embedded = process.env.TENSORAS_BASE_URL ? undefined : await startSimulator({ scenario: "realistic" })
+const embedded = process.env.TENSORAS_BASE_URL
+  ? undefined
+  : await NodeSimulator.start({ scenario: "realistic" })
 const apiKey = embedded?.apiKey ?? process.env.TENSORAS_API_KEY ?? ""
 const baseUrl = embedded?.baseUrl ?? process.env.TENSORAS_BASE_URL
 const knowledgeBaseId = embedded ? "kb_demo" : (givenKb ?? "kb_abc123")

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import type { RunningSimulator } from "@tensoras/ingestion-testkit"
+import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -43,7 +43,7 @@ export const startExample = (
 
 /** Runs an example against `simulator`: its key and base URL are in the example's environment. */
 export const runExample = (
-  simulator: RunningSimulator,
+  simulator: NodeSimulator.RunningSimulator,
   example: string,
   args: ReadonlyArray<string> = [],
   env: Record<string, string> = {}
@@ -59,7 +59,7 @@ export const runExample = (
  * after each request has been answered, as if the example had waited that long between polls.
  */
 export const runPollingExample = async (
-  simulator: RunningSimulator,
+  simulator: NodeSimulator.RunningSimulator,
   example: string,
   args: ReadonlyArray<string>,
   step = 5_000

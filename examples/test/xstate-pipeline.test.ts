@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 
 import { startExample } from "./utils.js"
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "docs", clock: "manual" })
+  simulator = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
 })
 afterAll(() => simulator.close())
 

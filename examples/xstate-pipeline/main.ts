@@ -31,8 +31,8 @@ interface World {
 }
 
 const embedded = async (): Promise<World> => {
-  const { startSimulator } = await import("@tensoras/ingestion-testkit")
-  const simulator = await startSimulator({ scenario: "realistic" })
+  const { NodeSimulator } = await import("@tensoras/ingestion-testkit")
+  const simulator = await NodeSimulator.start({ scenario: "realistic" })
   console.log(`Simulator: ${simulator.baseUrl} (scenario "realistic")`)
   const client = IngestionJobs.layer({
     apiKey: Redacted.make(simulator.apiKey),

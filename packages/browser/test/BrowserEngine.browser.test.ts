@@ -414,4 +414,38 @@ describe("BrowserEngine in Chromium, against the simulator over HTTP", () => {
         expect(counterA.calls + counterB.calls).toBe(5)
       })
   )
+
+  it.scoped("a following tab's WaitTimeout counts what the leader relayed and what it polled itself", () =>
+    Effect.gen(function* () {
+      const { knowledgeBaseId, jobId } = yield* promise(() => sim.newJob())
+      const engine = { channelPrefix: `observed-${jobId}` }
+      const scopeA = yield* Scope.make()
+      const engineA = yield* Layer.buildWithScope(engineLayer({ engine }), scopeA)
+      const engineB = yield* Layer.build(engineLayer({ engine }))
+
+      const a = yield* listen(engineA, knowledgeBaseId, jobId, every)
+      const a1 = yield* polled(a.events)
+      const b = yield* listen(engineB, knowledgeBaseId, jobId, {
+        pollInterval: "1 second",
+        timeout: "4 seconds"
+      })
+      // Relayed by A, the leader: at 0 and 1 s.
+      expect((yield* polled(b.events)).at).toBe(0)
+      yield* advanceTo(a1.nextPollAt!)
+      expect((yield* polled(b.events)).at).toBe(1_000)
+      // A closes: B leads and polls itself, at once, then at 2 and 3 s; its deadline is 4 s.
+      yield* Scope.close(scopeA, Exit.void)
+      for (const at of [1_000, 2_000, 3_000]) {
+        const own = yield* polled(b.events)
+        expect(own.at).toBe(at)
+        yield* advanceTo(own.nextPollAt!)
+      }
+      const exit = yield* Deferred.await(b.exit)
+      const timeout = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      if (timeout?._tag !== "WaitTimeout") return expect.fail(`a WaitTimeout, not ${timeout?._tag}`)
+      // Two responses relayed, three of its own: five, as if one tab had polled all along.
+      expect(timeout.observed).toMatchObject({ responses: 5, retries: 0, httpStatuses: { "200": 5 } })
+      expect(Object.values(timeout.observed.statuses).reduce((sum, n) => sum + n, 0)).toBe(5)
+    })
+  )
 })

@@ -1,10 +1,10 @@
-import { Canary, type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeIngestionProxy } from "../src/IngestionProxy.js"
 
-let sim: RunningSimulator
+let sim: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  sim = await startSimulator({ scenario: "docs", clock: "manual" })
+  sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
 })
 afterAll(() => sim.close())
 

@@ -3,7 +3,7 @@
 import { mkdtemp } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { startSimulator, TestLimit } from "@tensoras/ingestion-testkit"
+import { NodeSimulator, TestLimit } from "@tensoras/ingestion-testkit"
 import { chromium } from "playwright"
 import { expect, it } from "vitest"
 import { buildExample } from "../../../examples/browser/build.js"
@@ -19,7 +19,7 @@ const flags = [
 ]
 
 it("the React example shows the live state, the progress, the counters and every document", async () => {
-  const sim = await startSimulator({ scenario: "docs", clock: "manual" })
+  const sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
   const root = await buildExample(await mkdtemp(join(tmpdir(), "tensoras-example-")))
   const server = await serveExample({ root, upstream: sim.baseUrl, apiKey: sim.apiKey })
   const browser = await chromium.launch({
@@ -92,7 +92,7 @@ it("the React example shows the live state, the progress, the counters and every
 })
 
 it("two real pages of one origin watching one job: the first polls for both, and the second takes over when it closes", async () => {
-  const sim = await startSimulator({ scenario: "docs", clock: "manual" })
+  const sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
   const root = await buildExample(await mkdtemp(join(tmpdir(), "tensoras-example-")))
   const server = await serveExample({ root, upstream: sim.baseUrl, apiKey: sim.apiKey })
   const browser = await chromium.launch({

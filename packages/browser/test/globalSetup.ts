@@ -2,7 +2,7 @@
 // the tests run in Chromium and reach the simulator's control through it.
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { type Fault, type InjectedFault, startSimulator } from "@tensoras/ingestion-testkit"
+import { type Fault, NodeSimulator } from "@tensoras/ingestion-testkit"
 import type { TestProject } from "vitest/node"
 
 declare module "vitest" {
@@ -14,10 +14,10 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  const sim = await startSimulator({ scenario: "docs", clock: "manual" })
+  const sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
   const { control } = sim
   let next = 0
-  const injected = new Map<number, InjectedFault>()
+  const injected = new Map<number, Fault.InjectedFault>()
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://control")
     const param = (name: string) => url.searchParams.get(name) ?? ""
@@ -47,7 +47,7 @@ export default async function setup(project: TestProject) {
           return reply(200, control.advanceToTerminal(param("kb"), param("job")))
         case "/fault": {
           // A fault for one job (the canary tests): `?job=…&fault=<JSON>`; answers its id.
-          const fault = { ...JSON.parse(param("fault")), jobId: param("job") } as Fault
+          const fault = { ...JSON.parse(param("fault")), jobId: param("job") } as Fault.Fault
           const handle = control.injectFault(
             fault.times === null ? { ...fault, times: Number.POSITIVE_INFINITY } : fault
           )

@@ -1,9 +1,5 @@
 import { fileURLToPath } from "node:url"
-import {
-  type RunningSimulator,
-  type StartSimulatorOptions,
-  startSimulator
-} from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import { CANARY, type Cli, type Run, type SpawnOptions, spawnScript } from "../../node/test/helpers.js"
 
 export { CANARY, type Cli, type Run, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
@@ -20,17 +16,17 @@ export const runCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}):
   spawnCli(args, options).done
 
 /** The environment that points the command at `simulator` with the canary key. */
-export const envFor = (simulator: RunningSimulator): Record<string, string> => ({
+export const envFor = (simulator: NodeSimulator.RunningSimulator): Record<string, string> => ({
   TENSORAS_API_KEY: CANARY,
   TENSORAS_BASE_URL: simulator.baseUrl
 })
 
 /** A manual-clock simulator accepting the canary key, closed after `use`. */
 export const withSimulator = async <A>(
-  options: StartSimulatorOptions,
-  use: (simulator: RunningSimulator) => Promise<A>
+  options: NodeSimulator.StartOptions,
+  use: (simulator: NodeSimulator.RunningSimulator) => Promise<A>
 ): Promise<A> => {
-  const simulator = await startSimulator({ clock: "manual", apiKey: CANARY, ...options })
+  const simulator = await NodeSimulator.start({ clock: "manual", apiKey: CANARY, ...options })
   try {
     return await use(simulator)
   } finally {
@@ -42,7 +38,7 @@ export const withSimulator = async <A>(
  * Drives a wait: each time a request of the command has been answered, moves the simulator's
  * clock by `step` ms, as if the command had waited that long between polls. No real sleeping.
  */
-export const drive = (simulator: RunningSimulator, cli: Cli, step: number): Promise<Run> =>
+export const drive = (simulator: NodeSimulator.RunningSimulator, cli: Cli, step: number): Promise<Run> =>
   simulator.control.advanceOnEachAnswer(step, cli.done)
 
 /** Lines of an output, without the empty last one. */

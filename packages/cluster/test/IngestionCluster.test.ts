@@ -4,7 +4,7 @@ import {
   WaitForIngestionJobs,
   WaitStore
 } from "@tensoras/ingestion-cluster"
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -45,7 +45,7 @@ const tagOf = (expected: Expected): string | undefined =>
         : undefined
 
 describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one runner killed with kill -9 half-way", () => {
-  let sim: RunningSimulator
+  let sim: NodeSimulator.RunningSimulator
   let runtime: ManagedRuntime.ManagedRuntime<IngestionCluster.Services | WaitStore.WaitStore, unknown>
   let runners: Array<RunnerProcess>
   let jobs: ReadonlyArray<PlannedJob>
@@ -53,7 +53,7 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
 
   beforeAll(async () => {
     const databaseUrl = await createDatabase(inject("postgresUrl"), "cluster_scale")
-    sim = await startSimulator({ scenario: "empty", clock: "real", apiKey: API_KEY })
+    sim = await NodeSimulator.start({ scenario: "empty", clock: "real", apiKey: API_KEY })
     runners = Array.from({ length: RUNNERS }, (_, index) =>
       startRunner({
         name: `r${index + 1}`,

@@ -1,4 +1,4 @@
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { parse } from "../src/internal/cli/args.js"
 import { createDatabase } from "./support/postgres.js"
@@ -59,7 +59,7 @@ describe("tensoras-cluster: the command line is checked before anything starts",
 })
 
 describe("tensoras-cluster wait, against a runner", () => {
-  let sim: RunningSimulator
+  let sim: NodeSimulator.RunningSimulator
   let databaseUrl: string
   let runner: RunnerProcess
 
@@ -68,7 +68,7 @@ describe("tensoras-cluster wait, against a runner", () => {
     // The server trusts local connections: the password is not needed, only checked for never being printed.
     url.password = PASSWORD
     databaseUrl = url.toString()
-    sim = await startSimulator({ scenario: "empty", clock: "real", apiKey: API_KEY })
+    sim = await NodeSimulator.start({ scenario: "empty", clock: "real", apiKey: API_KEY })
     sim.control.addKnowledgeBase("kb_cli")
     const document = (durationMs: number) => [{ name: "notes.md", durationMs }]
     sim.control.addDataSource("kb_cli", { jobId: "job_ok", queuedMs: 2_000, documents: document(8_000) })

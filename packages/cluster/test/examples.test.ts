@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url"
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { createDatabase } from "./support/postgres.js"
 import { runnerPort, type Spawned, spawnProgram, stopAll } from "./support/processes.js"
@@ -9,12 +9,12 @@ const PIPELINE = fileURLToPath(new URL("../../../examples/cluster/pipeline.ts", 
 const API_KEY = "tns_cluster_example_loopback_only"
 
 describe("examples/cluster/pipeline.ts: a workflow that waits for several jobs, then runs its next step", () => {
-  let sim: RunningSimulator
+  let sim: NodeSimulator.RunningSimulator
   let env: Record<string, string>
   let runner: Spawned
 
   beforeAll(async () => {
-    sim = await startSimulator({ scenario: "empty", clock: "real", apiKey: API_KEY })
+    sim = await NodeSimulator.start({ scenario: "empty", clock: "real", apiKey: API_KEY })
     sim.control.addKnowledgeBase("kb_example")
     for (const jobId of ["job_docs", "job_wiki"]) {
       sim.control.addDataSource("kb_example", {

@@ -37,10 +37,13 @@ import {
   TransportError
 } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
+import * as internalDocumentCount from "./internal/documentCount.js"
 import * as fastDecode from "./internal/fastDecode.js"
 import * as internalResponse from "./internal/response.js"
+import * as internalScrub from "./internal/scrub.js"
 import * as validate from "./internal/validate.js"
 import { version } from "./internal/version.js"
+import type * as PollSchedule from "./PollSchedule.js"
 import * as RetrySchedule from "./RetrySchedule.js"
 
 /**
@@ -157,10 +160,10 @@ const TerminalJobSchema = Schema.Struct({
   ...IngestionJob.IngestionJobDetail.fields,
   status: Schema.Literal("completed", "failed")
 })
-const PolledJob: Schema.Schema<
-  IngestionJob.IngestionJob | TerminalJob,
-  IngestionJob.IngestionJobDetailEncoded
-> = Schema.Union(TerminalJobSchema, IngestionJob.IngestionJob) as never
+// A running job also carries the count of its ended documents, for poll schedules (the count's
+// member falls back to the plain job when `document_details` are missing or unexpected).
+const PolledJob: Schema.Schema<PollSchedule.Polled | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
+  Schema.Union(TerminalJobSchema, internalDocumentCount.PolledWithCount, IngestionJob.IngestionJob) as never
 
 /**
  * The ingestion-jobs client as a service.
@@ -204,13 +207,14 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
     ) => Effect.Effect<IngestionJob.IngestionJobDetail, IngestionError>
     /**
      * One job as a poll needs it: `document_details` decoded only once the job is terminal
-     * (`completed` or `failed`), the status and counters otherwise. What waits poll with.
+     * (`completed` or `failed`), the status and counters otherwise, with how many of its
+     * documents have ended (`documents`, for the poll schedule). What waits poll with.
      */
     readonly poll: (
       knowledgeBaseId: string,
       jobId: string,
       options?: RequestOptions
-    ) => Effect.Effect<IngestionJob.IngestionJob | TerminalJob, IngestionError>
+    ) => Effect.Effect<PollSchedule.Polled | TerminalJob, IngestionError>
     /** Every job of a knowledge base, page after page (`after` = the last ID while `has_more`). */
     readonly listAll: (
       knowledgeBaseId: string,
@@ -248,7 +252,7 @@ export const make = (
     const timeout = yield* validate.duration("requestTimeout", options.requestTimeout ?? "30 seconds")
     const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
     const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
-    const scrub = internalResponse.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
+    const scrub = internalScrub.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         request.pipe(
@@ -604,7 +608,7 @@ export const poll = (
   knowledgeBaseId: string,
   jobId: string,
   options?: RequestOptions
-): Effect.Effect<IngestionJob.IngestionJob | TerminalJob, IngestionError, IngestionJobs> =>
+): Effect.Effect<PollSchedule.Polled | TerminalJob, IngestionError, IngestionJobs> =>
   Effect.flatMap(IngestionJobs, (jobs) => jobs.poll(knowledgeBaseId, jobId, options))
 
 /**

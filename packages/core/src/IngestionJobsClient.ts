@@ -178,19 +178,28 @@ const waitOptions = (options: ClientWaitOptions): Effect.Effect<WaitEngine.WaitO
     return { timeout, deadline: options.deadline, pollInterval, schedule: options.schedule }
   })
 
-/** An abort as a failure of the stream with the signal's reason, so a loop rejects instead of ending quietly. */
-const abortable = <A, E, R>(stream: Stream.Stream<A, E, R>, signal: AbortSignal | undefined) =>
-  signal === undefined
-    ? stream
-    : Stream.interruptWhen(
-        stream,
-        Effect.async<never, unknown>((resume) => {
-          const onAbort = () => resume(Effect.fail(abortReason(signal)))
-          if (signal.aborted) return onAbort()
-          signal.addEventListener("abort", onAbort, { once: true })
-          return Effect.sync(() => signal.removeEventListener("abort", onAbort))
-        })
-      )
+/**
+ * A stream as an async iterable, the one bridge of the Promise client's `listAll`, `watch` and
+ * `watchAll`: an abort of `signal` fails the stream with the signal's reason, so a loop rejects
+ * instead of ending quietly.
+ */
+const toAsyncIterable = <A, E>(
+  stream: Stream.Stream<A, E>,
+  signal: AbortSignal | undefined
+): AsyncIterable<A> =>
+  Stream.toAsyncIterable(
+    signal === undefined
+      ? stream
+      : Stream.interruptWhen(
+          stream,
+          Effect.async<never, unknown>((resume) => {
+            const onAbort = () => resume(Effect.fail(abortReason(signal)))
+            if (signal.aborted) return onAbort()
+            signal.addEventListener("abort", onAbort, { once: true })
+            return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+          })
+        )
+  )
 
 /**
  * Creates the Promise client. Throws `InvalidInput` at once when an option is not acceptable,
@@ -259,10 +268,28 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
   )
   if (Exit.isFailure(exit)) throw squash(exit.cause)
   const { service, engine } = exit.value
-  const onEngine = <A, E>(effect: Effect.Effect<A, E, WaitEngine.WaitEngine>) =>
-    Effect.provideService(effect, WaitEngine.WaitEngine, engine)
-  const streamOnEngine = <A, E>(stream: Stream.Stream<A, E, WaitEngine.WaitEngine>) =>
-    Stream.provideService(stream, WaitEngine.WaitEngine, engine)
+  /** A wait on the client's engine, with the Promise options validated first, as a Promise. */
+  const waitOnEngine = <A, E>(
+    options: ClientWaitOptions,
+    wait: (effectOptions: WaitEngine.WaitOptions) => Effect.Effect<A, E, WaitEngine.WaitEngine>
+  ): Promise<A> =>
+    runPromise(
+      Effect.provideService(Effect.flatMap(waitOptions(options), wait), WaitEngine.WaitEngine, engine),
+      options.signal
+    )
+  /** A watch on the client's engine, with the Promise options validated first, as an async iterable. */
+  const watchOnEngine = <A, E>(
+    options: ClientWaitOptions,
+    watch: (effectOptions: WaitEngine.WaitOptions) => Stream.Stream<A, E, WaitEngine.WaitEngine>
+  ): AsyncIterable<A> =>
+    toAsyncIterable(
+      Stream.provideService(
+        Stream.unwrap(Effect.map(waitOptions(options), watch)),
+        WaitEngine.WaitEngine,
+        engine
+      ),
+      options.signal
+    )
 
   return {
     list: (knowledgeBaseId, listOptions = {}) =>
@@ -270,58 +297,26 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
     get: (knowledgeBaseId, jobId, callOptions = {}) =>
       runPromise(service.get(knowledgeBaseId, jobId), callOptions.signal),
     listAll: (knowledgeBaseId, listOptions = {}) =>
-      Stream.toAsyncIterable(abortable(service.listAll(knowledgeBaseId, listOptions), listOptions.signal)),
+      toAsyncIterable(service.listAll(knowledgeBaseId, listOptions), listOptions.signal),
     waitFor: (knowledgeBaseId, jobId, options = {}) =>
-      runPromise(
-        onEngine(
-          Effect.flatMap(waitOptions(options), (effectOptions) =>
-            Wait.waitFor(knowledgeBaseId, jobId, { ...effectOptions, onUpdate: options.onUpdate })
-          )
-        ),
-        options.signal
+      waitOnEngine(options, (effectOptions) =>
+        Wait.waitFor(knowledgeBaseId, jobId, { ...effectOptions, onUpdate: options.onUpdate })
       ),
     waitForAll: (knowledgeBaseId, jobIds, options = {}) =>
-      runPromise(
-        onEngine(
-          Effect.flatMap(waitOptions(options), (effectOptions) =>
-            Effect.map(Wait.waitForAll(knowledgeBaseId, jobIds, effectOptions), (results) =>
-              results.map(
-                Either.match({
-                  onLeft: (reason): WaitResult => ({ status: "rejected", reason }),
-                  onRight: (value): WaitResult => ({ status: "fulfilled", value })
-                })
-              )
-            )
+      waitOnEngine(options, (effectOptions) =>
+        Effect.map(Wait.waitForAll(knowledgeBaseId, jobIds, effectOptions), (results) =>
+          results.map(
+            Either.match({
+              onLeft: (reason): WaitResult => ({ status: "rejected", reason }),
+              onRight: (value): WaitResult => ({ status: "fulfilled", value })
+            })
           )
-        ),
-        options.signal
+        )
       ),
     watch: (knowledgeBaseId, jobId, options = {}) =>
-      Stream.toAsyncIterable(
-        abortable(
-          streamOnEngine(
-            Stream.unwrap(
-              Effect.map(waitOptions(options), (effectOptions) =>
-                Wait.watch(knowledgeBaseId, jobId, effectOptions)
-              )
-            )
-          ),
-          options.signal
-        )
-      ),
+      watchOnEngine(options, (effectOptions) => Wait.watch(knowledgeBaseId, jobId, effectOptions)),
     watchAll: (knowledgeBaseId, jobIds, options = {}) =>
-      Stream.toAsyncIterable(
-        abortable(
-          streamOnEngine(
-            Stream.unwrap(
-              Effect.map(waitOptions(options), (effectOptions) =>
-                Wait.watchAll(knowledgeBaseId, jobIds, effectOptions)
-              )
-            )
-          ),
-          options.signal
-        )
-      )
+      watchOnEngine(options, (effectOptions) => Wait.watchAll(knowledgeBaseId, jobIds, effectOptions))
   }
 }
 

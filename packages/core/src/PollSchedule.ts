@@ -1,8 +1,8 @@
 /**
  * How often a wait polls: `Schedule`s whose input is the job just seen (an {@link IngestionJob}:
- * status, counters and timestamps, as the list endpoint reports it). The first poll is always
- * immediate; a schedule decides each delay after it. Any `Schedule<unknown, IngestionJob>` works;
- * these are the presets.
+ * status, counters and timestamps; with how many of its documents have ended when the poll was a
+ * GET of the job, see {@link Polled}). The first poll is always immediate; a schedule decides each
+ * delay after it. Any `Schedule<unknown, IngestionJob>` works; these are the presets.
  *
  * @since 0.1.0
  */
@@ -16,7 +16,7 @@ import { differs, type IngestionJob } from "./IngestionJob.js"
 
 /**
  * A poll schedule: its input is the job of each poll (status, counters, timestamps; no
- * `document_details`).
+ * `document_details`, but their count when the engine has it: see {@link Polled}).
  *
  * @category models
  * @since 0.1.0
@@ -177,6 +177,28 @@ export const progressive = (options: ProgressiveOptions = {}): Schedule.Schedule
 }
 
 /**
+ * How many of a job's documents have ended (any status but `queued` and `processing`), out of how
+ * many: counted from the single-job endpoint's `document_details`.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface DocumentCount {
+  readonly ended: number
+  readonly total: number
+}
+
+/**
+ * What a poll schedule receives: the job of each poll and, when that poll was a GET of the job,
+ * how many of its documents have ended (`documents`). A sweep of many jobs lists them, and lists
+ * carry no `document_details`: their jobs come without it.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export type Polled = IngestionJob & { readonly documents?: DocumentCount }
+
+/**
  * Options of {@link paced}.
  *
  * @category schedules
@@ -185,8 +207,22 @@ export const progressive = (options: ProgressiveOptions = {}): Schedule.Schedule
 export interface PacedOptions {
   /** The shortest delay. Default 1 second. */
   readonly min?: Duration.DurationInput
-  /** The longest delay while no document is expected to end. Default 6 seconds. */
+  /** The longest delay while the documents are counted. Default 15 seconds. */
   readonly max?: Duration.DurationInput
+  /** The longest delay while they are not (a sweep of many jobs). Default 6 seconds. */
+  readonly uncountedMax?: Duration.DurationInput
+  /**
+   * The latency one request is worth: the delays balance the two (√(2 × pollCost ÷ the chance
+   * per second that the job ends now)). Lower polls more often around the predicted end.
+   * Default 250 milliseconds.
+   */
+  readonly pollCost?: Duration.DurationInput
+  /**
+   * How much the documents of one job differ in processing time: the standard deviation of the
+   * logarithm of their durations. Default 0.5 (10 % of the documents take under half the mean,
+   * 10 % over 1.7 times it).
+   */
+  readonly spread?: number
   /** Each delay is drawn from [delay × (1 − jitter), delay]. Default 0: the delays are exact. */
   readonly jitter?: number
 }
@@ -199,16 +235,27 @@ export interface PacedOptions {
  */
 export interface Pace {
   /**
-   * `queued`: waiting for processing to start; `starting`: processing, no document done yet;
-   * `after-document`: a document just ended, the next cannot end this soon; `expecting`: a
-   * document may end any moment, polled at the pace of the documents; `pacing`: documents end
-   * faster than polls, so the pace of the job's age.
+   * With the documents counted: `queued`; `starting` (processing, no document ended yet: the pace
+   * of the time since the start); `predicting` (documents left: timed by the end their time so far
+   * predicts); `finishing` (every document ended, the job not yet).
+   * Without (a sweep): `queued`, `starting`; `after-document` (a document just ended, the next cannot
+   * end this soon); `expecting` (a document may end any moment, polled at the pace of the
+   * documents); `pacing` (documents end faster than polls, so the pace of the job's age).
    */
-  readonly phase: "queued" | "starting" | "after-document" | "expecting" | "pacing"
+  readonly phase:
+    | "queued"
+    | "starting"
+    | "predicting"
+    | "finishing"
+    | "after-document"
+    | "expecting"
+    | "pacing"
   /** The delay until the next poll, before jitter. */
   readonly delay: Duration.Duration
   /** Time per document so far, once one has ended. */
   readonly perDocument: Duration.Duration | undefined
+  /** While `predicting`: when the job is expected to end (epoch ms, the mean of the prediction). */
+  readonly expectedEndAt: number | undefined
 }
 
 interface PacedState {
@@ -220,6 +267,8 @@ interface PacedState {
   readonly startAt: number | undefined
   /** When the last document ended: half-way between the poll that saw it and the one before. */
   readonly documentEndAt: number | undefined
+  /** The time between those two polls: how uncertain `documentEndAt` is. */
+  readonly documentEndWithin: number
   readonly documentsDone: number
 }
 
@@ -231,46 +280,135 @@ const agePace = (ageMillis: number, min: number, max: number): number =>
 
 /** The first document ends after this share of the elapsed processing time, at the earliest. */
 const STARTING_SHARE = 0.3
+/**
+ * With the documents counted and more than one, the first document's end only times the pace: polls
+ * this share of the time since the start apart place it well enough.
+ */
+const COUNTED_STARTING_SHARE = 0.6
 /** No document of a job is much faster than this share of the job's time per document. */
 const DEAD_ZONE_SHARE = 0.35
 /** While a document may end, poll this often, as a share of the time per document. */
 const EXPECTING_SHARE = 0.3
 /** Polls line up with documents when polling at their pace is at least this share of the age pace. */
 const ALIGN_SHARE = 0.5
+/**
+ * Until a document ends, its duration is anything from a second to an hour, as likely in every
+ * decade: the chance that it ends at `t` is then 1 ÷ (t × ln(hour ÷ t)).
+ */
+const LONGEST_DOCUMENT_MS = 3_600_000
+
+const SQRT_2PI = Math.sqrt(2 * Math.PI)
 
 /**
- * Reads the counters: a job ends when its last document does, so polls go where a document may
- * end. While queued, the delay grows with the wait (half the time queued so far); once
- * processing, with the time since the start until a first document ends. Then the time per
- * document (processing time ÷ documents done) tells the rest: after a document ends, the next
- * cannot end for a while (no poll in that dead zone), then polls come every 0.3 × the time per
- * document, never further apart than the age pace (√age seconds, between `min` and `max`). When
- * documents end faster than that, the counters say nothing useful about the end and the age
- * pace alone sets the cadence. No wait polls more often than every `min`. The total of documents
- * is not known to the API's job, so the end itself cannot be predicted; see docs/waiting.md for
- * how this compares with the API docs' 5-second loop.
+ * The hazard of the standard normal distribution, φ(z) ÷ (1 − Φ(z)), without cancelling for large z
+ * (erfc by the Chebyshev fit of Numerical Recipes, relative error under 1.2e-7).
+ */
+const normalHazard = (z: number): number => {
+  const x = Math.abs(z) / Math.SQRT2
+  const t = 1 / (1 + 0.5 * x)
+  const exponent =
+    -1.26551223 +
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t *
+              (0.09678418 +
+                t *
+                  (-0.18628806 +
+                    t *
+                      (0.27886807 +
+                        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+  // erfc(x) = t × exp(−x² + exponent); 1 − Φ(z) = erfc(z / √2) ÷ 2 and φ(z) = exp(−x²) ÷ √(2π).
+  if (z >= 0) return 2 / (SQRT_2PI * t * Math.exp(exponent))
+  return Math.exp(-x * x) / SQRT_2PI / (1 - 0.5 * t * Math.exp(-x * x + exponent))
+}
+
+/**
+ * The chance per millisecond that the job ends at `elapsed` after the last document ended, given it
+ * has not yet: the time left is log-normal, with the mean `mean` and the coefficient of variation
+ * `variation`.
+ */
+const endHazard = (elapsed: number, mean: number, variation: number): number => {
+  if (elapsed <= 0) return 0
+  const sigma = Math.sqrt(Math.log(1 + variation * variation))
+  const mu = Math.log(mean) - (sigma * sigma) / 2
+  return normalHazard((Math.log(elapsed) - mu) / sigma) / (elapsed * sigma)
+}
+
+/**
+ * The delay that balances latency and requests where the job may end at `hazard(t)` per
+ * millisecond: the longest delay d, in [min, max], with d ≤ √(2 × pollCost ÷ h) for the highest
+ * hazard h until the next poll (found by bisection).
+ */
+const balancedDelay = (
+  now: number,
+  hazard: (at: number) => number,
+  pollCost: number,
+  min: number,
+  max: number
+): number => {
+  const fits = (delay: number) => {
+    let highest = 0
+    for (let step = 0; step <= 8; step++) highest = Math.max(highest, hazard(now + (delay * step) / 8))
+    return delay * delay * highest <= 2 * pollCost
+  }
+  if (fits(max)) return max
+  let low = min
+  let high = max
+  for (let round = 0; round < 12 && high - low > 50; round++) {
+    const middle = (low + high) / 2
+    if (fits(middle)) low = middle
+    else high = middle
+  }
+  return low
+}
+
+/**
+ * Reads the job. With its documents counted (a GET of one job), a job ends when its last document
+ * does, and the documents ended so far tell when that is: their time per document, times the
+ * documents left, after the end of the latest. The prediction is uncertain by the spread of the
+ * documents' durations (`spread`) and by how few have ended; each delay balances the latency
+ * against the requests where the job may end now (√(2 × `pollCost` ÷ the chance per second that it
+ * does)): sparse while many documents are left (up to `max`), dense around the predicted end, and
+ * backing off again if the job runs past it. Until a first document ends, the pace of the time
+ * since the start; while queued, half the time queued so far (at most √age).
+ *
+ * Without the counts (a sweep of many jobs of one knowledge base lists them: no
+ * `document_details`), the counters alone: after a document ends, no poll while the next cannot
+ * end; then every 0.3 × the time per document, never further apart than √age seconds (at most
+ * `uncountedMax`), which alone sets the pace when documents end faster than polls.
+ *
+ * No wait polls more often than every `min`. See docs/waiting.md for how this compares with the
+ * API docs' 5-second loop.
  *
  * @example
  * ```ts
  * import { PollSchedule } from "@tensoras/ingestion"
  *
- * const eager = PollSchedule.paced({ min: "500 millis", max: "5 seconds" })
+ * const eager = PollSchedule.paced({ min: "500 millis", pollCost: "50 millis" })
  * ```
  * @category schedules
  * @since 0.1.0
  */
-export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, IngestionJob> => {
+export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polled> => {
   const min = Duration.toMillis(options.min ?? "1 second")
-  const max = Math.max(min, Duration.toMillis(options.max ?? "6 seconds"))
+  const max = Math.max(min, Duration.toMillis(options.max ?? "15 seconds"))
+  const uncountedMax = Math.max(min, Duration.toMillis(options.uncountedMax ?? "6 seconds"))
+  const pollCost = Duration.toMillis(options.pollCost ?? "250 millis")
+  const spread = options.spread ?? 0.5
+  /** Coefficient of variation of one document's duration. */
+  const variation = Math.sqrt(Math.exp(spread * spread) - 1)
   const initial: PacedState = {
     previous: undefined,
     previousAt: 0,
     queuedSeenAt: Number.NEGATIVE_INFINITY,
     startAt: undefined,
     documentEndAt: undefined,
+    documentEndWithin: 0,
     documentsDone: 0
   }
-  const schedule = Schedule.makeWithState(initial, (now, job: IngestionJob, state: PacedState) => {
+  const schedule = Schedule.makeWithState(initial, (now, job: Polled, state: PacedState) => {
     const createdAt = job.created_at * 1000
     const queuedSeenAt = job.status === "queued" ? now : state.queuedSeenAt
     let startAt = state.startAt
@@ -280,17 +418,68 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Inges
       const high = Math.min(job.started_at * 1000 + 999, now)
       startAt = low <= high ? (low + high) / 2 : job.started_at * 1000 + 500
     }
-    const done = documentsDone(job)
+    const count = job.documents
+    const done = count === undefined ? documentsDone(job) : Math.min(count.ended, count.total)
     const ended = state.previous !== undefined && done > state.documentsDone
-    const documentEndAt = ended ? (state.previousAt + now) / 2 : state.documentEndAt
-    const pace = agePace(now - Math.min(createdAt, now), min, max)
+    // The documents that ended between the two polls ended about evenly apart: the latest about
+    // one share of the time between them (one more share than documents) before this poll.
+    const since = Math.max(state.previousAt, startAt ?? Number.NEGATIVE_INFINITY)
+    const documentEndWithin = ended
+      ? (now - since) / (done - state.documentsDone + 1)
+      : state.documentEndWithin
+    const documentEndAt = ended
+      ? now - documentEndWithin
+      : done < state.documentsDone
+        ? undefined
+        : state.documentEndAt
+    const pace = agePace(now - Math.min(createdAt, now), min, uncountedMax)
 
     let phase: Pace["phase"]
     let delay: number
     let perDocument: number | undefined
-    if (startAt === undefined || job.status === "queued") {
+    let expectedEndAt: number | undefined
+    /** The job's end is as likely in every decade of the time since `from`. */
+    const scaleFree = (from: number) => (at: number) => {
+      const elapsed = Math.max(min, at - from)
+      return 1 / (elapsed * Math.max(1, Math.log(LONGEST_DOCUMENT_MS / elapsed)))
+    }
+    if (count !== undefined && (startAt === undefined || job.status === "queued")) {
+      phase = "queued"
+      delay = balancedDelay(now, scaleFree(createdAt), pollCost, min, max)
+    } else if (startAt === undefined || job.status === "queued") {
       phase = "queued"
       delay = Math.min(pace, Math.max(min, 0.5 * (now - createdAt)))
+    } else if (count !== undefined) {
+      const left = count.total - done
+      if (left <= 0) {
+        phase = "finishing"
+        delay = Math.min(max, Math.max(min, 0.5 * (now - (documentEndAt ?? startAt))))
+      } else if (done === 0 || documentEndAt === undefined) {
+        phase = "starting"
+        delay =
+          count.total === 1
+            ? balancedDelay(now, scaleFree(startAt), pollCost, min, max)
+            : // The job cannot end with the first document: this only times it, for the pace.
+              Math.min(max, Math.max(min, COUNTED_STARTING_SHARE * (now - startAt)))
+      } else {
+        phase = "predicting"
+        perDocument = Math.max(min, documentEndAt - startAt) / done
+        const mean = left * perDocument
+        // The documents left vary (less, the more they are); the time per document is known from
+        // `done` of them; the end of the latest is known to within the polls around it.
+        const deviation = Math.sqrt(
+          mean * mean * variation * variation * (1 / left + 1 / done) +
+            (documentEndWithin * documentEndWithin) / 12
+        )
+        expectedEndAt = documentEndAt + mean
+        delay = balancedDelay(
+          now,
+          (at) => endHazard(at - documentEndAt, mean, deviation / mean),
+          pollCost,
+          min,
+          max
+        )
+      }
     } else if (done === 0 || documentEndAt === undefined) {
       phase = "starting"
       delay = Math.min(pace, Math.max(min, STARTING_SHARE * (now - startAt)))
@@ -315,12 +504,14 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Inges
       queuedSeenAt,
       startAt,
       documentEndAt,
+      documentEndWithin,
       documentsDone: done
     }
     const output: Pace = {
       phase,
       delay: Duration.millis(delay),
-      perDocument: perDocument === undefined ? undefined : Duration.millis(perDocument)
+      perDocument: perDocument === undefined ? undefined : Duration.millis(perDocument),
+      expectedEndAt
     }
     return Effect.succeed([
       next,
@@ -333,7 +524,8 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Inges
 
 /**
  * The schedule of waits unless told otherwise: {@link paced} with its defaults (at least 1 s
- * between polls, lined up with the ends of documents, about every 6 s at most on long jobs).
+ * between polls; with the documents counted, dense around the end they predict and at most 15 s
+ * apart; without, lined up with the ends of documents and at most 6 s apart).
  *
  * @example
  * ```ts

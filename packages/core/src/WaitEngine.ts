@@ -42,9 +42,10 @@ import type {
 } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import type { IngestionJobs } from "./IngestionJobs.js"
+import * as internalObserved from "./internal/observed.js"
 import * as internal from "./internal/waitEngine.js"
 import type * as PollSchedule from "./PollSchedule.js"
-import type { WaitTimeout } from "./WaitError.js"
+import type { Observed, WaitTimeout } from "./WaitError.js"
 
 /**
  * How long a wait waits when neither `timeout` nor `deadline` is given: 30 minutes.
@@ -279,3 +280,49 @@ export const make: (
  */
 export const layer = (options?: EngineOptions): Layer.Layer<WaitEngine, never, IngestionJobs> =>
   Layer.scoped(WaitEngine, internal.make(options))
+
+/**
+ * What a wait observed (`WaitTimeout.observed`) with one more event counted, the way the engine
+ * counts the requests of its own waits: a `Polled` is a response (its job status, HTTP 200), a
+ * `Retrying` a retry (its HTTP status, or `network` / `timeout` / ...). For an engine that hands
+ * its waits the events of another engine (the browser's tabs relay their leader's), so that its
+ * timeouts count what the waits heard from there too.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob, WaitEngine, WaitError } from "@tensoras/ingestion"
+ * import * as Schema from "effect/Schema"
+ *
+ * const job = Schema.decodeUnknownSync(IngestionJob.IngestionJob)({
+ *   id: "job_def456", object: "ingestion_job", knowledge_base_id: "kb_abc123",
+ *   data_source_id: "ds_xyz789", status: "processing",
+ *   documents_processed: 1, documents_failed: 0, chunks_created: 12,
+ *   started_at: 1709125000, completed_at: null, created_at: 1709124990, error: null
+ * })
+ * const none: WaitError.Observed = { responses: 0, retries: 0, statuses: {}, httpStatuses: {} }
+ * const event: WaitEngine.WaitEvent = { _tag: "Polled", job, at: 0, changed: true, stalled: false, nextPollAt: 2000 }
+ * WaitEngine.observe(none, event)
+ * // { responses: 1, retries: 0, statuses: { processing: 1 }, httpStatuses: { "200": 1 } }
+ * ```
+ * @category observing
+ * @since 0.2.0
+ */
+export const observe: (observed: Observed, event: WaitEvent) => Observed = internalObserved.observe
+
+/**
+ * Two counts of what a wait observed, added up: a wait fed by two engines (its own, and the
+ * events relayed from another) times out with both.
+ *
+ * @example
+ * ```ts
+ * import { WaitEngine, WaitError } from "@tensoras/ingestion"
+ *
+ * const own: WaitError.Observed = { responses: 2, retries: 1, statuses: { queued: 2 }, httpStatuses: { "200": 2, "503": 1 } }
+ * const relayed: WaitError.Observed = { responses: 1, retries: 0, statuses: { processing: 1 }, httpStatuses: { "200": 1 } }
+ * WaitEngine.combineObserved(own, relayed)
+ * // { responses: 3, retries: 1, statuses: { queued: 2, processing: 1 }, httpStatuses: { "200": 3, "503": 1 } }
+ * ```
+ * @category observing
+ * @since 0.2.0
+ */
+export const combineObserved: (self: Observed, that: Observed) => Observed = internalObserved.combine

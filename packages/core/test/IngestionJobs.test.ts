@@ -1,7 +1,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -17,9 +17,9 @@ import { eventually, sleepScheduledAt } from "./utils/clock.js"
 // A canary: if this string shows up in any error, the key leaked.
 const API_KEY = "tns_canary_9f3b1c7e5a2d4f6b"
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
+  simulator = await NodeSimulator.start({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))
@@ -71,6 +71,15 @@ describe("IngestionJobs", () => {
         const done = yield* IngestionJobs.poll("kb_abc123", "job_abc123")
         expect(done.status).toBe("completed")
         expect("document_details" in done && done.document_details.length).toBe(15)
+      }).pipe(Effect.provide(client()))
+    )
+
+    it.effect("counts the ended documents of a running job, for the poll schedule", () =>
+      Effect.gen(function* () {
+        // job_def456: 8 processed and 1 failed of its 20 documents.
+        const running = yield* IngestionJobs.poll("kb_abc123", "job_def456")
+        expect(running.status).toBe("processing")
+        expect("documents" in running && running.documents).toStrictEqual({ ended: 9, total: 20 })
       }).pipe(Effect.provide(client()))
     )
   })

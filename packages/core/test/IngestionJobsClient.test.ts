@@ -7,15 +7,15 @@ import {
   WaitError,
   waitForIngestionJob
 } from "@tensoras/ingestion"
-import { Canary, type RunningSimulator, startSimulator, TestLimit } from "@tensoras/ingestion-testkit"
+import { Canary, NodeSimulator, TestLimit } from "@tensoras/ingestion-testkit"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 
 const API_KEY = "tns_canary_promise_4c2a9e"
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
+  simulator = await NodeSimulator.start({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))
@@ -385,7 +385,7 @@ describe("waits on one client share one engine", () => {
 
 describe("deadlines against a really blocked event loop", () => {
   it("no request leaves after the deadline, even when every timer fires late", async () => {
-    const real = await startSimulator({ scenario: "docs", apiKey: API_KEY })
+    const real = await NodeSimulator.start({ scenario: "docs", apiKey: API_KEY })
     try {
       const deadline = Date.now() + 1_000
       const error = await rejection(
@@ -415,7 +415,7 @@ describe("deadlines against a really blocked event loop", () => {
 describe("canary: a key the server echoes never comes out of a wait", () => {
   it("not in the jobs it reports, nor in its WaitTimeout, its message, stack or JSON", async () => {
     const key = Canary.make()
-    const echoing = await startSimulator({ scenario: "docs", apiKey: key, clock: "manual" })
+    const echoing = await NodeSimulator.start({ scenario: "docs", apiKey: key, clock: "manual" })
     try {
       // Every string of every answer carries the key (the status too: the job reads as unknown).
       echoing.control.injectFault({ kind: "echo-key", times: Infinity })

@@ -11,7 +11,7 @@ import {
 } from "@tensoras/ingestion"
 import * as JobActor from "@tensoras/ingestion/JobActor"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
-import { Canary, type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
 import { getShortestPaths } from "@xstate/graph"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -26,9 +26,9 @@ import { eventually, sleepScheduledAt } from "./utils/clock.js"
 // A canary: if this string shows up in a snapshot, an event or an inspection event, the key leaked.
 const API_KEY = "tns_canary_machine_7c2e9a41"
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
+  simulator = await NodeSimulator.start({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))

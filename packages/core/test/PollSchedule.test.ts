@@ -124,7 +124,141 @@ describe("PollSchedule", () => {
     })
   )
 
-  describe("the default cadence (paced by the counters)", () => {
+  describe("the default cadence, counting the documents left (a GET of the job)", () => {
+    const T0 = 1_709_125_000_000
+    /** The job as a GET sees it: started `startedMs` after T0 (null: queued), `ended` of `total` documents. */
+    const counted = (startedMs: number | null, ended: number, total: number): PollSchedule.Polled => ({
+      ...job(ended, startedMs === null ? "queued" : "processing"),
+      created_at: T0 / 1000,
+      started_at: startedMs === null ? null : Math.floor((T0 + startedMs) / 1000),
+      documents: { ended, total }
+    })
+    /** Steps the default schedule over polls at the given instants (ms after creation). */
+    const paces = (polls: ReadonlyArray<readonly [atMs: number, job: PollSchedule.Polled]>) =>
+      Effect.gen(function* () {
+        const schedule = PollSchedule.paced()
+        let state = schedule.initial
+        const out: Array<{
+          delay: number
+          phase: PollSchedule.Pace["phase"]
+          expectedEndAt: number | undefined
+        }> = []
+        for (const [at, seenJob] of polls) {
+          const [next, pace, decision] = yield* schedule.step(T0 + at, seenJob, state)
+          state = next
+          out.push({
+            delay: Math.round(
+              ScheduleIntervals.start((decision as ScheduleDecision.Continue).intervals) - T0 - at
+            ),
+            phase: pace.phase,
+            expectedEndAt: pace.expectedEndAt === undefined ? undefined : Math.round(pace.expectedEndAt - T0)
+          })
+        }
+        return out
+      })
+
+    it.effect(
+      "while queued, polls less the longer the job has waited, never more often than every second",
+      () =>
+        Effect.gen(function* () {
+          const steps = yield* paces([
+            [500, counted(null, 0, 3)],
+            [5_000, counted(null, 0, 3)],
+            [30_000, counted(null, 0, 3)]
+          ])
+          expect(steps.map((s) => s.phase)).toStrictEqual(["queued", "queued", "queued"])
+          const delays = steps.map((s) => s.delay)
+          expect(delays[0]).toBeGreaterThanOrEqual(1000)
+          expect(delays[1]).toBeGreaterThan(delays[0]!)
+          expect(delays[2]).toBeGreaterThan(delays[1]!)
+        })
+    )
+
+    it.effect(
+      "a single document: polls grow with the time since the start, slower than it (about its root)",
+      () =>
+        Effect.gen(function* () {
+          const steps = yield* paces([
+            [11_500, counted(1_500, 0, 1)],
+            [41_500, counted(1_500, 0, 1)],
+            [161_500, counted(1_500, 0, 1)]
+          ])
+          expect(steps.map((s) => s.phase)).toStrictEqual(["starting", "starting", "starting"])
+          const delays = steps.map((s) => s.delay)
+          // 10, 40, 160 s since the start: four times the time, not four times the delay (about twice: the
+          // end is as likely in every decade, so the chance it comes now falls as 1 ÷ the time).
+          for (let i = 1; i < delays.length; i++) {
+            expect(delays[i]).toBeGreaterThan(delays[i - 1]!)
+            expect(delays[i]! / delays[i - 1]!).toBeLessThan(2.2)
+          }
+        })
+    )
+
+    it.effect("several documents: sparse while many are left, dense around the end they predict", () =>
+      Effect.gen(function* () {
+        const steps = yield* paces([
+          [1_000, counted(null, 0, 40)],
+          [2_000, counted(1_500, 0, 40)],
+          // 5 documents ended between 2 s and 12 s: the latest about 12 − 10 ÷ 6 s ≈ 10.33 s after creation,
+          // each in about (10.33 − 1.5) ÷ 5 ≈ 1.77 s (started at 1.5 s, between the polls and `started_at`).
+          [12_000, counted(1_500, 5, 40)],
+          [27_000, counted(1_500, 13, 40)],
+          [70_000, counted(1_500, 38, 40)],
+          [73_000, counted(1_500, 39, 40)]
+        ])
+        expect(steps.slice(2).map((s) => s.phase)).toStrictEqual([
+          "predicting",
+          "predicting",
+          "predicting",
+          "predicting"
+        ])
+        // 35 documents left at about 1.77 s: the end is over a minute away, so the longest delay (15 s).
+        expect(steps[2]!.expectedEndAt).toBe(72_170)
+        expect(steps[2]!.delay).toBe(15_000)
+        expect(steps[3]!.delay).toBe(15_000)
+        // Two, then one document left: the end may come any moment, so polls come often.
+        expect(steps[4]!.delay).toBeLessThan(3_000)
+        expect(steps[5]!.delay).toBeLessThan(2_000)
+        expect(steps[5]!.delay).toBeGreaterThanOrEqual(1_000)
+      })
+    )
+
+    it.effect("backs off again when the job runs well past the end it predicted", () =>
+      Effect.gen(function* () {
+        const late = (at: number) => [at, counted(1_500, 9, 10)] as const
+        const steps = yield* paces([
+          [2_000, counted(1_500, 0, 10)],
+          [20_000, counted(1_500, 9, 10)],
+          late(24_000),
+          late(60_000),
+          late(120_000)
+        ])
+        const delays = steps.slice(2).map((s) => s.delay)
+        expect(delays[1]).toBeGreaterThan(delays[0]!)
+        expect(delays[2]).toBeGreaterThan(delays[1]!)
+        expect(Math.max(...delays)).toBeLessThanOrEqual(15_000)
+      })
+    )
+
+    it.effect(
+      "every document ended but the job not yet: polls at half the time since the last one ended",
+      () =>
+        Effect.gen(function* () {
+          const steps = yield* paces([
+            [2_000, counted(1_500, 0, 2)],
+            [10_000, counted(1_500, 2, 2)],
+            [11_000, counted(1_500, 2, 2)],
+            [20_000, counted(1_500, 2, 2)]
+          ])
+          expect(steps.slice(1).map((s) => s.phase)).toStrictEqual(["finishing", "finishing", "finishing"])
+          // Both documents ended between 2 s and 10 s: the latest at about 10 − 8 ÷ 3 s ≈ 7.33 s. Half the time
+          // since then: 1.33 s at 10 s, 1.83 s at 11 s, 6.33 s at 20 s.
+          expect(steps.slice(1).map((s) => s.delay)).toStrictEqual([1333, 1833, 6333])
+        })
+    )
+  })
+
+  describe("the default cadence without the count (a sweep lists the jobs: paced by the counters)", () => {
     const T0 = 1_709_125_000_000
     /** The job as seen `atMs` after its creation at T0: started `startedMs` in, `done` documents done. */
     const seen = (startedMs: number | null, done: number): IngestionJob.IngestionJob => ({
@@ -229,19 +363,27 @@ describe("PollSchedule", () => {
   it.effect("against the API docs' 5-second loop, in virtual time, on seeded realistic jobs", () =>
     Effect.gen(function* () {
       const compared = yield* compare(
-        [["default", PollSchedule.defaultSchedule]],
+        [
+          ["one wait", PollSchedule.defaultSchedule, "get"],
+          ["a sweep", PollSchedule.defaultSchedule, "list"]
+        ],
         [
           { ...workloads.seconds, jobs: 60 },
           { ...workloads.minutes, jobs: 60 }
         ]
       )
-      const [seconds, minutes] = compared
-      // Jobs of 3–60 s: noticed in about 0.7× the loop's time, for about twice its requests.
-      expect(seconds!.latencyRatio).toBeLessThanOrEqual(0.75)
-      expect(seconds!.requestsRatio).toBeLessThanOrEqual(2.1)
-      // Jobs of 1–10 min: about the loop's latency for about its requests.
-      expect(minutes!.latencyRatio).toBeLessThanOrEqual(1.15)
+      const [seconds, secondsSwept, minutes, minutesSwept] = compared
+      // One wait (documents counted). Jobs of 1–10 min: the target, with room (about half the latency
+      // for about half the requests). Jobs of 3–60 s: about 0.6× the latency for 1.5× the requests.
+      expect(minutes!.latencyRatio).toBeLessThanOrEqual(1.0)
       expect(minutes!.requestsRatio).toBeLessThanOrEqual(1.05)
+      expect(seconds!.latencyRatio).toBeLessThanOrEqual(0.65)
+      expect(seconds!.requestsRatio).toBeLessThanOrEqual(1.6)
+      // A sweep (no count): the counters alone, as before the count.
+      expect(secondsSwept!.latencyRatio).toBeLessThanOrEqual(0.75)
+      expect(secondsSwept!.requestsRatio).toBeLessThanOrEqual(2.1)
+      expect(minutesSwept!.latencyRatio).toBeLessThanOrEqual(1.15)
+      expect(minutesSwept!.requestsRatio).toBeLessThanOrEqual(1.05)
     })
   )
 })

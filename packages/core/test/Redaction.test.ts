@@ -2,7 +2,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { createIngestionJobsClient, IngestionError, IngestionJob, IngestionJobs } from "@tensoras/ingestion"
 import * as Redaction from "@tensoras/ingestion/Redaction"
-import { Canary, type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -12,9 +12,9 @@ import * as Stream from "effect/Stream"
 
 const KEY = Canary.make()
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "failing", apiKey: KEY, clock: "manual" })
+  simulator = await NodeSimulator.start({ scenario: "failing", apiKey: KEY, clock: "manual" })
 })
 afterAll(() => simulator.close())
 beforeEach(() => {
@@ -50,6 +50,16 @@ describe("Redaction.makeScrub", () => {
     expect(scrub(once)).toBe(once)
     expect(scrub("Bearer")).toBe("Bearer")
     expect(scrub("nothing secret here")).toBe("nothing secret here")
+  })
+
+  it("several secrets: each in every form, the longest first, empty ones ignored", () => {
+    const scrubBoth = Redaction.makeScrub(["tns_k/ey+1", "", "p@ss", "p@ss word"])
+    expect(scrubBoth("key tns_k/ey+1, password p@ss word")).toBe("key <redacted>, password <redacted>")
+    expect(scrubBoth(`postgres://app:${encodeURIComponent("p@ss")}@db/app`)).toBe(
+      "postgres://app:<redacted>@db/app"
+    )
+    expect(scrubBoth("nothing secret here")).toBe("nothing secret here")
+    expect(Redaction.makeScrub([])("Bearer abc")).toBe("Bearer <redacted>")
   })
 
   it("scrubJson: every string of a parsed value, property names too", () => {

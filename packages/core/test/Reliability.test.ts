@@ -7,13 +7,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { createIngestionJobsClient, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import * as JobActor from "@tensoras/ingestion/JobActor"
-import {
-  Canary,
-  type Fault,
-  type RunningSimulator,
-  startSimulator,
-  TestLimit
-} from "@tensoras/ingestion-testkit"
+import { Canary, type Fault, NodeSimulator, TestLimit } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -46,12 +40,12 @@ const SEED =
     ? undefined
     : Number(process.env.TENSORAS_RELIABILITY_SEED)
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 const unhandled: Array<unknown> = []
 const onUnhandled = (reason: unknown) => void unhandled.push(reason)
 beforeAll(async () => {
   process.on("unhandledRejection", onUnhandled)
-  simulator = await startSimulator({ scenario: "docs", apiKey: KEY, clock: "manual" })
+  simulator = await NodeSimulator.start({ scenario: "docs", apiKey: KEY, clock: "manual" })
 })
 afterAll(async () => {
   await simulator.close()
@@ -77,13 +71,13 @@ type Outcome =
 
 interface Cell {
   readonly fault: string
-  readonly inject: ReadonlyArray<Fault>
+  readonly inject: ReadonlyArray<Fault.Fault>
   readonly outcome: Outcome
 }
 
-const once = (fault: Fault): ReadonlyArray<Fault> => [{ ...fault, times: 1 } as Fault]
-const always = (fault: Fault): ReadonlyArray<Fault> => [
-  { ...fault, times: Number.POSITIVE_INFINITY } as Fault
+const once = (fault: Fault.Fault): ReadonlyArray<Fault.Fault> => [{ ...fault, times: 1 } as Fault.Fault]
+const always = (fault: Fault.Fault): ReadonlyArray<Fault.Fault> => [
+  { ...fault, times: Number.POSITIVE_INFINITY } as Fault.Fault
 ]
 
 /**
@@ -161,7 +155,7 @@ const MATRIX: ReadonlyArray<Cell> = [
   }
 ]
 
-const inject = (faults: ReadonlyArray<Fault>) => {
+const inject = (faults: ReadonlyArray<Fault.Fault>) => {
   for (const fault of faults) simulator.control.injectFault(fault)
 }
 
@@ -318,7 +312,7 @@ describe("the fault matrix: every fault × every wait API", () => {
 // --- Random fault schedules, against an oracle -------------------------------------------------
 
 /** Faults that go away by themselves, and those that end the wait, with the error they end it with. */
-const transientFault = fc.constantFrom<Fault>(
+const transientFault = fc.constantFrom<Fault.Fault>(
   { kind: "rate-limit", retryAfter: 2, retryAfterFormat: "seconds" },
   { kind: "rate-limit", retryAfter: 3, retryAfterFormat: "http-date" },
   { kind: "rate-limit", retryAfterFormat: "none" },
@@ -331,7 +325,7 @@ const transientFault = fc.constantFrom<Fault>(
   { kind: "unknown-status" },
   { kind: "echo-key", status: 502 }
 )
-const fatalFault = fc.constantFrom<readonly [Fault, Outcome]>(
+const fatalFault = fc.constantFrom<readonly [Fault.Fault, Outcome]>(
   [{ kind: "http-error", status: 400 }, "InvalidRequest"],
   [{ kind: "http-error", status: 401 }, "Unauthorized"],
   [{ kind: "http-error", status: 403 }, "Forbidden"],
@@ -353,7 +347,7 @@ describe("seeded random fault schedules", () => {
       fc.asyncProperty(schedule, async ({ transient, fatal, deadlineMs, api }) => {
         simulator.control.setScenario("docs")
         // Each fault answers one request, in order; then the fatal one (if any), for good.
-        inject(transient.map((fault) => ({ ...fault, times: 1 }) as Fault))
+        inject(transient.map((fault) => ({ ...fault, times: 1 }) as Fault.Fault))
         if (fatal !== undefined) inject(always(fatal[0]))
         const run = Effect.gen(function* () {
           const start = simulator.control.now()

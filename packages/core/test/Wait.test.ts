@@ -1,7 +1,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -15,9 +15,9 @@ import { eventually, sleepScheduledAt } from "./utils/clock.js"
 
 const API_KEY = "tns_canary_poller_71d0"
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
+  simulator = await NodeSimulator.start({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))

@@ -1,12 +1,13 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type IngestionError, IngestionJob, IngestionJobs, WaitEngine } from "@tensoras/ingestion"
 import {
-  type RunningSimulator,
-  type Scenario,
-  type SimulatorEngine,
-  startSimulator
-} from "@tensoras/ingestion-testkit"
+  type IngestionError,
+  IngestionJob,
+  IngestionJobs,
+  WaitEngine,
+  type WaitError
+} from "@tensoras/ingestion"
+import { NodeSimulator, type Scenarios, type SimulatorEngine } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -31,9 +32,14 @@ const EPOCH = Date.UTC(2025, 0, 1)
 /** The one real-time limit of this file: how long the engine may take to settle after a step. */
 const SETTLE_LIMIT_MS = 10_000
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "empty", apiKey: API_KEY, clock: "manual", epochMs: EPOCH })
+  simulator = await NodeSimulator.start({
+    scenario: "empty",
+    apiKey: API_KEY,
+    clock: "manual",
+    epochMs: EPOCH
+  })
 })
 afterAll(() => simulator.close())
 
@@ -149,9 +155,9 @@ const register = (
   })
 
 /** Loads a world of the test's own (a scenario), and starts both clocks at its epoch. */
-const load = (setup: (engine: SimulatorEngine) => void) =>
+const load = (setup: (engine: SimulatorEngine.SimulatorEngine) => void) =>
   Effect.gen(function* () {
-    const scenario: Scenario = {
+    const scenario: Scenarios.Scenario = {
       name: "wait-engine",
       description: "built by the test",
       epochMs: EPOCH,
@@ -163,7 +169,13 @@ const load = (setup: (engine: SimulatorEngine) => void) =>
   })
 
 /** `count` jobs in `kb` that stay queued for `queuedMs`, then process one 10 s document. */
-const jobsIn = (engine: SimulatorEngine, kb: string, count: number, queuedMs: number, prefix = "job") => {
+const jobsIn = (
+  engine: SimulatorEngine.SimulatorEngine,
+  kb: string,
+  count: number,
+  queuedMs: number,
+  prefix = "job"
+) => {
   if (!engine.hasKnowledgeBase(kb)) engine.addKnowledgeBase(kb)
   return Array.from(
     { length: count },
@@ -529,7 +541,7 @@ const oracle = (job: JobSpec, terminalAt: number, createdAt: number) => {
 
 const runWorld = (world: ReadonlyArray<KnowledgeBaseSpec>) =>
   Effect.gen(function* () {
-    let sim: SimulatorEngine | undefined
+    let sim: SimulatorEngine.SimulatorEngine | undefined
     const terminalAt = new Map<string, number>()
     yield* load((engine) => {
       sim = engine
@@ -571,7 +583,7 @@ const runWorld = (world: ReadonlyArray<KnowledgeBaseSpec>) =>
     const { engine } = yield* makeEngine({ onRound: (round) => reports.push({ round, arrivedAt: now }) })
 
     // What the simulated world does, and what the waits do, at their instants.
-    const finals = new Map<string, ReturnType<SimulatorEngine["getJob"]>>()
+    const finals = new Map<string, ReturnType<SimulatorEngine.SimulatorEngine["getJob"]>>()
     const waits: Array<WatchedWait> = []
     type Action = { readonly at: number; readonly world: boolean; readonly run: Effect.Effect<void> }
     const actions: Array<Action> = []
@@ -821,5 +833,44 @@ describe("WaitEngine properties", { timeout: 240_000 }, () => {
         }
       )
     )
+  )
+})
+
+describe("WaitEngine.observe and WaitEngine.combineObserved", { timeout: 60_000 }, () => {
+  const none: WaitError.Observed = { responses: 0, retries: 0, statuses: {}, httpStatuses: {} }
+
+  it.scoped("a wait's events, counted with observe, are what its WaitTimeout says it observed", () =>
+    Effect.gen(function* () {
+      yield* load((sim) => void jobsIn(sim, "kb_observed", 1, 60_000))
+      const { engine } = yield* makeEngine()
+      // The first GET is answered 503 twice: two Retrying events, then the job.
+      simulator.control.injectFault({ kind: "server-error", status: 503, times: 2, kbId: "kb_observed" })
+      const wait = yield* register(engine, "kb_observed", "job_00000", {
+        pollInterval: "1 second",
+        timeout: "3500 millis"
+      })
+      yield* runUntil(() => wait.exits.length > 0)
+      const error = errorOf(wait)
+      if (error?._tag !== "WaitTimeout") return expect.fail(`a WaitTimeout, not ${error?._tag}`)
+
+      const counted = wait.events.reduce(WaitEngine.observe, none)
+      expect(counted).toStrictEqual({
+        responses: 4,
+        retries: 2,
+        statuses: { queued: 4 },
+        httpStatuses: { "200": 4, "503": 2 }
+      })
+      expect(error.observed).toStrictEqual(counted)
+      // Counted in two parts (a tab's own polls, its leader's), the parts add up to the whole.
+      const half = Math.floor(wait.events.length / 2)
+      expect(
+        WaitEngine.combineObserved(
+          wait.events.slice(0, half).reduce(WaitEngine.observe, none),
+          wait.events.slice(half).reduce(WaitEngine.observe, none)
+        )
+      ).toStrictEqual(counted)
+      // What was counted before is left as it was.
+      expect(none).toStrictEqual({ responses: 0, retries: 0, statuses: {}, httpStatuses: {} })
+    })
   )
 })

@@ -6,11 +6,10 @@
  * @since 0.1.0
  */
 import { isDroppedConnection } from "@tensoras/ingestion-testkit/FetchHandler"
-import {
-  createSimulator,
-  type SimulatorControl,
-  type SimulatorOptions
-} from "@tensoras/ingestion-testkit/Simulator"
+import * as Simulator from "@tensoras/ingestion-testkit/Simulator"
+
+type SimulatorControl = Simulator.SimulatorControl
+type SimulatorOptions = Simulator.SimulatorOptions
 
 /**
  * The simulator's control API (clock, faults, request log), from the testkit.
@@ -96,7 +95,7 @@ export interface ServedSimulator extends AsyncDisposable {
  */
 export const serveSimulator = async (options: ServeSimulatorOptions = {}): Promise<ServedSimulator> => {
   const { port = 0, hostname = "127.0.0.1", ...simulatorOptions } = options
-  const simulator = createSimulator(simulatorOptions)
+  const simulator = Simulator.make(simulatorOptions)
   const listening = Promise.withResolvers<Deno.NetAddr>()
   const server = Deno.serve(
     {

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { IngestionJobs, Wait } from "@tensoras/ingestion"
 import { NodeIngestion } from "@tensoras/ingestion-node"
-import { type RunningSimulator, startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -12,9 +12,9 @@ import * as Redacted from "effect/Redacted"
 import type { Agent } from "undici"
 import { CANARY, spawnScript } from "./helpers.js"
 
-let simulator: RunningSimulator
+let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await startSimulator({ scenario: "docs", clock: "manual", apiKey: CANARY })
+  simulator = await NodeSimulator.start({ scenario: "docs", clock: "manual", apiKey: CANARY })
 })
 afterAll(() => simulator.close())
 // Clears the request log and the faults.

@@ -3,7 +3,6 @@
  * `echo-key` fault (a service that echoes the key into every string it sends) and search everything
  * the client produced with {@link leaks}: values, errors (message, stack, cause, fields), JSON.
  *
- * @module
  * @since 0.1.0
  */
 
@@ -12,10 +11,10 @@
  *
  * @example
  * ```ts
- * import { Canary, startSimulator } from "@tensoras/ingestion-testkit"
+ * import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
  *
  * const key = Canary.make()
- * const sim = await startSimulator({ scenario: "failing", apiKey: key })
+ * const sim = await NodeSimulator.start({ scenario: "failing", apiKey: key })
  * sim.control.injectFault({ kind: "echo-key", times: Infinity })
  * await sim.close()
  * ```

@@ -1,7 +1,7 @@
 /**
  * Faults a test injects to see how a client copes with a misbehaving API or network.
  *
- * @module
+ * @since 0.1.0
  */
 
 /**
@@ -9,7 +9,13 @@
  * or `any` of the two. Unknown paths and wrong methods are never faulted.
  *
  * @example
- * const route: FaultRoute = "get"
+ * ```ts
+ * import type { Fault } from "@tensoras/ingestion-testkit"
+ *
+ * const route: Fault.FaultRoute = "get"
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export type FaultRoute = "list" | "get" | "any"
 
@@ -17,7 +23,13 @@ export type FaultRoute = "list" | "get" | "any"
  * Where and how often a fault applies.
  *
  * @example
- * const target: FaultTarget = { route: "get", jobId: "job_abc123", times: 2 }
+ * ```ts
+ * import type { Fault } from "@tensoras/ingestion-testkit"
+ *
+ * const target: Fault.FaultTarget = { route: "get", jobId: "job_abc123", times: 2 }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface FaultTarget {
   /** Default `any`. */
@@ -35,7 +47,13 @@ export interface FaultTarget {
  * (`"Wed, 28 Feb 2024 12:30:42 GMT"`; every response also has a `Date` header from the same clock), or not at all.
  *
  * @example
- * const format: RetryAfterFormat = "http-date"
+ * ```ts
+ * import type { Fault } from "@tensoras/ingestion-testkit"
+ *
+ * const format: Fault.RetryAfterFormat = "http-date"
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export type RetryAfterFormat = "seconds" | "http-date" | "none"
 
@@ -65,11 +83,19 @@ export type RetryAfterFormat = "seconds" | "http-date" | "none"
  *   `redirected=1` added to the query, so a client that followed it shows up in the request log.
  *
  * @example
+ * ```ts
+ * import type { Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * declare const control: Simulator.SimulatorControl
+ *
  * control.injectFault({ kind: "rate-limit", retryAfter: 2, retryAfterFormat: "http-date", route: "get" })
  * control.injectFault({ kind: "server-error", status: 503, times: 2 })
  * control.injectFault({ kind: "latency", ms: 5_000, clock: "engine", times: Infinity })
  * control.injectFault({ kind: "echo-key", route: "get" })
  * control.injectFault({ kind: "redirect", location: "https://elsewhere.example/v1/knowledge-bases" })
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export type Fault = FaultTarget &
   (
@@ -122,7 +148,13 @@ export type Fault = FaultTarget &
  * The `kind` of a {@link Fault}.
  *
  * @example
- * const transient: ReadonlyArray<FaultKind> = ["rate-limit", "server-error", "drop"]
+ * ```ts
+ * import type { Fault } from "@tensoras/ingestion-testkit"
+ *
+ * const transient: ReadonlyArray<Fault.FaultKind> = ["rate-limit", "server-error", "drop"]
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export type FaultKind = Fault["kind"]
 
@@ -130,10 +162,18 @@ export type FaultKind = Fault["kind"]
  * A fault once injected: live counters, and a way to withdraw it.
  *
  * @example
+ * ```ts
+ * import type { Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * declare const control: Simulator.SimulatorControl
+ *
  * const fault = control.injectFault({ kind: "server-error", times: Infinity })
  * // ... later
- * fault.applied // => how many requests it answered
+ * fault.applied // how many requests it answered
  * fault.remove()
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface InjectedFault {
   /** 1-based, in injection order; request records refer to it. */
@@ -150,7 +190,13 @@ export interface InjectedFault {
  * A fault as recorded on a request.
  *
  * @example
- * const applied: AppliedFault = { id: 1, kind: "rate-limit" }
+ * ```ts
+ * import type { Fault } from "@tensoras/ingestion-testkit"
+ *
+ * const applied: Fault.AppliedFault = { id: 1, kind: "rate-limit" }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface AppliedFault {
   readonly id: number

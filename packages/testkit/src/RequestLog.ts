@@ -1,17 +1,23 @@
 /**
- * What the simulator saw: one record per HTTP request, and a way for a test to wait for the N-th request
- * instead of sleeping.
+ * What the simulator saw: one record per HTTP request, read through `control.requests`,
+ * `control.requestCount(filter)` and `control.waitForRequests(n)`, so a test waits for the N-th
+ * request instead of sleeping.
  *
- * @module
+ * @since 0.1.0
  */
 import type { AppliedFault } from "./Fault.js"
-import * as TestLimit from "./TestLimit.js"
 
 /**
  * The endpoint a request hit; `unknown` for any other path.
  *
  * @example
- * const route: RequestRoute = "list"
+ * ```ts
+ * import type { RequestLog } from "@tensoras/ingestion-testkit"
+ *
+ * const route: RequestLog.RequestRoute = "list"
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export type RequestRoute = "list" | "get" | "unknown"
 
@@ -20,7 +26,13 @@ export type RequestRoute = "list" | "get" | "unknown"
  * `aborted` means the client went away before the answer was ready.
  *
  * @example
- * const ended: ReadonlyArray<RequestOutcome> = ["responded", "hung", "dropped", "aborted"]
+ * ```ts
+ * import type { RequestLog } from "@tensoras/ingestion-testkit"
+ *
+ * const ended: ReadonlyArray<RequestLog.RequestOutcome> = ["responded", "hung", "dropped", "aborted"]
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export type RequestOutcome = "pending" | "responded" | "hung" | "dropped" | "aborted"
 
@@ -28,8 +40,16 @@ export type RequestOutcome = "pending" | "responded" | "hung" | "dropped" | "abo
  * One request. The Authorization header's value is never recorded, only whether it was accepted.
  *
  * @example
- * const [first] = control.requests
- * first?.status // => 200
+ * ```ts
+ * import type { RequestLog, Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const firstStatus = (control: Simulator.SimulatorControl) => {
+ *   const [first]: ReadonlyArray<RequestLog.RequestRecord> = control.requests
+ *   return first?.status // 200, 429, ... or null while pending
+ * }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface RequestRecord {
   /** 1-based arrival order. */
@@ -62,8 +82,14 @@ export interface RequestRecord {
  * Selects requests: an object whose fields must all be equal, or a predicate.
  *
  * @example
- * control.requestCount({ route: "get", status: 200 })
- * control.requestCount((r) => r.faults.length > 0)
+ * ```ts
+ * import type { RequestLog } from "@tensoras/ingestion-testkit"
+ *
+ * const polls: RequestLog.RequestFilter = { route: "get", status: 200 }
+ * const faulted: RequestLog.RequestFilter = (record) => record.faults.length > 0
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export type RequestFilter =
   | {
@@ -78,10 +104,16 @@ export type RequestFilter =
   | ((record: RequestRecord) => boolean)
 
 /**
- * Options of {@link RequestLog.waitFor}.
+ * Options of `control.waitForRequests`.
  *
  * @example
- * await control.waitForRequests(3, { timeoutMs: 1_000, filter: { route: "get" }, settled: true })
+ * ```ts
+ * import type { RequestLog } from "@tensoras/ingestion-testkit"
+ *
+ * const options: RequestLog.WaitForRequestsOptions = { timeoutMs: 1_000, filter: { route: "get" }, settled: true }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface WaitForRequestsOptions {
   /** Real milliseconds before the promise rejects. Default: the tests' one limit, `TestLimit.ms` (a minute). */
@@ -94,13 +126,18 @@ export interface WaitForRequestsOptions {
   readonly settled?: boolean
 }
 
-type MutableRecord = { -readonly [K in keyof RequestRecord]: RequestRecord[K] }
-
 /**
  * Whether a record is selected by a filter (no filter selects every record).
  *
  * @example
- * matchesFilter(record, { route: "get", status: 200 })
+ * ```ts
+ * import { RequestLog, type Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const okPolls = (control: Simulator.SimulatorControl) =>
+ *   control.requests.filter((record) => RequestLog.matchesFilter(record, { route: "get", status: 200 }))
+ * ```
+ * @category predicates
+ * @since 0.1.0
  */
 export const matchesFilter = (record: RequestRecord, filter: RequestFilter | undefined): boolean => {
   if (filter === undefined) return true
@@ -110,143 +147,25 @@ export const matchesFilter = (record: RequestRecord, filter: RequestFilter | und
   )
 }
 
-interface Waiter {
-  readonly check: () => boolean
-  readonly fail: (reason: unknown) => void
-}
-
 /**
  * Why a wait of a disposed simulator ended: nothing it waited for can happen any more.
  *
  * @example
- * const pending = control.waitForRequests(5)
+ * ```ts
+ * import { RequestLog, Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const simulator = Simulator.make({ scenario: "docs" })
+ * const pending = simulator.control.waitForRequests(5)
  * simulator.dispose()
- * await pending.catch((error) => error instanceof SimulatorDisposed) // => true
+ * await pending.catch((error) => error instanceof RequestLog.SimulatorDisposed) // true
+ * ```
+ * @category errors
+ * @since 0.1.0
  */
 export class SimulatorDisposed extends Error {
+  readonly _tag = "SimulatorDisposed"
   override readonly name = "SimulatorDisposed"
   constructor() {
     super("The simulator was disposed while a test waited for its requests")
-  }
-}
-
-/**
- * The simulator's request log.
- *
- * @example
- * const log = new RequestLog()
- * const third = log.waitFor(3)
- * // ... three requests arrive ...
- * const records = await third
- */
-export class RequestLog {
-  private records: Array<MutableRecord> = []
-  private readonly waiters = new Set<Waiter>()
-  private nextSeq = 1
-  private disposed = false
-
-  /** A snapshot of every record, oldest first. */
-  get all(): ReadonlyArray<RequestRecord> {
-    return this.records.map((record) => ({ ...record }))
-  }
-
-  /** Records a request on arrival; `update` fills in how it ended. */
-  open(entry: Omit<RequestRecord, "seq" | "status" | "outcome" | "faults">): {
-    readonly seq: number
-    readonly update: (changes: Partial<Pick<RequestRecord, "status" | "outcome" | "faults">>) => void
-  } {
-    const record: MutableRecord = {
-      ...entry,
-      seq: this.nextSeq++,
-      status: null,
-      outcome: "pending",
-      faults: []
-    }
-    this.records.push(record)
-    this.notify()
-    return {
-      seq: record.seq,
-      update: (changes) => {
-        Object.assign(record, changes)
-        this.notify()
-      }
-    }
-  }
-
-  count(filter?: RequestFilter): number {
-    return this.records.filter((record) => matchesFilter(record, filter)).length
-  }
-
-  /** Empties the log; numbering starts again at 1. */
-  clear(): void {
-    this.records = []
-    this.nextSeq = 1
-  }
-
-  /**
-   * Resolves with the first `n` matching records once there are that many. Rejects after `timeoutMs`
-   * (saying what it saw), when `signal` aborts (with its reason), or when the log is disposed.
-   */
-  waitFor(n: number, options: WaitForRequestsOptions = {}): Promise<ReadonlyArray<RequestRecord>> {
-    const timeoutMs = options.timeoutMs ?? TestLimit.ms
-    const { signal } = options
-    const select = (): Array<MutableRecord> =>
-      this.records.filter(
-        (record) =>
-          matchesFilter(record, options.filter) && (!options.settled || record.outcome !== "pending")
-      )
-    return new Promise((resolve, reject) => {
-      if (this.disposed) return reject(new SimulatorDisposed())
-      if (signal?.aborted) return reject(signal.reason)
-      const end = (): void => {
-        clearTimeout(timer)
-        signal?.removeEventListener("abort", onAbort)
-        this.waiters.delete(waiter)
-      }
-      const waiter: Waiter = {
-        check: () => {
-          const selected = select()
-          if (selected.length < n) return false
-          end()
-          resolve(selected.slice(0, n).map((record) => ({ ...record })))
-          return true
-        },
-        fail: (reason) => {
-          end()
-          reject(reason)
-        }
-      }
-      const onAbort = (): void => waiter.fail(signal?.reason)
-      const timer = setTimeout(() => {
-        const seen = select()
-          .map(
-            (record) => `#${record.seq} ${record.method} ${record.path} -> ${record.status ?? record.outcome}`
-          )
-          .join("; ")
-        waiter.fail(
-          new Error(
-            `Timed out after ${timeoutMs} ms waiting for ${n} request(s); saw ${select().length}${seen ? `: ${seen}` : ""}`
-          )
-        )
-      }, timeoutMs)
-      signal?.addEventListener("abort", onAbort, { once: true })
-      this.waiters.add(waiter)
-      waiter.check()
-    })
-  }
-
-  /** Whether any `waitFor` is still pending. */
-  get waiting(): number {
-    return this.waiters.size
-  }
-
-  /** Ends every pending `waitFor` with {@link SimulatorDisposed} (and any later one at once). */
-  dispose(): void {
-    this.disposed = true
-    for (const waiter of [...this.waiters]) waiter.fail(new SimulatorDisposed())
-  }
-
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter.check()
   }
 }

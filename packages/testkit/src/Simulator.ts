@@ -1,40 +1,34 @@
 /**
  * A complete simulator without a server: the engine, its clock, faults, the request log and the Fetch
- * handler that ties them together. Runtime-neutral (no `node:*` import): serve `handler` with `serveNode`,
- * `Deno.serve` or a Service Worker's `fetch` event.
+ * handler that ties them together. Runtime-neutral (no `node:*` import): serve `handler` with
+ * `NodeServer.serve`, `Deno.serve` or a Service Worker's `fetch` event. On Node, `NodeSimulator.start`
+ * makes one and serves it in a single call.
  *
- * @module
+ * @since 0.1.0
  */
 import type { Fault, InjectedFault } from "./Fault.js"
 import type { FetchHandler } from "./FetchHandler.js"
-import { FaultQueue } from "./internal/faultQueue.js"
-import { createHandler } from "./internal/handler.js"
-import {
-  matchesFilter,
-  type RequestFilter,
-  RequestLog,
-  type RequestRecord,
-  type WaitForRequestsOptions
-} from "./RequestLog.js"
-import { type ClockMode, createSimulatorClock } from "./SimulatorClock.js"
-import {
-  type DataSourceInfo,
-  type DataSourceOptions,
-  type JobInfo,
-  SimulatorEngine,
-  type SyncOptions
-} from "./SimulatorEngine.js"
-import { type Scenario, type ScenarioName, scenarios } from "./scenarios.js"
+import * as internal from "./internal/simulator.js"
+import type { RequestFilter, RequestRecord, WaitForRequestsOptions } from "./RequestLog.js"
+import { builtIn, isScenarioName, type Scenario, type ScenarioName } from "./Scenarios.js"
+import type { ClockMode } from "./SimulatorClock.js"
+import type { DataSourceInfo, DataSourceOptions, JobInfo, SyncOptions } from "./SimulatorEngine.js"
 import type { WireJob } from "./WireFormat.js"
 
 /**
- * Options of {@link createSimulator}.
+ * Options of {@link make} (and of `NodeSimulator.start`).
  *
  * @example
- * const options: SimulatorOptions = { scenario: "realistic", clock: "manual", epochMs: Date.UTC(2025, 0, 1) }
+ * ```ts
+ * import type { Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const options: Simulator.SimulatorOptions = { scenario: "realistic", clock: "manual", epochMs: Date.UTC(2025, 0, 1) }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface SimulatorOptions {
-  /** A built-in scenario name or your own {@link Scenario}. Default `empty`. */
+  /** A built-in scenario name or your own `Scenario`. Default `empty`. */
   readonly scenario?: ScenarioName | Scenario
   /** Default `real`. */
   readonly clock?: ClockMode
@@ -53,9 +47,16 @@ export interface SimulatorOptions {
  * What a test uses to drive and observe the simulated world.
  *
  * @example
- * const { control } = createSimulator({ scenario: "docs", clock: "manual" })
+ * ```ts
+ * import { Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const { control, dispose } = Simulator.make({ scenario: "docs", clock: "manual" })
  * control.advance(44_000)
- * control.getJob("kb_abc123", "job_def456").status // => "completed"
+ * control.getJob("kb_abc123", "job_def456").status // "completed"
+ * dispose()
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface SimulatorControl {
   /** The key the simulator accepts (`Authorization: Bearer <apiKey>`). */
@@ -98,7 +99,7 @@ export interface SimulatorControl {
   /**
    * Resolves with the first `n` matching requests once they have arrived (or ended, with `settled`).
    * Rejects after the tests' limit (`TestLimit.ms`) or `timeoutMs`, when `signal` aborts, or when the
-   * simulator is disposed: no waiter outlives it.
+   * simulator is disposed (`RequestLog.SimulatorDisposed`): no waiter outlives it.
    */
   waitForRequests(n: number, options?: WaitForRequestsOptions): Promise<ReadonlyArray<RequestRecord>>
   /**
@@ -106,10 +107,6 @@ export interface SimulatorControl {
    * otherwise ended), moves engine time `stepMs` on, as if the client had waited that long between polls.
    * Stops when `until` settles and returns what it settled with; nothing is left running. Rejects if no
    * request ends within the tests' limit while `until` is still pending.
-   *
-   * @example
-   * const run = runMyPollingClient(baseUrl)
-   * const outcome = await control.advanceOnEachAnswer(10_000, run)
    */
   advanceOnEachAnswer<A>(
     stepMs: number,
@@ -120,10 +117,28 @@ export interface SimulatorControl {
 }
 
 /**
- * Options of {@link SimulatorControl.advanceOnEachAnswer}.
+ * Options of `control.advanceOnEachAnswer`.
  *
  * @example
- * const options: AdvanceOnEachAnswerOptions = { filter: { route: "get" } }
+ * ```ts
+ * import { NodeSimulator, type Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
+ * const options: Simulator.AdvanceOnEachAnswerOptions = { filter: { route: "get" } }
+ * const poll = async () => {
+ *   for (;;) {
+ *     const response = await fetch(`${sim.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs/job_def456`, {
+ *       headers: { authorization: `Bearer ${sim.apiKey}` }
+ *     })
+ *     const job = (await response.json()) as { status: string }
+ *     if (job.status === "completed" || job.status === "failed") return job.status
+ *   }
+ * }
+ * await sim.control.advanceOnEachAnswer(10_000, poll(), options) // "completed"
+ * await sim.close()
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface AdvanceOnEachAnswerOptions {
   /** Count only matching requests. */
@@ -134,8 +149,16 @@ export interface AdvanceOnEachAnswerOptions {
  * A simulator: the Fetch handler, its control API, and `dispose` to release pending timers and hanging requests.
  *
  * @example
- * const simulator = createSimulator({ scenario: "docs" })
- * Deno.serve(simulator.handler) // or serveNode(simulator.handler)
+ * ```ts
+ * import { NodeServer, Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const simulator: Simulator.Simulator = Simulator.make({ scenario: "docs" })
+ * const server = await NodeServer.serve(simulator.handler) // or Deno.serve(simulator.handler)
+ * await server.close()
+ * simulator.dispose()
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface Simulator {
   readonly handler: FetchHandler
@@ -143,144 +166,59 @@ export interface Simulator {
   dispose(): void
 }
 
-const resolveScenario = (scenario: ScenarioName | Scenario): Scenario =>
-  typeof scenario === "string" ? scenarios[scenario] : scenario
-
-/** The key the API docs' examples use: accepted by every scenario unless a key is given. */
-const DOCS_EXAMPLE_KEY = "tns_your_key_here"
-
-const generatedKey = (): string => {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  return `tns_sim_${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`
-}
-
 /**
- * Creates a simulator, runtime-neutral. Most Node tests want `startSimulator`, which also serves it.
+ * Creates a simulator, runtime-neutral. Node tests mostly want `NodeSimulator.start`, which also serves it.
  *
  * @example
- * const { handler, control } = createSimulator({ scenario: "docs", clock: "manual" })
+ * ```ts
+ * import { Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const { handler, control, dispose } = Simulator.make({ scenario: "docs", clock: "manual" })
  * const response = await handler(
  *   new Request("http://sim/v1/knowledge-bases/kb_abc123/ingestion-jobs/job_abc123", {
  *     headers: { authorization: `Bearer ${control.apiKey}` }
  *   })
  * )
- * (await response.json()).chunks_created // => 482
+ * const job = (await response.json()) as { chunks_created: number } // 482 chunks
+ * dispose()
+ * ```
+ * @category constructors
+ * @since 0.1.0
  */
-export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
-  let scenario = resolveScenario(options.scenario ?? "empty")
-  const apiKey = options.apiKey ?? scenario.defaultApiKey ?? generatedKey()
-  const epochOf = (candidate: Scenario): number =>
-    candidate.epochMs ?? options.epochMs ?? Math.floor(Date.now() / 1000) * 1000
-  const clock = createSimulatorClock({ mode: options.clock ?? "real", epochMs: epochOf(scenario) })
-  const engine = new SimulatorEngine(clock, options.seed ?? 1)
-  const faults = new FaultQueue()
-  const log = new RequestLog()
-  const lifetime = new AbortController()
+export const make: (options?: SimulatorOptions) => Simulator = internal.make
 
-  const load = (next: Scenario): void => {
-    scenario = next
-    clock.reset(epochOf(next))
-    engine.clear()
-    faults.clear()
-    log.clear()
-    next.setup(engine)
+/**
+ * What a served simulator is, in lines for a person: its base URL first (scripts read that line), the
+ * scenario, the clock, the key, and each knowledge base with its jobs. The `tensoras-simulator` bin and
+ * `tensoras-ingest simulate` print it, each followed by a line of its own to try.
+ *
+ * @example
+ * ```ts
+ * import { NodeSimulator, Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * const sim = await NodeSimulator.start({ scenario: "docs" })
+ * console.log(Simulator.describe(sim).join("\n")) // "http://127.0.0.1:…/v1", "scenario: docs - …", …
+ * await sim.close()
+ * ```
+ * @category utils
+ * @since 0.1.0
+ */
+export const describe = (served: {
+  readonly baseUrl: string
+  readonly control: SimulatorControl
+}): Array<string> => {
+  const { control, baseUrl } = served
+  const named = isScenarioName(control.scenario) ? ` - ${builtIn[control.scenario].description}` : ""
+  const lines = [
+    baseUrl,
+    `scenario: ${control.scenario}${named}`,
+    `clock: ${control.clockMode}, starting at ${new Date(control.now()).toISOString()}`,
+    `api key: ${control.apiKey}`
+  ]
+  for (const kbId of control.knowledgeBases()) {
+    const jobs = control.jobs(kbId).map((job) => `${job.id} (${control.getJob(kbId, job.id).status})`)
+    const shown = jobs.length > 6 ? [...jobs.slice(0, 6), `… ${jobs.length - 6} more`] : jobs
+    lines.push(`knowledge base ${kbId}: ${shown.length === 0 ? "no jobs" : shown.join(", ")}`)
   }
-  load(scenario)
-
-  const handler = createHandler({
-    engine,
-    clock,
-    faults,
-    log,
-    // The docs' example key works in every scenario, unless the caller chose a key.
-    apiKeys: () => [
-      apiKey,
-      ...(scenario.apiKeys ?? []),
-      ...(options.apiKey === undefined ? [DOCS_EXAMPLE_KEY] : [])
-    ],
-    lifetime: lifetime.signal
-  })
-
-  const getJob = (kbId: string, jobId: string): WireJob => {
-    const job = engine.getJob(kbId, jobId)
-    if (job === undefined) throw new Error(`Unknown job '${jobId}' in knowledge base '${kbId}'`)
-    return job
-  }
-
-  const control: SimulatorControl = {
-    apiKey,
-    clockMode: clock.mode,
-    get scenario() {
-      return scenario.name
-    },
-    now: () => clock.now(),
-    advance: (ms) => clock.advance(ms),
-    setTime: (epochMs) => clock.setTime(epochMs),
-    setScenario: (next) => load(resolveScenario(next)),
-    reset: () => load(scenario),
-    addKnowledgeBase: (id) => engine.addKnowledgeBase(id),
-    addDataSource: (kbId, dataSource) => engine.addDataSource(kbId, dataSource),
-    syncDataSource: (kbId, dataSourceId, sync) => engine.syncDataSource(kbId, dataSourceId, sync),
-    removeJob: (kbId, jobId) => engine.removeJob(kbId, jobId),
-    knowledgeBases: () => engine.knowledgeBaseIds(),
-    jobs: (kbId) => engine.jobs(kbId),
-    getJob,
-    jobTerminalAt: (kbId, jobId) => engine.jobTerminalAt(kbId, jobId),
-    advanceToTerminal: (kbId, jobId) => {
-      const terminalAt = engine.jobTerminalAt(kbId, jobId)
-      if (terminalAt > clock.now()) clock.setTime(terminalAt)
-      return getJob(kbId, jobId)
-    },
-    injectFault: (fault) => faults.add(fault),
-    clearFaults: () => faults.clear(),
-    get faults() {
-      return faults.pending()
-    },
-    get requests() {
-      return log.all
-    },
-    requestCount: (filter) => log.count(filter),
-    waitForRequests: (n, waitOptions) => log.waitFor(n, waitOptions),
-    advanceOnEachAnswer: async (stepMs, until, driveOptions = {}) => {
-      const stop = new AbortController()
-      const filter = driveOptions.filter
-      const seen = log.count((record) => record.outcome !== "pending" && matchesFilter(record, filter))
-      const driving = (async () => {
-        for (let n = seen + 1; ; n++) {
-          try {
-            await log.waitFor(n, {
-              settled: true,
-              signal: stop.signal,
-              ...(filter === undefined ? {} : { filter })
-            })
-          } catch (error) {
-            if (stop.signal.aborted) return
-            throw error
-          }
-          if (stop.signal.aborted) return
-          clock.advance(stepMs)
-        }
-      })()
-      const settled = Promise.resolve(until)
-      // `until` may still reject after the driver gave up: that is the caller's to see, not an unhandled rejection.
-      settled.catch(() => {})
-      try {
-        return await Promise.race([settled, driving.then(() => settled)])
-      } finally {
-        stop.abort()
-        await driving.catch(() => {})
-      }
-    },
-    clearRequests: () => log.clear()
-  }
-
-  return {
-    handler,
-    control,
-    dispose: () => {
-      lifetime.abort()
-      clock.dispose()
-      log.dispose()
-    }
-  }
+  return lines
 }

@@ -8,7 +8,6 @@
  * under load). Read from `process.env` on Node, `Deno.env` on Deno (with `--allow-env`); elsewhere (a
  * browser) the default holds.
  *
- * @module
  * @since 0.1.0
  */
 

@@ -2,18 +2,24 @@
  * The JSON shapes the simulator sends, spelled exactly as the Tensoras ingestion-jobs API spells them
  * (snake_case, Unix seconds). They describe the wire, not a client's decoded model.
  *
- * @module
+ * @since 0.1.0
  */
 
 /**
  * The error object carried by a failed job or a failed document.
  *
  * @example
- * const error: WireErrorObject = {
+ * ```ts
+ * import type { WireFormat } from "@tensoras/ingestion-testkit"
+ *
+ * const error: WireFormat.WireErrorObject = {
  *   message: "The PDF is password-protected",
  *   type: "ingestion_error",
  *   code: "document_encrypted"
  * }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface WireErrorObject {
   readonly message: string
@@ -25,7 +31,10 @@ export interface WireErrorObject {
  * The body of every error response (4xx and 5xx with JSON).
  *
  * @example
- * const body: WireErrorBody = {
+ * ```ts
+ * import type { WireFormat } from "@tensoras/ingestion-testkit"
+ *
+ * const body: WireFormat.WireErrorBody = {
  *   error: {
  *     message: "Ingestion job 'job_abc123' not found",
  *     type: "not_found_error",
@@ -33,6 +42,9 @@ export interface WireErrorObject {
  *     code: "ingestion_job_not_found"
  *   }
  * }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface WireErrorBody {
   readonly error: {
@@ -47,7 +59,13 @@ export interface WireErrorBody {
  * The documented job statuses. Faults and the `unknown-status` scenario can send other strings.
  *
  * @example
- * const terminal: ReadonlyArray<WireJobStatus> = ["completed", "failed"]
+ * ```ts
+ * import type { WireFormat } from "@tensoras/ingestion-testkit"
+ *
+ * const terminal: ReadonlyArray<WireFormat.WireJobStatus> = ["completed", "failed"]
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export type WireJobStatus = "queued" | "processing" | "completed" | "failed"
 
@@ -56,13 +74,19 @@ export type WireJobStatus = "queued" | "processing" | "completed" | "failed"
  * document being worked on reports `processing`.
  *
  * @example
- * const detail: WireDocumentDetail = {
+ * ```ts
+ * import type { WireFormat } from "@tensoras/ingestion-testkit"
+ *
+ * const detail: WireFormat.WireDocumentDetail = {
  *   document_id: "doc_001",
  *   document_name: "product-guide.pdf",
  *   status: "completed",
  *   chunks_created: 32,
  *   error: null
  * }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface WireDocumentDetail {
   readonly document_id: string
@@ -76,7 +100,10 @@ export interface WireDocumentDetail {
  * An ingestion job. `document_details` is present only on the single-job endpoint.
  *
  * @example
- * const job: WireJob = {
+ * ```ts
+ * import type { WireFormat } from "@tensoras/ingestion-testkit"
+ *
+ * const job: WireFormat.WireJob = {
  *   id: "job_def456", object: "ingestion_job",
  *   knowledge_base_id: "kb_abc123", data_source_id: "ds_lmn456",
  *   status: "processing",
@@ -84,6 +111,9 @@ export interface WireDocumentDetail {
  *   started_at: 1709125000, completed_at: null, created_at: 1709124990,
  *   error: null
  * }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface WireJob {
   readonly id: string
@@ -105,7 +135,13 @@ export interface WireJob {
  * The body of `GET /knowledge-bases/{kb_id}/ingestion-jobs`.
  *
  * @example
- * const page: WireJobList = { object: "list", data: [], has_more: false }
+ * ```ts
+ * import type { WireFormat } from "@tensoras/ingestion-testkit"
+ *
+ * const page: WireFormat.WireJobList = { object: "list", data: [], has_more: false }
+ * ```
+ * @category models
+ * @since 0.1.0
  */
 export interface WireJobList {
   readonly object: "list"

@@ -5,8 +5,9 @@
  * @module
  */
 import { parseArgs } from "node:util"
-import { isScenarioName, scenarios } from "./scenarios.js"
-import { describeSimulator, startSimulator } from "./startSimulator.js"
+import * as NodeSimulator from "./NodeSimulator.js"
+import * as Scenarios from "./Scenarios.js"
+import * as Simulator from "./Simulator.js"
 
 const USAGE = `Usage: tensoras-simulator [options]
 
@@ -15,7 +16,7 @@ Serves a simulated Tensoras ingestion-jobs API. Prints the base URL on the first
 Options:
   --port N            port to listen on (default: a free port)
   --host H            address to listen on (default: 127.0.0.1)
-  --scenario NAME     ${Object.keys(scenarios).join(" | ")} (default: docs)
+  --scenario NAME     ${Object.keys(Scenarios.builtIn).join(" | ")} (default: docs)
   --api-key KEY       the API key to accept (default: tns_your_key_here for docs, else generated)
   --clock MODE        real | manual (default: real; manual freezes the world at the scenario's start)
   -h, --help          show this help
@@ -56,13 +57,13 @@ const main = async (): Promise<void> => {
   if (!(port >= 0 && port <= 65_535))
     usageError(`--port must be an integer from 0 to 65535, got '${flags.port}'`)
   const scenario = flags.scenario ?? "docs"
-  if (!isScenarioName(scenario)) usageError(`unknown scenario '${scenario}'`)
+  if (!Scenarios.isScenarioName(scenario)) usageError(`unknown scenario '${scenario}'`)
   const clock = flags.clock ?? "real"
   if (clock !== "real" && clock !== "manual") usageError(`--clock must be 'real' or 'manual', got '${clock}'`)
   if (flags["api-key"] !== undefined && flags["api-key"].trim() === "")
     usageError("--api-key must not be empty")
 
-  const simulator = await startSimulator({
+  const simulator = await NodeSimulator.start({
     port,
     scenario,
     clock,
@@ -70,7 +71,7 @@ const main = async (): Promise<void> => {
     ...(flags["api-key"] === undefined ? {} : { apiKey: flags["api-key"] })
   })
   const { control, baseUrl } = simulator
-  const lines = describeSimulator(simulator)
+  const lines = Simulator.describe(simulator)
   const firstKb = control.knowledgeBases()[0]
   if (firstKb !== undefined) {
     lines.push(

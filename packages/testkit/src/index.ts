@@ -2,78 +2,113 @@
  * `@tensoras/ingestion-testkit`: a faithful simulator of the Tensoras ingestion-jobs HTTP API, served over
  * real HTTP, with a clock the test moves and faults the test injects.
  *
- * Runtime-neutral modules (engine, handler, scenarios) are also importable one by one, e.g.
- * `@tensoras/ingestion-testkit/Simulator` for Deno or a Service Worker; `startSimulator` and `serveNode` need Node.
+ * Every module is a namespace here, and importable on its own path
+ * (`@tensoras/ingestion-testkit/Simulator`). `Simulator`, `SimulatorEngine`, `SimulatorClock`,
+ * `Scenarios`, `Documents` and `FetchHandler` import no `node:*` module (Deno, a Service Worker);
+ * `NodeSimulator` and `NodeServer` need Node.
  *
  * @example
- * import { startSimulator } from "@tensoras/ingestion-testkit"
+ * ```ts
+ * import { NodeSimulator } from "@tensoras/ingestion-testkit"
  *
- * const sim = await startSimulator({ scenario: "docs", clock: "manual" })
+ * const sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
  * const res = await fetch(`${sim.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs/job_def456`, {
  *   headers: { authorization: `Bearer ${sim.apiKey}` }
  * })
  * await sim.close()
+ * ```
  *
- * @module
+ * @since 0.1.0
  */
 
+/**
+ * Canary keys: a key unique to a test run that must never come out of a client, and a search for it.
+ *
+ * @since 0.1.0
+ */
 export * as Canary from "./Canary.js"
-export type {
-  AppliedFault,
-  Fault,
-  FaultKind,
-  FaultRoute,
-  FaultTarget,
-  InjectedFault,
-  RetryAfterFormat
-} from "./Fault.js"
-export { droppedConnection, type FetchHandler, isDroppedConnection } from "./FetchHandler.js"
-export { type GenerateDocumentsOptions, generateDocuments } from "./generateDocuments.js"
-export {
-  matchesFilter,
-  type RequestFilter,
-  RequestLog,
-  type RequestOutcome,
-  type RequestRecord,
-  type RequestRoute,
-  SimulatorDisposed,
-  type WaitForRequestsOptions
-} from "./RequestLog.js"
-export {
-  type AdvanceOnEachAnswerOptions,
-  createSimulator,
-  type Simulator,
-  type SimulatorControl,
-  type SimulatorOptions
-} from "./Simulator.js"
-export {
-  type ClockMode,
-  createSimulatorClock,
-  type SimulatorClock,
-  type SimulatorClockOptions
-} from "./SimulatorClock.js"
-export {
-  type DataSourceInfo,
-  type DataSourceOptions,
-  type DocumentSpec,
-  type JobFailureSpec,
-  type JobInfo,
-  type JobOptions,
-  type ListJobsQuery,
-  type ReportedStatusSpec,
-  type SimulatedDocument,
-  SimulatorEngine,
-  type SyncOptions
-} from "./SimulatorEngine.js"
-export { isScenarioName, type Scenario, type ScenarioName, scenarios } from "./scenarios.js"
-export { type NodeServer, type ServeNodeOptions, serveNode } from "./serveNode.js"
-export { type RunningSimulator, type StartSimulatorOptions, startSimulator } from "./startSimulator.js"
+
+/**
+ * Documents for the simulated data sources, and a generator of realistic sets.
+ *
+ * @since 0.1.0
+ */
+export * as Documents from "./Documents.js"
+
+/**
+ * Faults a test injects: rate limits, server errors, latency, hangs, dropped connections, broken bodies,
+ * redirects, a server echoing the key.
+ *
+ * @since 0.1.0
+ */
+export * as Fault from "./Fault.js"
+
+/**
+ * The Fetch-API handler type, and the response that stands for a dropped connection.
+ *
+ * @since 0.1.0
+ */
+export * as FetchHandler from "./FetchHandler.js"
+
+/**
+ * Serves a Fetch handler over `node:http`.
+ *
+ * @since 0.1.0
+ */
+export * as NodeServer from "./NodeServer.js"
+
+/**
+ * A simulator served over real HTTP on Node, in one call: `NodeSimulator.start`.
+ *
+ * @since 0.1.0
+ */
+export * as NodeSimulator from "./NodeSimulator.js"
+
+/**
+ * What the simulator saw: request records, filters, and the error of a wait the simulator outlived.
+ *
+ * @since 0.1.0
+ */
+export * as RequestLog from "./RequestLog.js"
+
+/**
+ * Named starting worlds: the built-in scenarios and the shape of your own.
+ *
+ * @since 0.1.0
+ */
+export * as Scenarios from "./Scenarios.js"
+
+/**
+ * The runtime-neutral simulator: a Fetch handler and its control API (`Simulator.make`).
+ *
+ * @since 0.1.0
+ */
+export * as Simulator from "./Simulator.js"
+
+/**
+ * The simulator's clock: real or manual, never backwards.
+ *
+ * @since 0.1.0
+ */
+export * as SimulatorClock from "./SimulatorClock.js"
+
+/**
+ * The simulated world: knowledge bases, data sources and planned jobs.
+ *
+ * @since 0.1.0
+ */
+export * as SimulatorEngine from "./SimulatorEngine.js"
+
+/**
+ * The one limit a test puts on waiting for a real event.
+ *
+ * @since 0.1.0
+ */
 export * as TestLimit from "./TestLimit.js"
-export type {
-  WireDocumentDetail,
-  WireErrorBody,
-  WireErrorObject,
-  WireJob,
-  WireJobList,
-  WireJobStatus
-} from "./WireFormat.js"
+
+/**
+ * The JSON shapes the simulator sends, as the API spells them.
+ *
+ * @since 0.1.0
+ */
+export * as WireFormat from "./WireFormat.js"

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { type RunningSimulator, startSimulator } from "../src/index.js"
+import { NodeSimulator } from "../src/index.js"
 import { call, callJson } from "./helpers.js"
 
-let sim: RunningSimulator
+let sim: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  sim = await startSimulator({ scenario: "docs", clock: "manual" })
+  sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
 })
 afterAll(() => sim.close())
 beforeEach(() => sim.control.reset())

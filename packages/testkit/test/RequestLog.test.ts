@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest"
-import {
-  createSimulator,
-  type RunningSimulator,
-  SimulatorDisposed,
-  startSimulator,
-  TestLimit
-} from "../src/index.js"
+import { NodeSimulator, RequestLog, Simulator, TestLimit } from "../src/index.js"
 import { call } from "./helpers.js"
 
-let sim: RunningSimulator
+let sim: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  sim = await startSimulator({ scenario: "docs", clock: "manual" })
+  sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
 })
 afterAll(() => sim.close())
 beforeEach(() => sim.control.reset())
@@ -118,7 +112,7 @@ describe("waitForRequests", () => {
   it("waits up to the tests' one limit by default (TestLimit.ms), not a short fixed time", async () => {
     vi.useFakeTimers()
     try {
-      const { control, dispose } = createSimulator()
+      const { control, dispose } = Simulator.make()
       const pending = control.waitForRequests(1)
       let outcome: unknown
       pending.catch((error: Error) => {
@@ -146,13 +140,13 @@ describe("waitForRequests", () => {
   })
 
   it("ends every pending wait when the simulator is disposed, and any later one at once", async () => {
-    const { control, dispose } = createSimulator({ scenario: "docs", clock: "manual" })
+    const { control, dispose } = Simulator.make({ scenario: "docs", clock: "manual" })
     const first = control.waitForRequests(1)
     const second = control.waitForRequests(5, { settled: true })
     dispose()
-    await expect(first).rejects.toBeInstanceOf(SimulatorDisposed)
-    await expect(second).rejects.toBeInstanceOf(SimulatorDisposed)
-    await expect(control.waitForRequests(1)).rejects.toBeInstanceOf(SimulatorDisposed)
+    await expect(first).rejects.toBeInstanceOf(RequestLog.SimulatorDisposed)
+    await expect(second).rejects.toBeInstanceOf(RequestLog.SimulatorDisposed)
+    await expect(control.waitForRequests(1)).rejects.toBeInstanceOf(RequestLog.SimulatorDisposed)
   })
 })
 

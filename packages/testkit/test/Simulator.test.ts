@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { createSimulator, droppedConnection, isDroppedConnection } from "../src/index.js"
+import { FetchHandler, Simulator } from "../src/index.js"
 
 const request = (path: string, init: RequestInit = {}) =>
   new Request(`http://simulator.test/v1${path}`, {
@@ -9,9 +9,9 @@ const request = (path: string, init: RequestInit = {}) =>
     headers: { authorization: "Bearer tns_your_key_here", ...init.headers }
   })
 
-describe("createSimulator: the handler without any server", () => {
+describe("Simulator.make: the handler without any server", () => {
   it("answers Fetch Requests directly (what Deno.serve or a Service Worker would call)", async () => {
-    const { handler, dispose } = createSimulator({ scenario: "docs", clock: "manual" })
+    const { handler, dispose } = Simulator.make({ scenario: "docs", clock: "manual" })
     const response = await handler(request("/knowledge-bases/kb_abc123/ingestion-jobs/job_abc123"))
     expect(response.status).toBe(200)
     expect(response.headers.get("content-type")).toBe("application/json")
@@ -20,7 +20,7 @@ describe("createSimulator: the handler without any server", () => {
   })
 
   it("answers CORS preflights on known routes, and exposes headers to browser clients", async () => {
-    const { handler, dispose } = createSimulator({ scenario: "docs", clock: "manual" })
+    const { handler, dispose } = Simulator.make({ scenario: "docs", clock: "manual" })
     const preflight = await handler(
       new Request("http://simulator.test/v1/knowledge-bases/kb_abc123/ingestion-jobs", { method: "OPTIONS" })
     )
@@ -33,28 +33,28 @@ describe("createSimulator: the handler without any server", () => {
   })
 
   it("marks a dropped connection, whose body errors for runtimes that cannot reach the socket", async () => {
-    const { handler, control, dispose } = createSimulator({ scenario: "docs", clock: "manual" })
+    const { handler, control, dispose } = Simulator.make({ scenario: "docs", clock: "manual" })
     control.injectFault({ kind: "drop" })
     const response = await handler(request("/knowledge-bases/kb_abc123/ingestion-jobs"))
-    expect(isDroppedConnection(response)).toBe(true)
+    expect(FetchHandler.isDroppedConnection(response)).toBe(true)
     await expect(response.text()).rejects.toThrow(/Connection dropped/)
-    expect(isDroppedConnection(new Response("{}"))).toBe(false)
-    expect(isDroppedConnection(droppedConnection())).toBe(true)
+    expect(FetchHandler.isDroppedConnection(new Response("{}"))).toBe(false)
+    expect(FetchHandler.isDroppedConnection(FetchHandler.droppedConnection())).toBe(true)
     dispose()
   })
 
   it("ends hanging requests when disposed", async () => {
-    const { handler, control, dispose } = createSimulator({ scenario: "docs", clock: "manual" })
+    const { handler, control, dispose } = Simulator.make({ scenario: "docs", clock: "manual" })
     control.injectFault({ kind: "hang" })
     const pending = handler(request("/knowledge-bases/kb_abc123/ingestion-jobs"))
     await control.waitForRequests(1)
     dispose()
-    expect(isDroppedConnection(await pending)).toBe(true)
+    expect(FetchHandler.isDroppedConnection(await pending)).toBe(true)
     expect(control.requests[0]?.outcome).toBe("hung")
   })
 
   it("accepts its own key and, in the docs scenario, the docs' example key", async () => {
-    const { handler, control, dispose } = createSimulator({ scenario: "docs", apiKey: "tns_mine" })
+    const { handler, control, dispose } = Simulator.make({ scenario: "docs", apiKey: "tns_mine" })
     const mine = await handler(
       new Request("http://s/v1/knowledge-bases/kb_abc123/ingestion-jobs", {
         headers: { authorization: "Bearer tns_mine" }
@@ -96,17 +96,19 @@ describe("runtime neutrality", () => {
     return seen
   }
 
-  it.each(["Simulator.ts", "scenarios.ts", "generateDocuments.ts", "FetchHandler.ts"])(
-    "%s and everything it imports use no node:* module",
-    (entry) => {
-      const graph = closure(entry)
-      const nodeImports = [...graph].flatMap(([file, imports]) =>
-        imports
-          .filter((specifier) => !specifier.startsWith("."))
-          .map((specifier) => `${file} -> ${specifier}`)
-      )
-      expect(nodeImports).toEqual([])
-      expect(graph.has("serveNode.ts")).toBe(false)
-    }
-  )
+  it.each([
+    "Simulator.ts",
+    "SimulatorEngine.ts",
+    "SimulatorClock.ts",
+    "Scenarios.ts",
+    "Documents.ts",
+    "FetchHandler.ts"
+  ])("%s and everything it imports use no node:* module", (entry) => {
+    const graph = closure(entry)
+    const nodeImports = [...graph].flatMap(([file, imports]) =>
+      imports.filter((specifier) => !specifier.startsWith(".")).map((specifier) => `${file} -> ${specifier}`)
+    )
+    expect(nodeImports).toEqual([])
+    expect(graph.has("internal/nodeServer.ts")).toBe(false)
+  })
 })

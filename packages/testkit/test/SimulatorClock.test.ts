@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest"
-import { createSimulatorClock } from "../src/index.js"
+import { SimulatorClock } from "../src/index.js"
 import { EPOCH_MS } from "./helpers.js"
 
 describe("the manual clock", () => {
   it("stands still until advanced or set", () => {
-    const clock = createSimulatorClock({ mode: "manual", epochMs: EPOCH_MS })
+    const clock = SimulatorClock.make({ mode: "manual", epochMs: EPOCH_MS })
     expect(clock.now()).toBe(EPOCH_MS)
     expect(clock.advance(250)).toBe(EPOCH_MS + 250)
     expect(clock.setTime(EPOCH_MS + 1_000)).toBe(EPOCH_MS + 1_000)
@@ -12,7 +12,7 @@ describe("the manual clock", () => {
   })
 
   it("never moves backwards (except by reset)", () => {
-    const clock = createSimulatorClock({ mode: "manual", epochMs: EPOCH_MS })
+    const clock = SimulatorClock.make({ mode: "manual", epochMs: EPOCH_MS })
     expect(() => clock.advance(-1)).toThrow(RangeError)
     expect(() => clock.setTime(EPOCH_MS - 1)).toThrow(RangeError)
     clock.reset(EPOCH_MS - 5_000)
@@ -20,7 +20,7 @@ describe("the manual clock", () => {
   })
 
   it("wakes sleepers when time reaches their instant", async () => {
-    const clock = createSimulatorClock({ mode: "manual", epochMs: EPOCH_MS })
+    const clock = SimulatorClock.make({ mode: "manual", epochMs: EPOCH_MS })
     const woke: Array<number> = []
     const a = clock.sleepUntil(EPOCH_MS + 100).then(() => woke.push(clock.now()))
     const b = clock.sleepUntil(EPOCH_MS + 300).then(() => woke.push(clock.now()))
@@ -33,7 +33,7 @@ describe("the manual clock", () => {
   })
 
   it("releases sleepers on abort and on dispose", async () => {
-    const clock = createSimulatorClock({ mode: "manual", epochMs: EPOCH_MS })
+    const clock = SimulatorClock.make({ mode: "manual", epochMs: EPOCH_MS })
     const controller = new AbortController()
     const aborted = clock.sleepUntil(EPOCH_MS + 1_000_000, controller.signal)
     controller.abort()
@@ -47,14 +47,14 @@ describe("the manual clock", () => {
 
 describe("the real clock", () => {
   it("follows real time from its epoch, and can still be advanced", () => {
-    const clock = createSimulatorClock({ mode: "real", epochMs: EPOCH_MS })
+    const clock = SimulatorClock.make({ mode: "real", epochMs: EPOCH_MS })
     const start = clock.now()
     expect(start - EPOCH_MS).toBeLessThan(1_000)
     expect(clock.advance(60_000) - start).toBeGreaterThanOrEqual(60_000)
   })
 
   it("wakes an engine-time sleeper early when advanced past its instant", async () => {
-    const clock = createSimulatorClock({ mode: "real", epochMs: EPOCH_MS })
+    const clock = SimulatorClock.make({ mode: "real", epochMs: EPOCH_MS })
     const sleeping = clock.sleepUntil(EPOCH_MS + 3_600_000)
     clock.advance(3_600_000)
     await sleeping

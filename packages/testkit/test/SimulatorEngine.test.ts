@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { createSimulatorClock, type RunningSimulator, SimulatorEngine, startSimulator } from "../src/index.js"
+import { NodeSimulator, SimulatorClock, SimulatorEngine } from "../src/index.js"
 import { callJson, EPOCH_MS, EPOCH_S } from "./helpers.js"
 
-let sim: RunningSimulator
+let sim: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  sim = await startSimulator({ scenario: "empty", clock: "manual", epochMs: EPOCH_MS })
+  sim = await NodeSimulator.start({ scenario: "empty", clock: "manual", epochMs: EPOCH_MS })
 })
 afterAll(() => sim.close())
 beforeEach(() => sim.control.reset())
@@ -180,10 +180,10 @@ describe("a job that vanishes", () => {
   })
 })
 
-describe("SimulatorEngine on its own (runtime-neutral)", () => {
+describe("SimulatorEngine.SimulatorEngine on its own (runtime-neutral)", () => {
   it("computes state from the clock alone: the same instant always gives the same job", () => {
-    const clock = createSimulatorClock({ mode: "manual", epochMs: EPOCH_MS })
-    const engine = new SimulatorEngine(clock)
+    const clock = SimulatorClock.make({ mode: "manual", epochMs: EPOCH_MS })
+    const engine = SimulatorEngine.make(clock)
     const kb = engine.addKnowledgeBase()
     expect(kb).toMatch(/^kb_[0-9a-f]{10}$/)
     const { job } = engine.addDataSource(kb, { documents: [{ name: "x.md", chunks: 2, durationMs: 300 }] })

@@ -1,4 +1,4 @@
-import type { RunningSimulator } from "../src/index.js"
+import type { NodeSimulator } from "../src/index.js"
 
 /** 2025-01-01T00:00:00Z: tests that need exact timestamps start their scenarios here. */
 export const EPOCH_MS = Date.UTC(2025, 0, 1)
@@ -13,7 +13,11 @@ export interface CallOptions {
 }
 
 /** A bare `fetch` against the simulator, the way any client would call the API. */
-export const call = (sim: RunningSimulator, path: string, options: CallOptions = {}): Promise<Response> => {
+export const call = (
+  sim: NodeSimulator.RunningSimulator,
+  path: string,
+  options: CallOptions = {}
+): Promise<Response> => {
   const key = options.key === undefined ? sim.apiKey : options.key
   return fetch(`${sim.baseUrl}${path}`, {
     method: options.method ?? "GET",
@@ -24,7 +28,7 @@ export const call = (sim: RunningSimulator, path: string, options: CallOptions =
 }
 
 export const callJson = async (
-  sim: RunningSimulator,
+  sim: NodeSimulator.RunningSimulator,
   path: string,
   options: CallOptions = {}
 ): Promise<{ status: number; body: any; headers: Headers }> => {

@@ -3,7 +3,7 @@ import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import type { IngestionJobs } from "@tensoras/ingestion/IngestionJobs"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
-import { timedOut } from "@tensoras/ingestion/WaitError"
+import { type Observed, timedOut } from "@tensoras/ingestion/WaitError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -51,13 +51,6 @@ type Message =
     }
   | { readonly kind: "failed"; readonly to: string; readonly wait: string; readonly error: EncodedError }
 
-interface MutableObserved {
-  responses: number
-  retries: number
-  statuses: Record<string, number>
-  httpStatuses: Record<string, number>
-}
-
 /** A wait of this tab: always registered with this tab's engine (gated), fed by it or the leader. */
 interface LocalWait {
   readonly id: string
@@ -69,7 +62,7 @@ interface LocalWait {
   group: Group | undefined
   lastJob: IngestionJob.IngestionJob | undefined
   /** What came from the leader: added to the engine's own counts in a `WaitTimeout`. */
-  readonly relayed: MutableObserved
+  relayed: Observed
   ended: boolean
 }
 
@@ -91,16 +84,6 @@ interface Group {
   channel: tabs.TabChannel<Message>
   leading: boolean
   closed: boolean
-}
-
-const increment = (record: Record<string, number>, key: string) => {
-  record[key] = (record[key] ?? 0) + 1
-}
-
-const sum = (a: Record<string, number>, b: Record<string, number>) => {
-  const total = { ...a }
-  for (const [key, n] of Object.entries(b)) total[key] = (total[key] ?? 0) + n
-  return total
 }
 
 /** A listener is user code: whatever it throws stays out of the relay. */
@@ -182,25 +165,14 @@ export const make = (
 
     const deliver = (wait: LocalWait, event: WaitEngine.WaitEvent, relayed: boolean) => {
       if (wait.ended) return
+      // The engine counted its own events; the leader's are counted here, as the engine would.
+      if (relayed) wait.relayed = WaitEngine.observe(wait.relayed, event)
       if (event._tag === "Polled") {
         // `changed` against what this wait saw, from this tab or the leader.
         const changed = IngestionJob.differs(wait.lastJob, event.job)
         wait.lastJob = event.job
-        if (relayed) {
-          wait.relayed.responses++
-          increment(wait.relayed.statuses, IngestionJob.statusText(event.job.status))
-          increment(wait.relayed.httpStatuses, "200")
-        }
         call(wait.listener.onEvent, changed === event.changed ? event : { ...event, changed })
         return
-      }
-      if (relayed) {
-        wait.relayed.retries++
-        const error = event.error
-        increment(
-          wait.relayed.httpStatuses,
-          error._tag === "TransportError" ? error.reason.toLowerCase() : String(error.status)
-        )
       }
       call(wait.listener.onEvent, event)
     }
@@ -211,18 +183,12 @@ export const make = (
       const failure = Cause.failureOption(exit.cause)
       if (failure._tag === "None" || failure.value._tag !== "WaitTimeout") return exit
       const error = failure.value
-      const own = error.observed
       return Exit.fail(
         timedOut({
           lastJob: wait.lastJob ?? error.lastJob,
           elapsedMs: error.elapsedMs,
           reason: error.reason,
-          observed: {
-            responses: own.responses + wait.relayed.responses,
-            retries: own.retries + wait.relayed.retries,
-            statuses: sum(own.statuses, wait.relayed.statuses),
-            httpStatuses: sum(own.httpStatuses, wait.relayed.httpStatuses)
-          }
+          observed: WaitEngine.combineObserved(error.observed, wait.relayed)
         })
       )
     }

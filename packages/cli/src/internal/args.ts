@@ -5,7 +5,8 @@
  */
 import { parseArgs } from "node:util"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
-import { isScenarioName, type ScenarioName, scenarios } from "@tensoras/ingestion-testkit/scenarios"
+import type * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
+import * as Scenarios from "@tensoras/ingestion-testkit/Scenarios"
 import * as Duration from "effect/Duration"
 import * as Redacted from "effect/Redacted"
 
@@ -58,17 +59,11 @@ export type Command =
       readonly timeout: string
       readonly timeoutMs: number
     }
-  | { readonly _tag: "Simulate"; readonly port: number; readonly scenario: ScenarioName }
+  | { readonly _tag: "Simulate"; readonly port: number; readonly scenario: Scenarios.ScenarioName }
   | { readonly _tag: "Demo"; readonly verbose: boolean }
 
-export type Parsed =
-  /** Help or version: printed on stdout, exit 0. */
-  | { readonly _tag: "Print"; readonly text: string }
-  /** Bad usage: the message, then the usage, on stderr; exit 2. */
-  | { readonly _tag: "Usage"; readonly message: string; readonly usage: string }
-  /** A bad value: one line on stderr; exit 2. */
-  | { readonly _tag: "Invalid"; readonly message: string }
-  | { readonly _tag: "Run"; readonly command: Command }
+/** Help or version, a usage error, a bad value (exit 2), or the command to run. */
+export type Parsed = NodeCommand.Parsed<Command>
 
 const STATUSES: ReadonlyArray<JobStatusFilter> = ["queued", "processing", "completed", "failed"]
 export const DEFAULT_TIMEOUT_MS = Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT)
@@ -181,7 +176,7 @@ SIGTERM (exit 0). Prints its base URL alone on the first line, then its API key 
 
 Options:
   --port <n>             the port (default: a free one)
-  --scenario <name>      ${Object.keys(scenarios).join(", ")} (default: docs)
+  --scenario <name>      ${Object.keys(Scenarios.builtIn).join(", ")} (default: docs)
   -h, --help             this help
 `
 
@@ -469,10 +464,10 @@ const parseSimulate = (args: ReadonlyArray<string>): Parsed => {
     return { _tag: "Invalid", message: `--port must be an integer from 0 to 65535 (got '${portText}')` }
   }
   const scenario = (values.scenario as string | undefined) ?? "docs"
-  if (!isScenarioName(scenario)) {
+  if (!Scenarios.isScenarioName(scenario)) {
     return {
       _tag: "Invalid",
-      message: `--scenario must be one of ${Object.keys(scenarios).join(", ")} (got '${scenario}')`
+      message: `--scenario must be one of ${Object.keys(Scenarios.builtIn).join(", ")} (got '${scenario}')`
     }
   }
   return { _tag: "Run", command: { _tag: "Simulate", port, scenario } }
@@ -545,9 +540,3 @@ export const keysIn = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Rea
   })
   return keys.filter((key) => key.length > 0)
 }
-
-/** Replaces every occurrence of the keys in `text` with `<redacted>`. */
-export const makeScrub =
-  (keys: ReadonlyArray<string>) =>
-  (text: string): string =>
-    keys.reduce((scrubbed, key) => scrubbed.split(key).join("<redacted>"), text)

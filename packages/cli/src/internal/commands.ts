@@ -5,7 +5,7 @@ import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import { NodeIngestion } from "@tensoras/ingestion-node"
-import type { RunningSimulator, StartSimulatorOptions } from "@tensoras/ingestion-testkit/startSimulator"
+import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -103,16 +103,14 @@ const wait = (command: CommandOf<"Wait">) =>
   }).pipe(Effect.provide(clientLayer(command.connection)))
 
 // Loaded on demand: only `simulate` and `demo` need the simulator.
-const simulator = (options: StartSimulatorOptions) =>
+const simulator = (options: NodeSimulator.StartOptions) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: () =>
-        import("@tensoras/ingestion-testkit/startSimulator").then(
-          async ({ describeSimulator, startSimulator }) => {
-            const running = await startSimulator(options)
-            return Object.assign(running, { describe: () => describeSimulator(running) })
-          }
-        ),
+        import("@tensoras/ingestion-testkit").then(async ({ NodeSimulator, Simulator }) => {
+          const running = await NodeSimulator.start(options)
+          return Object.assign(running, { describe: () => Simulator.describe(running) })
+        }),
       catch: (cause) =>
         new SimulatorError({ message: cause instanceof Error ? cause.message : String(cause) })
     }),
@@ -123,7 +121,7 @@ const simulator = (options: StartSimulatorOptions) =>
 export class SimulatorError extends Data.TaggedError("SimulatorError")<{ readonly message: string }> {}
 
 const describeSimulator = (
-  running: RunningSimulator & { readonly describe: () => Array<string> }
+  running: NodeSimulator.RunningSimulator & { readonly describe: () => Array<string> }
 ): ReadonlyArray<string> => {
   const { control, baseUrl } = running
   const lines = running.describe()

@@ -135,24 +135,10 @@ export interface WaitRun {
 }
 
 /** Runs `tensoras-cluster wait …` to its end. */
-export const runWait = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<WaitRun> => {
-  const child = spawn(process.execPath, [...NODE_ARGS, BIN, "wait", ...args], {
-    env: cleanEnv(env),
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  children.add(child)
-  let stdout = ""
-  let stderr = ""
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk
-  })
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk
-  })
-  return exitOf(child).then((code) => {
-    children.delete(child)
-    return { code: typeof code === "number" ? code : null, stdout, stderr }
-  })
+export const runWait = async (args: ReadonlyArray<string>, env: Record<string, string>): Promise<WaitRun> => {
+  const run = spawnProgram(BIN, ["wait", ...args], env)
+  const code = await run.exited
+  return { code: typeof code === "number" ? code : null, stdout: run.stdout(), stderr: run.stderr() }
 }
 
 /** A port below 32768 for a runner, different for each call of one process. */

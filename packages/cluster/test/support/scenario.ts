@@ -12,7 +12,7 @@ import {
   WaitForIngestionJobs,
   WaitStore
 } from "@tensoras/ingestion-cluster"
-import { startSimulator } from "@tensoras/ingestion-testkit"
+import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -88,7 +88,12 @@ const quantile = (values: ReadonlyArray<number>, q: number): number => {
 
 export const runScenario = async (options: ScenarioOptions): Promise<Summary> => {
   const t0 = Date.now()
-  const sim = await startSimulator({ scenario: "empty", clock: "real", apiKey: API_KEY, host: "127.0.0.1" })
+  const sim = await NodeSimulator.start({
+    scenario: "empty",
+    clock: "real",
+    apiKey: API_KEY,
+    host: "127.0.0.1"
+  })
   const runners: Array<RunnerProcess> = []
   const runtime = ManagedRuntime.make(
     WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl: options.databaseUrl })))

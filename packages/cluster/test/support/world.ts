@@ -2,7 +2,7 @@
  * The fake world of the cluster tests and the benchmark: jobs in the simulator whose outcome is planned
  * (completed, failed, no such job, or still running at the wait's deadline), and what each wait should end with.
  */
-import type { RunningSimulator } from "@tensoras/ingestion-testkit"
+import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 
 export type Expected = "completed" | "failed" | "missing" | "timeout"
 
@@ -28,7 +28,10 @@ export interface PlanOptions {
 }
 
 /** Creates the knowledge bases and jobs in the simulator. */
-export const planJobs = (sim: RunningSimulator, options: PlanOptions): ReadonlyArray<PlannedJob> => {
+export const planJobs = (
+  sim: NodeSimulator.RunningSimulator,
+  options: PlanOptions
+): ReadonlyArray<PlannedJob> => {
   const { control } = sim
   const jobs: Array<PlannedJob> = []
   for (let k = 0; k < options.knowledgeBases; k++) {
@@ -70,7 +73,7 @@ export const planJobs = (sim: RunningSimulator, options: PlanOptions): ReadonlyA
  * first, however long that takes on a loaded machine; then the jobs end over the planned spread).
  */
 export const startEnding = (
-  sim: RunningSimulator,
+  sim: NodeSimulator.RunningSimulator,
   options: PlanOptions,
   createdAt: number,
   inMs: number
@@ -81,7 +84,7 @@ export const startEnding = (
 }
 
 /** When a job ends in the simulator, in wall-clock epoch ms. */
-export const endsAt = (sim: RunningSimulator, job: PlannedJob): number =>
+export const endsAt = (sim: NodeSimulator.RunningSimulator, job: PlannedJob): number =>
   sim.control.jobTerminalAt(job.knowledgeBaseId, job.jobId) - (sim.control.now() - Date.now())
 
 /** What `tensoras-cluster wait --json` says, and what a workflow result is, per expectation. */

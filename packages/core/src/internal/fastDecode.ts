@@ -11,6 +11,8 @@
  * on random valid and invalid inputs, that both agree.
  */
 import type * as IngestionJob from "../IngestionJob.js"
+import type { Polled } from "../PollSchedule.js"
+import { countOf } from "./documentCount.js"
 
 const KNOWN_STATUSES = new Set(["queued", "processing", "completed", "failed"])
 
@@ -124,13 +126,18 @@ export const list = (value: unknown): IngestionJob.IngestionJobList | undefined 
 }
 
 /**
- * A poll's answer while the job runs: the job without `document_details`. `undefined` for a
- * `completed` or `failed` job (the caller decodes it in full, documents included, with the
- * schema) and for anything that is not a job.
+ * A poll's answer while the job runs: the job, with the count of its ended documents when its
+ * `document_details` are a list of statuses (`PollSchedule.Polled`, as `documentCount.ts`'s schema
+ * reads it; the details themselves are not decoded). `undefined` for a `completed` or `failed` job
+ * (the caller decodes it in full, documents included, with the schema) and for anything that is
+ * not a job.
  */
-export const runningJob = (value: unknown): IngestionJob.IngestionJob | undefined => {
+export const runningJob = (value: unknown): Polled | undefined => {
   if (!isObject(value)) return undefined
   const status = value.status
   if (status === "completed" || status === "failed") return undefined
-  return job(value)
+  const decoded = job(value)
+  if (decoded === undefined || !("document_details" in value)) return decoded
+  const documents = countOf(value.document_details)
+  return documents === undefined ? decoded : { ...decoded, documents }
 }

@@ -20,50 +20,9 @@ import {
   TransportError,
   Unauthorized
 } from "../IngestionError.js"
+import { type Scrub, scrubJson } from "./scrub.js"
 
 const EXCERPT_LENGTH = 200
-
-/** Masks every occurrence of the API key, and any `Bearer …` token, in text that came from the network. */
-export type Scrub = (text: string) => string
-
-/** `Bearer` and its token, as an `Authorization` header echoed into a message would show it. */
-const BEARER = /\b(Bearer)(\s+)[^\s"'\\,;<>]+/gi
-
-/**
- * The scrubber of one key: the key as sent, and as it looks percent-encoded or JSON-escaped in a
- * body, becomes `<redacted>`; so does the token of any `Bearer …` (someone else's key as well).
- * Idempotent: scrubbing scrubbed text changes nothing.
- */
-export const makeScrub = (secret: string): Scrub => {
-  const forms =
-    secret.length === 0
-      ? []
-      : [
-          ...new Set([
-            secret,
-            encodeURIComponent(secret),
-            JSON.stringify(secret).slice(1, -1),
-            JSON.stringify(secret).slice(1, -1).replaceAll("/", "\\/")
-          ])
-        ]
-  return (text) => {
-    let scrubbed = text
-    for (const form of forms) if (scrubbed.includes(form)) scrubbed = scrubbed.split(form).join("<redacted>")
-    return scrubbed.replace(BEARER, "$1$2<redacted>")
-  }
-}
-
-/** Every string of a parsed JSON value scrubbed, property names included. */
-export const scrubJson = (value: unknown, scrub: Scrub): unknown => {
-  if (typeof value === "string") return scrub(value)
-  if (Array.isArray(value)) return value.map((item) => scrubJson(item, scrub))
-  if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value)) out[scrub(key)] = scrubJson(item, scrub)
-    return out
-  }
-  return value
-}
 
 /**
  * The parsed, scrubbed JSON of a (scrubbed) body, or `undefined` when it is not JSON.

@@ -17,6 +17,7 @@ import * as PollSchedule from "../PollSchedule.js"
 import type * as WaitEngine from "../WaitEngine.js"
 import { timedOut, type WaitTimeout } from "../WaitError.js"
 import * as Heap from "./heap.js"
+import { countFailure, countResponse, countRetry, type MutableObserved } from "./observed.js"
 import * as validate from "./validate.js"
 
 export const DEFAULT_TIMEOUT = Duration.minutes(30)
@@ -30,13 +31,6 @@ const STATUSES_SWEPT = ["queued", "processing"] as const
 const GET_CONCURRENCY = 8
 /** After a round that learned nothing (transient failure), a due wait waits at least this. */
 const MIN_RETRY_INTERVAL_MS = 1000
-
-interface MutableObserved {
-  responses: number
-  retries: number
-  statuses: Record<string, number>
-  httpStatuses: Record<string, number>
-}
 
 /**
  * One registered wait: plain data, no fiber, no timer and no closure of its own. Its loop finds
@@ -116,17 +110,6 @@ interface Loop {
   wake: Deferred.Deferred<void>
 }
 
-const increment = (record: Record<string, number>, key: string) => {
-  record[key] = (record[key] ?? 0) + 1
-}
-
-const httpStatusOf = (error: IngestionError): string =>
-  error._tag === "TransportError"
-    ? error.reason.toLowerCase()
-    : "status" in error && typeof error.status === "number"
-      ? String(error.status)
-      : error._tag
-
 const isKnowledgeBaseGone = (error: NotFound): boolean =>
   error.param === "kb_id" || error.code === "knowledge_base_not_found"
 
@@ -193,7 +176,7 @@ export const make = (
       const waits = loop.jobs.get(jobId)
       if (waits === undefined) return
       for (const wait of [...waits]) {
-        increment(wait.observed.httpStatuses, httpStatusOf(error))
+        countFailure(wait.observed, error)
         end(loop, wait, Exit.fail(error))
       }
     }
@@ -232,13 +215,6 @@ export const make = (
       return { waits, deadline }
     }
 
-    /**
-     * Hands a job's state to its waits. A wait whose poll is due steps its schedule (this answer is its
-     * poll). With `early` (a sweep, which learns every watched job's state for the same requests), so
-     * does a wait whose poll was due within half its interval: its poll happened a little early, and
-     * its next one falls in step with the others', so the loop's waits converge on one phase and one
-     * sweep serves them all, instead of each wait's own phase calling for a round of a few GETs.
-     */
     /** Tells a wait's listener about an answer (no event is built when nobody listens). */
     const polled = (
       wait: Wait,
@@ -302,9 +278,7 @@ export const make = (
         if (wait.ended) continue
         const changed = IngestionJob.differs(wait.lastJob, job)
         wait.lastJob = job
-        wait.observed.responses++
-        increment(wait.observed.statuses, IngestionJob.statusText(job.status))
-        increment(wait.observed.httpStatuses, "200")
+        countResponse(wait.observed, job)
         if (terminal) {
           polled(wait, job, at, changed, false, null)
           end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
@@ -336,7 +310,7 @@ export const make = (
         const waits = loop.jobs.get(jobId)
         if (waits === undefined) continue
         for (const wait of waits) {
-          increment(wait.observed.httpStatuses, httpStatusOf(error))
+          countFailure(wait.observed, error)
           if (wait.nextPollAt <= now) {
             setNextPoll(loop, wait, now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS))
           }
@@ -360,8 +334,7 @@ export const make = (
             const waits = loop.jobs.get(jobId)
             if (waits === undefined) continue
             for (const wait of waits) {
-              wait.observed.retries++
-              increment(wait.observed.httpStatuses, httpStatusOf(info.error))
+              countRetry(wait.observed, info.error)
               call(wait.listener.onEvent, event)
             }
           }

@@ -1,10 +1,10 @@
 import type { Fault } from "../Fault.js"
 import { droppedConnection, type FetchHandler } from "../FetchHandler.js"
-import type { RequestLog } from "../RequestLog.js"
 import type { SimulatorClock } from "../SimulatorClock.js"
 import type { ListJobsQuery, SimulatorEngine } from "../SimulatorEngine.js"
 import type { WireJob, WireJobList, WireJobStatus } from "../WireFormat.js"
 import type { FaultQueue } from "./faultQueue.js"
+import type { RequestLog } from "./requestLog.js"
 import {
   type ApiError,
   baseHeaders,
@@ -17,7 +17,7 @@ import {
 } from "./responses.js"
 
 /**
- * What the handler works with; `createSimulator` wires it.
+ * What the handler works with; `Simulator.make` wires it.
  *
  * @example
  * const handler = createHandler({ engine, clock, faults, log, apiKeys: () => ["tns_x"], lifetime: new AbortController().signal })

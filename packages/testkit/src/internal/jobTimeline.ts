@@ -1,21 +1,5 @@
+import type { SimulatedDocument } from "../SimulatorEngine.js"
 import type { WireDocumentDetail, WireErrorObject, WireJob } from "../WireFormat.js"
-
-/**
- * One document as the engine will process it: fixed up front, so any moment can be recomputed.
- *
- * @example
- * const doc: PlannedDocument = { id: "doc_001", name: "a.md", chunks: 3, durationMs: 500, error: null, reportedStatus: null }
- */
-export interface PlannedDocument {
-  readonly id: string
-  readonly name: string
-  readonly chunks: number
-  readonly durationMs: number
-  /** Set when processing this document fails. */
-  readonly error: WireErrorObject | null
-  /** Reported instead of `completed`/`failed` once processed; counts as neither. */
-  readonly reportedStatus: string | null
-}
 
 /**
  * Everything that decides a job's state at any engine time. All times are engine epoch milliseconds.
@@ -32,7 +16,7 @@ export interface JobPlan {
   readonly dataSourceId: string
   readonly createdAt: number
   readonly queuedMs: number
-  readonly documents: ReadonlyArray<PlannedDocument>
+  readonly documents: ReadonlyArray<SimulatedDocument>
   readonly failure: { readonly at: number; readonly error: WireErrorObject } | null
   readonly statusOverride: {
     readonly status: string

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
+import type * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
 
 export interface RunnerCommand {
   readonly _tag: "Runner"
@@ -29,10 +30,8 @@ export interface WaitCommand {
 
 export type Command = RunnerCommand | WaitCommand
 
-export type Parsed =
-  | { readonly _tag: "Print"; readonly text: string }
-  | { readonly _tag: "Usage"; readonly message: string; readonly usage: string }
-  | { readonly _tag: "Run"; readonly command: Command }
+/** Help or version, a usage error, a bad value (exit 2), or the command to run. */
+export type Parsed = NodeCommand.Parsed<Command>
 
 export const DEFAULT_PORT = 24431
 
@@ -268,8 +267,3 @@ export const secretsIn = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): 
   }
   return secrets.filter((secret) => secret.length > 0)
 }
-
-export const makeScrub =
-  (secrets: ReadonlyArray<string>) =>
-  (text: string): string =>
-    secrets.reduce((scrubbed, secret) => scrubbed.split(secret).join("<redacted>"), text)

@@ -1,8 +1,9 @@
 /**
  * Runs a parsed `tensoras-cluster` command on the Effect runtime.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
+import { NodeIngestion } from "@tensoras/ingestion-node"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -86,17 +87,14 @@ const describe = (cause: Cause.Cause<unknown>): string => {
   return Cause.pretty(cause)
 }
 
-export const main = (command: Command, scrub: Scrub): void => {
-  const program: Effect.Effect<number, unknown> =
-    command._tag === "Runner" ? runner(command, scrub) : wait(command, scrub)
-  let signal: "SIGINT" | "SIGTERM" | undefined
-  const onSignal = (received: "SIGINT" | "SIGTERM") => () => {
-    signal ??= received
-  }
-  process.once("SIGINT", onSignal("SIGINT"))
-  process.once("SIGTERM", onSignal("SIGTERM"))
-  NodeRuntime.runMain(
-    program.pipe(
+/**
+ * Runs the command until it ends or a signal interrupts it: its own exit code, 1 when it failed. A
+ * runner drains on SIGINT / SIGTERM and exits 0; an interrupted `wait` (its waits keep running in
+ * the cluster) exits 130 / 143.
+ */
+export const main = (command: Command, scrub: Scrub): void =>
+  NodeIngestion.runMain(
+    (command._tag === "Runner" ? runner(command, scrub) : wait(command, scrub)).pipe(
       Effect.tapErrorCause((cause) =>
         Cause.isInterruptedOnly(cause)
           ? Effect.void
@@ -106,14 +104,12 @@ export const main = (command: Command, scrub: Scrub): void => {
     ),
     {
       disableErrorReporting: true,
-      teardown: (exit, onExit) => {
-        if (Exit.isSuccess(exit)) return onExit(exit.value as number)
+      exitCode: (exit, signal) => {
+        if (Exit.isSuccess(exit)) return exit.value
         if (Exit.isInterrupted(exit)) {
-          // A runner drains on SIGINT/SIGTERM and exits 0; an interrupted `wait` leaves its waits running.
-          return onExit(command._tag === "Runner" ? 0 : signal === "SIGTERM" ? 143 : 130)
+          return command._tag === "Runner" ? ExitCode.ok : ExitCode.ofSignal(signal ?? "SIGINT")
         }
-        onExit(1)
+        return ExitCode.jobFailed
       }
     }
   )
-}

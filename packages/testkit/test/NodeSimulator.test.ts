@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { type RunningSimulator, startSimulator } from "../src/index.js"
+import { NodeSimulator } from "../src/index.js"
 import { call, callJson, EPOCH_MS } from "./helpers.js"
 
-let sim: RunningSimulator
+let sim: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  sim = await startSimulator({
+  sim = await NodeSimulator.start({
     scenario: "paginated",
     clock: "manual",
     epochMs: EPOCH_MS,
@@ -16,13 +16,13 @@ beforeEach(() => sim.control.setScenario("paginated"))
 
 const LIST = "/knowledge-bases/kb_paginated/ingestion-jobs"
 
-describe("startSimulator", () => {
+describe("NodeSimulator.start", () => {
   it("serves on loopback with a production-like base URL ending in /v1", () => {
     expect(sim.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
   })
 
   it("generates a tns_sim_ key when none is given", async () => {
-    const other = await startSimulator()
+    const other = await NodeSimulator.start()
     try {
       expect(other.apiKey).toMatch(/^tns_sim_[0-9a-f]{32}$/)
     } finally {
@@ -31,7 +31,7 @@ describe("startSimulator", () => {
   })
 
   it("accepts the docs' example key in every scenario, unless a key is given", async () => {
-    const other = await startSimulator({ scenario: "failing" })
+    const other = await NodeSimulator.start({ scenario: "failing" })
     try {
       const example = await call(other, "/knowledge-bases/kb_failing/ingestion-jobs", {
         key: "tns_your_key_here"
@@ -45,7 +45,7 @@ describe("startSimulator", () => {
   })
 
   it("closes promptly even while a request hangs; the hanging client sees a network error", async () => {
-    const other = await startSimulator({ scenario: "empty" })
+    const other = await NodeSimulator.start({ scenario: "empty" })
     other.control.injectFault({ kind: "hang" })
     const pending = call(other, "/knowledge-bases/kb_empty/ingestion-jobs")
     await other.control.waitForRequests(1)

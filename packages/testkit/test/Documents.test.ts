@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest"
-import { generateDocuments } from "../src/index.js"
+import { Documents } from "../src/index.js"
 
-describe("generateDocuments", () => {
+describe("Documents.generate", () => {
   it("is deterministic per seed", () => {
-    expect(generateDocuments({ seed: 5 })).toEqual(generateDocuments({ seed: 5 }))
-    expect(generateDocuments({ seed: 5 })).not.toEqual(generateDocuments({ seed: 6 }))
+    expect(Documents.generate({ seed: 5 })).toEqual(Documents.generate({ seed: 5 }))
+    expect(Documents.generate({ seed: 5 })).not.toEqual(Documents.generate({ seed: 6 }))
   })
 
   it("makes dozens of uniquely named PDF, Markdown, HTML, Word and CSV documents, a few failing", () => {
-    const documents = generateDocuments({ count: 48, failures: 4, seed: 2 })
+    const documents = Documents.generate({ count: 48, failures: 4, seed: 2 })
     expect(documents).toHaveLength(48)
     expect(new Set(documents.map((d) => d.name)).size).toBe(48)
     expect(new Set(documents.map((d) => d.name.split(".").pop()))).toEqual(
@@ -28,7 +28,7 @@ describe("generateDocuments", () => {
   })
 
   it("spreads exactly totalDurationMs over the documents", () => {
-    const documents = generateDocuments({ count: 30, totalDurationMs: 12_345 })
+    const documents = Documents.generate({ count: 30, totalDurationMs: 12_345 })
     expect(documents.reduce((sum, d) => sum + (d.durationMs ?? 0), 0)).toBe(12_345)
     expect(documents.every((d) => (d.durationMs ?? 0) > 0)).toBe(true)
   })

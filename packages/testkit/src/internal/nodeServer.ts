@@ -1,40 +1,11 @@
 /**
- * Serves a Fetch-API handler over Node's `node:http`: the only module of the testkit tied to Node.
- *
- * @module
+ * The Node server's implementation: each `node:http` request becomes a Fetch `Request` with an
+ * `AbortSignal` that fires when the client goes away, and each `Response` is streamed back.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
-import { type FetchHandler, isDroppedConnection } from "./FetchHandler.js"
-
-/**
- * Options of {@link serveNode}.
- *
- * @example
- * const options: ServeNodeOptions = { host: "127.0.0.1", port: 0 }
- */
-export interface ServeNodeOptions {
-  /** Default 0: a free port chosen by the OS. */
-  readonly port?: number
-  /** Default `127.0.0.1`. */
-  readonly host?: string
-}
-
-/**
- * A running server.
- *
- * @example
- * const server = await serveNode(handler)
- * console.log(server.origin) // e.g. http://127.0.0.1:53124
- * await server.close()
- */
-export interface NodeServer {
-  /** `http://host:port`, usable by a client (an unspecified listen address is shown as loopback). */
-  readonly origin: string
-  readonly port: number
-  /** Stops listening, destroys every open connection (hanging requests included) and resolves once closed. */
-  close(): Promise<void>
-}
+import { type FetchHandler, isDroppedConnection } from "../FetchHandler.js"
+import type { NodeServer, ServeOptions } from "../NodeServer.js"
 
 const displayHost = (address: AddressInfo): string => {
   if (address.address === "0.0.0.0") return "127.0.0.1"
@@ -56,22 +27,8 @@ const waitForDrain = (res: ServerResponse): Promise<void> =>
     res.on("close", done)
   })
 
-/**
- * Serves `handler` on a real HTTP server. Each request gets an `AbortSignal` that fires when the client
- * disconnects; responses are streamed; a {@link isDroppedConnection} response destroys the socket, and a
- * body stream that errors midway destroys it too (the client sees a cut connection). Request bodies are not
- * forwarded: the API has none.
- *
- * @example
- * const simulator = createSimulator({ scenario: "docs" })
- * const server = await serveNode(simulator.handler, { port: 8787 })
- * // ... fetch(`${server.origin}/v1/knowledge-bases/kb_abc123/ingestion-jobs`, ...)
- * await server.close()
- */
-export const serveNode = async (
-  handler: FetchHandler,
-  options: ServeNodeOptions = {}
-): Promise<NodeServer> => {
+/** Serves a Fetch handler on `node:http` (see `NodeServer.serve`). */
+export const serve = async (handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> => {
   const sockets = new Set<Socket>()
   let origin = ""
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { type RunningSimulator, scenarios, startSimulator } from "../src/index.js"
+import { NodeSimulator, Scenarios } from "../src/index.js"
 import { callJson, EPOCH_MS } from "./helpers.js"
 
 describe("scenario 'docs': the API documentation's examples, served exactly", () => {
-  let sim: RunningSimulator
+  let sim: NodeSimulator.RunningSimulator
   beforeAll(async () => {
-    sim = await startSimulator({ scenario: "docs", clock: "manual" })
+    sim = await NodeSimulator.start({ scenario: "docs", clock: "manual" })
   })
   afterAll(() => sim.close())
   beforeEach(() => sim.control.reset())
@@ -111,14 +111,14 @@ describe("scenario 'docs': the API documentation's examples, served exactly", ()
 })
 
 describe("the other built-in scenarios", () => {
-  let sim: RunningSimulator
+  let sim: NodeSimulator.RunningSimulator
   beforeAll(async () => {
-    sim = await startSimulator({ clock: "manual", epochMs: EPOCH_MS })
+    sim = await NodeSimulator.start({ clock: "manual", epochMs: EPOCH_MS })
   })
   afterAll(() => sim.close())
 
   it("has the documented names", () => {
-    expect(Object.keys(scenarios)).toEqual([
+    expect(Object.keys(Scenarios.builtIn)).toEqual([
       "docs",
       "empty",
       "paginated",

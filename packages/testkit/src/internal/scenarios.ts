@@ -1,44 +1,16 @@
 /**
- * Named starting worlds. Each scenario sets up knowledge bases and jobs relative to its start time
- * (`epochMs`), so on the manual clock every timestamp and counter is exact.
- *
- * @module
+ * The built-in scenarios' worlds, each set up relative to its start time (`engine.clock.now()`), so on
+ * the manual clock every timestamp and counter is exact. `Scenarios.builtIn` lists them by name.
  */
-import { generateDocuments } from "./generateDocuments.js"
-import type { DocumentSpec, SimulatorEngine } from "./SimulatorEngine.js"
-
-/**
- * A named world. Write your own and pass it wherever a scenario name is accepted.
- *
- * @example
- * const oneJob: Scenario = {
- *   name: "one-job",
- *   description: "One knowledge base with one short job",
- *   setup: (engine) => {
- *     engine.addKnowledgeBase("kb_one")
- *     engine.addDataSource("kb_one", { id: "ds_one", jobId: "job_one", documents: [{ name: "a.md" }] })
- *   }
- * }
- * await startSimulator({ scenario: oneJob, clock: "manual" })
- */
-export interface Scenario {
-  readonly name: string
-  readonly description: string
-  /** A fixed start time (epoch ms) that overrides the simulator's `epochMs` option. */
-  readonly epochMs?: number
-  /** Keys accepted besides the simulator's own. */
-  readonly apiKeys?: ReadonlyArray<string>
-  /** The simulator's key when the caller passes none. */
-  readonly defaultApiKey?: string
-  /** Builds the world; `engine.clock.now()` is the scenario's start time. */
-  readonly setup: (engine: SimulatorEngine) => void
-}
+import type { DocumentSpec } from "../Documents.js"
+import type { Scenario } from "../Scenarios.js"
+import { generate } from "./documents.js"
 
 /** The API docs' example values hold at this instant: job_def456 has been processing for 40 s. */
 const DOCS_EPOCH_MS = 1_709_125_040_000
 const SECOND = 1_000
 
-const docsScenario: Scenario = {
+export const docs: Scenario = {
   name: "docs",
   description:
     "The API docs' examples: kb_abc123 with job_abc123 (completed, 15 documents, 482 chunks) and job_def456 " +
@@ -122,7 +94,7 @@ const docsScenario: Scenario = {
   }
 }
 
-const emptyScenario: Scenario = {
+export const empty: Scenario = {
   name: "empty",
   description: "kb_empty: a knowledge base without any ingestion job",
   setup: (engine) => {
@@ -132,7 +104,7 @@ const emptyScenario: Scenario = {
 
 const PAGINATED_JOBS = 250
 
-const paginatedScenario: Scenario = {
+export const paginated: Scenario = {
   name: "paginated",
   description:
     "kb_paginated with 250 jobs job_page_001 … job_page_250, oldest first, 10 minutes apart: mostly completed, " +
@@ -173,14 +145,14 @@ const paginatedScenario: Scenario = {
   }
 }
 
-const realisticScenario: Scenario = {
+export const realistic: Scenario = {
   name: "realistic",
   description:
     "kb_demo: ds_handbook's first ingestion (job_demo_initial, a day ago) and a live sync job_demo_sync of 40 " +
     "PDF/Markdown/HTML/Word/CSV documents, 3 failing, that completes 15.5 s after start",
   setup: (engine) => {
     const now = engine.clock.now()
-    const documents = generateDocuments({ count: 40, failures: 3, seed: 7, totalDurationMs: 14 * SECOND })
+    const documents = generate({ count: 40, failures: 3, seed: 7, totalDurationMs: 14 * SECOND })
     engine.addKnowledgeBase("kb_demo")
     engine.addDataSource("kb_demo", {
       id: "ds_handbook",
@@ -194,7 +166,7 @@ const realisticScenario: Scenario = {
   }
 }
 
-const failingScenario: Scenario = {
+export const failing: Scenario = {
   name: "failing",
   description:
     "kb_failing: job_failing fails as a whole 5.5 s after start while processing; job_rejected goes " +
@@ -206,7 +178,7 @@ const failingScenario: Scenario = {
       name: "Website crawler",
       jobId: "job_failing",
       queuedMs: SECOND,
-      documents: generateDocuments({ count: 12, failures: 1, seed: 3, totalDurationMs: 9 * SECOND }),
+      documents: generate({ count: 12, failures: 1, seed: 3, totalDurationMs: 9 * SECOND }),
       failure: {
         afterMs: 5_500,
         error: {
@@ -221,7 +193,7 @@ const failingScenario: Scenario = {
       name: "S3 bucket acme-docs",
       jobId: "job_rejected",
       queuedMs: 10 * SECOND,
-      documents: generateDocuments({ count: 5, failures: 0, seed: 4 }),
+      documents: generate({ count: 5, failures: 0, seed: 4 }),
       failure: {
         afterMs: 2 * SECOND,
         error: {
@@ -234,7 +206,7 @@ const failingScenario: Scenario = {
   }
 }
 
-const partialScenario: Scenario = {
+export const partial: Scenario = {
   name: "partial",
   description: "kb_partial: job_partial completes 9 s after start with 20 documents processed and 4 failed",
   setup: (engine) => {
@@ -244,12 +216,12 @@ const partialScenario: Scenario = {
       name: "Shared drive",
       jobId: "job_partial",
       queuedMs: SECOND,
-      documents: generateDocuments({ count: 24, failures: 4, seed: 11, totalDurationMs: 8 * SECOND })
+      documents: generate({ count: 24, failures: 4, seed: 11, totalDurationMs: 8 * SECOND })
     })
   }
 }
 
-const unknownStatusScenario: Scenario = {
+export const unknownStatus: Scenario = {
   name: "unknown-status",
   description:
     "kb_unknown: job_skipped (completed, one document 'skipped'), job_cancelled (reports 'cancelled' for good) " +
@@ -294,36 +266,3 @@ const unknownStatusScenario: Scenario = {
     })
   }
 }
-
-/**
- * The built-in scenarios, by name.
- *
- * @example
- * Object.keys(scenarios) // => ["docs", "empty", "paginated", "realistic", "failing", "partial", "unknown-status"]
- * await startSimulator({ scenario: "paginated" })
- */
-export const scenarios = {
-  docs: docsScenario,
-  empty: emptyScenario,
-  paginated: paginatedScenario,
-  realistic: realisticScenario,
-  failing: failingScenario,
-  partial: partialScenario,
-  "unknown-status": unknownStatusScenario
-} as const satisfies Record<string, Scenario>
-
-/**
- * The name of a built-in scenario.
- *
- * @example
- * const name: ScenarioName = "realistic"
- */
-export type ScenarioName = keyof typeof scenarios
-
-/**
- * Whether `name` is a built-in scenario (for CLI flags and other untyped input).
- *
- * @example
- * isScenarioName("docs") // => true
- */
-export const isScenarioName = (name: string): name is ScenarioName => Object.hasOwn(scenarios, name)

@@ -1,29 +1,9 @@
 /**
- * Realistic document sets for data sources: a mix of PDF, Markdown, HTML, Word and CSV files with
- * plausible chunk counts, a few failing with the kind of error a real ingestion pipeline reports.
- *
- * @module
+ * The generator behind `Documents.generate`: weighted file kinds, topics and durations from a seeded random.
  */
-import { createRandom, type Random } from "./internal/random.js"
-import type { DocumentSpec } from "./SimulatorEngine.js"
-import type { WireErrorObject } from "./WireFormat.js"
-
-/**
- * Options of {@link generateDocuments}.
- *
- * @example
- * const options: GenerateDocumentsOptions = { count: 40, failures: 3, seed: 7, totalDurationMs: 12_000 }
- */
-export interface GenerateDocumentsOptions {
-  /** How many documents. Default 36. */
-  readonly count?: number
-  /** How many of them fail. Default 3 (never more than `count`). */
-  readonly failures?: number
-  /** Same seed, same documents. Default 1. */
-  readonly seed?: number
-  /** The durations add up to exactly this many milliseconds. Default `count * 400`. */
-  readonly totalDurationMs?: number
-}
+import type { DocumentSpec, GenerateOptions } from "../Documents.js"
+import type { WireErrorObject } from "../WireFormat.js"
+import { createRandom, type Random } from "./random.js"
 
 interface Kind {
   readonly extension: string
@@ -116,15 +96,8 @@ const pickKind = (random: Random): Kind => {
   return KINDS[0]!
 }
 
-/**
- * Generates a deterministic, realistic document set.
- *
- * @example
- * const documents = generateDocuments({ count: 40, failures: 2, seed: 42 })
- * documents.filter((d) => d.fail !== undefined).length // => 2
- * control.addDataSource("kb_demo", { documents })
- */
-export const generateDocuments = (options: GenerateDocumentsOptions = {}): ReadonlyArray<DocumentSpec> => {
+/** Generates a deterministic, realistic document set (see `Documents.generate`). */
+export const generate = (options: GenerateOptions = {}): ReadonlyArray<DocumentSpec> => {
   const count = options.count ?? 36
   if (!Number.isInteger(count) || count < 0)
     throw new RangeError(`count must be an integer >= 0, got ${count}`)

@@ -33,6 +33,8 @@ export interface RoundSummary {
   readonly mode: "get" | "sweep"
   readonly requests: number
   readonly dueJobs: number
+  /** Jobs the knowledge base's waits watched when the round started (W of the bound). */
+  readonly watchedJobs: number
   readonly followUpGets: number
   readonly activeQueued: number | null
   readonly activeProcessing: number | null

@@ -40,14 +40,17 @@ export interface SharedEstimate {
 }
 
 /**
- * The bound of a round: a sweep costs max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉) requests, never more than a GET
- * per due job, plus a GET per job the sweep did not find. A GET round: at most a GET per due job.
+ * The bound of a round (issue 9): a sweep costs max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉) requests, never more
+ * than a GET per watched job, plus a GET per job the sweep did not find. A GET round: at most a GET per due
+ * job. (The engine chooses a sweep from the last sweep's cost; a sweep that finds more active jobs than
+ * the last one may cost more than a GET per due job, never more than one per watched job.)
  */
 export const boundOf = (round: RoundSummary): number => {
   if (round.activeQueued === null || round.activeProcessing === null) return round.dueJobs
   const sweep =
     Math.max(1, Math.ceil(round.activeQueued / 100)) + Math.max(1, Math.ceil(round.activeProcessing / 100))
-  return Math.min(round.dueJobs, sweep) + round.followUpGets
+  // Issue 9's bound: min(W, sweep) + a GET per job the sweep did not find (W: watched jobs).
+  return Math.min(round.watchedJobs, sweep) + round.followUpGets
 }
 
 const engineFigures = (rounds: ReadonlyArray<RoundSummary>): EngineFigures | null =>
@@ -506,7 +509,8 @@ export const section = (summaries: ReadonlyArray<Summary>, context: ReportContex
     "  documents), so the engine cannot share anything: the per-wait cost. *One KB*: N jobs of one knowledge",
     "  base (queued, then ten documents), all watched (C: N `Wait.waitFor` on one runtime; B: bare loops, see",
     "  below); the engine's rounds are recorded (`WaitEngine.layer({ onRound })`) and checked against the bound",
-    "  min(due, max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉)) + follow-up GETs (a GET round: due). Sweep median: the",
+    "  min(W, max(1, ⌈Aq/100⌉) + max(1, ⌈Ap/100⌉)) + follow-up GETs, W the watched jobs (issue 9's bound; a GET",
+    "  round: at most a GET per due job). Sweep median: the",
     "  wall time of a sweep round (every page of both lists, then the follow-up GETs).",
     "- Each (layout, level, variant) runs `--repeat` times; the variants' order rotates from one run to the next.",
     "- The N waits start at planned times spread over one interval (after a lead time for the client's set-up),",

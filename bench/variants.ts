@@ -143,6 +143,7 @@ const loadEngineWaits = async (
             mode: round.mode,
             requests: round.requests,
             dueJobs: round.dueJobs,
+            watchedJobs: round.watchedJobs,
             followUpGets: round.followUpGets,
             activeQueued: round.activeQueued ?? null,
             activeProcessing: round.activeProcessing ?? null,

@@ -1,4 +1,6 @@
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -124,6 +126,27 @@ const call = <A>(f: ((a: A) => void) | undefined, a: A) => {
 }
 
 const newWake = () => Deferred.unsafeMake<void>(FiberId.none)
+
+/** The clock of Effect's default services: real time, so a loop's sleep may be a plain timer. */
+const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+
+/**
+ * Waits until `wake` is completed or `ms` have passed. On the live clock a timer completes `wake`
+ * (no fiber: `Effect.raceFirst` forks two per wake-up, which a single wait pays on every poll);
+ * on any other clock (`TestClock`) the race.
+ */
+const sleepOrWake = (wake: Deferred.Deferred<void>, ms: number): Effect.Effect<void> =>
+  Effect.clockWith((clock) =>
+    clock !== liveClock
+      ? Effect.raceFirst(Deferred.await(wake), Effect.sleep(Duration.millis(ms)))
+      : Effect.suspend(() => {
+          const timer = setTimeout(() => Deferred.unsafeDone(wake, Exit.void), ms)
+          return Effect.ensuring(
+            Deferred.await(wake),
+            Effect.sync(() => clearTimeout(timer))
+          )
+        })
+  )
 
 export const make = (
   options: WaitEngine.EngineOptions = {}
@@ -445,10 +468,13 @@ export const make = (
         let activeProcessing: number | undefined
         const mode = due.length + soon.size <= loop.sweepCost ? "get" : "sweep"
         if (mode === "get") {
-          yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter, false), {
-            concurrency: GET_CONCURRENCY,
-            discard: true
-          })
+          // One due job (a single wait's every poll): no concurrent forEach, which forks a fiber.
+          if (due.length === 1) yield* fetchJob(loop, due[0] as string, counter, false)
+          else
+            yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter, false), {
+              concurrency: GET_CONCURRENCY,
+              discard: true
+            })
         } else {
           const found = new Map<string, IngestionJob.IngestionJob>()
           const swept = yield* Effect.either(
@@ -545,10 +571,7 @@ export const make = (
             wakeAt = Math.min(wakeAt, pollAt)
             loop.nextLook = wakeAt
           }
-          yield* Effect.raceFirst(
-            Deferred.await(loop.wake),
-            Effect.sleep(Duration.millis(Math.max(0, wakeAt - now)))
-          )
+          yield* sleepOrWake(loop.wake, Math.max(0, wakeAt - now))
         }
       })
 

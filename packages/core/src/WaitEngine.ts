@@ -181,7 +181,12 @@ export interface RoundReport {
   readonly dueJobs: number
   /** GETs of jobs that a sweep did not find (terminal, unknown status, or gone). */
   readonly followUpGets: number
-  /** Active jobs the sweep listed (`undefined` for a `get` round). */
+  /**
+   * Active jobs the sweep listed (`undefined` for a `get` round, or a list not reached). A sweep
+   * never sends more requests than the GETs of the jobs it serves: one that would is cut short,
+   * its count then a lower bound (those listed, plus one: the list said it had more), and the
+   * jobs it did not see are GET the next round.
+   */
   readonly activeQueued: number | undefined
   readonly activeProcessing: number | undefined
 }

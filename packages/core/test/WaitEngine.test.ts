@@ -278,6 +278,49 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
+  it.scoped(
+    "cuts a sweep that would cost more than the GETs it replaces; the jobs it missed are GET next",
+    () =>
+      Effect.gen(function* () {
+        // Before any sweep the engine guesses 2 list pages; this knowledge base has 4 of queued jobs.
+        yield* load((sim) => {
+          jobsIn(sim, "kb_big", 350, 60_000, "job_waiting")
+          jobsIn(sim, "kb_big", 2, 0, "job_running")
+        })
+        const { engine, rounds } = yield* makeEngine()
+        for (const jobId of ["job_waiting_00000", "job_running_00000", "job_running_00001"]) {
+          yield* register(engine, "kb_big", jobId)
+        }
+        yield* settle
+        // Three jobs served, so three requests at most: two queued pages (one left for processing).
+        expect(
+          rounds.map(({ mode, requests, activeQueued, activeProcessing }) => ({
+            mode,
+            requests,
+            activeQueued,
+            activeProcessing
+          }))
+        ).toStrictEqual([
+          { mode: "sweep", requests: 2, activeQueued: 201, activeProcessing: undefined },
+          { mode: "get", requests: 2, activeQueued: undefined, activeProcessing: undefined }
+        ])
+        const requests = requestsOf("kb_big")
+        expect(requests.slice(0, 2).map((request) => request.query)).toStrictEqual([
+          { status: "queued", limit: "100" },
+          { status: "queued", limit: "100", after: "job_waiting_00099" }
+        ])
+        expect(
+          requests
+            .slice(2)
+            .map((request) => [request.route, request.jobId])
+            .sort()
+        ).toStrictEqual([
+          ["get", "job_running_00000"],
+          ["get", "job_running_00001"]
+        ])
+      })
+  )
+
   it.scoped("fetches a terminal job once for all of its waits", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_done", 1, 0))

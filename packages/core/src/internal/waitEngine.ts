@@ -416,12 +416,17 @@ export const make = (
         return true
       })
 
-    /** Lists every page of one status; the watched jobs found go into `found`. */
+    /**
+     * Lists every page of one status; the watched jobs found go into `found`. At most `maxRequests`
+     * requests in the round so far: past them the list is cut (`{ cut: listed + 1 }`, the active jobs
+     * known so far, `has_more` saying there is one more at least).
+     */
     const listActive = (
       loop: Loop,
       status: (typeof STATUSES_SWEPT)[number],
       found: Map<string, IngestionJob.IngestionJob>,
-      counter: { requests: number; retries: number }
+      counter: { requests: number; retries: number },
+      maxRequests: number
     ) =>
       Effect.gen(function* () {
         let after: string | undefined
@@ -430,6 +435,7 @@ export const make = (
           const now = yield* Clock.currentTimeMillis
           const deadline = loop.latestDeadline
           if (loop.size === 0 || deadline <= now) return undefined
+          if (after !== undefined && counter.requests >= maxRequests) return { cut: listed + 1 }
           counter.requests++
           const page = yield* client.list(loop.knowledgeBaseId, {
             status,
@@ -441,7 +447,7 @@ export const make = (
           listed += page.data.length
           for (const job of page.data) if (loop.jobs.has(job.id)) found.set(job.id, job)
           const last = page.data[page.data.length - 1]
-          if (!page.has_more || last === undefined || last.id === after) return listed
+          if (!page.has_more || last === undefined || last.id === after) return { listed }
           after = last.id
         }
       })
@@ -477,11 +483,17 @@ export const make = (
             })
         } else {
           const found = new Map<string, IngestionJob.IngestionJob>()
+          // The sweep replaces a GET per served job: it never sends more. The last sweep's size is
+          // only an estimate (the active set grows between rounds), so a sweep that would cost more
+          // is cut; the jobs it did not see stay due, and the next round GETs them.
+          const budget = due.length + soon.size
           const swept = yield* Effect.either(
             Effect.gen(function* () {
-              const queued = yield* listActive(loop, "queued", found, counter)
+              const queued = yield* listActive(loop, "queued", found, counter, budget - 1)
               const processing =
-                queued === undefined ? undefined : yield* listActive(loop, "processing", found, counter)
+                queued === undefined || "cut" in queued
+                  ? undefined
+                  : yield* listActive(loop, "processing", found, counter, budget)
               return { queued, processing }
             })
           )
@@ -493,17 +505,26 @@ export const make = (
             } else {
               failAll(loop, error)
             }
-          } else if (swept.right.processing !== undefined) {
-            activeQueued = swept.right.queued
-            activeProcessing = swept.right.processing
+          } else if (
+            swept.right.queued !== undefined &&
+            (swept.right.processing !== undefined || "cut" in swept.right.queued)
+          ) {
+            const { queued, processing } = swept.right
+            const cut = "cut" in queued || (processing !== undefined && "cut" in processing)
+            activeQueued = "cut" in queued ? queued.cut : queued.listed
+            activeProcessing =
+              processing === undefined ? undefined : "cut" in processing ? processing.cut : processing.listed
             loop.sweepCost =
-              Math.max(1, Math.ceil((activeQueued ?? 0) / PAGE_SIZE)) +
-              Math.max(1, Math.ceil(activeProcessing / PAGE_SIZE))
+              Math.max(1, Math.ceil(activeQueued / PAGE_SIZE)) +
+              Math.max(1, Math.ceil((activeProcessing ?? 0) / PAGE_SIZE))
             const missing: Array<string> = []
             const pending: Array<Effect.Effect<void>> = []
             for (const jobId of [...loop.jobs.keys()]) {
               const job = found.get(jobId)
-              if (job === undefined) missing.push(jobId)
+              // Cut short, a job not found may be in the pages not read: it stays due.
+              if (job === undefined) {
+                if (!cut) missing.push(jobId)
+              }
               // As of the sweep's start: the waits' next polls count from there, so sweeps start one
               // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
               else deliver(loop, jobId, job, at, true, pending)

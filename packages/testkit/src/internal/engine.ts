@@ -16,7 +16,7 @@ import type {
 } from "../SimulatorEngine.js"
 import type { WireErrorObject, WireJob } from "../WireFormat.js"
 import { generate } from "./documents.js"
-import { type JobTimeline, jobAt, timelineOf } from "./jobTimeline.js"
+import { type JobTimeline, jobAt, statusAt, timelineOf } from "./jobTimeline.js"
 import { createRandom, type Random } from "./random.js"
 
 interface KnowledgeBase {
@@ -24,6 +24,8 @@ interface KnowledgeBase {
   readonly dataSources: Map<string, DataSourceInfo>
   /** Oldest first by creation time; equal times keep insertion order. */
   readonly jobs: Array<JobTimeline>
+  /** Each job's index in `jobs`, rebuilt after the list changes: a cursor or a GET is a lookup, not a scan. */
+  positions: Map<string, number> | undefined
   /** Document ids in use, so generated ones never collide with explicit ones. */
   readonly documentIds: Set<string>
   nextDocument: number
@@ -78,6 +80,7 @@ export class Engine implements SimulatorEngine {
       id: kbId,
       dataSources: new Map(),
       jobs: [],
+      positions: undefined,
       documentIds: new Set(),
       nextDocument: 1
     })
@@ -113,10 +116,11 @@ export class Engine implements SimulatorEngine {
   }
 
   removeJob(kbId: string, jobId: string): boolean {
-    const jobs = this.knowledgeBases.get(kbId)?.jobs
-    const index = jobs?.findIndex((timeline) => timeline.plan.id === jobId) ?? -1
-    if (jobs === undefined || index < 0) return false
-    jobs.splice(index, 1)
+    const kb = this.knowledgeBases.get(kbId)
+    const index = kb === undefined ? -1 : positionOf(kb, jobId)
+    if (kb === undefined || index < 0) return false
+    kb.jobs.splice(index, 1)
+    kb.positions = undefined
     return true
   }
 
@@ -154,17 +158,17 @@ export class Engine implements SimulatorEngine {
     const kb = this.knowledgeBase(kbId)
     let start = 0
     if (query.after !== undefined) {
-      const index = kb.jobs.findIndex((timeline) => timeline.plan.id === query.after)
+      const index = positionOf(kb, query.after)
       if (index < 0) throw new Error(`Unknown cursor '${query.after}'`)
       start = index + 1
     }
     const now = this.clock.now()
     const data: Array<WireJob> = []
     for (let index = start; index < kb.jobs.length; index++) {
-      const job = jobAt(kb.jobs[index]!, now, false)
-      if (query.status !== undefined && job.status !== query.status) continue
+      const timeline = kb.jobs[index]!
+      if (query.status !== undefined && statusAt(timeline, now) !== query.status) continue
       if (data.length === query.limit) return { data, hasMore: true }
-      data.push(job)
+      data.push(jobAt(timeline, now, false))
     }
     return { data, hasMore: false }
   }
@@ -182,7 +186,10 @@ export class Engine implements SimulatorEngine {
   }
 
   private timeline(kbId: string, jobId: string): JobTimeline | undefined {
-    return this.knowledgeBases.get(kbId)?.jobs.find((timeline) => timeline.plan.id === jobId)
+    const kb = this.knowledgeBases.get(kbId)
+    if (kb === undefined) return undefined
+    const index = positionOf(kb, jobId)
+    return index < 0 ? undefined : kb.jobs[index]
   }
 
   private claimId(id: string | undefined, prefix: string): string {
@@ -285,8 +292,14 @@ export class Engine implements SimulatorEngine {
     let index = kb.jobs.length
     while (index > 0 && kb.jobs[index - 1]!.plan.createdAt > createdAt) index--
     kb.jobs.splice(index, 0, timeline)
+    kb.positions = undefined
     return infoOf(timeline)
   }
+}
+
+const positionOf = (kb: KnowledgeBase, jobId: string): number => {
+  if (kb.positions === undefined) kb.positions = new Map(kb.jobs.map((timeline, index) => [timeline.plan.id, index]))
+  return kb.positions.get(jobId) ?? -1
 }
 
 const infoOf = (timeline: JobTimeline): JobInfo => ({

@@ -79,6 +79,19 @@ const seconds = (ms: number): number => Math.floor(ms / 1000)
  * @example
  * const listed = jobAt(timeline, clock.now(), false)
  */
+/** The status a job shows at `now` (what `jobAt` reports), without building the job: a list filters on it. */
+export const statusAt = (timeline: JobTimeline, now: number): string => {
+  const override = timeline.plan.statusOverride
+  if (override !== null && now >= override.from && (override.until === null || now < override.until)) {
+    return override.status
+  }
+  return now >= timeline.terminalAt
+    ? timeline.outcome
+    : timeline.startedAt !== null && now >= timeline.startedAt
+      ? "processing"
+      : "queued"
+}
+
 export const jobAt = (timeline: JobTimeline, now: number, withDetails: boolean): WireJob => {
   const { plan } = timeline
   const terminal = now >= timeline.terminalAt
@@ -114,11 +127,7 @@ export const jobAt = (timeline: JobTimeline, now: number, withDetails: boolean):
       error: done ? document.error : null
     })
   })
-  let status: string = terminal ? timeline.outcome : started ? "processing" : "queued"
-  const override = plan.statusOverride
-  if (override !== null && now >= override.from && (override.until === null || now < override.until)) {
-    status = override.status
-  }
+  const status = statusAt(timeline, now)
   const job: WireJob = {
     id: plan.id,
     object: "ingestion_job",

@@ -298,7 +298,8 @@ export class Engine implements SimulatorEngine {
 }
 
 const positionOf = (kb: KnowledgeBase, jobId: string): number => {
-  if (kb.positions === undefined) kb.positions = new Map(kb.jobs.map((timeline, index) => [timeline.plan.id, index]))
+  if (kb.positions === undefined)
+    kb.positions = new Map(kb.jobs.map((timeline, index) => [timeline.plan.id, index]))
   return kb.positions.get(jobId) ?? -1
 }
 

@@ -47,11 +47,19 @@ export interface CadenceJob {
   /** Sub-second phase of the creation time, so that the API's whole-second timestamps round as they would. */
   readonly createdAtMs: number
   readonly queuedMs: number
+  /** The documents, in the order they are processed, each with its own duration. */
+  readonly specs: ReadonlyArray<Documents.DocumentSpec>
+  /** How many documents (`specs.length`). */
   readonly documents: number
+  /**
+   * The mean time per document the job's durations were drawn around (μ): their sum varies about
+   * `documents` × μ, it is not that.
+   */
   readonly documentMs: number
-  readonly failedDocuments: number
   /** When the job fails as a whole (ms after creation), if it does. */
   readonly failsAfterMs: number | null
+  /** The job's end, from its creation (its failure, or the end of its last document). */
+  readonly durationMs: number
   /** When the wait begins, after the job's creation. */
   readonly waitStartsAfterMs: number
   readonly seed: number
@@ -60,11 +68,11 @@ export interface CadenceJob {
 /** What a family of jobs looks like. */
 export interface CadenceWorkload {
   readonly name: string
-  /** Job durations, creation to end, drawn log-uniformly from this range (ms). */
+  /** Job durations, creation to end: drawn log-uniformly from this range (ms), and always within it. */
   readonly durationMs: readonly [number, number]
   /** Mean time per document, drawn log-uniformly from this range (ms). */
   readonly documentMs: readonly [number, number]
-  /** Time queued before processing, drawn log-uniformly (ms), and at most 40 % of the job. */
+  /** Time queued before processing, drawn log-uniformly (ms), independently of the rest of the job. */
   readonly queuedMs: readonly [number, number]
   /** Share of jobs that fail as a whole, at a random time while processing. */
   readonly failingShare: number
@@ -97,29 +105,72 @@ export const workloads = {
 const logUniform = (low: number, high: number) =>
   Effect.map(Random.next, (u) => Math.exp(Math.log(low) + u * (Math.log(high) - Math.log(low))))
 
+/**
+ * The mean weight of a document that does not fail, as {@link documentWeight} draws it: 0.75 + the mean of
+ * `Documents.generate`'s chunk counts (30.025, over its mix of file kinds) ÷ 30.
+ */
+const MEAN_WEIGHT = 0.75 + 30.025 / 30
+
+/**
+ * A document's duration as a multiple of its job's mean μ, drawn independently for each document with
+ * `Documents.generate`'s law (bigger documents take longer, with noise; a failing one is rejected after a
+ * short look): 0.33–2.3 × μ for a document that does not fail (about 7× apart), 0.23–0.46 × μ for one that does.
+ */
+const documentWeight = (spec: Documents.DocumentSpec): Effect.Effect<number> =>
+  Effect.map(
+    Random.next,
+    (u) => (spec.fail === undefined ? 0.5 + (spec.chunks ?? 10) / 30 + 0.5 * u : 0.4 + 0.4 * u) / MEAN_WEIGHT
+  )
+
+/**
+ * One job of the workload, or none when its duration falls outside the workload's range (the caller draws
+ * again). No part of the job is derived from another but through the real order of things: the queue time
+ * is drawn alone; the documents' count follows the duration aimed at and the mean per document, and each
+ * document's duration is drawn on its own around that mean, so the job's end is their sum (not the duration
+ * aimed at, which a client could otherwise read off the queue time or the count).
+ */
+const drawJob = (workload: CadenceWorkload, id: string): Effect.Effect<CadenceJob | undefined> =>
+  Effect.gen(function* () {
+    const aimedMs = yield* logUniform(...workload.durationMs)
+    const queuedMs = Math.round(yield* logUniform(...workload.queuedMs))
+    const meanMs = yield* logUniform(...workload.documentMs)
+    const fails = (yield* Random.next) < workload.failingShare
+    const documents = Math.max(1, Math.round(Math.max(0, aimedMs - queuedMs) / meanMs))
+    const seed = yield* Random.nextIntBetween(1, 2 ** 31 - 1)
+    const failures = Math.floor(documents * 0.1 * (yield* Random.next))
+    const specs: Array<Documents.DocumentSpec> = []
+    let processingMs = 0
+    for (const spec of Documents.generate({ count: documents, failures, seed })) {
+      const durationMs = Math.max(1, Math.round(meanMs * (yield* documentWeight(spec))))
+      processingMs += durationMs
+      specs.push({ ...spec, durationMs })
+    }
+    const failsAfterMs = fails ? Math.round(queuedMs + (yield* Random.next) * processingMs) : null
+    const durationMs = failsAfterMs ?? queuedMs + processingMs
+    const createdAtMs = yield* Random.nextIntBetween(0, SECOND)
+    const waitStartsAfterMs = yield* Random.nextIntBetween(0, SECOND)
+    if (durationMs < workload.durationMs[0] || durationMs > workload.durationMs[1]) return undefined
+    return {
+      id,
+      createdAtMs,
+      queuedMs,
+      specs,
+      documents,
+      documentMs: meanMs,
+      failsAfterMs,
+      durationMs,
+      waitStartsAfterMs,
+      seed
+    }
+  })
+
 /** The workload's jobs, the same for the same seed. */
 export const jobsOf = (workload: CadenceWorkload): Effect.Effect<ReadonlyArray<CadenceJob>> =>
   Effect.gen(function* () {
     const jobs: Array<CadenceJob> = []
-    for (let index = 0; index < workload.jobs; index++) {
-      const durationMs = Math.round(yield* logUniform(...workload.durationMs))
-      const queuedMs = Math.round(Math.min(yield* logUniform(...workload.queuedMs), 0.4 * durationMs))
-      const fails = (yield* Random.next) < workload.failingShare
-      // A job that fails stops short of its documents: they were planned to run longer.
-      const planned = (durationMs - queuedMs) * (fails ? 1.2 + 2 * (yield* Random.next) : 1)
-      const meanMs = yield* logUniform(...workload.documentMs)
-      const documents = Math.max(1, Math.round(planned / meanMs))
-      jobs.push({
-        id: `job_${String(index + 1).padStart(4, "0")}`,
-        createdAtMs: yield* Random.nextIntBetween(0, SECOND),
-        queuedMs,
-        documents,
-        documentMs: Math.round(planned / documents),
-        failedDocuments: Math.floor(documents * 0.1 * (yield* Random.next)),
-        failsAfterMs: fails ? durationMs : null,
-        waitStartsAfterMs: yield* Random.nextIntBetween(0, SECOND),
-        seed: yield* Random.nextIntBetween(1, 2 ** 31 - 1)
-      })
+    while (jobs.length < workload.jobs) {
+      const job = yield* drawJob(workload, `job_${String(jobs.length + 1).padStart(4, "0")}`)
+      if (job !== undefined) jobs.push(job)
     }
     return jobs
   }).pipe(Effect.withRandom(Random.make(workload.seed)))
@@ -197,14 +248,11 @@ export const detect = (
     const { job: planned } = engine.addDataSource(kb, {
       jobId: job.id,
       queuedMs: job.queuedMs,
-      documents: Documents.generate({
-        count: job.documents,
-        failures: job.failedDocuments,
-        seed: job.seed,
-        totalDurationMs: job.documents * job.documentMs
-      }),
+      documents: job.specs,
       ...(job.failsAfterMs === null ? {} : { failure: { afterMs: job.failsAfterMs } })
     })
+    if (planned.terminalAt - createdAt !== job.durationMs)
+      return yield* Effect.dieMessage(`${job.id}: the simulator ends it at another time than drawn`)
 
     const wait = Effect.gen(function* () {
       let state = schedule.initial
@@ -236,29 +284,53 @@ export interface CadenceFigures {
   readonly requestsMean: number
 }
 
+/** The two families of jobs: a single document (nothing a client sees announces its end), or several. */
+export type Family = "single" | "several"
+
+/** Which family a job is of. */
+export const familyOf = (job: CadenceJob): Family => (job.documents === 1 ? "single" : "several")
+
 const quantile = (sorted: ReadonlyArray<number>, q: number): number =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
 const mean = (values: ReadonlyArray<number>): number =>
   values.reduce((sum, value) => sum + value, 0) / values.length
 
-/** Waits for every job with `schedule` and sums up. */
+const summarise = (detections: ReadonlyArray<Detection>): CadenceFigures => {
+  const latencies = detections.map((d) => d.latencyMs).sort((a, b) => a - b)
+  return {
+    jobs: detections.length,
+    latencyMeanMs: mean(latencies),
+    latencyMedianMs: quantile(latencies, 0.5),
+    latencyP90Ms: quantile(latencies, 0.9),
+    requestsMean: mean(detections.map((d) => d.requests))
+  }
+}
+
+/** A schedule's figures on every job, and on each family's. */
+export interface FamilyFigures {
+  readonly all: CadenceFigures
+  readonly single: CadenceFigures
+  readonly several: CadenceFigures
+}
+
+/** Waits for every job with `schedule` and sums up, over all jobs and per family. */
 export const measure = (
   schedule: PollSchedule.PollSchedule,
   jobs: ReadonlyArray<CadenceJob>,
   view: View = "get"
-): Effect.Effect<CadenceFigures> =>
+): Effect.Effect<FamilyFigures> =>
   Effect.gen(function* () {
     const detections = yield* Effect.forEach(jobs, (job) => detect(schedule, job, view))
-    const latencies = detections.map((d) => d.latencyMs).sort((a, b) => a - b)
-    return {
-      jobs: detections.length,
-      latencyMeanMs: mean(latencies),
-      latencyMedianMs: quantile(latencies, 0.5),
-      latencyP90Ms: quantile(latencies, 0.9),
-      requestsMean: mean(detections.map((d) => d.requests))
-    }
+    const of = (family: Family) => summarise(detections.filter((_, i) => familyOf(jobs[i]!) === family))
+    return { all: summarise(detections), single: of("single"), several: of("several") }
   })
+
+/** Mean latency and requests ÷ the docs' loop's on the same jobs. */
+export interface Ratios {
+  readonly latency: number
+  readonly requests: number
+}
 
 /** A schedule's figures and their ratios to the docs' loop on the same jobs. */
 export interface CadenceRow {
@@ -271,6 +343,8 @@ export interface CadenceRow {
   readonly medianRatio: number
   /** Mean requests ÷ the docs' loop's. */
   readonly requestsRatio: number
+  /** The same ratios on the jobs of a single document, and on those of several. */
+  readonly families: { readonly single: Ratios; readonly several: Ratios }
 }
 
 /** The targets of issue 9 §4: at most these ratios to the docs' loop. */
@@ -291,6 +365,11 @@ export const schedules: ReadonlyArray<readonly [string, PollSchedule.PollSchedul
 /** The name of the bound's row. */
 export const BOUND_ROW = "bound: told μ, the last document's start, the laws (see below)"
 
+const ratiosOf = (figures: CadenceFigures, base: CadenceFigures): Ratios => ({
+  latency: figures.latencyMeanMs / base.latencyMeanMs,
+  requests: figures.requestsMean / base.requestsMean
+})
+
 /** Every schedule on every workload, with ratios to the docs' loop. */
 export const compare = (
   compared: ReadonlyArray<readonly [string, PollSchedule.PollSchedule, View?]> = schedules,
@@ -307,22 +386,31 @@ export const compare = (
         rows.push({
           workload: workload.name,
           schedule: name,
-          figures,
-          latencyRatio: figures.latencyMeanMs / base.latencyMeanMs,
-          medianRatio: figures.latencyMedianMs / base.latencyMedianMs,
-          requestsRatio: figures.requestsMean / base.requestsMean
+          figures: figures.all,
+          latencyRatio: figures.all.latencyMeanMs / base.all.latencyMeanMs,
+          medianRatio: figures.all.latencyMedianMs / base.all.latencyMedianMs,
+          requestsRatio: figures.all.requestsMean / base.all.requestsMean,
+          families: {
+            single: ratiosOf(figures.single, base.single),
+            several: ratiosOf(figures.several, base.several)
+          }
         })
       }
       if (options.bound === true) {
         const target = workload.name === workloads.minutes.name ? targets.minutes : targets.seconds
-        const best = bound(workload, jobs, target.requests * base.requestsMean)
+        const best = yield* bound(workload, jobs, target.requests * base.all.requestsMean)
+        const noMedian = { latencyMedianMs: Number.NaN, latencyP90Ms: Number.NaN }
         rows.push({
           workload: workload.name,
           schedule: BOUND_ROW,
-          figures: { ...best, jobs: jobs.length, latencyMedianMs: Number.NaN, latencyP90Ms: Number.NaN },
-          latencyRatio: best.latencyMeanMs / base.latencyMeanMs,
+          figures: { ...best.all, ...noMedian },
+          latencyRatio: best.all.latencyMeanMs / base.all.latencyMeanMs,
           medianRatio: Number.NaN,
-          requestsRatio: best.requestsMean / base.requestsMean
+          requestsRatio: best.all.requestsMean / base.all.requestsMean,
+          families: {
+            single: ratiosOf({ ...best.single, ...noMedian }, base.single),
+            several: ratiosOf({ ...best.several, ...noMedian }, base.several)
+          }
         })
       }
     }
@@ -330,20 +418,13 @@ export const compare = (
   })
 
 /**
- * How a document's duration varies around its job's mean in `Documents.generate`: every document of the
- * workload's jobs of several documents, as a multiple of its job's mean (the law the bound knows).
+ * How a document's duration varies around its job's mean: every document of the workload's jobs of several
+ * documents, as a multiple of its job's mean μ (the law the bound knows).
  */
 export const documentSpread = (jobs: ReadonlyArray<CadenceJob>): ReadonlyArray<number> =>
   jobs
     .filter((job) => job.documents > 1)
-    .flatMap((job) =>
-      Documents.generate({
-        count: job.documents,
-        failures: job.failedDocuments,
-        seed: job.seed,
-        totalDurationMs: job.documents * job.documentMs
-      }).map((document) => (document.durationMs ?? 0) / job.documentMs)
-    )
+    .flatMap((job) => job.specs.map((document) => (document.durationMs ?? 0) / job.documentMs))
 
 /** Expected latency and requests after the start (in the law's unit), of the best polls for one `pollCost`. */
 interface BoundPoint {
@@ -413,100 +494,132 @@ const pointAt = (curve: ReadonlyArray<BoundPoint>, pollCost: number): BoundPoint
   }
 }
 
-const logUniformDensity = ([low, high]: readonly [number, number], x: number): number =>
-  x < low || x > high ? 0 : 1 / (x * Math.log(high / low))
+/** The queue times a single document's law is conditioned on: bins of a tenth of a decade. */
+const queueBin = (queuedMs: number): number => Math.floor(10 * Math.log10(Math.max(1, queuedMs)))
+
+/** Jobs of the workload drawn to estimate the law of a single document's duration given the time queued. */
+const PRIOR_DRAWS = 40_000
+/** The seed of those draws, added to the workload's: neither the reported jobs' nor the tuning ones'. */
+const PRIOR_SEED_OFFSET = 77_777
 
 /**
- * The law of a single document's duration given the time its job was queued, as the workload draws it: a
- * job's duration and its mean time per document are log-uniform, the queue time is at most 40 % of the job,
- * and a job is a single document when the time after the queue is under 1.5 means.
+ * The law of a single document's duration (from its start) given the time its job was queued, as the
+ * workload draws it: estimated on {@link PRIOR_DRAWS} other jobs of the workload, the single documents of
+ * those that do not fail, by bins of queue time (a tenth of a decade), on a grid of `step` ms. The queue
+ * time is drawn alone; it bears on the duration only through the workload's range of job durations.
  */
-export const singleDocumentLaw = (workload: CadenceWorkload, queuedMs: number, step: number): GridLaw => {
-  const n = Math.ceil(workload.durationMs[1] / step) + 1
-  const mass: Array<number> = Array.from({ length: n + 1 }, () => 0)
-  const [meanLow, meanHigh] = workload.documentMs
-  for (let i = 1; i <= n; i++) {
-    const duration = (i - 0.5) * step
-    const job = duration + queuedMs
-    if (queuedMs >= 0.4 * job) continue
-    // P(mean per document > duration ÷ 1.5), the mean log-uniform.
-    const threshold = Math.max(meanLow, duration / 1.5)
-    const single = threshold >= meanHigh ? 0 : Math.log(meanHigh / threshold) / Math.log(meanHigh / meanLow)
-    mass[i] = logUniformDensity(workload.durationMs, job) * single
-  }
-  return { step, mass }
-}
+export const singleDocumentLaws = (
+  workload: CadenceWorkload,
+  step: number
+): Effect.Effect<ReadonlyMap<number, GridLaw>> =>
+  Effect.gen(function* () {
+    const durations = new Map<number, Array<number>>()
+    for (let draw = 0; draw < PRIOR_DRAWS; draw++) {
+      const job = yield* drawJob(workload, "job_prior")
+      if (job === undefined || job.documents !== 1 || job.failsAfterMs !== null) continue
+      const bin = queueBin(job.queuedMs)
+      const list = durations.get(bin) ?? []
+      list.push(job.durationMs - job.queuedMs)
+      durations.set(bin, list)
+    }
+    const laws = new Map<number, GridLaw>()
+    for (const [bin, list] of durations) {
+      const mass: Array<number> = Array.from({ length: Math.ceil(Math.max(...list) / step) + 2 }, () => 0)
+      for (const duration of list) mass[Math.ceil(duration / step)]! += 1
+      laws.set(bin, { step, mass })
+    }
+    return laws
+  }).pipe(Effect.withRandom(Random.make(workload.seed + PRIOR_SEED_OFFSET)))
 
-/** Whether a job's queue time was capped at 40 % of it (then a single document's duration is 1.5 × that). */
-const queueCapped = (job: CadenceJob): boolean =>
-  job.failsAfterMs === null &&
-  Math.abs(job.queuedMs - 0.4 * (job.queuedMs + job.documents * job.documentMs)) <= 1
+/** A bound's figures: expectations over the laws it is told, over all jobs and per family. */
+export interface BoundFigures {
+  readonly all: { readonly jobs: number; readonly latencyMeanMs: number; readonly requestsMean: number }
+  readonly single: { readonly jobs: number; readonly latencyMeanMs: number; readonly requestsMean: number }
+  readonly several: { readonly jobs: number; readonly latencyMeanMs: number; readonly requestsMean: number }
+}
 
 /**
  * A bound no client reaches: a poller told more than the API tells, polling as well as possible with it.
  * - It knows when the job's last document starts, exactly, and sends nothing before (but the wait's first
  *   poll), and it sees a job that fails as a whole at once, with one request.
- * - Several documents: it knows the job's true mean time per document μ; the last one's duration is μ × X,
- *   X of the law of {@link documentSpread} (how Documents.generate's documents vary around their job's mean).
- * - A single document: it knows the workload's law of that duration given the time queued (the generator's
- *   own distributions, and the exact duration when the queue was capped at 40 % of the job).
+ * - Several documents: it knows the mean μ the job's durations were drawn around; the last one's duration is
+ *   μ × X, X of the law of {@link documentSpread} (each document's is drawn on its own: the others tell
+ *   nothing more).
+ * - A single document: it knows the workload's law of that duration given the time queued
+ *   ({@link singleDocumentLaws}: the workload's own distributions, which no client is told).
  * It polls at the times that minimise expected latency plus a price per request, the same price for every
- * job, set to spend `requestsPerWait` on average. Its figures are expectations over those laws (no median).
+ * job, set to spend `requestsPerWait` on average (over all jobs, or over the jobs of `family` alone). Its
+ * figures are expectations over those laws (no median).
  */
 export const bound = (
   workload: CadenceWorkload,
   jobs: ReadonlyArray<CadenceJob>,
-  requestsPerWait: number
-): { readonly latencyMeanMs: number; readonly requestsMean: number } => {
-  const spread = documentSpread(jobs)
-  const spreadStep = 0.01
-  const spreadMass: Array<number> = Array.from(
-    { length: Math.ceil(Math.max(...spread) / spreadStep) + 2 },
-    () => 0
-  )
-  for (const x of spread) spreadMass[Math.ceil(x / spreadStep)]! += 1
-  const several = bestPolls({ step: spreadStep, mass: spreadMass })
-  // Single documents: one curve per queue time, rounded to 5 % (log scale), in ms.
-  const singles = new Map<number, ReadonlyArray<BoundPoint>>()
-  const singleCurve = (queuedMs: number) => {
-    const key = Math.round(Math.log(queuedMs) / Math.log(1.05))
-    let curve = singles.get(key)
-    if (curve === undefined) {
-      curve = bestPolls(singleDocumentLaw(workload, 1.05 ** key, 100))
-      singles.set(key, curve)
+  requestsPerWait: number,
+  family?: Family
+): Effect.Effect<BoundFigures> =>
+  Effect.gen(function* () {
+    const spread = documentSpread(jobs)
+    const spreadStep = 0.01
+    const spreadMass: Array<number> = Array.from(
+      { length: Math.ceil(Math.max(0, ...spread) / spreadStep) + 2 },
+      () => 0
+    )
+    for (const x of spread) spreadMass[Math.ceil(x / spreadStep)]! += 1
+    const several = bestPolls({ step: spreadStep, mass: spreadMass })
+    const hasSingles = jobs.some((job) => job.documents === 1 && job.failsAfterMs === null)
+    const laws = hasSingles ? yield* singleDocumentLaws(workload, 100) : new Map<number, GridLaw>()
+    const bins = [...laws.keys()].sort((a, b) => a - b)
+    // Single documents: one curve per bin of queue time (the nearest bin holding draws).
+    const singles = new Map<number, ReadonlyArray<BoundPoint>>()
+    const singleCurve = (queuedMs: number) => {
+      const wanted = queueBin(queuedMs)
+      const bin = bins.reduce((best, b) => (Math.abs(b - wanted) < Math.abs(best - wanted) ? b : best))
+      let curve = singles.get(bin)
+      if (curve === undefined) {
+        curve = bestPolls(laws.get(bin)!)
+        singles.set(bin, curve)
+      }
+      return curve
     }
-    return curve
-  }
-  const figures = (pollCostMs: number) => {
-    let latency = 0
-    let requests = 0
-    for (const job of jobs) {
-      if (job.failsAfterMs !== null) {
-        requests += 2
-      } else if (job.documents === 1 && queueCapped(job)) {
-        requests += 2
-      } else if (job.documents === 1) {
-        const point = pointAt(singleCurve(job.queuedMs), pollCostMs)
-        latency += point.latency
-        requests += 1 + point.polls
-      } else {
-        const point = pointAt(several, pollCostMs / job.documentMs)
-        latency += point.latency * job.documentMs
-        requests += 1 + point.polls
+    const counted = family === undefined ? jobs : jobs.filter((job) => familyOf(job) === family)
+    const figures = (pollCostMs: number): BoundFigures => {
+      const sums = { single: [0, 0, 0], several: [0, 0, 0] }
+      for (const job of counted) {
+        const sum = sums[familyOf(job)]
+        sum[0]! += 1
+        if (job.failsAfterMs !== null) {
+          sum[2]! += 2
+        } else if (job.documents === 1) {
+          const point = pointAt(singleCurve(job.queuedMs), pollCostMs)
+          sum[1]! += point.latency
+          sum[2]! += 1 + point.polls
+        } else {
+          const point = pointAt(several, pollCostMs / job.documentMs)
+          sum[1]! += point.latency * job.documentMs
+          sum[2]! += 1 + point.polls
+        }
+      }
+      const of = ([n, latency, requests]: Array<number>) => ({
+        jobs: n!,
+        latencyMeanMs: latency! / n!,
+        requestsMean: requests! / n!
+      })
+      return {
+        all: of([0, 1, 2].map((i) => sums.single[i]! + sums.several[i]!)),
+        single: of(sums.single),
+        several: of(sums.several)
       }
     }
-    return { latencyMeanMs: latency / jobs.length, requestsMean: requests / jobs.length }
-  }
-  // The price of a request (ms of latency) that spends the budget: requests fall as it grows.
-  let low = 1e-2
-  let high = 1e6
-  for (let round = 0; round < 50; round++) {
-    const middle = Math.sqrt(low * high)
-    if (figures(middle).requestsMean > requestsPerWait) low = middle
-    else high = middle
-  }
-  return figures(high)
-}
+    // The price of a request (ms of latency) that spends the budget: requests fall as it grows.
+    let low = 1e-2
+    let high = 1e6
+    for (let round = 0; round < 50; round++) {
+      const middle = Math.sqrt(low * high)
+      if (figures(middle).all.requestsMean > requestsPerWait) low = middle
+      else high = middle
+    }
+    return figures(high)
+  })
 
 const seconds = (ms: number): string => (Number.isNaN(ms) ? "—" : (ms / SECOND).toFixed(2))
 const ratio = (value: number): string => (Number.isNaN(value) ? "—" : `${value.toFixed(2)}×`)
@@ -539,11 +652,11 @@ export const markdown = (rows: ReadonlyArray<CadenceRow>): string => {
     "leave room for when the end can be predicted that well; what keeps a client above it on jobs of 3–60 s",
     'is in docs/waiting.md ("The default cadence").',
     "",
-    "| jobs | schedule | latency mean (s) | median (s) | p90 (s) | requests / wait | latency ÷ loop | median ÷ loop | requests ÷ loop |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| jobs | schedule | latency mean (s) | median (s) | p90 (s) | requests / wait | latency ÷ loop | median ÷ loop | requests ÷ loop | one document: latency at requests ÷ loop | several: latency at requests ÷ loop |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (row) =>
-        `| ${row.workload} | ${row.schedule} | ${seconds(row.figures.latencyMeanMs)} | ${seconds(row.figures.latencyMedianMs)} | ${seconds(row.figures.latencyP90Ms)} | ${row.figures.requestsMean.toFixed(1)} | ${ratio(row.latencyRatio)} | ${ratio(row.medianRatio)} | ${ratio(row.requestsRatio)} |`
+        `| ${row.workload} | ${row.schedule} | ${seconds(row.figures.latencyMeanMs)} | ${seconds(row.figures.latencyMedianMs)} | ${seconds(row.figures.latencyP90Ms)} | ${row.figures.requestsMean.toFixed(1)} | ${ratio(row.latencyRatio)} | ${ratio(row.medianRatio)} | ${ratio(row.requestsRatio)} | ${ratio(row.families.single.latency)} at ${ratio(row.families.single.requests)} | ${ratio(row.families.several.latency)} at ${ratio(row.families.several.requests)} |`
     ),
     "<!-- cadence:end -->"
   ].join("\n")

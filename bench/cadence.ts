@@ -627,19 +627,36 @@ export interface SingleTradeOff {
   readonly share: number
   /** The docs' loop on them. */
   readonly loop: CadenceFigures
-  /** `paced({ pollCost })` on them (ms), with their ratios to the loop. */
+  /** `paced({ singleDocumentPollCost })` on them (ms), with their ratios to the loop. */
   readonly paced: ReadonlyArray<{ readonly pollCostMs: number; readonly ratios: Ratios }>
   /** The bound told the workload's law, spending this multiple of the loop's requests on them. */
   readonly bound: ReadonlyArray<{ readonly budget: number; readonly ratios: Ratios }>
   /**
-   * The mean latency ÷ the loop's the single documents would need for the whole workload to be at the
-   * target's latency, the others staying where the default leaves them.
+   * The default's rules with both prices of a request set (`singleDocumentPollCost` on single documents,
+   * `pollCost` on several), over the whole workload: the lowest latency within the target's requests, and
+   * the fewest requests that reach the target's latency (undefined when no pair tried does).
    */
-  readonly neededLatency: number
+  readonly frontier: {
+    readonly withinRequests: PricePair | undefined
+    readonly atLatency: PricePair | undefined
+  }
 }
 
-/** The prices of a request tried on single documents (`pollCost`, ms): the default's first. */
-const SINGLE_POLL_COSTS = [250, 100, 50, 25, 10, 5]
+/** Both prices of a request (ms) and the whole workload's ratios to the loop with them. */
+export interface PricePair {
+  readonly singleMs: number
+  readonly severalMs: number
+  readonly ratios: Ratios
+}
+
+/** The prices of a request tried on single documents (`singleDocumentPollCost`, ms). */
+const SINGLE_POLL_COSTS = [400, 250, 100, 50, 25, 10, 5]
+/** The default's `singleDocumentPollCost` (ms). */
+const DEFAULT_SINGLE_POLL_COST = 100
+/** The default's `pollCost` (ms). */
+const DEFAULT_SEVERAL_POLL_COST = 800
+/** The prices of a request tried on jobs of several documents (`pollCost`, ms). */
+const SEVERAL_POLL_COSTS = [100, 150, 250, 400, 800, 1500]
 /** The bound's budgets on single documents, as multiples of the loop's requests on them. */
 const SINGLE_BUDGETS = [1, 1.5, 2, 3, 5]
 
@@ -649,18 +666,20 @@ const SINGLE_BUDGETS = [1, 1.5, 2, 3, 5]
  */
 export const singleTradeOff = (
   workload: CadenceWorkload,
-  target: { readonly latency: number }
+  target: { readonly latency: number; readonly requests: number }
 ): Effect.Effect<SingleTradeOff> =>
   Effect.gen(function* () {
     const jobs = yield* jobsOf(workload)
     const singles = jobs.filter((job) => familyOf(job) === "single")
     const base = yield* measure(PollSchedule.fixed("5 seconds"), jobs)
-    const byDefault = yield* measure(PollSchedule.defaultSchedule, jobs)
     const paced = yield* Effect.forEach(SINGLE_POLL_COSTS, (pollCostMs) =>
-      Effect.map(measure(PollSchedule.paced({ pollCost: Duration.millis(pollCostMs) }), singles), (f) => ({
-        pollCostMs,
-        ratios: ratiosOf(f.all, base.single)
-      }))
+      Effect.map(
+        measure(PollSchedule.paced({ singleDocumentPollCost: Duration.millis(pollCostMs) }), singles),
+        (f) => ({
+          pollCostMs,
+          ratios: ratiosOf(f.all, base.single)
+        })
+      )
     )
     const bounds = yield* Effect.forEach(SINGLE_BUDGETS, (budget) =>
       Effect.map(bound(workload, jobs, budget * base.single.requestsMean, "single"), (best) => ({
@@ -671,24 +690,66 @@ export const singleTradeOff = (
         )
       }))
     )
-    const several = byDefault.several.latencyMeanMs * byDefault.several.jobs
-    const needed = (target.latency * base.all.latencyMeanMs * jobs.length - several) / singles.length
+    const severalJobs = jobs.filter((job) => familyOf(job) === "several")
+    const severalCurve = yield* Effect.forEach(SEVERAL_POLL_COSTS, (severalMs) =>
+      Effect.map(measure(PollSchedule.paced({ pollCost: Duration.millis(severalMs) }), severalJobs), (f) => ({
+        severalMs,
+        figures: f.all
+      }))
+    )
+    const pairs: Array<PricePair> = paced.flatMap((single) =>
+      severalCurve.map((several) => {
+        // Back from ratios to sums over the jobs of each family.
+        const singleLatency = single.ratios.latency * base.single.latencyMeanMs * singles.length
+        const singleRequests = single.ratios.requests * base.single.requestsMean * singles.length
+        return {
+          singleMs: single.pollCostMs,
+          severalMs: several.severalMs,
+          ratios: {
+            latency:
+              (singleLatency + several.figures.latencyMeanMs * severalJobs.length) /
+              (base.all.latencyMeanMs * jobs.length),
+            requests:
+              (singleRequests + several.figures.requestsMean * severalJobs.length) /
+              (base.all.requestsMean * jobs.length)
+          }
+        }
+      })
+    )
+    const lowest = <A>(values: ReadonlyArray<A>, by: (a: A) => number): A | undefined =>
+      values.reduce<A | undefined>(
+        (best, a) => (best === undefined || by(a) < by(best) ? a : best),
+        undefined
+      )
     return {
       share: singles.length / jobs.length,
       loop: base.single,
       paced,
       bound: bounds,
-      neededLatency: needed / base.single.latencyMeanMs
+      frontier: {
+        withinRequests: lowest(
+          pairs.filter((pair) => pair.ratios.requests <= target.requests),
+          (pair) => pair.ratios.latency
+        ),
+        atLatency: lowest(
+          pairs.filter((pair) => pair.ratios.latency <= target.latency),
+          (pair) => pair.ratios.requests
+        )
+      }
     }
   })
 
 const seconds = (ms: number): string => (Number.isNaN(ms) ? "—" : (ms / SECOND).toFixed(2))
 const ratio = (value: number): string => (Number.isNaN(value) ? "—" : `${value.toFixed(2)}×`)
 
+const pairText = (pair: PricePair | undefined): string =>
+  pair === undefined
+    ? "—"
+    : `${ratio(pair.ratios.latency)} the loop's latency at ${ratio(pair.ratios.requests)} its requests (${pair.singleMs} ms and ${pair.severalMs} ms${pair.singleMs === DEFAULT_SINGLE_POLL_COST && pair.severalMs === DEFAULT_SEVERAL_POLL_COST ? ": the defaults" : ""})`
+
 /** The figures as a Markdown section between the cadence markers. */
 export const markdown = (rows: ReadonlyArray<CadenceRow>, single: SingleTradeOff): string => {
   const { seconds: short, minutes: long } = workloads
-  const defaultRow = rows.find((row) => row.workload === short.name && row.schedule === schedules[1]![0])!
   const boundRow = rows.find((row) => row.workload === short.name && row.schedule === BOUND_ROW)!
   const boundAt = (budget: number) => single.bound.find((point) => point.budget === budget)!.ratios
   const percent = (share: number) => `${Math.round(100 * share)} %`
@@ -736,25 +797,29 @@ export const markdown = (rows: ReadonlyArray<CadenceRow>, single: SingleTradeOff
     "and the queue time and timestamps say nothing of the document's length. Its jobs of 3–60 s, against the",
     `loop on them (${seconds(single.loop.latencyMeanMs)} s mean latency, ${single.loop.requestsMean.toFixed(1)} requests): the default's single-document rule`,
     "(the end as likely in every decade from a second to an hour, each delay balancing latency against",
-    "`pollCost`) at other prices of a request, and the bound (told the workload's law of the duration given",
+    "`singleDocumentPollCost`) at other prices of a request, and the bound (told the workload's law of the duration given",
     "the time queued, which no client is) at other budgets.",
     "",
     "| poller | latency ÷ loop | requests ÷ loop |",
     "|---|---:|---:|",
     ...single.paced.map(
       (point) =>
-        `| \`paced({ pollCost: "${point.pollCostMs} millis" })\`${point.pollCostMs === 250 ? " (the default)" : ""} | ${ratio(point.ratios.latency)} | ${ratio(point.ratios.requests)} |`
+        `| \`paced({ singleDocumentPollCost: "${point.pollCostMs} millis" })\`${point.pollCostMs === DEFAULT_SINGLE_POLL_COST ? " (the default)" : ""} | ${ratio(point.ratios.latency)} | ${ratio(point.ratios.requests)} |`
     ),
     ...single.bound.map(
       (point) =>
         `| bound, ${point.budget}× the loop's requests | ${ratio(point.ratios.latency)} | ${ratio(point.ratios.requests)} |`
     ),
     "",
-    `For the jobs of 3–60 s to be at ${targets.seconds.latency.toFixed(2)}× overall, the jobs of several documents staying where`,
-    `the default leaves them (${ratio(defaultRow.families.several.latency)}), the single documents would need ${ratio(single.neededLatency)} the loop's latency on`,
-    `them. The bound, told the workload's law, is at ${ratio(boundAt(1.5).latency)} with 1.5× the loop's requests on them and`,
-    `${ratio(boundAt(3).latency)} with 3×; over the whole workload it is at ${ratio(boundRow.latencyRatio)} with ${ratio(boundRow.requestsRatio)}. A client that is not`,
-    "told the law reaches that only by assuming it (that single documents take seconds, not minutes), which",
+    "With both prices of a request set (`singleDocumentPollCost` on single documents, `pollCost` on several:",
+    `${SINGLE_POLL_COSTS.length} × ${SEVERAL_POLL_COSTS.length} pairs tried), the default's rules on the whole workload of 3–60 s reach at best`,
+    `${pairText(single.frontier.withinRequests)} within ${targets.seconds.requests.toFixed(2)}× the loop's requests; they reach`,
+    `${targets.seconds.latency.toFixed(2)}× its latency ${single.frontier.atLatency === undefined ? "with none of the pairs tried" : `only at ${ratio(single.frontier.atLatency.ratios.requests)} its requests (${ratio(single.frontier.atLatency.ratios.latency)} with ${single.frontier.atLatency.singleMs} ms and ${single.frontier.atLatency.severalMs} ms)`}.`,
+    "What keeps them there is the single documents: nothing announces their end. Even the bound, told the",
+    `workload's law of their duration, is at ${ratio(boundAt(1.5).latency)} on them with 1.5× the loop's requests on them, ${ratio(boundAt(2).latency)} with 2× and`,
+    `${ratio(boundAt(3).latency)} with 3×; over the whole workload, told μ and the last document's start as well, it is at`,
+    `${ratio(boundRow.latencyRatio)} with ${ratio(boundRow.requestsRatio)}. A client that is not told the law reaches that only by`,
+    "assuming it (that single documents take seconds, not minutes), which",
     "the default does not: it would poll every second, for as long as it runs, a document that takes ten",
     'minutes. See docs/waiting.md ("The default cadence").',
     "<!-- cadence:end -->"

@@ -280,7 +280,9 @@ export const watch = (
   jobId: string,
   options: WaitOptions = {}
 ): Stream.Stream<IngestionJob.IngestionJob, IngestionError | WaitTimeout, WaitEngine> =>
-  Stream.asyncScoped<IngestionJob.IngestionJob, IngestionError | WaitTimeout, WaitEngine>(
+  // `asyncPush`: an emission is a synchronous offer to the stream's mailbox (the consumer takes
+  // what has piled up as one chunk), where `asyncScoped` runs a fiber for every emission.
+  Stream.asyncPush<IngestionJob.IngestionJob, IngestionError | WaitTimeout, WaitEngine>(
     (emit) =>
       Effect.flatMap(WaitEngine, (engine) =>
         Effect.acquireRelease(
@@ -300,7 +302,7 @@ export const watch = (
           (registration) => registration.leave
         )
       ),
-    "unbounded"
+    { bufferSize: "unbounded" }
   )
 
 /**
@@ -330,7 +332,7 @@ export const watchAll = (
   jobIds: Iterable<string>,
   options: WaitOptions = {}
 ): Stream.Stream<JobUpdate, InvalidInput, WaitEngine> =>
-  Stream.asyncScoped<JobUpdate, InvalidInput, WaitEngine>(
+  Stream.asyncPush<JobUpdate, InvalidInput, WaitEngine>(
     (emit) =>
       Effect.gen(function* () {
         const ids = [...jobIds]
@@ -360,5 +362,5 @@ export const watchAll = (
           )
         )
       }),
-    "unbounded"
+    { bufferSize: "unbounded" }
   )

@@ -1,6 +1,6 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import { IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
+import { type IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -122,7 +122,10 @@ describe("Wait", () => {
       expect("document_details" in running).toBe(false)
       expect(running.documents).toStrictEqual({
         ended: running.documents_processed + running.documents_failed,
-        total: "document_details" in terminal ? terminal.document_details.length : -1
+        total:
+          "document_details" in terminal
+            ? (terminal as IngestionJob.IngestionJobDetail).document_details.length
+            : -1
       })
     }).pipe(provideClient)
   )

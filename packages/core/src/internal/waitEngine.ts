@@ -574,22 +574,27 @@ export const make = (
             loop.sweepCost =
               Math.max(1, Math.ceil(activeQueued / PAGE_SIZE)) +
               Math.max(1, Math.ceil((activeProcessing ?? 0) / PAGE_SIZE))
-            const missing: Array<string> = []
+            const jobIds = [...loop.jobs.keys()]
+            // Cut short, a job not found may be in the pages not read: it stays due. Otherwise its GET
+            // goes out first, and is on its way while the sweep hands every other job to its waits.
+            const missing = cut ? [] : jobIds.filter((jobId) => !found.has(jobId) && !fetched.has(jobId))
+            if (missing.length > 0) {
+              early.push(
+                yield* Effect.fork(
+                  Effect.forEach(missing, followUp, { concurrency: "unbounded", discard: true })
+                )
+              )
+              yield* Effect.yieldNow()
+            }
             const pending: Array<Effect.Effect<void>> = []
-            for (const jobId of [...loop.jobs.keys()]) {
-              if (fetched.has(jobId)) continue
+            for (const jobId of jobIds) {
               const job = found.get(jobId)
-              // Cut short, a job not found may be in the pages not read: it stays due.
-              if (job === undefined) {
-                if (!cut) missing.push(jobId)
-              }
               // As of the sweep's start: the waits' next polls count from there, so sweeps start one
               // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
-              else deliver(loop, jobId, job, at, true, pending)
+              if (job !== undefined && !fetched.has(jobId)) deliver(loop, jobId, job, at, true, pending)
             }
             // Every watched job is delivered once per sweep: the steps can all run now, together.
             yield* runSteps(pending)
-            yield* Effect.forEach(missing, followUp, { concurrency: "unbounded", discard: true })
           }
           yield* Effect.forEach(early, Fiber.join, { discard: true })
         }

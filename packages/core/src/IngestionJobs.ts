@@ -99,7 +99,7 @@ export interface Options {
  * (`http.client GET`, its URL and redacted headers as attributes).
  *
  * - `"auto"`: a span when a tracer other than Effect's built-in one is installed (that is, when
- *   someone records spans), none otherwise: a span nobody records costs a tenth of a poll's CPU.
+ *   someone records spans), none otherwise: a span nobody records still costs CPU on every request.
  * - `"spans"`: a span per attempt, always.
  * - `"propagate"`: a span per attempt, and its trace context sent to the API (`traceparent` and `b3`
  *   headers), `@effect/platform`'s own default. Only useful if the API's side of the trace reaches
@@ -108,6 +108,18 @@ export interface Options {
  *
  * The API key is never an attribute: `Authorization` is among the headers `HttpClient` redacts.
  *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // A span per request, always; still no trace header sent to the API.
+ * const live = IngestionJobs.layer({ apiKey: Redacted.make("tns_your_key_here"), tracing: "spans" }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  * @category models
  * @since 0.3.0
  */
@@ -340,11 +352,13 @@ export const make = (
                   Effect.runFork(Scope.close(scope, Exit.void))
                 }, ms)
                 return traced(
-                  scopedClient.execute(request).pipe(
-                    Effect.provideService(Scope.Scope, scope),
-                    Effect.mapError(internalResponse.transportError),
-                    Effect.flatMap(handle)
-                  )
+                  scopedClient
+                    .execute(request)
+                    .pipe(
+                      Effect.provideService(Scope.Scope, scope),
+                      Effect.mapError(internalResponse.transportError),
+                      Effect.flatMap(handle)
+                    )
                 ).pipe(
                   Effect.catchAll((error) => Effect.fail(fired ? onTimeout() : error)),
                   Effect.onExit((exit) => {
@@ -462,7 +476,8 @@ const tracedWith = (tracing: Tracing) => {
   const propagationOff = <A, E>(effect: Effect.Effect<A, E>) =>
     Effect.locally(effect, HttpClient.currentTracerPropagation, false)
   if (tracing === "spans") return propagationOff
-  const spansOff = <A, E>(effect: Effect.Effect<A, E>) => Effect.locally(effect, FiberRef.currentTracerEnabled, false)
+  const spansOff = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.locally(effect, FiberRef.currentTracerEnabled, false)
   if (tracing === "none") return spansOff
   return <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.tracerWith((tracer) => (tracer === builtInTracer ? spansOff(effect) : propagationOff(effect)))

@@ -70,8 +70,18 @@ const withJitter = <Out, In>(
  * @category constructors
  * @since 0.1.0
  */
-export const fixed = (interval: Duration.DurationInput = "5 seconds"): Schedule.Schedule<number> =>
-  Schedule.spaced(interval)
+export const fixed = (interval: Duration.DurationInput = "5 seconds"): Schedule.Schedule<number> => {
+  const millis = Duration.toMillis(interval)
+  // `Schedule.spaced`, with a step that is already a value: the engine reads such a step at once,
+  // where an Effect of a step costs a run of its own (a sweep steps thousands of waits).
+  return Schedule.makeWithState(0, (now, _: unknown, count: number) =>
+    Effect.succeed([
+      count + 1,
+      count,
+      ScheduleDecision.continueWith(ScheduleInterval.after(now + millis))
+    ] as const)
+  )
+}
 
 /**
  * Options of {@link backoff}.

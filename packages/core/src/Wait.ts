@@ -21,6 +21,7 @@ import * as Stream from "effect/Stream"
 import type { IngestionError, InvalidInput } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
 import * as validate from "./internal/validate.js"
+import type * as PollSchedule from "./PollSchedule.js"
 import { type Listener, WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "./WaitEngine.js"
 import { IngestionJobFailed, type WaitError, type WaitTimeout } from "./WaitError.js"
 
@@ -44,7 +45,12 @@ export type CompletedJob = IngestionJob.IngestionJobDetail & { readonly status: 
  * @since 0.2.0
  */
 export type JobUpdate =
-  | { readonly _tag: "Changed"; readonly jobId: string; readonly job: IngestionJob.IngestionJob }
+  | {
+      readonly _tag: "Changed"
+      readonly jobId: string
+      /** With `documents: { ended, total }` when polled by GET while running (see `PollSchedule.Polled`). */
+      readonly job: PollSchedule.Polled
+    }
   | {
       readonly _tag: "Ended"
       readonly jobId: string
@@ -260,7 +266,9 @@ export const waitForAll = (
 /**
  * The job each time its status or a counter changes, ending with the terminal job (with
  * `document_details`). Fails with `WaitTimeout` or the client's error; a `failed` job is the last
- * element, not a failure (use {@link waitFor} for that).
+ * element, not a failure (use {@link waitFor} for that). A running job polled by GET also carries
+ * `documents: { ended, total }`, its progress counted from `document_details` (see
+ * `PollSchedule.Polled`); a sweep of many jobs lists them without it.
  *
  * @example
  * ```ts
@@ -269,7 +277,13 @@ export const waitForAll = (
  * import * as Stream from "effect/Stream"
  *
  * const progress = Wait.watch("kb_abc123", "job_def456", { timeout: "10 minutes" }).pipe(
- *   Stream.runForEach((job) => Console.log(`${job.status}: ${job.chunks_created} chunks`))
+ *   Stream.runForEach((job) =>
+ *     Console.log(
+ *       job.documents === undefined
+ *         ? `${job.status}: ${job.chunks_created} chunks`
+ *         : `${job.status}: ${job.documents.ended} / ${job.documents.total} documents`
+ *     )
+ *   )
  * )
  * ```
  * @category watching
@@ -279,8 +293,10 @@ export const watch = (
   knowledgeBaseId: string,
   jobId: string,
   options: WaitOptions = {}
-): Stream.Stream<IngestionJob.IngestionJob, IngestionError | WaitTimeout, WaitEngine> =>
-  Stream.asyncScoped<IngestionJob.IngestionJob, IngestionError | WaitTimeout, WaitEngine>(
+): Stream.Stream<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine> =>
+  // `asyncPush`: an emission is a synchronous offer to the stream's mailbox (the consumer takes
+  // what has piled up as one chunk), where `asyncScoped` runs a fiber for every emission.
+  Stream.asyncPush<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine>(
     (emit) =>
       Effect.flatMap(WaitEngine, (engine) =>
         Effect.acquireRelease(
@@ -300,7 +316,7 @@ export const watch = (
           (registration) => registration.leave
         )
       ),
-    "unbounded"
+    { bufferSize: "unbounded" }
   )
 
 /**
@@ -330,7 +346,7 @@ export const watchAll = (
   jobIds: Iterable<string>,
   options: WaitOptions = {}
 ): Stream.Stream<JobUpdate, InvalidInput, WaitEngine> =>
-  Stream.asyncScoped<JobUpdate, InvalidInput, WaitEngine>(
+  Stream.asyncPush<JobUpdate, InvalidInput, WaitEngine>(
     (emit) =>
       Effect.gen(function* () {
         const ids = [...jobIds]
@@ -360,5 +376,5 @@ export const watchAll = (
           )
         )
       }),
-    "unbounded"
+    { bufferSize: "unbounded" }
   )

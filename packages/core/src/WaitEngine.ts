@@ -81,14 +81,16 @@ export interface WaitOptions {
 }
 
 /**
- * A poll answered: the job as it is now. `job` has `document_details` only when it is terminal.
+ * A poll answered: the job as it is now. `job` has `document_details` only when it is terminal;
+ * when the poll was a GET of the running job, it has `documents: { ended, total }` instead, the
+ * progress counted from them (a progress bar's "8 / 15 documents"; a sweep's lists carry none).
  *
  * @category models
  * @since 0.2.0
  */
 export interface Polled {
   readonly _tag: "Polled"
-  readonly job: IngestionJob.IngestionJob
+  readonly job: PollSchedule.Polled
   /** When the answer was handled (epoch ms, Effect clock). */
   readonly at: number
   /** Whether the status or a counter differs from what this wait saw before (true the first time). */

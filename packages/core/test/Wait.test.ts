@@ -117,6 +117,13 @@ describe("Wait", () => {
       const jobs = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
       expect(jobs.map((job) => job.status)).toStrictEqual(["processing", "completed"])
       expect(getTimes().length).toBe(4)
+      // Polled by GET while running: the progress counted from `document_details` comes along.
+      const [running, terminal] = jobs as [(typeof jobs)[number], (typeof jobs)[number]]
+      expect("document_details" in running).toBe(false)
+      expect(running.documents).toStrictEqual({
+        ended: running.documents_processed + running.documents_failed,
+        total: "document_details" in terminal ? terminal.document_details.length : -1
+      })
     }).pipe(provideClient)
   )
 

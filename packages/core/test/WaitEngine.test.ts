@@ -18,7 +18,7 @@ import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import * as fc from "fast-check"
-import { countingFetch, fetchesInFlight } from "./utils/countingFetch.js"
+import { countingFetch, fetchCalls, fetchesInFlight } from "./utils/countingFetch.js"
 
 /**
  * The engine against the simulator over loopback HTTP, on two clocks the test moves together:
@@ -233,6 +233,52 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
       expect(requestsOf("kb_many").length).toBe(43)
       expect(waits.filter((wait) => wait.exits[0]?.exit._tag === "Success").length).toBe(10)
     })
+  )
+
+  it.scoped(
+    "GETs a job that left the processing list once the sweep has read past it, not after the last page",
+    () =>
+      Effect.gen(function* () {
+        let jobIds: ReadonlyArray<string> = []
+        yield* load((sim) => {
+          sim.addKnowledgeBase("kb_pass")
+          const add = (prefix: string, count: number, durationMs: number) =>
+            Array.from(
+              { length: count },
+              (_, index) =>
+                sim.addDataSource("kb_pass", {
+                  jobId: `${prefix}_${String(index).padStart(5, "0")}`,
+                  queuedMs: 0,
+                  documents: [{ name: `${prefix}-${index}.md`, durationMs }]
+                }).job.id
+            )
+          // Created first, 5 jobs that end at +5 s; then 295 that run for a minute: 3 pages of processing jobs.
+          jobIds = [...add("job_soon", 5, 5_000), ...add("job_long", 295, 60_000)]
+        })
+        const { engine, rounds } = yield* makeEngine()
+        const waits = yield* Effect.forEach(jobIds, (jobId) =>
+          register(engine, "kb_pass", jobId, { pollInterval: "5 seconds" })
+        )
+        yield* settle
+        const before = fetchCalls.length
+        yield* moveTo(EPOCH + 5_000)
+        const calls = fetchCalls.slice(before).map((call) => call.replace(/^.*\/ingestion-jobs/, ""))
+        // The first page of this sweep holds jobs of the last sweep's second page: the jobs of its first
+        // page not on it have left the list. Their GETs go out before the sweep reads its last page.
+        const lastPage = calls.indexOf("?limit=100&after=job_long_00199&status=processing")
+        const gets = calls.filter((call) => call.startsWith("/job_soon_"))
+        expect(lastPage, JSON.stringify(calls)).toBeGreaterThan(0)
+        expect(gets).toHaveLength(5)
+        for (const get of gets) expect(calls.indexOf(get)).toBeLessThan(lastPage)
+        expect(rounds.at(-1)).toMatchObject({
+          mode: "sweep",
+          requests: 9,
+          followUpGets: 5,
+          activeProcessing: 295
+        })
+        expect(waits.filter((wait) => wait.exits[0]?.exit._tag === "Success")).toHaveLength(5)
+        expect(waits.slice(5).every((wait) => wait.exits.length === 0)).toBe(true)
+      })
   )
 
   it.scoped("GETs each due job when few are due (a GET is cheaper than the two lists of a sweep)", () =>
@@ -508,6 +554,11 @@ interface KnowledgeBaseSpec {
   readonly jobs: ReadonlyArray<JobSpec>
   /** Unwatched active jobs added at some point: the active set grows past a page or two. */
   readonly background: { readonly atMs: number; readonly count: number } | null
+  /**
+   * Unwatched jobs processing from the start, created right after the first watched job: the other
+   * watched jobs sit pages later in `status=processing`, so a sweep passes the first one's page.
+   */
+  readonly between: number | null
   readonly faults: ReadonlyArray<FaultSpec>
 }
 
@@ -544,6 +595,7 @@ const knowledgeBaseSpec: fc.Arbitrary<KnowledgeBaseSpec> = fc.record({
     fc.record({ atMs: fc.integer({ min: 0, max: 30_000 }), count: fc.constantFrom(60, 120, 250) }),
     { freq: 3 }
   ),
+  between: fc.option(fc.constantFrom(99, 180), { freq: 2 }),
   faults: fc.array(
     fc.record({
       atMs: fc.integer({ min: 0, max: 40_000 }),
@@ -618,6 +670,15 @@ const runWorld = (world: ReadonlyArray<KnowledgeBaseSpec>) =>
                 })
           })
           terminalAt.set(info.id, info.terminalAt)
+          if (j === 0 && kbSpec.between !== null) {
+            for (let n = 0; n < kbSpec.between; n++) {
+              engine.addDataSource(kb, {
+                jobId: `job_w${k}_between_${n}`,
+                queuedMs: 0,
+                documents: [{ name: "long.md", durationMs: 10 * 60_000 }]
+              })
+            }
+          }
         })
       })
     })

@@ -64,7 +64,8 @@ export const updates = (
   jobIds: ReadonlyArray<string>,
   options: WaitEngine.WaitOptions
 ): Stream.Stream<Update, InvalidInput, WaitEngine.WaitEngine> =>
-  Stream.asyncScoped<Update, InvalidInput, WaitEngine.WaitEngine>(
+  // `asyncPush`: an emission is a synchronous offer, not a fiber of its own (see `Wait.watchAll`).
+  Stream.asyncPush<Update, InvalidInput, WaitEngine.WaitEngine>(
     (emit) =>
       Effect.gen(function* () {
         const engine = yield* WaitEngine.WaitEngine
@@ -88,7 +89,7 @@ export const updates = (
           { discard: true }
         )
       }),
-    "unbounded"
+    { bufferSize: "unbounded" }
   )
 
 const resultOf = (exit: WaitEngine.WaitExit): Either.Either<Wait.CompletedJob, WaitError> => {

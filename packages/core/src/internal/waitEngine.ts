@@ -109,6 +109,15 @@ interface Loop {
   nextDeadline: number
   /** What a sweep cost last time (requests); a round of fewer due jobs GETs them instead. */
   sweepCost: number
+  /**
+   * The watched jobs the last sweep listed as processing, by the page they were on (pages come in
+   * creation order: `after` returns the jobs created after the cursor). A job of page r is created
+   * before every job of a later page: once this sweep has read a job of a later page, a job of page
+   * r it has not seen is no longer processing, and its GET need not wait for the rest of the sweep.
+   */
+  processingPages: ReadonlyArray<ReadonlyArray<string>>
+  /** The page of `processingPages` each of those jobs was on. */
+  processingPageOf: ReadonlyMap<string, number>
   wake: Deferred.Deferred<void>
 }
 
@@ -425,8 +434,9 @@ export const make = (
       loop: Loop,
       status: (typeof STATUSES_SWEPT)[number],
       found: Map<string, IngestionJob.IngestionJob>,
-      counter: { requests: number; retries: number },
-      maxRequests: number
+      counter: { requests: number; retries: number; pages: number },
+      maxPages: number,
+      onPage?: (page: ReadonlyArray<IngestionJob.IngestionJob>) => Effect.Effect<void>
     ) =>
       Effect.gen(function* () {
         let after: string | undefined
@@ -435,8 +445,9 @@ export const make = (
           const now = yield* Clock.currentTimeMillis
           const deadline = loop.latestDeadline
           if (loop.size === 0 || deadline <= now) return undefined
-          if (after !== undefined && counter.requests >= maxRequests) return { cut: listed + 1 }
+          if (after !== undefined && counter.pages >= maxPages) return { cut: listed + 1 }
           counter.requests++
+          counter.pages++
           const page = yield* client.list(loop.knowledgeBaseId, {
             status,
             limit: PAGE_SIZE,
@@ -446,6 +457,7 @@ export const make = (
           })
           listed += page.data.length
           for (const job of page.data) if (loop.jobs.has(job.id)) found.set(job.id, job)
+          if (onPage !== undefined) yield* onPage(page.data)
           const last = page.data[page.data.length - 1]
           if (!page.has_more || last === undefined || last.id === after) return { listed }
           after = last.id
@@ -468,7 +480,7 @@ export const make = (
         const due = [...new Set(dueWaits.map((wait) => wait.jobId))]
         for (const jobId of due) soon.delete(jobId)
         const watchedJobs = loop.jobs.size
-        const counter = { requests: 0, retries: 0 }
+        const counter = { requests: 0, retries: 0, pages: 0 }
         let followUpGets = 0
         let activeQueued: number | undefined
         let activeProcessing: number | undefined
@@ -487,16 +499,61 @@ export const make = (
           // only an estimate (the active set grows between rounds), so a sweep that would cost more
           // is cut; the jobs it did not see stay due, and the next round GETs them.
           const budget = due.length + soon.size
+          // Follow-up GETs, GET_CONCURRENCY at a time, whether sent during the sweep or after it.
+          const permits = yield* Effect.makeSemaphore(GET_CONCURRENCY)
+          const followUp = (jobId: string) =>
+            permits.withPermits(1)(
+              Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
+                if (sent) followUpGets++
+              })
+            )
+          // A job the last sweep listed as processing and this one has passed without seeing has
+          // left the list: its GET goes out at once (see `processingPages`), not after the last page.
+          const fetched = new Set<string>()
+          const early: Array<Fiber.RuntimeFiber<void>> = []
+          const pages: Array<Array<string>> = []
+          const pageOf = new Map<string, number>()
+          let passed = 0
+          const onProcessingPage = (data: ReadonlyArray<IngestionJob.IngestionJob>) =>
+            Effect.suspend(() => {
+              const watched: Array<string> = []
+              let reached = -1
+              for (const job of data) {
+                if (!loop.jobs.has(job.id)) continue
+                watched.push(job.id)
+                pageOf.set(job.id, pages.length)
+                const before = loop.processingPageOf.get(job.id)
+                if (before !== undefined && before > reached) reached = before
+              }
+              pages.push(watched)
+              const gone: Array<string> = []
+              for (; passed < reached; passed++) {
+                for (const jobId of loop.processingPages[passed] ?? []) {
+                  if (found.has(jobId) || fetched.has(jobId) || !loop.jobs.has(jobId)) continue
+                  fetched.add(jobId)
+                  gone.push(jobId)
+                }
+              }
+              if (gone.length === 0) return Effect.void
+              return Effect.map(
+                Effect.fork(Effect.forEach(gone, followUp, { concurrency: "unbounded", discard: true })),
+                (fiber) => void early.push(fiber)
+              )
+            })
           const swept = yield* Effect.either(
             Effect.gen(function* () {
               const queued = yield* listActive(loop, "queued", found, counter, budget - 1)
               const processing =
                 queued === undefined || "cut" in queued
                   ? undefined
-                  : yield* listActive(loop, "processing", found, counter, budget)
+                  : yield* listActive(loop, "processing", found, counter, budget, onProcessingPage)
               return { queued, processing }
             })
           )
+          if (pages.length > 0) {
+            loop.processingPages = pages
+            loop.processingPageOf = pageOf
+          }
           const now = yield* Clock.currentTimeMillis
           if (swept._tag === "Left") {
             const error = swept.left
@@ -520,6 +577,7 @@ export const make = (
             const missing: Array<string> = []
             const pending: Array<Effect.Effect<void>> = []
             for (const jobId of [...loop.jobs.keys()]) {
+              if (fetched.has(jobId)) continue
               const job = found.get(jobId)
               // Cut short, a job not found may be in the pages not read: it stays due.
               if (job === undefined) {
@@ -531,15 +589,9 @@ export const make = (
             }
             // Every watched job is delivered once per sweep: the steps can all run now, together.
             yield* runSteps(pending)
-            yield* Effect.forEach(
-              missing,
-              (jobId) =>
-                Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
-                  if (sent) followUpGets++
-                }),
-              { concurrency: GET_CONCURRENCY, discard: true }
-            )
+            yield* Effect.forEach(missing, followUp, { concurrency: "unbounded", discard: true })
           }
+          yield* Effect.forEach(early, Fiber.join, { discard: true })
         }
         call(onRound, {
           knowledgeBaseId: loop.knowledgeBaseId,
@@ -659,6 +711,8 @@ export const make = (
             nextLook: Number.NEGATIVE_INFINITY,
             nextDeadline: Number.NEGATIVE_INFINITY,
             sweepCost: STATUSES_SWEPT.length,
+            processingPages: [],
+            processingPageOf: new Map(),
             wake: newWake()
           }
           loops.set(kb, loop)

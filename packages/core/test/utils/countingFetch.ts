@@ -7,7 +7,16 @@ let inFlight = 0
 
 export const fetchesInFlight = (): number => inFlight
 
+/** Every request's path and query, in the order `fetch` was called (not the order answers came in). */
+export const fetchCalls: Array<string> = []
+
 export const countingFetch: typeof globalThis.fetch = async (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input))
+  fetchCalls.push(`${url.pathname}${url.search}`)
+  return fetchCounted(input, init)
+}
+
+const fetchCounted: typeof globalThis.fetch = async (input, init) => {
   inFlight++
   try {
     const response = await globalThis.fetch(input, init)

@@ -47,11 +47,19 @@ export interface CadenceJob {
   /** Sub-second phase of the creation time, so that the API's whole-second timestamps round as they would. */
   readonly createdAtMs: number
   readonly queuedMs: number
+  /** The documents, in the order they are processed, each with its own duration. */
+  readonly specs: ReadonlyArray<Documents.DocumentSpec>
+  /** How many documents (`specs.length`). */
   readonly documents: number
+  /**
+   * The mean time per document the job's durations were drawn around (μ): their sum varies about
+   * `documents` × μ, it is not that.
+   */
   readonly documentMs: number
-  readonly failedDocuments: number
   /** When the job fails as a whole (ms after creation), if it does. */
   readonly failsAfterMs: number | null
+  /** The job's end, from its creation (its failure, or the end of its last document). */
+  readonly durationMs: number
   /** When the wait begins, after the job's creation. */
   readonly waitStartsAfterMs: number
   readonly seed: number
@@ -60,11 +68,11 @@ export interface CadenceJob {
 /** What a family of jobs looks like. */
 export interface CadenceWorkload {
   readonly name: string
-  /** Job durations, creation to end, drawn log-uniformly from this range (ms). */
+  /** Job durations, creation to end: drawn log-uniformly from this range (ms), and always within it. */
   readonly durationMs: readonly [number, number]
   /** Mean time per document, drawn log-uniformly from this range (ms). */
   readonly documentMs: readonly [number, number]
-  /** Time queued before processing, drawn log-uniformly (ms), and at most 40 % of the job. */
+  /** Time queued before processing, drawn log-uniformly (ms), independently of the rest of the job. */
   readonly queuedMs: readonly [number, number]
   /** Share of jobs that fail as a whole, at a random time while processing. */
   readonly failingShare: number
@@ -97,29 +105,72 @@ export const workloads = {
 const logUniform = (low: number, high: number) =>
   Effect.map(Random.next, (u) => Math.exp(Math.log(low) + u * (Math.log(high) - Math.log(low))))
 
+/**
+ * The mean weight of a document that does not fail, as {@link documentWeight} draws it: 0.75 + the mean of
+ * `Documents.generate`'s chunk counts (30.025, over its mix of file kinds) ÷ 30.
+ */
+const MEAN_WEIGHT = 0.75 + 30.025 / 30
+
+/**
+ * A document's duration as a multiple of its job's mean μ, drawn independently for each document with
+ * `Documents.generate`'s law (bigger documents take longer, with noise; a failing one is rejected after a
+ * short look): 0.33–2.3 × μ for a document that does not fail (about 7× apart), 0.23–0.46 × μ for one that does.
+ */
+const documentWeight = (spec: Documents.DocumentSpec): Effect.Effect<number> =>
+  Effect.map(
+    Random.next,
+    (u) => (spec.fail === undefined ? 0.5 + (spec.chunks ?? 10) / 30 + 0.5 * u : 0.4 + 0.4 * u) / MEAN_WEIGHT
+  )
+
+/**
+ * One job of the workload, or none when its duration falls outside the workload's range (the caller draws
+ * again). No part of the job is derived from another but through the real order of things: the queue time
+ * is drawn alone; the documents' count follows the duration aimed at and the mean per document, and each
+ * document's duration is drawn on its own around that mean, so the job's end is their sum (not the duration
+ * aimed at, which a client could otherwise read off the queue time or the count).
+ */
+const drawJob = (workload: CadenceWorkload, id: string): Effect.Effect<CadenceJob | undefined> =>
+  Effect.gen(function* () {
+    const aimedMs = yield* logUniform(...workload.durationMs)
+    const queuedMs = Math.round(yield* logUniform(...workload.queuedMs))
+    const meanMs = yield* logUniform(...workload.documentMs)
+    const fails = (yield* Random.next) < workload.failingShare
+    const documents = Math.max(1, Math.round(Math.max(0, aimedMs - queuedMs) / meanMs))
+    const seed = yield* Random.nextIntBetween(1, 2 ** 31 - 1)
+    const failures = Math.floor(documents * 0.1 * (yield* Random.next))
+    const specs: Array<Documents.DocumentSpec> = []
+    let processingMs = 0
+    for (const spec of Documents.generate({ count: documents, failures, seed })) {
+      const durationMs = Math.max(1, Math.round(meanMs * (yield* documentWeight(spec))))
+      processingMs += durationMs
+      specs.push({ ...spec, durationMs })
+    }
+    const failsAfterMs = fails ? Math.round(queuedMs + (yield* Random.next) * processingMs) : null
+    const durationMs = failsAfterMs ?? queuedMs + processingMs
+    const createdAtMs = yield* Random.nextIntBetween(0, SECOND)
+    const waitStartsAfterMs = yield* Random.nextIntBetween(0, SECOND)
+    if (durationMs < workload.durationMs[0] || durationMs > workload.durationMs[1]) return undefined
+    return {
+      id,
+      createdAtMs,
+      queuedMs,
+      specs,
+      documents,
+      documentMs: meanMs,
+      failsAfterMs,
+      durationMs,
+      waitStartsAfterMs,
+      seed
+    }
+  })
+
 /** The workload's jobs, the same for the same seed. */
 export const jobsOf = (workload: CadenceWorkload): Effect.Effect<ReadonlyArray<CadenceJob>> =>
   Effect.gen(function* () {
     const jobs: Array<CadenceJob> = []
-    for (let index = 0; index < workload.jobs; index++) {
-      const durationMs = Math.round(yield* logUniform(...workload.durationMs))
-      const queuedMs = Math.round(Math.min(yield* logUniform(...workload.queuedMs), 0.4 * durationMs))
-      const fails = (yield* Random.next) < workload.failingShare
-      // A job that fails stops short of its documents: they were planned to run longer.
-      const planned = (durationMs - queuedMs) * (fails ? 1.2 + 2 * (yield* Random.next) : 1)
-      const meanMs = yield* logUniform(...workload.documentMs)
-      const documents = Math.max(1, Math.round(planned / meanMs))
-      jobs.push({
-        id: `job_${String(index + 1).padStart(4, "0")}`,
-        createdAtMs: yield* Random.nextIntBetween(0, SECOND),
-        queuedMs,
-        documents,
-        documentMs: Math.round(planned / documents),
-        failedDocuments: Math.floor(documents * 0.1 * (yield* Random.next)),
-        failsAfterMs: fails ? durationMs : null,
-        waitStartsAfterMs: yield* Random.nextIntBetween(0, SECOND),
-        seed: yield* Random.nextIntBetween(1, 2 ** 31 - 1)
-      })
+    while (jobs.length < workload.jobs) {
+      const job = yield* drawJob(workload, `job_${String(jobs.length + 1).padStart(4, "0")}`)
+      if (job !== undefined) jobs.push(job)
     }
     return jobs
   }).pipe(Effect.withRandom(Random.make(workload.seed)))
@@ -197,14 +248,11 @@ export const detect = (
     const { job: planned } = engine.addDataSource(kb, {
       jobId: job.id,
       queuedMs: job.queuedMs,
-      documents: Documents.generate({
-        count: job.documents,
-        failures: job.failedDocuments,
-        seed: job.seed,
-        totalDurationMs: job.documents * job.documentMs
-      }),
+      documents: job.specs,
       ...(job.failsAfterMs === null ? {} : { failure: { afterMs: job.failsAfterMs } })
     })
+    if (planned.terminalAt - createdAt !== job.durationMs)
+      return yield* Effect.dieMessage(`${job.id}: the simulator ends it at another time than drawn`)
 
     const wait = Effect.gen(function* () {
       let state = schedule.initial
@@ -236,29 +284,53 @@ export interface CadenceFigures {
   readonly requestsMean: number
 }
 
+/** The two families of jobs: a single document (nothing a client sees announces its end), or several. */
+export type Family = "single" | "several"
+
+/** Which family a job is of. */
+export const familyOf = (job: CadenceJob): Family => (job.documents === 1 ? "single" : "several")
+
 const quantile = (sorted: ReadonlyArray<number>, q: number): number =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
 const mean = (values: ReadonlyArray<number>): number =>
   values.reduce((sum, value) => sum + value, 0) / values.length
 
-/** Waits for every job with `schedule` and sums up. */
+const summarise = (detections: ReadonlyArray<Detection>): CadenceFigures => {
+  const latencies = detections.map((d) => d.latencyMs).sort((a, b) => a - b)
+  return {
+    jobs: detections.length,
+    latencyMeanMs: mean(latencies),
+    latencyMedianMs: quantile(latencies, 0.5),
+    latencyP90Ms: quantile(latencies, 0.9),
+    requestsMean: mean(detections.map((d) => d.requests))
+  }
+}
+
+/** A schedule's figures on every job, and on each family's. */
+export interface FamilyFigures {
+  readonly all: CadenceFigures
+  readonly single: CadenceFigures
+  readonly several: CadenceFigures
+}
+
+/** Waits for every job with `schedule` and sums up, over all jobs and per family. */
 export const measure = (
   schedule: PollSchedule.PollSchedule,
   jobs: ReadonlyArray<CadenceJob>,
   view: View = "get"
-): Effect.Effect<CadenceFigures> =>
+): Effect.Effect<FamilyFigures> =>
   Effect.gen(function* () {
     const detections = yield* Effect.forEach(jobs, (job) => detect(schedule, job, view))
-    const latencies = detections.map((d) => d.latencyMs).sort((a, b) => a - b)
-    return {
-      jobs: detections.length,
-      latencyMeanMs: mean(latencies),
-      latencyMedianMs: quantile(latencies, 0.5),
-      latencyP90Ms: quantile(latencies, 0.9),
-      requestsMean: mean(detections.map((d) => d.requests))
-    }
+    const of = (family: Family) => summarise(detections.filter((_, i) => familyOf(jobs[i]!) === family))
+    return { all: summarise(detections), single: of("single"), several: of("several") }
   })
+
+/** Mean latency and requests ÷ the docs' loop's on the same jobs. */
+export interface Ratios {
+  readonly latency: number
+  readonly requests: number
+}
 
 /** A schedule's figures and their ratios to the docs' loop on the same jobs. */
 export interface CadenceRow {
@@ -271,6 +343,8 @@ export interface CadenceRow {
   readonly medianRatio: number
   /** Mean requests ÷ the docs' loop's. */
   readonly requestsRatio: number
+  /** The same ratios on the jobs of a single document, and on those of several. */
+  readonly families: { readonly single: Ratios; readonly several: Ratios }
 }
 
 /** The targets of issue 9 §4: at most these ratios to the docs' loop. */
@@ -291,6 +365,11 @@ export const schedules: ReadonlyArray<readonly [string, PollSchedule.PollSchedul
 /** The name of the bound's row. */
 export const BOUND_ROW = "bound: told μ, the last document's start, the laws (see below)"
 
+const ratiosOf = (figures: CadenceFigures, base: CadenceFigures): Ratios => ({
+  latency: figures.latencyMeanMs / base.latencyMeanMs,
+  requests: figures.requestsMean / base.requestsMean
+})
+
 /** Every schedule on every workload, with ratios to the docs' loop. */
 export const compare = (
   compared: ReadonlyArray<readonly [string, PollSchedule.PollSchedule, View?]> = schedules,
@@ -307,22 +386,31 @@ export const compare = (
         rows.push({
           workload: workload.name,
           schedule: name,
-          figures,
-          latencyRatio: figures.latencyMeanMs / base.latencyMeanMs,
-          medianRatio: figures.latencyMedianMs / base.latencyMedianMs,
-          requestsRatio: figures.requestsMean / base.requestsMean
+          figures: figures.all,
+          latencyRatio: figures.all.latencyMeanMs / base.all.latencyMeanMs,
+          medianRatio: figures.all.latencyMedianMs / base.all.latencyMedianMs,
+          requestsRatio: figures.all.requestsMean / base.all.requestsMean,
+          families: {
+            single: ratiosOf(figures.single, base.single),
+            several: ratiosOf(figures.several, base.several)
+          }
         })
       }
       if (options.bound === true) {
         const target = workload.name === workloads.minutes.name ? targets.minutes : targets.seconds
-        const best = bound(workload, jobs, target.requests * base.requestsMean)
+        const best = yield* bound(workload, jobs, target.requests * base.all.requestsMean)
+        const noMedian = { latencyMedianMs: Number.NaN, latencyP90Ms: Number.NaN }
         rows.push({
           workload: workload.name,
           schedule: BOUND_ROW,
-          figures: { ...best, jobs: jobs.length, latencyMedianMs: Number.NaN, latencyP90Ms: Number.NaN },
-          latencyRatio: best.latencyMeanMs / base.latencyMeanMs,
+          figures: { ...best.all, ...noMedian },
+          latencyRatio: best.all.latencyMeanMs / base.all.latencyMeanMs,
           medianRatio: Number.NaN,
-          requestsRatio: best.requestsMean / base.requestsMean
+          requestsRatio: best.all.requestsMean / base.all.requestsMean,
+          families: {
+            single: ratiosOf({ ...best.single, ...noMedian }, base.single),
+            several: ratiosOf({ ...best.several, ...noMedian }, base.several)
+          }
         })
       }
     }
@@ -330,20 +418,13 @@ export const compare = (
   })
 
 /**
- * How a document's duration varies around its job's mean in `Documents.generate`: every document of the
- * workload's jobs of several documents, as a multiple of its job's mean (the law the bound knows).
+ * How a document's duration varies around its job's mean: every document of the workload's jobs of several
+ * documents, as a multiple of its job's mean μ (the law the bound knows).
  */
 export const documentSpread = (jobs: ReadonlyArray<CadenceJob>): ReadonlyArray<number> =>
   jobs
     .filter((job) => job.documents > 1)
-    .flatMap((job) =>
-      Documents.generate({
-        count: job.documents,
-        failures: job.failedDocuments,
-        seed: job.seed,
-        totalDurationMs: job.documents * job.documentMs
-      }).map((document) => (document.durationMs ?? 0) / job.documentMs)
-    )
+    .flatMap((job) => job.specs.map((document) => (document.durationMs ?? 0) / job.documentMs))
 
 /** Expected latency and requests after the start (in the law's unit), of the best polls for one `pollCost`. */
 interface BoundPoint {
@@ -413,138 +494,334 @@ const pointAt = (curve: ReadonlyArray<BoundPoint>, pollCost: number): BoundPoint
   }
 }
 
-const logUniformDensity = ([low, high]: readonly [number, number], x: number): number =>
-  x < low || x > high ? 0 : 1 / (x * Math.log(high / low))
+/** The queue times a single document's law is conditioned on: bins of a tenth of a decade. */
+const queueBin = (queuedMs: number): number => Math.floor(10 * Math.log10(Math.max(1, queuedMs)))
+
+/** Jobs of the workload drawn to estimate the law of a single document's duration given the time queued. */
+const PRIOR_DRAWS = 40_000
+/** The seed of those draws, added to the workload's: neither the reported jobs' nor the tuning ones'. */
+const PRIOR_SEED_OFFSET = 77_777
 
 /**
- * The law of a single document's duration given the time its job was queued, as the workload draws it: a
- * job's duration and its mean time per document are log-uniform, the queue time is at most 40 % of the job,
- * and a job is a single document when the time after the queue is under 1.5 means.
+ * The law of a single document's duration (from its start) given the time its job was queued, as the
+ * workload draws it: estimated on {@link PRIOR_DRAWS} other jobs of the workload, the single documents of
+ * those that do not fail, by bins of queue time (a tenth of a decade), on a grid of `step` ms. The queue
+ * time is drawn alone; it bears on the duration only through the workload's range of job durations.
  */
-export const singleDocumentLaw = (workload: CadenceWorkload, queuedMs: number, step: number): GridLaw => {
-  const n = Math.ceil(workload.durationMs[1] / step) + 1
-  const mass: Array<number> = Array.from({ length: n + 1 }, () => 0)
-  const [meanLow, meanHigh] = workload.documentMs
-  for (let i = 1; i <= n; i++) {
-    const duration = (i - 0.5) * step
-    const job = duration + queuedMs
-    if (queuedMs >= 0.4 * job) continue
-    // P(mean per document > duration ÷ 1.5), the mean log-uniform.
-    const threshold = Math.max(meanLow, duration / 1.5)
-    const single = threshold >= meanHigh ? 0 : Math.log(meanHigh / threshold) / Math.log(meanHigh / meanLow)
-    mass[i] = logUniformDensity(workload.durationMs, job) * single
-  }
-  return { step, mass }
-}
+export const singleDocumentLaws = (
+  workload: CadenceWorkload,
+  step: number
+): Effect.Effect<ReadonlyMap<number, GridLaw>> =>
+  Effect.gen(function* () {
+    const durations = new Map<number, Array<number>>()
+    for (let draw = 0; draw < PRIOR_DRAWS; draw++) {
+      const job = yield* drawJob(workload, "job_prior")
+      if (job === undefined || job.documents !== 1 || job.failsAfterMs !== null) continue
+      const bin = queueBin(job.queuedMs)
+      const list = durations.get(bin) ?? []
+      list.push(job.durationMs - job.queuedMs)
+      durations.set(bin, list)
+    }
+    const laws = new Map<number, GridLaw>()
+    for (const [bin, list] of durations) {
+      const mass: Array<number> = Array.from({ length: Math.ceil(Math.max(...list) / step) + 2 }, () => 0)
+      for (const duration of list) mass[Math.ceil(duration / step)]! += 1
+      laws.set(bin, { step, mass })
+    }
+    return laws
+  }).pipe(Effect.withRandom(Random.make(workload.seed + PRIOR_SEED_OFFSET)))
 
-/** Whether a job's queue time was capped at 40 % of it (then a single document's duration is 1.5 × that). */
-const queueCapped = (job: CadenceJob): boolean =>
-  job.failsAfterMs === null &&
-  Math.abs(job.queuedMs - 0.4 * (job.queuedMs + job.documents * job.documentMs)) <= 1
+/** A bound's figures: expectations over the laws it is told, over all jobs and per family. */
+export interface BoundFigures {
+  readonly all: { readonly jobs: number; readonly latencyMeanMs: number; readonly requestsMean: number }
+  readonly single: { readonly jobs: number; readonly latencyMeanMs: number; readonly requestsMean: number }
+  readonly several: { readonly jobs: number; readonly latencyMeanMs: number; readonly requestsMean: number }
+}
 
 /**
  * A bound no client reaches: a poller told more than the API tells, polling as well as possible with it.
  * - It knows when the job's last document starts, exactly, and sends nothing before (but the wait's first
  *   poll), and it sees a job that fails as a whole at once, with one request.
- * - Several documents: it knows the job's true mean time per document μ; the last one's duration is μ × X,
- *   X of the law of {@link documentSpread} (how Documents.generate's documents vary around their job's mean).
- * - A single document: it knows the workload's law of that duration given the time queued (the generator's
- *   own distributions, and the exact duration when the queue was capped at 40 % of the job).
+ * - Several documents: it knows the mean μ the job's durations were drawn around; the last one's duration is
+ *   μ × X, X of the law of {@link documentSpread} (each document's is drawn on its own: the others tell
+ *   nothing more).
+ * - A single document: it knows the workload's law of that duration given the time queued
+ *   ({@link singleDocumentLaws}: the workload's own distributions, which no client is told).
  * It polls at the times that minimise expected latency plus a price per request, the same price for every
- * job, set to spend `requestsPerWait` on average. Its figures are expectations over those laws (no median).
+ * job, set to spend `requestsPerWait` on average (over all jobs, or over the jobs of `family` alone). Its
+ * figures are expectations over those laws (no median).
  */
 export const bound = (
   workload: CadenceWorkload,
   jobs: ReadonlyArray<CadenceJob>,
-  requestsPerWait: number
-): { readonly latencyMeanMs: number; readonly requestsMean: number } => {
-  const spread = documentSpread(jobs)
-  const spreadStep = 0.01
-  const spreadMass: Array<number> = Array.from(
-    { length: Math.ceil(Math.max(...spread) / spreadStep) + 2 },
-    () => 0
-  )
-  for (const x of spread) spreadMass[Math.ceil(x / spreadStep)]! += 1
-  const several = bestPolls({ step: spreadStep, mass: spreadMass })
-  // Single documents: one curve per queue time, rounded to 5 % (log scale), in ms.
-  const singles = new Map<number, ReadonlyArray<BoundPoint>>()
-  const singleCurve = (queuedMs: number) => {
-    const key = Math.round(Math.log(queuedMs) / Math.log(1.05))
-    let curve = singles.get(key)
-    if (curve === undefined) {
-      curve = bestPolls(singleDocumentLaw(workload, 1.05 ** key, 100))
-      singles.set(key, curve)
+  requestsPerWait: number,
+  family?: Family
+): Effect.Effect<BoundFigures> =>
+  Effect.gen(function* () {
+    const spread = documentSpread(jobs)
+    const spreadStep = 0.01
+    const spreadMass: Array<number> = Array.from(
+      { length: Math.ceil(Math.max(0, ...spread) / spreadStep) + 2 },
+      () => 0
+    )
+    for (const x of spread) spreadMass[Math.ceil(x / spreadStep)]! += 1
+    const several = bestPolls({ step: spreadStep, mass: spreadMass })
+    const hasSingles = jobs.some((job) => job.documents === 1 && job.failsAfterMs === null)
+    const laws = hasSingles ? yield* singleDocumentLaws(workload, 100) : new Map<number, GridLaw>()
+    const bins = [...laws.keys()].sort((a, b) => a - b)
+    // Single documents: one curve per bin of queue time (the nearest bin holding draws).
+    const singles = new Map<number, ReadonlyArray<BoundPoint>>()
+    const singleCurve = (queuedMs: number) => {
+      const wanted = queueBin(queuedMs)
+      const bin = bins.reduce((best, b) => (Math.abs(b - wanted) < Math.abs(best - wanted) ? b : best))
+      let curve = singles.get(bin)
+      if (curve === undefined) {
+        curve = bestPolls(laws.get(bin)!)
+        singles.set(bin, curve)
+      }
+      return curve
     }
-    return curve
-  }
-  const figures = (pollCostMs: number) => {
-    let latency = 0
-    let requests = 0
-    for (const job of jobs) {
-      if (job.failsAfterMs !== null) {
-        requests += 2
-      } else if (job.documents === 1 && queueCapped(job)) {
-        requests += 2
-      } else if (job.documents === 1) {
-        const point = pointAt(singleCurve(job.queuedMs), pollCostMs)
-        latency += point.latency
-        requests += 1 + point.polls
-      } else {
-        const point = pointAt(several, pollCostMs / job.documentMs)
-        latency += point.latency * job.documentMs
-        requests += 1 + point.polls
+    const counted = family === undefined ? jobs : jobs.filter((job) => familyOf(job) === family)
+    const figures = (pollCostMs: number): BoundFigures => {
+      const sums = { single: [0, 0, 0], several: [0, 0, 0] }
+      for (const job of counted) {
+        const sum = sums[familyOf(job)]
+        sum[0]! += 1
+        if (job.failsAfterMs !== null) {
+          sum[2]! += 2
+        } else if (job.documents === 1) {
+          const point = pointAt(singleCurve(job.queuedMs), pollCostMs)
+          sum[1]! += point.latency
+          sum[2]! += 1 + point.polls
+        } else {
+          const point = pointAt(several, pollCostMs / job.documentMs)
+          sum[1]! += point.latency * job.documentMs
+          sum[2]! += 1 + point.polls
+        }
+      }
+      const of = ([n, latency, requests]: Array<number>) => ({
+        jobs: n!,
+        latencyMeanMs: latency! / n!,
+        requestsMean: requests! / n!
+      })
+      return {
+        all: of([0, 1, 2].map((i) => sums.single[i]! + sums.several[i]!)),
+        single: of(sums.single),
+        several: of(sums.several)
       }
     }
-    return { latencyMeanMs: latency / jobs.length, requestsMean: requests / jobs.length }
+    // The price of a request (ms of latency) that spends the budget: requests fall as it grows.
+    let low = 1e-2
+    let high = 1e6
+    for (let round = 0; round < 50; round++) {
+      const middle = Math.sqrt(low * high)
+      if (figures(middle).all.requestsMean > requestsPerWait) low = middle
+      else high = middle
+    }
+    return figures(high)
+  })
+
+/** The single-document trade-off: what a poller reaches on those jobs, at what cost. */
+export interface SingleTradeOff {
+  /** Share of the workload's jobs that are a single document. */
+  readonly share: number
+  /** The docs' loop on them. */
+  readonly loop: CadenceFigures
+  /** `paced({ singleDocumentPollCost })` on them (ms), with their ratios to the loop. */
+  readonly paced: ReadonlyArray<{ readonly pollCostMs: number; readonly ratios: Ratios }>
+  /** The bound told the workload's law, spending this multiple of the loop's requests on them. */
+  readonly bound: ReadonlyArray<{ readonly budget: number; readonly ratios: Ratios }>
+  /**
+   * The default's rules with both prices of a request set (`singleDocumentPollCost` on single documents,
+   * `pollCost` on several), over the whole workload: the lowest latency within the target's requests, and
+   * the fewest requests that reach the target's latency (undefined when no pair tried does).
+   */
+  readonly frontier: {
+    readonly withinRequests: PricePair | undefined
+    readonly atLatency: PricePair | undefined
   }
-  // The price of a request (ms of latency) that spends the budget: requests fall as it grows.
-  let low = 1e-2
-  let high = 1e6
-  for (let round = 0; round < 50; round++) {
-    const middle = Math.sqrt(low * high)
-    if (figures(middle).requestsMean > requestsPerWait) low = middle
-    else high = middle
-  }
-  return figures(high)
 }
+
+/** Both prices of a request (ms) and the whole workload's ratios to the loop with them. */
+export interface PricePair {
+  readonly singleMs: number
+  readonly severalMs: number
+  readonly ratios: Ratios
+}
+
+/** The prices of a request tried on single documents (`singleDocumentPollCost`, ms). */
+const SINGLE_POLL_COSTS = [400, 250, 100, 50, 25, 10, 5]
+/** The default's `singleDocumentPollCost` (ms). */
+const DEFAULT_SINGLE_POLL_COST = 100
+/** The default's `pollCost` (ms). */
+const DEFAULT_SEVERAL_POLL_COST = 800
+/** The prices of a request tried on jobs of several documents (`pollCost`, ms). */
+const SEVERAL_POLL_COSTS = [100, 150, 250, 400, 800, 1500]
+/** The bound's budgets on single documents, as multiples of the loop's requests on them. */
+const SINGLE_BUDGETS = [1, 1.5, 2, 3, 5]
+
+/**
+ * Single documents of `workload`: the default's single-document rule at other prices of a request, the bound
+ * at other budgets, and the latency they would need for the workload to meet `target`.
+ */
+export const singleTradeOff = (
+  workload: CadenceWorkload,
+  target: { readonly latency: number; readonly requests: number }
+): Effect.Effect<SingleTradeOff> =>
+  Effect.gen(function* () {
+    const jobs = yield* jobsOf(workload)
+    const singles = jobs.filter((job) => familyOf(job) === "single")
+    const base = yield* measure(PollSchedule.fixed("5 seconds"), jobs)
+    const paced = yield* Effect.forEach(SINGLE_POLL_COSTS, (pollCostMs) =>
+      Effect.map(
+        measure(PollSchedule.paced({ singleDocumentPollCost: Duration.millis(pollCostMs) }), singles),
+        (f) => ({
+          pollCostMs,
+          ratios: ratiosOf(f.all, base.single)
+        })
+      )
+    )
+    const bounds = yield* Effect.forEach(SINGLE_BUDGETS, (budget) =>
+      Effect.map(bound(workload, jobs, budget * base.single.requestsMean, "single"), (best) => ({
+        budget,
+        ratios: ratiosOf(
+          { ...best.single, latencyMedianMs: Number.NaN, latencyP90Ms: Number.NaN },
+          base.single
+        )
+      }))
+    )
+    const severalJobs = jobs.filter((job) => familyOf(job) === "several")
+    const severalCurve = yield* Effect.forEach(SEVERAL_POLL_COSTS, (severalMs) =>
+      Effect.map(measure(PollSchedule.paced({ pollCost: Duration.millis(severalMs) }), severalJobs), (f) => ({
+        severalMs,
+        figures: f.all
+      }))
+    )
+    const pairs: Array<PricePair> = paced.flatMap((single) =>
+      severalCurve.map((several) => {
+        // Back from ratios to sums over the jobs of each family.
+        const singleLatency = single.ratios.latency * base.single.latencyMeanMs * singles.length
+        const singleRequests = single.ratios.requests * base.single.requestsMean * singles.length
+        return {
+          singleMs: single.pollCostMs,
+          severalMs: several.severalMs,
+          ratios: {
+            latency:
+              (singleLatency + several.figures.latencyMeanMs * severalJobs.length) /
+              (base.all.latencyMeanMs * jobs.length),
+            requests:
+              (singleRequests + several.figures.requestsMean * severalJobs.length) /
+              (base.all.requestsMean * jobs.length)
+          }
+        }
+      })
+    )
+    const lowest = <A>(values: ReadonlyArray<A>, by: (a: A) => number): A | undefined =>
+      values.reduce<A | undefined>(
+        (best, a) => (best === undefined || by(a) < by(best) ? a : best),
+        undefined
+      )
+    return {
+      share: singles.length / jobs.length,
+      loop: base.single,
+      paced,
+      bound: bounds,
+      frontier: {
+        withinRequests: lowest(
+          pairs.filter((pair) => pair.ratios.requests <= target.requests),
+          (pair) => pair.ratios.latency
+        ),
+        atLatency: lowest(
+          pairs.filter((pair) => pair.ratios.latency <= target.latency),
+          (pair) => pair.ratios.requests
+        )
+      }
+    }
+  })
 
 const seconds = (ms: number): string => (Number.isNaN(ms) ? "—" : (ms / SECOND).toFixed(2))
 const ratio = (value: number): string => (Number.isNaN(value) ? "—" : `${value.toFixed(2)}×`)
 
+const pairText = (pair: PricePair | undefined): string =>
+  pair === undefined
+    ? "—"
+    : `${ratio(pair.ratios.latency)} the loop's latency at ${ratio(pair.ratios.requests)} its requests (${pair.singleMs} ms and ${pair.severalMs} ms${pair.singleMs === DEFAULT_SINGLE_POLL_COST && pair.severalMs === DEFAULT_SEVERAL_POLL_COST ? ": the defaults" : ""})`
+
 /** The figures as a Markdown section between the cadence markers. */
-export const markdown = (rows: ReadonlyArray<CadenceRow>): string => {
+export const markdown = (rows: ReadonlyArray<CadenceRow>, single: SingleTradeOff): string => {
   const { seconds: short, minutes: long } = workloads
+  const boundRow = rows.find((row) => row.workload === short.name && row.schedule === BOUND_ROW)!
+  const boundAt = (budget: number) => single.bound.find((point) => point.budget === budget)!.ratios
+  const percent = (share: number) => `${Math.round(100 * share)} %`
   return [
     "<!-- cadence:start (generated by `pnpm bench:cadence`; edits inside are overwritten) -->",
     "## Poll cadence: when a wait notices the end, against the API docs' loop",
     "",
     "Virtual time (an Effect `Clock` that jumps on `sleep`, the simulator's manual clock): the figures do not depend on the machine.",
-    `${short.jobs} jobs of 3–60 s and ${long.jobs} of 1–10 min (durations log-uniform), each planned by the`,
-    "testkit's `SimulatorEngine.SimulatorEngine`: queued 0.5–10 s (at most 40 % of the job), then documents of",
-    "`Documents.generate` (sizes and durations vary about 7× within a job) averaging 1–40 s each (log-uniform;",
-    "the API docs' examples run 4 s and 40 s per document), up to 10 % of them failing; 10 % of the jobs fail",
-    "as a whole partway. Each wait begins 0–1 s after its job is created and sees the job as a GET reports it",
-    "(status, counters, whole-second timestamps, and the count of ended documents the client makes of",
+    `${short.jobs} jobs of 3–60 s and ${long.jobs} of 1–10 min, each planned by the testkit's`,
+    "`SimulatorEngine.SimulatorEngine`. Each job is drawn in the order things happen, so that nothing a client",
+    "sees gives away more than a real service would: a queue time of 0.5–10 s (log-uniform, drawn alone); a",
+    "duration aimed at (log-uniform over the family's range) and a mean time per document μ of 1–40 s",
+    "(log-uniform; the API docs' examples run 4 s and 40 s per document), which set the count of documents;",
+    "then each document of `Documents.generate` (its kind and size) takes its own time, drawn alone around μ",
+    "(bigger documents longer, 0.33–2.3 × μ; a failing one, up to 10 % of them, 0.23–0.46 × μ). The job ends",
+    "when its last document does, at the sum of their times (not the duration aimed at); 10 % of the jobs",
+    "fail as a whole at a random moment of their processing. A job whose end falls outside its family's",
+    "range is drawn again. Each wait begins 0–1 s after its job is created and sees the job as a GET reports",
+    "it (status, counters, whole-second timestamps, and the count of ended documents the client makes of",
     "`document_details`); the sweep row sees it as the list endpoint reports it (no count), as the engine's",
     "sweep of many jobs of one knowledge base does. Latency: the poll that saw `completed`/`failed` minus the",
     "moment the job ended. Requests: every poll. Targets (issue 9 §4): jobs of 3–60 s at ≤ 0.30× the loop's",
     "mean latency with ≤ 1.50× its requests; jobs of 1–10 min at ≤ 1.00× with ≤ 1.05×. The default's",
     `constants were tuned on other jobs (seeds + ${TUNING_SEED_OFFSET}: \`pnpm bench:cadence --tuning\`) than these.`,
+    `The last two columns split the jobs: one document (${percent(single.share)} of the jobs of 3–60 s, none`,
+    "of 1–10 min) and several, each against the loop on the same jobs.",
     "",
-    "The bound row is no client: a poller told the job's true mean time per document μ, the exact start of its",
-    "last document (it sends nothing before, but the wait's first poll) and when a job fails as a whole, and",
-    "the laws the generator draws from (a document's duration around μ: that of `Documents.generate`; a single",
-    "document's, given the time queued: the workload's); it polls at the times that minimise expected latency",
-    "at the loop's requests × the target's ratio (expectations: no median). It shows the latency the targets",
-    "leave room for when the end can be predicted that well; what keeps a client above it on jobs of 3–60 s",
-    'is in docs/waiting.md ("The default cadence").',
+    "The bound row is no client: a poller told the mean μ each job's documents were drawn around, the exact",
+    "start of its last document (it sends nothing before, but the wait's first poll), when a job fails as a",
+    "whole, and the laws the workload draws from (a document's time around μ; a single document's, given the",
+    `time queued, estimated on ${PRIOR_DRAWS.toLocaleString("en")} other draws of the workload). It polls at the times that minimise`,
+    "expected latency at the loop's requests × the target's ratio (expectations: no median). It shows the",
+    "latency the targets leave room for when the end can be predicted that well.",
     "",
-    "| jobs | schedule | latency mean (s) | median (s) | p90 (s) | requests / wait | latency ÷ loop | median ÷ loop | requests ÷ loop |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| jobs | schedule | latency mean (s) | median (s) | p90 (s) | requests / wait | latency ÷ loop | median ÷ loop | requests ÷ loop | one document: latency at requests ÷ loop | several: latency at requests ÷ loop |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (row) =>
-        `| ${row.workload} | ${row.schedule} | ${seconds(row.figures.latencyMeanMs)} | ${seconds(row.figures.latencyMedianMs)} | ${seconds(row.figures.latencyP90Ms)} | ${row.figures.requestsMean.toFixed(1)} | ${ratio(row.latencyRatio)} | ${ratio(row.medianRatio)} | ${ratio(row.requestsRatio)} |`
+        `| ${row.workload} | ${row.schedule} | ${seconds(row.figures.latencyMeanMs)} | ${seconds(row.figures.latencyMedianMs)} | ${seconds(row.figures.latencyP90Ms)} | ${row.figures.requestsMean.toFixed(1)} | ${ratio(row.latencyRatio)} | ${ratio(row.medianRatio)} | ${ratio(row.requestsRatio)} | ${ratio(row.families.single.latency)} at ${ratio(row.families.single.requests)} | ${ratio(row.families.several.latency)} at ${ratio(row.families.several.requests)} |`
     ),
+    "",
+    "### Jobs of one document: what no end signal costs",
+    "",
+    "A job of one document shows nothing between its start and its end: no document ends before the last,",
+    "and the queue time and timestamps say nothing of the document's length. Its jobs of 3–60 s, against the",
+    `loop on them (${seconds(single.loop.latencyMeanMs)} s mean latency, ${single.loop.requestsMean.toFixed(1)} requests): the default's single-document rule`,
+    "(the end as likely in every decade from a second to an hour, each delay balancing latency against",
+    "`singleDocumentPollCost`) at other prices of a request, and the bound (told the workload's law of the duration given",
+    "the time queued, which no client is) at other budgets.",
+    "",
+    "| poller | latency ÷ loop | requests ÷ loop |",
+    "|---|---:|---:|",
+    ...single.paced.map(
+      (point) =>
+        `| \`paced({ singleDocumentPollCost: "${point.pollCostMs} millis" })\`${point.pollCostMs === DEFAULT_SINGLE_POLL_COST ? " (the default)" : ""} | ${ratio(point.ratios.latency)} | ${ratio(point.ratios.requests)} |`
+    ),
+    ...single.bound.map(
+      (point) =>
+        `| bound, ${point.budget}× the loop's requests | ${ratio(point.ratios.latency)} | ${ratio(point.ratios.requests)} |`
+    ),
+    "",
+    "With both prices of a request set (`singleDocumentPollCost` on single documents, `pollCost` on several:",
+    `${SINGLE_POLL_COSTS.length} × ${SEVERAL_POLL_COSTS.length} pairs tried), the default's rules on the whole workload of 3–60 s reach at best`,
+    `${pairText(single.frontier.withinRequests)} within ${targets.seconds.requests.toFixed(2)}× the loop's requests; they reach`,
+    `${targets.seconds.latency.toFixed(2)}× its latency ${single.frontier.atLatency === undefined ? "with none of the pairs tried" : `only at ${ratio(single.frontier.atLatency.ratios.requests)} its requests (${ratio(single.frontier.atLatency.ratios.latency)} with ${single.frontier.atLatency.singleMs} ms and ${single.frontier.atLatency.severalMs} ms)`}.`,
+    "What keeps them there is the single documents: nothing announces their end. Even the bound, told the",
+    `workload's law of their duration, is at ${ratio(boundAt(1.5).latency)} on them with 1.5× the loop's requests on them, ${ratio(boundAt(2).latency)} with 2× and`,
+    `${ratio(boundAt(3).latency)} with 3×; over the whole workload, told μ and the last document's start as well, it is at`,
+    `${ratio(boundRow.latencyRatio)} with ${ratio(boundRow.requestsRatio)}. A client that is not told the law reaches that only by`,
+    "assuming it (that single documents take seconds, not minutes), which",
+    "the default does not: it would poll every second, for as long as it runs, a document that takes ten",
+    'minutes. See docs/waiting.md ("The default cadence").',
     "<!-- cadence:end -->"
   ].join("\n")
 }
@@ -552,12 +829,16 @@ export const markdown = (rows: ReadonlyArray<CadenceRow>): string => {
 /** Runs the comparison: the rows and their Markdown. */
 export const runCadence = (seedOffset = 0): Promise<{ rows: ReadonlyArray<CadenceRow>; markdown: string }> =>
   Effect.runPromise(
-    compare(
-      schedules,
-      [workloads.seconds, workloads.minutes].map((w) => ({ ...w, seed: w.seed + seedOffset })),
-      { bound: true }
-    )
-  ).then((rows) => ({ rows, markdown: markdown(rows) }))
+    Effect.gen(function* () {
+      const [seconds, minutes] = [workloads.seconds, workloads.minutes].map((w) => ({
+        ...w,
+        seed: w.seed + seedOffset
+      }))
+      const rows = yield* compare(schedules, [seconds!, minutes!], { bound: true })
+      const single = yield* singleTradeOff(seconds!, targets.seconds)
+      return { rows, markdown: markdown(rows, single) }
+    })
+  )
 
 /** `--tuning`: the jobs the default's constants were tuned on (other seeds than the reported run's). */
 export const TUNING_SEED_OFFSET = 1_000

@@ -139,14 +139,24 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
           hostOf.set(round.knowledgeBaseId, runner)
         }
       }
-    const hosted = (runner: RunnerProcess) => Array.from(hostOf).filter(([, host]) => host === runner).length
+    const pendingKnowledgeBases = () =>
+      runtime
+        .runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.knowledgeBasesWithPendingWaits))
+        .then((kbs) => new Set(kbs))
+    // Knowledge bases whose waits had all ended have nothing left to poll: they count for nobody.
+    const pendingBefore = await pendingKnowledgeBases()
+    const hosted = (runner: RunnerProcess) =>
+      Array.from(hostOf).filter(([kb, host]) => host === runner && pendingBefore.has(kb)).length
     const victim = runners.reduce((most, runner) => (hosted(runner) > hosted(most) ? runner : most))
-    const victimKnowledgeBases = Array.from(hostOf)
-      .filter(([, host]) => host === victim)
-      .map(([kb]) => kb)
     const killedAt = Date.now()
     victim.child.kill("SIGKILL")
     await within("the killed runner's exit", victim.exited)
+    // Those of its knowledge bases that still have waits to serve: each must be taken over.
+    const pending = await pendingKnowledgeBases()
+    const victimKnowledgeBases = Array.from(hostOf)
+      .filter(([kb, host]) => host === victim && pending.has(kb))
+      .map(([kb]) => kb)
+    expect(victimKnowledgeBases.length).toBeGreaterThan(0)
     const survivors = runners.filter((runner) => runner !== victim)
 
     // Every wait ends and every batch is delivered; then the outcomes are read back through the workflows.
@@ -206,13 +216,18 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     for (const round of rounds)
       expect(round.requests, JSON.stringify(round)).toBeLessThanOrEqual(roundBound(round))
 
-    // Failover: the killed runner's knowledge bases were polled again by a survivor.
+    // Failover: the waits the killed runner left have all ended (above), which only a survivor can
+    // have done, and a survivor polled each of its knowledge bases again. A round is reported when it
+    // ends, after the outcomes it wrote: its report may still be on its way (the event is awaited).
     for (const kb of victimKnowledgeBases) {
-      const after = survivors
-        .flatMap((runner) => runner.rounds)
-        .filter((r) => r.knowledgeBaseId === kb && r.at > killedAt)
-      expect(after.length, kb).toBeGreaterThan(0)
+      const left = await runtime.runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.pending(kb)))
+      expect(left, kb).toEqual([])
     }
+    await until("a survivor's round of each knowledge base of the killed runner", async () =>
+      victimKnowledgeBases.every((kb) =>
+        survivors.some((runner) => runner.rounds.some((r) => r.knowledgeBaseId === kb && r.at > killedAt))
+      )
+    )
 
     // Nothing keeps running: the survivors drain on SIGTERM and exit 0.
     for (const runner of survivors) runner.child.kill("SIGTERM")

@@ -222,11 +222,16 @@ export interface PacedOptions {
   /** The longest delay while they are not (a sweep of many jobs). Default 6 seconds. */
   readonly uncountedMax?: Duration.DurationInput
   /**
-   * The latency one request is worth: the delays balance the two (√(2 × pollCost ÷ the chance
-   * per second that the job ends now)). Lower polls more often around the predicted end.
-   * Default 250 milliseconds.
+   * The latency one request is worth on a job of several documents: the delays balance the two
+   * (√(2 × pollCost ÷ the chance per second that the job ends now)). Lower polls more often
+   * around the predicted end. Default 800 milliseconds.
    */
   readonly pollCost?: Duration.DurationInput
+  /**
+   * The same on a job of a single document, whose end nothing announces (no document ends
+   * before it): its polls alone find the end, so each is worth more. Default 100 milliseconds.
+   */
+  readonly singleDocumentPollCost?: Duration.DurationInput
   /**
    * How much the documents of one job differ in processing time: the standard deviation of the
    * logarithm of their durations. Default 0.5 (10 % of the documents take under half the mean,
@@ -381,8 +386,14 @@ const balancedDelay = (
  * documents' durations (`spread`) and by how few have ended; each delay balances the latency
  * against the requests where the job may end now (√(2 × `pollCost` ÷ the chance per second that it
  * does)): sparse while many documents are left (up to `max`), dense around the predicted end, and
- * backing off again if the job runs past it. Until a first document ends, the pace of the time
- * since the start; while queued, half the time queued so far (at most √age).
+ * backing off again if the job runs past it. Until a first document ends, 0.6 × the time since the
+ * start (the first document only times the others).
+ *
+ * A job of a single document announces nothing before its end (no document ends before it): its
+ * end is taken as likely in every decade of the time since the start, from a second to an hour,
+ * and its delays balance that against `singleDocumentPollCost`, a lower price than `pollCost`
+ * since its polls alone find the end: they grow with about the root of the time since the start.
+ * While queued, a job is read the same way from its creation, at its documents' price.
  *
  * Without the counts (a sweep of many jobs of one knowledge base lists them: no
  * `document_details`), the counters alone: after a document ends, no poll while the next cannot
@@ -396,7 +407,7 @@ const balancedDelay = (
  * ```ts
  * import { PollSchedule } from "@tensoras/ingestion"
  *
- * const eager = PollSchedule.paced({ min: "500 millis", pollCost: "50 millis" })
+ * const eager = PollSchedule.paced({ min: "500 millis", pollCost: "200 millis", singleDocumentPollCost: "25 millis" })
  * ```
  * @category schedules
  * @since 0.1.0
@@ -405,7 +416,8 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polle
   const min = Duration.toMillis(options.min ?? "1 second")
   const max = Math.max(min, Duration.toMillis(options.max ?? "15 seconds"))
   const uncountedMax = Math.max(min, Duration.toMillis(options.uncountedMax ?? "6 seconds"))
-  const pollCost = Duration.toMillis(options.pollCost ?? "250 millis")
+  const pollCost = Duration.toMillis(options.pollCost ?? "800 millis")
+  const singleDocumentPollCost = Duration.toMillis(options.singleDocumentPollCost ?? "100 millis")
   const spread = options.spread ?? 0.5
   /** Coefficient of variation of one document's duration. */
   const variation = Math.sqrt(Math.exp(spread * spread) - 1)
@@ -455,7 +467,8 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polle
     }
     if (count !== undefined && (startAt === undefined || job.status === "queued")) {
       phase = "queued"
-      delay = balancedDelay(now, scaleFree(createdAt), pollCost, min, max)
+      const price = count.total === 1 ? singleDocumentPollCost : pollCost
+      delay = balancedDelay(now, scaleFree(createdAt), price, min, max)
     } else if (startAt === undefined || job.status === "queued") {
       phase = "queued"
       delay = Math.min(pace, Math.max(min, 0.5 * (now - createdAt)))
@@ -468,7 +481,7 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polle
         phase = "starting"
         delay =
           count.total === 1
-            ? balancedDelay(now, scaleFree(startAt), pollCost, min, max)
+            ? balancedDelay(now, scaleFree(startAt), singleDocumentPollCost, min, max)
             : // The job cannot end with the first document: this only times it, for the pace.
               Math.min(max, Math.max(min, COUNTED_STARTING_SHARE * (now - startAt)))
       } else {
@@ -535,7 +548,8 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polle
 /**
  * The schedule of waits unless told otherwise: {@link paced} with its defaults (at least 1 s
  * between polls; with the documents counted, dense around the end they predict and at most 15 s
- * apart; without, lined up with the ends of documents and at most 6 s apart).
+ * apart, a single document polled at about the root of the time since its start; without, lined
+ * up with the ends of documents and at most 6 s apart).
  *
  * @example
  * ```ts

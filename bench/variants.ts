@@ -4,7 +4,39 @@
  *
  * @module
  */
+import { readdirSync, statSync } from "node:fs"
 import type { ProbeResult, RoundSummary, Variant } from "./protocol.js"
+
+const coreDir = new URL("../packages/core/", import.meta.url)
+
+/** The newest modification time of the files under a directory (0 when there is none). */
+const newest = (dir: URL): number =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((latest, entry) => Math.max(latest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs), 0)
+
+/**
+ * A module of the library as users run it: its build (`packages/core/dist`), not its sources. The bench's
+ * processes run under tsx (for the bench's own TypeScript), whose transform of the sources names every
+ * function it compiles (`keepNames`): a `defineProperty` per closure created and about 250 bytes of heap per
+ * closure kept, which the published build does not have. A build older than its sources is an error: it would
+ * measure code that is not there any more.
+ */
+const built = async <Module>(module: string): Promise<Module> => {
+  const dist = new URL("dist/", coreDir)
+  const builtAt = (() => {
+    try {
+      return statSync(new URL(`${module}.js`, dist)).mtimeMs
+    } catch {
+      return 0
+    }
+  })()
+  if (builtAt === 0 || newest(new URL("src/", coreDir)) > builtAt)
+    throw new Error(
+      `packages/core/dist/${module}.js is missing or older than the sources: run \`pnpm build\` first (the bench measures the built library, as users run it)`
+    )
+  return (await import(new URL(`${module}.js`, dist).href)) as Module
+}
 
 export interface WaitContext {
   readonly baseUrl: string
@@ -57,7 +89,7 @@ export const loadLibrary = async (): Promise<{
 }> => {
   const notes: Array<string> = []
   const factories: Partial<Record<Variant, WaitFactory>> = {}
-  const library = await import("@tensoras/ingestion")
+  const library = await built<typeof import("@tensoras/ingestion")>("index")
   const exported = library as unknown as Record<string, unknown>
 
   if (typeof exported.waitForIngestionJob === "function") {
@@ -122,9 +154,9 @@ const loadEngineWaits = async (
     Redacted,
     Stream
   ] = await Promise.all([
-    import("@tensoras/ingestion/Wait"),
-    import("@tensoras/ingestion/WaitEngine"),
-    import("@tensoras/ingestion/IngestionJobs"),
+    built<typeof import("@tensoras/ingestion/Wait")>("Wait"),
+    built<typeof import("@tensoras/ingestion/WaitEngine")>("WaitEngine"),
+    built<typeof import("@tensoras/ingestion/IngestionJobs")>("IngestionJobs"),
     import("@effect/platform/FetchHttpClient"),
     import("effect/Duration"),
     import("effect/Effect"),
@@ -209,8 +241,8 @@ const loadEngineWaits = async (
   let M: WaitFactory | string
   try {
     const [JobMachine, PollSchedule, xstate] = await Promise.all([
-      import("@tensoras/ingestion/JobMachine"),
-      import("@tensoras/ingestion/PollSchedule"),
+      built<typeof import("@tensoras/ingestion/JobMachine")>("JobMachine"),
+      built<typeof import("@tensoras/ingestion/PollSchedule")>("PollSchedule"),
       import("xstate")
     ])
     const machines = new Map<string, Promise<ReturnType<typeof JobMachine.make>>>()

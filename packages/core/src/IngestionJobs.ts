@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Chunk from "effect/Chunk"
@@ -20,7 +21,7 @@ import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { identity } from "effect/Function"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -28,9 +29,10 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import {
   type IngestionError,
-  type InvalidInput,
+  InvalidInput,
   type RateLimited,
   ResponseDecodeError,
   type ServerError,
@@ -84,7 +86,44 @@ export interface Options {
   readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
   /** The longest `Retry-After` honoured; a longer one is shortened to it. Default 60 seconds. */
   readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /**
+   * The spans and trace headers of each request attempt (see {@link Tracing}). Default `"auto"`: a span
+   * per attempt when a tracer of your own is installed (an exporter such as `@effect/opentelemetry`),
+   * none otherwise, and never a trace header sent to the API.
+   */
+  readonly tracing?: Tracing | undefined
 }
+
+/**
+ * What the client traces of each request attempt, through `@effect/platform`'s `HttpClient` span
+ * (`http.client GET`, its URL and redacted headers as attributes).
+ *
+ * - `"auto"`: a span when a tracer other than Effect's built-in one is installed (that is, when
+ *   someone records spans), none otherwise: a span nobody records still costs CPU on every request.
+ * - `"spans"`: a span per attempt, always.
+ * - `"propagate"`: a span per attempt, and its trace context sent to the API (`traceparent` and `b3`
+ *   headers), `@effect/platform`'s own default. Only useful if the API's side of the trace reaches
+ *   you; it tells the API your trace IDs.
+ * - `"none"`: no span.
+ *
+ * The API key is never an attribute: `Authorization` is among the headers `HttpClient` redacts.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJobs } from "@tensoras/ingestion"
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as Layer from "effect/Layer"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * // A span per request, always; still no trace header sent to the API.
+ * const live = IngestionJobs.layer({ apiKey: Redacted.make("tns_your_key_here"), tracing: "spans" }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ * @category models
+ * @since 0.3.0
+ */
+export type Tracing = "auto" | "spans" | "propagate" | "none"
 
 /**
  * A retry the client is about to make: after which error, which attempt, after how long.
@@ -253,16 +292,22 @@ export const make = (
     const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
     const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
     const scrub = internalScrub.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
-    const client = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest((request) =>
-        request.pipe(
-          HttpClientRequest.prependUrl(base.href),
-          apiKey === null ? identity : HttpClientRequest.bearerToken(apiKey),
-          HttpClientRequest.setHeader("user-agent", USER_AGENT),
-          HttpClientRequest.acceptJson
-        )
-      )
-    )
+    const tracing = options.tracing ?? "auto"
+    if (!TRACING.includes(tracing)) {
+      return yield* new InvalidInput({
+        param: "tracing",
+        message: `tracing must be one of ${TRACING.map((mode) => `"${mode}"`).join(", ")}`
+      })
+    }
+    // Every request's headers, built once (no per-request chain of header copies).
+    const headers = Headers.fromInput({
+      ...(apiKey === null ? {} : { authorization: `Bearer ${Redacted.value(apiKey)}` }),
+      "user-agent": USER_AGENT,
+      accept: "application/json"
+    })
+    const request = (path: string, urlParams?: Record<string, string>) =>
+      HttpClientRequest.get(base.href + path, urlParams === undefined ? { headers } : { headers, urlParams })
+    const client = yield* HttpClient.HttpClient
 
     const deadlinePassed = (request: HttpClientRequest.HttpClientRequest) =>
       new TransportError({
@@ -274,6 +319,7 @@ export const make = (
 
     // The same client, its requests aborted when a Scope we own closes (see `limit`).
     const scopedClient = HttpClient.withScope(client)
+    const traced = tracedWith(tracing)
 
     const send = <A, I>(
       request: HttpClientRequest.HttpClientRequest,
@@ -282,9 +328,9 @@ export const make = (
       fast?: internalResponse.FastDecoder<A>
     ): Effect.Effect<A, IngestionError> => {
       const handle = internalResponse.handle(schema, scrub, fast)
-      const exchange = client
-        .execute(request)
-        .pipe(Effect.mapError(internalResponse.transportError), Effect.flatMap(handle))
+      const exchange = traced(
+        client.execute(request).pipe(Effect.mapError(internalResponse.transportError), Effect.flatMap(handle))
+      )
       /**
        * One attempt (response body included) limited to `ms`, failing with `onTimeout()` after it.
        *
@@ -305,10 +351,15 @@ export const make = (
                   fired = true
                   Effect.runFork(Scope.close(scope, Exit.void))
                 }, ms)
-                return scopedClient.execute(request).pipe(
-                  Effect.provideService(Scope.Scope, scope),
-                  Effect.mapError(internalResponse.transportError),
-                  Effect.flatMap(handle),
+                return traced(
+                  scopedClient
+                    .execute(request)
+                    .pipe(
+                      Effect.provideService(Scope.Scope, scope),
+                      Effect.mapError(internalResponse.transportError),
+                      Effect.flatMap(handle)
+                    )
+                ).pipe(
                   Effect.catchAll((error) => Effect.fail(fired ? onTimeout() : error)),
                   Effect.onExit((exit) => {
                     clearTimeout(timer)
@@ -327,7 +378,7 @@ export const make = (
           message: `No complete response within ${Duration.format(timeout)}`
         })
       const deadline = requestOptions?.deadline
-      if (deadline === undefined) return Effect.retry(limit(timeoutMillis, timedOut), retry)
+      if (deadline === undefined) return retrying(limit(timeoutMillis, timedOut), retry)
       // The clock is read before every attempt: a timer that fired late (a blocked event loop)
       // cannot send a request past the deadline, and an attempt never outlives it.
       const attempt = Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -337,9 +388,10 @@ export const make = (
             ? limit(deadline - now, () => deadlinePassed(request))
             : limit(timeoutMillis, timedOut)
       )
-      return Effect.retry(attempt, retryPolicy(retrySchedule, maxRetryAfter, requestOptions))
+      return retrying(attempt, () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions))
     }
-    const retry = retryPolicy(retrySchedule, maxRetryAfter, undefined)
+    const defaultPolicy = retryPolicy(retrySchedule, maxRetryAfter, undefined)
+    const retry = () => defaultPolicy
     const timeoutMillis = Duration.toMillis(timeout)
     const withRetries = (requestOptions: RequestOptions | undefined) =>
       requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined
@@ -357,7 +409,7 @@ export const make = (
         if (listOptions.after !== undefined) params.after = yield* validate.id("after", listOptions.after)
         if (listOptions.status !== undefined) params.status = yield* validate.status(listOptions.status)
         return yield* send(
-          HttpClientRequest.get(jobsPath(kb), { urlParams: params }),
+          request(jobsPath(kb), params),
           IngestionJob.IngestionJobList,
           withRetries(listOptions),
           fastDecode.list
@@ -374,7 +426,7 @@ export const make = (
           const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
           const job = yield* validate.id("jobId", jobId)
           return yield* send(
-            HttpClientRequest.get(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
+            request(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
             schema,
             withRetries(requestOptions),
             fast
@@ -409,6 +461,48 @@ export const make = (
 
 /** The clock of Effect's default services: real time, so a request's timeout may be a plain timer. */
 const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+
+const TRACING: ReadonlyArray<Tracing> = ["auto", "spans", "propagate", "none"]
+
+/** The tracer of Effect's default services: spans it makes are recorded nowhere. */
+const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * Runs a request attempt with the spans and trace headers `tracing` asks for. The platform client
+ * reads them from fiber refs: they are set on the attempt's fiber, and restored when it ends.
+ */
+const tracedWith = (tracing: Tracing) => {
+  if (tracing === "propagate") return <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => effect
+  const propagationOff = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.locally(effect, HttpClient.currentTracerPropagation, false)
+  if (tracing === "spans") return propagationOff
+  const spansOff = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.locally(effect, FiberRef.currentTracerEnabled, false)
+  if (tracing === "none") return spansOff
+  return <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.tracerWith((tracer) => (tracer === builtInTracer ? spansOff(effect) : propagationOff(effect)))
+}
+
+/**
+ * `Effect.retry(attempt, policy())`, without building the policy's driver (and its Refs) for an
+ * attempt that succeeds or fails for good: a request that is not retried costs no retry machinery.
+ */
+const retrying = <A>(
+  attempt: Effect.Effect<A, IngestionError>,
+  policy: () => Schedule.Schedule<unknown, IngestionError>
+): Effect.Effect<A, IngestionError> =>
+  Effect.catchAll(attempt, (first) =>
+    first.isTransient
+      ? Effect.flatMap(Schedule.driver(policy()), (driver) => {
+          const loop = (error: IngestionError): Effect.Effect<A, IngestionError> =>
+            Effect.matchEffect(driver.next(error), {
+              onFailure: () => Effect.fail(error),
+              onSuccess: () => Effect.catchAll(attempt, loop)
+            })
+          return loop(first)
+        })
+      : Effect.fail(first)
+  )
 
 /** The cursor of the next page; a page that claims more but cannot advance is a decode error. */
 const nextCursor = (

@@ -11,7 +11,9 @@
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -166,6 +168,29 @@ const MISSING_KEY = new InvalidInput({
   message: "No API key: pass apiKey, or set the TENSORAS_API_KEY environment variable"
 })
 
+/** `@effect/platform`'s fetch client, built once (a Layer built per client costs more than the client). */
+let baseFetchClient: HttpClient.HttpClient | undefined
+
+/**
+ * The fetch client of one Promise client: the platform's, with its `fetch` and fetch's
+ * `redirect: "manual"` (a redirect is answered, not followed: the client turns it into a typed
+ * error), as `FetchHttpClient.layer` built with them in context would give.
+ */
+const fetchClient = (fetch: typeof globalThis.fetch): HttpClient.HttpClient => {
+  baseFetchClient ??= Effect.runSync(Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer))
+  const context = Context.make(FetchHttpClient.Fetch, fetch).pipe(
+    Context.add(FetchHttpClient.RequestInit, { redirect: "manual" })
+  )
+  return HttpClient.transformResponse(
+    baseFetchClient,
+    Effect.mapInputContext((input: Context.Context<never>) => Context.merge(context, input))
+  )
+}
+
+let defaultRetries: Schedule.Schedule<unknown, IngestionError> | undefined
+/** The default retries (5), built once: a schedule is a value, shared by every client. */
+const defaultRetrySchedule = () => (defaultRetries ??= RetrySchedule.exponential({ retries: 5 }))
+
 /** The Effect wait options from the Promise ones. */
 const waitOptions = (options: ClientWaitOptions): Effect.Effect<WaitEngine.WaitOptions, InvalidInput> =>
   Effect.gen(function* () {
@@ -250,7 +275,9 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
         baseUrl: options.baseUrl ?? Option.getOrUndefined(environment.baseUrl),
         allowInsecureHttp: options.allowInsecureHttp,
         requestTimeout: timeout,
-        retrySchedule: options.retrySchedule ?? RetrySchedule.exponential({ retries: retries ?? 5 })
+        retrySchedule:
+          options.retrySchedule ??
+          (retries === undefined ? defaultRetrySchedule() : RetrySchedule.exponential({ retries }))
       })
       // The client's engine lives as long as the client; its loops stop whenever no wait is left.
       const scope = yield* Scope.make()
@@ -259,12 +286,7 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
         Scope.extend(scope)
       )
       return { service, engine }
-    }).pipe(
-      Effect.provide(FetchHttpClient.layer),
-      Effect.provideService(FetchHttpClient.Fetch, options.fetch ?? globalThis.fetch),
-      // A redirect is answered, not followed: the client turns it into a typed error.
-      Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" })
-    )
+    }).pipe(Effect.provideService(HttpClient.HttpClient, fetchClient(options.fetch ?? globalThis.fetch)))
   )
   if (Exit.isFailure(exit)) throw squash(exit.cause)
   const { service, engine } = exit.value

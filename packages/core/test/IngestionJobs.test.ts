@@ -12,6 +12,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import * as Tracer from "effect/Tracer"
 import { eventually, sleepScheduledAt } from "./utils/clock.js"
 
 // A canary: if this string shows up in any error, the key leaked.
@@ -470,7 +471,8 @@ describe("IngestionJobs", () => {
       ["apiKey", "an empty key", { apiKey: Redacted.make("") }],
       ["apiKey", "a newline in the key", { apiKey: Redacted.make("tns_abc\nX-Injected: 1") }],
       ["requestTimeout", "a zero timeout", { requestTimeout: 0 }],
-      ["requestTimeout", "an infinite timeout", { requestTimeout: "Infinity" as never }]
+      ["requestTimeout", "an infinite timeout", { requestTimeout: "Infinity" as never }],
+      ["tracing", "an unknown tracing mode", { tracing: "all" as never }]
     ]
     for (const [param, what, options] of badOptions) {
       it.effect(`the layer rejects ${what}`, () =>
@@ -492,6 +494,66 @@ describe("IngestionJobs", () => {
         }).pipe(Layer.provide(FetchHttpClient.layer))
         const built = yield* Effect.exit(Effect.provide(IngestionJobs.IngestionJobs, layer))
         expect(Exit.isSuccess(built)).toBe(true)
+      })
+    )
+  })
+
+  describe("tracing", () => {
+    /** The real fetch, noting the headers of every request it sends. */
+    const recordingFetch =
+      (sent: Array<globalThis.Headers>): typeof globalThis.fetch =>
+      (input, init) => {
+        sent.push(new globalThis.Headers(init?.headers))
+        return globalThis.fetch(input, init)
+      }
+    /** A tracer of one's own (as an exporter installs), recording the names of the spans it starts. */
+    const recordingTracer = (names: Array<string>) => {
+      const native = Effect.runSync(Effect.tracer)
+      return Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          names.push(name)
+          return native.span(name, parent, context, links, startTime, kind, options)
+        },
+        context: (f) => f()
+      })
+    }
+    const getWith = (options: Partial<IngestionJobs.Options>, sent: Array<globalThis.Headers>) =>
+      IngestionJobs.get("kb_abc123", "job_abc123").pipe(
+        Effect.provide(client(options)),
+        Effect.provideService(FetchHttpClient.Fetch, recordingFetch(sent))
+      )
+    const traceHeaders = (headers: globalThis.Headers) =>
+      [...headers.keys()].filter((name) => name === "traceparent" || name === "b3")
+
+    it.live("by default no trace header is sent, and a span per request only when a tracer records it", () =>
+      Effect.gen(function* () {
+        const sent: Array<globalThis.Headers> = []
+        const names: Array<string> = []
+        yield* getWith({}, sent)
+        yield* getWith({}, sent).pipe(Effect.withTracer(recordingTracer(names)))
+        expect(sent.map(traceHeaders)).toStrictEqual([[], []])
+        expect(names).toStrictEqual(["http.client GET"])
+      })
+    )
+
+    it.live('"propagate" sends the trace context of the request\'s span to the API', () =>
+      Effect.gen(function* () {
+        const sent: Array<globalThis.Headers> = []
+        yield* getWith({ tracing: "propagate" }, sent)
+        expect(sent[0]?.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
+      })
+    )
+
+    it.live('"spans" records a span per request without sending its context; "none" records none', () =>
+      Effect.gen(function* () {
+        const sent: Array<globalThis.Headers> = []
+        const spans: Array<string> = []
+        const none: Array<string> = []
+        yield* getWith({ tracing: "spans" }, sent).pipe(Effect.withTracer(recordingTracer(spans)))
+        yield* getWith({ tracing: "none" }, sent).pipe(Effect.withTracer(recordingTracer(none)))
+        expect(spans).toStrictEqual(["http.client GET"])
+        expect(none).toStrictEqual([])
+        expect(sent.map(traceHeaders)).toStrictEqual([[], []])
       })
     )
   })

@@ -7,50 +7,99 @@
  * this kind): no wrapper object and no Map per item.
  */
 export interface Heap<A> {
-  readonly size: () => number
+  size(): number
   /** The item with the smallest key, if any. */
-  readonly peek: () => A | undefined
+  peek(): A | undefined
   /** Adds an item that is not in the heap. */
-  readonly push: (item: A) => void
+  push(item: A): void
   /** Removes an item if it is in the heap (a no-op otherwise). */
-  readonly remove: (item: A) => void
+  remove(item: A): void
   /** Restores the order after the item's key changed (either way); adds it if it is not in the heap. */
-  readonly update: (item: A) => void
+  update(item: A): void
   /**
    * Calls `f` for every item whose key is at most `limit`, in no particular order, visiting only
    * those items and their children: O(k) for k such items. `f` must not change the heap.
    */
-  readonly forEachAtMost: (limit: number, f: (item: A) => void) => void
+  forEachAtMost(limit: number, f: (item: A) => void): void
 }
 
-export const make = <A>(
-  key: (item: A) => number,
-  getSlot: (item: A) => number,
-  setSlot: (item: A, slot: number) => void
-): Heap<A> => {
-  const items: Array<A> = []
+/**
+ * One class, its methods on the prototype: a heap costs an object and its array, not a closure and a
+ * context per method (the engine keeps two per knowledge base, and a single wait has a loop of its own).
+ */
+class MinHeap<A> implements Heap<A> {
+  private readonly items: Array<A> = []
 
-  const place = (item: A, index: number) => {
-    items[index] = item
-    setSlot(item, index)
+  constructor(
+    private readonly key: (item: A) => number,
+    private readonly getSlot: (item: A) => number,
+    private readonly setSlot: (item: A, slot: number) => void
+  ) {}
+
+  size(): number {
+    return this.items.length
+  }
+
+  peek(): A | undefined {
+    return this.items[0]
+  }
+
+  push(item: A): void {
+    this.items.push(item)
+    this.up(this.items.length - 1)
+  }
+
+  remove(item: A): void {
+    const index = this.getSlot(item)
+    if (index >= 0 && this.items[index] === item) this.removeAt(index)
+  }
+
+  update(item: A): void {
+    const { items, key } = this
+    const index = this.getSlot(item)
+    if (index < 0 || items[index] !== item) return this.push(item)
+    if (index > 0 && key(items[(index - 1) >> 1] as A) > key(item)) this.up(index)
+    else this.down(index)
+  }
+
+  forEachAtMost(limit: number, f: (item: A) => void): void {
+    const { items, key } = this
+    if (items.length === 0) return
+    const stack = [0]
+    while (stack.length > 0) {
+      const index = stack.pop() as number
+      const item = items[index] as A
+      if (key(item) > limit) continue
+      f(item)
+      const left = 2 * index + 1
+      if (left < items.length) stack.push(left)
+      if (left + 1 < items.length) stack.push(left + 1)
+    }
+  }
+
+  private place(item: A, index: number): void {
+    this.items[index] = item
+    this.setSlot(item, index)
   }
 
   /** Moves the item at `index` up while it is smaller than its parent. */
-  const up = (index: number) => {
+  private up(index: number): void {
+    const { items, key } = this
     const item = items[index] as A
     const k = key(item)
     while (index > 0) {
       const parentIndex = (index - 1) >> 1
       const parent = items[parentIndex] as A
       if (key(parent) <= k) break
-      place(parent, index)
+      this.place(parent, index)
       index = parentIndex
     }
-    place(item, index)
+    this.place(item, index)
   }
 
   /** Moves the item at `index` down while a child is smaller. */
-  const down = (index: number) => {
+  private down(index: number): void {
+    const { items, key } = this
     const item = items[index] as A
     const k = key(item)
     const length = items.length
@@ -68,58 +117,25 @@ export const make = <A>(
         }
       }
       if (childKey >= k) break
-      place(items[child] as A, index)
+      this.place(items[child] as A, index)
       index = child
     }
-    place(item, index)
+    this.place(item, index)
   }
 
-  const push = (item: A) => {
-    items.push(item)
-    up(items.length - 1)
-  }
-
-  const removeAt = (index: number) => {
+  private removeAt(index: number): void {
+    const { items } = this
     const removed = items[index] as A
     const last = items.pop() as A
-    setSlot(removed, -1)
+    this.setSlot(removed, -1)
     if (index === items.length) return
-    place(last, index)
-    update(last)
-  }
-
-  const update = (item: A) => {
-    const index = getSlot(item)
-    if (index < 0 || items[index] !== item) return push(item)
-    if (index > 0 && key(items[(index - 1) >> 1] as A) > key(item)) up(index)
-    else down(index)
-  }
-
-  const remove = (item: A) => {
-    const index = getSlot(item)
-    if (index >= 0 && items[index] === item) removeAt(index)
-  }
-
-  const forEachAtMost = (limit: number, f: (item: A) => void) => {
-    if (items.length === 0) return
-    const stack = [0]
-    while (stack.length > 0) {
-      const index = stack.pop() as number
-      const item = items[index] as A
-      if (key(item) > limit) continue
-      f(item)
-      const left = 2 * index + 1
-      if (left < items.length) stack.push(left)
-      if (left + 1 < items.length) stack.push(left + 1)
-    }
-  }
-
-  return {
-    size: () => items.length,
-    peek: () => items[0],
-    push,
-    remove,
-    update,
-    forEachAtMost
+    this.place(last, index)
+    this.update(last)
   }
 }
+
+export const make = <A>(
+  key: (item: A) => number,
+  getSlot: (item: A) => number,
+  setSlot: (item: A, slot: number) => void
+): Heap<A> => new MinHeap(key, getSlot, setSlot)

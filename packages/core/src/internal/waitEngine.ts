@@ -59,22 +59,18 @@ interface Wait {
 
 // The two orders a loop keeps its waits in. A wake-up reads the top of each (O(1)), and a change
 // of a wait's next poll re-orders that one wait (O(log n)): no scan of every wait per wake-up.
-const byNextPoll = (): Heap.Heap<Wait> =>
-  Heap.make(
-    (wait) => wait.nextPollAt,
-    (wait) => wait.pollSlot,
-    (wait, slot) => {
-      wait.pollSlot = slot
-    }
-  )
-const byDeadline = (): Heap.Heap<Wait> =>
-  Heap.make(
-    (wait) => wait.deadline,
-    (wait) => wait.deadlineSlot,
-    (wait, slot) => {
-      wait.deadlineSlot = slot
-    }
-  )
+const nextPollOf = (wait: Wait) => wait.nextPollAt
+const pollSlotOf = (wait: Wait) => wait.pollSlot
+const setPollSlot = (wait: Wait, slot: number) => {
+  wait.pollSlot = slot
+}
+const deadlineOf = (wait: Wait) => wait.deadline
+const deadlineSlotOf = (wait: Wait) => wait.deadlineSlot
+const setDeadlineSlot = (wait: Wait, slot: number) => {
+  wait.deadlineSlot = slot
+}
+const byNextPoll = (): Heap.Heap<Wait> => Heap.make(nextPollOf, pollSlotOf, setPollSlot)
+const byDeadline = (): Heap.Heap<Wait> => Heap.make(deadlineOf, deadlineSlotOf, setDeadlineSlot)
 
 /** What a schedule's step gives: its new state, its output and its decision. */
 type Step = readonly [unknown, unknown, ScheduleDecision.ScheduleDecision]
@@ -120,6 +116,9 @@ interface Loop {
   processingPageOf: ReadonlyMap<string, number>
   wake: Deferred.Deferred<void>
 }
+
+const NO_PAGES: ReadonlyArray<ReadonlyArray<string>> = []
+const NO_PAGE_OF: ReadonlyMap<string, number> = new Map()
 
 const isKnowledgeBaseGone = (error: NotFound): boolean =>
   error.param === "kb_id" || error.code === "knowledge_base_not_found"
@@ -716,8 +715,8 @@ export const make = (
             nextLook: Number.NEGATIVE_INFINITY,
             nextDeadline: Number.NEGATIVE_INFINITY,
             sweepCost: STATUSES_SWEPT.length,
-            processingPages: [],
-            processingPageOf: new Map(),
+            processingPages: NO_PAGES,
+            processingPageOf: NO_PAGE_OF,
             wake: newWake()
           }
           loops.set(kb, loop)

@@ -41,6 +41,7 @@ import {
 import * as IngestionJob from "./IngestionJob.js"
 import * as internalDocumentCount from "./internal/documentCount.js"
 import * as fastDecode from "./internal/fastDecode.js"
+import { whenLive } from "./internal/liveClock.js"
 import * as internalResponse from "./internal/response.js"
 import * as internalScrub from "./internal/scrub.js"
 import * as validate from "./internal/validate.js"
@@ -339,36 +340,36 @@ export const make = (
        * body included) when it closes; a timer closes it after `ms`. The attempt's end clears the
        * timer, and an interruption (an abort stops everything at once) closes the Scope.
        * `Effect.timeoutFail` forks two fibers and a timer per attempt: about 65 µs, a tenth of a poll's CPU.
-       * On any other clock (`TestClock`) time is not a real timer's: `Effect.timeoutFail`.
+       * On any other clock (`TestClock`) time is not a real timer's: `Effect.timeoutFail` (see `liveClock.ts`).
        */
       const limit = (ms: number, onTimeout: () => IngestionError): Effect.Effect<A, IngestionError> =>
-        Effect.clockWith((clock) =>
-          clock !== liveClock
-            ? Effect.timeoutFail(exchange, { duration: Duration.millis(ms), onTimeout })
-            : Effect.flatMap(Scope.make(), (scope) => {
-                let fired = false
-                const timer = setTimeout(() => {
-                  fired = true
-                  Effect.runFork(Scope.close(scope, Exit.void))
-                }, ms)
-                return traced(
-                  scopedClient
-                    .execute(request)
-                    .pipe(
-                      Effect.provideService(Scope.Scope, scope),
-                      Effect.mapError(internalResponse.transportError),
-                      Effect.flatMap(handle)
-                    )
-                ).pipe(
-                  Effect.catchAll((error) => Effect.fail(fired ? onTimeout() : error)),
-                  Effect.onExit((exit) => {
-                    clearTimeout(timer)
-                    // Interrupted: abort the request. Otherwise the response was read to its end (or
-                    // never came): nothing to abort, and an abort would build a DOMException for naught.
-                    return Exit.isInterrupted(exit) ? Scope.close(scope, exit) : Effect.void
-                  })
-                )
-              })
+        whenLive(
+          () =>
+            Effect.flatMap(Scope.make(), (scope) => {
+              let fired = false
+              const timer = setTimeout(() => {
+                fired = true
+                Effect.runFork(Scope.close(scope, Exit.void))
+              }, ms)
+              return traced(
+                scopedClient
+                  .execute(request)
+                  .pipe(
+                    Effect.provideService(Scope.Scope, scope),
+                    Effect.mapError(internalResponse.transportError),
+                    Effect.flatMap(handle)
+                  )
+              ).pipe(
+                Effect.catchAll((error) => Effect.fail(fired ? onTimeout() : error)),
+                Effect.onExit((exit) => {
+                  clearTimeout(timer)
+                  // Interrupted: abort the request. Otherwise the response was read to its end (or
+                  // never came): nothing to abort, and an abort would build a DOMException for naught.
+                  return Exit.isInterrupted(exit) ? Scope.close(scope, exit) : Effect.void
+                })
+              )
+            }),
+          () => Effect.timeoutFail(exchange, { duration: Duration.millis(ms), onTimeout })
         )
       const timedOut = () =>
         new TransportError({
@@ -458,9 +459,6 @@ export const make = (
 
     return IngestionJobs.of({ list, get, poll, listAll })
   })
-
-/** The clock of Effect's default services: real time, so a request's timeout may be a plain timer. */
-const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
 
 const TRACING: ReadonlyArray<Tracing> = ["auto", "spans", "propagate", "none"]
 

@@ -57,8 +57,8 @@ class MinHeap<A> implements Heap<A> {
   update(item: A): void {
     const { items, key } = this
     const index = this.getSlot(item)
-    if (index < 0 || items[index] !== item) return this.push(item)
-    if (index > 0 && key(items[(index - 1) >> 1] as A) > key(item)) this.up(index)
+    if (index < 0 || items[index] !== item) this.push(item)
+    else if (index > 0 && key(items[(index - 1) >> 1] as A) > key(item)) this.up(index)
     else this.down(index)
   }
 

@@ -1,6 +1,4 @@
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -19,6 +17,7 @@ import * as PollSchedule from "../PollSchedule.js"
 import type * as WaitEngine from "../WaitEngine.js"
 import { timedOut, type WaitTimeout } from "../WaitError.js"
 import * as Heap from "./heap.js"
+import { whenLive } from "./liveClock.js"
 import { countFailure, countResponse, countRetry, type MutableObserved } from "./observed.js"
 import * as validate from "./validate.js"
 
@@ -135,25 +134,21 @@ const call = <A>(f: ((a: A) => void) | undefined, a: A) => {
 
 const newWake = () => Deferred.unsafeMake<void>(FiberId.none)
 
-/** The clock of Effect's default services: real time, so a loop's sleep may be a plain timer. */
-const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
-
 /**
- * Waits until `wake` is completed or `ms` have passed. On the live clock a timer completes `wake`
- * (no fiber: `Effect.raceFirst` forks two per wake-up, which a single wait pays on every poll);
- * on any other clock (`TestClock`) the race.
+ * Waits until `wake` is completed or `ms` have passed: on the live clock a timer completes `wake`,
+ * on any other the race of the two (see `liveClock.ts`).
  */
 const sleepOrWake = (wake: Deferred.Deferred<void>, ms: number): Effect.Effect<void> =>
-  Effect.clockWith((clock) =>
-    clock !== liveClock
-      ? Effect.raceFirst(Deferred.await(wake), Effect.sleep(Duration.millis(ms)))
-      : Effect.suspend(() => {
-          const timer = setTimeout(() => Deferred.unsafeDone(wake, Exit.void), ms)
-          return Effect.ensuring(
-            Deferred.await(wake),
-            Effect.sync(() => clearTimeout(timer))
-          )
-        })
+  whenLive(
+    () =>
+      Effect.suspend(() => {
+        const timer = setTimeout(() => Deferred.unsafeDone(wake, Exit.void), ms)
+        return Effect.ensuring(
+          Deferred.await(wake),
+          Effect.sync(() => clearTimeout(timer))
+        )
+      }),
+    () => Effect.raceFirst(Deferred.await(wake), Effect.sleep(Duration.millis(ms)))
   )
 
 export const make = (

@@ -493,18 +493,41 @@ export const make = (
           // only an estimate (the active set grows between rounds), so a sweep that would cost more
           // is cut; the jobs it did not see stay due, and the next round GETs them.
           const budget = due.length + soon.size
-          // Follow-up GETs, GET_CONCURRENCY at a time, whether sent during the sweep or after it.
-          const permits = yield* Effect.makeSemaphore(GET_CONCURRENCY)
-          const followUp = (jobId: string) =>
-            permits.withPermits(1)(
+          // Follow-up GETs, whether they go out during the sweep or after it: a queue that at most
+          // GET_CONCURRENCY workers drain. (Not a semaphore: each release of Effect's wakes every
+          // fiber waiting on it, and a sweep of 10,000 jobs can have hundreds waiting.)
+          const queue: Array<string> = []
+          let head = 0
+          let idle = GET_CONCURRENCY
+          const workers: Array<Fiber.RuntimeFiber<void>> = []
+          const worker: Effect.Effect<void> = Effect.suspend(() => {
+            if (head === queue.length) {
+              idle++
+              return Effect.void
+            }
+            const jobId = queue[head++] as string
+            return Effect.zipRight(
               Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
                 if (sent) followUpGets++
-              })
+              }),
+              worker
             )
+          })
+          const followUp = (jobIds: ReadonlyArray<string>) =>
+            Effect.suspend(() => {
+              for (const jobId of jobIds) queue.push(jobId)
+              const start = Math.min(idle, queue.length - head)
+              idle -= start
+              return start === 0
+                ? Effect.void
+                : Effect.repeatN(
+                    Effect.map(Effect.fork(worker), (fiber) => void workers.push(fiber)),
+                    start - 1
+                  )
+            })
           // A job the last sweep listed as processing and this one has passed without seeing has
           // left the list: its GET goes out at once (see `processingPages`), not after the last page.
           const fetched = new Set<string>()
-          const early: Array<Fiber.RuntimeFiber<void>> = []
           const pages: Array<Array<string>> = []
           const pageOf = new Map<string, number>()
           let passed = 0
@@ -528,11 +551,7 @@ export const make = (
                   gone.push(jobId)
                 }
               }
-              if (gone.length === 0) return Effect.void
-              return Effect.map(
-                Effect.fork(Effect.forEach(gone, followUp, { concurrency: "unbounded", discard: true })),
-                (fiber) => void early.push(fiber)
-              )
+              return gone.length === 0 ? Effect.void : followUp(gone)
             })
           const swept = yield* Effect.either(
             Effect.gen(function* () {
@@ -573,11 +592,7 @@ export const make = (
             // goes out first, and is on its way while the sweep hands every other job to its waits.
             const missing = cut ? [] : jobIds.filter((jobId) => !found.has(jobId) && !fetched.has(jobId))
             if (missing.length > 0) {
-              early.push(
-                yield* Effect.fork(
-                  Effect.forEach(missing, followUp, { concurrency: "unbounded", discard: true })
-                )
-              )
+              yield* followUp(missing)
               yield* Effect.yieldNow()
             }
             const pending: Array<Effect.Effect<void>> = []
@@ -590,7 +605,9 @@ export const make = (
             // Every watched job is delivered once per sweep: the steps can all run now, together.
             yield* runSteps(pending)
           }
-          yield* Effect.forEach(early, Fiber.join, { discard: true })
+          // A worker ends when the queue is empty; more may have started since: join every one.
+          for (let joined = 0; joined < workers.length; joined++)
+            yield* Fiber.join(workers[joined] as Fiber.RuntimeFiber<void>)
         }
         call(onRound, {
           knowledgeBaseId: loop.knowledgeBaseId,

@@ -101,6 +101,7 @@ const runRound = async (
   let heapBaseline = 0
   let gcMicros = 0
   let heapTimer: ReturnType<typeof setTimeout> | undefined
+  let started = 0
 
   if (sampleHeap) {
     forceGc()
@@ -109,7 +110,9 @@ const runRound = async (
     const firstTerminal = Math.min(...batch.jobs.map((job) => job.terminalAt))
     const sampleIn = Math.min(lastStart + intervalMs / 2, firstTerminal - intervalMs / 4) - Date.now()
     heapTimer = setTimeout(() => {
-      if (pending !== count) return
+      // Every wait started on time and none ended, or no sample: a client that started late (busy at
+      // its planned start) may not have registered its waits yet, and would weigh a heap without them.
+      if (pending !== count || started !== count || lateStarts > 0) return
       const before = process.cpuUsage()
       forceGc()
       heapDelta = heapUsed() - heapBaseline
@@ -139,6 +142,7 @@ const runRound = async (
   const lateAfterMs = Math.max(5, intervalMs / 20)
   const startOn = (job: BenchJob): Promise<void> => {
     if (Date.now() > job.startAt + lateAfterMs) lateStarts++
+    started++
     return one(job)
   }
   // A batch wait (W) on jobs of one knowledge base: started once, at the first planned start, for all.
@@ -155,6 +159,7 @@ const runRound = async (
       batch.kbId,
       batch.jobs.map((job) => job.jobId)
     )
+    started = count
     await Promise.all(batch.jobs.map((job) => settled(job, results.get(job.jobId)!)))
   } else {
     await Promise.all(

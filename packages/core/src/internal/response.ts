@@ -1,11 +1,9 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import {
@@ -269,19 +267,3 @@ export const transportError = (error: HttpClientError.HttpClientError): Transpor
     message: `The request failed before a complete response arrived${detail ? ` (${detail})` : ""}`
   })
 }
-
-export const isHttpClientError = HttpClientError.isHttpClientError
-
-/**
- * Runs a request (`client.execute(request)`) with fetch's `redirect: "manual"`, keeping any other
- * `RequestInit` the caller set: a fetch-based client then never follows a redirect, and `handle`
- * turns the 3xx (or a browser's opaque redirect) into the typed error. Clients that do not follow
- * (undici) are unaffected.
- */
-export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(init, () => ({})),
-      redirect: "manual"
-    })
-  )

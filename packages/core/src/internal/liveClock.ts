@@ -18,3 +18,6 @@ export const whenLive = <A, E, R>(
   onLive: () => Effect.Effect<A, E, R>,
   otherwise: () => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> => Effect.clockWith((clock) => (clock === liveClock ? onLive() : otherwise()))
+
+/** Whether `clock` is Effect's real-time clock (where a plain timer keeps its time). */
+export const isLive = (clock: Clock.Clock): boolean => clock === liveClock

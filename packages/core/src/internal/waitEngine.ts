@@ -1,11 +1,13 @@
 import * as Clock from "effect/Clock"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import { identity } from "effect/Function"
+import * as Runtime from "effect/Runtime"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
@@ -17,7 +19,7 @@ import * as PollSchedule from "../PollSchedule.js"
 import type * as WaitEngine from "../WaitEngine.js"
 import { timedOut, type WaitTimeout } from "../WaitError.js"
 import * as Heap from "./heap.js"
-import { whenLive } from "./liveClock.js"
+import { isLive } from "./liveClock.js"
 import { countFailure, countResponse, countRetry, type MutableObserved } from "./observed.js"
 import * as validate from "./validate.js"
 
@@ -113,7 +115,21 @@ interface Loop {
   processingPages: ReadonlyArray<ReadonlyArray<string>>
   /** The page of `processingPages` each of those jobs was on. */
   processingPageOf: ReadonlyMap<string, number>
-  wake: Deferred.Deferred<void>
+  /**
+   * How the loop runs: no fiber of its own. It looks at its waits (`look`) when a timer fires, a
+   * round ends or a wait comes or leaves; only a round is a fiber. The clock and the runtime are
+   * those of the wait that started the loop (its services, its `TestClock`).
+   */
+  readonly clock: Clock.Clock
+  readonly runtime: Runtime.Runtime<never>
+  /** On the live clock a plain timer wakes the loop; on any other, a fiber sleeping on that clock. */
+  readonly live: boolean
+  timer: ReturnType<typeof setTimeout> | undefined
+  sleeper: Fiber.RuntimeFiber<void> | undefined
+  /** The round in flight. */
+  inFlight: Fiber.RuntimeFiber<void> | undefined
+  /** A look is scheduled (several wake-ups before it runs are one look). */
+  lookScheduled: boolean
 }
 
 const NO_PAGES: ReadonlyArray<ReadonlyArray<string>> = []
@@ -132,32 +148,31 @@ const call = <A>(f: ((a: A) => void) | undefined, a: A) => {
   }
 }
 
-const newWake = () => Deferred.unsafeMake<void>(FiberId.none)
-
-/**
- * Waits until `wake` is completed or `ms` have passed: on the live clock a timer completes `wake`,
- * on any other the race of the two (see `liveClock.ts`).
- */
-const sleepOrWake = (wake: Deferred.Deferred<void>, ms: number): Effect.Effect<void> =>
-  whenLive(
-    () =>
-      Effect.suspend(() => {
-        const timer = setTimeout(() => Deferred.unsafeDone(wake, Exit.void), ms)
-        return Effect.ensuring(
-          Deferred.await(wake),
-          Effect.sync(() => clearTimeout(timer))
-        )
-      }),
-    () => Effect.raceFirst(Deferred.await(wake), Effect.sleep(Duration.millis(ms)))
-  )
+/** The longest delay a timer takes (about 24.8 days); a later wake-up is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export const make = (
   options: WaitEngine.EngineOptions = {}
 ): Effect.Effect<WaitEngine.WaitEngine["Type"], never, IngestionJobs | Scope.Scope> =>
   Effect.gen(function* () {
     const client = yield* IngestionJobs
-    const scope = yield* Effect.scope
+    const scheduler = yield* FiberRef.get(FiberRef.currentScheduler)
     const loops = new Map<string, Loop>()
+    /** The scope closed: no loop looks again, and no round starts. */
+    let closed = false
+    // Nothing keeps running after the scope closes: every timer stops, every round is interrupted.
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closed = true
+        const rounds: Array<Fiber.RuntimeFiber<void>> = []
+        for (const loop of loops.values()) {
+          disarm(loop)
+          if (loop.inFlight !== undefined) rounds.push(loop.inFlight)
+        }
+        loops.clear()
+        return Fiber.interruptAll(rounds)
+      })
+    )
     let registrations = 0
     const onRound = options.onRound
     const gate = options.gate
@@ -176,7 +191,7 @@ export const make = (
       loop.polls.remove(wait)
       loop.deadlines.remove(wait)
       loop.size--
-      if (loop.size === 0) Deferred.unsafeDone(loop.wake, Exit.void)
+      if (loop.size === 0) wake(loop)
       return true
     }
 
@@ -625,44 +640,94 @@ export const make = (
 
     // --- The loop of a knowledge base -----------------------------------------------------
 
-    const run = (loop: Loop) =>
-      Effect.gen(function* () {
-        let inFlight: Fiber.RuntimeFiber<void> | undefined
-        for (;;) {
-          loop.wake = newWake()
-          const now = yield* Clock.currentTimeMillis
-          const earliestDeadline = expire(loop, now)
-          if (loop.size === 0) {
-            loops.delete(loop.knowledgeBaseId)
-            if (inFlight !== undefined) yield* Fiber.interrupt(inFlight)
-            return
-          }
-          let wakeAt = earliestDeadline
-          loop.nextDeadline = earliestDeadline
-          loop.nextLook = Number.POSITIVE_INFINITY
-          if (inFlight === undefined) {
-            const earliestPoll = loop.polls.peek()?.nextPollAt ?? Number.POSITIVE_INFINITY
-            const pollAt = Math.max(earliestPoll, loop.pausedUntil)
-            if (pollAt <= now) {
-              const wake = loop.wake
-              inFlight = yield* Effect.fork(
-                Effect.ensuring(
-                  gate === undefined ? round(loop) : Effect.zipRight(gate(loop.knowledgeBaseId), round(loop)),
-                  Effect.sync(() => {
-                    inFlight = undefined
-                    Deferred.unsafeDone(loop.wake, Exit.void)
-                    Deferred.unsafeDone(wake, Exit.void)
-                  })
-                )
-              )
-              continue
-            }
-            wakeAt = Math.min(wakeAt, pollAt)
-            loop.nextLook = wakeAt
-          }
-          yield* sleepOrWake(loop.wake, Math.max(0, wakeAt - now))
+    /** Stops the loop's timer (or sleeping fiber). */
+    const disarm = (loop: Loop) => {
+      if (loop.timer !== undefined) {
+        clearTimeout(loop.timer)
+        loop.timer = undefined
+      }
+      if (loop.sleeper !== undefined) {
+        loop.sleeper.unsafeInterruptAsFork(FiberId.none)
+        loop.sleeper = undefined
+      }
+    }
+
+    /** Wakes the loop `ms` from now: a plain timer on the live clock, a fiber sleeping on any other. */
+    const arm = (loop: Loop, ms: number) => {
+      disarm(loop)
+      if (loop.live) {
+        loop.timer = setTimeout(onTimer, Math.min(ms, MAX_TIMER_MS), loop)
+      } else {
+        loop.sleeper = Runtime.runFork(
+          loop.runtime,
+          Effect.zipRight(
+            Effect.sleep(Duration.millis(ms)),
+            Effect.sync(() => {
+              loop.sleeper = undefined
+              look(loop)
+            })
+          )
+        )
+      }
+    }
+
+    const onTimer = (loop: Loop) => {
+      loop.timer = undefined
+      look(loop)
+    }
+
+    /**
+     * Has the loop look at its waits soon (on the scheduler, as a fiber's wake-up would be): a
+     * burst of registrations, or the waits a round ended, cost one look.
+     */
+    const wake = (loop: Loop) => {
+      if (loop.lookScheduled || closed) return
+      loop.lookScheduled = true
+      scheduler.scheduleTask(() => {
+        loop.lookScheduled = false
+        look(loop)
+      }, 0)
+    }
+
+    const roundOf = (loop: Loop): Effect.Effect<void> =>
+      Effect.ensuring(
+        gate === undefined ? round(loop) : Effect.zipRight(gate(loop.knowledgeBaseId), round(loop)),
+        Effect.sync(() => {
+          loop.inFlight = undefined
+          wake(loop)
+        })
+      )
+
+    /**
+     * One look of the loop at its waits: ends those past their deadline, starts a round when a poll
+     * is due (none while one is in flight), and sets its timer for the next deadline or poll. The
+     * last wait gone, the loop stops, and with it the round in flight.
+     */
+    const look = (loop: Loop): void => {
+      if (closed) return
+      const now = loop.clock.unsafeCurrentTimeMillis()
+      const earliestDeadline = expire(loop, now)
+      if (loop.size === 0) {
+        disarm(loop)
+        if (loops.get(loop.knowledgeBaseId) === loop) loops.delete(loop.knowledgeBaseId)
+        if (loop.inFlight !== undefined) loop.inFlight.unsafeInterruptAsFork(FiberId.none)
+        return
+      }
+      let wakeAt = earliestDeadline
+      loop.nextDeadline = earliestDeadline
+      loop.nextLook = Number.POSITIVE_INFINITY
+      if (loop.inFlight === undefined) {
+        const earliestPoll = loop.polls.peek()?.nextPollAt ?? Number.POSITIVE_INFINITY
+        const pollAt = Math.max(earliestPoll, loop.pausedUntil)
+        if (pollAt <= now) {
+          loop.inFlight = Runtime.runFork(loop.runtime, roundOf(loop))
+        } else {
+          wakeAt = Math.min(wakeAt, pollAt)
+          loop.nextLook = wakeAt
         }
-      })
+      }
+      arm(loop, Math.max(0, wakeAt - now))
+    }
 
     // --- Registration ---------------------------------------------------------------------
 
@@ -695,7 +760,8 @@ export const make = (
           waitOptions.pollInterval !== undefined
             ? PollSchedule.fixed(yield* validate.duration("pollInterval", waitOptions.pollInterval))
             : (waitOptions.schedule ?? PollSchedule.defaultSchedule)
-        const now = yield* Clock.currentTimeMillis
+        const clock = yield* Effect.clock
+        const now = clock.unsafeCurrentTimeMillis()
         const wait: Wait = {
           jobId: job,
           startedAt: now,
@@ -729,7 +795,14 @@ export const make = (
             sweepCost: STATUSES_SWEPT.length,
             processingPages: NO_PAGES,
             processingPageOf: NO_PAGE_OF,
-            wake: newWake()
+            clock,
+            // A round must stay interruptible even when the registration is not (acquireRelease).
+            runtime: Runtime.enableRuntimeFlag(yield* Effect.runtime<never>(), RuntimeFlags.Interruption),
+            live: isLive(clock),
+            timer: undefined,
+            sleeper: undefined,
+            inFlight: undefined,
+            lookScheduled: false
           }
           loops.set(kb, loop)
         }
@@ -740,10 +813,7 @@ export const make = (
         loop.deadlines.push(wait)
         if (wait.deadline > loop.latestDeadline) loop.latestDeadline = wait.deadline
         loop.size++
-        if (now < loop.nextLook || wait.deadline < loop.nextDeadline)
-          Deferred.unsafeDone(loop.wake, Exit.void)
-        // Registration may run uninterruptibly (acquireRelease): the loop must not inherit that.
-        if (isNew) yield* Effect.forkIn(Effect.interruptible(run(loop)), scope)
+        if (isNew || now < loop.nextLook || wait.deadline < loop.nextDeadline) wake(loop)
         const registered = loop
         return { leave: Effect.sync(() => void detach(registered, wait)) }
       })

@@ -22,7 +22,7 @@ import type { IngestionError, InvalidInput } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
 import * as validate from "./internal/validate.js"
 import type * as PollSchedule from "./PollSchedule.js"
-import { type Listener, WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "./WaitEngine.js"
+import { WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "./WaitEngine.js"
 import { IngestionJobFailed, type WaitError, type WaitTimeout } from "./WaitError.js"
 
 /**
@@ -137,38 +137,6 @@ const failureOf = (
 }
 
 /**
- * Registers a wait for the duration of `use`, leaving the engine however `use` ends.
- */
-const registered = <A, E>(
-  knowledgeBaseId: string,
-  jobId: string,
-  options: WaitOptions,
-  listener: (
-    done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>
-  ) => Listener,
-  use: (
-    done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>
-  ) => Effect.Effect<A, E>
-): Effect.Effect<A, E | InvalidInput, WaitEngine> =>
-  Effect.flatMap(WaitEngine, (engine) =>
-    Effect.acquireUseRelease(
-      Effect.flatMap(Deferred.make<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>(), (done) =>
-        Effect.map(engine.register(knowledgeBaseId, jobId, options, listener(done)), (registration) => ({
-          done,
-          registration
-        }))
-      ),
-      ({ done }) => use(done),
-      ({ registration }) => registration.leave
-    )
-  )
-
-const settleInto =
-  (done: Deferred.Deferred<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>) =>
-  (exit: WaitExit) =>
-    Deferred.unsafeDone(done, exit)
-
-/**
  * Waits until the job is terminal: succeeds with the completed job (with `document_details`;
  * `partial: true` when some documents failed), fails with `IngestionJobFailed` (the final job and
  * its `error`), `WaitTimeout` (the deadline passed, or the schedule ended, first) or the client's
@@ -203,16 +171,35 @@ export const waitFor = (
   } = {}
 ): Effect.Effect<CompletedJob, WaitError, WaitEngine> => {
   const { onUpdate } = options
-  return registered(
-    knowledgeBaseId,
-    jobId,
-    options,
-    (done) => ({
-      onEvent: onUpdate === undefined ? undefined : (event) => isChange(event) && onUpdate(event.job),
-      onExit: settleInto(done)
-    }),
-    (done) => Effect.flatMap(Deferred.await(done), outcome)
-  )
+  // No fiber, Deferred or scope of its own: the caller's fiber waits in `Effect.async` for the
+  // registration's `onExit`, and leaves the engine if it is interrupted first.
+  return Effect.flatMap(WaitEngine, (engine) =>
+    Effect.uninterruptibleMask((restore) => {
+      const settle: { exit: WaitExit | undefined; resume: ((exit: WaitExit) => void) | undefined } = {
+        exit: undefined,
+        resume: undefined
+      }
+      return Effect.flatMap(
+        engine.register(knowledgeBaseId, jobId, options, {
+          onEvent: onUpdate === undefined ? undefined : (event) => isChange(event) && onUpdate(event.job),
+          onExit: (exit) => {
+            if (settle.resume === undefined) settle.exit = exit
+            else settle.resume(exit)
+          }
+        }),
+        (registration) =>
+          Effect.onInterrupt(
+            restore(
+              Effect.async<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>((resume) => {
+                if (settle.exit !== undefined) resume(settle.exit)
+                else settle.resume = resume
+              })
+            ),
+            () => registration.leave
+          )
+      )
+    })
+  ).pipe(Effect.flatMap(outcome))
 }
 
 /**

@@ -12,8 +12,15 @@ export interface MutableObserved {
   responses: number
   retries: number
   statuses: Record<string, number>
-  httpStatuses: Record<string, number>
+  /**
+   * The HTTP statuses of failed requests (or what kept them from having one), when there was one:
+   * a response's 200 is `responses`. (A record keyed `"200"` from the start would be an array
+   * element in V8: a backing store of some 300 slots, for each wait.)
+   */
+  failures: Record<string, number> | undefined
 }
+
+export const make = (): MutableObserved => ({ responses: 0, retries: 0, statuses: {}, failures: undefined })
 
 const increment = (record: Record<string, number>, key: string) => {
   record[key] = (record[key] ?? 0) + 1
@@ -31,12 +38,11 @@ const httpStatusOf = (error: IngestionError): string =>
 export const countResponse = (observed: MutableObserved, job: IngestionJob.IngestionJob): void => {
   observed.responses++
   increment(observed.statuses, IngestionJob.statusText(job.status))
-  increment(observed.httpStatuses, "200")
 }
 
 /** A request that failed: its HTTP status (or what kept it from having one). */
 export const countFailure = (observed: MutableObserved, error: IngestionError): void =>
-  increment(observed.httpStatuses, httpStatusOf(error))
+  increment((observed.failures ??= {}), httpStatusOf(error))
 
 /** A failed request that is retried. */
 export const countRetry = (observed: MutableObserved, error: IngestionError): void => {
@@ -44,18 +50,34 @@ export const countRetry = (observed: MutableObserved, error: IngestionError): vo
   countFailure(observed, error)
 }
 
-const copy = (observed: Observed): MutableObserved => ({
-  responses: observed.responses,
-  retries: observed.retries,
-  statuses: { ...observed.statuses },
-  httpStatuses: { ...observed.httpStatuses }
-})
+/** What a wait observed, as `WaitTimeout.observed` reports it (a copy). */
+export const toObserved = (observed: MutableObserved): Observed => {
+  const httpStatuses: Record<string, number> = observed.responses > 0 ? { "200": observed.responses } : {}
+  const failures = observed.failures
+  if (failures !== undefined)
+    for (const key in failures) httpStatuses[key] = (httpStatuses[key] ?? 0) + (failures[key] as number)
+  return { responses: observed.responses, retries: observed.retries, statuses: { ...observed.statuses }, httpStatuses }
+}
+
+const fromObserved = (observed: Observed): MutableObserved => {
+  const failures: Record<string, number> = { ...observed.httpStatuses }
+  // A 200 that is not a response's (an answer that could not be decoded) is a failure's.
+  const failed200 = (failures["200"] ?? 0) - observed.responses
+  if (failed200 > 0) failures["200"] = failed200
+  else delete failures["200"]
+  return {
+    responses: observed.responses,
+    retries: observed.retries,
+    statuses: { ...observed.statuses },
+    failures
+  }
+}
 
 export const observe = (observed: Observed, event: WaitEngine.WaitEvent): Observed => {
-  const next = copy(observed)
+  const next = fromObserved(observed)
   if (event._tag === "Polled") countResponse(next, event.job)
   else countRetry(next, event.error)
-  return next
+  return toObserved(next)
 }
 
 const sum = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) => {

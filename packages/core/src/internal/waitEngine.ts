@@ -20,7 +20,7 @@ import type * as WaitEngine from "../WaitEngine.js"
 import { timedOut, type WaitTimeout } from "../WaitError.js"
 import * as Heap from "./heap.js"
 import { isLive } from "./liveClock.js"
-import { countFailure, countResponse, countRetry, type MutableObserved } from "./observed.js"
+import * as Observed from "./observed.js"
 import * as validate from "./validate.js"
 
 export const DEFAULT_TIMEOUT = Duration.minutes(30)
@@ -45,7 +45,7 @@ interface Wait {
   readonly deadline: number
   readonly schedule: Schedule.Schedule<unknown, IngestionJob.IngestionJob>
   readonly listener: WaitEngine.Listener
-  readonly observed: MutableObserved
+  readonly observed: Observed.MutableObserved
   scheduleState: unknown
   nextPollAt: number
   lastIntervalMs: number
@@ -207,7 +207,7 @@ export const make = (
           timedOut({
             lastJob: wait.lastJob ?? null,
             elapsedMs: now - wait.startedAt,
-            observed: wait.observed,
+            observed: Observed.toObserved(wait.observed),
             reason
           }) as WaitTimeout
         )
@@ -217,7 +217,7 @@ export const make = (
       const waits = loop.jobs.get(jobId)
       if (waits === undefined) return
       for (const wait of [...waits]) {
-        countFailure(wait.observed, error)
+        Observed.countFailure(wait.observed, error)
         end(loop, wait, Exit.fail(error))
       }
     }
@@ -319,7 +319,7 @@ export const make = (
         if (wait.ended) continue
         const changed = IngestionJob.differs(wait.lastJob, job)
         wait.lastJob = job
-        countResponse(wait.observed, job)
+        Observed.countResponse(wait.observed, job)
         if (terminal) {
           polled(wait, job, at, changed, false, null)
           end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
@@ -351,7 +351,7 @@ export const make = (
         const waits = loop.jobs.get(jobId)
         if (waits === undefined) continue
         for (const wait of waits) {
-          countFailure(wait.observed, error)
+          Observed.countFailure(wait.observed, error)
           if (wait.nextPollAt <= now) {
             setNextPoll(loop, wait, now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS))
           }
@@ -375,7 +375,7 @@ export const make = (
             const waits = loop.jobs.get(jobId)
             if (waits === undefined) continue
             for (const wait of waits) {
-              countRetry(wait.observed, info.error)
+              Observed.countRetry(wait.observed, info.error)
               call(wait.listener.onEvent, event)
             }
           }
@@ -768,7 +768,7 @@ export const make = (
           deadline: waitOptions.deadline ?? now + timeoutMs,
           schedule,
           listener,
-          observed: { responses: 0, retries: 0, statuses: {}, httpStatuses: {} },
+          observed: Observed.make(),
           scheduleState: schedule.initial,
           nextPollAt: now,
           lastIntervalMs: 0,

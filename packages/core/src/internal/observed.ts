@@ -41,8 +41,10 @@ export const countResponse = (observed: MutableObserved, job: IngestionJob.Inges
 }
 
 /** A request that failed: its HTTP status (or what kept it from having one). */
-export const countFailure = (observed: MutableObserved, error: IngestionError): void =>
-  increment((observed.failures ??= {}), httpStatusOf(error))
+export const countFailure = (observed: MutableObserved, error: IngestionError): void => {
+  if (observed.failures === undefined) observed.failures = {}
+  increment(observed.failures, httpStatusOf(error))
+}
 
 /** A failed request that is retried. */
 export const countRetry = (observed: MutableObserved, error: IngestionError): void => {
@@ -56,7 +58,12 @@ export const toObserved = (observed: MutableObserved): Observed => {
   const failures = observed.failures
   if (failures !== undefined)
     for (const key in failures) httpStatuses[key] = (httpStatuses[key] ?? 0) + (failures[key] as number)
-  return { responses: observed.responses, retries: observed.retries, statuses: { ...observed.statuses }, httpStatuses }
+  return {
+    responses: observed.responses,
+    retries: observed.retries,
+    statuses: { ...observed.statuses },
+    httpStatuses
+  }
 }
 
 const fromObserved = (observed: Observed): MutableObserved => {

@@ -391,8 +391,13 @@ export const make = (
       )
       return retrying(attempt, () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions))
     }
-    const defaultPolicy = retryPolicy(retrySchedule, maxRetryAfter, undefined)
-    const retry = () => defaultPolicy
+    // Built at the first call without a deadline or `onRetry` (the engine's requests always have a
+    // deadline: a client that only waits never builds it).
+    let defaultPolicy: Schedule.Schedule<unknown, IngestionError> | undefined
+    const retry = () => {
+      if (defaultPolicy === undefined) defaultPolicy = retryPolicy(retrySchedule, maxRetryAfter, undefined)
+      return defaultPolicy
+    }
     const timeoutMillis = Duration.toMillis(timeout)
     const withRetries = (requestOptions: RequestOptions | undefined) =>
       requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined

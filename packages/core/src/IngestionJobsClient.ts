@@ -177,15 +177,24 @@ let baseFetchClient: HttpClient.HttpClient | undefined
  * error), as `FetchHttpClient.layer` built with them in context would give.
  */
 const fetchClient = (fetch: typeof globalThis.fetch): HttpClient.HttpClient => {
+  // One per `fetch` function (the clients of a process usually share `globalThis.fetch`): it holds
+  // no key, only how requests are sent.
+  const shared = fetchClients.get(fetch)
+  if (shared !== undefined) return shared
   baseFetchClient ??= Effect.runSync(Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer))
   const context = Context.make(FetchHttpClient.Fetch, fetch).pipe(
     Context.add(FetchHttpClient.RequestInit, { redirect: "manual" })
   )
-  return HttpClient.transformResponse(
+  const client = HttpClient.transformResponse(
     baseFetchClient,
     Effect.mapInputContext((input: Context.Context<never>) => Context.merge(context, input))
   )
+  fetchClients.set(fetch, client)
+  return client
 }
+
+/** The fetch client of each `fetch` function, while that function lives. */
+const fetchClients = new WeakMap<typeof globalThis.fetch, HttpClient.HttpClient>()
 
 let defaultRetries: Schedule.Schedule<unknown, IngestionError> | undefined
 /** The default retries (5), built once: a schedule is a value, shared by every client. */
@@ -252,7 +261,11 @@ const toAsyncIterable = <A, E>(
  * @category constructors
  * @since 0.1.0
  */
-export const createIngestionJobsClient = (options: ClientOptions = {}): IngestionJobsClient => {
+export const createIngestionJobsClient = (options: ClientOptions = {}): IngestionJobsClient =>
+  clientOf(build(options))
+
+/** The service and the engine of a client; throws as {@link createIngestionJobsClient} does. */
+const build = (options: ClientOptions) => {
   const exit = Effect.runSyncExit(
     Effect.gen(function* () {
       const environment =
@@ -289,16 +302,44 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
     }).pipe(Effect.provideService(HttpClient.HttpClient, fetchClient(options.fetch ?? globalThis.fetch)))
   )
   if (Exit.isFailure(exit)) throw squash(exit.cause)
-  const { service, engine } = exit.value
+  return exit.value
+}
+
+/** A wait on an engine, with the Promise options validated first, as a Promise. */
+const onEngine = <A, E>(
+  engine: WaitEngine.WaitEngine["Type"],
+  options: ClientWaitOptions,
+  wait: (effectOptions: WaitEngine.WaitOptions) => Effect.Effect<A, E, WaitEngine.WaitEngine>
+): Promise<A> =>
+  runPromise(
+    Effect.provideService(Effect.flatMap(waitOptions(options), wait), WaitEngine.WaitEngine, engine),
+    options.signal
+  )
+
+/** `waitFor` on an engine, with the Promise options. */
+const waitForOn = (
+  engine: WaitEngine.WaitEngine["Type"],
+  knowledgeBaseId: string,
+  jobId: string,
+  options: ClientWaitOptions
+): Promise<Wait.CompletedJob> =>
+  onEngine(engine, options, (effectOptions) =>
+    Wait.waitFor(knowledgeBaseId, jobId, { ...effectOptions, onUpdate: options.onUpdate })
+  )
+
+/** The Promise client on a service and its engine. */
+const clientOf = ({
+  service,
+  engine
+}: {
+  readonly service: IngestionJobs.IngestionJobs["Type"]
+  readonly engine: WaitEngine.WaitEngine["Type"]
+}): IngestionJobsClient => {
   /** A wait on the client's engine, with the Promise options validated first, as a Promise. */
   const waitOnEngine = <A, E>(
     options: ClientWaitOptions,
     wait: (effectOptions: WaitEngine.WaitOptions) => Effect.Effect<A, E, WaitEngine.WaitEngine>
-  ): Promise<A> =>
-    runPromise(
-      Effect.provideService(Effect.flatMap(waitOptions(options), wait), WaitEngine.WaitEngine, engine),
-      options.signal
-    )
+  ): Promise<A> => onEngine(engine, options, wait)
   /** A watch on the client's engine, with the Promise options validated first, as an async iterable. */
   const watchOnEngine = <A, E>(
     options: ClientWaitOptions,
@@ -320,10 +361,7 @@ export const createIngestionJobsClient = (options: ClientOptions = {}): Ingestio
       runPromise(service.get(knowledgeBaseId, jobId), callOptions.signal),
     listAll: (knowledgeBaseId, listOptions = {}) =>
       toAsyncIterable(service.listAll(knowledgeBaseId, listOptions), listOptions.signal),
-    waitFor: (knowledgeBaseId, jobId, options = {}) =>
-      waitOnEngine(options, (effectOptions) =>
-        Wait.waitFor(knowledgeBaseId, jobId, { ...effectOptions, onUpdate: options.onUpdate })
-      ),
+    waitFor: (knowledgeBaseId, jobId, options = {}) => waitForOn(engine, knowledgeBaseId, jobId, options),
     waitForAll: (knowledgeBaseId, jobIds, options = {}) =>
       waitOnEngine(options, (effectOptions) =>
         Effect.map(Wait.waitForAll(knowledgeBaseId, jobIds, effectOptions), (results) =>
@@ -382,11 +420,12 @@ export interface WaitForIngestionJobOptions extends ClientOptions, ClientWaitOpt
  * @since 0.1.0
  */
 export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promise<Wait.CompletedJob> => {
-  let client: IngestionJobsClient
+  // A client's service and engine, without the client: one call uses nothing else.
+  let engine: WaitEngine.WaitEngine["Type"]
   try {
-    client = createIngestionJobsClient(options)
+    engine = build(options).engine
   } catch (error) {
     return Promise.reject(error)
   }
-  return client.waitFor(options.knowledgeBaseId, options.jobId, options)
+  return waitForOn(engine, options.knowledgeBaseId, options.jobId, options)
 }

@@ -11,6 +11,7 @@ import * as RuntimeFlags from "effect/RuntimeFlags"
 import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import type * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
 import { type IngestionError, InvalidInput, type NotFound } from "../IngestionError.js"
 import * as IngestionJob from "../IngestionJob.js"
@@ -76,8 +77,24 @@ const byDeadline = (): Heap.Heap<Wait> => Heap.make(deadlineOf, deadlineSlotOf, 
 /** What a schedule's step gives: its new state, its output and its decision. */
 type Step = readonly [unknown, unknown, ScheduleDecision.ScheduleDecision]
 
+/**
+ * What the loops of one engine share. The engine's functions are module functions that reach it
+ * through their loop (`loop.engine`), not closures per engine: a Promise client has an engine of
+ * its own, and a one-call wait (`waitForIngestionJob`) a client of its own.
+ */
+interface Engine {
+  readonly client: IngestionJobs["Type"]
+  readonly scheduler: Scheduler.Scheduler
+  readonly loops: Map<string, Loop>
+  /** The scope closed: no loop looks again, and no round starts. */
+  closed: boolean
+  readonly onRound: WaitEngine.EngineOptions["onRound"]
+  readonly gate: WaitEngine.EngineOptions["gate"]
+}
+
 /** The loop of one knowledge base and the waits it serves, by job. */
 interface Loop {
+  readonly engine: Engine
   readonly knowledgeBaseId: string
   /** The waits of each watched job (usually one: an array, not a Set). */
   readonly jobs: Map<string, Array<Wait>>
@@ -151,19 +168,576 @@ const call = <A>(f: ((a: A) => void) | undefined, a: A) => {
 /** The longest delay a timer takes (about 24.8 days); a later wake-up is re-armed when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+// --- Ending waits ---------------------------------------------------------------------
+
+const detach = (loop: Loop, wait: Wait) => {
+  if (wait.ended) return false
+  wait.ended = true
+  const waits = loop.jobs.get(wait.jobId)
+  if (waits !== undefined) {
+    const index = waits.indexOf(wait)
+    if (index >= 0) waits.splice(index, 1)
+    if (waits.length === 0) loop.jobs.delete(wait.jobId)
+  }
+  loop.polls.remove(wait)
+  loop.deadlines.remove(wait)
+  loop.size--
+  if (loop.size === 0) wake(loop)
+  return true
+}
+
+const end = (loop: Loop, wait: Wait, exit: WaitEngine.WaitExit) => {
+  if (detach(loop, wait)) call(wait.listener.onExit, exit)
+}
+
+const timeOut = (loop: Loop, wait: Wait, now: number, reason: "deadline" | "schedule") =>
+  end(
+    loop,
+    wait,
+    Exit.fail(
+      timedOut({
+        lastJob: wait.lastJob ?? null,
+        elapsedMs: now - wait.startedAt,
+        observed: Observed.toObserved(wait.observed),
+        reason
+      }) as WaitTimeout
+    )
+  )
+
+const failJob = (loop: Loop, jobId: string, error: IngestionError) => {
+  const waits = loop.jobs.get(jobId)
+  if (waits === undefined) return
+  for (const wait of [...waits]) {
+    Observed.countFailure(wait.observed, error)
+    end(loop, wait, Exit.fail(error))
+  }
+}
+
+const failAll = (loop: Loop, error: IngestionError) => {
+  for (const jobId of [...loop.jobs.keys()]) failJob(loop, jobId, error)
+}
+
+/** Ends every wait whose deadline has passed; returns the earliest deadline still ahead. */
+const expire = (loop: Loop, now: number): number => {
+  for (;;) {
+    const first = loop.deadlines.peek()
+    if (first === undefined) return Number.POSITIVE_INFINITY
+    if (first.deadline > now) return first.deadline
+    // Ending it takes it out of the heap (detach).
+    timeOut(loop, first, now, "deadline")
+  }
+}
+
+/** Sets when a wait polls next, and re-orders it among its loop's waits. */
+const setNextPoll = (loop: Loop, wait: Wait, at: number) => {
+  wait.nextPollAt = at
+  if (!wait.ended) loop.polls.update(wait)
+}
+
+// --- Delivering what a round learned ---------------------------------------------------
+
+/** The waits of a job that still want to hear, and the latest of their deadlines. */
+const audience = (loop: Loop, jobId: string, now: number) => {
+  const waits = loop.jobs.get(jobId)
+  let deadline = Number.NEGATIVE_INFINITY
+  if (waits !== undefined) {
+    for (const wait of waits) if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
+  }
+  return { waits, deadline }
+}
+
+/** Tells a wait's listener about an answer (no event is built when nobody listens). */
+const polled = (
+  wait: Wait,
+  job: IngestionJob.IngestionJob,
+  at: number,
+  changed: boolean,
+  stalled: boolean,
+  nextPollAt: number | null
+) => {
+  const onEvent = wait.listener.onEvent
+  if (onEvent !== undefined) call(onEvent, { _tag: "Polled", job, at, changed, stalled, nextPollAt })
+}
+
+/** What a schedule's step decided for a wait: its next poll, or its end. */
+const afterStep = (
+  loop: Loop,
+  wait: Wait,
+  job: IngestionJob.IngestionJob,
+  at: number,
+  changed: boolean,
+  [state, output, decision]: Step
+) => {
+  if (wait.ended) return
+  wait.scheduleState = state
+  if (ScheduleDecision.isDone(decision)) {
+    polled(wait, job, at, changed, false, null)
+    timeOut(loop, wait, at, "schedule")
+    return
+  }
+  const next = Math.max(at, ScheduleIntervals.start(decision.intervals))
+  wait.lastIntervalMs = next - at
+  if (wait.lastIntervalMs / 2 > loop.maxHalfInterval) loop.maxHalfInterval = wait.lastIntervalMs / 2
+  setNextPoll(loop, wait, next)
+  polled(wait, job, at, changed, PollSchedule.isStalled(output), next)
+}
+
+/**
+ * Hands a job's state to its waits. A wait whose poll is due steps its schedule (this answer is its
+ * poll). With `early` (a sweep, which learns every watched job's state for the same requests), so
+ * does a wait whose poll was due within half its interval: its poll happened a little early, and
+ * its next one falls in step with the others', so the loop's waits converge on one phase and one
+ * sweep serves them all, instead of each wait's own phase calling for a round of a few GETs.
+ *
+ * Plain code, not an Effect per job (a sweep hands over thousands): a schedule step that is
+ * already a value is read at once; any other step goes into `pending`, which the caller runs
+ * (all of a sweep's at once) before it delivers anything else to those waits.
+ */
+const deliver = (
+  loop: Loop,
+  jobId: string,
+  job: IngestionJob.IngestionJob,
+  at: number,
+  early: boolean,
+  pending: Array<Effect.Effect<void>>
+): void => {
+  const waits = loop.jobs.get(jobId)
+  if (waits === undefined) return
+  const terminal = IngestionJob.isTerminal(job) && "document_details" in job
+  // Ending a wait takes it out of `waits`: iterate over a copy when there are several.
+  for (const wait of waits.length === 1 ? [waits[0] as Wait] : [...waits]) {
+    if (wait.ended) continue
+    const changed = IngestionJob.differs(wait.lastJob, job)
+    wait.lastJob = job
+    Observed.countResponse(wait.observed, job)
+    if (terminal) {
+      polled(wait, job, at, changed, false, null)
+      end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
+      continue
+    }
+    if (wait.nextPollAt <= at || (early && wait.nextPollAt <= at + wait.lastIntervalMs / 2)) {
+      const step = wait.schedule.step(at, job, wait.scheduleState)
+      if (Exit.isExit(step) && Exit.isSuccess(step)) {
+        afterStep(loop, wait, job, at, changed, step.value as Step)
+      } else {
+        pending.push(Effect.map(step, (result) => afterStep(loop, wait, job, at, changed, result)))
+      }
+      continue
+    }
+    polled(wait, job, at, changed, false, wait.nextPollAt)
+  }
+}
+
+/** Runs the schedule steps `deliver` left, in order. */
+const runSteps = (pending: Array<Effect.Effect<void>>): Effect.Effect<void> =>
+  pending.length === 0 ? Effect.void : Effect.forEach(pending, identity, { discard: true })
+
+/** A round learned nothing about these jobs: their due waits try again later. */
+const postpone = (loop: Loop, jobIds: Iterable<string>, error: IngestionError, now: number) => {
+  if (error._tag === "RateLimited" && error.retryAfterMs !== undefined) {
+    loop.pausedUntil = Math.max(loop.pausedUntil, now + error.retryAfterMs)
+  }
+  for (const jobId of jobIds) {
+    const waits = loop.jobs.get(jobId)
+    if (waits === undefined) continue
+    for (const wait of waits) {
+      Observed.countFailure(wait.observed, error)
+      if (wait.nextPollAt <= now) {
+        setNextPoll(loop, wait, now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS))
+      }
+    }
+  }
+}
+
+const retryReporter =
+  (loop: Loop, jobIds: () => Iterable<string>, counter: { retries: number }) =>
+  (info: RetryInfo): Effect.Effect<void> =>
+    Effect.map(Clock.currentTimeMillis, (at) => {
+      counter.retries++
+      const event: WaitEngine.Retrying = {
+        _tag: "Retrying",
+        error: info.error,
+        attempt: info.attempt,
+        delayMs: info.delayMillis,
+        at
+      }
+      for (const jobId of jobIds()) {
+        const waits = loop.jobs.get(jobId)
+        if (waits === undefined) continue
+        for (const wait of waits) {
+          Observed.countRetry(wait.observed, info.error)
+          call(wait.listener.onEvent, event)
+        }
+      }
+    })
+
+// --- A round --------------------------------------------------------------------------
+
+/**
+ * One GET of one job for all its waits; whatever it answers is delivered or ends them.
+ * Skipped (false) when none of its waits is still before its deadline, or while a 429 pauses
+ * the knowledge base.
+ */
+const fetchJob = (
+  loop: Loop,
+  jobId: string,
+  counter: { requests: number; retries: number },
+  early: boolean
+) =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    // A 429 earlier in this round paused the knowledge base: the rest waits for the next round.
+    if (loop.pausedUntil > now) return false
+    const { deadline } = audience(loop, jobId, now)
+    if (deadline === Number.NEGATIVE_INFINITY) return false
+    counter.requests++
+    const requestOptions: RequestOptions = {
+      deadline,
+      onRetry: retryReporter(loop, () => [jobId], counter)
+    }
+    const result = yield* Effect.either(loop.engine.client.poll(loop.knowledgeBaseId, jobId, requestOptions))
+    const at = yield* Clock.currentTimeMillis
+    if (result._tag === "Right") {
+      const pending: Array<Effect.Effect<void>> = []
+      deliver(loop, jobId, result.right, at, early, pending)
+      yield* runSteps(pending)
+      return true
+    }
+    const error = result.left
+    switch (error._tag) {
+      case "NotFound":
+        if (isKnowledgeBaseGone(error)) failAll(loop, error)
+        else failJob(loop, jobId, error)
+        break
+      case "Unauthorized":
+      case "Forbidden":
+        failAll(loop, error)
+        break
+      case "InvalidRequest":
+      case "ResponseDecodeError":
+      case "InvalidInput":
+        failJob(loop, jobId, error)
+        break
+      default:
+        postpone(loop, [jobId], error, at)
+    }
+    return true
+  })
+
+/**
+ * Lists every page of one status; the watched jobs found go into `found`. At most `maxRequests`
+ * requests in the round so far: past them the list is cut (`{ cut: listed + 1 }`, the active jobs
+ * known so far, `has_more` saying there is one more at least).
+ */
+const listActive = (
+  loop: Loop,
+  status: (typeof STATUSES_SWEPT)[number],
+  found: Map<string, IngestionJob.IngestionJob>,
+  counter: { requests: number; retries: number; pages: number },
+  maxPages: number,
+  onPage?: (page: ReadonlyArray<IngestionJob.IngestionJob>) => Effect.Effect<void>
+) =>
+  Effect.gen(function* () {
+    let after: string | undefined
+    let listed = 0
+    for (;;) {
+      const now = yield* Clock.currentTimeMillis
+      const deadline = loop.latestDeadline
+      if (loop.size === 0 || deadline <= now) return undefined
+      if (after !== undefined && counter.pages >= maxPages) return { cut: listed + 1 }
+      counter.requests++
+      counter.pages++
+      const page = yield* loop.engine.client.list(loop.knowledgeBaseId, {
+        status,
+        limit: PAGE_SIZE,
+        after,
+        deadline,
+        onRetry: retryReporter(loop, () => loop.jobs.keys(), counter)
+      })
+      listed += page.data.length
+      for (const job of page.data) if (loop.jobs.has(job.id)) found.set(job.id, job)
+      if (onPage !== undefined) yield* onPage(page.data)
+      const last = page.data[page.data.length - 1]
+      if (!page.has_more || last === undefined || last.id === after) return { listed }
+      after = last.id
+    }
+  })
+
+const round = (loop: Loop) =>
+  Effect.gen(function* () {
+    const at = yield* Clock.currentTimeMillis
+    // The due waits are the top of the heap: visiting them costs O(due), not O(watched).
+    // Most overdue first; ties in the order the waits registered. Those due within half their
+    // interval count too when choosing a sweep, which serves them at no extra request (see deliver).
+    const dueWaits: Array<Wait> = []
+    const soon = new Set<string>()
+    loop.polls.forEachAtMost(at + loop.maxHalfInterval, (wait) => {
+      if (wait.nextPollAt <= at) dueWaits.push(wait)
+      else if (wait.nextPollAt <= at + wait.lastIntervalMs / 2) soon.add(wait.jobId)
+    })
+    dueWaits.sort((a, b) => a.nextPollAt - b.nextPollAt || a.seq - b.seq)
+    const due = [...new Set(dueWaits.map((wait) => wait.jobId))]
+    for (const jobId of due) soon.delete(jobId)
+    const watchedJobs = loop.jobs.size
+    const counter = { requests: 0, retries: 0, pages: 0 }
+    let followUpGets = 0
+    let activeQueued: number | undefined
+    let activeProcessing: number | undefined
+    const mode = due.length + soon.size <= loop.sweepCost ? "get" : "sweep"
+    if (mode === "get") {
+      // One due job (a single wait's every poll): no concurrent forEach, which forks a fiber.
+      if (due.length === 1) yield* fetchJob(loop, due[0] as string, counter, false)
+      else
+        yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter, false), {
+          concurrency: GET_CONCURRENCY,
+          discard: true
+        })
+    } else {
+      const found = new Map<string, IngestionJob.IngestionJob>()
+      // The sweep replaces a GET per served job: it never sends more. The last sweep's size is
+      // only an estimate (the active set grows between rounds), so a sweep that would cost more
+      // is cut; the jobs it did not see stay due, and the next round GETs them.
+      const budget = due.length + soon.size
+      // Follow-up GETs, whether they go out during the sweep or after it: a queue that at most
+      // GET_CONCURRENCY workers drain. (Not a semaphore: each release of Effect's wakes every
+      // fiber waiting on it, and a sweep of 10,000 jobs can have hundreds waiting.)
+      const queue: Array<string> = []
+      let head = 0
+      let idle = GET_CONCURRENCY
+      const workers: Array<Fiber.RuntimeFiber<void>> = []
+      const worker: Effect.Effect<void> = Effect.suspend(() => {
+        if (head === queue.length) {
+          idle++
+          return Effect.void
+        }
+        const jobId = queue[head++] as string
+        return Effect.zipRight(
+          Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
+            if (sent) followUpGets++
+          }),
+          worker
+        )
+      })
+      const followUp = (jobIds: ReadonlyArray<string>) =>
+        Effect.suspend(() => {
+          for (const jobId of jobIds) queue.push(jobId)
+          const start = Math.min(idle, queue.length - head)
+          idle -= start
+          return start === 0
+            ? Effect.void
+            : Effect.repeatN(
+                Effect.map(Effect.fork(worker), (fiber) => void workers.push(fiber)),
+                start - 1
+              )
+        })
+      // A job the last sweep listed as processing and this one has passed without seeing has
+      // left the list: its GET goes out at once (see `processingPages`), not after the last page.
+      const fetched = new Set<string>()
+      const pages: Array<Array<string>> = []
+      const pageOf = new Map<string, number>()
+      let passed = 0
+      const onProcessingPage = (data: ReadonlyArray<IngestionJob.IngestionJob>) =>
+        Effect.suspend(() => {
+          const watched: Array<string> = []
+          let reached = -1
+          for (const job of data) {
+            if (!loop.jobs.has(job.id)) continue
+            watched.push(job.id)
+            pageOf.set(job.id, pages.length)
+            const before = loop.processingPageOf.get(job.id)
+            if (before !== undefined && before > reached) reached = before
+          }
+          pages.push(watched)
+          const gone: Array<string> = []
+          for (; passed < reached; passed++) {
+            for (const jobId of loop.processingPages[passed] ?? []) {
+              if (found.has(jobId) || fetched.has(jobId) || !loop.jobs.has(jobId)) continue
+              fetched.add(jobId)
+              gone.push(jobId)
+            }
+          }
+          return gone.length === 0 ? Effect.void : followUp(gone)
+        })
+      const swept = yield* Effect.either(
+        Effect.gen(function* () {
+          const queued = yield* listActive(loop, "queued", found, counter, budget - 1)
+          const processing =
+            queued === undefined || "cut" in queued
+              ? undefined
+              : yield* listActive(loop, "processing", found, counter, budget, onProcessingPage)
+          return { queued, processing }
+        })
+      )
+      if (pages.length > 0) {
+        loop.processingPages = pages
+        loop.processingPageOf = pageOf
+      }
+      const now = yield* Clock.currentTimeMillis
+      if (swept._tag === "Left") {
+        const error = swept.left
+        if (error.isTransient || (error._tag === "TransportError" && error.reason === "Deadline")) {
+          postpone(loop, [...loop.jobs.keys()], error, now)
+        } else {
+          failAll(loop, error)
+        }
+      } else if (
+        swept.right.queued !== undefined &&
+        (swept.right.processing !== undefined || "cut" in swept.right.queued)
+      ) {
+        const { queued, processing } = swept.right
+        const cut = "cut" in queued || (processing !== undefined && "cut" in processing)
+        activeQueued = "cut" in queued ? queued.cut : queued.listed
+        activeProcessing =
+          processing === undefined ? undefined : "cut" in processing ? processing.cut : processing.listed
+        loop.sweepCost =
+          Math.max(1, Math.ceil(activeQueued / PAGE_SIZE)) +
+          Math.max(1, Math.ceil((activeProcessing ?? 0) / PAGE_SIZE))
+        const jobIds = [...loop.jobs.keys()]
+        // Cut short, a job not found may be in the pages not read: it stays due. Otherwise its GET
+        // goes out first, and is on its way while the sweep hands every other job to its waits.
+        const missing = cut ? [] : jobIds.filter((jobId) => !found.has(jobId) && !fetched.has(jobId))
+        if (missing.length > 0) {
+          yield* followUp(missing)
+          yield* Effect.yieldNow()
+        }
+        const pending: Array<Effect.Effect<void>> = []
+        for (const jobId of jobIds) {
+          const job = found.get(jobId)
+          // As of the sweep's start: the waits' next polls count from there, so sweeps start one
+          // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
+          if (job !== undefined && !fetched.has(jobId)) deliver(loop, jobId, job, at, true, pending)
+        }
+        // Every watched job is delivered once per sweep: the steps can all run now, together.
+        yield* runSteps(pending)
+      }
+      // A worker ends when the queue is empty; more may have started since: join every one.
+      for (let joined = 0; joined < workers.length; joined++)
+        yield* Fiber.join(workers[joined] as Fiber.RuntimeFiber<void>)
+    }
+    call(loop.engine.onRound, {
+      knowledgeBaseId: loop.knowledgeBaseId,
+      at,
+      mode,
+      requests: counter.requests,
+      retries: counter.retries,
+      watchedJobs,
+      dueJobs: mode === "get" ? due.length : due.length + soon.size,
+      followUpGets,
+      activeQueued,
+      activeProcessing
+    })
+  })
+
+// --- The loop of a knowledge base -----------------------------------------------------
+
+/** Stops the loop's timer (or sleeping fiber). */
+const disarm = (loop: Loop) => {
+  if (loop.timer !== undefined) {
+    clearTimeout(loop.timer)
+    loop.timer = undefined
+  }
+  if (loop.sleeper !== undefined) {
+    loop.sleeper.unsafeInterruptAsFork(FiberId.none)
+    loop.sleeper = undefined
+  }
+}
+
+/** Wakes the loop `ms` from now: a plain timer on the live clock, a fiber sleeping on any other. */
+const arm = (loop: Loop, ms: number) => {
+  disarm(loop)
+  if (loop.live) {
+    loop.timer = setTimeout(onTimer, Math.min(ms, MAX_TIMER_MS), loop)
+  } else {
+    loop.sleeper = Runtime.runFork(
+      loop.runtime,
+      Effect.zipRight(
+        Effect.sleep(Duration.millis(ms)),
+        Effect.sync(() => {
+          loop.sleeper = undefined
+          look(loop)
+        })
+      )
+    )
+  }
+}
+
+const onTimer = (loop: Loop) => {
+  loop.timer = undefined
+  look(loop)
+}
+
+/**
+ * Has the loop look at its waits soon (on the scheduler, as a fiber's wake-up would be): a
+ * burst of registrations, or the waits a round ended, cost one look.
+ */
+const wake = (loop: Loop) => {
+  if (loop.lookScheduled || loop.engine.closed) return
+  loop.lookScheduled = true
+  loop.engine.scheduler.scheduleTask(() => {
+    loop.lookScheduled = false
+    look(loop)
+  }, 0)
+}
+
+const roundOf = (loop: Loop): Effect.Effect<void> =>
+  Effect.ensuring(
+    loop.engine.gate === undefined
+      ? round(loop)
+      : Effect.zipRight(loop.engine.gate(loop.knowledgeBaseId), round(loop)),
+    Effect.sync(() => {
+      loop.inFlight = undefined
+      wake(loop)
+    })
+  )
+
+/**
+ * One look of the loop at its waits: ends those past their deadline, starts a round when a poll
+ * is due (none while one is in flight), and sets its timer for the next deadline or poll. The
+ * last wait gone, the loop stops, and with it the round in flight.
+ */
+const look = (loop: Loop): void => {
+  if (loop.engine.closed) return
+  const now = loop.clock.unsafeCurrentTimeMillis()
+  const earliestDeadline = expire(loop, now)
+  if (loop.size === 0) {
+    disarm(loop)
+    if (loop.engine.loops.get(loop.knowledgeBaseId) === loop) loop.engine.loops.delete(loop.knowledgeBaseId)
+    if (loop.inFlight !== undefined) loop.inFlight.unsafeInterruptAsFork(FiberId.none)
+    return
+  }
+  let wakeAt = earliestDeadline
+  loop.nextDeadline = earliestDeadline
+  loop.nextLook = Number.POSITIVE_INFINITY
+  if (loop.inFlight === undefined) {
+    const earliestPoll = loop.polls.peek()?.nextPollAt ?? Number.POSITIVE_INFINITY
+    const pollAt = Math.max(earliestPoll, loop.pausedUntil)
+    if (pollAt <= now) {
+      loop.inFlight = Runtime.runFork(loop.runtime, roundOf(loop))
+    } else {
+      wakeAt = Math.min(wakeAt, pollAt)
+      loop.nextLook = wakeAt
+    }
+  }
+  arm(loop, Math.max(0, wakeAt - now))
+}
+
 export const make = (
   options: WaitEngine.EngineOptions = {}
 ): Effect.Effect<WaitEngine.WaitEngine["Type"], never, IngestionJobs | Scope.Scope> =>
   Effect.gen(function* () {
-    const client = yield* IngestionJobs
-    const scheduler = yield* FiberRef.get(FiberRef.currentScheduler)
-    const loops = new Map<string, Loop>()
-    /** The scope closed: no loop looks again, and no round starts. */
-    let closed = false
+    const engine: Engine = {
+      client: yield* IngestionJobs,
+      scheduler: yield* FiberRef.get(FiberRef.currentScheduler),
+      loops: new Map(),
+      closed: false,
+      onRound: options.onRound,
+      gate: options.gate
+    }
+    const loops = engine.loops
     // Nothing keeps running after the scope closes: every timer stops, every round is interrupted.
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
-        closed = true
+        engine.closed = true
         const rounds: Array<Fiber.RuntimeFiber<void>> = []
         for (const loop of loops.values()) {
           disarm(loop)
@@ -174,560 +748,6 @@ export const make = (
       })
     )
     let registrations = 0
-    const onRound = options.onRound
-    const gate = options.gate
-
-    // --- Ending waits ---------------------------------------------------------------------
-
-    const detach = (loop: Loop, wait: Wait) => {
-      if (wait.ended) return false
-      wait.ended = true
-      const waits = loop.jobs.get(wait.jobId)
-      if (waits !== undefined) {
-        const index = waits.indexOf(wait)
-        if (index >= 0) waits.splice(index, 1)
-        if (waits.length === 0) loop.jobs.delete(wait.jobId)
-      }
-      loop.polls.remove(wait)
-      loop.deadlines.remove(wait)
-      loop.size--
-      if (loop.size === 0) wake(loop)
-      return true
-    }
-
-    const end = (loop: Loop, wait: Wait, exit: WaitEngine.WaitExit) => {
-      if (detach(loop, wait)) call(wait.listener.onExit, exit)
-    }
-
-    const timeOut = (loop: Loop, wait: Wait, now: number, reason: "deadline" | "schedule") =>
-      end(
-        loop,
-        wait,
-        Exit.fail(
-          timedOut({
-            lastJob: wait.lastJob ?? null,
-            elapsedMs: now - wait.startedAt,
-            observed: Observed.toObserved(wait.observed),
-            reason
-          }) as WaitTimeout
-        )
-      )
-
-    const failJob = (loop: Loop, jobId: string, error: IngestionError) => {
-      const waits = loop.jobs.get(jobId)
-      if (waits === undefined) return
-      for (const wait of [...waits]) {
-        Observed.countFailure(wait.observed, error)
-        end(loop, wait, Exit.fail(error))
-      }
-    }
-
-    const failAll = (loop: Loop, error: IngestionError) => {
-      for (const jobId of [...loop.jobs.keys()]) failJob(loop, jobId, error)
-    }
-
-    /** Ends every wait whose deadline has passed; returns the earliest deadline still ahead. */
-    const expire = (loop: Loop, now: number): number => {
-      for (;;) {
-        const first = loop.deadlines.peek()
-        if (first === undefined) return Number.POSITIVE_INFINITY
-        if (first.deadline > now) return first.deadline
-        // Ending it takes it out of the heap (detach).
-        timeOut(loop, first, now, "deadline")
-      }
-    }
-
-    /** Sets when a wait polls next, and re-orders it among its loop's waits. */
-    const setNextPoll = (loop: Loop, wait: Wait, at: number) => {
-      wait.nextPollAt = at
-      if (!wait.ended) loop.polls.update(wait)
-    }
-
-    // --- Delivering what a round learned ---------------------------------------------------
-
-    /** The waits of a job that still want to hear, and the latest of their deadlines. */
-    const audience = (loop: Loop, jobId: string, now: number) => {
-      const waits = loop.jobs.get(jobId)
-      let deadline = Number.NEGATIVE_INFINITY
-      if (waits !== undefined) {
-        for (const wait of waits)
-          if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
-      }
-      return { waits, deadline }
-    }
-
-    /** Tells a wait's listener about an answer (no event is built when nobody listens). */
-    const polled = (
-      wait: Wait,
-      job: IngestionJob.IngestionJob,
-      at: number,
-      changed: boolean,
-      stalled: boolean,
-      nextPollAt: number | null
-    ) => {
-      const onEvent = wait.listener.onEvent
-      if (onEvent !== undefined) call(onEvent, { _tag: "Polled", job, at, changed, stalled, nextPollAt })
-    }
-
-    /** What a schedule's step decided for a wait: its next poll, or its end. */
-    const afterStep = (
-      loop: Loop,
-      wait: Wait,
-      job: IngestionJob.IngestionJob,
-      at: number,
-      changed: boolean,
-      [state, output, decision]: Step
-    ) => {
-      if (wait.ended) return
-      wait.scheduleState = state
-      if (ScheduleDecision.isDone(decision)) {
-        polled(wait, job, at, changed, false, null)
-        timeOut(loop, wait, at, "schedule")
-        return
-      }
-      const next = Math.max(at, ScheduleIntervals.start(decision.intervals))
-      wait.lastIntervalMs = next - at
-      if (wait.lastIntervalMs / 2 > loop.maxHalfInterval) loop.maxHalfInterval = wait.lastIntervalMs / 2
-      setNextPoll(loop, wait, next)
-      polled(wait, job, at, changed, PollSchedule.isStalled(output), next)
-    }
-
-    /**
-     * Hands a job's state to its waits. A wait whose poll is due steps its schedule (this answer is its
-     * poll). With `early` (a sweep, which learns every watched job's state for the same requests), so
-     * does a wait whose poll was due within half its interval: its poll happened a little early, and
-     * its next one falls in step with the others', so the loop's waits converge on one phase and one
-     * sweep serves them all, instead of each wait's own phase calling for a round of a few GETs.
-     *
-     * Plain code, not an Effect per job (a sweep hands over thousands): a schedule step that is
-     * already a value is read at once; any other step goes into `pending`, which the caller runs
-     * (all of a sweep's at once) before it delivers anything else to those waits.
-     */
-    const deliver = (
-      loop: Loop,
-      jobId: string,
-      job: IngestionJob.IngestionJob,
-      at: number,
-      early: boolean,
-      pending: Array<Effect.Effect<void>>
-    ): void => {
-      const waits = loop.jobs.get(jobId)
-      if (waits === undefined) return
-      const terminal = IngestionJob.isTerminal(job) && "document_details" in job
-      // Ending a wait takes it out of `waits`: iterate over a copy when there are several.
-      for (const wait of waits.length === 1 ? [waits[0] as Wait] : [...waits]) {
-        if (wait.ended) continue
-        const changed = IngestionJob.differs(wait.lastJob, job)
-        wait.lastJob = job
-        Observed.countResponse(wait.observed, job)
-        if (terminal) {
-          polled(wait, job, at, changed, false, null)
-          end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
-          continue
-        }
-        if (wait.nextPollAt <= at || (early && wait.nextPollAt <= at + wait.lastIntervalMs / 2)) {
-          const step = wait.schedule.step(at, job, wait.scheduleState)
-          if (Exit.isExit(step) && Exit.isSuccess(step)) {
-            afterStep(loop, wait, job, at, changed, step.value as Step)
-          } else {
-            pending.push(Effect.map(step, (result) => afterStep(loop, wait, job, at, changed, result)))
-          }
-          continue
-        }
-        polled(wait, job, at, changed, false, wait.nextPollAt)
-      }
-    }
-
-    /** Runs the schedule steps `deliver` left, in order. */
-    const runSteps = (pending: Array<Effect.Effect<void>>): Effect.Effect<void> =>
-      pending.length === 0 ? Effect.void : Effect.forEach(pending, identity, { discard: true })
-
-    /** A round learned nothing about these jobs: their due waits try again later. */
-    const postpone = (loop: Loop, jobIds: Iterable<string>, error: IngestionError, now: number) => {
-      if (error._tag === "RateLimited" && error.retryAfterMs !== undefined) {
-        loop.pausedUntil = Math.max(loop.pausedUntil, now + error.retryAfterMs)
-      }
-      for (const jobId of jobIds) {
-        const waits = loop.jobs.get(jobId)
-        if (waits === undefined) continue
-        for (const wait of waits) {
-          Observed.countFailure(wait.observed, error)
-          if (wait.nextPollAt <= now) {
-            setNextPoll(loop, wait, now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS))
-          }
-        }
-      }
-    }
-
-    const retryReporter =
-      (loop: Loop, jobIds: () => Iterable<string>, counter: { retries: number }) =>
-      (info: RetryInfo): Effect.Effect<void> =>
-        Effect.map(Clock.currentTimeMillis, (at) => {
-          counter.retries++
-          const event: WaitEngine.Retrying = {
-            _tag: "Retrying",
-            error: info.error,
-            attempt: info.attempt,
-            delayMs: info.delayMillis,
-            at
-          }
-          for (const jobId of jobIds()) {
-            const waits = loop.jobs.get(jobId)
-            if (waits === undefined) continue
-            for (const wait of waits) {
-              Observed.countRetry(wait.observed, info.error)
-              call(wait.listener.onEvent, event)
-            }
-          }
-        })
-
-    // --- A round --------------------------------------------------------------------------
-
-    /**
-     * One GET of one job for all its waits; whatever it answers is delivered or ends them.
-     * Skipped (false) when none of its waits is still before its deadline, or while a 429 pauses
-     * the knowledge base.
-     */
-    const fetchJob = (
-      loop: Loop,
-      jobId: string,
-      counter: { requests: number; retries: number },
-      early: boolean
-    ) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        // A 429 earlier in this round paused the knowledge base: the rest waits for the next round.
-        if (loop.pausedUntil > now) return false
-        const { deadline } = audience(loop, jobId, now)
-        if (deadline === Number.NEGATIVE_INFINITY) return false
-        counter.requests++
-        const requestOptions: RequestOptions = {
-          deadline,
-          onRetry: retryReporter(loop, () => [jobId], counter)
-        }
-        const result = yield* Effect.either(client.poll(loop.knowledgeBaseId, jobId, requestOptions))
-        const at = yield* Clock.currentTimeMillis
-        if (result._tag === "Right") {
-          const pending: Array<Effect.Effect<void>> = []
-          deliver(loop, jobId, result.right, at, early, pending)
-          yield* runSteps(pending)
-          return true
-        }
-        const error = result.left
-        switch (error._tag) {
-          case "NotFound":
-            if (isKnowledgeBaseGone(error)) failAll(loop, error)
-            else failJob(loop, jobId, error)
-            break
-          case "Unauthorized":
-          case "Forbidden":
-            failAll(loop, error)
-            break
-          case "InvalidRequest":
-          case "ResponseDecodeError":
-          case "InvalidInput":
-            failJob(loop, jobId, error)
-            break
-          default:
-            postpone(loop, [jobId], error, at)
-        }
-        return true
-      })
-
-    /**
-     * Lists every page of one status; the watched jobs found go into `found`. At most `maxRequests`
-     * requests in the round so far: past them the list is cut (`{ cut: listed + 1 }`, the active jobs
-     * known so far, `has_more` saying there is one more at least).
-     */
-    const listActive = (
-      loop: Loop,
-      status: (typeof STATUSES_SWEPT)[number],
-      found: Map<string, IngestionJob.IngestionJob>,
-      counter: { requests: number; retries: number; pages: number },
-      maxPages: number,
-      onPage?: (page: ReadonlyArray<IngestionJob.IngestionJob>) => Effect.Effect<void>
-    ) =>
-      Effect.gen(function* () {
-        let after: string | undefined
-        let listed = 0
-        for (;;) {
-          const now = yield* Clock.currentTimeMillis
-          const deadline = loop.latestDeadline
-          if (loop.size === 0 || deadline <= now) return undefined
-          if (after !== undefined && counter.pages >= maxPages) return { cut: listed + 1 }
-          counter.requests++
-          counter.pages++
-          const page = yield* client.list(loop.knowledgeBaseId, {
-            status,
-            limit: PAGE_SIZE,
-            after,
-            deadline,
-            onRetry: retryReporter(loop, () => loop.jobs.keys(), counter)
-          })
-          listed += page.data.length
-          for (const job of page.data) if (loop.jobs.has(job.id)) found.set(job.id, job)
-          if (onPage !== undefined) yield* onPage(page.data)
-          const last = page.data[page.data.length - 1]
-          if (!page.has_more || last === undefined || last.id === after) return { listed }
-          after = last.id
-        }
-      })
-
-    const round = (loop: Loop) =>
-      Effect.gen(function* () {
-        const at = yield* Clock.currentTimeMillis
-        // The due waits are the top of the heap: visiting them costs O(due), not O(watched).
-        // Most overdue first; ties in the order the waits registered. Those due within half their
-        // interval count too when choosing a sweep, which serves them at no extra request (see deliver).
-        const dueWaits: Array<Wait> = []
-        const soon = new Set<string>()
-        loop.polls.forEachAtMost(at + loop.maxHalfInterval, (wait) => {
-          if (wait.nextPollAt <= at) dueWaits.push(wait)
-          else if (wait.nextPollAt <= at + wait.lastIntervalMs / 2) soon.add(wait.jobId)
-        })
-        dueWaits.sort((a, b) => a.nextPollAt - b.nextPollAt || a.seq - b.seq)
-        const due = [...new Set(dueWaits.map((wait) => wait.jobId))]
-        for (const jobId of due) soon.delete(jobId)
-        const watchedJobs = loop.jobs.size
-        const counter = { requests: 0, retries: 0, pages: 0 }
-        let followUpGets = 0
-        let activeQueued: number | undefined
-        let activeProcessing: number | undefined
-        const mode = due.length + soon.size <= loop.sweepCost ? "get" : "sweep"
-        if (mode === "get") {
-          // One due job (a single wait's every poll): no concurrent forEach, which forks a fiber.
-          if (due.length === 1) yield* fetchJob(loop, due[0] as string, counter, false)
-          else
-            yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter, false), {
-              concurrency: GET_CONCURRENCY,
-              discard: true
-            })
-        } else {
-          const found = new Map<string, IngestionJob.IngestionJob>()
-          // The sweep replaces a GET per served job: it never sends more. The last sweep's size is
-          // only an estimate (the active set grows between rounds), so a sweep that would cost more
-          // is cut; the jobs it did not see stay due, and the next round GETs them.
-          const budget = due.length + soon.size
-          // Follow-up GETs, whether they go out during the sweep or after it: a queue that at most
-          // GET_CONCURRENCY workers drain. (Not a semaphore: each release of Effect's wakes every
-          // fiber waiting on it, and a sweep of 10,000 jobs can have hundreds waiting.)
-          const queue: Array<string> = []
-          let head = 0
-          let idle = GET_CONCURRENCY
-          const workers: Array<Fiber.RuntimeFiber<void>> = []
-          const worker: Effect.Effect<void> = Effect.suspend(() => {
-            if (head === queue.length) {
-              idle++
-              return Effect.void
-            }
-            const jobId = queue[head++] as string
-            return Effect.zipRight(
-              Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
-                if (sent) followUpGets++
-              }),
-              worker
-            )
-          })
-          const followUp = (jobIds: ReadonlyArray<string>) =>
-            Effect.suspend(() => {
-              for (const jobId of jobIds) queue.push(jobId)
-              const start = Math.min(idle, queue.length - head)
-              idle -= start
-              return start === 0
-                ? Effect.void
-                : Effect.repeatN(
-                    Effect.map(Effect.fork(worker), (fiber) => void workers.push(fiber)),
-                    start - 1
-                  )
-            })
-          // A job the last sweep listed as processing and this one has passed without seeing has
-          // left the list: its GET goes out at once (see `processingPages`), not after the last page.
-          const fetched = new Set<string>()
-          const pages: Array<Array<string>> = []
-          const pageOf = new Map<string, number>()
-          let passed = 0
-          const onProcessingPage = (data: ReadonlyArray<IngestionJob.IngestionJob>) =>
-            Effect.suspend(() => {
-              const watched: Array<string> = []
-              let reached = -1
-              for (const job of data) {
-                if (!loop.jobs.has(job.id)) continue
-                watched.push(job.id)
-                pageOf.set(job.id, pages.length)
-                const before = loop.processingPageOf.get(job.id)
-                if (before !== undefined && before > reached) reached = before
-              }
-              pages.push(watched)
-              const gone: Array<string> = []
-              for (; passed < reached; passed++) {
-                for (const jobId of loop.processingPages[passed] ?? []) {
-                  if (found.has(jobId) || fetched.has(jobId) || !loop.jobs.has(jobId)) continue
-                  fetched.add(jobId)
-                  gone.push(jobId)
-                }
-              }
-              return gone.length === 0 ? Effect.void : followUp(gone)
-            })
-          const swept = yield* Effect.either(
-            Effect.gen(function* () {
-              const queued = yield* listActive(loop, "queued", found, counter, budget - 1)
-              const processing =
-                queued === undefined || "cut" in queued
-                  ? undefined
-                  : yield* listActive(loop, "processing", found, counter, budget, onProcessingPage)
-              return { queued, processing }
-            })
-          )
-          if (pages.length > 0) {
-            loop.processingPages = pages
-            loop.processingPageOf = pageOf
-          }
-          const now = yield* Clock.currentTimeMillis
-          if (swept._tag === "Left") {
-            const error = swept.left
-            if (error.isTransient || (error._tag === "TransportError" && error.reason === "Deadline")) {
-              postpone(loop, [...loop.jobs.keys()], error, now)
-            } else {
-              failAll(loop, error)
-            }
-          } else if (
-            swept.right.queued !== undefined &&
-            (swept.right.processing !== undefined || "cut" in swept.right.queued)
-          ) {
-            const { queued, processing } = swept.right
-            const cut = "cut" in queued || (processing !== undefined && "cut" in processing)
-            activeQueued = "cut" in queued ? queued.cut : queued.listed
-            activeProcessing =
-              processing === undefined ? undefined : "cut" in processing ? processing.cut : processing.listed
-            loop.sweepCost =
-              Math.max(1, Math.ceil(activeQueued / PAGE_SIZE)) +
-              Math.max(1, Math.ceil((activeProcessing ?? 0) / PAGE_SIZE))
-            const jobIds = [...loop.jobs.keys()]
-            // Cut short, a job not found may be in the pages not read: it stays due. Otherwise its GET
-            // goes out first, and is on its way while the sweep hands every other job to its waits.
-            const missing = cut ? [] : jobIds.filter((jobId) => !found.has(jobId) && !fetched.has(jobId))
-            if (missing.length > 0) {
-              yield* followUp(missing)
-              yield* Effect.yieldNow()
-            }
-            const pending: Array<Effect.Effect<void>> = []
-            for (const jobId of jobIds) {
-              const job = found.get(jobId)
-              // As of the sweep's start: the waits' next polls count from there, so sweeps start one
-              // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
-              if (job !== undefined && !fetched.has(jobId)) deliver(loop, jobId, job, at, true, pending)
-            }
-            // Every watched job is delivered once per sweep: the steps can all run now, together.
-            yield* runSteps(pending)
-          }
-          // A worker ends when the queue is empty; more may have started since: join every one.
-          for (let joined = 0; joined < workers.length; joined++)
-            yield* Fiber.join(workers[joined] as Fiber.RuntimeFiber<void>)
-        }
-        call(onRound, {
-          knowledgeBaseId: loop.knowledgeBaseId,
-          at,
-          mode,
-          requests: counter.requests,
-          retries: counter.retries,
-          watchedJobs,
-          dueJobs: mode === "get" ? due.length : due.length + soon.size,
-          followUpGets,
-          activeQueued,
-          activeProcessing
-        })
-      })
-
-    // --- The loop of a knowledge base -----------------------------------------------------
-
-    /** Stops the loop's timer (or sleeping fiber). */
-    const disarm = (loop: Loop) => {
-      if (loop.timer !== undefined) {
-        clearTimeout(loop.timer)
-        loop.timer = undefined
-      }
-      if (loop.sleeper !== undefined) {
-        loop.sleeper.unsafeInterruptAsFork(FiberId.none)
-        loop.sleeper = undefined
-      }
-    }
-
-    /** Wakes the loop `ms` from now: a plain timer on the live clock, a fiber sleeping on any other. */
-    const arm = (loop: Loop, ms: number) => {
-      disarm(loop)
-      if (loop.live) {
-        loop.timer = setTimeout(onTimer, Math.min(ms, MAX_TIMER_MS), loop)
-      } else {
-        loop.sleeper = Runtime.runFork(
-          loop.runtime,
-          Effect.zipRight(
-            Effect.sleep(Duration.millis(ms)),
-            Effect.sync(() => {
-              loop.sleeper = undefined
-              look(loop)
-            })
-          )
-        )
-      }
-    }
-
-    const onTimer = (loop: Loop) => {
-      loop.timer = undefined
-      look(loop)
-    }
-
-    /**
-     * Has the loop look at its waits soon (on the scheduler, as a fiber's wake-up would be): a
-     * burst of registrations, or the waits a round ended, cost one look.
-     */
-    const wake = (loop: Loop) => {
-      if (loop.lookScheduled || closed) return
-      loop.lookScheduled = true
-      scheduler.scheduleTask(() => {
-        loop.lookScheduled = false
-        look(loop)
-      }, 0)
-    }
-
-    const roundOf = (loop: Loop): Effect.Effect<void> =>
-      Effect.ensuring(
-        gate === undefined ? round(loop) : Effect.zipRight(gate(loop.knowledgeBaseId), round(loop)),
-        Effect.sync(() => {
-          loop.inFlight = undefined
-          wake(loop)
-        })
-      )
-
-    /**
-     * One look of the loop at its waits: ends those past their deadline, starts a round when a poll
-     * is due (none while one is in flight), and sets its timer for the next deadline or poll. The
-     * last wait gone, the loop stops, and with it the round in flight.
-     */
-    const look = (loop: Loop): void => {
-      if (closed) return
-      const now = loop.clock.unsafeCurrentTimeMillis()
-      const earliestDeadline = expire(loop, now)
-      if (loop.size === 0) {
-        disarm(loop)
-        if (loops.get(loop.knowledgeBaseId) === loop) loops.delete(loop.knowledgeBaseId)
-        if (loop.inFlight !== undefined) loop.inFlight.unsafeInterruptAsFork(FiberId.none)
-        return
-      }
-      let wakeAt = earliestDeadline
-      loop.nextDeadline = earliestDeadline
-      loop.nextLook = Number.POSITIVE_INFINITY
-      if (loop.inFlight === undefined) {
-        const earliestPoll = loop.polls.peek()?.nextPollAt ?? Number.POSITIVE_INFINITY
-        const pollAt = Math.max(earliestPoll, loop.pausedUntil)
-        if (pollAt <= now) {
-          loop.inFlight = Runtime.runFork(loop.runtime, roundOf(loop))
-        } else {
-          wakeAt = Math.min(wakeAt, pollAt)
-          loop.nextLook = wakeAt
-        }
-      }
-      arm(loop, Math.max(0, wakeAt - now))
-    }
 
     // --- Registration ---------------------------------------------------------------------
 
@@ -782,6 +802,7 @@ export const make = (
         const isNew = loop === undefined
         if (loop === undefined) {
           loop = {
+            engine,
             knowledgeBaseId: kb,
             jobs: new Map(),
             polls: byNextPoll(),

@@ -26,7 +26,7 @@ import type {
   RetriedErrorData
 } from "../JobMachine.js"
 import { outcomeEither } from "../Wait.js"
-import { DEFAULT_TIMEOUT, WaitEngine, type WaitOptions } from "../WaitEngine.js"
+import { DEFAULT_TIMEOUT, type Registration, WaitEngine, type WaitOptions } from "../WaitEngine.js"
 
 const encodeClientError = Schema.encodeSync(IngestionError)
 
@@ -92,7 +92,8 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
     let lastAt = 0
     let registeredAt = 0
     const runFork = engineRuntime.acquire()
-    const registering = runFork(
+    // Kept only until registered: a fiber that has ended holds its refs, its exit and more.
+    let registering: Fiber.RuntimeFiber<Registration, unknown> | undefined = runFork(
       Effect.flatMap(Effect.zip(WaitEngine, Clock.currentTimeMillis), ([engine, now]) => {
         registeredAt = now
         lastAt = now
@@ -157,11 +158,12 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
         )
       })
     )
-    let leave: Effect.Effect<void> | undefined
+    let registration: Registration | undefined
     registering.addObserver((exit) => {
+      registering = undefined
       if (Exit.isSuccess(exit)) {
-        leave = exit.value.leave
-        if (stopped) Effect.runFork(leave)
+        registration = exit.value
+        if (stopped) Effect.runFork(registration.leave)
       } else if (!stopped && !Cause.isInterruptedOnly(exit.cause)) {
         // Not registered: an invalid ID, or a Layer that could not be built (configuration).
         send({ type: "ERRORED", error: causeData(exit.cause) })
@@ -170,8 +172,10 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
     return () => {
       stopped = true
       const release = Effect.sync(engineRuntime.release)
-      if (leave !== undefined) Effect.runFork(Effect.zipRight(leave, release))
-      else Effect.runFork(Effect.zipRight(Fiber.interrupt(registering), release))
+      if (registration !== undefined) Effect.runFork(Effect.zipRight(registration.leave, release))
+      else if (registering !== undefined)
+        Effect.runFork(Effect.zipRight(Fiber.interrupt(registering), release))
+      else Effect.runFork(release)
     }
   })
 

@@ -721,6 +721,21 @@ const look = (loop: Loop): void => {
   arm(loop, Math.max(0, wakeAt - now))
 }
 
+/**
+ * A registration: its loop and its wait, `leave` built when it is read (most waits end without
+ * leaving: an Effect and a closure per wait would wait for nothing).
+ */
+class Registered implements WaitEngine.Registration {
+  constructor(
+    private readonly loop: Loop,
+    private readonly wait: Wait
+  ) {}
+
+  get leave(): Effect.Effect<void> {
+    return Effect.sync(() => void detach(this.loop, this.wait))
+  }
+}
+
 export const make = (
   options: WaitEngine.EngineOptions = {}
 ): Effect.Effect<WaitEngine.WaitEngine["Type"], never, IngestionJobs | Scope.Scope> =>
@@ -835,8 +850,7 @@ export const make = (
         if (wait.deadline > loop.latestDeadline) loop.latestDeadline = wait.deadline
         loop.size++
         if (isNew || now < loop.nextLook || wait.deadline < loop.nextDeadline) wake(loop)
-        const registered = loop
-        return { leave: Effect.sync(() => void detach(registered, wait)) }
+        return new Registered(loop, wait)
       })
 
     return { register }

@@ -470,21 +470,27 @@ const TRACING: ReadonlyArray<Tracing> = ["auto", "spans", "propagate", "none"]
 /** The tracer of Effect's default services: spans it makes are recorded nowhere. */
 const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
+// Module functions, not closures per client: they depend on the mode alone.
+const propagating = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => effect
+const propagationOff = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.locally(effect, HttpClient.currentTracerPropagation, false)
+const spansOff = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.locally(effect, FiberRef.currentTracerEnabled, false)
+const tracedAuto = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.tracerWith((tracer) => (tracer === builtInTracer ? spansOff(effect) : propagationOff(effect)))
+
 /**
  * Runs a request attempt with the spans and trace headers `tracing` asks for. The platform client
  * reads them from fiber refs: they are set on the attempt's fiber, and restored when it ends.
  */
-const tracedWith = (tracing: Tracing) => {
-  if (tracing === "propagate") return <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => effect
-  const propagationOff = <A, E>(effect: Effect.Effect<A, E>) =>
-    Effect.locally(effect, HttpClient.currentTracerPropagation, false)
-  if (tracing === "spans") return propagationOff
-  const spansOff = <A, E>(effect: Effect.Effect<A, E>) =>
-    Effect.locally(effect, FiberRef.currentTracerEnabled, false)
-  if (tracing === "none") return spansOff
-  return <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    Effect.tracerWith((tracer) => (tracer === builtInTracer ? spansOff(effect) : propagationOff(effect)))
-}
+const tracedWith = (tracing: Tracing) =>
+  tracing === "propagate"
+    ? propagating
+    : tracing === "spans"
+      ? propagationOff
+      : tracing === "none"
+        ? spansOff
+        : tracedAuto
 
 /**
  * `Effect.retry(attempt, policy())`, without building the policy's driver (and its Refs) for an

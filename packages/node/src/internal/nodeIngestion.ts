@@ -21,6 +21,12 @@ const positiveMillis = (
     : Effect.fail(new InvalidInput({ param, message: `${param} must be a positive, finite duration` }))
 }
 
+/** The `Agent` options of {@link AgentOptions}' defaults. */
+export const DEFAULT_AGENT_OPTIONS: Undici.Agent.Options = {
+  keepAliveTimeout: Duration.toMillis(DEFAULT_KEEP_ALIVE),
+  keepAliveMaxTimeout: Duration.toMillis(DEFAULT_KEEP_ALIVE_MAX)
+}
+
 /** The undici `Agent` options for {@link AgentOptions}, validated. */
 export const agentOptions = (options: AgentOptions): Effect.Effect<Undici.Agent.Options, InvalidInput> =>
   Effect.gen(function* () {
@@ -46,21 +52,6 @@ export const agentOptions = (options: AgentOptions): Effect.Effect<Undici.Agent.
       ...(connections === undefined ? {} : { connections })
     }
   })
-
-/**
- * undici's own `fetch` (not Node's bundled one, which may be another undici major) through
- * `dispatcher`, typed as the global `fetch` that `FetchHttpClient` calls: its `Request`,
- * `Response` and `Headers` are the WHATWG ones the client reads.
- */
-export const fetchOf =
-  (dispatcher: Undici.Dispatcher): typeof globalThis.fetch =>
-  (input, init) =>
-    Undici.fetch(input as Undici.RequestInfo, {
-      ...(init as Undici.RequestInit),
-      // A redirect is answered, not followed: the client turns it into a typed error.
-      redirect: "manual",
-      dispatcher
-    }) as unknown as Promise<Response>
 
 const keepProcessAlive = (): (() => void) => {
   const timer = setInterval(() => {}, 2 ** 31 - 1)

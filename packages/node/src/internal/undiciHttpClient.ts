@@ -9,9 +9,9 @@
  * destroyed by the abort: the socket goes back to the pool, or is closed.
  */
 import { Readable } from "node:stream"
+import type { ReadableStream as NodeWebReadableStream } from "node:stream/web"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
-import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -26,21 +26,39 @@ import type * as Undici from "undici"
 
 type RequestBody = Exclude<Undici.Dispatcher.RequestOptions["body"], undefined>
 
-/** The body undici sends for a platform body; a stream becomes a Node `Readable`. */
-const requestBody = (body: HttpBody.HttpBody): Effect.Effect<RequestBody> => {
+interface Outgoing {
+  readonly body: RequestBody
+  /** The request's headers, with the `content-type` a form's encoding chose. */
+  readonly headers: Headers.Headers
+}
+
+/**
+ * The body undici sends for a platform body: a stream becomes a Node `Readable`; a form is
+ * encoded as `fetch` would (multipart, its boundary in `content-type`), since `Dispatcher.request`
+ * takes no `FormData`.
+ */
+const outgoing = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Outgoing> => {
+  const { body, headers } = request
   switch (body._tag) {
     case "Empty":
-      return Effect.succeed(null)
+      return Effect.succeed({ body: null, headers })
     case "Uint8Array":
-      return Effect.succeed(body.body)
+      return Effect.succeed({ body: body.body, headers })
     case "Raw":
-      return Effect.succeed(body.body as RequestBody)
-    case "FormData":
-      return Effect.succeed(body.formData as unknown as RequestBody)
+      return Effect.succeed({ body: body.body as RequestBody, headers })
+    case "FormData": {
+      const encoded = new Response(body.formData)
+      const contentType = encoded.headers.get("content-type")
+      return Effect.succeed({
+        body: Readable.fromWeb(encoded.body as NodeWebReadableStream<Uint8Array>),
+        headers: contentType === null ? headers : Headers.set(headers, "content-type", contentType)
+      })
+    }
     case "Stream":
-      return Effect.map(Stream.toAsyncIterableEffect(body.stream), (iterable) =>
-        Readable.from(iterable, { objectMode: false })
-      )
+      return Effect.map(Stream.toAsyncIterableEffect(body.stream), (iterable) => ({
+        body: Readable.from(iterable, { objectMode: false }),
+        headers
+      }))
   }
 }
 
@@ -53,7 +71,8 @@ const send = (
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
   signal: AbortSignal,
-  body: RequestBody
+  body: RequestBody,
+  headers: Headers.Headers
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async((resume) => {
     let sent: Promise<Undici.Dispatcher.ResponseData>
@@ -63,7 +82,7 @@ const send = (
         // The fragment is not sent (fetch drops it too).
         path: url.pathname + url.search,
         method: request.method,
-        headers: request.headers,
+        headers,
         body,
         signal,
         // Timeouts are the caller's (`Effect` timeouts, the client's `requestTimeout`): 0 turns
@@ -87,8 +106,10 @@ const send = (
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
   HttpClient.make((request, url, signal) =>
     request.body._tag === "Empty"
-      ? send(dispatcher, request, url, signal, null)
-      : Effect.flatMap(requestBody(request.body), (body) => send(dispatcher, request, url, signal, body))
+      ? send(dispatcher, request, url, signal, null, request.headers)
+      : Effect.flatMap(outgoing(request), ({ body, headers }) =>
+          send(dispatcher, request, url, signal, body, headers)
+        )
   )
 
 /** A body left unread and then aborted errors: without a listener that error would be thrown. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url"
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "@effect/vitest"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "@effect/vitest"
 import { IngestionError, WaitError } from "@tensoras/ingestion"
 import { createIngestionJobsClient, waitForIngestionJob } from "@tensoras/ingestion-node"
 import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
@@ -77,7 +77,9 @@ describe("createIngestionJobsClient (Node)", () => {
   it("takes fetch or an HttpClient of your own instead, not both", async () => {
     const seen: Array<string> = []
     const fetchClient = Effect.runSync(Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer))
-    const httpClient = HttpClient.tapRequest(fetchClient, (request) => Effect.sync(() => seen.push(request.url)))
+    const httpClient = HttpClient.tapRequest(fetchClient, (request) =>
+      Effect.sync(() => seen.push(request.url))
+    )
     await client({ httpClient }).list("kb_abc123")
     await client({ fetch: (input, init) => (seen.push(String(input)), fetch(input, init)) }).list("kb_abc123")
     expect(seen.length).toBe(2)
@@ -109,7 +111,9 @@ describe("waitForIngestionJob (Node)", () => {
     simulator.control.setScenario("failing")
     simulator.control.advanceToTerminal("kb_failing", "job_rejected")
     expect(
-      await rejection(waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_failing", jobId: "job_rejected" }))
+      await rejection(
+        waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_failing", jobId: "job_rejected" })
+      )
     ).toBeInstanceOf(WaitError.IngestionJobFailed)
   })
 

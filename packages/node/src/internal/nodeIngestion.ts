@@ -5,7 +5,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as Undici from "undici"
+import type * as Undici from "undici"
 import type { AgentOptions } from "../NodeIngestion.js"
 
 const DEFAULT_KEEP_ALIVE = Duration.seconds(30)

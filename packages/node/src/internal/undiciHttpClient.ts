@@ -147,7 +147,9 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     if (this.cachedCookies === undefined) {
       const header = this.source.headers["set-cookie"]
       this.cachedCookies =
-        header === undefined ? Cookies.empty : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
+        header === undefined
+          ? Cookies.empty
+          : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
     }
     return this.cachedCookies
   }
@@ -157,7 +159,12 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   private decodeError(cause: unknown) {
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+    return new HttpClientError.ResponseError({
+      request: this.request,
+      response: this,
+      reason: "Decode",
+      cause
+    })
   }
 
   /** Reads the body once with `read`; every later call gets the same result. */

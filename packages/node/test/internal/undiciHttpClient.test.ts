@@ -4,8 +4,8 @@
 import { once } from "node:events"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -109,35 +109,43 @@ describe("undiciHttpClient", () => {
     })
   )
 
-  it.effect("reads a response every way: status, headers, cookies, text (twice), JSON, bytes, a stream, a form", () =>
-    Effect.gen(function* () {
-      const response = yield* client.get(`${base}/echo`)
-      expect(response.status).toBe(200)
-      expect(response.headers["content-type"]).toBe("application/json")
-      expect(Object.values(response.cookies.cookies).map((cookie) => `${cookie.name}=${cookie.value}`)).toEqual(["a=1", "b=2"])
-      const text = yield* response.text
-      expect(yield* response.text).toBe(text)
-      expect(yield* response.json).toEqual(JSON.parse(text))
-      const bytes = yield* Effect.flatMap(client.get(`${base}/echo`), (r) => r.arrayBuffer)
-      expect(new TextDecoder().decode(bytes)).toBe(text)
-      const streamed = yield* client.get(`${base}/echo`).pipe(
-        Effect.flatMap((r) => Stream.runCollect(Stream.decodeText(r.stream))),
-        Effect.map((chunks) => Chunk.join(chunks, ""))
-      )
-      expect(streamed).toBe(text)
-      const params = yield* Effect.flatMap(client.get(`${base}/form`), (r) => r.urlParamsBody)
-      expect(params).toEqual([
-        ["a", "1"],
-        ["b", "two"]
-      ])
-      expect(response.toJSON()).toMatchObject({ _id: "@effect/platform/HttpClientResponse", status: 200 })
-    })
+  it.effect(
+    "reads a response every way: status, headers, cookies, text (twice), JSON, bytes, a stream, a form",
+    () =>
+      Effect.gen(function* () {
+        const response = yield* client.get(`${base}/echo`)
+        expect(response.status).toBe(200)
+        expect(response.headers["content-type"]).toBe("application/json")
+        expect(
+          Object.values(response.cookies.cookies).map((cookie) => `${cookie.name}=${cookie.value}`)
+        ).toEqual(["a=1", "b=2"])
+        const text = yield* response.text
+        expect(yield* response.text).toBe(text)
+        expect(yield* response.json).toEqual(JSON.parse(text))
+        const bytes = yield* Effect.flatMap(client.get(`${base}/echo`), (r) => r.arrayBuffer)
+        expect(new TextDecoder().decode(bytes)).toBe(text)
+        const streamed = yield* client.get(`${base}/echo`).pipe(
+          Effect.flatMap((r) => Stream.runCollect(Stream.decodeText(r.stream))),
+          Effect.map((chunks) => Chunk.join(chunks, ""))
+        )
+        expect(streamed).toBe(text)
+        const params = yield* Effect.flatMap(client.get(`${base}/form`), (r) => r.urlParamsBody)
+        expect(params).toEqual([
+          ["a", "1"],
+          ["b", "two"]
+        ])
+        expect(response.toJSON()).toMatchObject({ _id: "@effect/platform/HttpClientResponse", status: 200 })
+      })
   )
 
   it.effect("answers a redirect with the 3xx itself: never followed", () =>
     Effect.gen(function* () {
       const response = yield* client.get(`${base}/redirect`)
-      expect([response.status, response.headers.location, yield* response.text]).toEqual([302, "/echo", "moved"])
+      expect([response.status, response.headers.location, yield* response.text]).toEqual([
+        302,
+        "/echo",
+        "moved"
+      ])
     })
   )
 

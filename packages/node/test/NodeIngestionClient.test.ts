@@ -81,7 +81,12 @@ describe("createIngestionJobsClient (Node)", () => {
       Effect.sync(() => seen.push(request.url))
     )
     await client({ httpClient }).list("kb_abc123")
-    await client({ fetch: (input, init) => (seen.push(String(input)), fetch(input, init)) }).list("kb_abc123")
+    await client({
+      fetch: (input, init) => {
+        seen.push(String(input))
+        return fetch(input, init)
+      }
+    }).list("kb_abc123")
     expect(seen.length).toBe(2)
     expect(() => client({ httpClient, fetch })).toThrow(IngestionError.InvalidInput)
   })

@@ -1,5 +1,5 @@
 /**
- * Node.js Layers for `@tensoras/ingestion`: an `HttpClient` on undici that keeps connections
+ * Node.js Layers for `@tensoras/ingestion`: an `HttpClient` on undici's `Dispatcher.request` that keeps connections
  * alive between polls, the `IngestionJobs` client and the `WaitEngine` built on it (from options
  * or from `TENSORAS_API_KEY` / `TENSORAS_BASE_URL`), and a `runMain` whose SIGINT / SIGTERM
  * interrupt the program, abort the request in flight and exit with the conventional code.
@@ -123,7 +123,9 @@ export const layerDispatcher = (options: AgentOptions = {}): Layer.Layer<Dispatc
  * An `HttpClient` on undici's `Dispatcher.request` (not on `fetch`), through the
  * {@link Dispatcher} in context: about half the client CPU per response of a `fetch`-based
  * client. A redirect is answered, never followed (the client makes it a typed error);
- * interrupting a request aborts it, its response body included.
+ * interrupting a request aborts it, its response body included. It has no timeout of its own
+ * (undici's are off): bound a request with `Effect.timeout`, as the `IngestionJobs` client does
+ * (`requestTimeout`).
  *
  * @example
  * ```ts

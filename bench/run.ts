@@ -494,9 +494,11 @@ const main = async (): Promise<number> => {
                 // Shared levels run realistic timelines (many intervals); the warm-up stays short.
                 const [spanFrom, spanTo] = layout === "shared" && !warmup ? options.sharedSpan : [2, 3]
                 const samples = purpose === "measure" ? count * rounds : count
-                // Lead time for the client's set-up (a forced GC when it samples the heap) before the first start.
+                // Lead time for the client's set-up (a forced GC when it samples the heap) before the first start, and
+                // for creating the jobs and handing them over: measured at about 1 ms per job (10,000 jobs arrived
+                // 7.5 s after a lead of 0.2 ms per job, and the whole W round counted as started late).
                 const sampling = purpose === "heap" || (purpose === "measure" && heapRounds === 0)
-                const firstStartAt = Date.now() + 50 + (sampling ? 100 : 0) + 0.2 * count
+                const firstStartAt = Date.now() + 50 + (sampling ? 100 : 0) + 2 * count
                 const kbId = `${base}_${purpose}${purpose === "measure" ? "" : `_${round}`}`
                 const all = Array.from({ length: count }, (_, index) => {
                   // Waits start spread over one interval; each job ends `spanFrom` to `spanTo` intervals after its

@@ -15,7 +15,7 @@ import type { Serializable } from "node:child_process"
 export type Variant = "A" | "B" | "C" | "M" | "W"
 
 export const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
-  A: "library waitForIngestionJob (Promise)",
+  A: "library waitForIngestionJob (Promise, Node)",
   B: "bare fetch + sleep loop (API docs)",
   C: "library Wait.waitFor (Effect, on the WaitEngine)",
   M: "library JobMachine (XState, on the WaitEngine)",

@@ -224,20 +224,27 @@ const machineBusy = async (ms: number): Promise<number> => {
   return busy / Math.max(1, busy + after.idle - before.idle)
 }
 
-// Children run TypeScript through the same tsx loader as this process, on the packages' sources, with gc().
-const childArgv = [
-  ...process.execArgv,
-  ...(process.execArgv.some((arg) => arg.startsWith("--conditions=@tensoras/source"))
-    ? []
-    : ["--conditions=@tensoras/source"]),
-  ...(process.execArgv.includes("--expose-gc") ? [] : ["--expose-gc"])
+// Children run TypeScript through the same tsx loader as this process, with gc(). The simulator runs on the
+// packages' sources; a client process loads the library's builds (see `built()` in variants.ts), so it runs
+// without the sources' export condition: a build's imports of another package of the library (the node
+// package's of the core one) then resolve to that package's build too, as they do for a user.
+const sourceCondition = (arg: string) => arg.startsWith("--conditions=@tensoras/source")
+const withGc = (argv: ReadonlyArray<string>) => [
+  ...argv,
+  ...(argv.includes("--expose-gc") ? [] : ["--expose-gc"])
 ]
+const childArgv = withGc([
+  ...process.execArgv,
+  ...(process.execArgv.some(sourceCondition) ? [] : ["--conditions=@tensoras/source"])
+])
+const clientArgv = withGc(process.execArgv.filter((arg) => !sourceCondition(arg)))
 const children = new Set<ChildProcess>()
 
 const start = (file: string, args: ReadonlyArray<string>, profile = false): ChildProcess => {
   const profiling =
     profile && options.profileDir !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []
-  const child = spawn(process.execPath, [...childArgv, ...profiling, resolve(here, file), ...args], {
+  const argv = file === "client.ts" ? clientArgv : childArgv
+  const child = spawn(process.execPath, [...argv, ...profiling, resolve(here, file), ...args], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })

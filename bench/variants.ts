@@ -7,7 +7,10 @@
 import { readdirSync, statSync } from "node:fs"
 import type { ProbeResult, RoundSummary, Variant } from "./protocol.js"
 
-const coreDir = new URL("../packages/core/", import.meta.url)
+const packageDirs = {
+  core: new URL("../packages/core/", import.meta.url),
+  node: new URL("../packages/node/", import.meta.url)
+} as const
 
 /** The newest modification time of the files under a directory (0 when there is none). */
 const newest = (dir: URL): number =>
@@ -16,14 +19,16 @@ const newest = (dir: URL): number =>
     .reduce((latest, entry) => Math.max(latest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs), 0)
 
 /**
- * A module of the library as users run it: its build (`packages/core/dist`), not its sources. The bench's
- * processes run under tsx (for the bench's own TypeScript), whose transform of the sources names every
+ * A module of the library as users run it: its build (`packages/<core|node>/dist`), not its sources. The
+ * bench's processes run under tsx (for the bench's own TypeScript), whose transform of the sources names every
  * function it compiles (`keepNames`): a `defineProperty` per closure created and about 250 bytes of heap per
  * closure kept, which the published build does not have. A build older than its sources is an error: it would
- * measure code that is not there any more.
+ * measure code that is not there any more. (The client processes run without the sources' export condition,
+ * so the node package's build imports the core package's build, as a user's install does.)
  */
-const built = async <Module>(module: string): Promise<Module> => {
-  const dist = new URL("dist/", coreDir)
+const built = async <Module>(module: string, pkg: keyof typeof packageDirs = "core"): Promise<Module> => {
+  const dir = packageDirs[pkg]
+  const dist = new URL("dist/", dir)
   const builtAt = (() => {
     try {
       return statSync(new URL(`${module}.js`, dist)).mtimeMs
@@ -31,9 +36,9 @@ const built = async <Module>(module: string): Promise<Module> => {
       return 0
     }
   })()
-  if (builtAt === 0 || newest(new URL("src/", coreDir)) > builtAt)
+  if (builtAt === 0 || newest(new URL("src/", dir)) > builtAt)
     throw new Error(
-      `packages/core/dist/${module}.js is missing or older than the sources: run \`pnpm build\` first (the bench measures the built library, as users run it)`
+      `packages/${pkg}/dist/${module}.js is missing or older than the sources: run \`pnpm build\` first (the bench measures the built library, as users run it)`
     )
   return (await import(new URL(`${module}.js`, dist).href)) as Module
 }
@@ -92,8 +97,11 @@ export const loadLibrary = async (): Promise<{
   const library = await built<typeof import("@tensoras/ingestion")>("index")
   const exported = library as unknown as Record<string, unknown>
 
-  if (typeof exported.waitForIngestionJob === "function") {
-    const { waitForIngestionJob } = library
+  // A Node user of the Promise API imports it from the node package: undici's Dispatcher.request, one
+  // keep-alive agent per process (the core package's runs on the global fetch).
+  const node = await built<typeof import("@tensoras/ingestion-node")>("index", "node")
+  if (typeof (node as unknown as Record<string, unknown>).waitForIngestionJob === "function") {
+    const { waitForIngestionJob } = node
     // A: a user's call as documented (a client per call: no sharing between calls), polling at the bare
     // loop's interval. No `onUpdate`: the bare loop reports nothing either. `timeoutMs` bounds the run.
     factories.A =
@@ -109,10 +117,10 @@ export const loadLibrary = async (): Promise<{
           pollIntervalMs: intervalMs
         }).then((job) => job.status)
   } else {
-    notes.push("A: @tensoras/ingestion does not export a function `waitForIngestionJob`")
+    notes.push("A: @tensoras/ingestion-node does not export a function `waitForIngestionJob`")
   }
 
-  const engineWaits = await loadEngineWaits(exported)
+  const engineWaits = await loadEngineWaits(exported, node)
   if (typeof engineWaits === "string")
     notes.push(`C: ${engineWaits}`, `M: ${engineWaits}`, `W: ${engineWaits}`)
   else {
@@ -128,44 +136,33 @@ export const loadLibrary = async (): Promise<{
 export const engineRounds: Array<RoundSummary> = []
 
 /**
- * C: `Wait.waitFor` as an Effect user runs many waits: one `ManagedRuntime` holding the `WaitEngine` and
- * `IngestionJobs` layers (built during the warm-up), one `runPromise` per wait, `pollInterval` = the bare
+ * C: `Wait.waitFor` as an Effect user on Node runs many waits: one `ManagedRuntime` holding the `WaitEngine` and
+ * `IngestionJobs` layers on `NodeIngestion.layerHttpClient()` (built during the warm-up), one `runPromise` per wait, `pollInterval` = the bare
  * loop's sleep. Waits on one knowledge base share its loop; on different ones they cannot.
  * M: the XState machine (`@tensoras/ingestion/JobMachine`) on the same kind of runtime, one actor per wait.
  */
 const loadEngineWaits = async (
-  library: Record<string, unknown>
+  library: Record<string, unknown>,
+  node: typeof import("@tensoras/ingestion-node")
 ): Promise<
   { readonly C: WaitFactory; readonly W: WaitFactory; readonly M: WaitFactory | string } | string
 > => {
   const wait = library.Wait
   if (typeof wait !== "object" || wait === null || !("waitFor" in wait))
     return "`Wait.waitFor` is not exported"
-  const [
-    Wait,
-    WaitEngine,
-    IngestionJobs,
-    FetchHttpClient,
-    Duration,
-    Effect,
-    Either,
-    Layer,
-    ManagedRuntime,
-    Redacted,
-    Stream
-  ] = await Promise.all([
-    built<typeof import("@tensoras/ingestion/Wait")>("Wait"),
-    built<typeof import("@tensoras/ingestion/WaitEngine")>("WaitEngine"),
-    built<typeof import("@tensoras/ingestion/IngestionJobs")>("IngestionJobs"),
-    import("@effect/platform/FetchHttpClient"),
-    import("effect/Duration"),
-    import("effect/Effect"),
-    import("effect/Either"),
-    import("effect/Layer"),
-    import("effect/ManagedRuntime"),
-    import("effect/Redacted"),
-    import("effect/Stream")
-  ])
+  const [Wait, WaitEngine, IngestionJobs, Duration, Effect, Either, Layer, ManagedRuntime, Redacted, Stream] =
+    await Promise.all([
+      built<typeof import("@tensoras/ingestion/Wait")>("Wait"),
+      built<typeof import("@tensoras/ingestion/WaitEngine")>("WaitEngine"),
+      built<typeof import("@tensoras/ingestion/IngestionJobs")>("IngestionJobs"),
+      import("effect/Duration"),
+      import("effect/Effect"),
+      import("effect/Either"),
+      import("effect/Layer"),
+      import("effect/ManagedRuntime"),
+      import("effect/Redacted"),
+      import("effect/Stream")
+    ])
   const runtimes = new Map<string, ReturnType<typeof makeRuntime>>()
   const makeRuntime = (baseUrl: string, apiKey: string) =>
     ManagedRuntime.make(
@@ -184,7 +181,8 @@ const loadEngineWaits = async (
           })
       }).pipe(
         Layer.provideMerge(IngestionJobs.layer({ apiKey: Redacted.make(apiKey), baseUrl })),
-        Layer.provide(FetchHttpClient.layer)
+        // An Effect user on Node: the node package's HttpClient (undici's Dispatcher.request, keep-alive).
+        Layer.provide(node.NodeIngestion.layerHttpClient())
       )
     )
   const runtimeFor = (baseUrl: string, apiKey: string) => {

@@ -1,6 +1,7 @@
 // Usage 2 of the API docs: get one job, its counters and one line per document.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/get-job.promise.ts kb_abc123 job_abc123
-import { createIngestionJobsClient, IngestionError, IngestionJob } from "@tensoras/ingestion"
+import { IngestionError, IngestionJob } from "@tensoras/ingestion"
+import { createIngestionJobsClient } from "@tensoras/ingestion-node"
 
 const [knowledgeBaseId = "kb_abc123", jobId = "job_abc123"] = process.argv.slice(2)
 const client = createIngestionJobsClient({

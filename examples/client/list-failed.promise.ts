@@ -1,7 +1,7 @@
 // Usage 4 of the API docs: list only the failed jobs (status=failed) and print their errors,
 // across every page.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/list-failed.promise.ts kb_paginated
-import { createIngestionJobsClient } from "@tensoras/ingestion"
+import { createIngestionJobsClient } from "@tensoras/ingestion-node"
 
 const knowledgeBaseId = process.argv[2] ?? "kb_abc123"
 const client = createIngestionJobsClient({

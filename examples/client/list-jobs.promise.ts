@@ -1,6 +1,7 @@
 // Usage 1 of the API docs: list the jobs of a knowledge base, one line each.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/list-jobs.promise.ts kb_abc123
-import { createIngestionJobsClient, IngestionJob } from "@tensoras/ingestion"
+import { IngestionJob } from "@tensoras/ingestion"
+import { createIngestionJobsClient } from "@tensoras/ingestion-node"
 
 const knowledgeBaseId = process.argv[2] ?? "kb_abc123"
 const client = createIngestionJobsClient({

@@ -2,7 +2,8 @@
 // report the chunk count or the error. The docs' loop becomes one call: the first poll at once,
 // then every 5 seconds, with a deadline, retries that honour Retry-After, and typed outcomes.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] [POLL_INTERVAL_MS=5000] tsx examples/client/poll-until-done.promise.ts kb_abc123 job_def456
-import { IngestionJob, WaitError, waitForIngestionJob } from "@tensoras/ingestion"
+import { IngestionJob, WaitError } from "@tensoras/ingestion"
+import { waitForIngestionJob } from "@tensoras/ingestion-node"
 
 const [knowledgeBaseId = "kb_abc123", jobId = "job_def456"] = process.argv.slice(2)
 

@@ -1,9 +1,11 @@
 // Waiting for an ingestion job from plain async code: the API docs' loop, with a deadline,
-// backoff, retries, typed errors, progress and Ctrl-C.
+// backoff, retries, typed errors, progress and Ctrl-C. On Node, `waitForIngestionJob` comes from
+// @tensoras/ingestion-node: undici's Dispatcher.request with keep-alive, not the global fetch.
 //
 //   tsx examples/promise/main.ts                    # embedded simulator, realistic sync
 //   TENSORAS_API_KEY=… TENSORAS_BASE_URL=… tsx examples/promise/main.ts kb_abc123 job_def456
-import { IngestionError, IngestionJob, WaitError, waitForIngestionJob } from "@tensoras/ingestion"
+import { IngestionError, IngestionJob, WaitError } from "@tensoras/ingestion"
+import { waitForIngestionJob } from "@tensoras/ingestion-node"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 
 const [givenKb, givenJob] = process.argv.slice(2)

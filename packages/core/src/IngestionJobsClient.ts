@@ -47,8 +47,14 @@ export interface ClientOptions {
   readonly baseUrl?: string | URL | undefined
   /** Allows an `http:` base URL on a non-loopback host. Default false. */
   readonly allowInsecureHttp?: boolean | undefined
-  /** The `fetch` to use. Default `globalThis.fetch`. */
+  /** The `fetch` to use. Default `globalThis.fetch`. Not with `httpClient`. */
   readonly fetch?: typeof globalThis.fetch | undefined
+  /**
+   * An Effect `HttpClient` to send through instead of `fetch` (advanced): `@tensoras/ingestion-node`
+   * gives one on undici's `Dispatcher.request`. It must not follow redirects (the client makes a
+   * redirect a typed error; `fetch` is told so). Not with `fetch`.
+   */
+  readonly httpClient?: HttpClient.HttpClient | undefined
   /** The time one request attempt may take, in milliseconds. Default 30,000. */
   readonly requestTimeoutMs?: number | undefined
   /** Retries of a transient failure (429, 5xx, network), with capped, jittered backoff. Default 5. */
@@ -168,6 +174,11 @@ const MISSING_KEY = new InvalidInput({
   message: "No API key: pass apiKey, or set the TENSORAS_API_KEY environment variable"
 })
 
+const FETCH_AND_CLIENT = new InvalidInput({
+  param: "httpClient",
+  message: "Pass fetch or httpClient, not both"
+})
+
 /** `@effect/platform`'s fetch client, built once (a Layer built per client costs more than the client). */
 let baseFetchClient: HttpClient.HttpClient | undefined
 
@@ -272,6 +283,7 @@ const build = (options: ClientOptions) => {
         options.apiKey === undefined || options.baseUrl === undefined
           ? yield* fromEnvironment
           : { apiKey: Option.none(), baseUrl: Option.none() }
+      if (options.fetch !== undefined && options.httpClient !== undefined) return yield* FETCH_AND_CLIENT
       const given = options.apiKey ?? Option.getOrUndefined(environment.apiKey)
       if (given === undefined) return yield* MISSING_KEY
       const apiKey = yield* validate.apiKey(given)
@@ -299,7 +311,12 @@ const build = (options: ClientOptions) => {
         Scope.extend(scope)
       )
       return { service, engine }
-    }).pipe(Effect.provideService(HttpClient.HttpClient, fetchClient(options.fetch ?? globalThis.fetch)))
+    }).pipe(
+      Effect.provideService(
+        HttpClient.HttpClient,
+        options.httpClient ?? fetchClient(options.fetch ?? globalThis.fetch)
+      )
+    )
   )
   if (Exit.isFailure(exit)) throw squash(exit.cause)
   return exit.value

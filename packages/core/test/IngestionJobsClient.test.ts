@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import {
   createIngestionJobsClient,
@@ -8,6 +10,7 @@ import {
   waitForIngestionJob
 } from "@tensoras/ingestion"
 import { Canary, NodeSimulator, TestLimit } from "@tensoras/ingestion-testkit"
+import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 
@@ -108,6 +111,37 @@ describe("createIngestionJobsClient", () => {
     }).list("kb_abc123")
     expect(page.object).toBe("list")
     expect(seen).toStrictEqual([`${simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs`])
+  })
+
+  it("uses the Effect HttpClient it is given; fetch and httpClient together are InvalidInput", async () => {
+    const seen: Array<string> = []
+    const platform = Effect.runSync(Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer))
+    const httpClient = HttpClient.tapRequest(platform, (request) => Effect.sync(() => seen.push(request.url)))
+    const page = await client({ httpClient }).list("kb_abc123")
+    expect(page.object).toBe("list")
+    expect(seen).toStrictEqual([`${simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs`])
+    expect(() => client({ httpClient, fetch })).toThrow(expect.objectContaining({ param: "httpClient" }))
+    const wait = await rejection(
+      waitForIngestionJob({
+        apiKey: API_KEY,
+        baseUrl: simulator.baseUrl,
+        knowledgeBaseId: "kb_abc123",
+        jobId: "job_abc123",
+        httpClient,
+        fetch
+      })
+    )
+    expect(wait).toBeInstanceOf(IngestionError.InvalidInput)
+    expect(
+      await waitForIngestionJob({
+        apiKey: API_KEY,
+        baseUrl: simulator.baseUrl,
+        knowledgeBaseId: "kb_abc123",
+        jobId: "job_abc123",
+        httpClient
+      })
+    ).toMatchObject({ status: "completed" })
+    expect(seen.length).toBe(2)
   })
 
   it("an aborted signal stops the request in flight and rejects with an AbortError", async () => {

@@ -5,7 +5,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as Undici from "undici"
+import type * as Undici from "undici"
 import type { AgentOptions } from "../NodeIngestion.js"
 
 const DEFAULT_KEEP_ALIVE = Duration.seconds(30)
@@ -19,6 +19,12 @@ const positiveMillis = (
   return decoded._tag === "Some" && Duration.isFinite(decoded.value) && Duration.toMillis(decoded.value) > 0
     ? Effect.succeed(Math.ceil(Duration.toMillis(decoded.value)))
     : Effect.fail(new InvalidInput({ param, message: `${param} must be a positive, finite duration` }))
+}
+
+/** The `Agent` options of {@link AgentOptions}' defaults. */
+export const DEFAULT_AGENT_OPTIONS: Undici.Agent.Options = {
+  keepAliveTimeout: Duration.toMillis(DEFAULT_KEEP_ALIVE),
+  keepAliveMaxTimeout: Duration.toMillis(DEFAULT_KEEP_ALIVE_MAX)
 }
 
 /** The undici `Agent` options for {@link AgentOptions}, validated. */
@@ -46,21 +52,6 @@ export const agentOptions = (options: AgentOptions): Effect.Effect<Undici.Agent.
       ...(connections === undefined ? {} : { connections })
     }
   })
-
-/**
- * undici's own `fetch` (not Node's bundled one, which may be another undici major) through
- * `dispatcher`, typed as the global `fetch` that `FetchHttpClient` calls: its `Request`,
- * `Response` and `Headers` are the WHATWG ones the client reads.
- */
-export const fetchOf =
-  (dispatcher: Undici.Dispatcher): typeof globalThis.fetch =>
-  (input, init) =>
-    Undici.fetch(input as Undici.RequestInfo, {
-      ...(init as Undici.RequestInit),
-      // A redirect is answered, not followed: the client turns it into a typed error.
-      redirect: "manual",
-      dispatcher
-    }) as unknown as Promise<Response>
 
 const keepProcessAlive = (): (() => void) => {
   const timer = setInterval(() => {}, 2 ** 31 - 1)

@@ -1,0 +1,227 @@
+/**
+ * An `HttpClient` on undici's `Dispatcher.request`, not on undici's `fetch`: no WHATWG `Request`,
+ * `Response`, `Headers` or web stream per request, about half the client CPU of a poll.
+ * After `@effect/platform-node`'s `httpClientUndici.ts` (MIT), without that package.
+ *
+ * What the fetch path did, kept: a redirect is answered, never followed (`Dispatcher.request`
+ * does not follow one); the request's `AbortSignal` stops the request and its body at once; no
+ * timeout of undici's own (the caller's `Effect` timeouts decide). A body is read to its end, or
+ * destroyed by the abort: the socket goes back to the pool, or is closed.
+ */
+import { Readable } from "node:stream"
+import type { ReadableStream as NodeWebReadableStream } from "node:stream/web"
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type * as Undici from "undici"
+
+type RequestBody = Exclude<Undici.Dispatcher.RequestOptions["body"], undefined>
+
+interface Outgoing {
+  readonly body: RequestBody
+  /** The request's headers, with the `content-type` a form's encoding chose. */
+  readonly headers: Headers.Headers
+}
+
+/**
+ * The body undici sends for a platform body: a stream becomes a Node `Readable`; a form is
+ * encoded as `fetch` would (multipart, its boundary in `content-type`), since `Dispatcher.request`
+ * takes no `FormData`.
+ */
+const outgoing = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Outgoing> => {
+  const { body, headers } = request
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed({ body: null, headers })
+    case "Uint8Array":
+      return Effect.succeed({ body: body.body, headers })
+    case "Raw":
+      return Effect.succeed({ body: body.body as RequestBody, headers })
+    case "FormData": {
+      const encoded = new Response(body.formData)
+      const contentType = encoded.headers.get("content-type")
+      return Effect.succeed({
+        body: Readable.fromWeb(encoded.body as NodeWebReadableStream<Uint8Array>),
+        headers: contentType === null ? headers : Headers.set(headers, "content-type", contentType)
+      })
+    }
+    case "Stream":
+      return Effect.map(Stream.toAsyncIterableEffect(body.stream), (iterable) => ({
+        body: Readable.from(iterable, { objectMode: false }),
+        headers
+      }))
+  }
+}
+
+const transportError = (request: HttpClientRequest.HttpClientRequest, cause: unknown) =>
+  new HttpClientError.RequestError({ request, reason: "Transport", cause })
+
+/** Sends one request through `dispatcher`; the response holds the unread body. */
+const send = (
+  dispatcher: Undici.Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  signal: AbortSignal,
+  body: RequestBody,
+  headers: Headers.Headers
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
+  Effect.async((resume) => {
+    let sent: Promise<Undici.Dispatcher.ResponseData>
+    try {
+      sent = dispatcher.request({
+        origin: url.origin,
+        // The fragment is not sent (fetch drops it too).
+        path: url.pathname + url.search,
+        method: request.method,
+        headers,
+        body,
+        signal,
+        // Timeouts are the caller's (`Effect` timeouts, the client's `requestTimeout`): 0 turns
+        // undici's own (300 s each by default) off.
+        headersTimeout: 0,
+        bodyTimeout: 0
+      })
+    } catch (cause) {
+      return resume(Effect.fail(transportError(request, cause)))
+    }
+    sent.then(
+      (data) => resume(Effect.succeed(new UndiciResponse(request, data))),
+      (cause) => resume(Effect.fail(transportError(request, cause)))
+    )
+  })
+
+/**
+ * The `HttpClient` on `dispatcher`. Interrupting a request, or closing the `Scope` of
+ * `HttpClient.withScope`, aborts it through the platform's `AbortSignal`, body included.
+ */
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
+  HttpClient.make((request, url, signal) =>
+    request.body._tag === "Empty"
+      ? send(dispatcher, request, url, signal, null, request.headers)
+      : Effect.flatMap(outgoing(request), ({ body, headers }) =>
+          send(dispatcher, request, url, signal, body, headers)
+        )
+  )
+
+/** A body left unread and then aborted errors: without a listener that error would be thrown. */
+const ignoreError = (_: unknown) => {}
+
+class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId
+  private cachedHeaders: Headers.Headers | undefined
+  private cachedCookies: Cookies.Cookies | undefined
+  private textPromise: Promise<string> | undefined
+  private arrayBufferPromise: Promise<ArrayBuffer> | undefined
+  private formDataPromise: Promise<FormData> | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    readonly source: Undici.Dispatcher.ResponseData
+  ) {
+    super()
+    this[HttpIncomingMessage.TypeId] = HttpIncomingMessage.TypeId
+    this[HttpClientResponse.TypeId] = HttpClientResponse.TypeId
+    source.body.on("error", ignoreError)
+  }
+
+  get status(): number {
+    return this.source.statusCode
+  }
+
+  get headers(): Headers.Headers {
+    this.cachedHeaders ??= Headers.fromInput(this.source.headers as Headers.Input)
+    return this.cachedHeaders
+  }
+
+  get cookies(): Cookies.Cookies {
+    if (this.cachedCookies === undefined) {
+      const header = this.source.headers["set-cookie"]
+      this.cachedCookies =
+        header === undefined
+          ? Cookies.empty
+          : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
+    }
+    return this.cachedCookies
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  private decodeError(cause: unknown) {
+    return new HttpClientError.ResponseError({
+      request: this.request,
+      response: this,
+      reason: "Decode",
+      cause
+    })
+  }
+
+  /** Reads the body once with `read`; every later call gets the same result. */
+  private once<A>(read: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
+    return Effect.tryPromise({ try: read, catch: (cause) => this.decodeError(cause) })
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.once(() => {
+      this.textPromise ??= this.source.body.text()
+      return this.textPromise
+    })
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => (text === "" ? null : (JSON.parse(text) as unknown)),
+        catch: (cause) => this.decodeError(cause)
+      })
+    )
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return this.once(() => {
+      this.arrayBufferPromise ??= this.source.body.arrayBuffer()
+      return this.arrayBufferPromise
+    })
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return this.once(() => {
+      this.formDataPromise ??= this.source.body.formData() as Promise<FormData>
+      return this.formDataPromise
+    })
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => UrlParams.fromInput(new URLSearchParams(text)),
+        catch: (cause) => this.decodeError(cause)
+      })
+    )
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.fromAsyncIterable(this.source.body as AsyncIterable<Uint8Array>, (cause) =>
+      this.decodeError(cause)
+    )
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+}

@@ -88,6 +88,8 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
   fromCallback<EventObject, PollerInput>(({ input, sendBack }) => {
     const send = (event: PollerEvent) => sendBack(event)
     let stopped = false
+    // The engine has said how the wait ended: it holds the wait no more, there is nothing to leave.
+    let ended = false
     // The Effect clock's times: the terminal job and a timeout are stamped with them.
     let lastAt = 0
     let registeredAt = 0
@@ -127,6 +129,7 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
               }
             },
             onExit: (exit) => {
+              ended = true
               if (Exit.isSuccess(exit)) {
                 send({
                   type: "POLLED",
@@ -171,6 +174,8 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
     })
     return () => {
       stopped = true
+      // Most actors stop because their wait ended: no fiber to leave an engine that let them go.
+      if (ended) return engineRuntime.release()
       const release = Effect.sync(engineRuntime.release)
       if (registration !== undefined) Effect.runFork(Effect.zipRight(registration.leave, release))
       else if (registering !== undefined)

@@ -291,6 +291,19 @@ describe("waitForIngestionJob", () => {
     expect(simulator.control.requestCount({ authorized: false })).toBe(1)
   })
 
+  it("calls with the options of a recent call reuse its engine, each still sending its own key", async () => {
+    // No retrySchedule of its own: the engine of a call is kept for the next calls with the same options.
+    const given = { apiKey: API_KEY, baseUrl: simulator.baseUrl, maxRetries: 0, pollIntervalMs: 5 }
+    const call = (options: Partial<Parameters<typeof waitForIngestionJob>[0]> = {}) =>
+      waitForIngestionJob({ ...given, knowledgeBaseId: "kb_abc123", jobId: "job_abc123", ...options })
+    expect((await call()).status).toBe("completed")
+    const wrongKey = await rejection(call({ apiKey: "tns_wrong" }))
+    expect(wrongKey).toBeInstanceOf(IngestionError.Unauthorized)
+    expect((await call({ apiKey: Redacted.make(API_KEY) })).status).toBe("completed")
+    expect(simulator.control.requestCount({ authorized: false })).toBe(1)
+    expect(simulator.control.requestCount({ authorized: true })).toBe(2)
+  })
+
   it("bad input rejects with InvalidInput and sends nothing", async () => {
     for (const options of [
       { knowledgeBaseId: "kb/1", jobId: "job_1" },

@@ -450,19 +450,27 @@ export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promis
 /** How many engines {@link waitForIngestionJob} keeps for calls with the same client options. */
 const RECENT_ENGINES = 8
 
+/** A recent call's engine, the key it sends (inside a `Redacted`, as a client holds it) and its other options. */
+interface RecentEngine {
+  readonly apiKey: Redacted.Redacted<string>
+  readonly options: string
+  readonly engine: WaitEngine.WaitEngine["Type"]
+}
+
 /**
  * The engines of recent {@link waitForIngestionJob} calls, by how requests are sent (`httpClient`,
- * else `fetch`) and then by the other client options: a call with the options of a recent one
- * waits on its engine instead of building a service and an engine of its own (about a fifth of a
- * millisecond of CPU and its garbage, per call). Waits on one engine are independent; they share
- * a knowledge base's loop when they watch the same one, as a client's waits do. An engine with no
- * wait holds no fiber and no timer. Bounded: the oldest entry goes when a ninth set of options comes.
+ * else `fetch`), newest last: a call with the options of a recent one waits on its engine instead
+ * of building a service and an engine of its own (about a fifth of a millisecond of CPU and its
+ * garbage, per call). Waits on one engine are independent; they share a knowledge base's loop when
+ * they watch the same one, as a client's waits do. An engine with no wait holds no fiber and no
+ * timer. Bounded: the oldest entry goes when a ninth set of options comes. The key is compared, never
+ * used as a map key or written into a string: it stays inside its `Redacted`.
  */
-const recentEngines = new WeakMap<object, Map<string, WaitEngine.WaitEngine["Type"]>>()
+const recentEngines = new WeakMap<object, Array<RecentEngine>>()
 
 /**
  * The engine for a call's client options: a recent call's with the same options, or a new one.
- * Only options given in full are keyed (the key and base URL given, no schedule object of one's
+ * Only options given in full are reused (the key and base URL given, no schedule object of one's
  * own): the environment is read, and a schedule built, at each call otherwise.
  */
 const engineFor = (options: WaitForIngestionJobOptions): WaitEngine.WaitEngine["Type"] => {
@@ -476,23 +484,24 @@ const engineFor = (options: WaitForIngestionJobOptions): WaitEngine.WaitEngine["
   )
     return build(options).engine
   const transport: object = options.httpClient ?? options.fetch ?? globalThis.fetch
-  const key = JSON.stringify([
-    apiKey,
+  const others = JSON.stringify([
     String(baseUrl),
     options.allowInsecureHttp ?? false,
     options.requestTimeoutMs ?? null,
     options.maxRetries ?? null
   ])
   let engines = recentEngines.get(transport)
-  const known = engines?.get(key)
-  if (known !== undefined) return known
+  const known = engines?.find(
+    (recent) => recent.options === others && Redacted.value(recent.apiKey) === apiKey
+  )
+  if (known !== undefined) return known.engine
   // Built (and validated) before it is kept: options that throw are not remembered.
   const engine = build(options).engine
   if (engines === undefined) {
-    engines = new Map()
+    engines = []
     recentEngines.set(transport, engines)
   }
-  if (engines.size >= RECENT_ENGINES) engines.delete(engines.keys().next().value as string)
-  engines.set(key, engine)
+  if (engines.length >= RECENT_ENGINES) engines.shift()
+  engines.push({ apiKey: Redacted.make(apiKey), options: others, engine })
   return engine
 }

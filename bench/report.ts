@@ -457,7 +457,7 @@ export interface ReportContext {
 }
 
 const VARIANT_DETAILS: Readonly<Record<Variant, string>> = {
-  A: "One call per wait, as documented for Node: `waitForIngestionJob({ apiKey, baseUrl, knowledgeBaseId, jobId, signal, timeoutMs, pollIntervalMs })` of `@tensoras/ingestion-node` (undici's `Dispatcher.request`, one keep-alive agent per process; a client per call; no `onUpdate`, the bare loop reports nothing either).",
+  A: "One call per wait, as documented for Node: `waitForIngestionJob({ apiKey, baseUrl, knowledgeBaseId, jobId, signal, timeoutMs, pollIntervalMs })` of `@tensoras/ingestion-node` (undici's `Dispatcher.request`, one keep-alive agent per process; calls with the same options wait on a recent call's engine, so calls on one knowledge base share its loop; no `onUpdate`, the bare loop reports nothing either).",
   B: "The API docs' `while (true) { fetch; JSON.parse(await r.text()); if terminal break; sleep }`, plus an iteration cap and a deadline check to stay bounded.",
   C: "`Wait.waitFor(kb, job, { pollInterval, timeout })`, one `runPromise` per wait on one `ManagedRuntime` holding `WaitEngine.layer()` and `IngestionJobs.layer` on `NodeIngestion.layerHttpClient()` (built during the warm-up). On jobs of one knowledge base all waits share its loop.",
   M: "The machine from `@tensoras/ingestion/JobMachine`: `JobMachine.make(runtime, { schedule: PollSchedule.fixed(interval) })`, one XState actor per wait, on the same kind of runtime (one engine).",

@@ -102,7 +102,7 @@ export const loadLibrary = async (): Promise<{
   const node = await built<typeof import("@tensoras/ingestion-node")>("index", "node")
   if (typeof (node as unknown as Record<string, unknown>).waitForIngestionJob === "function") {
     const { waitForIngestionJob } = node
-    // A: a user's call as documented (a client per call: no sharing between calls), polling at the bare
+    // A: a user's call as documented (each wait on its own knowledge base here: no loop to share), polling at the bare
     // loop's interval. No `onUpdate`: the bare loop reports nothing either. `timeoutMs` bounds the run.
     factories.A =
       ({ baseUrl, apiKey, intervalMs, signal, timeoutMs }) =>

@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import {
   IngestionCluster,
   WaitForIngestionJob,
@@ -122,13 +123,23 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     )
 
     const stats = () => runtime.runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.stats))
+    // What a give-up reports: the store's counts, each runner's rounds and the end of its stderr.
+    const state = async () =>
+      [
+        `store: ${JSON.stringify(await stats())}`,
+        ...runners.map(
+          (runner) =>
+            `${runner.name}: exit ${runner.child.exitCode ?? runner.child.signalCode ?? "none"}, ` +
+            `${runner.rounds.length} rounds, stderr: ${runner.stderr().slice(-2_000) || "(empty)"}`
+        )
+      ].join("\n")
 
     // Every wait registered in PostgreSQL; then the jobs end, over a minute.
-    await until("every wait registered", async () => (await stats()).waits === jobs.length)
+    await until("every wait registered", async () => (await stats()).waits === jobs.length, state)
     startEnding(sim, PLAN, createdAt, 5_000)
 
     // Half-way: kill -9 the runner that hosts the most knowledge bases (the last to report a round for each).
-    await until("half of the waits ended", async () => (await stats()).endedWaits >= jobs.length / 2)
+    await until("half of the waits ended", async () => (await stats()).endedWaits >= jobs.length / 2, state)
     const hostOf = new Map<string, RunnerProcess>()
     const lastRound = new Map<string, number>()
     for (const runner of runners)
@@ -157,12 +168,25 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
       .map(([kb]) => kb)
     expect(victimKnowledgeBases.length).toBeGreaterThan(0)
     const survivors = runners.filter((runner) => runner !== victim)
+    const leftWaits = (
+      await Promise.all(
+        victimKnowledgeBases.map((kb) =>
+          runtime
+            .runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.pending(kb)))
+            .then((waits) => waits.map((wait) => ({ ...wait, knowledgeBaseId: kb })))
+        )
+      )
+    ).flat()
 
     // Every wait ends and every batch is delivered; then the outcomes are read back through the workflows.
-    const final = await until("every wait ended and every batch delivered", async () => {
-      const now = await stats()
-      return now.endedWaits === jobs.length && now.deliveredBatches === now.batches ? now : undefined
-    })
+    const final = await until(
+      "every wait ended and every batch delivered",
+      async () => {
+        const now = await stats()
+        return now.endedWaits === jobs.length && now.deliveredBatches === now.batches ? now : undefined
+      },
+      state
+    )
 
     const singleResults = await runtime.runPromise(
       Effect.forEach(
@@ -215,18 +239,48 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     for (const round of rounds)
       expect(round.requests, JSON.stringify(round)).toBeLessThanOrEqual(roundBound(round))
 
-    // Failover: the waits the killed runner left (pending after its exit) have all ended, which only a
-    // survivor can have done, so a survivor polled each of those knowledge bases. Its round may have
-    // started before the kill (a knowledge base moves between runners on its own), and is reported
-    // when it ends, after the outcomes it wrote: the report is awaited.
-    for (const kb of victimKnowledgeBases) {
-      const left = await runtime.runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.pending(kb)))
-      expect(left, kb).toEqual([])
-    }
-    await until("a survivor's round of each knowledge base the killed runner left waits in", async () =>
-      victimKnowledgeBases.every((kb) =>
-        survivors.some((runner) => runner.rounds.some((r) => r.knowledgeBaseId === kb))
+    // Failover: every wait the killed runner left (pending after its exit) was ended by a survivor: the
+    // store records which runner wrote each outcome.
+    const endedBy = new Map(
+      (
+        await runtime.runPromise(
+          Effect.flatMap(
+            SqlClient.SqlClient,
+            (sql) => sql<{ batch_id: string; job_id: string; ended_by: string | null }>`
+              SELECT batch_id, job_id, ended_by FROM tensoras_waits`
+          )
+        )
+      ).map((row) => [`${row.batch_id}/${row.job_id}`, row.ended_by])
+    )
+    const survivorAddresses = survivors.map((runner) => `127.0.0.1:${runner.port}`)
+    expect(leftWaits.length).toBeGreaterThan(0)
+    for (const wait of leftWaits)
+      expect(survivorAddresses, `${wait.batchId}/${wait.jobId}`).toContain(
+        endedBy.get(`${wait.batchId}/${wait.jobId}`)
       )
+    // And a survivor polled each of those knowledge bases where one of those waits needed a request to
+    // end (a wait whose deadline passed ends without one). Its round may have started before the kill (a
+    // knowledge base moves between runners on its own), and is reported when it ends, after the outcomes
+    // it wrote: the report is awaited.
+    const expectedOf = new Map(jobs.map((job) => [job.jobId, job.expected]))
+    const polledAfterKill = victimKnowledgeBases.filter((kb) =>
+      leftWaits.some((wait) => wait.knowledgeBaseId === kb && expectedOf.get(wait.jobId) !== "timeout")
+    )
+    await until(
+      "a survivor's round of each knowledge base the killed runner left waits to poll in",
+      async () =>
+        polledAfterKill.every((kb) =>
+          survivors.some((runner) => runner.rounds.some((r) => r.knowledgeBaseId === kb))
+        ),
+      async () =>
+        [
+          `killed: ${victim.name}, its knowledge bases with waits left to poll: ${polledAfterKill.join(", ")}`,
+          ...survivors.map(
+            (runner) =>
+              `${runner.name} polled: ${Array.from(new Set(runner.rounds.map((r) => r.knowledgeBaseId))).join(", ")}`
+          ),
+          await state()
+        ].join("\n")
     )
 
     // Nothing keeps running: the survivors drain on SIGTERM and exit 0.

@@ -10,14 +10,23 @@ export const EVENT_LIMIT_MS = 5 * TestLimit.ms
 
 const CHECK_EVERY_MS = 250
 
-/** Resolves with the first truthy result of `check`, checked until {@link EVENT_LIMIT_MS}. */
-export const until = async <A>(what: string, check: () => Promise<A | undefined | false>): Promise<A> => {
+/**
+ * Resolves with the first truthy result of `check`, checked until {@link EVENT_LIMIT_MS}. When it gives up,
+ * the error says what `describe` tells of the state it was in (the counts it saw, the processes' output).
+ */
+export const until = async <A>(
+  what: string,
+  check: () => Promise<A | undefined | false>,
+  describe?: () => Promise<string> | string
+): Promise<A> => {
   const start = Date.now()
   for (;;) {
     const result = await check()
     if (result !== undefined && result !== false) return result
-    if (Date.now() - start > EVENT_LIMIT_MS)
-      throw new Error(`Gave up after ${EVENT_LIMIT_MS} ms waiting for ${what}`)
+    if (Date.now() - start > EVENT_LIMIT_MS) {
+      const state = describe === undefined ? "" : `\n${await describe()}`
+      throw new Error(`Gave up after ${EVENT_LIMIT_MS} ms waiting for ${what}${state}`)
+    }
     await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS))
   }
 }

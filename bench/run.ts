@@ -42,7 +42,8 @@ const USAGE = `Usage: pnpm bench [options]   (or: tsx bench/run.ts [options])
 
 Options (environment variable in brackets):
   --levels LIST      single waits, each on a job of its own knowledge base (no sharing
-                     possible), per level, comma-separated, default 1,100,1000       [BENCH_LEVELS]
+                     possible), per level, comma-separated, default 1,100,1000;
+                     "none" for none                                                [BENCH_LEVELS]
   --shared LIST      watched jobs of one knowledge base (10 documents each) per level,
                      default 1000,10000; "none" for none                            [BENCH_SHARED]
   --shared-interval MS  poll interval of the shared levels (engine and bare loops), at
@@ -130,13 +131,24 @@ const parseOptions = () => {
       fail(`${name} must be an integer from ${min} to ${max}, got '${raw}'`)
     return value
   }
-  const levelsRaw = values.levels ?? env.BENCH_LEVELS ?? (quick ? "1,10" : "1,100,1000")
-  const levels = levelsRaw.split(",").map((level) => integer("--levels", level.trim(), 0, 1, 5_000))
-  const sharedRaw = values.shared ?? env.BENCH_SHARED ?? (quick ? "200" : "1000,10000")
-  const shared =
-    sharedRaw.trim() === "none"
+  // A list of levels; "none" (or nothing) for none, never a level 0 read from an empty entry.
+  const levelList = (name: string, raw: string, max: number): Array<number> =>
+    raw.trim() === "none" || raw.trim() === ""
       ? []
-      : sharedRaw.split(",").map((level) => integer("--shared", level.trim(), 0, 1, 20_000))
+      : raw.split(",").map((level) => {
+          if (level.trim() === "") fail(`${name} has an empty entry: '${raw}'`)
+          return integer(name, level.trim(), 0, 1, max)
+        })
+  const levels = levelList(
+    "--levels",
+    values.levels ?? env.BENCH_LEVELS ?? (quick ? "1,10" : "1,100,1000"),
+    5_000
+  )
+  const shared = levelList(
+    "--shared",
+    values.shared ?? env.BENCH_SHARED ?? (quick ? "200" : "1000,10000"),
+    20_000
+  )
   const variantsRaw = values.variants ?? env.BENCH_VARIANTS
   const variants =
     variantsRaw === undefined

@@ -130,7 +130,8 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
         ...runners.map(
           (runner) =>
             `${runner.name}: exit ${runner.child.exitCode ?? runner.child.signalCode ?? "none"}, ` +
-            `${runner.rounds.length} rounds, stderr: ${runner.stderr().slice(-2_000) || "(empty)"}`
+            `${runner.rounds.length} rounds, stderr: ${runner.stderr().slice(-2_000) || "(empty)"}, ` +
+            `logs: ${runner.logs().slice(-2_000) || "(none)"}`
         )
       ].join("\n")
 

@@ -52,7 +52,14 @@ export const registerAndAwait = (options: {
         })
         const client = yield* KnowledgeBaseWatcher.client
         yield* client(options.knowledgeBaseId).Watch({ batchId: options.executionId }, { discard: true })
-      }).pipe(Effect.retry(retry), Effect.orDie)
+      }).pipe(
+        // Logged, so that an operator sees a registration that keeps failing (PostgreSQL, the cluster).
+        Effect.tapError((error) =>
+          Effect.logWarning("registering a wait failed; retrying", `${error._tag}: ${error.message}`)
+        ),
+        Effect.retry(retry),
+        Effect.orDie
+      )
     })
     const delivered = yield* DurableDeferred.await(Deliverable)
     return yield* Effect.forEach(delivered, ({ jobId, outcome }) =>

@@ -34,6 +34,8 @@ export interface RunnerProcess {
   readonly exited: Promise<number | NodeJS.Signals>
   readonly rounds: Array<Round & { readonly runner: string }>
   readonly stderr: () => string
+  /** What it printed on stdout besides its NDJSON events (Effect's log lines go there): the last 8 KiB. */
+  readonly logs: () => string
 }
 
 const cleanEnv = (extra: Record<string, string>): Record<string, string> => {
@@ -90,6 +92,7 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
   void exited.then(() => children.delete(child))
   const rounds: Array<Round & { readonly runner: string }> = []
   let stderr = ""
+  let logs = ""
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk
   })
@@ -102,7 +105,10 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
         const line = buffer.slice(0, newline)
         buffer = buffer.slice(newline + 1)
         newline = buffer.indexOf("\n")
-        if (!line.startsWith("{")) continue
+        if (!line.startsWith("{")) {
+          logs = `${logs}${line}\n`.slice(-8_192)
+          continue
+        }
         const event = JSON.parse(line) as { readonly event: string } & Round
         if (event.event === "ready") resolve()
         else if (event.event === "round") rounds.push({ ...event, runner: options.name })
@@ -112,7 +118,16 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
       reject(new Error(`runner ${options.name} exited (${code}) before ready:\n${stderr}`))
     )
   })
-  return { name: options.name, port: options.port, child, ready, exited, rounds, stderr: () => stderr }
+  return {
+    name: options.name,
+    port: options.port,
+    child,
+    ready,
+    exited,
+    rounds,
+    stderr: () => stderr,
+    logs: () => logs
+  }
 }
 
 /** Ends every process started here that still runs: SIGTERM, then SIGKILL after `graceMs`. */

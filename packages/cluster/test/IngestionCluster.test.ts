@@ -240,8 +240,9 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     for (const round of rounds)
       expect(round.requests, JSON.stringify(round)).toBeLessThanOrEqual(roundBound(round))
 
-    // Failover: every wait the killed runner left (pending after its exit) was ended by a survivor: the
-    // store records which runner wrote each outcome.
+    // Failover: the waits the killed runner left (pending after its exit) were ended by the survivors: the
+    // store records which runner wrote each outcome. (One the killed runner wrote may only be an outcome
+    // whose commit was on its way to PostgreSQL at the kill.) Each of its knowledge bases was taken over.
     const endedBy = new Map(
       (
         await runtime.runPromise(
@@ -253,19 +254,32 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
         )
       ).map((row) => [`${row.batch_id}/${row.job_id}`, row.ended_by])
     )
-    const survivorAddresses = survivors.map((runner) => `127.0.0.1:${runner.port}`)
+    const addressOf = (runner: RunnerProcess) => `127.0.0.1:${runner.port}`
+    const writerOf = (wait: { readonly batchId: string; readonly jobId: string }) =>
+      endedBy.get(`${wait.batchId}/${wait.jobId}`)
     expect(leftWaits.length).toBeGreaterThan(0)
     for (const wait of leftWaits)
-      expect(survivorAddresses, `${wait.batchId}/${wait.jobId}`).toContain(
-        endedBy.get(`${wait.batchId}/${wait.jobId}`)
-      )
-    // And a survivor polled each of those knowledge bases where one of those waits needed a request to
-    // end (a wait whose deadline passed ends without one). Its round may have started before the kill (a
-    // knowledge base moves between runners on its own), and is reported when it ends, after the outcomes
-    // it wrote: the report is awaited.
+      expect(runners.map(addressOf), `${wait.batchId}/${wait.jobId}`).toContain(writerOf(wait))
+    for (const kb of victimKnowledgeBases) {
+      const writers = new Set(leftWaits.filter((wait) => wait.knowledgeBaseId === kb).map(writerOf))
+      expect(
+        survivors.some((runner) => writers.has(addressOf(runner))),
+        `${kb}: ended by ${Array.from(writers).join(", ")}`
+      ).toBe(true)
+    }
+    // And a survivor polled each of those knowledge bases where it ended one of those waits that needed a
+    // request to end (a wait whose deadline passed ends without one). Its round may have started before the
+    // kill (a knowledge base moves between runners on its own), and is reported when it ends, after the
+    // outcomes it wrote: the report is awaited.
     const expectedOf = new Map(jobs.map((job) => [job.jobId, job.expected]))
+    const survivorAddresses = new Set(survivors.map(addressOf))
     const polledAfterKill = victimKnowledgeBases.filter((kb) =>
-      leftWaits.some((wait) => wait.knowledgeBaseId === kb && expectedOf.get(wait.jobId) !== "timeout")
+      leftWaits.some(
+        (wait) =>
+          wait.knowledgeBaseId === kb &&
+          expectedOf.get(wait.jobId) !== "timeout" &&
+          survivorAddresses.has(writerOf(wait) ?? "")
+      )
     )
     await until(
       "a survivor's round of each knowledge base the killed runner left waits to poll in",

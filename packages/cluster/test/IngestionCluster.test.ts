@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { createDatabase } from "./support/postgres.js"
-import { type RunnerProcess, runnerPort, startRunner, stopAll } from "./support/processes.js"
+import { type RunnerProcess, runnerPort, shardsSettled, startRunner, stopAll } from "./support/processes.js"
 import { until, within } from "./support/until.js"
 import { type Expected, type PlannedJob, planJobs, roundBound, startEnding } from "./support/world.js"
 
@@ -69,6 +69,7 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
       WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl })))
     )
     await within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)))
+    await until("the shards settled on the 3 runners", async () => shardsSettled(runners))
     createdAt = Date.now()
     jobs = planJobs(sim, PLAN)
   })

@@ -235,6 +235,27 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
+  it.scoped("reports the round that ends the loop's last waits, with every request it sent", () =>
+    Effect.gen(function* () {
+      let jobIds: ReadonlyArray<string> = []
+      // 20 jobs that all end at +10 s: the sweep then finds none of them, and its follow-up GETs end every
+      // wait, the loop's last, while the round still runs (the loop stops, and with it the round).
+      yield* load((sim) => {
+        jobIds = jobsIn(sim, "kb_last", 20, 0)
+      })
+      const { engine, rounds } = yield* makeEngine()
+      const waits = yield* Effect.forEach(jobIds, (jobId) =>
+        register(engine, "kb_last", jobId, { pollInterval: "5 seconds" })
+      )
+      yield* runUntil(() => waits.every((wait) => wait.exits.length > 0))
+      expect(waits.every((wait) => wait.exits[0]?.exit._tag === "Success")).toBe(true)
+      const last = rounds.at(-1)
+      expect(last).toMatchObject({ mode: "sweep", followUpGets: 20 })
+      // Every request the engine sent is in a round's report.
+      expect(rounds.reduce((sum, round) => sum + round.requests, 0)).toBe(requestsOf("kb_last").length)
+    })
+  )
+
   it.scoped(
     "GETs a job that left the processing list once the sweep has read past it, not after the last page",
     () =>

@@ -3,8 +3,12 @@
  * and their polling rounds as NDJSON, and `wait` commands. Every process started here is tracked, and
  * `stopAll` ends the ones still running (SIGTERM, then SIGKILL) and waits for their exit.
  */
+
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as HashRing from "effect/HashRing"
 
 /** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
 export const BIN = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))
@@ -33,6 +37,8 @@ export interface RunnerProcess {
   /** Resolves with the exit code (or the signal) once the process has exited. */
   readonly exited: Promise<number | NodeJS.Signals>
   readonly rounds: Array<Round & { readonly runner: string }>
+  /** How many shards it last said it holds (its `shards` events); undefined before the first. */
+  readonly shards: () => number | undefined
   readonly stderr: () => string
   /** What it printed on stdout besides its NDJSON events (Effect's log lines go there): the last 8 KiB. */
   readonly logs: () => string
@@ -93,6 +99,7 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
   const rounds: Array<Round & { readonly runner: string }> = []
   let stderr = ""
   let logs = ""
+  let shards: number | undefined
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk
   })
@@ -109,9 +116,10 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
           logs = `${logs}${line}\n`.slice(-8_192)
           continue
         }
-        const event = JSON.parse(line) as { readonly event: string } & Round
+        const event = JSON.parse(line) as { readonly event: string; readonly held?: number } & Round
         if (event.event === "ready") resolve()
         else if (event.event === "round") rounds.push({ ...event, runner: options.name })
+        else if (event.event === "shards") shards = event.held
       }
     })
     void exited.then((code) =>
@@ -125,6 +133,7 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
     ready,
     exited,
     rounds,
+    shards: () => shards,
     stderr: () => stderr,
     logs: () => logs
   }
@@ -210,4 +219,21 @@ export const spawnProgram = (
       )
     })
   return { child, exited, stdout: () => stdout, stderr: () => stderr, printed }
+}
+
+/**
+ * Whether every runner holds the shards the cluster assigns it, as its `shards` events tell: the
+ * assignment `@effect/cluster` computes from the runners (a hash ring of their addresses, weight 1, 300
+ * shards). Until then shards move, and a message sent to a moving shard may wait minutes to be read again
+ * (SqlMessageStorage): tests send their workflows once it holds.
+ */
+export const shardsSettled = (runners: ReadonlyArray<RunnerProcess>): boolean => {
+  const { shardsPerGroup, runnerShardWeight } = ShardingConfig.defaults
+  const ring = HashRing.make<RunnerAddress.RunnerAddress>()
+  for (const runner of runners)
+    HashRing.add(ring, RunnerAddress.make("127.0.0.1", runner.port), { weight: runnerShardWeight })
+  const assigned = HashRing.getShards(ring, shardsPerGroup) ?? []
+  return runners.every(
+    (runner) => runner.shards() === assigned.filter((address) => address.port === runner.port).length
+  )
 }

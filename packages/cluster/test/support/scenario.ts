@@ -16,7 +16,14 @@ import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import { type Round, type RunnerProcess, runnerPort, startRunner, stopAll } from "./processes.js"
+import {
+  type Round,
+  type RunnerProcess,
+  runnerPort,
+  shardsSettled,
+  startRunner,
+  stopAll
+} from "./processes.js"
 import { until, within } from "./until.js"
 import { endsAt, type PlannedJob, planJobs, roundBound, startEnding } from "./world.js"
 
@@ -153,6 +160,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
       )
     }
     await within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)))
+    await until("the shards settled on the 3 runners", async () => shardsSettled(runners))
     const runnersReadyMs = Date.now() - t0
 
     phase = "registering"

@@ -484,148 +484,157 @@ const round = (loop: Loop) =>
     let activeQueued: number | undefined
     let activeProcessing: number | undefined
     const mode = due.length + soon.size <= loop.sweepCost ? "get" : "sweep"
-    if (mode === "get") {
-      // One due job (a single wait's every poll): no concurrent forEach, which forks a fiber.
-      if (due.length === 1) yield* fetchJob(loop, due[0] as string, counter, false)
-      else
-        yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter, false), {
-          concurrency: GET_CONCURRENCY,
-          discard: true
-        })
-    } else {
-      const found = new Map<string, IngestionJob.IngestionJob>()
-      // The sweep replaces a GET per served job: it never sends more. The last sweep's size is
-      // only an estimate (the active set grows between rounds), so a sweep that would cost more
-      // is cut; the jobs it did not see stay due, and the next round GETs them.
-      const budget = due.length + soon.size
-      // Follow-up GETs, whether they go out during the sweep or after it: a queue that at most
-      // GET_CONCURRENCY workers drain. (Not a semaphore: each release of Effect's wakes every
-      // fiber waiting on it, and a sweep of 10,000 jobs can have hundreds waiting.)
-      const queue: Array<string> = []
-      let head = 0
-      let idle = GET_CONCURRENCY
-      const workers: Array<Fiber.RuntimeFiber<void>> = []
-      const worker: Effect.Effect<void> = Effect.suspend(() => {
-        if (head === queue.length) {
-          idle++
-          return Effect.void
-        }
-        const jobId = queue[head++] as string
-        return Effect.zipRight(
-          Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
-            if (sent) followUpGets++
-          }),
-          worker
-        )
+    // Reported however the round ends: a round that ends the loop's last waits is interrupted by the
+    // loop stopping (see look), after its requests went out.
+    const report = Effect.sync(() =>
+      call(loop.engine.onRound, {
+        knowledgeBaseId: loop.knowledgeBaseId,
+        at,
+        mode,
+        requests: counter.requests,
+        retries: counter.retries,
+        watchedJobs,
+        dueJobs: mode === "get" ? due.length : due.length + soon.size,
+        followUpGets,
+        activeQueued,
+        activeProcessing
       })
-      const followUp = (jobIds: ReadonlyArray<string>) =>
-        Effect.suspend(() => {
-          for (const jobId of jobIds) queue.push(jobId)
-          const start = Math.min(idle, queue.length - head)
-          idle -= start
-          return start === 0
-            ? Effect.void
-            : Effect.repeatN(
-                Effect.map(Effect.fork(worker), (fiber) => void workers.push(fiber)),
-                start - 1
-              )
-        })
-      // A job the last sweep listed as processing and this one has passed without seeing has
-      // left the list: its GET goes out at once (see `processingPages`), not after the last page.
-      const fetched = new Set<string>()
-      const pages: Array<Array<string>> = []
-      const pageOf = new Map<string, number>()
-      let passed = 0
-      const onProcessingPage = (data: ReadonlyArray<IngestionJob.IngestionJob>) =>
-        Effect.suspend(() => {
-          const watched: Array<string> = []
-          let reached = -1
-          for (const job of data) {
-            if (!loop.jobs.has(job.id)) continue
-            watched.push(job.id)
-            pageOf.set(job.id, pages.length)
-            const before = loop.processingPageOf.get(job.id)
-            if (before !== undefined && before > reached) reached = before
-          }
-          pages.push(watched)
-          const gone: Array<string> = []
-          for (; passed < reached; passed++) {
-            for (const jobId of loop.processingPages[passed] ?? []) {
-              if (found.has(jobId) || fetched.has(jobId) || !loop.jobs.has(jobId)) continue
-              fetched.add(jobId)
-              gone.push(jobId)
-            }
-          }
-          return gone.length === 0 ? Effect.void : followUp(gone)
-        })
-      const swept = yield* Effect.either(
-        Effect.gen(function* () {
-          const queued = yield* listActive(loop, "queued", found, counter, budget - 1)
-          const processing =
-            queued === undefined || "cut" in queued
-              ? undefined
-              : yield* listActive(loop, "processing", found, counter, budget, onProcessingPage)
-          return { queued, processing }
-        })
-      )
-      if (pages.length > 0) {
-        loop.processingPages = pages
-        loop.processingPageOf = pageOf
-      }
-      const now = yield* Clock.currentTimeMillis
-      if (swept._tag === "Left") {
-        const error = swept.left
-        if (error.isTransient || (error._tag === "TransportError" && error.reason === "Deadline")) {
-          postpone(loop, [...loop.jobs.keys()], error, now)
+    )
+    yield* Effect.ensuring(
+      Effect.gen(function* () {
+        if (mode === "get") {
+          // One due job (a single wait's every poll): no concurrent forEach, which forks a fiber.
+          if (due.length === 1) yield* fetchJob(loop, due[0] as string, counter, false)
+          else
+            yield* Effect.forEach(due, (jobId) => fetchJob(loop, jobId, counter, false), {
+              concurrency: GET_CONCURRENCY,
+              discard: true
+            })
         } else {
-          failAll(loop, error)
+          const found = new Map<string, IngestionJob.IngestionJob>()
+          // The sweep replaces a GET per served job: it never sends more. The last sweep's size is
+          // only an estimate (the active set grows between rounds), so a sweep that would cost more
+          // is cut; the jobs it did not see stay due, and the next round GETs them.
+          const budget = due.length + soon.size
+          // Follow-up GETs, whether they go out during the sweep or after it: a queue that at most
+          // GET_CONCURRENCY workers drain. (Not a semaphore: each release of Effect's wakes every
+          // fiber waiting on it, and a sweep of 10,000 jobs can have hundreds waiting.)
+          const queue: Array<string> = []
+          let head = 0
+          let idle = GET_CONCURRENCY
+          const workers: Array<Fiber.RuntimeFiber<void>> = []
+          const worker: Effect.Effect<void> = Effect.suspend(() => {
+            if (head === queue.length) {
+              idle++
+              return Effect.void
+            }
+            const jobId = queue[head++] as string
+            return Effect.zipRight(
+              Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
+                if (sent) followUpGets++
+              }),
+              worker
+            )
+          })
+          const followUp = (jobIds: ReadonlyArray<string>) =>
+            Effect.suspend(() => {
+              for (const jobId of jobIds) queue.push(jobId)
+              const start = Math.min(idle, queue.length - head)
+              idle -= start
+              return start === 0
+                ? Effect.void
+                : Effect.repeatN(
+                    Effect.map(Effect.fork(worker), (fiber) => void workers.push(fiber)),
+                    start - 1
+                  )
+            })
+          // A job the last sweep listed as processing and this one has passed without seeing has
+          // left the list: its GET goes out at once (see `processingPages`), not after the last page.
+          const fetched = new Set<string>()
+          const pages: Array<Array<string>> = []
+          const pageOf = new Map<string, number>()
+          let passed = 0
+          const onProcessingPage = (data: ReadonlyArray<IngestionJob.IngestionJob>) =>
+            Effect.suspend(() => {
+              const watched: Array<string> = []
+              let reached = -1
+              for (const job of data) {
+                if (!loop.jobs.has(job.id)) continue
+                watched.push(job.id)
+                pageOf.set(job.id, pages.length)
+                const before = loop.processingPageOf.get(job.id)
+                if (before !== undefined && before > reached) reached = before
+              }
+              pages.push(watched)
+              const gone: Array<string> = []
+              for (; passed < reached; passed++) {
+                for (const jobId of loop.processingPages[passed] ?? []) {
+                  if (found.has(jobId) || fetched.has(jobId) || !loop.jobs.has(jobId)) continue
+                  fetched.add(jobId)
+                  gone.push(jobId)
+                }
+              }
+              return gone.length === 0 ? Effect.void : followUp(gone)
+            })
+          const swept = yield* Effect.either(
+            Effect.gen(function* () {
+              const queued = yield* listActive(loop, "queued", found, counter, budget - 1)
+              const processing =
+                queued === undefined || "cut" in queued
+                  ? undefined
+                  : yield* listActive(loop, "processing", found, counter, budget, onProcessingPage)
+              return { queued, processing }
+            })
+          )
+          if (pages.length > 0) {
+            loop.processingPages = pages
+            loop.processingPageOf = pageOf
+          }
+          const now = yield* Clock.currentTimeMillis
+          if (swept._tag === "Left") {
+            const error = swept.left
+            if (error.isTransient || (error._tag === "TransportError" && error.reason === "Deadline")) {
+              postpone(loop, [...loop.jobs.keys()], error, now)
+            } else {
+              failAll(loop, error)
+            }
+          } else if (
+            swept.right.queued !== undefined &&
+            (swept.right.processing !== undefined || "cut" in swept.right.queued)
+          ) {
+            const { queued, processing } = swept.right
+            const cut = "cut" in queued || (processing !== undefined && "cut" in processing)
+            activeQueued = "cut" in queued ? queued.cut : queued.listed
+            activeProcessing =
+              processing === undefined ? undefined : "cut" in processing ? processing.cut : processing.listed
+            loop.sweepCost =
+              Math.max(1, Math.ceil(activeQueued / PAGE_SIZE)) +
+              Math.max(1, Math.ceil((activeProcessing ?? 0) / PAGE_SIZE))
+            const jobIds = [...loop.jobs.keys()]
+            // Cut short, a job not found may be in the pages not read: it stays due. Otherwise its GET
+            // goes out first, and is on its way while the sweep hands every other job to its waits.
+            const missing = cut ? [] : jobIds.filter((jobId) => !found.has(jobId) && !fetched.has(jobId))
+            if (missing.length > 0) {
+              yield* followUp(missing)
+              yield* Effect.yieldNow()
+            }
+            const pending: Array<Effect.Effect<void>> = []
+            for (const jobId of jobIds) {
+              const job = found.get(jobId)
+              // As of the sweep's start: the waits' next polls count from there, so sweeps start one
+              // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
+              if (job !== undefined && !fetched.has(jobId)) deliver(loop, jobId, job, at, true, pending)
+            }
+            // Every watched job is delivered once per sweep: the steps can all run now, together.
+            yield* runSteps(pending)
+          }
+          // A worker ends when the queue is empty; more may have started since: join every one.
+          for (let joined = 0; joined < workers.length; joined++)
+            yield* Fiber.join(workers[joined] as Fiber.RuntimeFiber<void>)
         }
-      } else if (
-        swept.right.queued !== undefined &&
-        (swept.right.processing !== undefined || "cut" in swept.right.queued)
-      ) {
-        const { queued, processing } = swept.right
-        const cut = "cut" in queued || (processing !== undefined && "cut" in processing)
-        activeQueued = "cut" in queued ? queued.cut : queued.listed
-        activeProcessing =
-          processing === undefined ? undefined : "cut" in processing ? processing.cut : processing.listed
-        loop.sweepCost =
-          Math.max(1, Math.ceil(activeQueued / PAGE_SIZE)) +
-          Math.max(1, Math.ceil((activeProcessing ?? 0) / PAGE_SIZE))
-        const jobIds = [...loop.jobs.keys()]
-        // Cut short, a job not found may be in the pages not read: it stays due. Otherwise its GET
-        // goes out first, and is on its way while the sweep hands every other job to its waits.
-        const missing = cut ? [] : jobIds.filter((jobId) => !found.has(jobId) && !fetched.has(jobId))
-        if (missing.length > 0) {
-          yield* followUp(missing)
-          yield* Effect.yieldNow()
-        }
-        const pending: Array<Effect.Effect<void>> = []
-        for (const jobId of jobIds) {
-          const job = found.get(jobId)
-          // As of the sweep's start: the waits' next polls count from there, so sweeps start one
-          // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
-          if (job !== undefined && !fetched.has(jobId)) deliver(loop, jobId, job, at, true, pending)
-        }
-        // Every watched job is delivered once per sweep: the steps can all run now, together.
-        yield* runSteps(pending)
-      }
-      // A worker ends when the queue is empty; more may have started since: join every one.
-      for (let joined = 0; joined < workers.length; joined++)
-        yield* Fiber.join(workers[joined] as Fiber.RuntimeFiber<void>)
-    }
-    call(loop.engine.onRound, {
-      knowledgeBaseId: loop.knowledgeBaseId,
-      at,
-      mode,
-      requests: counter.requests,
-      retries: counter.retries,
-      watchedJobs,
-      dueJobs: mode === "get" ? due.length : due.length + soon.size,
-      followUpGets,
-      activeQueued,
-      activeProcessing
-    })
+      }),
+      report
+    )
   })
 
 // --- The loop of a knowledge base -----------------------------------------------------

@@ -58,7 +58,7 @@ Options:
   --listen-host <host>     the address to listen on, if not --host (e.g. 0.0.0.0)
   --base-url <url>         the API's base URL (default: $TENSORAS_BASE_URL, else production)
   --poll-interval <d>      poll every d (default: the library's default schedule)
-  --json                   NDJSON events on stdout: ready, round
+  --json                   NDJSON events on stdout: ready, round, shards
   -h, --help
 
 The API key is read from $TENSORAS_API_KEY and never printed.

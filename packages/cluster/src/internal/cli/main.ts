@@ -1,16 +1,22 @@
 /**
  * Runs a parsed `tensoras-cluster` command on the Effect runtime.
  */
+
+import * as ShardId from "@effect/cluster/ShardId"
+import { Sharding } from "@effect/cluster/Sharding"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import { NodeIngestion } from "@tensoras/ingestion-node"
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Schedule from "effect/Schedule"
 import * as IngestionCluster from "../../IngestionCluster.js"
 import * as WaitForIngestionJob from "../../WaitForIngestionJob.js"
 import type { Command, RunnerCommand, WaitCommand } from "./args.js"
@@ -38,13 +44,36 @@ const runner = (command: RunnerCommand, scrub: Scrub): Effect.Effect<number, unk
   })
   const address = `${command.host}:${command.port}`
   return Effect.gen(function* () {
-    yield* Layer.build(live)
+    const context = yield* Layer.build(live)
     yield* write(
       scrub,
       command.json ? JSON.stringify({ event: "ready", address, pid: process.pid }) : `runner ${address} ready`
     )
+    if (command.json) yield* Effect.forkScoped(reportShards(Context.get(context, Sharding), scrub))
     return yield* Effect.never
   }).pipe(Effect.scoped, Effect.as(0))
+}
+
+/**
+ * `{"event":"shards","held":N}` each time the count of shards this runner holds changes (checked every
+ * second): shards move between runners as they join and leave, and a message sent while its shard moves
+ * may wait until SqlMessageStorage reads it again (minutes). Operators and tests can wait for it to settle.
+ */
+const reportShards = (sharding: Sharding["Type"], scrub: Scrub): Effect.Effect<never> => {
+  const { assignedShardGroups, shardsPerGroup } = ShardingConfig.defaults
+  let reported = -1
+  const held = (): number => {
+    let count = 0
+    for (const group of assignedShardGroups)
+      for (let id = 1; id <= shardsPerGroup; id++) if (sharding.hasShardId(ShardId.make(group, id))) count++
+    return count
+  }
+  return Effect.suspend(() => {
+    const now = held()
+    if (now === reported) return Effect.void
+    reported = now
+    return write(scrub, JSON.stringify({ event: "shards", held: now }))
+  }).pipe(Effect.repeat(Schedule.spaced("1 second")), Effect.zipRight(Effect.never))
 }
 
 const wait = (command: WaitCommand, scrub: Scrub): Effect.Effect<number, unknown> => {

@@ -124,7 +124,7 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     )
 
     const stats = () => runtime.runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.stats))
-    // What a give-up reports: the store's counts, each runner's rounds and the end of its stderr.
+    // What a give-up reports: the store's counts, and each runner's exit, rounds, stderr and log lines.
     const state = async () =>
       [
         `store: ${JSON.stringify(await stats())}`,
@@ -255,16 +255,18 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
         )
       ).map((row) => [`${row.batch_id}/${row.job_id}`, row.ended_by])
     )
-    const addressOf = (runner: RunnerProcess) => `127.0.0.1:${runner.port}`
     const writerOf = (wait: { readonly batchId: string; readonly jobId: string }) =>
       endedBy.get(`${wait.batchId}/${wait.jobId}`)
     expect(leftWaits.length).toBeGreaterThan(0)
     for (const wait of leftWaits)
-      expect(runners.map(addressOf), `${wait.batchId}/${wait.jobId}`).toContain(writerOf(wait))
+      expect(
+        runners.map((runner) => runner.address),
+        `${wait.batchId}/${wait.jobId}`
+      ).toContain(writerOf(wait))
     for (const kb of victimKnowledgeBases) {
       const writers = new Set(leftWaits.filter((wait) => wait.knowledgeBaseId === kb).map(writerOf))
       expect(
-        survivors.some((runner) => writers.has(addressOf(runner))),
+        survivors.some((runner) => writers.has(runner.address)),
         `${kb}: ended by ${Array.from(writers).join(", ")}`
       ).toBe(true)
     }
@@ -273,7 +275,7 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     // kill (a knowledge base moves between runners on its own), and is reported when it ends, after the
     // outcomes it wrote: the report is awaited.
     const expectedOf = new Map(jobs.map((job) => [job.jobId, job.expected]))
-    const survivorAddresses = new Set(survivors.map(addressOf))
+    const survivorAddresses = new Set(survivors.map((runner) => runner.address))
     const polledAfterKill = victimKnowledgeBases.filter((kb) =>
       leftWaits.some(
         (wait) =>

@@ -200,7 +200,10 @@ export interface RoundReport {
  * @since 0.2.0
  */
 export interface EngineOptions {
-  /** Called after every round of every loop. */
+  /**
+   * Called after every round of every loop, however it ended (a round cut short when its loop's
+   * last wait ends or leaves, or its scope closes, reports the requests it sent).
+   */
   readonly onRound?: ((report: RoundReport) => void) | undefined
   /**
    * Awaited before every round, for the knowledge base about to be polled: a gate. The browser

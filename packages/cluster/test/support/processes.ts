@@ -10,6 +10,9 @@ import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as HashRing from "effect/HashRing"
 
+/** The runners' host: `tensoras-cluster runner`'s default `--host`, which the runners started here keep. */
+const RUNNER_HOST = "127.0.0.1"
+
 /** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
 export const BIN = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))
 const NODE_ARGS = ["--conditions=@tensoras/source", "--import", "tsx"]
@@ -31,6 +34,8 @@ export interface Round {
 export interface RunnerProcess {
   readonly name: string
   readonly port: number
+  /** `host:port`, as the runner names itself (in the cluster, and in the store's `ended_by`). */
+  readonly address: string
   readonly child: ChildProcess
   /** Resolves when the runner printed `ready`; rejects if it exited first. */
   readonly ready: Promise<void>
@@ -129,6 +134,7 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
   return {
     name: options.name,
     port: options.port,
+    address: `${RUNNER_HOST}:${options.port}`,
     child,
     ready,
     exited,
@@ -231,7 +237,7 @@ export const shardsSettled = (runners: ReadonlyArray<RunnerProcess>): boolean =>
   const { shardsPerGroup, runnerShardWeight } = ShardingConfig.defaults
   const ring = HashRing.make<RunnerAddress.RunnerAddress>()
   for (const runner of runners)
-    HashRing.add(ring, RunnerAddress.make("127.0.0.1", runner.port), { weight: runnerShardWeight })
+    HashRing.add(ring, RunnerAddress.make(RUNNER_HOST, runner.port), { weight: runnerShardWeight })
   const assigned = HashRing.getShards(ring, shardsPerGroup) ?? []
   return runners.every(
     (runner) => runner.shards() === assigned.filter((address) => address.port === runner.port).length

@@ -16,6 +16,27 @@ const run = (command, args, cwd = root) => {
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` }
 }
 
+// Effect 4 only: no Effect 3 (`effect@3.*`) and no 0.x `@effect/*` package anywhere in the installed tree,
+// and every package's `effect` range admits 4.x alone.
+const store = join(root, "node_modules", ".pnpm")
+const stale = readdirSync(store).filter((entry) => /^effect@[0-3]\./.test(entry) || /^@effect\+[^@]+@0\./.test(entry))
+console.log(`${stale.length === 0 ? "✔" : "✖"} installed tree: no Effect 3 and no 0.x @effect/* package`)
+if (stale.length > 0) {
+  failed = true
+  console.log(stale.map((entry) => `  ${entry}`).join("\n"))
+}
+const effect4Only = (range) => /^(\^|~|>=)?4\.\d+\.\d+$/.test(range)
+for (const name of readdirSync(packagesDir)) {
+  const manifest = JSON.parse(readFileSync(join(packagesDir, name, "package.json"), "utf8"))
+  for (const field of ["dependencies", "peerDependencies", "devDependencies"]) {
+    const range = manifest[field]?.effect
+    if (range !== undefined && !effect4Only(range)) {
+      failed = true
+      console.log(`✖ ${manifest.name}: ${field}.effect is "${range}", which admits more than Effect 4`)
+    }
+  }
+}
+
 for (const name of readdirSync(packagesDir)) {
   const dir = join(packagesDir, name)
   const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))

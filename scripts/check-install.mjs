@@ -27,12 +27,17 @@ const cleanUp = () => {
 }
 const run = (command, args, cwd) => {
   const result = spawnSync(command, args, { cwd, encoding: "utf8" })
-  if (result.status !== 0) fail(`${command} ${args.join(" ")} (exit ${result.status})`, `${result.stdout}${result.stderr}`)
+  if (result.status !== 0)
+    fail(`${command} ${args.join(" ")} (exit ${result.status})`, `${result.stdout}${result.stderr}`)
   return result.stdout
 }
 
 run("node", [join(root, "scripts", "pack.mjs"), packs], root)
-const tarball = (name) => join(packs, readdirSync(packs).find((file) => file.startsWith(`${name}-1`)))
+const tarball = (name) =>
+  join(
+    packs,
+    readdirSync(packs).find((file) => file.startsWith(`${name}-1`))
+  )
 writeFileSync(join(work, "package.json"), "{}")
 run("mkdir", ["-p", app], work)
 writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }))
@@ -67,10 +72,17 @@ const job = await waitForIngestionJob({
 console.log(job.status, job.documents_processed)
 `
 )
-simulator = spawn("node", [join(root, "packages", "testkit", "bin", "tensoras-simulator.js"), "--scenario", "docs"], {
-  stdio: ["ignore", "pipe", "inherit"]
-})
-const [baseUrl] = await createInterface({ input: simulator.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value])
+simulator = spawn(
+  "node",
+  [join(root, "packages", "testkit", "bin", "tensoras-simulator.js"), "--scenario", "docs"],
+  {
+    stdio: ["ignore", "pipe", "inherit"]
+  }
+)
+const [baseUrl] = await createInterface({ input: simulator.stdout })
+  [Symbol.asyncIterator]()
+  .next()
+  .then((r) => [r.value])
 if (!baseUrl) fail("the simulator printed no base URL")
 const output = run("node", ["wait.mjs", baseUrl], app).trim()
 if (!output.startsWith("completed")) fail(`the wait ended with "${output}", not completed`)

@@ -19,7 +19,9 @@ const run = (command, args, cwd = root) => {
 // Effect 4 only: no Effect 3 (`effect@3.*`) and no 0.x `@effect/*` package anywhere in the installed tree,
 // and every package's `effect` range admits 4.x alone.
 const store = join(root, "node_modules", ".pnpm")
-const stale = readdirSync(store).filter((entry) => /^effect@[0-3]\./.test(entry) || /^@effect\+[^@]+@0\./.test(entry))
+const stale = readdirSync(store).filter(
+  (entry) => /^effect@[0-3]\./.test(entry) || /^@effect\+[^@]+@0\./.test(entry)
+)
 console.log(`${stale.length === 0 ? "✔" : "✖"} installed tree: no Effect 3 and no 0.x @effect/* package`)
 if (stale.length > 0) {
   failed = true

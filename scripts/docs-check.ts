@@ -238,6 +238,47 @@ const UNUSED = new Set([6133, 6192, 6196, 6198, 6205])
 const insideImport = (sf: ts.SourceFile, position: number): boolean =>
   sf.statements.some((st) => ts.isImportDeclaration(st) && st.getStart(sf) <= position && position < st.end)
 
+/** An Effect is a description: a value of type `Effect` is marked by Effect 4's `~effect/Effect` key. */
+const isEffect = (type: ts.Type): boolean =>
+  type.getProperty("~effect/Effect") !== undefined ||
+  (type.isUnion() && type.types.some((member) => member.getProperty("~effect/Effect") !== undefined))
+
+/**
+ * A docs block that builds a program and never runs it shows nothing: the reader copies it and nothing
+ * happens. Fails a top-level Effect never referenced again, and an Effect expression statement (a pipe
+ * whose result is dropped).
+ */
+const checkPrograms = (checker: ts.TypeChecker, sf: ts.SourceFile, path: string): void => {
+  const declared = new Map<string, ts.Identifier>()
+  for (const statement of sf.statements) {
+    if (ts.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations) {
+        if (ts.isIdentifier(declaration.name) && isEffect(checker.getTypeAtLocation(declaration.name)))
+          declared.set(declaration.name.text, declaration.name)
+      }
+    } else if (ts.isExpressionStatement(statement)) {
+      const expression = ts.isAwaitExpression(statement.expression) ? undefined : statement.expression
+      if (expression !== undefined && isEffect(checker.getTypeAtLocation(expression))) {
+        const { line, character } = sf.getLineAndCharacterOfPosition(statement.getStart(sf))
+        fail(`${where(path, line, character)}: an Effect built and dropped: run it (e.g. Effect.runPromise)`)
+      }
+    }
+  }
+  if (declared.size === 0) return
+  const used = new Set<string>()
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) && declared.has(node.text) && declared.get(node.text) !== node)
+      used.add(node.text)
+    ts.forEachChild(node, visit)
+  }
+  visit(sf)
+  for (const [name, identifier] of declared) {
+    if (used.has(name)) continue
+    const { line, character } = sf.getLineAndCharacterOfPosition(identifier.getStart(sf))
+    fail(`${where(path, line, character)}: \`${name}\` is an Effect that the block never runs`)
+  }
+}
+
 const typecheck = (): void => {
   const base = ts.readConfigFile(join(root, "tsconfig.base.json"), ts.sys.readFile)
   const parsed = ts.parseJsonConfigFileContent(base.config, ts.sys, root)
@@ -249,9 +290,11 @@ const typecheck = (): void => {
     types: ["node"]
   }
   const program = ts.createProgram(nodeFiles, options)
+  const checker = program.getTypeChecker()
   for (const path of nodeFiles) {
     const sf = program.getSourceFile(path)
     if (sf === undefined) continue
+    if (scratchFiles.get(path)?.kind === "markdown") checkPrograms(checker, sf, path)
     const diagnostics = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]
     for (const d of diagnostics) {
       if (UNUSED.has(d.code) && (d.start === undefined || !insideImport(sf, d.start))) continue

@@ -36,7 +36,8 @@ const fail = (message) => {
 const run = (command, args, env = process.env) => {
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env })
   if (result.error) fail(`${command} ${args.join(" ")} could not start: ${result.error.message}`)
-  if (result.status !== 0) fail(`${command} ${args.join(" ")} failed (exit ${result.status ?? result.signal})`)
+  if (result.status !== 0)
+    fail(`${command} ${args.join(" ")} failed (exit ${result.status ?? result.signal})`)
 }
 const versionOf = (file) => {
   const result = spawnSync(file, ["--version"], { encoding: "utf8" })
@@ -70,16 +71,26 @@ if (!testsOnly) {
   const ownNode = atLeast(process.versions.node, minimum)
   const node = ownNode ? process.execPath : join(tools, "node_modules", nodePackage, "bin", "node")
   const pnpm = join(tools, "node_modules", "pnpm", "bin", "pnpm.mjs")
-  if (versionOf(node) === (ownNode ? process.versions.node : projectNode) && existsSync(pnpm) && versionOf(pnpm) === pnpmVersion) {
+  if (
+    versionOf(node) === (ownNode ? process.versions.node : projectNode) &&
+    existsSync(pnpm) &&
+    versionOf(pnpm) === pnpmVersion
+  ) {
     console.log(`found Node ${versionOf(node)} and pnpm ${pnpmVersion}`)
   } else {
     // Into the repository, not --global: no root and no PATH change needed. One install of every tool,
     // since a second `npm install --prefix` would prune the first's. Corepack is not used: it fails
     // signature checks on some machines.
     const wanted = { pnpm: pnpmVersion, ...(ownNode ? {} : { [nodePackage]: projectNode }) }
-    if (!ownNode) console.log(`this machine has Node ${process.versions.node}: installing ${nodePackage}@${projectNode} into .tools/`)
+    if (!ownNode)
+      console.log(
+        `this machine has Node ${process.versions.node}: installing ${nodePackage}@${projectNode} into .tools/`
+      )
     mkdirSync(tools, { recursive: true })
-    writeFileSync(join(tools, "package.json"), `${JSON.stringify({ private: true, dependencies: wanted }, null, 2)}\n`)
+    writeFileSync(
+      join(tools, "package.json"),
+      `${JSON.stringify({ private: true, dependencies: wanted }, null, 2)}\n`
+    )
     run("npm", ["install", "--prefix", tools, "--no-audit", "--no-fund", "--no-package-lock"])
   }
 

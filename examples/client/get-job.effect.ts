@@ -1,6 +1,6 @@
 // Usage 2 of the API docs: get one job, its counters and one line per document.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/get-job.effect.ts kb_abc123 job_abc123
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -27,7 +27,7 @@ program
       NotFound: (error) => Console.error(`No such job or knowledge base (${error.code ?? error.status})`),
       Unauthorized: () => Console.error("The API key was refused: check TENSORAS_API_KEY")
     }),
-    Effect.tapErrorCause(Effect.logError),
+    Effect.tapCause(Effect.logError),
     Effect.runPromise
   )
   .catch(() => {

@@ -1,7 +1,7 @@
 // Usage 4 of the API docs: list only the failed jobs (status=failed) and print their errors,
 // across every page.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/list-failed.effect.ts kb_paginated
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJobs } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -17,7 +17,7 @@ const program = IngestionJobs.listAll(knowledgeBaseId, { status: "failed" }).pip
 program
   .pipe(
     Effect.provide(IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))),
-    Effect.tapErrorCause(Effect.logError),
+    Effect.tapCause(Effect.logError),
     Effect.runPromise
   )
   .catch(() => {

@@ -1,6 +1,6 @@
 // Usage 1 of the API docs: list the jobs of a knowledge base, one line each.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/list-jobs.effect.ts kb_abc123
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -21,7 +21,7 @@ const live = IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.laye
 
 program.pipe(
   Effect.provide(live),
-  Effect.catchAll((error) =>
+  Effect.catch((error) =>
     Effect.sync(() => {
       console.error(`${error._tag}: ${error.message}`)
       process.exitCode = 1

@@ -1,5 +1,5 @@
 // A durable pipeline on the cluster: sync several data sources, wait for all their ingestion jobs, then run
-// the next step. The pipeline is your own @effect/workflow workflow; the wait inside it is
+// the next step. The pipeline is your own effect/workflow workflow; the wait inside it is
 // WaitForIngestionJobs, polled by the knowledge base's entity (one loop for every wait on it). Kill any
 // process at any point: the pipeline resumes where it was, and its next step runs once.
 //
@@ -10,18 +10,17 @@
 // own --port, and --host set to an address the others reach); `start` starts the pipeline (or joins it: the
 // same knowledge base and jobs are the same pipeline) and prints its result.
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Activity from "@effect/workflow/Activity"
-import * as Workflow from "@effect/workflow/Workflow"
 import { IngestionCluster, WaitForIngestionJobs } from "@tensoras/ingestion-cluster"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as Activity from "effect/workflow/Activity"
+import * as Workflow from "effect/workflow/Workflow"
 
 // The pipeline: its payload, its result, and what makes two starts the same pipeline.
-const SyncPipeline = Workflow.make({
-  name: "example.SyncPipeline",
+const SyncPipeline = Workflow.make("example.SyncPipeline", {
   payload: { knowledgeBaseId: Schema.String, jobIds: Schema.Array(Schema.String) },
   success: Schema.Struct({ ingested: Schema.Number, failed: Schema.Array(Schema.String) }),
   idempotencyKey: ({ knowledgeBaseId, jobIds }) => `${knowledgeBaseId}/${jobIds.join(",")}`
@@ -37,7 +36,7 @@ const SyncPipelineLive = SyncPipeline.toLayer(({ knowledgeBaseId, jobIds }) =>
     }).pipe(
       Effect.orDie // InvalidInput: no job ids, or one named twice
     )
-    const failed = results.filter((result) => Either.isLeft(result.outcome)).map((result) => result.jobId)
+    const failed = results.filter((result) => Result.isFailure(result.outcome)).map((result) => result.jobId)
     const ingested = results.length - failed.length
     // Step 3, as an activity: journaled, so a replay of the pipeline does not run it again.
     yield* Activity.make({

@@ -11,7 +11,7 @@
 //     examples/xstate-pipeline/main.ts kb_abc123 ds_xyz789 job_def456
 //
 // Ctrl-C cancels: the pipeline stops the job machine, which aborts its request in flight.
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJob, IngestionJobs, PollSchedule } from "@tensoras/ingestion"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
 import * as Layer from "effect/Layer"

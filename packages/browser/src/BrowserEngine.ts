@@ -96,7 +96,7 @@ export const lockName: (knowledgeBaseId: string, prefix?: string) => string = in
 export const make: (
   options?: Options
 ) => Effect.Effect<
-  WaitEngine.WaitEngine["Type"],
+  WaitEngine.WaitEngine["Service"],
   never,
   IngestionJobs | PageSignals.PageSignals | Scope.Scope
 > = internal.make
@@ -120,4 +120,4 @@ export const make: (
 export const layer = (
   options?: Options
 ): Layer.Layer<WaitEngine.WaitEngine, never, IngestionJobs | PageSignals.PageSignals> =>
-  Layer.scoped(WaitEngine.WaitEngine, internal.make(options))
+  Layer.effect(WaitEngine.WaitEngine, internal.make(options))

@@ -5,8 +5,6 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import { type IngestionError, InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
@@ -14,10 +12,11 @@ import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
-import * as Runtime from "effect/Runtime"
 import type * as Schedule from "effect/Schedule"
 import { createActor } from "xstate"
 import * as BrowserEngine from "./BrowserEngine.js"
@@ -49,9 +48,9 @@ export interface Options {
   readonly credentials?: RequestCredentials | undefined
   /** Allows an `http:` base URL on a non-loopback host (a same-origin one is always allowed). */
   readonly allowInsecureHttp?: boolean | undefined
-  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly requestTimeout?: Duration.Input | undefined
   readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
-  readonly maxRetryAfter?: Duration.DurationInput | undefined
+  readonly maxRetryAfter?: Duration.Input | undefined
   /** The `fetch` to use. Default `globalThis.fetch`. */
   readonly fetch?: typeof globalThis.fetch | undefined
 }
@@ -174,7 +173,7 @@ export const layerHttpClient = (
  * @since 0.1.0
  */
 export const layerClient = (options: Options): Layer.Layer<IngestionJobs.IngestionJobs, InvalidInput> =>
-  Layer.unwrapEffect(
+  Layer.unwrap(
     Effect.map(resolveOptions(options), (resolved) =>
       IngestionJobs.layer({
         // Through a proxy there is no key: core sends no Authorization header.
@@ -244,31 +243,26 @@ export const layer = (
 export interface MachineOptions extends LayerOptions {}
 
 /**
- * A `Runtime` whose `WaitEngine` is built from `live` on the first wait (so building the machine
+ * A `Context` whose `WaitEngine` is built from `live` on the first wait (so building the machine
  * sends nothing and a Layer that fails ends the wait `Errored` with its `InvalidInput`).
  */
 const lazyEngine = (live: Layer.Layer<WaitEngine.WaitEngine, InvalidInput>) => {
   const managed = ManagedRuntime.make(live)
   const engine = WaitEngine.WaitEngine.of({
     register: (knowledgeBaseId, jobId, waitOptions, listener) =>
-      Effect.flatMap(managed.runtimeEffect, (runtime) =>
-        Context.get(runtime.context, WaitEngine.WaitEngine).register(
-          knowledgeBaseId,
-          jobId,
-          waitOptions,
-          listener
-        )
+      Effect.flatMap(managed.contextEffect, (context) =>
+        Context.get(context, WaitEngine.WaitEngine).register(knowledgeBaseId, jobId, waitOptions, listener)
       )
   })
   return {
-    runtime: Runtime.defaultRuntime.pipe(Runtime.provideService(WaitEngine.WaitEngine, engine)),
+    context: Context.make(WaitEngine.WaitEngine, engine),
     dispose: () => managed.dispose()
   }
 }
 
 const machineOn = (options: MachineOptions) => {
   const engine = lazyEngine(layer(options))
-  return { machine: JobMachine.make(engine.runtime, { schedule: options.schedule }), dispose: engine.dispose }
+  return { machine: JobMachine.make(engine.context, { schedule: options.schedule }), dispose: engine.dispose }
 }
 
 /**

@@ -11,8 +11,8 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 
 /**
  * What the page says now.
@@ -38,13 +38,13 @@ export interface PageState {
  * @category services
  * @since 0.1.0
  */
-export class PageSignals extends Context.Tag("@tensoras/ingestion-browser/PageSignals")<
+export class PageSignals extends Context.Service<
   PageSignals,
   {
     readonly get: Effect.Effect<PageState>
     readonly changes: Stream.Stream<PageState>
   }
->() {}
+>()("@tensoras/ingestion-browser/PageSignals") {}
 
 /**
  * Whether polling may run: the page is visible and online.
@@ -77,7 +77,7 @@ const awaitState = (predicate: (state: PageState) => boolean): Effect.Effect<Pag
  * import { PageSignals } from "@tensoras/ingestion-browser"
  * import * as Effect from "effect/Effect"
  *
- * const whenActive = Effect.zipRight(PageSignals.awaitActive, Effect.log("visible and online"))
+ * const whenActive = Effect.andThen(PageSignals.awaitActive, Effect.log("visible and online"))
  * ```
  * @category accessors
  * @since 0.1.0
@@ -92,7 +92,7 @@ export const awaitActive: Effect.Effect<PageState, never, PageSignals> = awaitSt
  * import { PageSignals } from "@tensoras/ingestion-browser"
  * import * as Effect from "effect/Effect"
  *
- * const whenPaused = Effect.zipRight(PageSignals.awaitInactive, Effect.log("hidden or offline"))
+ * const whenPaused = Effect.andThen(PageSignals.awaitInactive, Effect.log("hidden or offline"))
  * ```
  * @category accessors
  * @since 0.1.0
@@ -100,6 +100,36 @@ export const awaitActive: Effect.Effect<PageState, never, PageSignals> = awaitSt
 export const awaitInactive: Effect.Effect<PageState, never, PageSignals> = awaitState(
   (state) => !isActive(state)
 )
+
+/**
+ * The page's state and who listens to it: `changes` gives the current state first, then every
+ * update, as a `SubscriptionRef` would, at the cost of a `Set` (no PubSub in the page's bundle).
+ */
+const makeCell = (initial: PageState) => {
+  let state = initial
+  const listeners = new Set<(state: PageState) => void>()
+  const changes = Stream.callback<PageState>((queue) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const listener = (next: PageState) => {
+          Queue.offerUnsafe(queue, next)
+        }
+        listener(state)
+        listeners.add(listener)
+        return listener
+      }),
+      (listener) => Effect.sync(() => listeners.delete(listener))
+    )
+  )
+  return {
+    current: () => state,
+    set: (next: PageState) => {
+      state = next
+      for (const listener of listeners) listener(next)
+    },
+    signals: PageSignals.of({ get: Effect.sync(() => state), changes })
+  }
+}
 
 const read = (): PageState => ({
   visible: typeof document === "undefined" || document.visibilityState !== "hidden",
@@ -122,11 +152,11 @@ const read = (): PageState => ({
  * @category layers
  * @since 0.1.0
  */
-export const layer: Layer.Layer<PageSignals> = Layer.scoped(
+export const layer: Layer.Layer<PageSignals> = Layer.effect(
   PageSignals,
   Effect.gen(function* () {
-    const ref = yield* SubscriptionRef.make(read())
-    const update = () => Effect.runSync(SubscriptionRef.set(ref, read()))
+    const cell = makeCell(read())
+    const update = () => cell.set(read())
     yield* Effect.acquireRelease(
       Effect.sync(() => {
         if (typeof document !== "undefined") document.addEventListener("visibilitychange", update)
@@ -144,7 +174,7 @@ export const layer: Layer.Layer<PageSignals> = Layer.scoped(
           }
         })
     )
-    return PageSignals.of({ get: SubscriptionRef.get(ref), changes: ref.changes })
+    return cell.signals
   })
 )
 
@@ -162,10 +192,7 @@ export const layer: Layer.Layer<PageSignals> = Layer.scoped(
  */
 export const layerAlwaysActive: Layer.Layer<PageSignals> = Layer.succeed(
   PageSignals,
-  PageSignals.of({
-    get: Effect.succeed({ visible: true, online: true }),
-    changes: Stream.make({ visible: true, online: true }).pipe(Stream.concat(Stream.never))
-  })
+  makeCell({ visible: true, online: true }).signals
 )
 
 /**
@@ -196,15 +223,11 @@ export interface Controlled {
  * @since 0.1.0
  */
 export const makeControlled = (initial: Partial<PageState> = {}): Controlled => {
-  const ref = Effect.runSync(SubscriptionRef.make<PageState>({ visible: true, online: true, ...initial }))
-  const current = () => Effect.runSync(SubscriptionRef.get(ref))
+  const cell = makeCell({ visible: true, online: true, ...initial })
   return {
-    layer: Layer.succeed(
-      PageSignals,
-      PageSignals.of({ get: SubscriptionRef.get(ref), changes: ref.changes })
-    ),
-    setVisible: (visible) => Effect.runSync(SubscriptionRef.update(ref, (state) => ({ ...state, visible }))),
-    setOnline: (online) => Effect.runSync(SubscriptionRef.update(ref, (state) => ({ ...state, online }))),
-    current
+    layer: Layer.succeed(PageSignals, cell.signals),
+    setVisible: (visible) => cell.set({ ...cell.current(), visible }),
+    setOnline: (online) => cell.set({ ...cell.current(), online }),
+    current: cell.current
   }
 }

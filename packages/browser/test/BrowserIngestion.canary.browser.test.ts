@@ -5,9 +5,8 @@ import * as Wait from "@tensoras/ingestion/Wait"
 import * as Canary from "@tensoras/ingestion-testkit/Canary"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import * as BrowserIngestion from "../src/BrowserIngestion.js"
 import * as PageSignals from "../src/PageSignals.js"
 import { sim, simApiKey, simBaseUrl } from "./helpers.js"
@@ -57,14 +56,14 @@ describe("canary: a key the server echoes never comes out of BrowserIngestion", 
         const firstUpdate = yield* Deferred.make<void>()
         // The wait's time is the TestClock's: the first poll is answered (a real event), then the
         // clock jumps past the deadline.
-        const wait = yield* Effect.fork(
+        const wait = yield* Effect.forkChild(
           Effect.flip(
             Wait.waitFor(knowledgeBaseId, jobId, {
               schedule: PollSchedule.fixed("5 seconds"),
               timeout: "1 minute",
               onUpdate: (job) => {
                 updates.push(job)
-                Deferred.unsafeDone(firstUpdate, Exit.void)
+                Deferred.doneUnsafe(firstUpdate, Effect.void)
               }
             }).pipe(
               Effect.provide(

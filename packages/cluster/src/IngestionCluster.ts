@@ -6,20 +6,19 @@
  *
  * @since 0.1.0
  */
-import type { Sharding } from "@effect/cluster/Sharding"
-import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
-import type { SocketServerError } from "@effect/platform/SocketServer"
-import type { SqlClient } from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type { InvalidInput } from "@tensoras/ingestion/IngestionError"
 import type * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import type { RoundReport } from "@tensoras/ingestion/WaitEngine"
+import type { Sharding } from "effect/cluster/Sharding"
+import type * as ShardingConfig from "effect/cluster/ShardingConfig"
 import * as Config from "effect/Config"
-import type { ConfigError } from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
+import type { SocketServerError } from "effect/socket/SocketServer"
+import type { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
 import * as internal from "./internal/ingestionCluster.js"
 import type { WaitStore } from "./WaitStore.js"
 
@@ -54,8 +53,8 @@ export interface ClientOptions {
   readonly databaseUrl: string | Redacted.Redacted<string>
   /** Connections of the pool. Default 10. */
   readonly maxConnections?: number | undefined
-  /** Advanced: the `@effect/cluster` sharding settings, over this package's defaults. */
-  readonly sharding?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
+  /** Advanced: the `effect/cluster` sharding settings, over this package's defaults. */
+  readonly sharding?: Partial<ShardingConfig.ShardingConfig["Service"]> | undefined
 }
 
 /**
@@ -130,7 +129,7 @@ export type Services = WorkflowEngine | Sharding | SqlClient
  */
 export const runner = (
   options: RunnerOptions
-): Layer.Layer<Services | WaitStore, SqlError | SocketServerError | ConfigError | InvalidInput> =>
+): Layer.Layer<Services | WaitStore, SqlError | SocketServerError | Config.ConfigError | InvalidInput> =>
   internal.runner(options)
 
 /**
@@ -148,7 +147,7 @@ export const runner = (
  * @since 0.1.0
  * @category layers
  */
-export const client = (options: ClientOptions): Layer.Layer<Services, SqlError | ConfigError> =>
+export const client = (options: ClientOptions): Layer.Layer<Services, SqlError | Config.ConfigError> =>
   internal.client(options)
 
 /**
@@ -164,7 +163,7 @@ export const client = (options: ClientOptions): Layer.Layer<Services, SqlError |
  * @since 0.1.0
  * @category config
  */
-export const databaseUrl: Config.Config<Redacted.Redacted<string>> = Config.redacted("TENSORAS_DATABASE_URL")
+export const databaseUrl: Config.Config<Redacted.Redacted<string>> = Config.Redacted("TENSORAS_DATABASE_URL")
 
 /**
  * {@link runner} with the database URL from `TENSORAS_DATABASE_URL` (and, unless given, the key and
@@ -181,8 +180,8 @@ export const databaseUrl: Config.Config<Redacted.Redacted<string>> = Config.reda
  */
 export const runnerConfig = (
   options: Omit<RunnerOptions, "databaseUrl"> = {}
-): Layer.Layer<Services | WaitStore, SqlError | SocketServerError | ConfigError | InvalidInput> =>
-  Layer.unwrapEffect(Effect.map(databaseUrl, (url) => runner({ ...options, databaseUrl: url })))
+): Layer.Layer<Services | WaitStore, SqlError | SocketServerError | Config.ConfigError | InvalidInput> =>
+  Layer.unwrap(Effect.map(databaseUrl, (url) => runner({ ...options, databaseUrl: url })))
 
 /**
  * {@link client} with the database URL from `TENSORAS_DATABASE_URL`.
@@ -198,5 +197,5 @@ export const runnerConfig = (
  */
 export const clientConfig = (
   options: Omit<ClientOptions, "databaseUrl"> = {}
-): Layer.Layer<Services, SqlError | ConfigError> =>
-  Layer.unwrapEffect(Effect.map(databaseUrl, (url) => client({ ...options, databaseUrl: url })))
+): Layer.Layer<Services, SqlError | Config.ConfigError> =>
+  Layer.unwrap(Effect.map(databaseUrl, (url) => client({ ...options, databaseUrl: url })))

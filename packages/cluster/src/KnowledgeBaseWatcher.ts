@@ -9,17 +9,17 @@
  *
  * @since 0.1.0
  */
-import * as ClusterSchema from "@effect/cluster/ClusterSchema"
-import * as Entity from "@effect/cluster/Entity"
-import type { Sharding } from "@effect/cluster/Sharding"
-import * as Singleton from "@effect/cluster/Singleton"
-import * as Rpc from "@effect/rpc/Rpc"
-import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import type * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import type { WaitEngine } from "@tensoras/ingestion/WaitEngine"
+import * as ClusterSchema from "effect/cluster/ClusterSchema"
+import * as Entity from "effect/cluster/Entity"
+import type { Sharding } from "effect/cluster/Sharding"
+import * as Singleton from "effect/cluster/Singleton"
 import type * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
+import * as Rpc from "effect/rpc/Rpc"
 import * as Schema from "effect/Schema"
+import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
 import * as internal from "./internal/knowledgeBaseWatcher.js"
 import type { WaitStore } from "./WaitStore.js"
 
@@ -92,7 +92,7 @@ export interface Options {
   /** The poll cadence of every wait. Default: core's default schedule. */
   readonly schedule?: PollSchedule.PollSchedule | undefined
   /** How often the cluster's singleton nudges each knowledge base with pending waits. Default 5 seconds. */
-  readonly resumeEvery?: Duration.DurationInput | undefined
+  readonly resumeEvery?: Duration.Input | undefined
 }
 
 /**

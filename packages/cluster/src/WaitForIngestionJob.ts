@@ -6,17 +6,17 @@
  *
  * @since 0.1.0
  */
-import type { Sharding } from "@effect/cluster/Sharding"
-import * as Workflow from "@effect/workflow/Workflow"
-import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { IngestionJobDetail } from "@tensoras/ingestion/IngestionJob"
 import * as Wait from "@tensoras/ingestion/Wait"
 import { WaitError } from "@tensoras/ingestion/WaitError"
+import type { Sharding } from "effect/cluster/Sharding"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import type * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as Workflow from "effect/workflow/Workflow"
+import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
 import { registerAndAwait } from "./internal/register.js"
 import type { WaitStore } from "./WaitStore.js"
 
@@ -41,8 +41,7 @@ import type { WaitStore } from "./WaitStore.js"
  * @since 0.1.0
  * @category workflows
  */
-export const WaitForIngestionJob = Workflow.make({
-  name: "tensoras.WaitForIngestionJob",
+export const WaitForIngestionJob = Workflow.make("tensoras.WaitForIngestionJob", {
   payload: {
     knowledgeBaseId: Schema.String,
     jobId: Schema.String,
@@ -78,7 +77,7 @@ export const layer: Layer.Layer<never, never, WorkflowEngine | WaitStore | Shard
       ([delivered]) =>
         delivered === undefined
           ? Effect.die(new Error(`No outcome was delivered for job '${payload.jobId}'`))
-          : Either.match(delivered.outcome, { onLeft: Effect.fail, onRight: Effect.succeed })
+          : Result.match(delivered.outcome, { onFailure: Effect.fail, onSuccess: Effect.succeed })
     )
   )
 
@@ -103,13 +102,13 @@ export const layer: Layer.Layer<never, never, WorkflowEngine | WaitStore | Shard
 export const waitFor = (
   knowledgeBaseId: string,
   jobId: string,
-  options: { readonly timeout?: Duration.DurationInput | undefined; readonly idempotencyKey?: string } = {}
+  options: { readonly timeout?: Duration.Input | undefined; readonly idempotencyKey?: string } = {}
 ): Effect.Effect<Wait.CompletedJob, WaitError, WorkflowEngine> =>
   Effect.flatMap(
     WaitForIngestionJob.execute({
       knowledgeBaseId,
       jobId,
-      ...(options.timeout === undefined ? {} : { timeout: Duration.decode(options.timeout) }),
+      ...(options.timeout === undefined ? {} : { timeout: Duration.fromInputUnsafe(options.timeout) }),
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey })
     }),
     Wait.outcome

@@ -4,31 +4,31 @@
  *
  * @since 0.1.0
  */
-import type { Sharding } from "@effect/cluster/Sharding"
-import * as Workflow from "@effect/workflow/Workflow"
-import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as Wait from "@tensoras/ingestion/Wait"
 import type { WaitError } from "@tensoras/ingestion/WaitError"
+import type { Sharding } from "effect/cluster/Sharding"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import type * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as Workflow from "effect/workflow/Workflow"
+import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
 import { Outcome } from "./internal/outcome.js"
 import { registerAndAwait } from "./internal/register.js"
 import type { WaitStore } from "./WaitStore.js"
 
 /**
- * One job's result: `Right` with the completed job, `Left` with its `WaitError`.
+ * One job's result: a `Result`, `Success` with the completed job, `Failure` with its `WaitError`.
  *
  * @example
  * ```ts
  * import { WaitForIngestionJobs } from "@tensoras/ingestion-cluster"
- * import * as Either from "effect/Either"
+ * import * as Result from "effect/Result"
  *
  * const line = (r: WaitForIngestionJobs.JobResult) =>
- *   `${r.jobId}: ${Either.isRight(r.outcome) ? "completed" : r.outcome.left._tag}`
+ *   `${r.jobId}: ${Result.isSuccess(r.outcome) ? "completed" : r.outcome.failure._tag}`
  * ```
  * @since 0.1.0
  * @category models
@@ -50,19 +50,18 @@ export interface JobResult extends Schema.Schema.Type<typeof JobResult> {}
  * ```ts
  * import { WaitForIngestionJobs } from "@tensoras/ingestion-cluster"
  * import * as Effect from "effect/Effect"
- * import * as Either from "effect/Either"
+ * import * as Result from "effect/Result"
  *
  * // Inside your own workflow: wait for every source's sync, then go on.
  * const synced = WaitForIngestionJobs.WaitForIngestionJobs.execute({
  *   knowledgeBaseId: "kb_abc123",
  *   jobIds: ["job_1", "job_2", "job_3"]
- * }).pipe(Effect.map((results) => results.filter((r) => Either.isLeft(r.outcome)).length))
+ * }).pipe(Effect.map((results) => results.filter((r) => Result.isFailure(r.outcome)).length))
  * ```
  * @since 0.1.0
  * @category workflows
  */
-export const WaitForIngestionJobs = Workflow.make({
-  name: "tensoras.WaitForIngestionJobs",
+export const WaitForIngestionJobs = Workflow.make("tensoras.WaitForIngestionJobs", {
   payload: {
     knowledgeBaseId: Schema.String,
     jobIds: Schema.Array(Schema.String),
@@ -99,7 +98,7 @@ const validate = (jobIds: ReadonlyArray<string>): Effect.Effect<void, InvalidInp
  */
 export const layer: Layer.Layer<never, never, WorkflowEngine | WaitStore | Sharding> =
   WaitForIngestionJobs.toLayer((payload, executionId) =>
-    Effect.zipRight(
+    Effect.andThen(
       validate(payload.jobIds),
       registerAndAwait({
         executionId,
@@ -119,10 +118,10 @@ export const layer: Layer.Layer<never, never, WorkflowEngine | WaitStore | Shard
  * ```ts
  * import { IngestionCluster, WaitForIngestionJobs } from "@tensoras/ingestion-cluster"
  * import * as Effect from "effect/Effect"
- * import * as Either from "effect/Either"
+ * import * as Result from "effect/Result"
  *
  * const program = WaitForIngestionJobs.waitForAll("kb_abc123", ["job_1", "job_2"]).pipe(
- *   Effect.map((results) => results.filter(Either.isRight).length),
+ *   Effect.map((results) => results.filter(Result.isSuccess).length),
  *   Effect.provide(IngestionCluster.client({ databaseUrl: "postgres://postgres@127.0.0.1:5432/postgres" }))
  * )
  * ```
@@ -132,24 +131,24 @@ export const layer: Layer.Layer<never, never, WorkflowEngine | WaitStore | Shard
 export const waitForAll = (
   knowledgeBaseId: string,
   jobIds: ReadonlyArray<string>,
-  options: { readonly timeout?: Duration.DurationInput | undefined; readonly idempotencyKey?: string } = {}
-): Effect.Effect<ReadonlyArray<Either.Either<Wait.CompletedJob, WaitError>>, InvalidInput, WorkflowEngine> =>
-  Effect.zipRight(
+  options: { readonly timeout?: Duration.Input | undefined; readonly idempotencyKey?: string } = {}
+): Effect.Effect<ReadonlyArray<Result.Result<Wait.CompletedJob, WaitError>>, InvalidInput, WorkflowEngine> =>
+  Effect.andThen(
     validate(jobIds),
     Effect.flatMap(
       WaitForIngestionJobs.execute({
         knowledgeBaseId,
         jobIds,
-        ...(options.timeout === undefined ? {} : { timeout: Duration.decode(options.timeout) }),
+        ...(options.timeout === undefined ? {} : { timeout: Duration.fromInputUnsafe(options.timeout) }),
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey })
       }),
       (results) =>
         Effect.forEach(
           results,
-          (result): Effect.Effect<Either.Either<Wait.CompletedJob, WaitError>> =>
-            Either.isLeft(result.outcome)
-              ? Effect.succeed(Either.left(result.outcome.left))
-              : Effect.either(Wait.outcome(result.outcome.right))
+          (result): Effect.Effect<Result.Result<Wait.CompletedJob, WaitError>> =>
+            Result.isFailure(result.outcome)
+              ? Effect.succeed(Result.fail(result.outcome.failure))
+              : Effect.result(Wait.outcome(result.outcome.success))
         )
     )
   )

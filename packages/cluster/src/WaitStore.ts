@@ -10,11 +10,11 @@
  *
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as SqlClient from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
 import type { Delivered, OutcomeEncoded } from "./internal/outcome.js"
 import * as internal from "./internal/waitStore.js"
 
@@ -151,7 +151,7 @@ export interface DeliveryStats {
  * @since 0.1.0
  * @category services
  */
-export class WaitStore extends Context.Tag("@tensoras/ingestion-cluster/WaitStore")<
+export class WaitStore extends Context.Service<
   WaitStore,
   {
     /** Registers a batch and its waits; registering the same batch again changes nothing. */
@@ -185,7 +185,7 @@ export class WaitStore extends Context.Tag("@tensoras/ingestion-cluster/WaitStor
     /** The counts of the delivery log. */
     readonly stats: Effect.Effect<DeliveryStats, SqlError>
   }
->() {}
+>()("@tensoras/ingestion-cluster/WaitStore") {}
 
 /**
  * Creates the tables if needed (once per database, whichever process comes first) and returns the store.
@@ -200,7 +200,7 @@ export class WaitStore extends Context.Tag("@tensoras/ingestion-cluster/WaitStor
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<WaitStore["Type"], SqlError, SqlClient.SqlClient> = Effect.gen(function* () {
+export const make: Effect.Effect<WaitStore["Service"], SqlError, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* internal.migrate(sql)
   return WaitStore.of(internal.make(sql))

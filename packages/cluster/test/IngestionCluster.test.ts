@@ -1,4 +1,3 @@
-import * as SqlClient from "@effect/sql/SqlClient"
 import {
   IngestionCluster,
   WaitForIngestionJob,
@@ -8,9 +7,10 @@ import {
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Result from "effect/Result"
+import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { createDatabase } from "./support/postgres.js"
 import { type RunnerProcess, runnerPort, shardsSettled, startRunner, stopAll } from "./support/processes.js"
@@ -194,7 +194,7 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
       Effect.forEach(
         singles,
         (job) =>
-          Effect.either(
+          Effect.result(
             WaitForIngestionJob.WaitForIngestionJob.execute({
               knowledgeBaseId: job.knowledgeBaseId,
               jobId: job.jobId,
@@ -208,9 +208,9 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
       const result = singleResults[index]!
       const tag = tagOf(job.expected)
       if (tag === undefined) {
-        expect(Either.isRight(result) && result.right.status, job.jobId).toBe("completed")
+        expect(Result.isSuccess(result) && result.success.status, job.jobId).toBe("completed")
       } else {
-        expect(Either.isLeft(result) && result.left._tag, job.jobId).toBe(tag)
+        expect(Result.isFailure(result) && result.failure._tag, job.jobId).toBe(tag)
       }
     })
 
@@ -225,8 +225,8 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
         const { outcome } = batchResults[b]![index]!
         const tag = tagOf(job.expected)
         if (tag === undefined)
-          expect(Either.isRight(outcome) && outcome.right.status, job.jobId).toBe("completed")
-        else expect(Either.isLeft(outcome) && outcome.left._tag, job.jobId).toBe(tag)
+          expect(Result.isSuccess(outcome) && outcome.success.status, job.jobId).toBe("completed")
+        else expect(Result.isFailure(outcome) && outcome.failure._tag, job.jobId).toBe(tag)
       })
     })
 

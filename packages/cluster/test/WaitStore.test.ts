@@ -1,14 +1,18 @@
-import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { describe, expect, it } from "@effect/vitest"
-import { WaitStore } from "@tensoras/ingestion-cluster"
+import { NotFound } from "@tensoras/ingestion/IngestionError"
+import { IngestionJobFailed, WaitTimeout } from "@tensoras/ingestion/WaitError"
+import { WaitForIngestionJobs, WaitStore } from "@tensoras/ingestion-cluster"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as SqlClient from "effect/sql/SqlClient"
+import * as DurableDeferred from "effect/workflow/DurableDeferred"
 import { beforeAll, inject } from "vitest"
-import { Outcome } from "../src/internal/outcome.js"
+import { decode as decodeOutcome, Outcome } from "../src/internal/outcome.js"
+import { legacyBatch } from "./fixtures/legacy-0.1.js"
 import { createDatabase } from "./support/postgres.js"
 
 let databaseUrl: string
@@ -27,13 +31,14 @@ let n = 0
 const freshKb = () => `kb_store_${++n}`
 
 const notFound = Schema.encodeSync(Outcome)(
-  Either.left({
-    _tag: "NotFound",
-    method: "GET",
-    url: "http://127.0.0.1/v1/knowledge-bases/kb/ingestion-jobs/job_gone",
-    status: 404,
-    message: "Ingestion job 'job_gone' not found"
-  } as never)
+  Result.fail(
+    new NotFound({
+      method: "GET",
+      url: "http://127.0.0.1/v1/knowledge-bases/kb/ingestion-jobs/job_gone",
+      status: 404,
+      message: "Ingestion job 'job_gone' not found"
+    })
+  )
 )
 
 describe("WaitStore", () => {
@@ -138,6 +143,80 @@ describe("WaitStore", () => {
       yield* s.acknowledge([batchId])
       expect(yield* s.undelivered("runner-2", kb)).toEqual([])
       expect(yield* s.pending(kb)).toEqual([])
+    }).pipe(Effect.provide(live()))
+  )
+
+  it.effect("reads back and decodes the outcomes 0.1 wrote, and writes outcomes in the same JSON form", () =>
+    Effect.gen(function* () {
+      const s = yield* store
+      const sql = yield* SqlClient.SqlClient
+      const { batchId, knowledgeBaseId, token, jobIds, outcomes } = legacyBatch
+      // 0.1's rows, as it left them when its runners stopped: every wait ended, the batch not yet closed.
+      yield* sql`INSERT INTO tensoras_wait_batches (batch_id, knowledge_base_id, token)
+        VALUES (${batchId}, ${knowledgeBaseId}, ${token})`
+      for (const [position, jobId] of jobIds.entries()) {
+        yield* sql`INSERT INTO tensoras_waits
+            (batch_id, job_id, position, knowledge_base_id, deadline_at, outcome, ended_at, ended_by)
+          VALUES (${batchId}, ${jobId}, ${position}, ${knowledgeBaseId}, ${1_760_001_800_000},
+            ${outcomes[jobId]}::jsonb, now(), ${"127.0.0.1:24431"})`
+      }
+      expect(yield* s.pending(knowledgeBaseId)).toEqual([])
+
+      // A 1.0 runner starting the knowledge base's entity closes and delivers the batch, with its token.
+      const [batch, ...others] = yield* s.undelivered("runner-1", knowledgeBaseId)
+      expect(others).toEqual([])
+      expect(batch?.batchId).toBe(batchId)
+      expect(batch?.token).toBe(token)
+      expect(batch?.outcomes.map((o) => o.jobId)).toEqual(jobIds)
+
+      // The workflow decodes each delivered outcome: 0.1's rows decode to 1.0's typed outcomes.
+      const decoded = yield* Effect.forEach(batch?.outcomes ?? [], (o) => decodeOutcome(o.outcome))
+      const [ok, failed, slow, gone] = decoded
+      expect(Result.isSuccess(ok!) && ok.success).toMatchObject({
+        id: "job_legacy_ok",
+        status: "completed",
+        documents_failed: 1,
+        document_details: [
+          { document_name: "guide.md", status: "completed", error: null },
+          { document_name: "scan.pdf", status: "failed", error: { message: "The PDF is password-protected" } }
+        ]
+      })
+      const failure = Result.isFailure(failed!) ? failed.failure : undefined
+      expect(failure).toBeInstanceOf(IngestionJobFailed)
+      expect(failure).toMatchObject({
+        _tag: "IngestionJobFailed",
+        message: "Embedding service unavailable",
+        job: { id: "job_legacy_failed", status: "failed", error: { code: "embedding_unavailable" } }
+      })
+      const timeout = Result.isFailure(slow!) ? slow.failure : undefined
+      expect(timeout).toBeInstanceOf(WaitTimeout)
+      expect(timeout).toMatchObject({
+        _tag: "WaitTimeout",
+        reason: "deadline",
+        elapsedMs: 20_000,
+        lastJob: { id: "job_legacy_slow", status: { _tag: "UnknownStatus", raw: "indexing" } },
+        observed: { responses: 19, retries: 1, httpStatuses: { "503": 1 } }
+      })
+      const missing = Result.isFailure(gone!) ? gone.failure : undefined
+      expect(missing).toBeInstanceOf(NotFound)
+      expect(missing).toMatchObject({ _tag: "NotFound", status: 404, code: "ingestion_job_not_found", param: "job_id" })
+
+      // 1.0 writes an outcome in the form 0.1 did: the same JSON, row for row (jsonb: key order aside).
+      for (const [index, jobId] of jobIds.entries()) {
+        expect(Schema.encodeSync(Outcome)(decoded[index]!), jobId).toEqual(JSON.parse(outcomes[jobId]!))
+      }
+
+      // 0.1's deferred token still parses, naming 0.1's execution; 1.0 hashes the same payload to another
+      // id (the upgrade notes of docs/cluster.md: a wait started under 0.1 is not joined by 1.0).
+      const parsed = DurableDeferred.TokenParsed.fromString(token)
+      expect([parsed.workflowName, parsed.executionId, parsed.deferredName]).toEqual([
+        "tensoras.WaitForIngestionJobs",
+        batchId,
+        "tensoras.outcomes"
+      ])
+      const executionId = yield* WaitForIngestionJobs.WaitForIngestionJobs.executionId({ knowledgeBaseId, jobIds })
+      expect(executionId).toMatch(/^[0-9a-f]{32}$/)
+      expect(executionId).not.toBe(batchId)
     }).pipe(Effect.provide(live()))
   )
 })

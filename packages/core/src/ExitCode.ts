@@ -158,7 +158,7 @@ const isWaitOnlyError = (
  *
  * const code = Wait.waitFor("kb_abc123", "job_def456").pipe(
  *   Effect.as(ExitCode.ok),
- *   Effect.catchAll((error) => Effect.succeed(ExitCode.ofError(error)))
+ *   Effect.catch((error) => Effect.succeed(ExitCode.ofError(error)))
  * )
  * ```
  * @category constructors
@@ -186,10 +186,9 @@ export const ofError = (error: IngestionError | WaitError): number => {
  * ```ts
  * import { ExitCode } from "@tensoras/ingestion"
  * import * as Exit from "effect/Exit"
- * import * as FiberId from "effect/FiberId"
  *
  * ExitCode.ofExit(Exit.succeed("done"), undefined) // 0
- * ExitCode.ofExit(Exit.interrupt(FiberId.none), "SIGINT") // 130
+ * ExitCode.ofExit(Exit.interrupt(), "SIGINT") // 130
  * ExitCode.ofExit(Exit.fail("boom"), undefined) // 1
  * ```
  * @category constructors
@@ -197,9 +196,9 @@ export const ofError = (error: IngestionError | WaitError): number => {
  */
 export const ofExit = (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined): number => {
   if (Exit.isSuccess(exit)) return ok
-  if (signal !== undefined && Cause.isInterruptedOnly(exit.cause)) return ofSignal(signal)
-  const failure = Cause.failureOption(exit.cause)
-  if (failure._tag === "Some" && !Cause.isDie(exit.cause)) {
+  if (signal !== undefined && Cause.hasInterruptsOnly(exit.cause)) return ofSignal(signal)
+  const failure = Cause.findErrorOption(exit.cause)
+  if (failure._tag === "Some" && !Cause.hasDies(exit.cause)) {
     const error = failure.value
     if (isIngestionError(error) || isWaitOnlyError(error)) return ofError(error)
   }

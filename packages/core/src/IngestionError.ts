@@ -31,7 +31,7 @@ import { JobError } from "./IngestionJob.js"
 export const ApiErrorBody = Schema.Struct({
   // The same object a failed job carries in its `error` field.
   error: JobError
-}).annotations({ identifier: "ApiErrorBody" })
+}).annotate({ identifier: "ApiErrorBody" })
 
 /**
  * @category models
@@ -51,11 +51,11 @@ const ApiFields = {
   /** The HTTP status code of the response. */
   status: Schema.Number,
   /** The API's error `type`, e.g. `not_found_error`, when the body had one. */
-  type: Schema.optionalWith(Schema.String, { exact: true }),
+  type: Schema.optionalKey(Schema.String),
   /** The API's error `code`, e.g. `ingestion_job_not_found`, when the body had one. */
-  code: Schema.optionalWith(Schema.String, { exact: true }),
+  code: Schema.optionalKey(Schema.String),
   /** The request parameter the error is about, e.g. `job_id`, when the body named one. */
-  param: Schema.optionalWith(Schema.String, { exact: true }),
+  param: Schema.optionalKey(Schema.String),
   message: Schema.String
 }
 
@@ -193,7 +193,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@tensoras/inge
   {
     ...ApiFields,
     /** The wait the `Retry-After` header asked for, in milliseconds. */
-    retryAfterMs: Schema.optionalWith(Schema.Number, { exact: true })
+    retryAfterMs: Schema.optionalKey(Schema.Number)
   }
 ) {
   get isTransient(): boolean {
@@ -219,7 +219,7 @@ export class ServerError extends Schema.TaggedError<ServerError>("@tensoras/inge
   {
     ...ApiFields,
     /** The wait the `Retry-After` header asked for, in milliseconds. */
-    retryAfterMs: Schema.optionalWith(Schema.Number, { exact: true })
+    retryAfterMs: Schema.optionalKey(Schema.Number)
   }
 ) {
   get isTransient(): boolean {
@@ -246,7 +246,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@tensora
   "TransportError",
   {
     ...RequestFields,
-    reason: Schema.Literal("Network", "Timeout", "Deadline"),
+    reason: Schema.Literals(["Network", "Timeout", "Deadline"]),
     message: Schema.String
   }
 ) {
@@ -302,7 +302,7 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
  * @category schemas
  * @since 0.1.0
  */
-export const IngestionError = Schema.Union(
+export const IngestionError = Schema.Union([
   InvalidInput,
   Unauthorized,
   Forbidden,
@@ -312,7 +312,7 @@ export const IngestionError = Schema.Union(
   ServerError,
   TransportError,
   ResponseDecodeError
-)
+])
 
 /**
  * @category models
@@ -320,7 +320,9 @@ export const IngestionError = Schema.Union(
  */
 export type IngestionError = typeof IngestionError.Type
 
-const tags: ReadonlySet<string> = new Set(IngestionError.members.map((member) => member._tag))
+const tags: ReadonlySet<string> = new Set(
+  IngestionError.members.map((member) => member.fields._tag.schema.literal)
+)
 
 /**
  * Whether a value is one of this library's errors.

@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 
 /**
  * A status string the service sent that this version of the library does not know.
@@ -36,9 +37,13 @@ export interface UnknownStatus {
 const KNOWN_STATUSES: ReadonlyArray<string> = ["queued", "processing", "completed", "failed"]
 
 // An unknown status never holds a known word: that keeps decode and encode inverse of each other.
-const UnknownStatusType: Schema.Schema<UnknownStatus> = Schema.Struct({
+const UnknownStatusType: Schema.Codec<UnknownStatus> = Schema.Struct({
   _tag: Schema.Literal("UnknownStatus"),
-  raw: Schema.String.pipe(Schema.filter((raw) => !KNOWN_STATUSES.includes(raw)))
+  raw: Schema.String.check(
+    Schema.makeFilter((raw: string) => !KNOWN_STATUSES.includes(raw), {
+      expected: "a status that is not a known one"
+    })
+  )
 })
 
 /**
@@ -55,14 +60,14 @@ const UnknownStatusType: Schema.Schema<UnknownStatus> = Schema.Struct({
  * @category schemas
  * @since 0.1.0
  */
-export const UnknownStatusFromString: Schema.Schema<UnknownStatus, string> = Schema.transform(
-  Schema.String,
-  UnknownStatusType,
-  {
-    strict: true,
-    decode: (raw) => ({ _tag: "UnknownStatus" as const, raw }),
-    encode: (status) => status.raw
-  }
+export const UnknownStatusFromString: Schema.Codec<UnknownStatus, string> = Schema.String.pipe(
+  Schema.decodeTo(
+    UnknownStatusType,
+    SchemaTransformation.transform({
+      decode: (raw: string): UnknownStatus => ({ _tag: "UnknownStatus", raw }),
+      encode: (status: UnknownStatus): string => status.raw
+    })
+  )
 )
 
 /**
@@ -78,7 +83,7 @@ export const UnknownStatusFromString: Schema.Schema<UnknownStatus, string> = Sch
  * @category schemas
  * @since 0.1.0
  */
-export const KnownJobStatus = Schema.Literal("queued", "processing", "completed", "failed")
+export const KnownJobStatus = Schema.Literals(["queued", "processing", "completed", "failed"])
 
 /**
  * One of the four documented job statuses.
@@ -103,10 +108,10 @@ export type KnownJobStatus = typeof KnownJobStatus.Type
  * @category schemas
  * @since 0.1.0
  */
-export const JobStatus: Schema.Schema<KnownJobStatus | UnknownStatus, string> = Schema.Union(
+export const JobStatus: Schema.Codec<KnownJobStatus | UnknownStatus, string> = Schema.Union([
   KnownJobStatus,
   UnknownStatusFromString
-)
+])
 
 /**
  * @category models
@@ -129,7 +134,7 @@ export type JobStatus = KnownJobStatus | UnknownStatus
  * @category schemas
  * @since 0.1.0
  */
-export const KnownDocumentStatus = Schema.Literal("queued", "processing", "completed", "failed")
+export const KnownDocumentStatus = Schema.Literals(["queued", "processing", "completed", "failed"])
 
 /**
  * @category models
@@ -151,10 +156,10 @@ export type KnownDocumentStatus = typeof KnownDocumentStatus.Type
  * @category schemas
  * @since 0.1.0
  */
-export const DocumentStatus: Schema.Schema<KnownDocumentStatus | UnknownStatus, string> = Schema.Union(
+export const DocumentStatus: Schema.Codec<KnownDocumentStatus | UnknownStatus, string> = Schema.Union([
   KnownDocumentStatus,
   UnknownStatusFromString
-)
+])
 
 /**
  * @category models
@@ -162,7 +167,7 @@ export const DocumentStatus: Schema.Schema<KnownDocumentStatus | UnknownStatus, 
  */
 export type DocumentStatus = KnownDocumentStatus | UnknownStatus
 
-const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 /**
  * A Unix time in whole seconds, as the API sends it. Use {@link toDate} to get a `Date`.
@@ -177,7 +182,7 @@ const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
  * @category schemas
  * @since 0.1.0
  */
-export const UnixSeconds = NonNegativeInt.annotations({ identifier: "UnixSeconds" })
+export const UnixSeconds = NonNegativeInt.annotate({ identifier: "UnixSeconds" })
 
 /**
  * The error object of a failed job or document. The API documents only `message` for sure;
@@ -195,10 +200,10 @@ export const UnixSeconds = NonNegativeInt.annotations({ identifier: "UnixSeconds
  */
 export const JobError = Schema.Struct({
   message: Schema.String,
-  type: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  code: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  param: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
-}).annotations({ identifier: "JobError" })
+  type: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  code: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  param: Schema.optionalKey(Schema.NullOr(Schema.String))
+}).annotate({ identifier: "JobError" })
 
 /**
  * @category models
@@ -228,7 +233,7 @@ export const DocumentDetail = Schema.Struct({
   status: DocumentStatus,
   chunks_created: NonNegativeInt,
   error: Schema.NullOr(JobError)
-}).annotations({ identifier: "DocumentDetail" })
+}).annotate({ identifier: "DocumentDetail" })
 
 /**
  * @category models
@@ -242,7 +247,7 @@ export interface DocumentDetail extends Schema.Schema.Type<typeof DocumentDetail
  * @category models
  * @since 0.1.0
  */
-export interface DocumentDetailEncoded extends Schema.Schema.Encoded<typeof DocumentDetail> {}
+export interface DocumentDetailEncoded extends Schema.Codec.Encoded<typeof DocumentDetail> {}
 
 /**
  * An ingestion job, as the list endpoint reports it.
@@ -276,7 +281,7 @@ export const IngestionJob = Schema.Struct({
   completed_at: Schema.NullOr(UnixSeconds),
   created_at: UnixSeconds,
   error: Schema.NullOr(JobError)
-}).annotations({ identifier: "IngestionJob" })
+}).annotate({ identifier: "IngestionJob" })
 
 /**
  * @category models
@@ -290,7 +295,7 @@ export interface IngestionJob extends Schema.Schema.Type<typeof IngestionJob> {}
  * @category models
  * @since 0.1.0
  */
-export interface IngestionJobEncoded extends Schema.Schema.Encoded<typeof IngestionJob> {}
+export interface IngestionJobEncoded extends Schema.Codec.Encoded<typeof IngestionJob> {}
 
 /**
  * An ingestion job with its `document_details`, as the single-job endpoint reports it.
@@ -308,7 +313,7 @@ export interface IngestionJobEncoded extends Schema.Schema.Encoded<typeof Ingest
 export const IngestionJobDetail = Schema.Struct({
   ...IngestionJob.fields,
   document_details: Schema.Array(DocumentDetail)
-}).annotations({ identifier: "IngestionJobDetail" })
+}).annotate({ identifier: "IngestionJobDetail" })
 
 /**
  * @category models
@@ -322,7 +327,7 @@ export interface IngestionJobDetail extends Schema.Schema.Type<typeof IngestionJ
  * @category models
  * @since 0.1.0
  */
-export interface IngestionJobDetailEncoded extends Schema.Schema.Encoded<typeof IngestionJobDetail> {}
+export interface IngestionJobDetailEncoded extends Schema.Codec.Encoded<typeof IngestionJobDetail> {}
 
 /**
  * One page of the list endpoint.
@@ -341,7 +346,7 @@ export const IngestionJobList = Schema.Struct({
   object: Schema.Literal("list"),
   data: Schema.Array(IngestionJob),
   has_more: Schema.Boolean
-}).annotations({ identifier: "IngestionJobList" })
+}).annotate({ identifier: "IngestionJobList" })
 
 /**
  * @category models
@@ -355,7 +360,7 @@ export interface IngestionJobList extends Schema.Schema.Type<typeof IngestionJob
  * @category models
  * @since 0.1.0
  */
-export interface IngestionJobListEncoded extends Schema.Schema.Encoded<typeof IngestionJobList> {}
+export interface IngestionJobListEncoded extends Schema.Codec.Encoded<typeof IngestionJobList> {}
 
 /**
  * Whether a status is one of the documented four (narrows away {@link UnknownStatus}).

@@ -1,6 +1,6 @@
 /**
  * The ingestion-jobs client: list the jobs of a knowledge base, get one job with its
- * documents, or stream every job across pages. Built on `@effect/platform`'s `HttpClient`, so
+ * documents, or stream every job across pages. Built on Effect's `HttpClient` (`effect/http`), so
  * the runtime (fetch, undici, Deno) is a Layer you provide.
  *
  * Every input is validated before a request leaves; responses are decoded with the schemas of
@@ -9,22 +9,20 @@
  *
  * @since 0.1.0
  */
-import * as Headers from "@effect/platform/Headers"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as FiberRef from "effect/FiberRef"
+import { constTrue } from "effect/Function"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
@@ -41,7 +39,7 @@ import {
 import * as IngestionJob from "./IngestionJob.js"
 import * as internalDocumentCount from "./internal/documentCount.js"
 import * as fastDecode from "./internal/fastDecode.js"
-import { whenLive } from "./internal/liveClock.js"
+import { startTimer } from "./internal/liveClock.js"
 import * as internalResponse from "./internal/response.js"
 import * as internalScrub from "./internal/scrub.js"
 import * as validate from "./internal/validate.js"
@@ -82,28 +80,28 @@ export interface Options {
   /** Allows an `http:` base URL on a non-loopback host. Default false. */
   readonly allowInsecureHttp?: boolean | undefined
   /** The time one attempt may take, response body included. Default 30 seconds. */
-  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly requestTimeout?: Duration.Input | undefined
   /** The delays between attempts after a transient failure. Default {@link RetrySchedule.defaultSchedule}. */
   readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
   /** The longest `Retry-After` honoured; a longer one is shortened to it. Default 60 seconds. */
-  readonly maxRetryAfter?: Duration.DurationInput | undefined
+  readonly maxRetryAfter?: Duration.Input | undefined
   /**
    * The spans and trace headers of each request attempt (see {@link Tracing}). Default `"auto"`: a span
-   * per attempt when a tracer of your own is installed (an exporter such as `@effect/opentelemetry`),
+   * per attempt when a tracer of your own is installed (an exporter such as `effect/observability/OtlpTracer`),
    * none otherwise, and never a trace header sent to the API.
    */
   readonly tracing?: Tracing | undefined
 }
 
 /**
- * What the client traces of each request attempt, through `@effect/platform`'s `HttpClient` span
+ * What the client traces of each request attempt, through the span of Effect's `HttpClient`
  * (`http.client GET`, its URL and redacted headers as attributes).
  *
  * - `"auto"`: a span when a tracer other than Effect's built-in one is installed (that is, when
  *   someone records spans), none otherwise: a span nobody records still costs CPU on every request.
  * - `"spans"`: a span per attempt, always.
  * - `"propagate"`: a span per attempt, and its trace context sent to the API (`traceparent` and `b3`
- *   headers), `@effect/platform`'s own default. Only useful if the API's side of the trace reaches
+ *   headers), `HttpClient`'s own default. Only useful if the API's side of the trace reaches
  *   you; it tells the API your trace IDs.
  * - `"none"`: no span.
  *
@@ -112,7 +110,7 @@ export interface Options {
  * @example
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Layer from "effect/Layer"
  * import * as Redacted from "effect/Redacted"
  *
@@ -198,12 +196,12 @@ export type TerminalJob = IngestionJob.IngestionJobDetail & { readonly status: "
 // running job's `document_details` are never decoded.
 const TerminalJobSchema = Schema.Struct({
   ...IngestionJob.IngestionJobDetail.fields,
-  status: Schema.Literal("completed", "failed")
+  status: Schema.Literals(["completed", "failed"])
 })
 // A running job also carries the count of its ended documents, for poll schedules (the count's
 // member falls back to the plain job when `document_details` are missing or unexpected).
-const PolledJob: Schema.Schema<PollSchedule.Polled | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
-  Schema.Union(TerminalJobSchema, internalDocumentCount.PolledWithCount, IngestionJob.IngestionJob) as never
+const PolledJob: Schema.Codec<PollSchedule.Polled | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
+  Schema.Union([TerminalJobSchema, internalDocumentCount.PolledWithCount, IngestionJob.IngestionJob]) as never
 
 /**
  * The ingestion-jobs client as a service.
@@ -211,7 +209,7 @@ const PolledJob: Schema.Schema<PollSchedule.Polled | TerminalJob, IngestionJob.I
  * @example
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
  *
@@ -231,7 +229,7 @@ const PolledJob: Schema.Schema<PollSchedule.Polled | TerminalJob, IngestionJob.I
  * @category tags
  * @since 0.1.0
  */
-export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJobs")<
+export class IngestionJobs extends Context.Service<
   IngestionJobs,
   {
     /** One page of the jobs of a knowledge base (without `document_details`). */
@@ -261,7 +259,7 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
       options?: ListAllOptions
     ) => Stream.Stream<IngestionJob.IngestionJob, IngestionError>
   }
->() {}
+>()("@tensoras/ingestion/IngestionJobs") {}
 
 /**
  * Builds the client from options. Fails with `InvalidInput` when an option is not acceptable.
@@ -269,7 +267,7 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
  * @example
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Effect from "effect/Effect"
  * import * as Redacted from "effect/Redacted"
  *
@@ -282,7 +280,7 @@ export class IngestionJobs extends Context.Tag("@tensoras/ingestion/IngestionJob
  */
 export const make = (
   options: Options
-): Effect.Effect<IngestionJobs["Type"], InvalidInput, HttpClient.HttpClient> =>
+): Effect.Effect<IngestionJobs["Service"], InvalidInput, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const apiKey = options.apiKey === null ? null : yield* validate.apiKey(options.apiKey)
     const base = yield* validate.baseUrl(
@@ -318,59 +316,54 @@ export const make = (
         message: "The caller's deadline passed before a complete response arrived"
       })
 
-    // The same client, its requests aborted when a Scope we own closes (see `limit`).
+    // The client, its requests aborted when a Scope we own closes (see `limit`).
     const scopedClient = HttpClient.withScope(client)
     const traced = tracedWith(tracing)
 
     const send = <A, I>(
       request: HttpClientRequest.HttpClientRequest,
-      schema: Schema.Schema<A, I>,
+      schema: Schema.Codec<A, I>,
       requestOptions: RequestOptions | undefined,
       fast?: internalResponse.FastDecoder<A>
     ): Effect.Effect<A, IngestionError> => {
       const handle = internalResponse.handle(schema, scrub, fast)
-      const exchange = traced(
-        client.execute(request).pipe(Effect.mapError(internalResponse.transportError), Effect.flatMap(handle))
-      )
       /**
        * One attempt (response body included) limited to `ms`, failing with `onTimeout()` after it.
        *
-       * On the live clock: no fiber of its own. The request runs in the caller's fiber in a Scope
-       * that aborts it (the platform client's AbortSignal, which fetch, undici and node:http honour,
-       * body included) when it closes; a timer closes it after `ms`. The attempt's end clears the
-       * timer, and an interruption (an abort stops everything at once) closes the Scope.
-       * `Effect.timeoutFail` forks two fibers and a timer per attempt: about 65 µs, a tenth of a poll's CPU.
-       * On any other clock (`TestClock`) time is not a real timer's: `Effect.timeoutFail` (see `liveClock.ts`).
+       * No fiber of its own: the request runs in the caller's fiber in a Scope that aborts it (the
+       * client's AbortSignal, which fetch, undici and node:http honour, body included) when it
+       * closes; a timer closes it after `ms`. The attempt's end cancels the timer, and an
+       * interruption (an abort stops everything at once) closes the Scope. `Effect.timeout` would
+       * race two fibers and a sleep per attempt instead: about three times the cost of this, on
+       * every poll. The timer is a plain `setTimeout` on the real-time clock, a fiber sleeping on
+       * the clock on any other (`TestClock`): see `liveClock.ts`. The path is the same on both.
        */
       const limit = (ms: number, onTimeout: () => IngestionError): Effect.Effect<A, IngestionError> =>
-        whenLive(
-          () =>
-            Effect.flatMap(Scope.make(), (scope) => {
-              let fired = false
-              const timer = setTimeout(() => {
-                fired = true
-                Effect.runFork(Scope.close(scope, Exit.void))
-              }, ms)
-              return traced(
-                scopedClient
-                  .execute(request)
-                  .pipe(
-                    Effect.provideService(Scope.Scope, scope),
-                    Effect.mapError(internalResponse.transportError),
-                    Effect.flatMap(handle)
-                  )
-              ).pipe(
-                Effect.catchAll((error) => Effect.fail(fired ? onTimeout() : error)),
-                Effect.onExit((exit) => {
-                  clearTimeout(timer)
-                  // Interrupted: abort the request. Otherwise the response was read to its end (or
-                  // never came): nothing to abort, and an abort would build a DOMException for naught.
-                  return Exit.isInterrupted(exit) ? Scope.close(scope, exit) : Effect.void
-                })
+        Effect.withFiber((fiber) => {
+          const scope = Scope.makeUnsafe()
+          let fired = false
+          const cancel = startTimer(fiber, ms, () => {
+            fired = true
+            Effect.runFork(Scope.close(scope, Exit.void))
+          })
+          return traced(
+            scopedClient
+              .execute(request)
+              .pipe(
+                Effect.provideService(Scope.Scope, scope),
+                Effect.mapError(internalResponse.transportError),
+                Effect.flatMap(handle)
               )
-            }),
-          () => Effect.timeoutFail(exchange, { duration: Duration.millis(ms), onTimeout })
-        )
+          ).pipe(
+            Effect.mapError((error) => (fired ? onTimeout() : error)),
+            Effect.onExit((exit) => {
+              cancel()
+              // Interrupted: abort the request. Otherwise the response was read to its end (or
+              // never came): nothing to abort, and an abort would build a DOMException for naught.
+              return Exit.hasInterrupts(exit) ? Scope.close(scope, exit) : Effect.void
+            })
+          )
+        })
       const timedOut = () =>
         new TransportError({
           method: request.method,
@@ -379,7 +372,9 @@ export const make = (
           message: `No complete response within ${Duration.format(timeout)}`
         })
       const deadline = requestOptions?.deadline
-      if (deadline === undefined) return retrying(limit(timeoutMillis, timedOut), retry)
+      const policy =
+        requestOptions === undefined ? retry : () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions)
+      if (deadline === undefined) return retrying(limit(timeoutMillis, timedOut), policy)
       // The clock is read before every attempt: a timer that fired late (a blocked event loop)
       // cannot send a request past the deadline, and an attempt never outlives it.
       const attempt = Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -389,7 +384,7 @@ export const make = (
             ? limit(deadline - now, () => deadlinePassed(request))
             : limit(timeoutMillis, timedOut)
       )
-      return retrying(attempt, () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions))
+      return retrying(attempt, policy)
     }
     // Built at the first call without a deadline or `onRetry` (the engine's requests always have a
     // deadline: a client that only waits never builds it).
@@ -424,7 +419,7 @@ export const make = (
 
     const getWith =
       <A>(
-        schema: Schema.Schema<A, IngestionJob.IngestionJobDetailEncoded>,
+        schema: Schema.Codec<A, IngestionJob.IngestionJobDetailEncoded>,
         fast?: internalResponse.FastDecoder<A>
       ) =>
       (knowledgeBaseId: string, jobId: string, requestOptions?: RequestOptions) =>
@@ -453,10 +448,10 @@ export const make = (
             listAllOptions.status === undefined ? undefined : yield* validate.status(listAllOptions.status)
           const first =
             listAllOptions.after === undefined ? undefined : yield* validate.id("after", listAllOptions.after)
-          return Stream.paginateChunkEffect(first, (after: string | undefined) =>
+          return Stream.paginate(first, (after: string | undefined) =>
             list(kb, { limit, status, after }).pipe(
               Effect.flatMap((page) => nextCursor(page, after)),
-              Effect.map(([page, next]) => [Chunk.unsafeFromArray(page.data), next] as const)
+              Effect.map(([page, next]) => [page.data, next] as const)
             )
           )
         })
@@ -467,21 +462,35 @@ export const make = (
 
 const TRACING: ReadonlyArray<Tracing> = ["auto", "spans", "propagate", "none"]
 
-/** The tracer of Effect's default services: spans it makes are recorded nowhere. */
-const builtInTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+/**
+ * The span of a request attempt as the client has always made it: named `http.client <METHOD>`,
+ * with the request's and the response's headers as attributes (`Authorization` among the names
+ * `Headers.CurrentRedactedNames` redacts: `<redacted>`). Effect's own defaults are `<METHOD>` and no
+ * header.
+ */
+const spanName = (request: HttpClientRequest.HttpClientRequest): string => `http.client ${request.method}`
+const withSpans: Context.Context<never> = Context.make(HttpClient.SpanNameGenerator, spanName).pipe(
+  Context.add(HttpClient.TracerHeaderFilter, constTrue)
+)
+const withSpansNoPropagation = Context.add(withSpans, HttpClient.TracerPropagationEnabled, false)
+const withoutSpans = Context.make(References.TracerEnabled, false)
 
 // Module functions, not closures per client: they depend on the mode alone.
-const propagating = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => effect
-const propagationOff = <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.locally(effect, HttpClient.currentTracerPropagation, false)
-const spansOff = <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.locally(effect, FiberRef.currentTracerEnabled, false)
+const propagating = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.provideContext(effect, withSpans)
+const propagationOff = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.provideContext(effect, withSpansNoPropagation)
+const spansOff = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.provideContext(effect, withoutSpans)
+/** `Tracer.nativeTracer` is Effect's built-in tracer: spans it makes are recorded nowhere. */
 const tracedAuto = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.tracerWith((tracer) => (tracer === builtInTracer ? spansOff(effect) : propagationOff(effect)))
+  Effect.withFiber((fiber) =>
+    fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer ? spansOff(effect) : propagationOff(effect)
+  )
 
 /**
- * Runs a request attempt with the spans and trace headers `tracing` asks for. The platform client
- * reads them from fiber refs: they are set on the attempt's fiber, and restored when it ends.
+ * Runs a request attempt with the spans and trace headers `tracing` asks for. The client reads
+ * them from context references: they are set for the attempt alone.
  */
 const tracedWith = (tracing: Tracing) =>
   tracing === "propagate"
@@ -493,20 +502,21 @@ const tracedWith = (tracing: Tracing) =>
         : tracedAuto
 
 /**
- * `Effect.retry(attempt, policy())`, without building the policy's driver (and its Refs) for an
+ * `Effect.retry(attempt, policy())`, without stepping the policy (and building its state) for an
  * attempt that succeeds or fails for good: a request that is not retried costs no retry machinery.
  */
 const retrying = <A>(
   attempt: Effect.Effect<A, IngestionError>,
   policy: () => Schedule.Schedule<unknown, IngestionError>
 ): Effect.Effect<A, IngestionError> =>
-  Effect.catchAll(attempt, (first) =>
+  Effect.catch(attempt, (first) =>
     first.isTransient
-      ? Effect.flatMap(Schedule.driver(policy()), (driver) => {
+      ? Effect.flatMap(Schedule.toStepWithSleep(policy()), (step) => {
+          // A step sleeps the delay and succeeds, or fails (with `Cause.Done`) when the policy is done.
           const loop = (error: IngestionError): Effect.Effect<A, IngestionError> =>
-            Effect.matchEffect(driver.next(error), {
+            Effect.matchEffect(step(error), {
               onFailure: () => Effect.fail(error),
-              onSuccess: () => Effect.catchAll(attempt, loop)
+              onSuccess: () => Effect.catch(attempt, loop)
             })
           return loop(first)
         })
@@ -548,13 +558,11 @@ const retryPolicy = (
   maxRetryAfter: Duration.Duration,
   options: RequestOptions | undefined
 ): Schedule.Schedule<unknown, IngestionError> => {
-  const transient = Schedule.intersect(schedule, Schedule.identity<IngestionError>()).pipe(
-    Schedule.intersect(Schedule.count),
-    Schedule.whileInput((error: IngestionError) => error.isTransient)
-  )
+  const transient = Schedule.while(schedule, ({ input }) => input.isTransient)
   const onRetry = options?.onRetry
   const deadline = options?.deadline
-  return Schedule.modifyDelayEffect(transient, ([[, error], count], delay) => {
+  // `attempt` counts the policy's steps from 1: the first retry of the request is attempt 1.
+  return Schedule.modifyDelay(transient, ({ input: error, attempt, duration: delay }) => {
     const asked = "retryAfterMs" in error ? error.retryAfterMs : undefined
     const wanted =
       asked === undefined ? delay : Duration.max(delay, Duration.min(Duration.millis(asked), maxRetryAfter))
@@ -569,7 +577,7 @@ const retryPolicy = (
       : Effect.tap(wait, (delayed) =>
           onRetry({
             error: error as RetryInfo["error"],
-            attempt: count + 1,
+            attempt,
             delayMillis: Duration.toMillis(delayed)
           })
         )
@@ -582,7 +590,7 @@ const retryPolicy = (
  * @example
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Layer from "effect/Layer"
  * import * as Redacted from "effect/Redacted"
  *
@@ -616,8 +624,8 @@ export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput
  */
 export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> =
   Config.all({
-    apiKey: Config.redacted("TENSORAS_API_KEY"),
-    baseUrl: Config.withDefault(Config.string("TENSORAS_BASE_URL"), DEFAULT_BASE_URL)
+    apiKey: Config.Redacted("TENSORAS_API_KEY"),
+    baseUrl: Config.withDefault(Config.String("TENSORAS_BASE_URL"), DEFAULT_BASE_URL)
   })
 
 /**
@@ -627,7 +635,7 @@ export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>;
  * @example
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Layer from "effect/Layer"
  *
  * const live = IngestionJobs.layerConfig({ requestTimeout: "10 seconds" }).pipe(Layer.provide(FetchHttpClient.layer))
@@ -637,8 +645,8 @@ export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>;
  */
 export const layerConfig = (
   options: Omit<Options, "apiKey" | "baseUrl"> = {}
-): Layer.Layer<IngestionJobs, InvalidInput | ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.unwrapEffect(Effect.map(config, (fromConfig) => layer({ ...options, ...fromConfig })))
+): Layer.Layer<IngestionJobs, InvalidInput | Config.ConfigError, HttpClient.HttpClient> =>
+  Layer.unwrap(Effect.map(config, (fromConfig) => layer({ ...options, ...fromConfig })))
 
 /**
  * One page of the jobs of a knowledge base, from the client in context.

@@ -10,15 +10,16 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -163,11 +164,34 @@ export interface IngestionJobsClient {
   ) => AsyncIterable<Wait.JobUpdate>
 }
 
-/** The key and base URL from the environment, where there is one (not in a browser). */
-const fromEnvironment = Config.all({
-  apiKey: Config.option(Config.redacted("TENSORAS_API_KEY")),
-  baseUrl: Config.option(Config.string("TENSORAS_BASE_URL"))
-}).pipe(Effect.orElseSucceed(() => ({ apiKey: Option.none(), baseUrl: Option.none() })))
+const API_KEY_VARIABLE = "TENSORAS_API_KEY"
+const BASE_URL_VARIABLE = "TENSORAS_BASE_URL"
+
+const environmentConfig = Config.all({
+  apiKey: Config.option(Config.Redacted(API_KEY_VARIABLE)),
+  baseUrl: Config.option(Config.String(BASE_URL_VARIABLE))
+})
+
+/**
+ * The two variables as the process's environment has them now, an empty value included (it is
+ * given, and then not valid). Effect's default provider reads the environment once per process,
+ * and takes an empty value for a missing one.
+ */
+const environmentNow = (): ConfigProvider.ConfigProvider => {
+  const env = (globalThis as { readonly process?: { readonly env?: Record<string, string | undefined> } })
+    .process?.env
+  const variables: Record<string, string> = {}
+  for (const name of [API_KEY_VARIABLE, BASE_URL_VARIABLE]) {
+    const value = env?.[name]
+    if (value !== undefined) variables[name] = value
+  }
+  return ConfigProvider.fromEnv({ env: variables, preserveEmptyStrings: true })
+}
+
+/** The key and base URL from the environment, where there is one (not in a browser), read at each call. */
+const fromEnvironment = Effect.suspend(() =>
+  Effect.provideService(environmentConfig, ConfigProvider.ConfigProvider, environmentNow())
+).pipe(Effect.orElseSucceed(() => ({ apiKey: Option.none(), baseUrl: Option.none() })))
 
 const MISSING_KEY = new InvalidInput({
   param: "apiKey",
@@ -179,11 +203,11 @@ const FETCH_AND_CLIENT = new InvalidInput({
   message: "Pass fetch or httpClient, not both"
 })
 
-/** `@effect/platform`'s fetch client, built once (a Layer built per client costs more than the client). */
+/** Effect's fetch client, built once (a Layer built per client costs more than the client). */
 let baseFetchClient: HttpClient.HttpClient | undefined
 
 /**
- * The fetch client of one Promise client: the platform's, with its `fetch` and fetch's
+ * The fetch client of one Promise client: Effect's, with its `fetch` and fetch's
  * `redirect: "manual"` (a redirect is answered, not followed: the client turns it into a typed
  * error), as `FetchHttpClient.layer` built with them in context would give.
  */
@@ -198,7 +222,7 @@ const fetchClient = (fetch: typeof globalThis.fetch): HttpClient.HttpClient => {
   )
   const client = HttpClient.transformResponse(
     baseFetchClient,
-    Effect.mapInputContext((input: Context.Context<never>) => Context.merge(context, input))
+    Effect.updateContext((input: Context.Context<never>) => Context.merge(context, input))
   )
   fetchClients.set(fetch, client)
   return client
@@ -237,7 +261,7 @@ const toAsyncIterable = <A, E>(
       ? stream
       : Stream.interruptWhen(
           stream,
-          Effect.async<never, unknown>((resume) => {
+          Effect.callback<never, unknown>((resume) => {
             const onAbort = () => resume(Effect.fail(abortReason(signal)))
             if (signal.aborted) return onAbort()
             signal.addEventListener("abort", onAbort, { once: true })
@@ -308,7 +332,7 @@ const build = (options: ClientOptions) => {
       const scope = yield* Scope.make()
       const engine = yield* WaitEngine.make().pipe(
         Effect.provideService(IngestionJobs.IngestionJobs, service),
-        Scope.extend(scope)
+        Scope.provide(scope)
       )
       return { service, engine }
     }).pipe(
@@ -324,7 +348,7 @@ const build = (options: ClientOptions) => {
 
 /** A wait on an engine, with the Promise options validated first, as a Promise. */
 const onEngine = <A, E>(
-  engine: WaitEngine.WaitEngine["Type"],
+  engine: WaitEngine.WaitEngine["Service"],
   options: ClientWaitOptions,
   wait: (effectOptions: WaitEngine.WaitOptions) => Effect.Effect<A, E, WaitEngine.WaitEngine>
 ): Promise<A> =>
@@ -335,7 +359,7 @@ const onEngine = <A, E>(
 
 /** `waitFor` on an engine, with the Promise options. */
 const waitForOn = (
-  engine: WaitEngine.WaitEngine["Type"],
+  engine: WaitEngine.WaitEngine["Service"],
   knowledgeBaseId: string,
   jobId: string,
   options: ClientWaitOptions
@@ -349,8 +373,8 @@ const clientOf = ({
   service,
   engine
 }: {
-  readonly service: IngestionJobs.IngestionJobs["Type"]
-  readonly engine: WaitEngine.WaitEngine["Type"]
+  readonly service: IngestionJobs.IngestionJobs["Service"]
+  readonly engine: WaitEngine.WaitEngine["Service"]
 }): IngestionJobsClient => {
   /** A wait on the client's engine, with the Promise options validated first, as a Promise. */
   const waitOnEngine = <A, E>(
@@ -383,9 +407,9 @@ const clientOf = ({
       waitOnEngine(options, (effectOptions) =>
         Effect.map(Wait.waitForAll(knowledgeBaseId, jobIds, effectOptions), (results) =>
           results.map(
-            Either.match({
-              onLeft: (reason): WaitResult => ({ status: "rejected", reason }),
-              onRight: (value): WaitResult => ({ status: "fulfilled", value })
+            Result.match({
+              onFailure: (reason): WaitResult => ({ status: "rejected", reason }),
+              onSuccess: (value): WaitResult => ({ status: "fulfilled", value })
             })
           )
         )
@@ -438,7 +462,7 @@ export interface WaitForIngestionJobOptions extends ClientOptions, ClientWaitOpt
  */
 export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promise<Wait.CompletedJob> => {
   // A client's service and engine, without the client: one call uses nothing else.
-  let engine: WaitEngine.WaitEngine["Type"]
+  let engine: WaitEngine.WaitEngine["Service"]
   try {
     engine = engineFor(options)
   } catch (error) {
@@ -454,7 +478,7 @@ const RECENT_ENGINES = 8
 interface RecentEngine {
   readonly apiKey: Redacted.Redacted<string>
   readonly options: string
-  readonly engine: WaitEngine.WaitEngine["Type"]
+  readonly engine: WaitEngine.WaitEngine["Service"]
 }
 
 /**
@@ -473,7 +497,7 @@ const recentEngines = new WeakMap<object, Array<RecentEngine>>()
  * Only options given in full are reused (the key and base URL given, no schedule object of one's
  * own): the environment is read, and a schedule built, at each call otherwise.
  */
-const engineFor = (options: WaitForIngestionJobOptions): WaitEngine.WaitEngine["Type"] => {
+const engineFor = (options: WaitForIngestionJobOptions): WaitEngine.WaitEngine["Service"] => {
   const apiKey = Redacted.isRedacted(options.apiKey) ? Redacted.value(options.apiKey) : options.apiKey
   const baseUrl = options.baseUrl
   if (

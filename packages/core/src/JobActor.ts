@@ -1,6 +1,6 @@
 /**
- * The job machine from Effect: start an actor in a `Scope` on the current runtime (its poller
- * registers with the runtime's `WaitEngine`), and wait for its outcome as a typed `Effect`.
+ * The job machine from Effect: start an actor in a `Scope` on the current services (its poller
+ * registers with their `WaitEngine`), and wait for its outcome as a typed `Effect`.
  *
  * @since 0.2.0
  */
@@ -68,8 +68,9 @@ const toInput = (
       }))
 
 /**
- * Starts the machine in the current `Scope`, on the current runtime: the actor stops when the
- * scope closes. Use it to watch snapshots while you wait; {@link result} waits for the end.
+ * Starts the machine in the current `Scope`, on the current services (`Effect.context`): the
+ * actor stops when the scope closes. Use it to watch snapshots while you wait; {@link result}
+ * waits for the end.
  *
  * @example
  * ```ts
@@ -94,7 +95,7 @@ export const start = (
 ): Effect.Effect<JobActor, IngestionError, WaitEngine | Scope.Scope> =>
   Effect.gen(function* () {
     const input = yield* toInput(knowledgeBaseId, jobId, options)
-    const machine = JobMachine.make(yield* Effect.runtime<WaitEngine>(), { schedule: options.schedule })
+    const machine = JobMachine.make(yield* Effect.context<WaitEngine>(), { schedule: options.schedule })
     return yield* Effect.acquireRelease(
       Effect.sync(() =>
         createActor(
@@ -149,7 +150,7 @@ export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJo
       return Effect.interrupt
     case "Errored":
       return output.error._tag === "Defect"
-        ? Effect.dieMessage(output.error.message)
+        ? Effect.die(new Error(output.error.message))
         : Effect.fail(decodeClientError(output.error))
   }
 }
@@ -171,7 +172,7 @@ export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJo
  * @since 0.2.0
  */
 export const output = (actor: JobActor): Effect.Effect<JobMachine.Output> =>
-  Effect.async<JobMachine.Output>((resume) => {
+  Effect.callback<JobMachine.Output>((resume) => {
     const settled = (): boolean => {
       const snapshot = actor.getSnapshot()
       switch (snapshot.status) {

@@ -16,14 +16,16 @@
  *
  * - {@link ingestionJobMachine}: ready to run, configured from `TENSORAS_API_KEY` /
  *   `TENSORAS_BASE_URL`;
- * - {@link make} / {@link fromLayer}: the same machine on your own runtime or Layer.
+ * - {@link make} / {@link fromLayer}: the same machine on your own services (a `Context`) or Layer.
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Clock from "effect/Clock"
+import * as ConfigProvider from "effect/ConfigProvider"
+import type * as EffectContext from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
-import * as Runtime from "effect/Runtime"
 import type { Actor, CallbackActorLogic, EventObject, SnapshotFrom } from "xstate"
 import type { IngestionError } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
@@ -79,7 +81,6 @@ export type ErrorData = typeof IngestionError.Encoded | Defect
  *
  * const isBug = (error: JobMachine.ErrorData): error is JobMachine.Defect => error._tag === "Defect"
  * ```
- * @category models
  * @category models
  * @since 0.1.0
  */
@@ -494,15 +495,17 @@ export type JobActor = Actor<IngestionJobMachine>
 export type Snapshot = SnapshotFrom<IngestionJobMachine>
 
 /**
- * The machine on an Effect runtime that provides the `WaitEngine`: the poller registers there
- * (sharing the engine's loops with every other wait of the runtime), and times
- * (`startedAt`, `deadline`) are read from its `Clock`, so a `TestClock` drives it in tests.
+ * The machine on the services of an Effect program (a `Context` that holds the `WaitEngine`,
+ * e.g. `yield* Effect.context<WaitEngine>()` or `await managedRuntime.context()`): the poller
+ * registers there (sharing the engine's loops with every other wait on it), runs its fibers with
+ * those services, and times (`startedAt`, `deadline`) are read from their `Clock`, so a
+ * `TestClock` drives it in tests.
  *
  * @example
  * ```ts
  * import { IngestionJobs, PollSchedule, WaitEngine } from "@tensoras/ingestion"
  * import * as JobMachine from "@tensoras/ingestion/JobMachine"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Layer from "effect/Layer"
  * import * as ManagedRuntime from "effect/ManagedRuntime"
  * import * as Redacted from "effect/Redacted"
@@ -512,20 +515,30 @@ export type Snapshot = SnapshotFrom<IngestionJobMachine>
  *   Layer.provide(IngestionJobs.layer({ apiKey: Redacted.make("tns_your_key_here") })),
  *   Layer.provide(FetchHttpClient.layer)
  * )
- * const runtime = await ManagedRuntime.make(live).runtime()
- * const machine = JobMachine.make(runtime, { schedule: PollSchedule.progressive() })
+ * const context = await ManagedRuntime.make(live).context()
+ * const machine = JobMachine.make(context, { schedule: PollSchedule.progressive() })
  * const actor = createActor(machine, { input: { knowledgeBaseId: "kb_abc123", jobId: "job_def456" } }).start()
+ * ```
+ *
+ * From inside an Effect, capture the services you run on:
+ *
+ * ```ts
+ * import { WaitEngine } from "@tensoras/ingestion"
+ * import * as JobMachine from "@tensoras/ingestion/JobMachine"
+ * import * as Effect from "effect/Effect"
+ *
+ * const machine = Effect.map(Effect.context<WaitEngine.WaitEngine>(), (context) => JobMachine.make(context))
  * ```
  * @category constructors
  * @since 0.1.0
  */
 export const make = (
-  runtime: Runtime.Runtime<WaitEngine.WaitEngine>,
+  context: EffectContext.Context<WaitEngine.WaitEngine>,
   options: MakeOptions = {}
 ): IngestionJobMachine =>
   internal.define(
-    () => Runtime.runSync(runtime)(Clock.currentTimeMillis),
-    internal.pollerLogic(internal.onRuntime(runtime), options)
+    () => Effect.runSyncWith(context)(Clock.currentTimeMillis),
+    internal.pollerLogic(internal.onContext(context), options)
   )
 
 /**
@@ -538,7 +551,7 @@ export const make = (
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
  * import * as JobMachine from "@tensoras/ingestion/JobMachine"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Layer from "effect/Layer"
  * import * as Redacted from "effect/Redacted"
  *
@@ -562,8 +575,10 @@ export const fromLayer = <E>(
 
 /**
  * The machine, ready to run: the client comes from `TENSORAS_API_KEY` and `TENSORAS_BASE_URL`
- * (`IngestionJobs.layerConfig()` over `fetch`). Without a key it ends `Errored` with
- * `InvalidInput` (`param: "config"`). Open it in Stately as is; compose it with `invoke`.
+ * (`IngestionJobs.layerConfig()` over `fetch`), read from the environment when the first of its
+ * running actors starts (its runtime is built then, see {@link fromLayer}). Without a key it ends
+ * `Errored` with `InvalidInput` (`param: "config"`). Open it in Stately as is; compose it with
+ * `invoke`.
  *
  * @example
  * ```ts
@@ -581,5 +596,10 @@ export const fromLayer = <E>(
  * @since 0.1.0
  */
 export const ingestionJobMachine: IngestionJobMachine = fromLayer(
-  IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+  IngestionJobs.layerConfig().pipe(
+    Layer.provide(FetchHttpClient.layer),
+    // Effect's default provider reads the environment once per process; this one reads it each
+    // time the machine's runtime is built, so a key set (or unset) since is seen.
+    Layer.provide(ConfigProvider.layer(Effect.sync(() => ConfigProvider.fromEnv())))
+  )
 )

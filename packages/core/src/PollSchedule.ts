@@ -9,9 +9,8 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
+import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as ScheduleInterval from "effect/ScheduleInterval"
 import { differs, type IngestionJob } from "./IngestionJob.js"
 
 /**
@@ -52,11 +51,35 @@ export interface Progress {
 export const isStalled = (output: unknown): boolean =>
   Predicate.hasProperty(output, "stalled") && output.stalled === true
 
-const withJitter = <Out, In>(
-  schedule: Schedule.Schedule<Out, In>,
+/**
+ * A schedule whose every step is a plain value: `step` gives the new state, the output and the delay
+ * (ms), and the step function returns `Effect.succeed`, an `Exit`, which the wait engine reads at once
+ * (a step that is any other Effect costs a run of its own, and a sweep steps thousands of waits).
+ * Jittered by `jitter` (each delay drawn from [delay × (1 − jitter), delay]) with the `Random` of the
+ * fiber that starts the schedule, read once then.
+ */
+const cadence = <S, Out, In>(
+  initial: S,
+  step: (now: number, input: In, state: S) => readonly [S, Out, number],
   jitter: number
-): Schedule.Schedule<Out, In> =>
-  jitter > 0 ? Schedule.jitteredWith(schedule, { min: 1 - jitter, max: 1 }) : schedule
+): Schedule.Schedule<Out, In> => {
+  const start = (random: Random.Random | undefined) => {
+    let state = initial
+    return (now: number, input: In) => {
+      const [next, output, delay] = step(now, input, state)
+      state = next
+      let millis = delay
+      if (random !== undefined) {
+        const r = random.nextDoubleUnsafe()
+        millis = delay * (1 - jitter) * (1 - r) + delay * r
+      }
+      return Effect.succeed<[Out, Duration.Duration]>([output, Duration.millis(millis)])
+    }
+  }
+  return Schedule.fromStep(
+    jitter > 0 ? Random.Random.useSync((random) => start(random)) : Effect.sync(() => start(undefined))
+  )
+}
 
 /**
  * The API docs' cadence: one poll every `interval` (default 5 seconds) after the previous one.
@@ -70,18 +93,9 @@ const withJitter = <Out, In>(
  * @category constructors
  * @since 0.1.0
  */
-export const fixed = (interval: Duration.DurationInput = "5 seconds"): Schedule.Schedule<number> => {
-  const millis = Duration.toMillis(interval)
-  // `Schedule.spaced`, with a step that is already a value: the engine reads such a step at once,
-  // where an Effect of a step costs a run of its own (a sweep steps thousands of waits).
-  return Schedule.makeWithState(0, (now, _: unknown, count: number) =>
-    Effect.succeed([
-      count + 1,
-      count,
-      ScheduleDecision.continueWith(ScheduleInterval.after(now + millis))
-    ] as const)
-  )
-}
+export const fixed = (interval: Duration.Input = "5 seconds"): Schedule.Schedule<number> =>
+  // Its step is `Effect.succeed`, a value: the engine reads it at once.
+  Schedule.spaced(interval)
 
 /**
  * Options of {@link backoff}.
@@ -91,11 +105,11 @@ export const fixed = (interval: Duration.DurationInput = "5 seconds"): Schedule.
  */
 export interface BackoffOptions {
   /** The first delay. Default 1 second. */
-  readonly initial?: Duration.DurationInput
+  readonly initial?: Duration.Input
   /** Growth of each delay over the previous one. Default 1.5. */
   readonly factor?: number
   /** The longest delay. Default 20 seconds. */
-  readonly max?: Duration.DurationInput
+  readonly max?: Duration.Input
   /** Each delay is drawn from [delay × (1 − jitter), delay]. Default 0.2; 0 disables it. */
   readonly jitter?: number
 }
@@ -118,11 +132,18 @@ export interface BackoffOptions {
  * @since 0.1.0
  */
 export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duration.Duration> => {
-  const max = Duration.decode(options.max ?? "20 seconds")
-  const capped = Schedule.exponential(options.initial ?? "1 second", options.factor ?? 1.5).pipe(
-    Schedule.modifyDelay((_, delay) => Duration.min(delay, max))
+  const initial = Duration.toMillis(options.initial ?? "1 second")
+  const factor = options.factor ?? 1.5
+  const max = Duration.toMillis(options.max ?? "20 seconds")
+  // `Schedule.exponential` (whose output is its delay, uncapped), its delays capped at `max`.
+  return cadence(
+    0,
+    (_now, _: unknown, attempt: number) => {
+      const grown = initial * factor ** attempt
+      return [attempt + 1, Duration.millis(grown), Math.min(grown, max)] as const
+    },
+    options.jitter ?? 0.2
   )
-  return withJitter(capped, options.jitter ?? 0.2)
 }
 
 /**
@@ -133,13 +154,13 @@ export const backoff = (options: BackoffOptions = {}): Schedule.Schedule<Duratio
  */
 export interface ProgressiveOptions {
   /** The delay while the job is moving. Default 1 second. */
-  readonly fast?: Duration.DurationInput
+  readonly fast?: Duration.Input
   /** Growth of the delay while nothing moves. Default 2. */
   readonly factor?: number
   /** The longest delay. Default 30 seconds. */
-  readonly max?: Duration.DurationInput
+  readonly max?: Duration.Input
   /** Nothing moved for this long: the job is reported stalled. Default 2 minutes. */
-  readonly stallAfter?: Duration.DurationInput
+  readonly stallAfter?: Duration.Input
   /** Each delay is drawn from [delay × (1 − jitter), delay]. Default 0.2; 0 disables it. */
   readonly jitter?: number
 }
@@ -169,21 +190,20 @@ export const progressive = (options: ProgressiveOptions = {}): Schedule.Schedule
   const factor = options.factor ?? 2
   const stallAfter = Duration.toMillis(options.stallAfter ?? "2 minutes")
   const initial: ProgressState = { previous: undefined, delayMillis: fast, lastChangeAt: 0 }
-  const schedule = Schedule.makeWithState(initial, (now, job: IngestionJob, state: ProgressState) => {
-    const moved = differs(state.previous, job)
-    const delayMillis = moved ? fast : Math.min(state.delayMillis * factor, max)
-    const lastChangeAt = moved ? now : state.lastChangeAt
-    const progress: Progress = {
-      stalled: now - lastChangeAt >= stallAfter,
-      delay: Duration.millis(delayMillis)
-    }
-    return Effect.succeed([
-      { previous: job, delayMillis, lastChangeAt },
-      progress,
-      ScheduleDecision.continueWith(ScheduleInterval.after(now + delayMillis))
-    ] as const)
-  })
-  return withJitter(schedule, options.jitter ?? 0.2)
+  return cadence(
+    initial,
+    (now, job: IngestionJob, state: ProgressState) => {
+      const moved = differs(state.previous, job)
+      const delayMillis = moved ? fast : Math.min(state.delayMillis * factor, max)
+      const lastChangeAt = moved ? now : state.lastChangeAt
+      const progress: Progress = {
+        stalled: now - lastChangeAt >= stallAfter,
+        delay: Duration.millis(delayMillis)
+      }
+      return [{ previous: job, delayMillis, lastChangeAt }, progress, delayMillis] as const
+    },
+    options.jitter ?? 0.2
+  )
 }
 
 /**
@@ -216,22 +236,22 @@ export type Polled = IngestionJob & { readonly documents?: DocumentCount }
  */
 export interface PacedOptions {
   /** The shortest delay. Default 1 second. */
-  readonly min?: Duration.DurationInput
+  readonly min?: Duration.Input
   /** The longest delay while the documents are counted. Default 15 seconds. */
-  readonly max?: Duration.DurationInput
+  readonly max?: Duration.Input
   /** The longest delay while they are not (a sweep of many jobs). Default 6 seconds. */
-  readonly uncountedMax?: Duration.DurationInput
+  readonly uncountedMax?: Duration.Input
   /**
    * The latency one request is worth on a job of several documents: the delays balance the two
    * (√(2 × pollCost ÷ the chance per second that the job ends now)). Lower polls more often
    * around the predicted end. Default 800 milliseconds.
    */
-  readonly pollCost?: Duration.DurationInput
+  readonly pollCost?: Duration.Input
   /**
    * The same on a job of a single document, whose end nothing announces (no document ends
    * before it): its polls alone find the end, so each is worth more. Default 100 milliseconds.
    */
-  readonly singleDocumentPollCost?: Duration.DurationInput
+  readonly singleDocumentPollCost?: Duration.Input
   /**
    * How much the documents of one job differ in processing time: the standard deviation of the
    * logarithm of their durations. Default 0.5 (10 % of the documents take under half the mean,
@@ -430,119 +450,118 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polle
     documentEndWithin: 0,
     documentsDone: 0
   }
-  const schedule = Schedule.makeWithState(initial, (now, job: Polled, state: PacedState) => {
-    const createdAt = job.created_at * 1000
-    const queuedSeenAt = job.status === "queued" ? now : state.queuedSeenAt
-    let startAt = state.startAt
-    if (startAt === undefined && job.started_at !== null) {
-      // `started_at` is whole seconds: the polls around the start narrow it down.
-      const low = Math.max(job.started_at * 1000, queuedSeenAt)
-      const high = Math.min(job.started_at * 1000 + 999, now)
-      startAt = low <= high ? (low + high) / 2 : job.started_at * 1000 + 500
-    }
-    const count = job.documents
-    const done = count === undefined ? documentsDone(job) : Math.min(count.ended, count.total)
-    const ended = state.previous !== undefined && done > state.documentsDone
-    // The documents that ended between the two polls ended about evenly apart: the latest about
-    // one share of the time between them (one more share than documents) before this poll.
-    const since = Math.max(state.previousAt, startAt ?? Number.NEGATIVE_INFINITY)
-    const documentEndWithin = ended
-      ? (now - since) / (done - state.documentsDone + 1)
-      : state.documentEndWithin
-    const documentEndAt = ended
-      ? now - documentEndWithin
-      : done < state.documentsDone
-        ? undefined
-        : state.documentEndAt
-    const pace = agePace(now - Math.min(createdAt, now), min, uncountedMax)
+  return cadence(
+    initial,
+    (now, job: Polled, state: PacedState) => {
+      const createdAt = job.created_at * 1000
+      const queuedSeenAt = job.status === "queued" ? now : state.queuedSeenAt
+      let startAt = state.startAt
+      if (startAt === undefined && job.started_at !== null) {
+        // `started_at` is whole seconds: the polls around the start narrow it down.
+        const low = Math.max(job.started_at * 1000, queuedSeenAt)
+        const high = Math.min(job.started_at * 1000 + 999, now)
+        startAt = low <= high ? (low + high) / 2 : job.started_at * 1000 + 500
+      }
+      const count = job.documents
+      const done = count === undefined ? documentsDone(job) : Math.min(count.ended, count.total)
+      const ended = state.previous !== undefined && done > state.documentsDone
+      // The documents that ended between the two polls ended about evenly apart: the latest about
+      // one share of the time between them (one more share than documents) before this poll.
+      const since = Math.max(state.previousAt, startAt ?? Number.NEGATIVE_INFINITY)
+      const documentEndWithin = ended
+        ? (now - since) / (done - state.documentsDone + 1)
+        : state.documentEndWithin
+      const documentEndAt = ended
+        ? now - documentEndWithin
+        : done < state.documentsDone
+          ? undefined
+          : state.documentEndAt
+      const pace = agePace(now - Math.min(createdAt, now), min, uncountedMax)
 
-    let phase: Pace["phase"]
-    let delay: number
-    let perDocument: number | undefined
-    let expectedEndAt: number | undefined
-    /** The job's end is as likely in every decade of the time since `from`. */
-    const scaleFree = (from: number) => (at: number) => {
-      const elapsed = Math.max(min, at - from)
-      return 1 / (elapsed * Math.max(1, Math.log(LONGEST_DOCUMENT_MS / elapsed)))
-    }
-    if (count !== undefined && (startAt === undefined || job.status === "queued")) {
-      phase = "queued"
-      const price = count.total === 1 ? singleDocumentPollCost : pollCost
-      delay = balancedDelay(now, scaleFree(createdAt), price, min, max)
-    } else if (startAt === undefined || job.status === "queued") {
-      phase = "queued"
-      delay = Math.min(pace, Math.max(min, 0.5 * (now - createdAt)))
-    } else if (count !== undefined) {
-      const left = count.total - done
-      if (left <= 0) {
-        phase = "finishing"
-        delay = Math.min(max, Math.max(min, 0.5 * (now - (documentEndAt ?? startAt))))
+      let phase: Pace["phase"]
+      let delay: number
+      let perDocument: number | undefined
+      let expectedEndAt: number | undefined
+      /** The job's end is as likely in every decade of the time since `from`. */
+      const scaleFree = (from: number) => (at: number) => {
+        const elapsed = Math.max(min, at - from)
+        return 1 / (elapsed * Math.max(1, Math.log(LONGEST_DOCUMENT_MS / elapsed)))
+      }
+      if (count !== undefined && (startAt === undefined || job.status === "queued")) {
+        phase = "queued"
+        const price = count.total === 1 ? singleDocumentPollCost : pollCost
+        delay = balancedDelay(now, scaleFree(createdAt), price, min, max)
+      } else if (startAt === undefined || job.status === "queued") {
+        phase = "queued"
+        delay = Math.min(pace, Math.max(min, 0.5 * (now - createdAt)))
+      } else if (count !== undefined) {
+        const left = count.total - done
+        if (left <= 0) {
+          phase = "finishing"
+          delay = Math.min(max, Math.max(min, 0.5 * (now - (documentEndAt ?? startAt))))
+        } else if (done === 0 || documentEndAt === undefined) {
+          phase = "starting"
+          delay =
+            count.total === 1
+              ? balancedDelay(now, scaleFree(startAt), singleDocumentPollCost, min, max)
+              : // The job cannot end with the first document: this only times it, for the pace.
+                Math.min(max, Math.max(min, COUNTED_STARTING_SHARE * (now - startAt)))
+        } else {
+          phase = "predicting"
+          perDocument = Math.max(min, documentEndAt - startAt) / done
+          const mean = left * perDocument
+          // The documents left vary (less, the more they are); the time per document is known from
+          // `done` of them; the end of the latest is known to within the polls around it.
+          const deviation = Math.sqrt(
+            mean * mean * variation * variation * (1 / left + 1 / done) +
+              (documentEndWithin * documentEndWithin) / 12
+          )
+          expectedEndAt = documentEndAt + mean
+          delay = balancedDelay(
+            now,
+            (at) => endHazard(at - documentEndAt, mean, deviation / mean),
+            pollCost,
+            min,
+            max
+          )
+        }
       } else if (done === 0 || documentEndAt === undefined) {
         phase = "starting"
-        delay =
-          count.total === 1
-            ? balancedDelay(now, scaleFree(startAt), singleDocumentPollCost, min, max)
-            : // The job cannot end with the first document: this only times it, for the pace.
-              Math.min(max, Math.max(min, COUNTED_STARTING_SHARE * (now - startAt)))
+        delay = Math.min(pace, Math.max(min, STARTING_SHARE * (now - startAt)))
       } else {
-        phase = "predicting"
-        perDocument = Math.max(min, documentEndAt - startAt) / done
-        const mean = left * perDocument
-        // The documents left vary (less, the more they are); the time per document is known from
-        // `done` of them; the end of the latest is known to within the polls around it.
-        const deviation = Math.sqrt(
-          mean * mean * variation * variation * (1 / left + 1 / done) +
-            (documentEndWithin * documentEndWithin) / 12
-        )
-        expectedEndAt = documentEndAt + mean
-        delay = balancedDelay(
-          now,
-          (at) => endHazard(at - documentEndAt, mean, deviation / mean),
-          pollCost,
-          min,
-          max
-        )
+        perDocument = Math.max(0, documentEndAt - startAt) / done
+        const sinceEnd = now - documentEndAt
+        const expecting = Math.min(pace, Math.max(min, EXPECTING_SHARE * perDocument))
+        if (EXPECTING_SHARE * perDocument < ALIGN_SHARE * pace) {
+          phase = "pacing"
+          delay = pace
+        } else if (DEAD_ZONE_SHARE * perDocument - sinceEnd > expecting) {
+          phase = "after-document"
+          delay = DEAD_ZONE_SHARE * perDocument - sinceEnd
+        } else {
+          phase = "expecting"
+          delay = expecting
+        }
       }
-    } else if (done === 0 || documentEndAt === undefined) {
-      phase = "starting"
-      delay = Math.min(pace, Math.max(min, STARTING_SHARE * (now - startAt)))
-    } else {
-      perDocument = Math.max(0, documentEndAt - startAt) / done
-      const sinceEnd = now - documentEndAt
-      const expecting = Math.min(pace, Math.max(min, EXPECTING_SHARE * perDocument))
-      if (EXPECTING_SHARE * perDocument < ALIGN_SHARE * pace) {
-        phase = "pacing"
-        delay = pace
-      } else if (DEAD_ZONE_SHARE * perDocument - sinceEnd > expecting) {
-        phase = "after-document"
-        delay = DEAD_ZONE_SHARE * perDocument - sinceEnd
-      } else {
-        phase = "expecting"
-        delay = expecting
+      const next: PacedState = {
+        previous: job,
+        previousAt: now,
+        queuedSeenAt,
+        startAt,
+        documentEndAt,
+        documentEndWithin,
+        documentsDone: done
       }
-    }
-    const next: PacedState = {
-      previous: job,
-      previousAt: now,
-      queuedSeenAt,
-      startAt,
-      documentEndAt,
-      documentEndWithin,
-      documentsDone: done
-    }
-    const output: Pace = {
-      phase,
-      delay: Duration.millis(delay),
-      perDocument: perDocument === undefined ? undefined : Duration.millis(perDocument),
-      expectedEndAt
-    }
-    return Effect.succeed([
-      next,
-      output,
-      ScheduleDecision.continueWith(ScheduleInterval.after(now + delay))
-    ] as const)
-  })
-  return withJitter(schedule, options.jitter ?? 0)
+      const output: Pace = {
+        phase,
+        delay: Duration.millis(delay),
+        perDocument: perDocument === undefined ? undefined : Duration.millis(perDocument),
+        expectedEndAt
+      }
+      return [next, output, delay] as const
+    },
+    options.jitter ?? 0
+  )
 }
 
 /**

@@ -9,6 +9,8 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 
 /**
@@ -19,11 +21,11 @@ import * as Schedule from "effect/Schedule"
  */
 export interface ExponentialOptions {
   /** The first delay, before jitter. Default 250 ms. */
-  readonly base?: Duration.DurationInput
+  readonly base?: Duration.Input
   /** How much each delay grows over the previous one. Default 2. */
   readonly factor?: number
   /** The cap of a single delay, before jitter. Default 10 seconds. */
-  readonly max?: Duration.DurationInput
+  readonly max?: Duration.Input
   /** How many retries at most (attempts = retries + 1). Default 5. */
   readonly retries?: number
   /** Randomise each delay within [delay × (1 − jitter), delay]; 0 disables it. Default 0.5. */
@@ -49,15 +51,24 @@ export interface ExponentialOptions {
  * @since 0.1.0
  */
 export const exponential = (options: ExponentialOptions = {}): Schedule.Schedule<Duration.Duration> => {
-  const max = Duration.decode(options.max ?? "10 seconds")
+  const max = Duration.fromInputUnsafe(options.max ?? "10 seconds")
   const jitter = options.jitter ?? 0.5
   const capped = Schedule.exponential(options.base ?? "250 millis", options.factor ?? 2).pipe(
-    Schedule.modifyDelay((_, delay) => Duration.min(delay, max))
+    Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, max)))
   )
-  const jittered = jitter > 0 ? Schedule.jitteredWith(capped, { min: 1 - jitter, max: 1 }) : capped
-  return Schedule.intersect(jittered, Schedule.recurs(options.retries ?? 5)).pipe(
-    Schedule.map(([delay]) => delay)
-  )
+  // Each delay scaled by a random factor from [1 - jitter, 1].
+  const jittered =
+    jitter > 0
+      ? capped.pipe(
+          Schedule.modifyDelay(({ duration }) =>
+            Effect.map(Random.next, (random) =>
+              Duration.millis(Duration.toMillis(duration) * ((1 - jitter) * (1 - random) + random))
+            )
+          )
+        )
+      : capped
+  // Recurs while both do, after the longer delay (recurs' is 0), and outputs that delay.
+  return Schedule.max([jittered, Schedule.recurs(options.retries ?? 5)])
 }
 
 /**

@@ -13,10 +13,13 @@
  *
  * @since 0.2.0
  */
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import type { IngestionError, InvalidInput } from "./IngestionError.js"
 import * as IngestionJob from "./IngestionJob.js"
@@ -54,7 +57,7 @@ export type JobUpdate =
   | {
       readonly _tag: "Ended"
       readonly jobId: string
-      readonly result: Either.Either<CompletedJob, WaitError>
+      readonly result: Result.Result<CompletedJob, WaitError>
     }
 
 /**
@@ -90,26 +93,29 @@ export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: 
 export const outcome = (
   job: IngestionJob.IngestionJobDetail
 ): Effect.Effect<CompletedJob, IngestionJobFailed> =>
-  Either.match(outcomeEither(job), { onLeft: Effect.fail, onRight: Effect.succeed })
+  Result.match(outcomeResult(job), { onFailure: Effect.fail, onSuccess: Effect.succeed })
 
 /**
- * {@link outcome} as an `Either`, for synchronous callers.
+ * {@link outcome} as a `Result`, for synchronous callers.
  *
  * @example
  * ```ts
  * import { Wait } from "@tensoras/ingestion"
+ * import * as Result from "effect/Result"
  *
  * declare const job: import("@tensoras/ingestion").IngestionJob.IngestionJobDetail
- * const result = Wait.outcomeEither(job)
+ * const result = Wait.outcomeResult(job)
+ * if (Result.isSuccess(result)) console.log(result.success.partial)
+ * else console.error(result.failure.message)
  * ```
  * @category combinators
- * @since 0.2.0
+ * @since 1.0.0
  */
-export const outcomeEither = (
+export const outcomeResult = (
   job: IngestionJob.IngestionJobDetail
-): Either.Either<CompletedJob, IngestionJobFailed> => {
+): Result.Result<CompletedJob, IngestionJobFailed> => {
   if (job.status === "failed") {
-    return Either.left(
+    return Result.fail(
       new IngestionJobFailed({ job, message: job.error?.message ?? `Ingestion job '${job.id}' failed` })
     )
   }
@@ -117,7 +123,7 @@ export const outcomeEither = (
     (document) => !IngestionJob.isDocumentIngested(document)
   )
   const completed = { ...job, status: "completed" as const }
-  return Either.right(
+  return Result.succeed(
     failedDocuments.length > 0 || job.documents_failed > 0
       ? { ...completed, partial: true, failedDocuments }
       : { ...completed, partial: false }
@@ -125,14 +131,14 @@ export const outcomeEither = (
 }
 
 /** The result of a wait from how it ended. */
-const resultOf = (exit: WaitExit): Either.Either<CompletedJob, WaitError> =>
-  Exit.isSuccess(exit) ? outcomeEither(exit.value) : Either.left(failureOf(exit) as WaitError)
+const resultOf = (exit: WaitExit): Result.Result<CompletedJob, WaitError> =>
+  Exit.isSuccess(exit) ? outcomeResult(exit.value) : Result.fail(failureOf(exit) as WaitError)
 
 const failureOf = (
   exit: Exit.Failure<unknown, IngestionError | WaitTimeout>
 ): IngestionError | WaitTimeout => {
-  const cause = exit.cause
-  if (cause._tag === "Fail") return cause.error
+  const error = Cause.findErrorOption(exit.cause)
+  if (Option.isSome(error)) return error.value
   throw new Error("a wait ended without a typed error")
 }
 
@@ -145,7 +151,7 @@ const failureOf = (
  * @example
  * ```ts
  * import { IngestionJobs, Wait, WaitEngine } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
  *
@@ -171,7 +177,7 @@ export const waitFor = (
   } = {}
 ): Effect.Effect<CompletedJob, WaitError, WaitEngine> => {
   const { onUpdate } = options
-  // No fiber, Deferred or scope of its own: the caller's fiber waits in `Effect.async` for the
+  // No fiber, Deferred or scope of its own: the caller's fiber waits in `Effect.callback` for the
   // registration's `onExit`, and leaves the engine if it is interrupted first.
   return Effect.flatMap(WaitEngine, (engine) =>
     Effect.uninterruptibleMask((restore) => {
@@ -190,7 +196,7 @@ export const waitFor = (
         (registration) =>
           Effect.onInterrupt(
             restore(
-              Effect.async<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>((resume) => {
+              Effect.callback<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>((resume) => {
                 if (settle.exit !== undefined) resume(settle.exit)
                 else settle.resume = resume
               })
@@ -211,10 +217,10 @@ export const waitFor = (
  * ```ts
  * import { Wait } from "@tensoras/ingestion"
  * import * as Effect from "effect/Effect"
- * import * as Either from "effect/Either"
+ * import * as Result from "effect/Result"
  *
  * const report = Wait.waitForAll("kb_abc123", ["job_1", "job_2", "job_3"], { timeout: "1 hour" }).pipe(
- *   Effect.map((results) => results.filter(Either.isLeft).length)
+ *   Effect.map((results) => results.filter(Result.isFailure).length)
  * )
  * ```
  * @category waiting
@@ -224,14 +230,14 @@ export const waitForAll = (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
   options: WaitOptions = {}
-): Effect.Effect<ReadonlyArray<Either.Either<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =>
+): Effect.Effect<ReadonlyArray<Result.Result<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =>
   Effect.gen(function* () {
     const ids = [...jobIds]
     // All or nothing: one bad ID fails the call before any wait is registered.
     yield* validate.id("knowledgeBaseId", knowledgeBaseId)
     for (const id of ids) yield* validate.id("jobId", id)
     const engine = yield* WaitEngine
-    const results = new Array<Either.Either<CompletedJob, WaitError>>(ids.length)
+    const results = new Array<Result.Result<CompletedJob, WaitError>>(ids.length)
     const all = yield* Deferred.make<void>()
     let left = ids.length
     if (left === 0) return []
@@ -240,11 +246,11 @@ export const waitForAll = (
         engine.register(knowledgeBaseId, id, options, {
           onExit: (exit) => {
             results[index] = resultOf(exit)
-            if (--left === 0) Deferred.unsafeDone(all, Exit.void)
+            if (--left === 0) Deferred.doneUnsafe(all, Exit.void)
           }
         })
       ),
-      () => Effect.as(Deferred.await(all), results as ReadonlyArray<Either.Either<CompletedJob, WaitError>>),
+      () => Effect.as(Deferred.await(all), results as ReadonlyArray<Result.Result<CompletedJob, WaitError>>),
       (registrations) =>
         Effect.forEach(registrations, (registration) => registration.leave, { discard: true })
     )
@@ -281,29 +287,27 @@ export const watch = (
   jobId: string,
   options: WaitOptions = {}
 ): Stream.Stream<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine> =>
-  // `asyncPush`: an emission is a synchronous offer to the stream's mailbox (the consumer takes
-  // what has piled up as one chunk), where `asyncScoped` runs a fiber for every emission.
-  Stream.asyncPush<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine>(
-    (emit) =>
-      Effect.flatMap(WaitEngine, (engine) =>
-        Effect.acquireRelease(
-          engine.register(knowledgeBaseId, jobId, options, {
-            onEvent: (event) => {
-              if (isChange(event) && event.nextPollAt !== null) void emit.single(event.job)
-            },
-            onExit: (exit) => {
-              if (Exit.isSuccess(exit)) {
-                void emit.single(exit.value)
-                void emit.end()
-              } else {
-                void emit.fail(failureOf(exit))
-              }
+  // `callback`: an emission is a synchronous offer to the stream's unbounded queue (the consumer
+  // takes what has piled up as one chunk); no fiber per emission.
+  Stream.callback<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine>((queue) =>
+    Effect.flatMap(WaitEngine, (engine) =>
+      Effect.acquireRelease(
+        engine.register(knowledgeBaseId, jobId, options, {
+          onEvent: (event) => {
+            if (isChange(event) && event.nextPollAt !== null) Queue.offerUnsafe(queue, event.job)
+          },
+          onExit: (exit) => {
+            if (Exit.isSuccess(exit)) {
+              Queue.offerUnsafe(queue, exit.value)
+              Queue.endUnsafe(queue)
+            } else {
+              Queue.failCauseUnsafe(queue, Cause.fail(failureOf(exit)))
             }
-          }),
-          (registration) => registration.leave
-        )
-      ),
-    { bufferSize: "unbounded" }
+          }
+        }),
+        (registration) => registration.leave
+      )
+    )
   )
 
 /**
@@ -321,7 +325,7 @@ export const watch = (
  *   Stream.runForEach((update) =>
  *     update._tag === "Changed"
  *       ? Console.log(`${update.jobId}: ${update.job.status}`)
- *       : Console.log(`${update.jobId} ended: ${update.result._tag === "Right" ? "completed" : update.result.left._tag}`)
+ *       : Console.log(`${update.jobId} ended: ${update.result._tag === "Success" ? "completed" : update.result.failure._tag}`)
  *   )
  * )
  * ```
@@ -333,35 +337,33 @@ export const watchAll = (
   jobIds: Iterable<string>,
   options: WaitOptions = {}
 ): Stream.Stream<JobUpdate, InvalidInput, WaitEngine> =>
-  Stream.asyncPush<JobUpdate, InvalidInput, WaitEngine>(
-    (emit) =>
-      Effect.gen(function* () {
-        const ids = [...jobIds]
-        yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-        for (const id of ids) yield* validate.id("jobId", id)
-        const engine = yield* WaitEngine
-        let left = ids.length
-        if (left === 0) {
-          void emit.end()
-          return
-        }
-        yield* Effect.forEach(ids, (jobId) =>
-          Effect.acquireRelease(
-            engine.register(knowledgeBaseId, jobId, options, {
-              onEvent: (event) => {
-                if (isChange(event) && event.nextPollAt !== null) {
-                  void emit.single({ _tag: "Changed", jobId, job: event.job })
-                }
-              },
-              onExit: (exit) => {
-                if (Exit.isSuccess(exit)) void emit.single({ _tag: "Changed", jobId, job: exit.value })
-                void emit.single({ _tag: "Ended", jobId, result: resultOf(exit) })
-                if (--left === 0) void emit.end()
+  Stream.callback<JobUpdate, InvalidInput, WaitEngine>((queue) =>
+    Effect.gen(function* () {
+      const ids = [...jobIds]
+      yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+      for (const id of ids) yield* validate.id("jobId", id)
+      const engine = yield* WaitEngine
+      let left = ids.length
+      if (left === 0) {
+        Queue.endUnsafe(queue)
+        return
+      }
+      yield* Effect.forEach(ids, (jobId) =>
+        Effect.acquireRelease(
+          engine.register(knowledgeBaseId, jobId, options, {
+            onEvent: (event) => {
+              if (isChange(event) && event.nextPollAt !== null) {
+                Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: event.job })
               }
-            }),
-            (registration) => registration.leave
-          )
+            },
+            onExit: (exit) => {
+              if (Exit.isSuccess(exit)) Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: exit.value })
+              Queue.offerUnsafe(queue, { _tag: "Ended", jobId, result: resultOf(exit) })
+              if (--left === 0) Queue.endUnsafe(queue)
+            }
+          }),
+          (registration) => registration.leave
         )
-      }),
-    { bufferSize: "unbounded" }
+      )
+    })
   )

@@ -73,9 +73,9 @@ export interface WaitOptions {
   /** The poll cadence. Default `PollSchedule.defaultSchedule`. The first poll is immediate. */
   readonly schedule?: PollSchedule.PollSchedule | undefined
   /** Shorthand for `schedule: PollSchedule.fixed(pollInterval)`; not with `schedule`. */
-  readonly pollInterval?: Duration.DurationInput | undefined
+  readonly pollInterval?: Duration.Input | undefined
   /** How long to wait at most, from registration. Default {@link DEFAULT_TIMEOUT} (30 minutes). */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly timeout?: Duration.Input | undefined
   /** An absolute deadline (epoch ms, Effect clock); wins over `timeout`. Resumed waits use it. */
   readonly deadline?: number | undefined
 }
@@ -219,7 +219,7 @@ export interface EngineOptions {
  * @example
  * ```ts
  * import { IngestionJobs, WaitEngine } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
  *
@@ -240,7 +240,7 @@ export interface EngineOptions {
  * @category tags
  * @since 0.2.0
  */
-export class WaitEngine extends Context.Tag("@tensoras/ingestion/WaitEngine")<
+export class WaitEngine extends Context.Service<
   WaitEngine,
   {
     /**
@@ -254,7 +254,7 @@ export class WaitEngine extends Context.Tag("@tensoras/ingestion/WaitEngine")<
       listener: Listener
     ) => Effect.Effect<Registration, InvalidInput>
   }
->() {}
+>()("@tensoras/ingestion/WaitEngine") {}
 
 /**
  * Builds an engine whose loops live in the current `Scope`.
@@ -272,7 +272,7 @@ export class WaitEngine extends Context.Tag("@tensoras/ingestion/WaitEngine")<
  */
 export const make: (
   options?: EngineOptions
-) => Effect.Effect<WaitEngine["Type"], never, IngestionJobs | Scope.Scope> = internal.make
+) => Effect.Effect<WaitEngine["Service"], never, IngestionJobs | Scope.Scope> = internal.make
 
 /**
  * The engine as a Layer: one per process (or per runtime) is the point.
@@ -280,7 +280,7 @@ export const make: (
  * @example
  * ```ts
  * import { IngestionJobs, WaitEngine } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Layer from "effect/Layer"
  *
  * const live = WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layerConfig()), Layer.provide(FetchHttpClient.layer))
@@ -289,7 +289,7 @@ export const make: (
  * @since 0.2.0
  */
 export const layer = (options?: EngineOptions): Layer.Layer<WaitEngine, never, IngestionJobs> =>
-  Layer.scoped(WaitEngine, internal.make(options))
+  Layer.effect(WaitEngine, internal.make(options))
 
 /**
  * What a wait observed (`WaitTimeout.observed`) with one more event counted, the way the engine

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { IngestionError } from "./IngestionError.js"
 import { IngestionJob, IngestionJobDetail, statusText } from "./IngestionJob.js"
@@ -43,8 +44,8 @@ export class IngestionJobFailed extends Schema.TaggedError<IngestionJobFailed>(
 export const Observed = Schema.Struct({
   responses: Schema.Number,
   retries: Schema.Number,
-  statuses: Schema.Record({ key: Schema.String, value: Schema.Number }),
-  httpStatuses: Schema.Record({ key: Schema.String, value: Schema.Number })
+  statuses: Schema.Record(Schema.String, Schema.Number),
+  httpStatuses: Schema.Record(Schema.String, Schema.Number)
 })
 
 /**
@@ -74,7 +75,11 @@ export class WaitTimeout extends Schema.TaggedError<WaitTimeout>("@tensoras/inge
     lastJob: Schema.NullOr(IngestionJob),
     elapsedMs: Schema.Number,
     observed: Observed,
-    reason: Schema.optionalWith(Schema.Literal("deadline", "schedule"), { default: () => "deadline" }),
+    // Optional when decoding and constructing (a deadline, then), always written when encoding.
+    reason: Schema.Literals(["deadline", "schedule"]).pipe(
+      Schema.withDecodingDefaultKey(Effect.succeed("deadline" as const)),
+      Schema.withConstructorDefault(Effect.succeed("deadline" as const))
+    ),
     message: Schema.String
   }
 ) {
@@ -134,7 +139,7 @@ export const timedOut = (seen: {
  * @category schemas
  * @since 0.1.0
  */
-export const WaitError = Schema.Union(IngestionError, IngestionJobFailed, WaitTimeout)
+export const WaitError = Schema.Union([IngestionError, IngestionJobFailed, WaitTimeout])
 
 /**
  * @category models

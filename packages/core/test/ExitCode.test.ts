@@ -2,7 +2,6 @@ import { describe, expect, it } from "@effect/vitest"
 import { ExitCode, IngestionError, WaitError } from "@tensoras/ingestion"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 
 const request = { method: "GET", url: "https://api.tensoras.ai/v1/knowledge-bases/kb/ingestion-jobs/job" }
 const timedOut = WaitError.timedOut({
@@ -31,7 +30,7 @@ describe("ExitCode", () => {
   })
 
   it("ofExit: 0 on success; the signal's code when a signal interrupted; the library's code; else 1", () => {
-    const interrupted = Exit.interrupt(FiberId.none)
+    const interrupted = Exit.interrupt()
     expect(ExitCode.ofExit(Exit.succeed("done"), undefined)).toBe(0)
     expect(ExitCode.ofExit(interrupted, "SIGINT")).toBe(130)
     expect(ExitCode.ofExit(interrupted, "SIGTERM")).toBe(143)

@@ -66,6 +66,43 @@ describe("IngestionError", () => {
     }
   })
 
+  it("reads the errors 0.1 wrote (Effect 3), and writes them back byte for byte", () => {
+    // `JSON.stringify(Schema.encodeSync(WaitError.WaitError)(error))` on 0.1, as a cluster's stored
+    // outcomes hold them.
+    const url = JSON.stringify(request.url)
+    const written = [
+      `{"_tag":"InvalidInput","param":"limit","message":"limit must be an integer from 1 to 100 (got 500)"}`,
+      `{"_tag":"NotFound","method":"GET","url":${url},"status":404,"type":"not_found_error","code":"ingestion_job_not_found","param":"job_id","message":"Ingestion job 'job_1' not found"}`,
+      `{"_tag":"RateLimited","method":"GET","url":${url},"status":429,"message":"slow down","retryAfterMs":7000}`,
+      `{"_tag":"TransportError","method":"GET","url":${url},"reason":"Timeout","message":"No complete response within 30s"}`,
+      `{"_tag":"ResponseDecodeError","method":"GET","url":${url},"status":200,"message":"not JSON","excerpt":"<html>"}`,
+      `{"_tag":"IngestionJobFailed","job":{"id":"job_1","object":"ingestion_job","knowledge_base_id":"kb_1","data_source_id":"ds_1","status":"failed","documents_processed":1,"documents_failed":1,"chunks_created":0,"started_at":1709123456,"completed_at":1709124056,"created_at":1709123450,"error":{"message":"Embedding quota exceeded","type":"job_error","code":"quota_exceeded"},"document_details":[{"document_id":"doc_1","document_name":"a.pdf","status":"rejected","chunks_created":0,"error":{"message":"Unreadable PDF"}}]},"message":"Embedding quota exceeded"}`,
+      `{"_tag":"WaitTimeout","lastJob":{"id":"job_1","object":"ingestion_job","knowledge_base_id":"kb_1","data_source_id":"ds_1","status":"paused","documents_processed":0,"documents_failed":0,"chunks_created":0,"started_at":null,"completed_at":null,"created_at":1709123450,"error":null},"elapsedMs":60000,"observed":{"responses":3,"retries":1,"statuses":{"paused":3},"httpStatuses":{"200":3,"503":1}},"reason":"schedule","message":"The poll schedule ended before the job finished (last status: paused, 3 responses, 1 retries)"}`
+    ]
+    const decode = Schema.decodeUnknownSync(WaitError.WaitError)
+    const encode = Schema.encodeSync(WaitError.WaitError)
+    const errors = written.map((json) => decode(JSON.parse(json)))
+    expect(errors.map((e) => e.constructor)).toStrictEqual([
+      IngestionError.InvalidInput,
+      IngestionError.NotFound,
+      IngestionError.RateLimited,
+      IngestionError.TransportError,
+      IngestionError.ResponseDecodeError,
+      WaitError.IngestionJobFailed,
+      WaitError.WaitTimeout
+    ])
+    expect(errors.map((e) => JSON.stringify(encode(e)))).toStrictEqual(written)
+    const failed = errors[5] as WaitError.IngestionJobFailed
+    expect(failed.job.document_details[0]?.status).toStrictEqual({ _tag: "UnknownStatus", raw: "rejected" })
+    const timedOut = errors[6] as WaitError.WaitTimeout
+    expect(timedOut.lastJob?.status).toStrictEqual({ _tag: "UnknownStatus", raw: "paused" })
+    expect(timedOut.message).toBe(WaitError.timedOut(timedOut).message)
+    // A WaitTimeout without a reason reads as a deadline's.
+    const noReason = JSON.parse(written[6]!)
+    delete noReason.reason
+    expect((decode(noReason) as WaitError.WaitTimeout).reason).toBe("deadline")
+  })
+
   it("reads the API's documented error body", () => {
     const body = Schema.decodeUnknownSync(IngestionError.ApiErrorBody)({
       error: {

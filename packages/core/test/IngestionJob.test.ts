@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { IngestionJob } from "@tensoras/ingestion"
-import * as Arbitrary from "effect/Arbitrary"
-import * as Either from "effect/Either"
-import * as FastCheck from "effect/FastCheck"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as FastCheck from "fast-check"
+import * as Arbitraries from "./utils/arbitraries.js"
 
 // The spec's own example of the single-job endpoint.
 const docsJob = {
@@ -73,6 +73,31 @@ describe("IngestionJob", () => {
     expect(encodeDetail(job)).toStrictEqual(wire)
   })
 
+  it("reads what 0.1 wrote (Effect 3), and writes it back byte for byte", () => {
+    // `JSON.stringify(Schema.encodeSync(IngestionJobDetail)(job))` on 0.1: an unknown job and
+    // document status, a failed document's error with some of its optional keys.
+    const written =
+      '{"id":"job_abc123","object":"ingestion_job","knowledge_base_id":"kb_abc123","data_source_id":"ds_xyz789",' +
+      '"status":"paused","documents_processed":1,"documents_failed":1,"chunks_created":32,"started_at":1709123456,' +
+      '"completed_at":null,"created_at":1709123450,"error":null,"document_details":[{"document_id":"doc_001",' +
+      '"document_name":"product-guide.pdf","status":"completed","chunks_created":32,"error":null},' +
+      '{"document_id":"doc_002","document_name":"scan.pdf","status":"skipped","chunks_created":0,' +
+      '"error":{"message":"Unreadable PDF","code":null,"param":"file"}}]}'
+    const job = decodeDetail(JSON.parse(written))
+    expect(job.status).toStrictEqual({ _tag: "UnknownStatus", raw: "paused" })
+    expect(job.document_details[1]?.status).toStrictEqual({ _tag: "UnknownStatus", raw: "skipped" })
+    expect(job.document_details[1]?.error).toStrictEqual({
+      message: "Unreadable PDF",
+      code: null,
+      param: "file"
+    })
+    expect(JSON.stringify(encodeDetail(job))).toBe(written)
+    const list = `{"object":"list","data":[${written.replace(/,"document_details":.*\}$/, "}")}],"has_more":true}`
+    const page = Schema.decodeUnknownSync(IngestionJob.IngestionJobList)(JSON.parse(list))
+    expect(page.data[0]?.status).toStrictEqual({ _tag: "UnknownStatus", raw: "paused" })
+    expect(JSON.stringify(Schema.encodeSync(IngestionJob.IngestionJobList)(page))).toBe(list)
+  })
+
   it("rejects what breaks the documented shape", () => {
     const bad = [
       { ...docsJob, documents_processed: -1 },
@@ -83,7 +108,7 @@ describe("IngestionJob", () => {
       { ...docsJob, document_details: undefined }
     ]
     for (const input of bad) {
-      expect(Either.isLeft(Schema.decodeUnknownEither(IngestionJob.IngestionJobDetail)(input))).toBe(true)
+      expect(Result.isFailure(Schema.decodeUnknownResult(IngestionJob.IngestionJobDetail)(input))).toBe(true)
     }
   })
 
@@ -107,7 +132,7 @@ describe("IngestionJob", () => {
   })
 
   describe("properties", () => {
-    const details = Arbitrary.make(IngestionJob.IngestionJobDetail)
+    const details = Arbitraries.jobDetail
     const known = new Set([...Object.keys(IngestionJob.IngestionJobDetail.fields)])
     const extraFields = FastCheck.dictionary(
       FastCheck.string({ minLength: 1, maxLength: 12 }).filter((k) => !known.has(k) && k !== "__proto__"),

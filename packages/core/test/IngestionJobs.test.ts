@@ -1,18 +1,17 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
-import * as Chunk from "effect/Chunk"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
 import * as Tracer from "effect/Tracer"
+import * as TestClock from "effect/testing/TestClock"
 import { eventually, sleepScheduledAt } from "./utils/clock.js"
 
 // A canary: if this string shows up in any error, the key leaked.
@@ -30,7 +29,7 @@ const client = (options: Partial<IngestionJobs.Options> = {}) =>
   IngestionJobs.layer({
     apiKey: Redacted.make(API_KEY),
     baseUrl: simulator.baseUrl,
-    retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3))),
+    retrySchedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(3)]),
     ...options
   }).pipe(Layer.provide(FetchHttpClient.layer))
 
@@ -179,7 +178,7 @@ describe("IngestionJobs", () => {
         const before = requests()
 
         const jobs = yield* IngestionJobs.listAll(kb, { limit: 100 }).pipe(Stream.runCollect)
-        const ids = Chunk.toReadonlyArray(jobs).map((job) => job.id)
+        const ids = jobs.map((job) => job.id)
         const pages = requests() - before
         expect(pages).toBeGreaterThanOrEqual(3)
         expect(ids.length).toBe(new Set(ids).size)
@@ -199,8 +198,8 @@ describe("IngestionJobs", () => {
         const failed = yield* IngestionJobs.listAll(kb, { status: "failed", limit: 10 }).pipe(
           Stream.runCollect
         )
-        expect(Chunk.size(failed)).toBeGreaterThan(10)
-        expect(Chunk.every(failed, (job) => job.status === "failed")).toBe(true)
+        expect(failed.length).toBeGreaterThan(10)
+        expect(failed.every((job) => job.status === "failed")).toBe(true)
       }).pipe(Effect.provide(client()))
     )
   })
@@ -295,7 +294,7 @@ describe("IngestionJobs", () => {
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "rate-limit", retryAfter: 7, retryAfterFormat: "seconds" })
         const before = requests()
-        const fiber = yield* Effect.fork(IngestionJobs.list("kb_abc123"))
+        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         // The schedule alone would wait 100 ms; Retry-After asks for 7 s and wins.
         yield* sleepScheduledAt(7_000)
         yield* TestClock.adjust("6999 millis")
@@ -313,7 +312,7 @@ describe("IngestionJobs", () => {
         yield* TestClock.setTime(simulator.control.now())
         const start = simulator.control.now()
         simulator.control.injectFault({ kind: "rate-limit", retryAfter: 5, retryAfterFormat: "http-date" })
-        const fiber = yield* Effect.fork(IngestionJobs.list("kb_abc123"))
+        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* sleepScheduledAt(start + 5_000)
         yield* TestClock.adjust("5 seconds")
         const page = yield* Fiber.join(fiber)
@@ -325,7 +324,7 @@ describe("IngestionJobs", () => {
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "server-error", status: 503, times: 2, retryAfter: 0 })
         const before = requests()
-        const fiber = yield* Effect.fork(IngestionJobs.get("kb_abc123", "job_abc123"))
+        const fiber = yield* Effect.forkChild(IngestionJobs.get("kb_abc123", "job_abc123"))
         yield* sleepScheduledAt(100)
         yield* TestClock.adjust("100 millis")
         yield* sleepScheduledAt(300)
@@ -339,7 +338,7 @@ describe("IngestionJobs", () => {
     it.effect("caps a Retry-After at maxRetryAfter", () =>
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "rate-limit", retryAfter: 3600 })
-        const fiber = yield* Effect.fork(IngestionJobs.list("kb_abc123"))
+        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* sleepScheduledAt(2_000)
         yield* TestClock.adjust("2 seconds")
         yield* Fiber.join(fiber)
@@ -350,7 +349,7 @@ describe("IngestionJobs", () => {
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "server-error", status: 502, times: Infinity })
         const before = requests()
-        const fiber = yield* Effect.fork(Effect.flip(IngestionJobs.list("kb_abc123")))
+        const fiber = yield* Effect.forkChild(Effect.flip(IngestionJobs.list("kb_abc123")))
         for (const at of [100, 300, 700]) {
           yield* sleepScheduledAt(at)
           yield* TestClock.setTime(at)
@@ -364,7 +363,7 @@ describe("IngestionJobs", () => {
     it.effect("retries a dropped connection as a TransportError", () =>
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "drop" })
-        const fiber = yield* Effect.fork(IngestionJobs.list("kb_abc123"))
+        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* sleepScheduledAt(100)
         yield* TestClock.adjust("100 millis")
         expect((yield* Fiber.join(fiber)).object).toBe("list")
@@ -375,7 +374,7 @@ describe("IngestionJobs", () => {
     it.effect("times out a hanging request, aborts it, and retries", () =>
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "hang" })
-        const fiber = yield* Effect.fork(IngestionJobs.list("kb_abc123"))
+        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* sleepScheduledAt(1_000)
         yield* TestClock.adjust("1 second")
         yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
@@ -388,7 +387,7 @@ describe("IngestionJobs", () => {
     it.effect("without retries, a timeout is a TransportError with reason Timeout", () =>
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "hang" })
-        const fiber = yield* Effect.fork(Effect.flip(IngestionJobs.list("kb_abc123")))
+        const fiber = yield* Effect.forkChild(Effect.flip(IngestionJobs.list("kb_abc123")))
         yield* sleepScheduledAt(2_000)
         yield* TestClock.adjust("2 seconds")
         const error = yield* Fiber.join(fiber)
@@ -400,7 +399,7 @@ describe("IngestionJobs", () => {
     const interruptAborts = () =>
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "hang" })
-        const fiber = yield* Effect.fork(IngestionJobs.list("kb_abc123"))
+        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* eventually(() => simulator.control.requests.length === 1)
         yield* Fiber.interrupt(fiber)
         yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
@@ -510,11 +509,10 @@ describe("IngestionJobs", () => {
     const recordingTracer = (names: Array<string>) => {
       const native = Effect.runSync(Effect.tracer)
       return Tracer.make({
-        span: (name, parent, context, links, startTime, kind, options) => {
-          names.push(name)
-          return native.span(name, parent, context, links, startTime, kind, options)
-        },
-        context: (f) => f()
+        span: (options) => {
+          names.push(options.name)
+          return native.span(options)
+        }
       })
     }
     const getWith = (options: Partial<IngestionJobs.Options>, sent: Array<globalThis.Headers>) =>
@@ -562,7 +560,7 @@ describe("IngestionJobs", () => {
     const fromEnv = (env: Record<string, string>) =>
       IngestionJobs.layerConfig({ retrySchedule: Schedule.recurs(0) }).pipe(
         Layer.provide(FetchHttpClient.layer),
-        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+        Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env)))
       )
 
     it.effect("reads TENSORAS_API_KEY and TENSORAS_BASE_URL", () =>
@@ -577,7 +575,10 @@ describe("IngestionJobs", () => {
     it.effect("reads the key as Redacted: it prints as <redacted>", () =>
       Effect.gen(function* () {
         const config = yield* IngestionJobs.config.pipe(
-          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["TENSORAS_API_KEY", API_KEY]])))
+          Effect.provideService(
+            ConfigProvider.ConfigProvider,
+            ConfigProvider.fromUnknown({ TENSORAS_API_KEY: API_KEY })
+          )
         )
         expect(config.baseUrl).toBe(IngestionJobs.DEFAULT_BASE_URL)
         expect(String(config.apiKey)).toBe("<redacted>")

@@ -1,7 +1,5 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import {
   createIngestionJobsClient,
@@ -11,6 +9,8 @@ import {
 } from "@tensoras/ingestion"
 import { Canary, NodeSimulator, TestLimit } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 
@@ -180,7 +180,7 @@ describe("createIngestionJobsClient", () => {
 })
 
 describe("waitForIngestionJob", () => {
-  const fast = Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(20)))
+  const fast = Schedule.max([Schedule.exponential("5 millis"), Schedule.recurs(20)])
   const base = () => ({ apiKey: API_KEY, baseUrl: simulator.baseUrl, pollIntervalMs: 5, retrySchedule: fast })
 
   /** Lets simulated time pass as the wait polls: every request moves the simulator's clock by `step`. */
@@ -407,7 +407,7 @@ describe("waits on one client share one engine", () => {
     for await (const update of client().watchAll("kb_abc123", ["job_abc123"])) {
       updates.push(update._tag === "Changed" ? `changed ${update.job.status}` : `ended ${update.result._tag}`)
     }
-    expect(updates).toStrictEqual(["changed completed", "ended Right"])
+    expect(updates).toStrictEqual(["changed completed", "ended Success"])
   })
 
   it("reads the key and base URL from the environment when they are not given", async () => {

@@ -1,4 +1,4 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { createInspector, type StatelyInspectionEvent } from "@statelyai/inspect"
 import {
@@ -13,13 +13,15 @@ import * as JobActor from "@tensoras/ingestion/JobActor"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
 import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
 import { getShortestPaths } from "@xstate/graph"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import { createActor, type EventObject, fromCallback, type InspectionEvent, toPromise } from "xstate"
 import { eventually, sleepScheduledAt } from "./utils/clock.js"
 
@@ -40,7 +42,7 @@ const client = () =>
       IngestionJobs.layer({
         apiKey: Redacted.make(API_KEY),
         baseUrl: simulator.baseUrl,
-        retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+        retrySchedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(3)])
       })
     ),
     Layer.provide(FetchHttpClient.layer)
@@ -54,13 +56,13 @@ const run = (knowledgeBaseId: string, jobId: string, options?: JobActor.StartOpt
 const everyFiveSeconds = PollSchedule.fixed("5 seconds")
 
 /**
- * Starts an actor of the machine bound to the test's runtime (its `TestClock` included), and
+ * Starts an actor of the machine bound to the test's services (its `TestClock` included), and
  * stops it when the test ends.
  */
 const running = (create: (machine: JobMachine.IngestionJobMachine) => JobMachine.JobActor) =>
   Effect.gen(function* () {
-    const runtime = yield* Effect.runtime<WaitEngine.WaitEngine>()
-    const machine = JobMachine.make(runtime, { schedule: everyFiveSeconds })
+    const context = yield* Effect.context<WaitEngine.WaitEngine>()
+    const machine = JobMachine.make(context, { schedule: everyFiveSeconds })
     return yield* Effect.acquireRelease(
       Effect.sync(() => create(machine).start()),
       (actor) => Effect.sync(() => actor.stop())
@@ -380,7 +382,7 @@ describe("JobMachine", () => {
   })
 
   describe("against the simulator, over HTTP", () => {
-    it.scoped("follows a job from processing to completed, then outputs the completed job", () =>
+    it.effect("follows a job from processing to completed, then outputs the completed job", () =>
       Effect.gen(function* () {
         const start = yield* alignClocks
         const actor = yield* running((machine) =>
@@ -418,7 +420,7 @@ describe("JobMachine", () => {
       }).pipe(Effect.provide(client()))
     )
 
-    it.scoped("ends `failed` with the job's error when the job fails", () =>
+    it.effect("ends `failed` with the job's error when the job fails", () =>
       Effect.gen(function* () {
         simulator.control.setScenario("failing")
         const start = yield* alignClocks
@@ -448,7 +450,7 @@ describe("JobMachine", () => {
       }).pipe(Effect.provide(client()))
     )
 
-    it.scoped("ends `errored` with NotFound, as plain data, when the job does not exist", () =>
+    it.effect("ends `errored` with NotFound, as plain data, when the job does not exist", () =>
       Effect.gen(function* () {
         const actor = yield* running((machine) =>
           createActor(machine, { input: { knowledgeBaseId: "kb_abc123", jobId: "job_missing" } })
@@ -476,7 +478,7 @@ describe("JobMachine", () => {
       }).pipe(Effect.provide(client()))
     )
 
-    it.scoped("ends `errored` with InvalidInput, before any request, when an ID is not acceptable", () =>
+    it.effect("ends `errored` with InvalidInput, before any request, when an ID is not acceptable", () =>
       Effect.gen(function* () {
         const actor = yield* running((machine) =>
           createActor(machine, { input: { knowledgeBaseId: "kb_abc123", jobId: "../admin" } })
@@ -487,7 +489,7 @@ describe("JobMachine", () => {
       }).pipe(Effect.provide(client()))
     )
 
-    it.scoped("shows the client's retries: rateLimited for a 429 until Retry-After, retrying for a 503", () =>
+    it.effect("shows the client's retries: rateLimited for a 429 until Retry-After, retrying for a 503", () =>
       Effect.gen(function* () {
         const start = yield* alignClocks
         simulator.control.injectFault({ kind: "rate-limit", retryAfter: 7, route: "get" })
@@ -521,7 +523,7 @@ describe("JobMachine", () => {
       }).pipe(Effect.provide(client()))
     )
 
-    it.scoped(
+    it.effect(
       "resumes from a persisted snapshot in a fresh actor, with what is left of the deadline, and settles once",
       () =>
         Effect.gen(function* () {
@@ -548,9 +550,15 @@ describe("JobMachine", () => {
 
           const second = yield* running((machine) => restore(machine, saved))
           second.subscribe((snapshot) => snapshot.status === "done" && outputs.push(snapshot.output))
-          // It polls again at once, and gives up at the original deadline, 40 s from now.
+          // It polls again at once, and gives up at the original deadline, 40 s from now: its poller
+          // is restarted with that deadline (that the engine then ends the wait at it is pinned by
+          // "a restored wait gives up at the original deadline" below).
           yield* eventually(() => second.getSnapshot().context.polls === 2)
-          yield* sleepScheduledAt(start + 60_000)
+          expect(second.getSnapshot().children.poller?.getSnapshot().input).toStrictEqual({
+            knowledgeBaseId: "kb_abc123",
+            jobId: "job_def456",
+            deadline: start + 60_000
+          })
           expect(second.getSnapshot().context).toMatchObject({ startedAt: start, deadline: start + 60_000 })
 
           simulator.control.advance(25_000) // 45 s after the start: completed on the server
@@ -573,7 +581,40 @@ describe("JobMachine", () => {
         }).pipe(Effect.provide(client()))
     )
 
-    it.scoped("a restored wait whose deadline has passed times out, counting from the original start", () =>
+    it.effect("a restored wait gives up at the original deadline: what was left of it, not a new one", () =>
+      Effect.gen(function* () {
+        const start = yield* alignClocks
+        const first = yield* running((machine) =>
+          createActor(machine, {
+            input: { knowledgeBaseId: "kb_abc123", jobId: "job_def456", timeoutMs: 60_000 }
+          })
+        )
+        yield* eventually(() => first.getSnapshot().context.polls === 1)
+        const saved = JSON.stringify(first.getPersistedSnapshot())
+        first.stop()
+        yield* TestClock.adjust("20 seconds")
+
+        const second = yield* running((machine) => restore(machine, saved))
+        yield* eventually(() => second.getSnapshot().context.polls === 2)
+        // The job stays processing (the simulator's clock stands still): a poll every 5 s, and at
+        // the deadline, 40 s after the restore, the engine ends the wait.
+        for (let at = start + 25_000; at <= start + 60_000; at += 5_000) {
+          yield* sleepScheduledAt(at)
+          yield* TestClock.adjust("5 seconds")
+        }
+        const output = yield* JobActor.output(second)
+        expect(second.getSnapshot().value).toBe("timedOut")
+        expect(output).toMatchObject({
+          _tag: "TimedOut",
+          reason: "deadline",
+          elapsedMs: 60_000,
+          lastJob: { id: "job_def456", status: "processing" }
+        })
+        expect(yield* Clock.currentTimeMillis).toBe(start + 60_000)
+      }).pipe(Effect.provide(client()))
+    )
+
+    it.effect("a restored wait whose deadline has passed times out, counting from the original start", () =>
       Effect.gen(function* () {
         const start = yield* alignClocks
         const first = yield* running((machine) =>
@@ -594,11 +635,11 @@ describe("JobMachine", () => {
           lastJob: { id: "job_def456", status: "processing" },
           elapsedMs: 15_000
         })
-        expect(start + 15_000).toBe(yield* TestClock.currentTimeMillis)
+        expect(start + 15_000).toBe(yield* Clock.currentTimeMillis)
       }).pipe(Effect.provide(client()))
     )
 
-    it.scoped("CANCEL stops polling at once and aborts the request in flight", () =>
+    it.effect("CANCEL stops polling at once and aborts the request in flight", () =>
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "hang", route: "get" })
         const actor = yield* running((machine) =>
@@ -617,7 +658,7 @@ describe("JobMachine", () => {
       }).pipe(Effect.provide(client()))
     )
 
-    it.scoped("CANCEL between polls: the request count stops growing", () =>
+    it.effect("CANCEL between polls: the request count stops growing", () =>
       Effect.gen(function* () {
         const start = yield* alignClocks
         const actor = yield* running((machine) =>
@@ -668,7 +709,7 @@ describe("JobMachine", () => {
 
         simulator.control.setScenario("docs")
         const start = yield* alignClocks
-        const fiber = yield* Effect.fork(
+        const fiber = yield* Effect.forkChild(
           Effect.flip(run("kb_abc123", "job_def456", { timeout: "8 seconds", schedule: everyFiveSeconds }))
         )
         yield* sleepScheduledAt(start + 5_000)
@@ -686,7 +727,7 @@ describe("JobMachine", () => {
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "hang", route: "get" })
         let actor: JobMachine.JobActor | undefined
-        const fiber = yield* Effect.fork(
+        const fiber = yield* Effect.forkChild(
           Effect.scoped(
             Effect.flatMap(JobActor.start("kb_abc123", "job_def456"), (started) => {
               actor = started
@@ -697,8 +738,9 @@ describe("JobMachine", () => {
         yield* Effect.promise(() => simulator.control.waitForRequests(1))
         expect(actor?.getSnapshot().status).toBe("active")
 
-        const exit = yield* Fiber.interrupt(fiber)
-        expect(Exit.isInterrupted(exit)).toBe(true)
+        yield* Fiber.interrupt(fiber)
+        const exit = yield* Fiber.await(fiber)
+        expect(Exit.hasInterrupts(exit)).toBe(true)
         expect(actor?.getSnapshot().status).toBe("stopped")
         yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
       }).pipe(Effect.provide(client()))
@@ -707,7 +749,7 @@ describe("JobMachine", () => {
     it.effect("interrupting run aborts the request in flight too", () =>
       Effect.gen(function* () {
         simulator.control.injectFault({ kind: "hang", route: "get" })
-        const fiber = yield* Effect.fork(run("kb_abc123", "job_def456"))
+        const fiber = yield* Effect.forkChild(run("kb_abc123", "job_def456"))
         yield* Effect.promise(() => simulator.control.waitForRequests(1))
         yield* Fiber.interrupt(fiber)
         yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
@@ -758,8 +800,139 @@ describe("JobMachine", () => {
     })
   })
 
+  describe("snapshots persisted by 0.1 (Effect 3)", () => {
+    // Persisted by the 0.x library on Effect 3 (its build, on effect 3.22.4, against the simulator's
+    // `docs` and `failing` scenarios; the simulator's address replaced by 127.0.0.1:4010): what
+    // users have stored must restore on 1.0, and its errors decode back into the error classes.
+    const persisted: Record<
+      "rateLimited" | "completed" | "failed" | "notFound" | "timedOut" | "cancelled",
+      JobMachine.Snapshot
+    > = JSON.parse(readFileSync(new URL("./fixtures/jobMachine-0.1-snapshots.json", import.meta.url), "utf8"))
+    const saved = (name: keyof typeof persisted): string => JSON.stringify(persisted[name])
+
+    it.effect("a settled one restores settled: same output, no poller, no request", () =>
+      Effect.gen(function* () {
+        for (const name of ["completed", "failed", "notFound", "timedOut", "cancelled"] as const) {
+          const actor = yield* running((machine) => restore(machine, saved(name)))
+          expect(actor.getSnapshot().status).toBe("done")
+          expect(actor.getSnapshot().value).toBe(persisted[name].value)
+          expect(actor.getSnapshot().output).toStrictEqual(persisted[name].output)
+          expect(actor.getSnapshot().children).toStrictEqual({})
+        }
+        yield* TestClock.adjust("1 hour")
+        expect(requests()).toBe(0)
+      }).pipe(Effect.provide(client()))
+    )
+
+    it.effect("its outputs are the same typed results in Effect", () =>
+      Effect.gen(function* () {
+        const outputOf = (name: keyof typeof persisted) =>
+          running((machine) => restore(machine, saved(name))).pipe(Effect.flatMap(JobActor.output))
+
+        const completed = yield* Effect.flatMap(outputOf("completed"), JobActor.fromOutput)
+        expect(completed).toMatchObject({
+          id: "job_def456",
+          status: "completed",
+          chunks_created: 542,
+          partial: true
+        })
+        if (completed.partial) {
+          expect(completed.failedDocuments.map((d) => d.document_name)).toStrictEqual([
+            "legacy-manual-2019.pdf"
+          ])
+        }
+
+        const failed = yield* Effect.flip(Effect.flatMap(outputOf("failed"), JobActor.fromOutput))
+        expect(failed).toBeInstanceOf(WaitError.IngestionJobFailed)
+        expect(failed).toMatchObject({
+          job: { id: "job_rejected", status: "failed", error: { code: "data_source_access_denied" } },
+          message: "Access denied to s3://acme-docs: check the data source credentials"
+        })
+
+        const notFound = yield* Effect.flip(Effect.flatMap(outputOf("notFound"), JobActor.fromOutput))
+        expect(notFound).toBeInstanceOf(IngestionError.NotFound)
+        expect(notFound).toMatchObject({
+          _tag: "NotFound",
+          method: "GET",
+          url: "http://127.0.0.1:4010/v1/knowledge-bases/kb_abc123/ingestion-jobs/job_missing",
+          status: 404,
+          type: "not_found_error",
+          code: "ingestion_job_not_found",
+          param: "job_id",
+          message: "Ingestion job 'job_missing' not found"
+        })
+
+        const timedOut = yield* Effect.flip(Effect.flatMap(outputOf("timedOut"), JobActor.fromOutput))
+        expect(timedOut).toBeInstanceOf(WaitError.WaitTimeout)
+        expect(timedOut).toMatchObject({
+          elapsedMs: 501,
+          reason: "deadline",
+          lastJob: { id: "job_def456", status: "processing" },
+          observed: { responses: 3, retries: 0, statuses: { processing: 3 }, httpStatuses: { "200": 3 } }
+        })
+
+        const cancelled = yield* Effect.exit(Effect.flatMap(outputOf("cancelled"), JobActor.fromOutput))
+        expect(Exit.hasInterrupts(cancelled)).toBe(true)
+        expect(requests()).toBe(0)
+      }).pipe(Effect.provide(client()))
+    )
+
+    it.effect("one in progress (rate limited) restores and goes on to the end, from its own start", () =>
+      Effect.gen(function* () {
+        const { context } = persisted.rateLimited
+        // Restored 3 s after it was persisted, well before its deadline (60 s after its start).
+        const restoredAt = (context.lastPolledAt ?? context.startedAt) + 3_000
+        yield* TestClock.setTime(restoredAt)
+        const actor = yield* running((machine) => restore(machine, saved("rateLimited")))
+        expect(actor.getSnapshot().value).toStrictEqual({
+          watching: { job: "processing", watcher: "rateLimited" }
+        })
+        expect(actor.getSnapshot().context).toMatchObject({
+          polls: 1,
+          retries: 1,
+          lastError: { _tag: "RateLimited", status: 429, retryAfterMs: 7_000 }
+        })
+
+        // The restarted poller asks at once, and its deadline is the persisted one.
+        yield* eventually(() => actor.getSnapshot().context.polls === 2)
+        expect(actor.getSnapshot().value).toStrictEqual({
+          watching: { job: "processing", watcher: "polling" }
+        })
+        expect(actor.getSnapshot().context).toMatchObject({
+          startedAt: context.startedAt,
+          deadline: context.deadline,
+          lastPolledAt: restoredAt,
+          nextPollAt: restoredAt + 5_000
+        })
+
+        simulator.control.advance(44_000) // the job completes on the server
+        yield* sleepScheduledAt(restoredAt + 5_000)
+        yield* TestClock.adjust("5 seconds")
+        const output = yield* JobActor.output(actor)
+        expect(output).toMatchObject({ _tag: "Completed", job: { id: "job_def456", status: "completed" } })
+        expect(requests()).toBe(2)
+      }).pipe(Effect.provide(client()))
+    )
+
+    it.effect("one in progress whose deadline has passed times out, counting from its own start", () =>
+      Effect.gen(function* () {
+        const { context } = persisted.rateLimited
+        yield* TestClock.setTime(context.deadline + 1_000)
+        const actor = yield* running((machine) => restore(machine, saved("rateLimited")))
+        const output = yield* JobActor.output(actor)
+        expect(actor.getSnapshot().value).toBe("timedOut")
+        expect(output).toMatchObject({
+          _tag: "TimedOut",
+          reason: "deadline",
+          lastJob: { id: "job_def456", status: "processing" },
+          elapsedMs: context.deadline + 1_000 - context.startedAt
+        })
+      }).pipe(Effect.provide(client()))
+    )
+  })
+
   describe("canary", () => {
-    it.scoped(
+    it.effect(
       "a key the server echoes in every string reaches no context, snapshot or inspection event",
       () =>
         Effect.gen(function* () {
@@ -780,7 +953,7 @@ describe("JobMachine", () => {
   })
 
   describe("inspection", () => {
-    it.scoped("inspection events carry the lifecycle, and never the key", () =>
+    it.effect("inspection events carry the lifecycle, and never the key", () =>
       Effect.gen(function* () {
         const start = yield* alignClocks
         simulator.control.injectFault({ kind: "server-error", status: 503, route: "get" })

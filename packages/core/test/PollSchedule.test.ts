@@ -2,9 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { type IngestionJob, PollSchedule } from "@tensoras/ingestion"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import * as Exit from "effect/Exit"
+import * as Pull from "effect/Pull"
+import * as Schedule from "effect/Schedule"
 import { compare, jobsOf, workloads } from "../../../bench/cadence.js"
 
 const job = (
@@ -25,6 +25,20 @@ const job = (
   error: null
 })
 
+/**
+ * Starts a schedule (as a wait does) and gives a function that steps it at `now` with a job: its output
+ * and its delay in ms, or `undefined` once it has ended.
+ */
+const stepper = <Out, In>(schedule: Schedule.Schedule<Out, In>) =>
+  Effect.map(
+    Schedule.toStep(schedule),
+    (step) => (now: number, input: In) =>
+      Pull.catchDone(
+        Effect.map(step(now, input), ([output, delay]) => ({ output, delay: Duration.toMillis(delay) })),
+        () => Effect.succeed(undefined)
+      )
+  )
+
 /** Steps a schedule over the jobs seen by successive polls, each poll happening when the last delay ends. */
 const run = <Out>(
   schedule: Schedule.Schedule<Out, IngestionJob.IngestionJob>,
@@ -32,15 +46,13 @@ const run = <Out>(
 ) =>
   Effect.gen(function* () {
     let now = 0
-    let state = schedule.initial
+    const step = yield* stepper(schedule)
     const steps: Array<{ delay: number; output: Out }> = []
     for (const seen of jobs) {
-      const [next, output, decision] = yield* schedule.step(now, seen, state)
-      state = next
-      if (ScheduleDecision.isDone(decision)) break
-      const delay = ScheduleIntervals.start(decision.intervals) - now
-      steps.push({ delay, output })
-      now += delay
+      const stepped = yield* step(now, seen)
+      if (stepped === undefined) break
+      steps.push(stepped)
+      now += stepped.delay
     }
     return steps
   })
@@ -136,20 +148,16 @@ describe("PollSchedule", () => {
     /** Steps the default schedule over polls at the given instants (ms after creation). */
     const paces = (polls: ReadonlyArray<readonly [atMs: number, job: PollSchedule.Polled]>) =>
       Effect.gen(function* () {
-        const schedule = PollSchedule.paced()
-        let state = schedule.initial
+        const step = yield* stepper(PollSchedule.paced())
         const out: Array<{
           delay: number
           phase: PollSchedule.Pace["phase"]
           expectedEndAt: number | undefined
         }> = []
         for (const [at, seenJob] of polls) {
-          const [next, pace, decision] = yield* schedule.step(T0 + at, seenJob, state)
-          state = next
+          const { output: pace, delay } = (yield* step(T0 + at, seenJob))!
           out.push({
-            delay: Math.round(
-              ScheduleIntervals.start((decision as ScheduleDecision.Continue).intervals) - T0 - at
-            ),
+            delay: Math.round(delay),
             phase: pace.phase,
             expectedEndAt: pace.expectedEndAt === undefined ? undefined : Math.round(pace.expectedEndAt - T0)
           })
@@ -213,21 +221,14 @@ describe("PollSchedule", () => {
           expect(single[1]!.delay).toBeLessThan(several[1]!.delay)
           // Its price sets its delays: a dearer request, longer delays.
           const dearer = yield* Effect.gen(function* () {
-            const schedule = PollSchedule.paced({ singleDocumentPollCost: "400 millis" })
-            let state = schedule.initial
+            const step = yield* stepper(PollSchedule.paced({ singleDocumentPollCost: "400 millis" }))
             const delays: Array<number> = []
             for (const [at, seenJob] of [
               [500, counted(null, 0, 1)],
               [3_000, counted(null, 0, 1)],
               [8_000, counted(1_500, 0, 1)]
             ] as const) {
-              const [next, , decision] = yield* schedule.step(T0 + at, seenJob, state)
-              state = next
-              delays.push(
-                Math.round(
-                  ScheduleIntervals.start((decision as ScheduleDecision.Continue).intervals) - T0 - at
-                )
-              )
+              delays.push(Math.round((yield* step(T0 + at, seenJob))!.delay))
             }
             return delays
           })
@@ -311,19 +312,13 @@ describe("PollSchedule", () => {
     /** Steps the default schedule over polls at the given instants (ms after creation). */
     const delays = (polls: ReadonlyArray<readonly [atMs: number, job: IngestionJob.IngestionJob]>) =>
       Effect.gen(function* () {
-        const schedule = PollSchedule.defaultSchedule as Schedule.Schedule<
-          PollSchedule.Pace,
-          IngestionJob.IngestionJob
-        >
-        let state = schedule.initial
+        const step = yield* stepper(
+          PollSchedule.defaultSchedule as Schedule.Schedule<PollSchedule.Pace, IngestionJob.IngestionJob>
+        )
         const out: Array<{ delay: number; phase: PollSchedule.Pace["phase"] }> = []
         for (const [at, seenJob] of polls) {
-          const [next, pace, decision] = yield* schedule.step(T0 + at, seenJob, state)
-          state = next
-          out.push({
-            delay: ScheduleIntervals.start((decision as ScheduleDecision.Continue).intervals) - T0 - at,
-            phase: pace.phase
-          })
+          const { output: pace, delay } = (yield* step(T0 + at, seenJob))!
+          out.push({ delay, phase: pace.phase })
         }
         return out
       })
@@ -401,6 +396,27 @@ describe("PollSchedule", () => {
       })
     )
   })
+
+  it.effect(
+    "every preset steps to a value (an Exit): the engine reads it without running an Effect per wait",
+    () =>
+      Effect.gen(function* () {
+        const presets: ReadonlyArray<PollSchedule.PollSchedule> = [
+          PollSchedule.fixed(),
+          PollSchedule.backoff(),
+          PollSchedule.progressive(),
+          PollSchedule.paced({ jitter: 0.1 }),
+          PollSchedule.defaultSchedule
+        ]
+        for (const schedule of presets) {
+          const step = yield* Schedule.toStep(schedule)
+          for (const seen of [job(0, "queued"), job(1), job(2)]) {
+            const stepped = step(0, seen)
+            expect(Exit.isExit(stepped) && Exit.isSuccess(stepped)).toBe(true)
+          }
+        }
+      })
+  )
 
   it.effect("against the API docs' 5-second loop, in virtual time, on seeded realistic jobs", () =>
     Effect.gen(function* () {

@@ -1,10 +1,10 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { createIngestionJobsClient, IngestionError, IngestionJob, IngestionJobs } from "@tensoras/ingestion"
 import * as Redaction from "@tensoras/ingestion/Redaction"
 import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -23,7 +23,7 @@ beforeEach(() => {
   simulator.control.advanceToTerminal("kb_failing", "job_failing")
 })
 
-const layer = (http: Layer.Layer<import("@effect/platform/HttpClient").HttpClient> = FetchHttpClient.layer) =>
+const layer = (http: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer) =>
   IngestionJobs.layer({
     apiKey: Redacted.make(KEY),
     baseUrl: simulator.baseUrl,
@@ -88,7 +88,7 @@ describe("no secret from the server's own text (a service that echoes the Author
     Effect.gen(function* () {
       simulator.control.injectFault({ kind: "echo-key", times: 2 })
       const page = yield* IngestionJobs.list("kb_failing")
-      const all = Chunk.toReadonlyArray(yield* Stream.runCollect(IngestionJobs.listAll("kb_failing")))
+      const all = yield* Stream.runCollect(IngestionJobs.listAll("kb_failing"))
       expect(page.data.every((job) => job.id.endsWith("Bearer <redacted>]"))).toBe(true)
       expect(Canary.leaks(KEY, page, all)).toEqual([])
     }).pipe(Effect.provide(layer()))

@@ -3,23 +3,21 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { createIngestionJobsClient, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import * as JobActor from "@tensoras/ingestion/JobActor"
 import { Canary, type Fault, NodeSimulator, TestLimit } from "@tensoras/ingestion-testkit"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
-import * as TestClock from "effect/TestClock"
-import * as TestContext from "effect/TestContext"
+import * as TestClock from "effect/testing/TestClock"
 import * as fc from "fast-check"
+import { sleeps } from "./utils/clock.js"
 import { countingFetch, fetchesInFlight } from "./utils/countingFetch.js"
 
 /**
@@ -161,13 +159,13 @@ const inject = (faults: ReadonlyArray<Fault.Fault>) => {
 
 /** How a wait ended, as the name the table uses; the value, to search for the key. */
 const outcomeOf = (
-  result: Either.Either<{ readonly status: unknown }, { readonly _tag: string }>
+  result: Result.Result<{ readonly status: unknown }, { readonly _tag: string }>
 ): Outcome => {
-  if (Either.isRight(result)) {
-    expect(result.right.status).toBe("completed")
+  if (Result.isSuccess(result)) {
+    expect(result.success.status).toBe("completed")
     return "Completed"
   }
-  return result.left._tag as Outcome
+  return result.failure._tag as Outcome
 }
 
 // --- Virtual time: the Effect waits and the machine on TestClock + the simulator's manual clock --
@@ -186,12 +184,11 @@ const settle = Effect.gen(function* () {
   let last = ""
   while (stable < 3) {
     yield* realTurn
-    const sleeps = yield* TestClock.sleeps()
-    const signature = `${fetchesInFlight()} ${simulator.control.requestCount()} ${Chunk.join(Chunk.map(sleeps, String), ",")}`
+    const signature = `${fetchesInFlight()} ${simulator.control.requestCount()} ${(yield* sleeps).join(",")}`
     stable = fetchesInFlight() === hanging() && signature === last ? stable + 1 : 0
     last = signature
     if (Date.now() > limit)
-      return yield* Effect.dieMessage(`the wait did not settle within ${TestLimit.ms} ms`)
+      return yield* Effect.die(new Error(`the wait did not settle within ${TestLimit.ms} ms`))
   }
 })
 
@@ -202,16 +199,14 @@ const settle = Effect.gen(function* () {
 const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
     yield* TestClock.setTime(simulator.control.now())
-    const fiber = yield* Effect.fork(effect)
+    const fiber = yield* Effect.forkChild(effect)
     for (;;) {
       yield* settle
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) return done.value
-      const at = Chunk.reduce(yield* TestClock.sleeps(), Number.POSITIVE_INFINITY, (min, t) =>
-        Math.min(min, t)
-      )
+      const done = fiber.pollUnsafe()
+      if (done !== undefined) return done
+      const at = (yield* sleeps).reduce((min, t) => Math.min(min, t), Number.POSITIVE_INFINITY)
       if (at === Number.POSITIVE_INFINITY)
-        return yield* Effect.dieMessage("the wait is stuck: nothing is due")
+        return yield* Effect.die(new Error("the wait is stuck: nothing is due"))
       if (at > simulator.control.now()) simulator.control.setTime(at)
       yield* TestClock.setTime(at)
     }
@@ -228,7 +223,7 @@ const provideClient = <A, E>(effect: Effect.Effect<A, E, WaitEngine.WaitEngine>)
             apiKey: Redacted.make(KEY),
             baseUrl: simulator.baseUrl,
             requestTimeout: "10 seconds",
-            retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+            retrySchedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(3)])
           })
         ),
         Layer.provide(FetchHttpClient.layer),
@@ -259,7 +254,7 @@ describe("the fault matrix: every fault × every wait API", () => {
         inject(cell.inject)
         const updates: Array<unknown> = []
         const exit = yield* drive(
-          Effect.either(Wait.waitFor(KB, JOB, { ...VIRTUAL, onUpdate: (job) => void updates.push(job) }))
+          Effect.result(Wait.waitFor(KB, JOB, { ...VIRTUAL, onUpdate: (job) => void updates.push(job) }))
         )
         expect(Exit.isSuccess(exit)).toBe(true)
         if (!Exit.isSuccess(exit)) return
@@ -275,7 +270,7 @@ describe("the fault matrix: every fault × every wait API", () => {
       Effect.gen(function* () {
         inject(cell.inject)
         const persisted: Array<unknown> = []
-        const exit = yield* drive(Effect.either(machineWait(persisted)))
+        const exit = yield* drive(Effect.result(machineWait(persisted)))
         expect(Exit.isSuccess(exit)).toBe(true)
         if (!Exit.isSuccess(exit)) return
         expect(outcomeOf(exit.value)).toBe(cell.outcome)
@@ -294,14 +289,14 @@ describe("the fault matrix: every fault × every wait API", () => {
         baseUrl: simulator.baseUrl,
         // Only a hang waits for the request timeout: elsewhere a busy machine must not cause one.
         requestTimeoutMs: cell.inject.some((fault) => fault.kind === "hang") ? 300 : TestLimit.ms,
-        retrySchedule: Schedule.exponential("10 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+        retrySchedule: Schedule.max([Schedule.exponential("10 millis"), Schedule.recurs(3)])
       })
       const updates: Array<unknown> = []
       // A wait that must time out gets a short deadline; the others the tests' one generous limit.
       const timeoutMs = cell.outcome === "WaitTimeout" ? 1_500 : TestLimit.ms
       const result = await client
         .waitFor(KB, JOB, { pollIntervalMs: 50, timeoutMs, onUpdate: (job) => void updates.push(job) })
-        .then(Either.right, (error: { _tag: string }) => Either.left(error))
+        .then(Result.succeed, (error: { _tag: string }) => Result.fail(error))
       expect(outcomeOf(result)).toBe(cell.outcome)
       expect(Canary.leaks(KEY, result, updates)).toStrictEqual([])
       expect(followedRedirects()).toStrictEqual([])
@@ -357,7 +352,7 @@ describe("seeded random fault schedules", () => {
             api === "Wait.waitFor"
               ? Wait.waitFor(KB, JOB, options)
               : Effect.scoped(Effect.flatMap(JobActor.start(KB, JOB, options), JobActor.result))
-          const exit = yield* drive(Effect.either(wait))
+          const exit = yield* drive(Effect.result(wait))
           if (!Exit.isSuccess(exit)) return expect.fail(`the wait died: ${String(exit)}`)
           const outcome = outcomeOf(exit.value)
           // The oracle: faults answer requests in order; an answer with unknown fields is the
@@ -370,7 +365,7 @@ describe("seeded random fault schedules", () => {
           expect(simulator.control.requests.filter((r) => r.at > deadline)).toStrictEqual([])
           expect(Canary.leaks(KEY, exit.value)).toStrictEqual([])
         })
-        await Effect.runPromise(run.pipe(provideClient, Effect.provide(TestContext.TestContext)))
+        await Effect.runPromise(run.pipe(provideClient, Effect.provide(TestClock.layer())))
       }),
       { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) }
     ))
@@ -421,7 +416,7 @@ describe("leaks", () => {
     const script = [
       `import { createIngestionJobsClient, IngestionJobs, Wait, WaitEngine } from "@tensoras/ingestion"`,
       `import * as JobActor from "@tensoras/ingestion/JobActor"`,
-      `import * as FetchHttpClient from "@effect/platform/FetchHttpClient"`,
+      `import * as FetchHttpClient from "effect/http/FetchHttpClient"`,
       `import * as Effect from "effect/Effect"`,
       `import * as Layer from "effect/Layer"`,
       `import * as Redacted from "effect/Redacted"`,
@@ -443,8 +438,8 @@ describe("leaks", () => {
     Effect.gen(function* () {
       yield* TestClock.setTime(simulator.control.now())
       const hang = simulator.control.injectFault({ kind: "hang", times: Number.POSITIVE_INFINITY })
-      const effectWait = yield* Effect.fork(Wait.waitFor(KB, JOB, VIRTUAL))
-      const machine = yield* Effect.fork(machineWait([]))
+      const effectWait = yield* Effect.forkChild(Wait.waitFor(KB, JOB, VIRTUAL))
+      const machine = yield* Effect.forkChild(machineWait([]))
       yield* settle
       // Two waits on one job in one engine: one GET answers both.
       expect(hanging()).toBe(1)
@@ -475,7 +470,7 @@ describe("kill -9 in the middle of a machine's wait, then resume from the persis
       const machineOf = [
         `import { IngestionJobs, PollSchedule } from "@tensoras/ingestion"`,
         `import * as JobMachine from "@tensoras/ingestion/JobMachine"`,
-        `import * as FetchHttpClient from "@effect/platform/FetchHttpClient"`,
+        `import * as FetchHttpClient from "effect/http/FetchHttpClient"`,
         `import * as Layer from "effect/Layer"`,
         `import * as Redacted from "effect/Redacted"`,
         `import { readFileSync, writeFileSync } from "node:fs"`,

@@ -1,21 +1,24 @@
 import { describe, expect, it } from "@effect/vitest"
 import { RetrySchedule } from "@tensoras/ingestion"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import * as Exit from "effect/Exit"
+import * as Pull from "effect/Pull"
+import * as Schedule from "effect/Schedule"
 
 /** The delays a schedule asks for, retry after retry, until it gives up (at most `limit`). */
 const delays = <Out>(schedule: Schedule.Schedule<Out, unknown>, limit = 50) =>
   Effect.gen(function* () {
     let now = 0
-    let state = schedule.initial
+    const step = yield* Schedule.toStep(schedule)
     const result: Array<number> = []
     for (let i = 0; i < limit; i++) {
-      const [next, , decision] = yield* schedule.step(now, "error", state)
-      state = next
-      if (ScheduleDecision.isDone(decision)) break
-      const delay = ScheduleIntervals.start(decision.intervals) - now
+      const exit = yield* Effect.exit(step(now, "error"))
+      if (Exit.isFailure(exit)) {
+        if (Pull.isDoneCause(exit.cause)) break
+        return yield* Effect.failCause(exit.cause)
+      }
+      const delay = Duration.toMillis(exit.value[1])
       result.push(delay)
       now += delay
     }

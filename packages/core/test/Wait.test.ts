@@ -1,16 +1,16 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { type IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
-import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import { eventually, sleepScheduledAt } from "./utils/clock.js"
 
 const API_KEY = "tns_canary_poller_71d0"
@@ -34,7 +34,7 @@ const provideClient = <A, E>(
           IngestionJobs.layer({
             apiKey: Redacted.make(API_KEY),
             baseUrl: simulator.baseUrl,
-            retrySchedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+            retrySchedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(3)])
           })
         ),
         Layer.provide(FetchHttpClient.layer)
@@ -44,14 +44,14 @@ const provideClient = <A, E>(
 
 /** Every event a wait hears, and how it ended: the engine's own listener, as a stream. */
 const eventsOf = (knowledgeBaseId: string, jobId: string, options: WaitEngine.WaitOptions = {}) =>
-  Stream.asyncScoped<WaitEngine.WaitEvent, unknown, WaitEngine.WaitEngine>((emit) =>
+  Stream.callback<WaitEngine.WaitEvent, unknown, WaitEngine.WaitEngine>((queue) =>
     Effect.flatMap(WaitEngine.WaitEngine, (engine) =>
       Effect.acquireRelease(
         engine.register(knowledgeBaseId, jobId, options, {
-          onEvent: (event) => void emit.single(event),
+          onEvent: (event) => void Queue.offerUnsafe(queue, event),
           onExit: (exit) => {
-            if (exit._tag === "Success") void emit.end()
-            else void emit.fail(exit.cause._tag === "Fail" ? exit.cause.error : exit.cause)
+            if (exit._tag === "Success") Queue.endUnsafe(queue)
+            else Queue.failCauseUnsafe(queue, exit.cause)
           }
         }),
         (registration) => registration.leave
@@ -70,10 +70,24 @@ const moveTo = (at: number) =>
     yield* TestClock.setTime(at)
   })
 
-/** Waits for the poller to schedule its next poll at `at`, then lets that much time pass. */
-const nextPollAt = (at: number) => Effect.zipRight(sleepScheduledAt(at), moveTo(at))
-
 const getTimes = () => simulator.control.requests.filter((r) => r.route === "get").map((r) => r.at)
+
+/**
+ * Waits until the server has received a request after the `sent` it had: a request is sent on the
+ * real event loop, so the clocks must not move on before it arrives (the server would log it later).
+ * Effect 4's `TestClock` returns from `setTime` once the fibers it woke are suspended, the request
+ * on its way; a sleep until the deadline (the attempt's own timer) is already there meanwhile.
+ */
+const received = (sent: number) => eventually(() => getTimes().length > sent)
+
+/** Waits for the poller to schedule its next poll at `at`, lets that much time pass, and waits for the poll to arrive. */
+const nextPollAt = (at: number) =>
+  Effect.gen(function* () {
+    yield* sleepScheduledAt(at)
+    const sent = getTimes().length
+    yield* moveTo(at)
+    yield* received(sent)
+  })
 
 describe("Wait", () => {
   it.effect("polls at once, then at the schedule's exact delays, until the job is terminal", () =>
@@ -81,12 +95,12 @@ describe("Wait", () => {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
       const terminalAt = simulator.control.jobTerminalAt("kb_abc123", "job_def456")
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Stream.runCollect(eventsOf("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("5 seconds") }))
       )
       const polls = Math.ceil((terminalAt - t0) / 5000)
       for (let i = 1; i <= polls; i++) yield* nextPollAt(t0 + i * 5000)
-      const events = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      const events = yield* Fiber.join(fiber)
 
       expect(getTimes()).toStrictEqual(Array.from({ length: polls + 1 }, (_, i) => t0 + i * 5000))
       const last = events.at(-1)
@@ -104,7 +118,7 @@ describe("Wait", () => {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
       // A frozen job: no progress for 3 polls, then the clock jumps to the end.
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Stream.runCollect(Wait.watch("kb_abc123", "job_def456", { schedule: PollSchedule.fixed("1 second") }))
       )
       yield* sleepScheduledAt(t0 + 1000)
@@ -114,7 +128,7 @@ describe("Wait", () => {
       yield* sleepScheduledAt(t0 + 3000)
       simulator.control.advanceToTerminal("kb_abc123", "job_def456")
       yield* TestClock.setTime(t0 + 3000)
-      const jobs = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      const jobs = yield* Fiber.join(fiber)
       expect(jobs.map((job) => job.status)).toStrictEqual(["processing", "completed"])
       expect(getTimes().length).toBe(4)
       // Polled by GET while running: the progress counted from `document_details` comes along.
@@ -171,7 +185,7 @@ describe("Wait", () => {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
       simulator.control.injectFault({ kind: "server-error", status: 503, route: "get" })
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.flip(
           Wait.waitFor("kb_abc123", "job_def456", {
             schedule: PollSchedule.fixed("4 seconds"),
@@ -207,7 +221,7 @@ describe("Wait", () => {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
       let answers = 0
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.flip(
           Wait.waitFor("kb_abc123", "job_def456", {
             schedule: PollSchedule.fixed("5 seconds"),
@@ -233,23 +247,27 @@ describe("Wait", () => {
       yield* alignClocks
       // A clock that can jump ahead while no timer fires: what a long synchronous task or GC
       // pause does to a real event loop. TestClock alone would fire each timer at its own instant.
-      const testClock = yield* Effect.clock
+      const testClock = yield* Clock.Clock
       let blockedMs = 0
       const blockable: Clock.Clock = {
-        [Clock.ClockTypeId]: Clock.ClockTypeId,
         currentTimeMillis: Effect.map(testClock.currentTimeMillis, (now) => now + blockedMs),
-        unsafeCurrentTimeMillis: () => testClock.unsafeCurrentTimeMillis() + blockedMs,
+        currentTimeMillisUnsafe: () => testClock.currentTimeMillisUnsafe() + blockedMs,
         currentTimeNanos: Effect.map(
           testClock.currentTimeNanos,
           (now) => now + BigInt(blockedMs) * 1_000_000n
         ),
-        unsafeCurrentTimeNanos: () => testClock.unsafeCurrentTimeNanos() + BigInt(blockedMs) * 1_000_000n,
+        currentTimeNanosUnsafe: () => testClock.currentTimeNanosUnsafe() + BigInt(blockedMs) * 1_000_000n,
+        monotonicTimeNanos: Effect.map(
+          testClock.monotonicTimeNanos,
+          (now) => now + BigInt(blockedMs) * 1_000_000n
+        ),
+        monotonicTimeNanosUnsafe: () => testClock.monotonicTimeNanosUnsafe() + BigInt(blockedMs) * 1_000_000n,
         sleep: (duration) => testClock.sleep(duration)
       }
       const t0 = yield* Clock.currentTimeMillis
       let answers = 0
-      const fiber = yield* Effect.fork(
-        Effect.withClock(
+      const fiber = yield* Effect.forkChild(
+        Effect.provideService(
           Effect.flip(
             Wait.waitFor("kb_abc123", "job_def456", {
               schedule: PollSchedule.fixed("100 millis"),
@@ -257,6 +275,7 @@ describe("Wait", () => {
               onUpdate: () => answers++
             })
           ),
+          Clock.Clock,
           blockable
         )
       )
@@ -283,11 +302,12 @@ describe("Wait", () => {
       const t0 = yield* Clock.currentTimeMillis
       // Every answer is a 503: the client retries after 100, 200, 400 ms (its schedule here).
       simulator.control.injectFault({ kind: "server-error", status: 503, route: "get", times: Infinity })
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.flip(Wait.waitFor("kb_abc123", "job_def456", { timeout: "250 millis" }))
       )
       yield* sleepScheduledAt(t0 + 100)
       yield* moveTo(t0 + 100)
+      yield* received(1)
       // The next retry would be at +300 ms, past the deadline: the wait ends at +250 ms instead.
       yield* sleepScheduledAt(t0 + 250)
       yield* moveTo(t0 + 250)
@@ -303,12 +323,12 @@ describe("Wait", () => {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
       simulator.control.injectFault({ kind: "rate-limit", retryAfter: 7, route: "get" })
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Stream.runCollect(eventsOf("kb_abc123", "job_abc123", { schedule: PollSchedule.fixed() }))
       )
       yield* sleepScheduledAt(t0 + 7000)
       yield* TestClock.setTime(t0 + 7000)
-      const events = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      const events = yield* Fiber.join(fiber)
       expect(events[0]).toMatchObject({ _tag: "Retrying", attempt: 1, delayMs: 7000, at: t0 })
       expect(events[0]?._tag === "Retrying" && events[0].error._tag).toBe("RateLimited")
       expect(events[1]).toMatchObject({ _tag: "Polled", at: t0 + 7000 })
@@ -325,7 +345,7 @@ describe("Wait", () => {
         max: "1 second",
         stallAfter: "2 seconds"
       })
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         eventsOf("kb_abc123", "job_def456", { schedule }).pipe(
           Stream.filter((e) => e._tag === "Polled"),
           Stream.take(4),
@@ -336,7 +356,7 @@ describe("Wait", () => {
         yield* sleepScheduledAt(t0 + at)
         yield* TestClock.setTime(t0 + at) // the job does not move
       }
-      const polled = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      const polled = yield* Fiber.join(fiber)
       expect(polled.map((e) => e._tag === "Polled" && e.stalled)).toStrictEqual([false, false, true, true])
     }).pipe(provideClient)
   )
@@ -348,7 +368,7 @@ describe("Wait", () => {
         yield* alignClocks
         const t0 = yield* Clock.currentTimeMillis
         simulator.control.injectFault({ kind: "unknown-status", route: "get", times: Infinity })
-        const fiber = yield* Effect.fork(
+        const fiber = yield* Effect.forkChild(
           Effect.flip(
             Wait.waitFor("kb_abc123", "job_abc123", {
               schedule: PollSchedule.backoff({ jitter: 0, initial: "1 second", factor: 2 }),
@@ -390,7 +410,7 @@ describe("Wait", () => {
   it.effect("interrupting a wait aborts the request in flight and sends nothing more", () =>
     Effect.gen(function* () {
       simulator.control.injectFault({ kind: "hang" })
-      const fiber = yield* Effect.fork(Wait.waitFor("kb_abc123", "job_def456"))
+      const fiber = yield* Effect.forkChild(Wait.waitFor("kb_abc123", "job_def456"))
       yield* eventually(() => simulator.control.requestCount() === 1)
       yield* Fiber.interrupt(fiber)
       yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
@@ -403,7 +423,7 @@ describe("Wait", () => {
     Effect.gen(function* () {
       yield* alignClocks
       const t0 = yield* Clock.currentTimeMillis
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.flip(
           Wait.waitFor("kb_abc123", "job_def456", {
             schedule: PollSchedule.fixed("5 seconds"),

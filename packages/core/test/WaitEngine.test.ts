@@ -1,4 +1,3 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import {
   type IngestionError,
@@ -8,15 +7,18 @@ import {
   type WaitError
 } from "@tensoras/ingestion"
 import { NodeSimulator, type Scenarios, type SimulatorEngine } from "@tensoras/ingestion-testkit"
-import * as Chunk from "effect/Chunk"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
-import * as TestClock from "effect/TestClock"
-import * as TestContext from "effect/TestContext"
+import * as TestClock from "effect/testing/TestClock"
 import * as fc from "fast-check"
 import { countingFetch, fetchCalls, fetchesInFlight } from "./utils/countingFetch.js"
 
@@ -45,6 +47,42 @@ afterAll(() => simulator.close())
 
 // --- Knowing when the engine is idle ---------------------------------------------------------
 
+/**
+ * The instants the fibers sleeping on the test's clock wake at (the engine's loops, the client's
+ * retries), one entry per sleep in progress: what `TestClock.sleeps()` told before Effect 4.
+ */
+let sleeping: Array<number> = []
+
+/**
+ * Runs `effect` on the `TestClock` with its sleeps in view: on a copy of it (its methods are bound
+ * to it) whose `sleep` records each sleep in `sleeping` while it lasts. The engine's loops and the
+ * client take their clock from the fiber that registers or runs them: this one.
+ */
+const withSleepsInView = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.clockWith((clock) => {
+    const testClock = clock as TestClock.TestClock
+    sleeping = []
+    const recorded = sleeping
+    const inView: TestClock.TestClock = {
+      ...testClock,
+      sleep: (duration) =>
+        Effect.suspend(() => {
+          const until = testClock.currentTimeMillisUnsafe() + Duration.toMillis(duration)
+          if (until <= testClock.currentTimeMillisUnsafe()) return testClock.sleep(duration)
+          recorded.push(until)
+          return Effect.ensuring(
+            testClock.sleep(duration),
+            Effect.sync(() => void recorded.splice(recorded.indexOf(until), 1))
+          )
+        })
+    }
+    return Effect.provideService(effect, Clock.Clock, inView)
+  })
+
+/** A test of the engine: `it.effect` (scoped, on the `TestClock`), its sleeps in view. */
+const engineTest = (name: string, body: () => Effect.Effect<void, unknown, Scope.Scope>) =>
+  it.effect(name, () => withSleepsInView(body()))
+
 /** Bumped by every listener call, round and gate: anything the engine does shows here. */
 let activity = 0
 
@@ -60,19 +98,16 @@ const settle = Effect.gen(function* () {
   let last = ""
   while (stable < 3) {
     yield* realTurn
-    const sleeps = yield* TestClock.sleeps()
-    const signature = `${fetchesInFlight()} ${activity} ${Chunk.join(Chunk.map(sleeps, String), ",")}`
+    const signature = `${fetchesInFlight()} ${activity} ${[...sleeping].sort((a, b) => a - b).join(",")}`
     stable = fetchesInFlight() === 0 && signature === last ? stable + 1 : 0
     last = signature
     if (Date.now() > limit)
-      return yield* Effect.dieMessage(`the engine did not settle within ${SETTLE_LIMIT_MS} ms`)
+      return yield* Effect.die(new Error(`the engine did not settle within ${SETTLE_LIMIT_MS} ms`))
   }
 })
 
 /** The earliest instant the engine sleeps until (its loops, the client's retries), if any. */
-const nextWake = Effect.map(TestClock.sleeps(), (sleeps) =>
-  Chunk.reduce(sleeps, Number.POSITIVE_INFINITY, (min, at) => Math.min(min, at))
-)
+const nextWake = Effect.sync(() => Math.min(Number.POSITIVE_INFINITY, ...sleeping))
 
 /** Moves the simulated world, then the client's clock, to `at`, and lets the engine settle. */
 const moveTo = (at: number) =>
@@ -97,7 +132,7 @@ const runUntil = (done: () => boolean, until = Number.POSITIVE_INFINITY) =>
 // --- The engine under test -------------------------------------------------------------------
 
 /** Two retries of a transient failure, 100 then 200 ms later (or after `Retry-After`). */
-const twoRetries = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
+const twoRetries = Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(2)])
 
 const clientLayer = (retrySchedule: Schedule.Schedule<unknown, IngestionError.IngestionError> = twoRetries) =>
   IngestionJobs.layer({ apiKey: Redacted.make(API_KEY), baseUrl: simulator.baseUrl, retrySchedule }).pipe(
@@ -134,7 +169,7 @@ interface Observed {
 let now = EPOCH
 
 const register = (
-  engine: WaitEngine.WaitEngine["Type"],
+  engine: WaitEngine.WaitEngine["Service"],
   knowledgeBaseId: string,
   jobId: string,
   options: WaitEngine.WaitOptions = {}
@@ -192,15 +227,15 @@ const requestsOf = (kb: string) => simulator.control.requests.filter((request) =
 
 const errorOf = (observed: Observed) => {
   const exit = observed.exits[0]?.exit
-  return exit !== undefined && Exit.isFailure(exit) && exit.cause._tag === "Fail"
-    ? exit.cause.error
+  return exit !== undefined && Exit.isFailure(exit)
+    ? Option.getOrUndefined(Cause.findErrorOption(exit.cause))
     : undefined
 }
 
 // --- Examples: what the engine does ----------------------------------------------------------
 
 describe("WaitEngine", { timeout: 60_000 }, () => {
-  it.scoped("runs one loop per knowledge base: 1,000 waits cost a sweep of list pages, not 1,000 GETs", () =>
+  engineTest("runs one loop per knowledge base: 1,000 waits cost a sweep of list pages, not 1,000 GETs", () =>
     Effect.gen(function* () {
       let jobIds: ReadonlyArray<string> = []
       yield* load((sim) => {
@@ -235,7 +270,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped("reports the round that ends the loop's last waits, with every request it sent", () =>
+  engineTest("reports the round that ends the loop's last waits, with every request it sent", () =>
     Effect.gen(function* () {
       let jobIds: ReadonlyArray<string> = []
       // 20 jobs that all end at +10 s: the sweep then finds none of them, and its follow-up GETs end every
@@ -256,7 +291,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped(
+  engineTest(
     "GETs a job that left the processing list once the sweep has read past it, not after the last page",
     () =>
       Effect.gen(function* () {
@@ -302,7 +337,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
       })
   )
 
-  it.scoped("GETs each due job when few are due (a GET is cheaper than the two lists of a sweep)", () =>
+  engineTest("GETs each due job when few are due (a GET is cheaper than the two lists of a sweep)", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_few", 2, 5_000))
       const { engine, rounds } = yield* makeEngine()
@@ -325,7 +360,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped("sweeps every page of status=queued, then of status=processing, so no job slips between", () =>
+  engineTest("sweeps every page of status=queued, then of status=processing, so no job slips between", () =>
     Effect.gen(function* () {
       yield* load((sim) => {
         jobsIn(sim, "kb_sweep", 150, 60_000, "job_waiting") // 150 queued: two pages
@@ -345,7 +380,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped(
+  engineTest(
     "cuts a sweep that would cost more than the GETs it replaces; the jobs it missed are GET next",
     () =>
       Effect.gen(function* () {
@@ -388,7 +423,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
       })
   )
 
-  it.scoped("fetches a terminal job once for all of its waits", () =>
+  engineTest("fetches a terminal job once for all of its waits", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_done", 1, 0))
       simulator.control.setTime(EPOCH + 60_000)
@@ -404,11 +439,11 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped("a 429 pauses the whole knowledge base once: no request to it before Retry-After", () =>
+  engineTest("a 429 pauses the whole knowledge base once: no request to it before Retry-After", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_limited", 3, 60_000))
       // No client retries here: the engine itself sees the 429.
-      const { engine, rounds } = yield* makeEngine({}, Schedule.stop)
+      const { engine, rounds } = yield* makeEngine({}, Schedule.recurs(0))
       const first = yield* register(engine, "kb_limited", "job_00000", { pollInterval: "1 second" })
       yield* settle
       // The second wait's first GET is answered with a 429 asking for 7 seconds.
@@ -428,7 +463,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped("a 401 or 403 fails every wait of the knowledge base, after one request", () =>
+  engineTest("a 401 or 403 fails every wait of the knowledge base, after one request", () =>
     Effect.gen(function* () {
       for (const status of [401, 403]) {
         yield* load((sim) => void jobsIn(sim, "kb_denied", 3, 60_000))
@@ -446,7 +481,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped(
+  engineTest(
     "a knowledge base that does not exist fails all of its waits with NotFound, after one request",
     () =>
       Effect.gen(function* () {
@@ -463,7 +498,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
       })
   )
 
-  it.scoped("a job that is not found (or vanishes) fails only its own waits", () =>
+  engineTest("a job that is not found (or vanishes) fails only its own waits", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_mixed", 2, 60_000))
       const { engine } = yield* makeEngine()
@@ -481,7 +516,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped("the last wait leaving a knowledge base stops its loop: no request after", () =>
+  engineTest("the last wait leaving a knowledge base stops its loop: no request after", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_left", 2, 60_000))
       const { engine } = yield* makeEngine()
@@ -502,14 +537,14 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.effect("closing the engine's scope stops every loop: no request, no exit after", () =>
+  engineTest("closing the engine's scope stops every loop: no request, no exit after", () =>
     Effect.gen(function* () {
       yield* load((sim) => {
         jobsIn(sim, "kb_one", 1, 60_000, "job_one")
         jobsIn(sim, "kb_two", 1, 60_000, "job_two")
       })
       const scope = yield* Scope.make()
-      const { engine } = yield* Scope.extend(makeEngine(), scope)
+      const { engine } = yield* Scope.provide(makeEngine(), scope)
       const waits = [
         yield* register(engine, "kb_one", "job_one_00000", { pollInterval: "1 second" }),
         yield* register(engine, "kb_two", "job_two_00000", { pollInterval: "1 second" })
@@ -522,7 +557,7 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
     })
   )
 
-  it.scoped("a listener that throws disturbs neither the loop nor the other waits", () =>
+  engineTest("a listener that throws disturbs neither the loop nor the other waits", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_throws", 2, 0))
       const { engine } = yield* makeEngine()
@@ -541,6 +576,47 @@ describe("WaitEngine", { timeout: 60_000 }, () => {
       expect(sameJob.exits[0]?.exit._tag).toBe("Success")
       expect(otherJob.exits[0]?.exit._tag).toBe("Success")
       expect(sameJob.exits[0]?.at).toBe(EPOCH + 10_000)
+    })
+  )
+
+  engineTest(
+    "a schedule of the caller's own paces its wait, even one whose step is an Effect; one that ends gives up",
+    () =>
+      Effect.gen(function* () {
+        yield* load((sim) => void jobsIn(sim, "kb_own", 1, 60_000))
+        const { engine } = yield* makeEngine()
+        // `upTo` steps as an Effect (not a value the engine reads at once): two polls after the first, then done.
+        const wait = yield* register(engine, "kb_own", "job_00000", {
+          schedule: Schedule.spaced("2 seconds").pipe(Schedule.upTo({ times: 2 }))
+        })
+        yield* runUntil(() => wait.exits.length > 0)
+        expect(requestsOf("kb_own").map((request) => request.at)).toStrictEqual([
+          EPOCH,
+          EPOCH + 2_000,
+          EPOCH + 4_000
+        ])
+        expect(
+          wait.events.map((event) => (event._tag === "Polled" ? event.nextPollAt : event._tag))
+        ).toStrictEqual([EPOCH + 2_000, EPOCH + 4_000, null])
+        expect(wait.exits.map((exit) => exit.at)).toStrictEqual([EPOCH + 4_000])
+        expect(errorOf(wait)).toMatchObject({ _tag: "WaitTimeout", reason: "schedule" })
+      })
+  )
+
+  engineTest("a schedule that fails ends its own wait with that failure, and no other", () =>
+    Effect.gen(function* () {
+      yield* load((sim) => void jobsIn(sim, "kb_broken", 2, 60_000))
+      const { engine } = yield* makeEngine()
+      const broken = yield* register(engine, "kb_broken", "job_00000", {
+        schedule: Schedule.fromStep(Effect.succeed(() => Effect.die(new Error("a schedule's bug"))))
+      })
+      const other = yield* register(engine, "kb_broken", "job_00001", { pollInterval: "1 second" })
+      yield* runUntil(() => false, EPOCH + 2_000)
+      expect(broken.exits).toHaveLength(1)
+      const exit = broken.exits[0]!.exit
+      expect(Exit.isFailure(exit) && Cause.hasDies(exit.cause)).toBe(true)
+      expect(other.exits).toStrictEqual([])
+      expect(other.events).toHaveLength(3)
     })
   )
 })
@@ -868,7 +944,7 @@ const runWorld = (world: ReadonlyArray<KnowledgeBaseSpec>) =>
       if (endsAt >= deadline) {
         expect(exit.exit, context).toMatchObject({
           _tag: "Failure",
-          cause: { error: { _tag: "WaitTimeout", reason: "deadline" } }
+          cause: { reasons: [{ _tag: "Fail", error: { _tag: "WaitTimeout", reason: "deadline" } }] }
         })
         expect(exit.at, context).toBe(deadline)
       } else if (start + slack < Math.min(deadline, left)) {
@@ -945,7 +1021,7 @@ describe("WaitEngine properties", { timeout: 240_000 }, () => {
           const started = performance.now()
           try {
             await Effect.runPromise(
-              Effect.scoped(runWorld(world)).pipe(Effect.provide(TestContext.TestContext))
+              Effect.scoped(withSleepsInView(runWorld(world))).pipe(Effect.provide(TestClock.layer()))
             )
           } finally {
             if (process.env.ENGINE_DEBUG) console.log(`world run in ${(performance.now() - started) | 0} ms`)
@@ -964,7 +1040,7 @@ describe("WaitEngine properties", { timeout: 240_000 }, () => {
 describe("WaitEngine.observe and WaitEngine.combineObserved", { timeout: 60_000 }, () => {
   const none: WaitError.Observed = { responses: 0, retries: 0, statuses: {}, httpStatuses: {} }
 
-  it.scoped("a wait's events, counted with observe, are what its WaitTimeout says it observed", () =>
+  engineTest("a wait's events, counted with observe, are what its WaitTimeout says it observed", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_observed", 1, 60_000))
       const { engine } = yield* makeEngine()

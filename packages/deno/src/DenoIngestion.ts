@@ -1,5 +1,5 @@
 /**
- * Deno Layers for `@tensoras/ingestion`: the fetch-based `HttpClient` of `@effect/platform`, the
+ * Deno Layers for `@tensoras/ingestion`: the fetch-based `HttpClient` of `effect/http`, the
  * `IngestionJobs` client built on it (from options, or from `TENSORAS_API_KEY` / `TENSORAS_BASE_URL`
  * read with `Deno.env`), and a `runMain` whose SIGINT / SIGTERM interrupt the program.
  *
@@ -10,26 +10,25 @@
  * @module
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
-import type * as ConfigError from "effect/ConfigError"
+import type * as Cause from "effect/Cause"
+import type * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as internal from "./internal/denoIngestion.ts"
 
 /** The fields of {@link PermissionDenied}, spelled out so that JSR needs no inference (no slow types). */
 type PermissionDeniedFields = {
-  readonly _tag: Schema.tag<"PermissionDenied">
   /** The kind of permission Deno refused. */
-  readonly permission: Schema.Literal<["env", "net"]>
+  readonly permission: Schema.Literals<readonly ["env", "net"]>
   /** The environment variable or the host (with its port, when it has one). */
   readonly resource: typeof Schema.String
   /** The `deno run` flag that grants it, e.g. `--allow-env=TENSORAS_API_KEY,TENSORAS_BASE_URL`. */
@@ -38,12 +37,12 @@ type PermissionDeniedFields = {
   readonly message: typeof Schema.String
 }
 
-const PermissionDeniedBase: Schema.TaggedErrorClass<
+const PermissionDeniedBase: Schema.Class<
   PermissionDenied,
-  "PermissionDenied",
-  PermissionDeniedFields
+  Schema.TaggedStruct<"PermissionDenied", PermissionDeniedFields>,
+  Cause.YieldableError
 > = Schema.TaggedError<PermissionDenied>("@tensoras/ingestion-deno/PermissionDenied")("PermissionDenied", {
-  permission: Schema.Literal("env", "net"),
+  permission: Schema.Literals(["env", "net"]),
   resource: Schema.String,
   flag: Schema.String,
   message: Schema.String
@@ -98,7 +97,7 @@ export const ENV_FLAG: string = internal.ENV_FLAG
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Effect from "effect/Effect"
  *
- * await Effect.runPromise(Effect.either(DenoIngestion.checkEnv))
+ * await Effect.runPromise(Effect.result(DenoIngestion.checkEnv))
  * ```
  * @category permissions
  * @since 0.1.0
@@ -114,7 +113,7 @@ export const checkEnv: Effect.Effect<void, PermissionDenied> = internal.checkEnv
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Effect from "effect/Effect"
  *
- * await Effect.runPromise(Effect.either(DenoIngestion.checkNet("https://api.tensoras.ai/v1")))
+ * await Effect.runPromise(Effect.result(DenoIngestion.checkNet("https://api.tensoras.ai/v1")))
  * ```
  * @category permissions
  * @since 0.1.0
@@ -133,7 +132,7 @@ export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, Permission
  *
  * const baseUrl = Effect.gen(function* () {
  *   const provider = yield* DenoIngestion.configProvider
- *   const { baseUrl } = yield* Effect.withConfigProvider(IngestionJobs.config, provider)
+ *   const { baseUrl } = yield* IngestionJobs.config.parse(provider)
  *   return baseUrl
  * })
  * ```
@@ -142,7 +141,7 @@ export const checkNet: (baseUrl: string | URL) => Effect.Effect<void, Permission
  */
 export const configProvider: Effect.Effect<ConfigProvider.ConfigProvider, PermissionDenied> = Effect.map(
   internal.readEnv,
-  (values) => ConfigProvider.fromMap(values)
+  (env) => ConfigProvider.fromEnv({ env })
 )
 
 /**
@@ -243,12 +242,12 @@ export const layerConfig = (
   options: Omit<Options, "apiKey" | "baseUrl"> = {}
 ): Layer.Layer<
   IngestionJobs.IngestionJobs | WaitEngine.WaitEngine,
-  InvalidInput | PermissionDenied | ConfigError.ConfigError
+  InvalidInput | PermissionDenied | Config.ConfigError
 > =>
-  Layer.unwrapEffect(
+  Layer.unwrap(
     Effect.gen(function* () {
       const provider = yield* configProvider
-      const fromConfig = yield* Effect.withConfigProvider(IngestionJobs.config, provider)
+      const fromConfig = yield* IngestionJobs.config.parse(provider)
       return layer({ ...options, ...fromConfig })
     })
   )
@@ -299,9 +298,8 @@ export interface RunMainOptions<A, E> {
  * ```ts
  * import { DenoIngestion } from "@tensoras/ingestion-deno"
  * import * as Exit from "effect/Exit"
- * import * as FiberId from "effect/FiberId"
  *
- * DenoIngestion.exitCode(Exit.interrupt(FiberId.none), "SIGINT") // 130
+ * DenoIngestion.exitCode(Exit.interrupt(), "SIGINT") // 130
  * DenoIngestion.exitCode(Exit.succeed("done"), undefined) // 0
  * ```
  * @category running
@@ -344,7 +342,7 @@ export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptio
     else interrupt()
   })
   const fiber = Effect.runFork(effect)
-  interrupt = () => fiber.unsafeInterruptAsFork(FiberId.none)
+  interrupt = () => fiber.interruptUnsafe()
   if (early) interrupt()
   fiber.addObserver((exit) => {
     signals.stop()

@@ -2,6 +2,7 @@ import { RetrySchedule } from "@tensoras/ingestion"
 import type * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import { DenoIngestion } from "@tensoras/ingestion-deno"
 import type { ServedSimulator } from "@tensoras/ingestion-deno/DenoSimulator"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
@@ -28,9 +29,11 @@ export const runExit = <A, E, R>(
 /** The error of a failed Exit, or a thrown assertion. */
 export const failureOf = <A>(exit: Exit.Exit<A, unknown>): unknown => {
   if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${JSON.stringify(exit.value)}`)
-  const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-  if (failure === undefined) throw new Error(`expected a typed failure, got cause ${exit.cause._tag}`)
-  return failure
+  const failure = exit.cause.reasons.find(Cause.isFailReason)
+  if (failure === undefined) {
+    throw new Error(`expected a typed failure, got cause ${exit.cause.reasons.map((reason) => reason._tag)}`)
+  }
+  return failure.error
 }
 
 /** The repository root and the Deno config, for subprocesses. */

@@ -29,8 +29,8 @@ const apps = [
     [tarball.core, tarball.node, tarball.testkit, tarball.cli]
   ],
   [
-    "before: the Node package on `@effect/platform-node` 0.108.2 + the testkit",
-    [tarball.core, tarball.testkit, "@effect/platform-node@0.108.2"]
+    "instead: `@effect/platform-node` 4.1.5 (its undici client) + the testkit",
+    [tarball.core, tarball.testkit, "@effect/platform-node@4.1.5"]
   ],
   [
     `\`openai\` ${process.env.OPENAI_VERSION ?? "7.59.0"}`,

@@ -4,21 +4,21 @@
  * or from `TENSORAS_API_KEY` / `TENSORAS_BASE_URL`), and a `runMain` whose SIGINT / SIGTERM
  * interrupt the program, abort the request in flight and exit with the conventional code.
  *
- * It needs `undici` and `@effect/platform`'s `HttpClient`, nothing else: no
- * `@effect/platform-node` (whose peers are Effect's cluster, SQL, RPC and workflow packages).
+ * It needs `undici` and Effect's `effect/http/HttpClient`, nothing else: no
+ * `@effect/platform-node` (which brings undici 8, `@effect/platform-node-shared` and a `redis` peer along).
  *
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
-import type * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Undici from "undici"
 import * as internal from "./internal/nodeIngestion.js"
@@ -43,9 +43,9 @@ export interface AgentOptions {
    * header asks for less. Default 30 seconds: long enough for a poll every few seconds to reuse
    * one connection.
    */
-  readonly keepAliveTimeout?: Duration.DurationInput | undefined
+  readonly keepAliveTimeout?: Duration.Input | undefined
   /** The longest keep-alive a server's `Keep-Alive: timeout=…` hint may ask for. Default 10 minutes. */
-  readonly keepAliveMaxTimeout?: Duration.DurationInput | undefined
+  readonly keepAliveMaxTimeout?: Duration.Input | undefined
   /** The most connections per origin. Default: no limit. */
   readonly connections?: number | undefined
 }
@@ -89,10 +89,9 @@ export interface Options extends IngestionJobs.Options, WaitEngine.EngineOptions
  * @category tags
  * @since 0.2.0
  */
-export class Dispatcher extends Context.Tag("@tensoras/ingestion-node/Dispatcher")<
-  Dispatcher,
-  Undici.Dispatcher
->() {}
+export class Dispatcher extends Context.Service<Dispatcher, Undici.Dispatcher>()(
+  "@tensoras/ingestion-node/Dispatcher"
+) {}
 
 /**
  * A scoped undici `Agent` with keep-alive: it is destroyed (its sockets closed) when the Layer is
@@ -111,7 +110,7 @@ export class Dispatcher extends Context.Tag("@tensoras/ingestion-node/Dispatcher
  * @since 0.1.0
  */
 export const layerDispatcher = (options: AgentOptions = {}): Layer.Layer<Dispatcher, InvalidInput> =>
-  Layer.scoped(
+  Layer.effect(
     Dispatcher,
     Effect.acquireRelease(
       Effect.map(internal.agentOptions(options), (agentOptions) => new Undici.Agent(agentOptions)),
@@ -223,7 +222,7 @@ export const layer = (
  */
 export const layerConfig = (
   options: Omit<Options, "apiKey" | "baseUrl"> = {}
-): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, InvalidInput | ConfigError.ConfigError> =>
+): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, InvalidInput | Config.ConfigError> =>
   withEngine(IngestionJobs.layerConfig(options).pipe(Layer.provide(layerHttpClient(options))), options)
 
 /**

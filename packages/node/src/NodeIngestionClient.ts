@@ -9,9 +9,10 @@
  *
  * @since 0.2.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+
 import * as core from "@tensoras/ingestion/IngestionJobsClient"
 import type * as Wait from "@tensoras/ingestion/Wait"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Undici from "undici"
 import * as internal from "./internal/nodeIngestion.js"
 import * as undiciHttpClient from "./internal/undiciHttpClient.js"

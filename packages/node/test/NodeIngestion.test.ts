@@ -74,7 +74,7 @@ describe("NodeIngestion.layer", () => {
     Effect.gen(function* () {
       simulator.control.injectFault({ kind: "rate-limit", retryAfter: 7 })
       const limited = yield* IngestionJobs.get("kb_abc123", "job_abc123").pipe(
-        Effect.provide(NodeIngestion.layer({ ...options(), retrySchedule: Schedule.stop })),
+        Effect.provide(NodeIngestion.layer({ ...options(), retrySchedule: Schedule.recurs(0) })),
         Effect.flip
       )
       expect(limited).toMatchObject({ _tag: "RateLimited", retryAfterMs: 7_000 })
@@ -124,7 +124,7 @@ describe("NodeIngestion.layer", () => {
   it.live("interrupting a call aborts the request in flight", () =>
     Effect.gen(function* () {
       simulator.control.injectFault({ kind: "hang" })
-      const fiber = yield* Effect.fork(IngestionJobs.get("kb_abc123", "job_abc123"))
+      const fiber = yield* Effect.forkChild(IngestionJobs.get("kb_abc123", "job_abc123"))
       yield* waitForRequests(1)
       yield* Fiber.interrupt(fiber)
       const [request] = yield* waitForRequests(1, true)
@@ -197,7 +197,7 @@ describe("NodeIngestion.layerHttpClient / layerDispatcher / layerHttpClientWitho
 
         // Aborted while the server has not answered: that connection is closed, not handed back.
         simulator.control.injectFault({ kind: "hang" })
-        const fiber = yield* Effect.fork(get)
+        const fiber = yield* Effect.forkChild(get)
         yield* waitForRequests(5)
         yield* Fiber.interrupt(fiber)
         const aborted = sockets[4]!
@@ -237,7 +237,10 @@ describe("NodeIngestion.layerHttpClient / layerDispatcher / layerHttpClientWitho
 
 describe("NodeIngestion.layerConfig", () => {
   const withConfig = (entries: ReadonlyArray<readonly [string, string]>) =>
-    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+    Effect.provideService(
+      ConfigProvider.ConfigProvider,
+      ConfigProvider.fromUnknown(Object.fromEntries(entries))
+    )
 
   it.live("reads TENSORAS_API_KEY and TENSORAS_BASE_URL", () =>
     Effect.gen(function* () {

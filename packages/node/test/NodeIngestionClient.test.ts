@@ -1,11 +1,11 @@
 import { fileURLToPath } from "node:url"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "@effect/vitest"
 import { IngestionError, WaitError } from "@tensoras/ingestion"
 import { createIngestionJobsClient, waitForIngestionJob } from "@tensoras/ingestion-node"
 import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Schedule from "effect/Schedule"
 import { CANARY, spawnScript, WRONG_KEY } from "./helpers.js"
 
@@ -93,7 +93,7 @@ describe("createIngestionJobsClient (Node)", () => {
 })
 
 describe("waitForIngestionJob (Node)", () => {
-  const fast = Schedule.exponential("5 millis").pipe(Schedule.intersect(Schedule.recurs(20)))
+  const fast = Schedule.max([Schedule.exponential("5 millis"), Schedule.recurs(20)])
   const base = () => ({ apiKey: CANARY, baseUrl: simulator.baseUrl, pollIntervalMs: 5, retrySchedule: fast })
 
   it("resolves with the completed job, riding out 429s and 503s", async () => {

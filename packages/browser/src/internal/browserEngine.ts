@@ -8,10 +8,9 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Runtime from "effect/Runtime"
+import * as Latch from "effect/Latch"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import type * as BrowserEngine from "../BrowserEngine.js"
@@ -76,11 +75,11 @@ interface RemoteWait {
 /** This tab's part in one knowledge base's group of tabs. */
 interface Group {
   readonly knowledgeBaseId: string
-  readonly scope: Scope.CloseableScope
+  readonly scope: Scope.Closeable
   readonly local: Map<string, LocalWait>
   readonly remote: Map<string, RemoteWait>
   /** Per tab served: a wait for its liveness lock, granted when it closes. */
-  readonly watchers: Map<string, Fiber.RuntimeFiber<void>>
+  readonly watchers: Map<string, Fiber.Fiber<void>>
   channel: tabs.TabChannel<Message>
   leading: boolean
   closed: boolean
@@ -105,7 +104,7 @@ export const lockName = (knowledgeBaseId: string, prefix = "tensoras-ingestion")
 export const make = (
   options: BrowserEngine.Options = {}
 ): Effect.Effect<
-  WaitEngine.WaitEngine["Type"],
+  WaitEngine.WaitEngine["Service"],
   never,
   IngestionJobs | PageSignals.PageSignals | Scope.Scope
 > =>
@@ -117,11 +116,11 @@ export const make = (
     const share = (options.shareAcrossTabs ?? true) && tabs.canShare()
 
     /** Per knowledge base: open while this tab leads it. Never removed (a loop may await it). */
-    const latches = new Map<string, Effect.Latch>()
+    const latches = new Map<string, Latch.Latch>()
     const latchOf = (knowledgeBaseId: string) => {
       let latch = latches.get(knowledgeBaseId)
       if (latch === undefined) {
-        latch = Effect.unsafeMakeLatch(false)
+        latch = Latch.makeUnsafe(false)
         latches.set(knowledgeBaseId, latch)
       }
       return latch
@@ -133,7 +132,7 @@ export const make = (
       onRound: options.onRound,
       gate: share
         ? (knowledgeBaseId) =>
-            Effect.zipRight(
+            Effect.andThen(
               awaitActive,
               Effect.suspend(() => latchOf(knowledgeBaseId).await)
             )
@@ -142,8 +141,13 @@ export const make = (
     if (!share) return inner
 
     const engineScope = yield* Effect.scope
-    const runtime = yield* Effect.runtime<never>()
-    const runFork = Runtime.runFork(runtime)
+    const context = yield* Effect.context<never>()
+    const fork = Effect.runForkWith(context)
+    // Started on the next tick, never inside the caller: most calls come from the engine's
+    // listeners (which must not re-enter it) or from a channel handler, and a reply posted
+    // there must go out before the group it belongs to closes.
+    const runFork = <A, E>(effect: Effect.Effect<A, E>): Fiber.Fiber<A, E> =>
+      fork(Effect.andThen(Effect.yieldNow, effect))
     const tabId = randomId()
     const aliveName = (tab: string) => `${prefix}:tab:${tab}`
     // Held while this engine lives: a leader serving this tab learns it closed when it gets it.
@@ -180,7 +184,7 @@ export const make = (
     /** A timeout counts what the wait saw from both sources. */
     const withObserved = (wait: LocalWait, exit: WaitEngine.WaitExit): WaitEngine.WaitExit => {
       if (Exit.isSuccess(exit)) return exit
-      const failure = Cause.failureOption(exit.cause)
+      const failure = Cause.findErrorOption(exit.cause)
       if (failure._tag === "None" || failure.value._tag !== "WaitTimeout") return exit
       const error = failure.value
       return Exit.fail(
@@ -276,7 +280,7 @@ export const make = (
                   closeIfIdle(group)
                 }
                 if (Exit.isSuccess(exit)) return post({ kind: "done", to, wait, job: exit.value })
-                const failure = Cause.failureOption(exit.cause)
+                const failure = Cause.findErrorOption(exit.cause)
                 // A deadline is the waiting tab's own: it times out there.
                 if (failure._tag === "Some" && failure.value._tag !== "WaitTimeout") {
                   post({ kind: "failed", to, wait, error: encodeError(failure.value) })
@@ -285,13 +289,14 @@ export const make = (
             }
           )
           .pipe(
-            Effect.tap((registration) =>
-              Effect.sync(() => {
+            Effect.match({
+              // Not a wait this engine accepts (InvalidInput): nothing to poll.
+              onFailure: () => {},
+              onSuccess: (registration) => {
                 if (remote.left) runFork(registration.leave)
                 else remote.registration = registration
-              })
-            ),
-            Effect.ignore
+              }
+            })
           )
       )
     }
@@ -336,7 +341,7 @@ export const make = (
     const lead = (group: Group, name: string) => {
       const latch = latchOf(group.knowledgeBaseId)
       return Effect.forever(
-        Effect.zipRight(
+        Effect.andThen(
           awaitActive,
           // A tab that turns inactive before its turn withdraws its request for the lock.
           tabs
@@ -345,14 +350,14 @@ export const make = (
               Effect.acquireUseRelease(
                 Effect.sync(() => {
                   group.leading = true
-                  latch.unsafeOpen()
+                  latch.openUnsafe()
                   group.channel.post({ kind: "leader", from: tabId })
                 }),
                 () => awaitInactive,
                 () =>
                   Effect.sync(() => {
                     group.leading = false
-                    latch.unsafeClose()
+                    latch.closeUnsafe()
                     dropRemotes(group)
                   })
               )
@@ -366,7 +371,7 @@ export const make = (
       Effect.gen(function* () {
         const existing = groups.get(knowledgeBaseId)
         if (existing !== undefined) return existing
-        const scope = yield* Scope.fork(engineScope, ExecutionStrategy.sequential)
+        const scope = yield* Scope.fork(engineScope, "sequential")
         const group: Group = {
           knowledgeBaseId,
           scope,
@@ -378,7 +383,7 @@ export const make = (
           closed: false
         }
         const name = lockName(knowledgeBaseId, prefix)
-        group.channel = yield* Scope.extend(tabs.openChannel<Message>(name, receive(group)), scope)
+        group.channel = yield* Scope.provide(tabs.openChannel<Message>(name, receive(group)), scope)
         groups.set(knowledgeBaseId, group)
         yield* Effect.forkIn(Effect.interruptible(lead(group, name)), scope)
         return group
@@ -400,7 +405,7 @@ export const make = (
       runFork(Scope.close(group.scope, Exit.void))
     }
 
-    const register: WaitEngine.WaitEngine["Type"]["register"] = (
+    const register: WaitEngine.WaitEngine["Service"]["register"] = (
       knowledgeBaseId,
       jobId,
       waitOptions,

@@ -14,7 +14,7 @@ export const canShare = (): boolean =>
  * waiting for one gets it.
  */
 const acquire = (name: string): Effect.Effect<() => void> =>
-  Effect.async<() => void>((resume, signal) => {
+  Effect.callback<() => void>((resume, signal) => {
     let release: (() => void) | undefined
     signal.addEventListener("abort", () => release?.(), { once: true })
     navigator.locks

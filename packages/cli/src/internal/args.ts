@@ -154,7 +154,8 @@ Options:
   --all-active           wait for every job of the knowledge base that is queued or processing now
   --interval <dur>       poll every <dur> (a fixed cadence)
   --max-interval <dur>   back off from --interval (default 1s) up to <dur>, x1.5 each poll
-                         (neither flag: 1s growing x1.5 up to 20s, jittered)
+                         (neither flag: the default cadence, which reads each job's counters:
+                         sparse while many documents are left, dense around its predicted end)
   --max-polls <n>        poll each job at most n times: then give up on it (exit 3)
   --timeout <dur>        give up after <dur> (default 30m): exit 3
   --json                 NDJSON on stdout: {"event":"changed",...} each time a job changes,

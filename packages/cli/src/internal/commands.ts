@@ -35,7 +35,10 @@ const list = (command: CommandOf<"List">) =>
     const options = { limit: command.limit, status: command.status, after: command.after }
     if (command.all) {
       const count = yield* IngestionJobs.listAll(command.knowledgeBaseId, options).pipe(
-        Stream.runFoldEffect(0, (seen, job) => Effect.as(print(job), seen + 1))
+        Stream.runFoldEffect(
+          () => 0,
+          (seen, job) => Effect.as(print(job), seen + 1)
+        )
       )
       if (count === 0 && !command.json) yield* line("(no ingestion jobs)")
       return ExitCode.ok
@@ -70,7 +73,7 @@ const scheduleOf = (command: CommandOf<"Wait">): PollSchedule.PollSchedule => {
         ? PollSchedule.fixed(Duration.millis(intervalMs))
         : PollSchedule.defaultSchedule
   // The first poll is immediate: n polls are n - 1 recurrences. The cadence's output is kept.
-  return maxPolls === undefined ? schedule : Schedule.zipLeft(schedule, Schedule.recurs(maxPolls - 1))
+  return maxPolls === undefined ? schedule : schedule.pipe(Schedule.upTo({ times: maxPolls - 1 }))
 }
 
 /** Every queued, then processing, job of the knowledge base (in that order, so none is missed). */

@@ -15,7 +15,7 @@ const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ").trim()
 export const program = (command: Command, terminal: TerminalShape): Effect.Effect<number> =>
   runCommand(command).pipe(
     Effect.scoped,
-    Effect.catchAll((error) =>
+    Effect.catch((error) =>
       error._tag === "SimulatorError"
         ? Effect.as(
             terminal.err(`error: could not start the simulator: ${oneLine(error.message)}`),
@@ -23,8 +23,8 @@ export const program = (command: Command, terminal: TerminalShape): Effect.Effec
           )
         : Effect.as(terminal.err(errorLine(error)), ExitCode.ofError(error))
     ),
-    Effect.catchAllCause((cause) =>
-      Cause.isInterruptedOnly(cause)
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause)
         ? Effect.failCause(cause)
         : Effect.as(
             terminal.err(
@@ -46,7 +46,7 @@ export const main = (command: Command, scrub: (text: string) => string): void =>
     disableErrorReporting: true,
     exitCode: (exit, signal) => {
       if (Exit.isSuccess(exit)) return exit.value
-      if (signal === undefined || !Cause.isInterruptedOnly(exit.cause)) return ExitCode.internal
+      if (signal === undefined || !Cause.hasInterruptsOnly(exit.cause)) return ExitCode.internal
       return command._tag === "Simulate" ? ExitCode.ok : ExitCode.ofSignal(signal)
     }
   })

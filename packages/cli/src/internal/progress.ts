@@ -7,9 +7,10 @@
 import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
+import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import { formatDuration, progressOf, retryReason, secondsUntil } from "./format.js"
 import {
@@ -72,8 +73,8 @@ const countersOf = (job: IngestionJob.IngestionJob, paint: (style: Style, text: 
 
 const endedText = (job: JobState, paint: (style: Style, text: string) => string): string | undefined => {
   const result = job.result
-  if (result === undefined || Either.isRight(result)) return undefined
-  const error = result.left
+  if (result === undefined || Result.isSuccess(result)) return undefined
+  const error = result.failure
   if (error._tag === "IngestionJobFailed") return undefined
   return paint(
     error._tag === "WaitTimeout" ? "yellow" : "red",
@@ -192,7 +193,7 @@ export const liveView = <A, E, R>(
       const terminal = yield* Terminal
       let drawn = 0
       // The ticker and the updates both draw: one frame at a time, or the rewind counts go wrong.
-      const lock = yield* Effect.makeSemaphore(1)
+      const lock = yield* Semaphore.make(1)
       const draw = lock.withPermits(1)(
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const lines = frame(state, now, {

@@ -17,10 +17,9 @@ export interface TerminalShape {
   readonly rows: () => number
 }
 
-export class Terminal extends Context.Tag("@tensoras/ingestion-node/cli/Terminal")<
-  Terminal,
-  TerminalShape
->() {}
+export class Terminal extends Context.Service<Terminal, TerminalShape>()(
+  "@tensoras/ingestion-node/cli/Terminal"
+) {}
 
 /** The process's own stdout and stderr; every text passes through `scrub` first. */
 export const fromProcess = (scrub: (text: string) => string): TerminalShape => {

@@ -10,10 +10,13 @@ import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as Wait from "@tensoras/ingestion/Wait"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import type { WaitError } from "@tensoras/ingestion/WaitError"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import {
@@ -38,7 +41,7 @@ export interface JobState {
   nextPollAt: number | null
   stalled: boolean
   /** How its wait ended, once it has. */
-  result: Either.Either<Wait.CompletedJob, WaitError> | undefined
+  result: Result.Result<Wait.CompletedJob, WaitError> | undefined
 }
 
 /** What the command knows of the whole wait. */
@@ -64,38 +67,36 @@ export const updates = (
   jobIds: ReadonlyArray<string>,
   options: WaitEngine.WaitOptions
 ): Stream.Stream<Update, InvalidInput, WaitEngine.WaitEngine> =>
-  // `asyncPush`: an emission is a synchronous offer, not a fiber of its own (see `Wait.watchAll`).
-  Stream.asyncPush<Update, InvalidInput, WaitEngine.WaitEngine>(
-    (emit) =>
-      Effect.gen(function* () {
-        const engine = yield* WaitEngine.WaitEngine
-        let left = jobIds.length
-        if (left === 0) return void emit.end()
-        // Registered one after the other in one go: the engine's loop, a fiber of its own, sends its
-        // first request only after this fiber yields, so an invalid ID further on sends nothing.
-        yield* Effect.forEach(
-          jobIds,
-          (jobId) =>
-            Effect.acquireRelease(
-              engine.register(knowledgeBaseId, jobId, options, {
-                onEvent: (event) => void emit.single({ _tag: "Event", jobId, event }),
-                onExit: (exit) => {
-                  void emit.single({ _tag: "Exit", jobId, exit })
-                  if (--left === 0) void emit.end()
-                }
-              }),
-              (registration) => registration.leave
-            ),
-          { discard: true }
-        )
-      }),
-    { bufferSize: "unbounded" }
+  // `callback`: an emission is a synchronous offer, not a fiber of its own (see `Wait.watchAll`).
+  Stream.callback<Update, InvalidInput, WaitEngine.WaitEngine>((queue) =>
+    Effect.gen(function* () {
+      const engine = yield* WaitEngine.WaitEngine
+      let left = jobIds.length
+      if (left === 0) return void Queue.endUnsafe(queue)
+      // Registered one after the other in one go: the engine's loop, a fiber of its own, sends its
+      // first request only after this fiber yields, so an invalid ID further on sends nothing.
+      yield* Effect.forEach(
+        jobIds,
+        (jobId) =>
+          Effect.acquireRelease(
+            engine.register(knowledgeBaseId, jobId, options, {
+              onEvent: (event) => void Queue.offerUnsafe(queue, { _tag: "Event", jobId, event }),
+              onExit: (exit) => {
+                Queue.offerUnsafe(queue, { _tag: "Exit", jobId, exit })
+                if (--left === 0) Queue.endUnsafe(queue)
+              }
+            }),
+            (registration) => registration.leave
+          ),
+        { discard: true }
+      )
+    })
   )
 
-const resultOf = (exit: WaitEngine.WaitExit): Either.Either<Wait.CompletedJob, WaitError> => {
-  if (Exit.isSuccess(exit)) return Wait.outcomeEither(exit.value)
-  const cause = exit.cause
-  if (cause._tag === "Fail") return Either.left(cause.error)
+const resultOf = (exit: WaitEngine.WaitExit): Result.Result<Wait.CompletedJob, WaitError> => {
+  if (Exit.isSuccess(exit)) return Wait.outcomeResult(exit.value)
+  const error = Cause.findErrorOption(exit.cause)
+  if (Option.isSome(error)) return Result.fail(error.value)
   throw new Error("a wait ended without a typed error")
 }
 
@@ -107,7 +108,7 @@ export const apply = (state: RunState, update: Update): void => {
     job.result = resultOf(update.exit)
     job.nextPollAt = null
     if (Exit.isSuccess(update.exit)) job.job = update.exit.value
-    else if (Either.isLeft(job.result)) job.job = lastJobOf(job.result.left) ?? job.job
+    else if (Result.isFailure(job.result)) job.job = lastJobOf(job.result.failure) ?? job.job
     return
   }
   const { event } = update
@@ -135,7 +136,9 @@ const lastJobOf = (error: WaitError): IngestionJob.IngestionJob | undefined => {
 /** The exit code of the whole wait: 0 only if every job completed; else the gravest: 4, 3, then 1. */
 export const exitCodeOf = (jobs: ReadonlyArray<JobState>): number => {
   const codes = jobs.map((job) =>
-    job.result === undefined || Either.isRight(job.result) ? ExitCode.ok : ExitCode.ofError(job.result.left)
+    job.result === undefined || Result.isSuccess(job.result)
+      ? ExitCode.ok
+      : ExitCode.ofError(job.result.failure)
   )
   for (const code of [ExitCode.api, ExitCode.timeout, ExitCode.jobFailed])
     if (codes.includes(code)) return code
@@ -145,26 +148,26 @@ export const exitCodeOf = (jobs: ReadonlyArray<JobState>): number => {
 const encodeJob = Schema.encodeSync(IngestionJob.IngestionJob)
 const encodeDetail = Schema.encodeSync(IngestionJob.IngestionJobDetail)
 
-const ended = (jobId: string, result: Either.Either<Wait.CompletedJob, WaitError>) => {
-  if (Either.isRight(result)) {
+const ended = (jobId: string, result: Result.Result<Wait.CompletedJob, WaitError>) => {
+  if (Result.isSuccess(result)) {
     const {
       partial: _,
       failedDocuments: __,
       ...job
-    } = result.right as Wait.CompletedJob & {
+    } = result.success as Wait.CompletedJob & {
       readonly failedDocuments?: unknown
     }
     return {
       event: "ended",
       job_id: jobId,
       result: "completed",
-      partial: result.right.partial,
+      partial: result.success.partial,
       exit_code: ExitCode.ok,
       job: encodeDetail(job),
       error: null
     }
   }
-  const error = result.left
+  const error = result.failure
   const last = lastJobOf(error)
   return {
     event: "ended",
@@ -234,8 +237,8 @@ const ingested = (document: IngestionJob.DocumentDetail) => documentMark(documen
 
 const detailOf = (job: JobState): IngestionJob.IngestionJobDetail | undefined => {
   if (job.result === undefined) return undefined
-  if (Either.isRight(job.result)) return job.result.right
-  return job.result.left._tag === "IngestionJobFailed" ? job.result.left.job : undefined
+  if (Result.isSuccess(job.result)) return job.result.success
+  return job.result.failure._tag === "IngestionJobFailed" ? job.result.failure.job : undefined
 }
 
 /** A job's documents: those not ingested first; the ingested ones listed (verbose) or counted. */
@@ -263,10 +266,10 @@ type Kind = "failed" | "timed out" | "error" | "partial" | "completed"
 const kindOf = (job: JobState): Kind => {
   const result = job.result
   if (result === undefined) return "error"
-  if (Either.isRight(result)) return result.right.partial ? "partial" : "completed"
-  return result.left._tag === "IngestionJobFailed"
+  if (Result.isSuccess(result)) return result.success.partial ? "partial" : "completed"
+  return result.failure._tag === "IngestionJobFailed"
     ? "failed"
-    : result.left._tag === "WaitTimeout"
+    : result.failure._tag === "WaitTimeout"
       ? "timed out"
       : "error"
 }
@@ -293,8 +296,8 @@ export const summaryLines = (
     const detail = detailOf(single)
     const lines = detail === undefined ? [] : [...documentLines(detail, verbose, "", paintMark)]
     const result = single.result
-    if (result !== undefined && Either.isRight(result)) {
-      const completed = result.right
+    if (result !== undefined && Result.isSuccess(result)) {
+      const completed = result.success
       lines.push(
         completed.partial
           ? `completed with failures: ${completed.documents_processed} documents ingested, ${completed.documents_failed} failed, ${completed.chunks_created} chunks (${elapsed})`
@@ -329,7 +332,7 @@ export const summaryLines = (
       const what =
         job.job !== undefined
           ? changeLine(job.job, job.total)
-          : `${job.jobId}: ${result !== undefined && Either.isLeft(result) ? result.left._tag : "no answer"}`
+          : `${job.jobId}: ${result !== undefined && Result.isFailure(result) ? result.failure._tag : "no answer"}`
       lines.push(`${label[kind]} ${what}`)
       const detail = detailOf(job)
       if (detail !== undefined && (verbose || kind !== "completed")) {
@@ -394,7 +397,7 @@ const totalsOf = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>) =>
         { concurrency: 4 }
       ).pipe(
         // A view without bars rather than a wait that starts late (a hung or retried GET).
-        Effect.timeoutTo({ duration: "3 seconds", onTimeout: () => [], onSuccess: (entries) => entries }),
+        Effect.timeoutOrElse({ duration: "3 seconds", orElse: () => Effect.succeed([]) }),
         Effect.map(
           (entries) =>
             new Map(
@@ -452,8 +455,8 @@ export const waitJobs = (
     }
     const prefix = state.jobs.length === 1 ? "" : "job "
     for (const job of state.jobs) {
-      if (job.result !== undefined && Either.isLeft(job.result)) {
-        const text = errorLine(job.result.left, run.limits)
+      if (job.result !== undefined && Result.isFailure(job.result)) {
+        const text = errorLine(job.result.failure, run.limits)
         yield* terminal.err(prefix === "" ? text : text.replace(/^error: /, `error: ${prefix}${job.jobId}: `))
       }
     }

@@ -1,4 +1,4 @@
-import * as DurableDeferred from "@effect/workflow/DurableDeferred"
+import * as DurableDeferred from "effect/workflow/DurableDeferred"
 import * as Schema from "effect/Schema"
 import { Delivered } from "./outcome.js"
 

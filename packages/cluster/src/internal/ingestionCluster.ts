@@ -1,23 +1,23 @@
-import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
-import * as RunnerAddress from "@effect/cluster/RunnerAddress"
-import * as RunnerHealth from "@effect/cluster/RunnerHealth"
-import * as Runners from "@effect/cluster/Runners"
-import * as ShardingConfig from "@effect/cluster/ShardingConfig"
-import * as SocketRunner from "@effect/cluster/SocketRunner"
-import * as SqlMessageStorage from "@effect/cluster/SqlMessageStorage"
-import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
-import * as RpcSerialization from "@effect/rpc/RpcSerialization"
+import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as NodeIngestion from "@tensoras/ingestion-node/NodeIngestion"
+import * as ClusterWorkflowEngine from "effect/cluster/ClusterWorkflowEngine"
+import * as RunnerAddress from "effect/cluster/RunnerAddress"
+import * as RunnerHealth from "effect/cluster/RunnerHealth"
+import * as Runners from "effect/cluster/Runners"
+import * as ShardingConfig from "effect/cluster/ShardingConfig"
+import * as SocketRunner from "effect/cluster/SocketRunner"
+import * as SqlMessageStorage from "effect/cluster/SqlMessageStorage"
+import * as SqlRunnerStorage from "effect/cluster/SqlRunnerStorage"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as RpcSerialization from "effect/rpc/RpcSerialization"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import type { ClientOptions, RunnerOptions } from "../IngestionCluster.js"
@@ -28,12 +28,12 @@ import * as WaitForIngestionJobs from "../WaitForIngestionJobs.js"
 import * as WaitStore from "../WaitStore.js"
 
 /**
- * This package's sharding defaults over `@effect/cluster`'s (which are read from no environment here: the
+ * This package's sharding defaults over `effect/cluster`'s (which are read from no environment here: the
  * cluster's own `layerFromEnv` would pick up a generic `PORT` or `HOST`).
  * - A dead runner is noticed by the health check within ~5 s instead of a minute.
  * - Persisted messages are polled every second (they are also pushed; polling covers a missed push).
  */
-export const shardingDefaults: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+export const shardingDefaults: Partial<ShardingConfig.ShardingConfig["Service"]> = {
   runnerHealthCheckInterval: Duration.seconds(5),
   entityMessagePollInterval: Duration.seconds(1)
 }
@@ -48,34 +48,49 @@ const sql = (options: ClientOptions, defaultConnections: number) =>
     applicationName: "tensoras-cluster"
   })
 
-const serialization = RpcSerialization.layerMsgPack
+/**
+ * Between runners: newline-delimited JSON. Effect 4 has no MessagePack serialization; of its JSON ones,
+ * plain `json` does not frame messages (one message per HTTP body) and a TCP socket needs framing, which
+ * NDJSON gives (a newline ends each message). Uncapped like 0.1's MessagePack was: a workflow's result
+ * (a `WaitForIngestionJobs` of many jobs) travels in one message, and only runners speak on these sockets.
+ */
+const serialization = RpcSerialization.layerNdjsonWith({ maxBufferSize: "unbounded" })
 
 /**
  * A Layer built again (in a fresh scope) when its build fails or dies, a few times: processes that start
  * together on a fresh database race to create the cluster's tables, and the loser's build fails once.
  */
 const retryBuild = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
-  Layer.scopedContext(
+  Layer.effectContext(
     Effect.gen(function* () {
       const outer = yield* Effect.scope
       const attempt = Effect.gen(function* () {
-        const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+        const scope = yield* Scope.fork(outer, "sequential")
         return yield* Layer.buildWithScope(layer, scope).pipe(
           Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
         )
       })
       return yield* attempt.pipe(
         Effect.sandbox,
-        Effect.retry(
-          Schedule.intersect(Schedule.jittered(Schedule.exponential("200 millis")), Schedule.recurs(5))
-        ),
-        Effect.unsandbox
+        Effect.retry(Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.upTo({ times: 5 }))),
+        Effect.catch(Effect.failCause)
       )
     })
   )
 
-const messageStorage = retryBuild(SqlMessageStorage.layer)
-const runnerStorage = retryBuild(Layer.orDie(SqlRunnerStorage.layer))
+/**
+ * The cluster's message tables: their migrations (recorded in `cluster_migrations`, and retried: processes
+ * that start together on a fresh database race to create them), then the storage itself. Keys longer than
+ * its `message_id` column are hashed, with Node's `Digest`.
+ */
+const messageStorage = SqlMessageStorage.layerStorage({}).pipe(
+  Layer.provide(retryBuild(SqlMessageStorage.layerMigrations({}))),
+  Layer.provide(NodeCrypto.layerDigest)
+)
+/** The runner and shard tables (`cluster_runners`, `cluster_locks`, … and `cluster_runner_migrations`). */
+const runnerStorage = SqlRunnerStorage.layerStorage({}).pipe(
+  Layer.provide(retryBuild(SqlRunnerStorage.layerMigrations({})))
+)
 
 export const client = (options: ClientOptions) => {
   const cluster = SocketRunner.layerClientOnly.pipe(
@@ -116,7 +131,7 @@ export const runner = (options: RunnerOptions) => {
   // given, else from TENSORAS_API_KEY / TENSORAS_BASE_URL (as for tensoras-ingest).
   const engine =
     options.apiKey === undefined
-      ? Layer.unwrapEffect(
+      ? Layer.unwrap(
           Effect.map(IngestionJobs.config, (fromConfig) =>
             NodeIngestion.layer({
               apiKey: fromConfig.apiKey,

@@ -1,15 +1,16 @@
-import * as Entity from "@effect/cluster/Entity"
-import type { Sharding } from "@effect/cluster/Sharding"
-import type { SqlError } from "@effect/sql/SqlError"
-import * as DurableDeferred from "@effect/workflow/DurableDeferred"
-import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { type Registration, WaitEngine } from "@tensoras/ingestion/WaitEngine"
+import * as Entity from "effect/cluster/Entity"
+import type { Sharding } from "effect/cluster/Sharding"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
+import * as Semaphore from "effect/Semaphore"
+import type { SqlError } from "effect/sql/SqlError"
+import * as DurableDeferred from "effect/workflow/DurableDeferred"
+import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
 import { KnowledgeBaseWatcher, type Options } from "../KnowledgeBaseWatcher.js"
 import type { ClosedBatch, Completion, PendingWait } from "../WaitStore.js"
 import { WaitStore } from "../WaitStore.js"
@@ -17,9 +18,8 @@ import { Deliverable } from "./deliverable.js"
 import * as Outcome from "./outcome.js"
 
 /** How long PostgreSQL may be unreachable before the entity gives up (and the cluster restarts it). */
-const storeRetry = Schedule.exponential("100 millis", 2).pipe(
-  Schedule.either(Schedule.spaced("5 seconds")),
-  Schedule.upTo("2 minutes")
+const storeRetry = Schedule.min([Schedule.exponential("100 millis", 2), Schedule.spaced("5 seconds")]).pipe(
+  Schedule.upTo({ duration: "2 minutes" })
 )
 const retryStore = <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A> =>
   effect.pipe(
@@ -46,7 +46,7 @@ export const behaviour = (options: Options) =>
 
     const registrations = new Map<string, Registration>()
     const completions = yield* Queue.unbounded<Completion>()
-    const lock = yield* Effect.makeSemaphore(1)
+    const lock = yield* Semaphore.make(1)
     let keepingAlive = false
 
     // While it has waits, the entity keeps itself alive with a persisted message: if its runner dies,
@@ -63,7 +63,7 @@ export const behaviour = (options: Options) =>
       const key = keyOf(wait)
       if (registrations.has(key)) return Effect.void
       const complete = (outcome: Outcome.Outcome) =>
-        Queue.unsafeOffer(completions, {
+        Queue.offerUnsafe(completions, {
           batchId: wait.batchId,
           jobId: wait.jobId,
           outcome: Outcome.encode(outcome)
@@ -79,7 +79,7 @@ export const behaviour = (options: Options) =>
           Effect.match({
             // Bad input is the wait's outcome, recorded like any other (nothing was sent).
             onFailure: (error) => {
-              complete(Either.left(error))
+              complete(Result.fail(error))
             },
             onSuccess: (registration) => {
               registrations.set(key, registration)
@@ -148,7 +148,7 @@ export const behaviour = (options: Options) =>
   })
 
 /** The cluster singleton's loop: nudge every knowledge base that has pending waits, every `every`. */
-export const resumer = (every: Duration.DurationInput) =>
+export const resumer = (every: Duration.Input) =>
   Effect.gen(function* () {
     const store = yield* WaitStore
     const client = yield* KnowledgeBaseWatcher.client
@@ -163,6 +163,6 @@ export const resumer = (every: Duration.DurationInput) =>
           discard: true
         }
       )
-    }).pipe(Effect.catchAllCause((cause) => Effect.logDebug("resume round failed", cause)))
+    }).pipe(Effect.catchCause((cause) => Effect.logDebug("resume round failed", cause)))
     yield* Effect.repeat(nudge, Schedule.spaced(every))
   })

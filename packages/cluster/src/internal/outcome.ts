@@ -1,32 +1,57 @@
 import type { IngestionError } from "@tensoras/ingestion/IngestionError"
 import { IngestionJobDetail } from "@tensoras/ingestion/IngestionJob"
 import { IngestionJobFailed, WaitError, type WaitTimeout } from "@tensoras/ingestion/WaitError"
-import * as Either from "effect/Either"
+import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
+
+/**
+ * An outcome's JSON form, as 0.1 wrote it (Effect 3's `Schema.Either` encoding) and as this version
+ * keeps writing it: `{ "_tag": "Right", "right": job }` or `{ "_tag": "Left", "left": error }`. The rows
+ * of `tensoras_waits.outcome` written by either version decode alike.
+ */
+const OutcomeJson = Schema.Union([
+  Schema.Struct({ _tag: Schema.Literal("Right"), right: IngestionJobDetail }),
+  Schema.Struct({ _tag: Schema.Literal("Left"), left: WaitError })
+])
 
 /** How a durable wait ended: the terminal job that completed, or the wait's typed error. */
-export const Outcome = Schema.Either({ right: IngestionJobDetail, left: WaitError })
+export const Outcome = OutcomeJson.pipe(
+  Schema.decodeTo(
+    Schema.Result(Schema.toType(IngestionJobDetail), Schema.toType(WaitError)),
+    SchemaTransformation.transform({
+      decode: (json): Result.Result<IngestionJobDetail, WaitError> =>
+        json._tag === "Right" ? Result.succeed(json.right) : Result.fail(json.left),
+      encode: (outcome) =>
+        Result.isSuccess(outcome)
+          ? { _tag: "Right" as const, right: outcome.success }
+          : { _tag: "Left" as const, left: outcome.failure }
+    })
+  )
+)
 export type Outcome = typeof Outcome.Type
 /** Its JSON form: what PostgreSQL and the durable deferred hold. */
 export type OutcomeEncoded = typeof Outcome.Encoded
-export const OutcomeEncoded = Schema.encodedSchema(Outcome)
+export const OutcomeEncoded = Schema.toEncoded(Outcome)
 
 export const encode = Schema.encodeSync(Outcome)
-export const decode = Schema.decodeUnknown(Outcome)
+export const decode = Schema.decodeUnknownEffect(Outcome)
 
 /** The engine's exit for a wait (a terminal job, or an error) as an outcome: a failed job is `IngestionJobFailed`. */
 export const fromExit = (exit: Exit.Exit<IngestionJobDetail, IngestionError | WaitTimeout>): Outcome => {
   if (Exit.isSuccess(exit)) {
     const job = exit.value
     return job.status === "failed"
-      ? Either.left(
+      ? Result.fail(
           new IngestionJobFailed({ job, message: job.error?.message ?? `Ingestion job '${job.id}' failed` })
         )
-      : Either.right(job)
+      : Result.succeed(job)
   }
-  const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-  if (failure !== undefined) return Either.left(failure)
+  const failure = Cause.findErrorOption(exit.cause)
+  if (Option.isSome(failure)) return Result.fail(failure.value)
   // The engine reports its typed errors as failures; a defect is not a wait's outcome.
   throw new Error("A wait ended with a defect, not an outcome")
 }

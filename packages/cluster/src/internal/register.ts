@@ -1,13 +1,13 @@
-import type { Sharding } from "@effect/cluster/Sharding"
-import * as Activity from "@effect/workflow/Activity"
-import * as DurableDeferred from "@effect/workflow/DurableDeferred"
-import type { WorkflowEngine, WorkflowInstance } from "@effect/workflow/WorkflowEngine"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import * as Clock from "effect/Clock"
+import type { Sharding } from "effect/cluster/Sharding"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Activity from "effect/workflow/Activity"
+import * as DurableDeferred from "effect/workflow/DurableDeferred"
+import type { WorkflowEngine, WorkflowInstance } from "effect/workflow/WorkflowEngine"
 import { KnowledgeBaseWatcher } from "../KnowledgeBaseWatcher.js"
 import { WaitStore } from "../WaitStore.js"
 import { Deliverable } from "./deliverable.js"
@@ -16,9 +16,8 @@ import * as Outcome from "./outcome.js"
 /** Core's default for a wait without a timeout. */
 export const DEFAULT_TIMEOUT = WaitEngine.DEFAULT_TIMEOUT
 
-const retry = Schedule.exponential("100 millis", 2).pipe(
-  Schedule.either(Schedule.spaced("5 seconds")),
-  Schedule.upTo("2 minutes")
+const retry = Schedule.min([Schedule.exponential("100 millis", 2), Schedule.spaced("5 seconds")]).pipe(
+  Schedule.upTo({ duration: "2 minutes" })
 )
 
 /**

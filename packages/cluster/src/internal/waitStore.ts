@@ -1,7 +1,7 @@
-import type * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
+import type * as SqlClient from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
 import type {
   ClosedBatch,
   Completion,
@@ -70,7 +70,7 @@ interface ClosedRow {
 // Rows per INSERT: PostgreSQL takes at most 65,535 parameters per statement.
 const CHUNK = 1_000
 
-export const make = (sql: SqlClient.SqlClient): WaitStore["Type"] => {
+export const make = (sql: SqlClient.SqlClient): WaitStore["Service"] => {
   const outcomesOf = (rows: ReadonlyArray<ClosedRow>): Effect.Effect<ReadonlyArray<ClosedBatch>, SqlError> =>
     rows.length === 0
       ? Effect.succeed([])

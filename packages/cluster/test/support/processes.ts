@@ -6,8 +6,8 @@
 
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import * as RunnerAddress from "@effect/cluster/RunnerAddress"
-import * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as RunnerAddress from "effect/cluster/RunnerAddress"
+import * as ShardingConfig from "effect/cluster/ShardingConfig"
 import * as HashRing from "effect/HashRing"
 
 /** The runners' host: `tensoras-cluster runner`'s default `--host`, which the runners started here keep. */
@@ -229,7 +229,7 @@ export const spawnProgram = (
 
 /**
  * Whether every runner holds the shards the cluster assigns it, as its `shards` events tell: the
- * assignment `@effect/cluster` computes from the runners (a hash ring of their addresses, weight 1, 300
+ * assignment `effect/cluster` computes from the runners (a hash ring of their addresses, weight 1, 300
  * shards). Until then shards move, and a message sent to a moving shard may wait minutes to be read again
  * (SqlMessageStorage): tests send their workflows once it holds.
  */

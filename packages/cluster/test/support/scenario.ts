@@ -5,7 +5,6 @@
  * and the figures: registration time, requests per round against core's bound, detection latency, failover
  * time, deliveries.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import {
   IngestionCluster,
   WaitForIngestionJob,
@@ -16,6 +15,7 @@ import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as SqlClient from "effect/sql/SqlClient"
 import {
   type Round,
   type RunnerProcess,

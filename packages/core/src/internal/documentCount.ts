@@ -4,8 +4,10 @@
  * job (see PollSchedule's `Polled`). Only the entries' `status` is read; anything unexpected
  * leaves the count out (the job itself is still decoded).
  */
-import * as ParseResult from "effect/ParseResult"
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
+import * as SchemaIssue from "effect/SchemaIssue"
 import * as IngestionJob from "../IngestionJob.js"
 import type { DocumentCount, Polled } from "../PollSchedule.js"
 
@@ -26,20 +28,22 @@ export const countOf = (details: unknown): DocumentCount | undefined => {
 
 const DocumentCountSchema = Schema.Struct({ ended: Schema.Number, total: Schema.Number })
 
-const CountFromDetails = Schema.transformOrFail(Schema.Unknown, DocumentCountSchema, {
-  strict: true,
-  decode: (details, _, ast) => {
-    const count = countOf(details)
-    return count === undefined
-      ? ParseResult.fail(new ParseResult.Type(ast, details, "not a list of document statuses"))
-      : ParseResult.succeed(count)
-  },
-  encode: (count, _, ast) =>
-    ParseResult.fail(new ParseResult.Forbidden(ast, count, "a document count cannot be encoded"))
-})
+const CountFromDetails = Schema.Unknown.pipe(
+  Schema.decodeTo(DocumentCountSchema, {
+    decode: SchemaGetter.transformEffect((details: unknown, options) => {
+      const count = countOf(details)
+      return count === undefined
+        ? Effect.fail(
+            new SchemaIssue.InvalidValue({ message: "not a list of document statuses" }, details, options)
+          )
+        : Effect.succeed(count)
+    }),
+    encode: SchemaGetter.forbidden(() => "a document count cannot be encoded")
+  })
+)
 
 /** A non-terminal job with the count of its `document_details` as `documents`. */
-export const PolledWithCount: Schema.Schema<Polled, IngestionJob.IngestionJobEncoded> = Schema.Struct({
+export const PolledWithCount: Schema.Codec<Polled, IngestionJob.IngestionJobEncoded> = Schema.Struct({
   ...IngestionJob.IngestionJob.fields,
-  documents: Schema.optionalWith(CountFromDetails, { exact: true }).pipe(Schema.fromKey("document_details"))
-}) as never
+  documents: Schema.optionalKey(CountFromDetails)
+}).pipe(Schema.encodeKeys({ documents: "document_details" })) as never

@@ -27,7 +27,7 @@ const isCount = (value: unknown): value is number =>
 
 const isString = (value: unknown): value is string => typeof value === "string"
 
-/** `Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })`: absent, null or a string. */
+/** `Schema.optionalKey(Schema.NullOr(Schema.String))`: absent, null or a string. */
 const isOptionalText = (object: Json, key: string): boolean => {
   if (!(key in object)) return true
   const value = object[key]

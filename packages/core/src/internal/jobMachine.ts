@@ -1,14 +1,14 @@
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as ConfigError from "effect/ConfigError"
+import * as Config from "effect/Config"
+import type * as EffectContext from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import * as Runtime from "effect/Runtime"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { assign, type ErrorActorEvent, type EventObject, fromCallback, setup } from "xstate"
 import { IngestionError, InvalidInput, isIngestionError } from "../IngestionError.js"
@@ -25,7 +25,7 @@ import type {
   PollerLogic,
   RetriedErrorData
 } from "../JobMachine.js"
-import { outcomeEither } from "../Wait.js"
+import { outcomeResult } from "../Wait.js"
 import { DEFAULT_TIMEOUT, type Registration, WaitEngine, type WaitOptions } from "../WaitEngine.js"
 
 const encodeClientError = Schema.encodeSync(IngestionError)
@@ -34,31 +34,34 @@ const encodeClientError = Schema.encodeSync(IngestionError)
 export const errorData = (error: unknown): ErrorData => {
   if (isIngestionError(error)) return encodeClientError(error)
   // A missing or malformed TENSORAS_* variable: the input of the wait was not acceptable.
-  if (ConfigError.isConfigError(error)) {
-    return encodeClientError(new InvalidInput({ param: "config", message: String(error) }))
+  if (error instanceof Config.ConfigError) {
+    return encodeClientError(new InvalidInput({ param: "config", message: error.message }))
   }
   return { _tag: "Defect", message: error instanceof Error ? error.message : String(error) }
 }
 
 const causeData = (cause: Cause.Cause<unknown>): ErrorData => {
-  const failure = Cause.failureOption(cause)
+  const failure = Cause.findErrorOption(cause)
   return errorData(failure._tag === "Some" ? failure.value : Cause.squash(cause))
 }
 
 /**
- * Where the poller registers its wait: an engine on a `Runtime` the caller owns, or on a runtime
- * built from a Layer, shared by every running actor of the machine (so they share one loop per
- * knowledge base) and disposed when the last of them stops.
+ * Where the poller registers its wait: an engine in services (a `Context`) the caller owns, or on
+ * a runtime built from a Layer, shared by every running actor of the machine (so they share one
+ * loop per knowledge base) and disposed when the last of them stops.
  */
 export interface EngineRuntime {
-  readonly acquire: () => <A, E>(effect: Effect.Effect<A, E, WaitEngine>) => Fiber.RuntimeFiber<A, unknown>
+  readonly acquire: () => <A, E>(effect: Effect.Effect<A, E, WaitEngine>) => Fiber.Fiber<A, unknown>
   readonly release: () => void
 }
 
-export const onRuntime = (runtime: Runtime.Runtime<WaitEngine>): EngineRuntime => ({
-  acquire: () => (effect) => Runtime.runFork(runtime)(effect),
-  release: () => {}
-})
+export const onContext = (context: EffectContext.Context<WaitEngine>): EngineRuntime => {
+  const runFork = Effect.runForkWith(context)
+  return {
+    acquire: () => (effect) => runFork(effect),
+    release: () => {}
+  }
+}
 
 export const onLayer = <E>(layer: Layer.Layer<WaitEngine, E>): EngineRuntime => {
   let shared: ManagedRuntime.ManagedRuntime<WaitEngine, E> | undefined
@@ -95,7 +98,7 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
     let registeredAt = 0
     const runFork = engineRuntime.acquire()
     // Kept only until registered: a fiber that has ended holds its refs, its exit and more.
-    let registering: Fiber.RuntimeFiber<Registration, unknown> | undefined = runFork(
+    let registering: Fiber.Fiber<Registration, unknown> | undefined = runFork(
       Effect.flatMap(Effect.zip(WaitEngine, Clock.currentTimeMillis), ([engine, now]) => {
         registeredAt = now
         lastAt = now
@@ -141,7 +144,7 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
                 })
                 return
               }
-              const failure = Cause.failureOption(exit.cause)
+              const failure = Cause.findErrorOption(exit.cause)
               const error = failure._tag === "Some" ? failure.value : undefined
               if (error?._tag === "WaitTimeout") {
                 send({
@@ -167,7 +170,7 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
       if (Exit.isSuccess(exit)) {
         registration = exit.value
         if (stopped) Effect.runFork(registration.leave)
-      } else if (!stopped && !Cause.isInterruptedOnly(exit.cause)) {
+      } else if (!stopped && !Cause.hasInterruptsOnly(exit.cause)) {
         // Not registered: an invalid ID, or a Layer that could not be built (configuration).
         send({ type: "ERRORED", error: causeData(exit.cause) })
       }
@@ -177,9 +180,9 @@ export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions):
       // Most actors stop because their wait ended: no fiber to leave an engine that let them go.
       if (ended) return engineRuntime.release()
       const release = Effect.sync(engineRuntime.release)
-      if (registration !== undefined) Effect.runFork(Effect.zipRight(registration.leave, release))
+      if (registration !== undefined) Effect.runFork(Effect.andThen(registration.leave, release))
       else if (registering !== undefined)
-        Effect.runFork(Effect.zipRight(Fiber.interrupt(registering), release))
+        Effect.runFork(Effect.andThen(Fiber.interrupt(registering), release))
       else Effect.runFork(release)
     }
   })
@@ -195,9 +198,9 @@ const outcomeOf = (context: Context, event: Event | ErrorActorEvent): Output => 
   switch (event.type) {
     case "POLLED": {
       const { job } = event
-      return Either.match(outcomeEither(job as IngestionJob.IngestionJobDetail), {
-        onRight: (completed): Output => ({ _tag: "Completed", job: completed }),
-        onLeft: (failed): Output => ({ _tag: "Failed", job: failed.job, error: failed.job.error })
+      return Result.match(outcomeResult(job as IngestionJob.IngestionJobDetail), {
+        onSuccess: (completed): Output => ({ _tag: "Completed", job: completed }),
+        onFailure: (failed): Output => ({ _tag: "Failed", job: failed.job, error: failed.job.error })
       })
     }
     case "TIMED_OUT":

@@ -1,23 +1,42 @@
 /**
- * Where the library times things with a plain timer instead of Effect's own: only on Effect's
- * real-time clock. There a `setTimeout` keeps the same time as `Effect.sleep`, without the fibers a
- * race or `Effect.timeoutFail` forks (a single wait would pay them on every poll). On any other clock
- * (`TestClock`) time is not a timer's, and only Effect's own path follows it: tests drive that path,
- * and live tests pin the plain-timer one.
+ * The timers of the library's own timeouts. A timeout is one code path on every clock: a timer
+ * that ends an attempt by closing the Scope it runs in (see `IngestionJobs`). Only where the timer
+ * comes from depends on the clock: on Effect's real-time clock a plain `setTimeout`, which keeps the
+ * same time as `Effect.sleep` without the fibers a race or `Effect.timeout` forks (a single wait
+ * would pay them on every poll); on any other clock (`TestClock`) a fiber sleeping on that clock,
+ * since only it follows that clock's time.
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 
-/** The clock of Effect's default services: real time. */
-const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
-
-/** `onLive()` on Effect's real-time clock, `otherwise()` on any other. */
-export const whenLive = <A, E, R>(
-  onLive: () => Effect.Effect<A, E, R>,
-  otherwise: () => Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> => Effect.clockWith((clock) => (clock === liveClock ? onLive() : otherwise()))
+/**
+ * Effect's real-time clock: the default value of the `Clock` reference, which `Context` builds once
+ * and hands to every fiber that was given no clock of its own.
+ */
+const liveClock: Clock.Clock = Context.get(Context.empty(), Clock.Clock)
 
 /** Whether `clock` is Effect's real-time clock (where a plain timer keeps its time). */
 export const isLive = (clock: Clock.Clock): boolean => clock === liveClock
+
+/**
+ * Starts a timer of `millis` on the clock of `fiber` that calls `onFire`, and returns what cancels
+ * it (a no-op once it fired). On the real-time clock a plain `setTimeout`, no fiber; on any other a
+ * fiber sleeping on that clock, run with the services of `fiber` (a `TestClock` tracks it as it
+ * tracks the fiber's own sleeps).
+ */
+export const startTimer = (
+  fiber: Fiber.Fiber<unknown, unknown>,
+  millis: number,
+  onFire: () => void
+): (() => void) => {
+  const clock = fiber.getRef(Clock.Clock)
+  if (clock === liveClock) {
+    const handle = setTimeout(onFire, millis)
+    return () => clearTimeout(handle)
+  }
+  const sleeper = Effect.runForkWith(fiber.context)(Effect.map(clock.sleep(Duration.millis(millis)), onFire))
+  return () => sleeper.interruptUnsafe()
+}

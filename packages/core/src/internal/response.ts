@@ -1,11 +1,12 @@
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Result from "effect/Result"
+import type * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as SchemaParser from "effect/SchemaParser"
 import {
   ApiErrorBody,
   Forbidden,
@@ -76,7 +77,10 @@ const STATUS_TEXT: Record<number, string> = {
   504: "Gateway Timeout"
 }
 
-const decodeErrorBody = Schema.decodeUnknownEither(ApiErrorBody)
+const decodeErrorBody = SchemaParser.decodeUnknownResult(ApiErrorBody)
+
+/** The text of a decode failure, as `ResponseDecodeError.message` shows it. */
+const formatIssue = SchemaIssue.makeFormatterDefault()
 
 /**
  * Whether the platform's client followed a redirect to get this response (`fetch` does by default).
@@ -144,7 +148,7 @@ const errorFromStatus = (
   const info = requestInfo(response.request)
   const json = parseJson(body, scrub)
   const parsed = json === undefined ? undefined : decodeErrorBody(json.json)
-  const api = parsed !== undefined && Either.isRight(parsed) ? parsed.right.error : undefined
+  const api = parsed !== undefined && Result.isSuccess(parsed) ? parsed.success.error : undefined
   const fields = {
     ...info,
     status,
@@ -191,15 +195,15 @@ export type FastDecoder<A> = (json: unknown) => A | undefined
  * or fails with a {@link ResponseDecodeError}.
  */
 const decodeBody = <A, I>(
-  schema: Schema.Schema<A, I>,
+  schema: Schema.Codec<A, I>,
   response: HttpClientResponse.HttpClientResponse,
   body: string,
   scrub: Scrub,
   fast: FastDecoder<A> | undefined
-): Either.Either<A, ResponseDecodeError> => {
+): Result.Result<A, ResponseDecodeError> => {
   const parsed = parseJson(body, scrub)
   if (parsed === undefined) {
-    return Either.left(
+    return Result.fail(
       new ResponseDecodeError({
         ...requestInfo(response.request),
         status: response.status,
@@ -210,15 +214,15 @@ const decodeBody = <A, I>(
   }
   if (fast !== undefined) {
     const decoded = fast(parsed.json)
-    if (decoded !== undefined) return Either.right(decoded)
+    if (decoded !== undefined) return Result.succeed(decoded)
   }
-  return Schema.decodeUnknownEither(schema)(parsed.json).pipe(
-    Either.mapLeft(
-      (error) =>
+  return SchemaParser.decodeUnknownResult(schema)(parsed.json).pipe(
+    Result.mapError(
+      (issue) =>
         new ResponseDecodeError({
           ...requestInfo(response.request),
           status: response.status,
-          message: `The response is not the documented shape: ${scrub(ParseResult.TreeFormatter.formatErrorSync(error))}`,
+          message: `The response is not the documented shape: ${scrub(formatIssue(issue))}`,
           excerpt: body.slice(0, EXCERPT_LENGTH)
         })
     )
@@ -235,7 +239,7 @@ const decodeBody = <A, I>(
  * A redirect is never followed: it is a {@link ResponseDecodeError} saying so.
  */
 export const handle = <A, I>(
-  schema: Schema.Schema<A, I>,
+  schema: Schema.Codec<A, I>,
   scrub: Scrub,
   fast?: FastDecoder<A>
 ): ((response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, IngestionError>) => {
@@ -246,7 +250,7 @@ export const handle = <A, I>(
         const body = scrub(raw)
         if (isRedirect(response)) return Effect.fail(redirectError(response, body, scrub))
         if (response.status >= 200 && response.status < 300) {
-          return decodeBody(schema, response, body, scrub, fast)
+          return Effect.fromResult(decodeBody(schema, response, body, scrub, fast))
         }
         return Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.fail(errorFromStatus(response, body, scrub, now))
@@ -255,9 +259,20 @@ export const handle = <A, I>(
     )
 }
 
-/** A platform transport or body-read failure, without the request (its headers hold the key). */
+/**
+ * A failure of the platform client, without the request (its headers hold the key). Whatever its
+ * reason, no complete response was read: a `TransportError` (`Network`), transient.
+ *
+ * - `TransportError`: the request got no response (refused, reset, DNS, aborted).
+ * - `DecodeError`: the body could not be read to its end (a connection dropped mid-body).
+ * - `EmptyBodyError`, `StatusCodeError`: not raised on this path (the body is read as text, and a
+ *   status is ours to classify: see {@link handle}); a client of the caller's that raises them has
+ *   failed to give a response all the same.
+ * - `InvalidUrlError`, `EncodeError`: not raised for our requests (a validated base URL, a GET
+ *   without a body); likewise.
+ */
 export const transportError = (error: HttpClientError.HttpClientError): TransportError => {
-  const cause = error.cause instanceof Error ? error.cause : undefined
+  const cause = error.reason.cause instanceof Error ? error.reason.cause : undefined
   const detail = cause
     ? `${cause.message}${cause.cause instanceof Error ? `: ${cause.cause.message}` : ""}`
     : ""

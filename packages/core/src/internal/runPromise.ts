@@ -21,8 +21,8 @@ export const runPromise = <A, E>(effect: Effect.Effect<A, E>, signal?: AbortSign
 
 /** The error a Promise caller should see for a failed effect. */
 export const squash = <E>(cause: Cause.Cause<E>, signal?: AbortSignal): unknown => {
-  const failure = Cause.failureOption(cause)
+  const failure = Cause.findErrorOption(cause)
   if (Option.isSome(failure)) return failure.value
-  if (signal?.aborted && Cause.isInterruptedOnly(cause)) return abortReason(signal)
+  if (signal?.aborted && Cause.hasInterruptsOnly(cause)) return abortReason(signal)
   return Cause.squash(cause)
 }

@@ -63,7 +63,8 @@ export const status = (value: unknown): Effect.Effect<KnownJobStatus, InvalidInp
 
 /** A positive, finite duration. */
 export const duration = (param: string, value: unknown): Effect.Effect<Duration.Duration, InvalidInput> => {
-  const decoded = Duration.decodeUnknown(value)
+  // Any value: fromInput answers None for what is not a Duration.Input (it catches the throw).
+  const decoded = Duration.fromInput(value as Duration.Input)
   if (decoded._tag === "None" || !Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) <= 0) {
     return fail(
       param,

@@ -1,17 +1,15 @@
+import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
-import * as FiberRef from "effect/FiberRef"
 import { identity } from "effect/Function"
-import * as Runtime from "effect/Runtime"
-import * as RuntimeFlags from "effect/RuntimeFlags"
-import type * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as ScheduleIntervals from "effect/ScheduleIntervals"
-import type * as Scheduler from "effect/Scheduler"
+import * as Pull from "effect/Pull"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
+import * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
 import { type IngestionError, InvalidInput, type NotFound } from "../IngestionError.js"
 import * as IngestionJob from "../IngestionJob.js"
@@ -37,17 +35,29 @@ const GET_CONCURRENCY = 8
 const MIN_RETRY_INTERVAL_MS = 1000
 
 /**
- * One registered wait: plain data, no fiber, no timer and no closure of its own. Its loop finds
- * it by job (`Loop.jobs`), by next poll (`Loop.polls`) and by deadline (`Loop.deadlines`).
+ * A wait's schedule, started (`Schedule.toStep`): each call steps it with the job of a poll, and
+ * gives its output and the delay until the next poll, or ends (`Cause.Done`). Stateful: one per wait.
+ */
+type ScheduleStep = (
+  now: number,
+  input: IngestionJob.IngestionJob
+) => Pull.Pull<[unknown, Duration.Duration], unknown, unknown>
+
+/** What a schedule's step gave, once it is a value: `[output, delay]`, or its end (or its failure). */
+type StepExit = Exit.Exit<[unknown, Duration.Duration], unknown>
+
+/**
+ * One registered wait: plain data, no fiber and no timer of its own (its schedule's step is its one
+ * closure). Its loop finds it by job (`Loop.jobs`), by next poll (`Loop.polls`) and by deadline
+ * (`Loop.deadlines`).
  */
 interface Wait {
   readonly jobId: string
   readonly startedAt: number
   readonly deadline: number
-  readonly schedule: Schedule.Schedule<unknown, IngestionJob.IngestionJob>
+  readonly step: ScheduleStep
   readonly listener: WaitEngine.Listener
   readonly observed: Observed.MutableObserved
-  scheduleState: unknown
   nextPollAt: number
   lastIntervalMs: number
   lastJob: IngestionJob.IngestionJob | undefined
@@ -74,17 +84,15 @@ const setDeadlineSlot = (wait: Wait, slot: number) => {
 const byNextPoll = (): Heap.Heap<Wait> => Heap.make(nextPollOf, pollSlotOf, setPollSlot)
 const byDeadline = (): Heap.Heap<Wait> => Heap.make(deadlineOf, deadlineSlotOf, setDeadlineSlot)
 
-/** What a schedule's step gives: its new state, its output and its decision. */
-type Step = readonly [unknown, unknown, ScheduleDecision.ScheduleDecision]
-
 /**
  * What the loops of one engine share. The engine's functions are module functions that reach it
  * through their loop (`loop.engine`), not closures per engine: a Promise client has an engine of
  * its own, and a one-call wait (`waitForIngestionJob`) a client of its own.
  */
 interface Engine {
-  readonly client: IngestionJobs["Type"]
-  readonly scheduler: Scheduler.Scheduler
+  readonly client: IngestionJobs["Service"]
+  /** Runs the loops' looks (`wake`), on the scheduler of the fiber that built the engine. */
+  readonly dispatcher: Scheduler.SchedulerDispatcher
   readonly loops: Map<string, Loop>
   /** The scope closed: no loop looks again, and no round starts. */
   closed: boolean
@@ -134,17 +142,17 @@ interface Loop {
   processingPageOf: ReadonlyMap<string, number>
   /**
    * How the loop runs: no fiber of its own. It looks at its waits (`look`) when a timer fires, a
-   * round ends or a wait comes or leaves; only a round is a fiber. The clock and the runtime are
-   * those of the wait that started the loop (its services, its `TestClock`).
+   * round ends or a wait comes or leaves; only a round is a fiber. The clock and the services are
+   * those of the wait that started the loop (its `TestClock`, ...).
    */
   readonly clock: Clock.Clock
-  readonly runtime: Runtime.Runtime<never>
+  readonly context: Context.Context<never>
   /** On the live clock a plain timer wakes the loop; on any other, a fiber sleeping on that clock. */
   readonly live: boolean
   timer: ReturnType<typeof setTimeout> | undefined
-  sleeper: Fiber.RuntimeFiber<void> | undefined
+  sleeper: Fiber.Fiber<void> | undefined
   /** The round in flight. */
-  inFlight: Fiber.RuntimeFiber<void> | undefined
+  inFlight: Fiber.Fiber<void> | undefined
   /** A look is scheduled (several wake-ups before it runs are one look). */
   lookScheduled: boolean
 }
@@ -259,23 +267,27 @@ const polled = (
   if (onEvent !== undefined) call(onEvent, { _tag: "Polled", job, at, changed, stalled, nextPollAt })
 }
 
-/** What a schedule's step decided for a wait: its next poll, or its end. */
+/**
+ * What a schedule's step decided for a wait: its next poll, or its end (a schedule that fails, which
+ * a `PollSchedule` cannot but a defect can, ends its wait with that failure).
+ */
 const afterStep = (
   loop: Loop,
   wait: Wait,
   job: IngestionJob.IngestionJob,
   at: number,
   changed: boolean,
-  [state, output, decision]: Step
+  exit: StepExit
 ) => {
   if (wait.ended) return
-  wait.scheduleState = state
-  if (ScheduleDecision.isDone(decision)) {
+  if (exit._tag === "Failure") {
     polled(wait, job, at, changed, false, null)
-    timeOut(loop, wait, at, "schedule")
+    if (Pull.isDoneCause(exit.cause)) timeOut(loop, wait, at, "schedule")
+    else end(loop, wait, Exit.failCause(exit.cause as Cause.Cause<never>))
     return
   }
-  const next = Math.max(at, ScheduleIntervals.start(decision.intervals))
+  const [output, delay] = exit.value
+  const next = at + Math.max(0, Duration.toMillis(delay))
   wait.lastIntervalMs = next - at
   if (wait.lastIntervalMs / 2 > loop.maxHalfInterval) loop.maxHalfInterval = wait.lastIntervalMs / 2
   setNextPoll(loop, wait, next)
@@ -290,8 +302,9 @@ const afterStep = (
  * sweep serves them all, instead of each wait's own phase calling for a round of a few GETs.
  *
  * Plain code, not an Effect per job (a sweep hands over thousands): a schedule step that is
- * already a value is read at once; any other step goes into `pending`, which the caller runs
- * (all of a sweep's at once) before it delivers anything else to those waits.
+ * already a value (an `Exit`: `Effect.succeed`, `Cause.done`, as the steps of `PollSchedule`'s
+ * schedules and of `Schedule.spaced` are) is read at once; any other step goes into `pending`,
+ * which the caller runs (all of a sweep's at once) before it delivers anything else to those waits.
  */
 const deliver = (
   loop: Loop,
@@ -316,11 +329,11 @@ const deliver = (
       continue
     }
     if (wait.nextPollAt <= at || (early && wait.nextPollAt <= at + wait.lastIntervalMs / 2)) {
-      const step = wait.schedule.step(at, job, wait.scheduleState)
-      if (Exit.isExit(step) && Exit.isSuccess(step)) {
-        afterStep(loop, wait, job, at, changed, step.value as Step)
+      const step = wait.step(at, job)
+      if (Exit.isExit(step)) {
+        afterStep(loop, wait, job, at, changed, step as StepExit)
       } else {
-        pending.push(Effect.map(step, (result) => afterStep(loop, wait, job, at, changed, result)))
+        pending.push(Effect.map(Effect.exit(step), (exit) => afterStep(loop, wait, job, at, changed, exit)))
       }
       continue
     }
@@ -395,15 +408,15 @@ const fetchJob = (
       deadline,
       onRetry: retryReporter(loop, () => [jobId], counter)
     }
-    const result = yield* Effect.either(loop.engine.client.poll(loop.knowledgeBaseId, jobId, requestOptions))
+    const result = yield* Effect.result(loop.engine.client.poll(loop.knowledgeBaseId, jobId, requestOptions))
     const at = yield* Clock.currentTimeMillis
-    if (result._tag === "Right") {
+    if (Result.isSuccess(result)) {
       const pending: Array<Effect.Effect<void>> = []
-      deliver(loop, jobId, result.right, at, early, pending)
+      deliver(loop, jobId, result.success, at, early, pending)
       yield* runSteps(pending)
       return true
     }
-    const error = result.left
+    const error = result.failure
     switch (error._tag) {
       case "NotFound":
         if (isKnowledgeBaseGone(error)) failAll(loop, error)
@@ -522,31 +535,33 @@ const round = (loop: Loop) =>
           const queue: Array<string> = []
           let head = 0
           let idle = GET_CONCURRENCY
-          const workers: Array<Fiber.RuntimeFiber<void>> = []
+          const workers: Array<Fiber.Fiber<void>> = []
           const worker: Effect.Effect<void> = Effect.suspend(() => {
             if (head === queue.length) {
               idle++
               return Effect.void
             }
             const jobId = queue[head++] as string
-            return Effect.zipRight(
+            return Effect.andThen(
               Effect.map(fetchJob(loop, jobId, counter, true), (sent) => {
                 if (sent) followUpGets++
               }),
               worker
             )
           })
+          const forkWorkers = (count: number): Effect.Effect<void> =>
+            count === 0
+              ? Effect.void
+              : Effect.flatMap(Effect.forkChild(worker), (fiber) => {
+                  workers.push(fiber)
+                  return forkWorkers(count - 1)
+                })
           const followUp = (jobIds: ReadonlyArray<string>) =>
             Effect.suspend(() => {
               for (const jobId of jobIds) queue.push(jobId)
               const start = Math.min(idle, queue.length - head)
               idle -= start
-              return start === 0
-                ? Effect.void
-                : Effect.repeatN(
-                    Effect.map(Effect.fork(worker), (fiber) => void workers.push(fiber)),
-                    start - 1
-                  )
+              return forkWorkers(start)
             })
           // A job the last sweep listed as processing and this one has passed without seeing has
           // left the list: its GET goes out at once (see `processingPages`), not after the last page.
@@ -576,7 +591,7 @@ const round = (loop: Loop) =>
               }
               return gone.length === 0 ? Effect.void : followUp(gone)
             })
-          const swept = yield* Effect.either(
+          const swept = yield* Effect.result(
             Effect.gen(function* () {
               const queued = yield* listActive(loop, "queued", found, counter, budget - 1)
               const processing =
@@ -591,18 +606,18 @@ const round = (loop: Loop) =>
             loop.processingPageOf = pageOf
           }
           const now = yield* Clock.currentTimeMillis
-          if (swept._tag === "Left") {
-            const error = swept.left
+          if (Result.isFailure(swept)) {
+            const error = swept.failure
             if (error.isTransient || (error._tag === "TransportError" && error.reason === "Deadline")) {
               postpone(loop, [...loop.jobs.keys()], error, now)
             } else {
               failAll(loop, error)
             }
           } else if (
-            swept.right.queued !== undefined &&
-            (swept.right.processing !== undefined || "cut" in swept.right.queued)
+            swept.success.queued !== undefined &&
+            (swept.success.processing !== undefined || "cut" in swept.success.queued)
           ) {
-            const { queued, processing } = swept.right
+            const { queued, processing } = swept.success
             const cut = "cut" in queued || (processing !== undefined && "cut" in processing)
             activeQueued = "cut" in queued ? queued.cut : queued.listed
             activeProcessing =
@@ -616,7 +631,7 @@ const round = (loop: Loop) =>
             const missing = cut ? [] : jobIds.filter((jobId) => !found.has(jobId) && !fetched.has(jobId))
             if (missing.length > 0) {
               yield* followUp(missing)
-              yield* Effect.yieldNow()
+              yield* Effect.yieldNow
             }
             const pending: Array<Effect.Effect<void>> = []
             for (const jobId of jobIds) {
@@ -630,7 +645,7 @@ const round = (loop: Loop) =>
           }
           // A worker ends when the queue is empty; more may have started since: join every one.
           for (let joined = 0; joined < workers.length; joined++)
-            yield* Fiber.join(workers[joined] as Fiber.RuntimeFiber<void>)
+            yield* Fiber.join(workers[joined] as Fiber.Fiber<void>)
         }
       }),
       report
@@ -646,7 +661,7 @@ const disarm = (loop: Loop) => {
     loop.timer = undefined
   }
   if (loop.sleeper !== undefined) {
-    loop.sleeper.unsafeInterruptAsFork(FiberId.none)
+    loop.sleeper.interruptUnsafe()
     loop.sleeper = undefined
   }
 }
@@ -657,9 +672,9 @@ const arm = (loop: Loop, ms: number) => {
   if (loop.live) {
     loop.timer = setTimeout(onTimer, Math.min(ms, MAX_TIMER_MS), loop)
   } else {
-    loop.sleeper = Runtime.runFork(
-      loop.runtime,
-      Effect.zipRight(
+    // The fiber starts at once: the sleep is on the clock when this returns.
+    const sleeper = Effect.runForkWith(loop.context)(
+      Effect.andThen(
         Effect.sleep(Duration.millis(ms)),
         Effect.sync(() => {
           loop.sleeper = undefined
@@ -667,6 +682,8 @@ const arm = (loop: Loop, ms: number) => {
         })
       )
     )
+    // (A sleep that ended at once has looked already.)
+    if (sleeper.pollUnsafe() === undefined) loop.sleeper = sleeper
   }
 }
 
@@ -682,7 +699,7 @@ const onTimer = (loop: Loop) => {
 const wake = (loop: Loop) => {
   if (loop.lookScheduled || loop.engine.closed) return
   loop.lookScheduled = true
-  loop.engine.scheduler.scheduleTask(() => {
+  loop.engine.dispatcher.scheduleTask(() => {
     loop.lookScheduled = false
     look(loop)
   }, 0)
@@ -692,7 +709,7 @@ const roundOf = (loop: Loop): Effect.Effect<void> =>
   Effect.ensuring(
     loop.engine.gate === undefined
       ? round(loop)
-      : Effect.zipRight(loop.engine.gate(loop.knowledgeBaseId), round(loop)),
+      : Effect.andThen(loop.engine.gate(loop.knowledgeBaseId), round(loop)),
     Effect.sync(() => {
       loop.inFlight = undefined
       wake(loop)
@@ -706,12 +723,12 @@ const roundOf = (loop: Loop): Effect.Effect<void> =>
  */
 const look = (loop: Loop): void => {
   if (loop.engine.closed) return
-  const now = loop.clock.unsafeCurrentTimeMillis()
+  const now = loop.clock.currentTimeMillisUnsafe()
   const earliestDeadline = expire(loop, now)
   if (loop.size === 0) {
     disarm(loop)
     if (loop.engine.loops.get(loop.knowledgeBaseId) === loop) loop.engine.loops.delete(loop.knowledgeBaseId)
-    if (loop.inFlight !== undefined) loop.inFlight.unsafeInterruptAsFork(FiberId.none)
+    if (loop.inFlight !== undefined) loop.inFlight.interruptUnsafe()
     return
   }
   let wakeAt = earliestDeadline
@@ -721,7 +738,10 @@ const look = (loop: Loop): void => {
     const earliestPoll = loop.polls.peek()?.nextPollAt ?? Number.POSITIVE_INFINITY
     const pollAt = Math.max(earliestPoll, loop.pausedUntil)
     if (pollAt <= now) {
-      loop.inFlight = Runtime.runFork(loop.runtime, roundOf(loop))
+      // The round starts at once, and runs until its first request is on its way. (One that ended
+      // before this returns has cleared `inFlight` already, and woken the loop.)
+      const round = Effect.runForkWith(loop.context)(roundOf(loop))
+      if (round.pollUnsafe() === undefined) loop.inFlight = round
     } else {
       wakeAt = Math.min(wakeAt, pollAt)
       loop.nextLook = wakeAt
@@ -747,11 +767,11 @@ class Registered implements WaitEngine.Registration {
 
 export const make = (
   options: WaitEngine.EngineOptions = {}
-): Effect.Effect<WaitEngine.WaitEngine["Type"], never, IngestionJobs | Scope.Scope> =>
+): Effect.Effect<WaitEngine.WaitEngine["Service"], never, IngestionJobs | Scope.Scope> =>
   Effect.gen(function* () {
     const engine: Engine = {
       client: yield* IngestionJobs,
-      scheduler: yield* FiberRef.get(FiberRef.currentScheduler),
+      dispatcher: (yield* Scheduler.Scheduler).makeDispatcher(),
       loops: new Map(),
       closed: false,
       onRound: options.onRound,
@@ -762,7 +782,7 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         engine.closed = true
-        const rounds: Array<Fiber.RuntimeFiber<void>> = []
+        const rounds: Array<Fiber.Fiber<void>> = []
         for (const loop of loops.values()) {
           disarm(loop)
           if (loop.inFlight !== undefined) rounds.push(loop.inFlight)
@@ -775,7 +795,7 @@ export const make = (
 
     // --- Registration ---------------------------------------------------------------------
 
-    const register: WaitEngine.WaitEngine["Type"]["register"] = (
+    const register: WaitEngine.WaitEngine["Service"]["register"] = (
       knowledgeBaseId,
       jobId,
       waitOptions,
@@ -804,16 +824,17 @@ export const make = (
           waitOptions.pollInterval !== undefined
             ? PollSchedule.fixed(yield* validate.duration("pollInterval", waitOptions.pollInterval))
             : (waitOptions.schedule ?? PollSchedule.defaultSchedule)
-        const clock = yield* Effect.clock
-        const now = clock.unsafeCurrentTimeMillis()
+        // Started once per wait: its step is then called with the job of each poll.
+        const step: ScheduleStep = yield* Schedule.toStep(schedule)
+        const clock = yield* Clock.Clock
+        const now = clock.currentTimeMillisUnsafe()
         const wait: Wait = {
           jobId: job,
           startedAt: now,
           deadline: waitOptions.deadline ?? now + timeoutMs,
-          schedule,
+          step,
           listener,
           observed: Observed.make(),
-          scheduleState: schedule.initial,
           nextPollAt: now,
           lastIntervalMs: 0,
           lastJob: undefined,
@@ -841,8 +862,8 @@ export const make = (
             processingPages: NO_PAGES,
             processingPageOf: NO_PAGE_OF,
             clock,
-            // A round must stay interruptible even when the registration is not (acquireRelease).
-            runtime: Runtime.enableRuntimeFlag(yield* Effect.runtime<never>(), RuntimeFlags.Interruption),
+            // (A fiber run with it starts interruptible, even when the registration is not: acquireRelease.)
+            context: yield* Effect.context<never>(),
             live: isLive(clock),
             timer: undefined,
             sleeper: undefined,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { IngestionJob } from "@tensoras/ingestion"
-import * as Arbitrary from "effect/Arbitrary"
-import * as Either from "effect/Either"
-import * as fc from "effect/FastCheck"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as fc from "fast-check"
 import { PolledWithCount } from "../../src/internal/documentCount.js"
 import * as fastDecode from "../../src/internal/fastDecode.js"
 import { makeScrub, scrubJson } from "../../src/internal/scrub.js"
+import * as Arbitraries from "../utils/arbitraries.js"
 
 /**
  * The hand-written decoders a poll uses must agree with the schemas, which stay the source of
@@ -19,10 +19,8 @@ const NUM_RUNS = 400
 /** Plain JSON, as JSON.parse returns it. */
 const json = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
 
-const validJob = Arbitrary.make(IngestionJob.IngestionJob).map((job) =>
-  json(Schema.encodeSync(IngestionJob.IngestionJob)(job))
-)
-const validDetail = Arbitrary.make(IngestionJob.IngestionJobDetail).map((job) =>
+const validJob = Arbitraries.job.map((job) => json(Schema.encodeSync(IngestionJob.IngestionJob)(job)))
+const validDetail = Arbitraries.jobDetail.map((job) =>
   json(Schema.encodeSync(IngestionJob.IngestionJobDetail)(job))
 )
 
@@ -70,10 +68,14 @@ const anyJob = fc
   .oneof(validJob, validDetail, mutated(validJob), mutated(validDetail), fc.jsonValue())
   .map(json)
 
-const agree = <A>(fast: (value: unknown) => A | undefined, schema: Schema.Schema<A, any>, value: unknown) => {
-  const slow = Schema.decodeUnknownEither(schema)(value)
+const agree = <A>(
+  fast: (value: unknown) => A | undefined,
+  schema: Schema.Codec<A, unknown>,
+  value: unknown
+) => {
+  const slow = Schema.decodeUnknownResult(schema)(value)
   const quick = fast(value)
-  if (Either.isRight(slow)) expect(quick).toStrictEqual(slow.right)
+  if (Result.isSuccess(slow)) expect(quick).toStrictEqual(slow.success)
   else expect(quick).toBeUndefined()
 }
 
@@ -87,9 +89,7 @@ describe("internal/fastDecode", () => {
 
   it("job: an unknown status is an UnknownStatus, as the schema decodes it", () => {
     const value = json(
-      Schema.encodeSync(IngestionJob.IngestionJob)(
-        fc.sample(Arbitrary.make(IngestionJob.IngestionJob), { numRuns: 1, seed: 1 })[0]!
-      )
+      Schema.encodeSync(IngestionJob.IngestionJob)(fc.sample(Arbitraries.job, { numRuns: 1, seed: 1 })[0]!)
     ) as Record<string, unknown>
     const decoded = fastDecode.job({ ...value, status: "paused" })
     expect(decoded?.status).toStrictEqual({ _tag: "UnknownStatus", raw: "paused" })
@@ -128,9 +128,9 @@ describe("internal/fastDecode", () => {
     // ended documents, else the plain job.
     const Terminal = Schema.Struct({
       ...IngestionJob.IngestionJobDetail.fields,
-      status: Schema.Literal("completed", "failed")
+      status: Schema.Literals(["completed", "failed"])
     })
-    const Polled = Schema.Union(Terminal, PolledWithCount, IngestionJob.IngestionJob)
+    const Polled = Schema.Union([Terminal, PolledWithCount, IngestionJob.IngestionJob])
     const documentStatus = fc.oneof(fc.string(), fc.constantFrom("queued", "processing", "completed"))
     const withDetails = fc
       .tuple(validJob, fc.oneof(fc.array(fc.record({ status: documentStatus })), oddValue))

@@ -1,5 +1,5 @@
 import * as Cause from "effect/Cause"
-import * as ConfigError from "effect/ConfigError"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import { PermissionDenied, type Signal } from "../DenoIngestion.ts"
 
@@ -50,12 +50,12 @@ export const checkNet = (baseUrl: string | URL): Effect.Effect<void, PermissionD
   })
 
 /** The variables, read once the permission is known to be granted (an unset one is left out). */
-export const readEnv: Effect.Effect<Map<string, string>, PermissionDenied> = Effect.flatMap(checkEnv, () =>
+export const readEnv: Effect.Effect<Record<string, string>, PermissionDenied> = Effect.flatMap(checkEnv, () =>
   Effect.sync(() => {
-    const values = new Map<string, string>()
+    const values: Record<string, string> = {}
     for (const variable of ENV_VARIABLES) {
       const value = Deno.env.get(variable)
-      if (value !== undefined) values.set(variable, value)
+      if (value !== undefined) values[variable] = value
     }
     return values
   })
@@ -63,11 +63,14 @@ export const readEnv: Effect.Effect<Map<string, string>, PermissionDenied> = Eff
 
 /** One line per expected failure (`Tag: message`); the full cause, with traces, for a defect. */
 export const describeFailure = (cause: Cause.Cause<unknown>): string | undefined => {
-  if (Cause.isInterruptedOnly(cause)) return undefined
-  const failure = Cause.failureOption(cause)
-  if (failure._tag === "Some" && !Cause.isDie(cause)) {
+  if (Cause.hasInterruptsOnly(cause)) return undefined
+  const failure = Cause.findErrorOption(cause)
+  if (failure._tag === "Some" && !Cause.hasDies(cause)) {
     const error = failure.value
-    if (ConfigError.isConfigError(error)) return `ConfigError: ${String(error).replace(/^\((.*)\)$/s, "$1")}`
+    // Not an `Error`: its text is its cause's (the missing or invalid variable and where), on one line.
+    if (error instanceof Config.ConfigError) {
+      return `ConfigError: ${error.cause.message.replace(/\s*\n\s*/g, " ")}`
+    }
     if (error instanceof Error) {
       const tag = (error as { readonly _tag?: unknown })._tag
       return `${typeof tag === "string" ? tag : error.name}: ${error.message}`

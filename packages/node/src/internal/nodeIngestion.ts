@@ -1,21 +1,20 @@
-import * as Runtime from "@effect/platform/Runtime"
 import type * as ExitCode from "@tensoras/ingestion/ExitCode"
 import { InvalidInput } from "@tensoras/ingestion/IngestionError"
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as Runtime from "effect/Runtime"
 import type * as Undici from "undici"
 import type { AgentOptions } from "../NodeIngestion.js"
 
 const DEFAULT_KEEP_ALIVE = Duration.seconds(30)
 const DEFAULT_KEEP_ALIVE_MAX = Duration.minutes(10)
 
-const positiveMillis = (
-  param: string,
-  value: Duration.DurationInput
-): Effect.Effect<number, InvalidInput> => {
-  const decoded = Duration.decodeUnknown(value)
+const positiveMillis = (param: string, value: Duration.Input): Effect.Effect<number, InvalidInput> => {
+  const decoded = Duration.fromInput(value)
   return decoded._tag === "Some" && Duration.isFinite(decoded.value) && Duration.toMillis(decoded.value) > 0
     ? Effect.succeed(Math.ceil(Duration.toMillis(decoded.value)))
     : Effect.fail(new InvalidInput({ param, message: `${param} must be a positive, finite duration` }))
@@ -53,13 +52,37 @@ export const agentOptions = (options: AgentOptions): Effect.Effect<Undici.Agent.
     }
   })
 
-const keepProcessAlive = (): (() => void) => {
-  const timer = setInterval(() => {}, 2 ** 31 - 1)
-  return () => clearInterval(timer)
+/**
+ * The failure report of `Runtime.makeRunMain` (the cause, logged at level Error, unless it is an
+ * interruption only or the error says it was reported already), in the pretty logger unless
+ * `disablePrettyLogger`.
+ */
+const reportFailure = <A, E>(
+  effect: Effect.Effect<A, E>,
+  options: {
+    readonly disableErrorReporting?: boolean | undefined
+    readonly disablePrettyLogger?: boolean | undefined
+  }
+): Effect.Effect<A, E> => {
+  const reported =
+    options.disableErrorReporting === true
+      ? effect
+      : Effect.tapCause(effect, (cause) =>
+          Cause.hasInterruptsOnly(cause) || !Runtime.getErrorReported(Cause.squash(cause))
+            ? Effect.void
+            : Effect.logError(cause)
+        )
+  return options.disablePrettyLogger === true
+    ? reported
+    : Effect.provideService(
+        reported,
+        Logger.CurrentLoggers,
+        new Set([Logger.consolePretty(), Logger.tracerLogger])
+      )
 }
 
 /**
- * `@effect/platform`'s `runMain` for Node: the first SIGINT / SIGTERM interrupts the program and
+ * Effect's `Runtime.makeRunMain` for Node: the first SIGINT / SIGTERM interrupts the program and
  * is remembered for the exit code; the listeners go after it, so a second signal kills the process
  * the default way. The process exits with the code unless it is 0 without a signal (then Node
  * exits when nothing is left to do).
@@ -73,7 +96,7 @@ export const runMain = <A, E>(
   }
 ): void => {
   let received: ExitCode.Signal | undefined
-  let running: Fiber.RuntimeFiber<A, E> | undefined
+  let running: Fiber.Fiber<unknown, unknown> | undefined
   const stopListening = () => {
     process.off("SIGINT", onSignal)
     process.off("SIGTERM", onSignal)
@@ -81,25 +104,26 @@ export const runMain = <A, E>(
   function onSignal(signal: NodeJS.Signals) {
     received ??= signal === "SIGTERM" ? "SIGTERM" : "SIGINT"
     stopListening()
-    running?.unsafeInterruptAsFork(running.id())
+    running?.interruptUnsafe(running.id)
   }
   // Listening before the program starts: a signal sent as soon as it has printed is still its own.
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
+  // `makeRunMain` keeps the process alive while the program runs, and reports a failure itself
+  // unless told not to: `reportFailure` reports it instead, in the logger chosen here.
   const run = Runtime.makeRunMain(({ fiber, teardown }) => {
-    running = fiber as unknown as Fiber.RuntimeFiber<A, E>
-    const release = keepProcessAlive()
+    running = fiber
+    // A signal received before the fiber existed still interrupts it.
+    if (received !== undefined) fiber.interruptUnsafe(fiber.id)
     fiber.addObserver((exit) => {
       stopListening()
-      release()
       teardown(exit, (code) => {
         if (received !== undefined || code !== 0) process.exit(code)
       })
     })
   })
-  run(effect, {
-    disableErrorReporting: options.disableErrorReporting,
-    disablePrettyLogger: options.disablePrettyLogger,
+  run(reportFailure(effect, options), {
+    disableErrorReporting: true,
     // The runtime's teardown is typed for any Exit; this one ran `effect`.
     teardown: (exit, onExit) => onExit(toCode(exit as unknown as Exit.Exit<A, E>, received))
   })

@@ -1,7 +1,7 @@
 /**
  * An `HttpClient` on undici's `Dispatcher.request`, not on undici's `fetch`: no WHATWG `Request`,
  * `Response`, `Headers` or web stream per request, about half the client CPU of a poll.
- * After `@effect/platform-node`'s `httpClientUndici.ts` (MIT), without that package.
+ * After `@effect/platform-node`'s undici client in `NodeHttpClient.ts` (MIT), without that package.
  *
  * What the fetch path did, kept: a redirect is answered, never followed (`Dispatcher.request`
  * does not follow one); the request's `AbortSignal` stops the request and its body at once; no
@@ -10,18 +10,21 @@
  */
 import { Readable } from "node:stream"
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web"
-import * as Cookies from "@effect/platform/Cookies"
-import * as Headers from "@effect/platform/Headers"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
-import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
+import * as Cookies from "effect/http/Cookies"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
+import * as UrlParams from "effect/http/UrlParams"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
+import { pipeArguments } from "effect/Pipeable"
+import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import type * as Socket from "effect/socket/Socket"
 import type * as Undici from "undici"
 
 type RequestBody = Exclude<Undici.Dispatcher.RequestOptions["body"], undefined>
@@ -33,7 +36,7 @@ interface Outgoing {
 }
 
 /**
- * The body undici sends for a platform body: a stream becomes a Node `Readable`; a form is
+ * The body undici sends for a request body: a stream becomes a Node `Readable`; a form is
  * encoded as `fetch` would (multipart, its boundary in `content-type`), since `Dispatcher.request`
  * takes no `FormData`.
  */
@@ -62,8 +65,16 @@ const outgoing = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<O
   }
 }
 
-const transportError = (request: HttpClientRequest.HttpClientRequest, cause: unknown) =>
-  new HttpClientError.RequestError({ request, reason: "Transport", cause })
+const transportError = (
+  request: HttpClientRequest.HttpClientRequest,
+  cause: unknown,
+  description?: string
+): HttpClientError.HttpClientError =>
+  new HttpClientError.HttpClientError({
+    reason: new HttpClientError.TransportError(
+      description === undefined ? { request, cause } : { request, cause, description }
+    )
+  })
 
 /** Sends one request through `dispatcher`; the response holds the unread body. */
 const send = (
@@ -73,8 +84,8 @@ const send = (
   signal: AbortSignal,
   body: RequestBody,
   headers: Headers.Headers
-): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
-  Effect.async((resume) => {
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+  Effect.callback((resume) => {
     let sent: Promise<Undici.Dispatcher.ResponseData>
     try {
       sent = dispatcher.request({
@@ -94,39 +105,47 @@ const send = (
       return resume(Effect.fail(transportError(request, cause)))
     }
     sent.then(
-      (data) => resume(Effect.succeed(new UndiciResponse(request, data))),
+      (data) => resume(Effect.succeed(new UndiciResponse(request, data, url.href.split("#")[0] ?? url.href))),
       (cause) => resume(Effect.fail(transportError(request, cause)))
     )
   })
 
 /**
  * The `HttpClient` on `dispatcher`. Interrupting a request, or closing the `Scope` of
- * `HttpClient.withScope`, aborts it through the platform's `AbortSignal`, body included.
+ * `HttpClient.withScope`, aborts it through the client's `AbortSignal`, body included. An HTTP
+ * upgrade is not sent (`Dispatcher.request` cannot hand a connection over): a `TransportError`.
  */
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) =>
-    request.body._tag === "Empty"
+  HttpClient.make((request, url, signal) => {
+    if (request.headers.upgrade !== undefined) {
+      return Effect.fail(
+        transportError(request, undefined, "undici's Dispatcher.request cannot send an HTTP upgrade request")
+      )
+    }
+    return request.body._tag === "Empty"
       ? send(dispatcher, request, url, signal, null, request.headers)
       : Effect.flatMap(outgoing(request), ({ body, headers }) =>
           send(dispatcher, request, url, signal, body, headers)
         )
-  )
+  })
 
 /** A body left unread and then aborted errors: without a listener that error would be thrown. */
 const ignoreError = (_: unknown) => {}
 
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId
+  readonly [HttpIncomingMessage.TypeId]: typeof HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: typeof HttpClientResponse.TypeId
   private cachedHeaders: Headers.Headers | undefined
   private cachedCookies: Cookies.Cookies | undefined
+  private bytesPromise: Promise<ArrayBuffer> | undefined
   private textPromise: Promise<string> | undefined
-  private arrayBufferPromise: Promise<ArrayBuffer> | undefined
   private formDataPromise: Promise<FormData> | undefined
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    readonly source: Undici.Dispatcher.ResponseData
+    readonly source: Undici.Dispatcher.ResponseData,
+    /** The URL requested, without its fragment (`Dispatcher.request` follows no redirect). */
+    readonly url: string
   ) {
     super()
     this[HttpIncomingMessage.TypeId] = HttpIncomingMessage.TypeId
@@ -158,51 +177,54 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     return Option.none()
   }
 
-  private decodeError(cause: unknown) {
-    return new HttpClientError.ResponseError({
-      request: this.request,
-      response: this,
-      reason: "Decode",
-      cause
+  private decodeError(cause: unknown): HttpClientError.HttpClientError {
+    return new HttpClientError.HttpClientError({
+      reason: new HttpClientError.DecodeError({ request: this.request, response: this, cause })
     })
   }
 
-  /** Reads the body once with `read`; every later call gets the same result. */
-  private once<A>(read: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
+  /** Reads the body with `read`, once: every later call gets the same result. */
+  private once<A>(read: () => Promise<A>): Effect.Effect<A, HttpClientError.HttpClientError> {
     return Effect.tryPromise({ try: read, catch: (cause) => this.decodeError(cause) })
   }
 
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+  /** The whole body, read once: the text, the JSON, the form and the URL parameters are made from it. */
+  private bytes(): Promise<ArrayBuffer> {
+    this.bytesPromise ??= this.source.body.arrayBuffer()
+    return this.bytesPromise
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.HttpClientError> {
+    return this.once(() => this.bytes())
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.HttpClientError> {
     return this.once(() => {
-      this.textPromise ??= this.source.body.text()
+      this.textPromise ??= this.bytes().then((bytes) => new TextDecoder().decode(bytes))
       return this.textPromise
     })
   }
 
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+  get json(): Effect.Effect<Schema.Json, HttpClientError.HttpClientError> {
     return Effect.flatMap(this.text, (text) =>
       Effect.try({
-        try: () => (text === "" ? null : (JSON.parse(text) as unknown)),
+        try: () => (text === "" ? null : (JSON.parse(text) as Schema.Json)),
         catch: (cause) => this.decodeError(cause)
       })
     )
   }
 
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+  get formData(): Effect.Effect<FormData, HttpClientError.HttpClientError> {
     return this.once(() => {
-      this.arrayBufferPromise ??= this.source.body.arrayBuffer()
-      return this.arrayBufferPromise
-    })
-  }
-
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.once(() => {
-      this.formDataPromise ??= this.source.body.formData() as Promise<FormData>
+      // undici's `Dispatcher.request` body has no `formData()`: the WHATWG parser reads the bytes.
+      this.formDataPromise ??= this.bytes().then((bytes) =>
+        new Response(bytes, { headers: this.headers }).formData()
+      )
       return this.formDataPromise
     })
   }
 
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.HttpClientError> {
     return Effect.flatMap(this.text, (text) =>
       Effect.try({
         try: () => UrlParams.fromInput(new URLSearchParams(text)),
@@ -211,17 +233,34 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     )
   }
 
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.HttpClientError> {
     return Stream.fromAsyncIterable(this.source.body as AsyncIterable<Uint8Array>, (cause) =>
       this.decodeError(cause)
     )
   }
 
+  get upgrade(): Effect.Effect<Socket.Socket, HttpClientError.HttpClientError> {
+    return Effect.fail(
+      new HttpClientError.HttpClientError({
+        reason: new HttpClientError.StatusCodeError({
+          request: this.request,
+          response: this,
+          description: "undici's Dispatcher.request cannot hand over the connection of an HTTP upgrade"
+        })
+      })
+    )
+  }
+
   toJSON(): unknown {
     return HttpIncomingMessage.inspect(this, {
-      _id: "@effect/platform/HttpClientResponse",
+      _id: "HttpClientResponse",
       request: this.request.toJSON(),
       status: this.status
     })
+  }
+
+  pipe() {
+    // biome-ignore lint/complexity/noArguments: Pipeable's own implementation takes `arguments`.
+    return pipeArguments(this, arguments)
   }
 }

@@ -1,6 +1,6 @@
 import type { IngestionJobDetail } from "@tensoras/ingestion/IngestionJob"
 import type { WaitError } from "@tensoras/ingestion/WaitError"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 
 /** What `tensoras-cluster wait` prints for a job (`--json`: exactly this object). */
 export interface JobLine {
@@ -11,11 +11,11 @@ export interface JobLine {
   readonly message?: string
 }
 
-export const toJobLine = (jobId: string, result: Either.Either<IngestionJobDetail, WaitError>): JobLine => {
-  if (Either.isRight(result)) {
-    return { job_id: jobId, outcome: "completed", documents_failed: result.right.documents_failed }
+export const toJobLine = (jobId: string, result: Result.Result<IngestionJobDetail, WaitError>): JobLine => {
+  if (Result.isSuccess(result)) {
+    return { job_id: jobId, outcome: "completed", documents_failed: result.success.documents_failed }
   }
-  const error = result.left
+  const error = result.failure
   switch (error._tag) {
     case "IngestionJobFailed":
       return {

@@ -2,20 +2,20 @@
  * Runs a parsed `tensoras-cluster` command on the Effect runtime.
  */
 
-import * as ShardId from "@effect/cluster/ShardId"
-import { Sharding } from "@effect/cluster/Sharding"
-import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import { NodeIngestion } from "@tensoras/ingestion-node"
 import * as Cause from "effect/Cause"
+import * as ShardId from "effect/cluster/ShardId"
+import { Sharding } from "effect/cluster/Sharding"
+import * as ShardingConfig from "effect/cluster/ShardingConfig"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import * as IngestionCluster from "../../IngestionCluster.js"
 import * as WaitForIngestionJob from "../../WaitForIngestionJob.js"
@@ -59,7 +59,7 @@ const runner = (command: RunnerCommand, scrub: Scrub): Effect.Effect<number, unk
  * second): shards move between runners as they join and leave, and a message sent while its shard moves
  * may wait until SqlMessageStorage reads it again (minutes). Operators and tests can wait for it to settle.
  */
-const reportShards = (sharding: Sharding["Type"], scrub: Scrub): Effect.Effect<never> => {
+const reportShards = (sharding: Sharding["Service"], scrub: Scrub): Effect.Effect<never> => {
   const { assignedShardGroups, shardsPerGroup } = ShardingConfig.defaults
   let reported = -1
   const held = (): number => {
@@ -73,7 +73,7 @@ const reportShards = (sharding: Sharding["Type"], scrub: Scrub): Effect.Effect<n
     if (now === reported) return Effect.void
     reported = now
     return write(scrub, JSON.stringify({ event: "shards", held: now }))
-  }).pipe(Effect.repeat(Schedule.spaced("1 second")), Effect.zipRight(Effect.never))
+  }).pipe(Effect.repeat(Schedule.spaced("1 second")), Effect.andThen(Effect.never))
 }
 
 const wait = (command: WaitCommand, scrub: Scrub): Effect.Effect<number, unknown> => {
@@ -94,7 +94,7 @@ const wait = (command: WaitCommand, scrub: Scrub): Effect.Effect<number, unknown
       command.jobIds,
       (jobId) =>
         WaitForIngestionJob.WaitForIngestionJob.execute(payload(jobId)).pipe(
-          Effect.either,
+          Effect.result,
           Effect.flatMap((result) => {
             const line = toJobLine(jobId, result)
             lines.push(line)
@@ -108,8 +108,8 @@ const wait = (command: WaitCommand, scrub: Scrub): Effect.Effect<number, unknown
 }
 
 const describe = (cause: Cause.Cause<unknown>): string => {
-  const failure = Cause.failureOption(cause)
-  if (failure._tag === "Some") {
+  const failure = Cause.findErrorOption(cause)
+  if (Option.isSome(failure)) {
     const error = failure.value as { readonly _tag?: string; readonly message?: string }
     return `${error._tag ?? "Error"}: ${error.message ?? String(error)}`
   }
@@ -124,18 +124,18 @@ const describe = (cause: Cause.Cause<unknown>): string => {
 export const main = (command: Command, scrub: Scrub): void =>
   NodeIngestion.runMain(
     (command._tag === "Runner" ? runner(command, scrub) : wait(command, scrub)).pipe(
-      Effect.tapErrorCause((cause) =>
-        Cause.isInterruptedOnly(cause)
+      Effect.tapCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
           ? Effect.void
           : Effect.sync(() => process.stderr.write(`${scrub(`error: ${describe(cause)}`)}\n`))
       ),
-      Logger.withMinimumLogLevel(LogLevel.Warning)
+      Effect.provideService(References.MinimumLogLevel, "Warn")
     ),
     {
       disableErrorReporting: true,
       exitCode: (exit, signal) => {
         if (Exit.isSuccess(exit)) return exit.value
-        if (Exit.isInterrupted(exit)) {
+        if (Exit.hasInterrupts(exit)) {
           return command._tag === "Runner" ? ExitCode.ok : ExitCode.ofSignal(signal ?? "SIGINT")
         }
         return ExitCode.jobFailed

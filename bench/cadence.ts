@@ -26,9 +26,9 @@ import { Documents, SimulatorClock, SimulatorEngine } from "@tensoras/ingestion-
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Pull from "effect/Pull"
 import * as Random from "effect/Random"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 
 const SECOND = 1_000
@@ -136,7 +136,7 @@ const drawJob = (workload: CadenceWorkload, id: string): Effect.Effect<CadenceJo
     const meanMs = yield* logUniform(...workload.documentMs)
     const fails = (yield* Random.next) < workload.failingShare
     const documents = Math.max(1, Math.round(Math.max(0, aimedMs - queuedMs) / meanMs))
-    const seed = yield* Random.nextIntBetween(1, 2 ** 31 - 1)
+    const seed = yield* Random.nextIntBetween(1, 2 ** 31 - 1, { halfOpen: true })
     const failures = Math.floor(documents * 0.1 * (yield* Random.next))
     const specs: Array<Documents.DocumentSpec> = []
     let processingMs = 0
@@ -147,8 +147,8 @@ const drawJob = (workload: CadenceWorkload, id: string): Effect.Effect<CadenceJo
     }
     const failsAfterMs = fails ? Math.round(queuedMs + (yield* Random.next) * processingMs) : null
     const durationMs = failsAfterMs ?? queuedMs + processingMs
-    const createdAtMs = yield* Random.nextIntBetween(0, SECOND)
-    const waitStartsAfterMs = yield* Random.nextIntBetween(0, SECOND)
+    const createdAtMs = yield* Random.nextIntBetween(0, SECOND, { halfOpen: true })
+    const waitStartsAfterMs = yield* Random.nextIntBetween(0, SECOND, { halfOpen: true })
     if (durationMs < workload.durationMs[0] || durationMs > workload.durationMs[1]) return undefined
     return {
       id,
@@ -173,7 +173,7 @@ export const jobsOf = (workload: CadenceWorkload): Effect.Effect<ReadonlyArray<C
       if (job !== undefined) jobs.push(job)
     }
     return jobs
-  }).pipe(Effect.withRandom(Random.make(workload.seed)))
+  }).pipe(Random.withSeed(workload.seed))
 
 /** One wait's figures. */
 export interface Detection {
@@ -218,12 +218,14 @@ const seenBy = (
  */
 export const virtualClock = (startMillis: number): Clock.Clock => {
   let now = startMillis
+  const nanos = () => BigInt(Math.round(now * 1_000_000))
   return {
-    [Clock.ClockTypeId]: Clock.ClockTypeId,
-    unsafeCurrentTimeMillis: () => now,
+    currentTimeMillisUnsafe: () => now,
     currentTimeMillis: Effect.sync(() => now),
-    unsafeCurrentTimeNanos: () => BigInt(Math.round(now * 1_000_000)),
-    currentTimeNanos: Effect.sync(() => BigInt(Math.round(now * 1_000_000))),
+    currentTimeNanosUnsafe: nanos,
+    currentTimeNanos: Effect.sync(nanos),
+    monotonicTimeNanosUnsafe: nanos,
+    monotonicTimeNanos: Effect.sync(nanos),
     sleep: (duration) =>
       Effect.sync(() => {
         now += Duration.toMillis(duration)
@@ -252,28 +254,28 @@ export const detect = (
       ...(job.failsAfterMs === null ? {} : { failure: { afterMs: job.failsAfterMs } })
     })
     if (planned.terminalAt - createdAt !== job.durationMs)
-      return yield* Effect.dieMessage(`${job.id}: the simulator ends it at another time than drawn`)
+      return yield* Effect.die(new Error(`${job.id}: the simulator ends it at another time than drawn`))
 
     const wait = Effect.gen(function* () {
-      let state = schedule.initial
+      // The schedule's step, started once for this wait (its state lives in the closure).
+      const step = yield* Schedule.toStep(schedule)
       for (let requests = 1; ; requests++) {
         const now = yield* Clock.currentTimeMillis
         if (now - createdAt > HORIZON_MS)
-          return yield* Effect.dieMessage(`${job.id} not seen ending within the horizon`)
+          return yield* Effect.die(new Error(`${job.id} not seen ending within the horizon`))
         clock.setTime(Math.max(clock.now(), Math.floor(now)))
         const seen = seenBy(engine, kb, job.id, view)
         if (IngestionJob.isTerminal(seen)) {
           return { latencyMs: now - planned.terminalAt, requests, durationMs: planned.terminalAt - createdAt }
         }
-        const [next, , decision] = yield* schedule.step(now, seen, state)
-        state = next
-        if (ScheduleDecision.isDone(decision))
-          return yield* Effect.dieMessage(`the schedule ended on ${job.id}`)
-        yield* Effect.sleep(Math.max(0, ScheduleIntervals.start(decision.intervals) - now))
+        const stepped = yield* step(now, seen).pipe(Pull.catchDone(() => Effect.succeed(undefined)))
+        if (stepped === undefined) return yield* Effect.die(new Error(`the schedule ended on ${job.id}`))
+        const [, delay] = stepped
+        yield* Effect.sleep(Duration.max(delay, Duration.zero))
       }
     })
-    return yield* Effect.withClock(wait, virtualClock(createdAt + job.waitStartsAfterMs))
-  }).pipe(Effect.withRandom(Random.make(job.seed)))
+    return yield* Effect.provideService(wait, Clock.Clock, virtualClock(createdAt + job.waitStartsAfterMs))
+  }).pipe(Random.withSeed(job.seed))
 
 /** A schedule's figures on a set of jobs. */
 export interface CadenceFigures {
@@ -529,7 +531,7 @@ export const singleDocumentLaws = (
       laws.set(bin, { step, mass })
     }
     return laws
-  }).pipe(Effect.withRandom(Random.make(workload.seed + PRIOR_SEED_OFFSET)))
+  }).pipe(Random.withSeed(workload.seed + PRIOR_SEED_OFFSET))
 
 /** A bound's figures: expectations over the laws it is told, over all jobs and per family. */
 export interface BoundFigures {

@@ -150,17 +150,17 @@ const loadEngineWaits = async (
   const wait = library.Wait
   if (typeof wait !== "object" || wait === null || !("waitFor" in wait))
     return "`Wait.waitFor` is not exported"
-  const [Wait, WaitEngine, IngestionJobs, Duration, Effect, Either, Layer, ManagedRuntime, Redacted, Stream] =
+  const [Wait, WaitEngine, IngestionJobs, Duration, Effect, Layer, ManagedRuntime, Redacted, Result, Stream] =
     await Promise.all([
       built<typeof import("@tensoras/ingestion/Wait")>("Wait"),
       built<typeof import("@tensoras/ingestion/WaitEngine")>("WaitEngine"),
       built<typeof import("@tensoras/ingestion/IngestionJobs")>("IngestionJobs"),
       import("effect/Duration"),
       import("effect/Effect"),
-      import("effect/Either"),
       import("effect/Layer"),
       import("effect/ManagedRuntime"),
       import("effect/Redacted"),
+      import("effect/Result"),
       import("effect/Stream")
     ])
   const runtimes = new Map<string, ReturnType<typeof makeRuntime>>()
@@ -223,8 +223,8 @@ const loadEngineWaits = async (
               if (update._tag !== "Ended") return
               const pending = settle.get(update.jobId)
               if (pending === undefined) return
-              if (Either.isRight(update.result)) pending.resolve(update.result.right.status)
-              else pending.reject(update.result.left)
+              if (Result.isSuccess(update.result)) pending.resolve(update.result.success.status)
+              else pending.reject(update.result.failure)
             })
           ),
           { signal }
@@ -249,9 +249,9 @@ const loadEngineWaits = async (
       const machine =
         machines.get(key) ??
         runtimeFor(baseUrl, apiKey)
-          .runtime()
-          .then((runtime) =>
-            JobMachine.make(runtime, { schedule: PollSchedule.fixed(Duration.millis(intervalMs)) })
+          .context()
+          .then((context) =>
+            JobMachine.make(context, { schedule: PollSchedule.fixed(Duration.millis(intervalMs)) })
           )
       machines.set(key, machine)
       return async (knowledgeBaseId, jobId) => {

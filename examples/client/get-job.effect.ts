@@ -1,9 +1,9 @@
 // Usage 2 of the API docs: get one job, its counters and one line per document.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/get-job.effect.ts kb_abc123 job_abc123
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 
 const [knowledgeBaseId = "kb_abc123", jobId = "job_abc123"] = process.argv.slice(2)

@@ -1,10 +1,10 @@
 // Usage 4 of the API docs: list only the failed jobs (status=failed) and print their errors,
 // across every page.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/list-failed.effect.ts kb_paginated
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJobs } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 

@@ -1,9 +1,9 @@
 // Usage 1 of the API docs: list the jobs of a knowledge base, one line each.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] tsx examples/client/list-jobs.effect.ts kb_abc123
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 
 const knowledgeBaseId = process.argv[2] ?? "kb_abc123"

@@ -2,10 +2,10 @@
 // report the chunk count or the error. The docs' loop becomes a wait: the first poll at once, the
 // docs' 5 seconds as a Schedule, a deadline, retries that honour Retry-After, typed outcomes.
 //   TENSORAS_API_KEY=… [TENSORAS_BASE_URL=…] [POLL_INTERVAL_MS=5000] tsx examples/client/poll-until-done.effect.ts kb_abc123 job_def456
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 
 const [knowledgeBaseId = "kb_abc123", jobId = "job_def456"] = process.argv.slice(2)

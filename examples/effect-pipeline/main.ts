@@ -4,11 +4,11 @@
 //
 //   tsx examples/effect-pipeline/main.ts                    # embedded simulator, realistic sync
 //   TENSORAS_API_KEY=… TENSORAS_BASE_URL=… tsx examples/effect-pipeline/main.ts kb_abc123 job_def456
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 

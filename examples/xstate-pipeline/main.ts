@@ -11,9 +11,9 @@
 //     examples/xstate-pipeline/main.ts kb_abc123 ds_xyz789 job_def456
 //
 // Ctrl-C cancels: the pipeline stops the job machine, which aborts its request in flight.
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { IngestionJob, IngestionJobs, PollSchedule } from "@tensoras/ingestion"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { createActor, toPromise } from "xstate"

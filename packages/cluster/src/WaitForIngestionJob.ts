@@ -1,5 +1,5 @@
 /**
- * A durable wait for one ingestion job, as an `@effect/workflow` workflow: it survives the death of
+ * A durable wait for one ingestion job, as an `effect/workflow` workflow: it survives the death of
  * any process, and the same wait started twice (same knowledge base and job, or the same
  * `idempotencyKey`) is one wait. It succeeds with the completed job and fails with the same typed
  * errors as core's `waitFor`: `IngestionJobFailed`, `WaitTimeout`, or the client's (`NotFound`, ...).

@@ -200,11 +200,13 @@ export class WaitStore extends Context.Service<
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<WaitStore["Service"], SqlError, SqlClient.SqlClient> = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  yield* internal.migrate(sql)
-  return WaitStore.of(internal.make(sql))
-})
+export const make: Effect.Effect<WaitStore["Service"], SqlError, SqlClient.SqlClient> = Effect.gen(
+  function* () {
+    const sql = yield* SqlClient.SqlClient
+    yield* internal.migrate(sql)
+    return WaitStore.of(internal.make(sql))
+  }
+)
 
 /**
  * The store on the `SqlClient` in context (PostgreSQL).

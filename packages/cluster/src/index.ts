@@ -1,6 +1,6 @@
 /**
  * `@tensoras/ingestion-cluster`: durable waits for Tensoras ingestion jobs across processes, on
- * Effect's own `@effect/cluster` and `@effect/workflow` over PostgreSQL. One polling loop per
+ * Effect's own `effect/cluster` and `effect/workflow` over PostgreSQL. One polling loop per
  * knowledge base for the whole cluster, waits registered in PostgreSQL, typed outcomes delivered once.
  *
  * @since 0.1.0

@@ -199,7 +199,12 @@ describe("WaitStore", () => {
       })
       const missing = Result.isFailure(gone!) ? gone.failure : undefined
       expect(missing).toBeInstanceOf(NotFound)
-      expect(missing).toMatchObject({ _tag: "NotFound", status: 404, code: "ingestion_job_not_found", param: "job_id" })
+      expect(missing).toMatchObject({
+        _tag: "NotFound",
+        status: 404,
+        code: "ingestion_job_not_found",
+        param: "job_id"
+      })
 
       // 1.0 writes an outcome in the form 0.1 did: the same JSON, row for row (jsonb: key order aside).
       for (const [index, jobId] of jobIds.entries()) {
@@ -214,7 +219,10 @@ describe("WaitStore", () => {
         batchId,
         "tensoras.outcomes"
       ])
-      const executionId = yield* WaitForIngestionJobs.WaitForIngestionJobs.executionId({ knowledgeBaseId, jobIds })
+      const executionId = yield* WaitForIngestionJobs.WaitForIngestionJobs.executionId({
+        knowledgeBaseId,
+        jobIds
+      })
       expect(executionId).toMatch(/^[0-9a-f]{32}$/)
       expect(executionId).not.toBe(batchId)
     }).pipe(Effect.provide(live()))

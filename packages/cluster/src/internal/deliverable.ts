@@ -1,5 +1,5 @@
-import * as DurableDeferred from "effect/workflow/DurableDeferred"
 import * as Schema from "effect/Schema"
+import * as DurableDeferred from "effect/workflow/DurableDeferred"
 import { Delivered } from "./outcome.js"
 
 /**

@@ -150,7 +150,7 @@ const runRound = async (
     wait.all !== undefined && batch.jobs.every((job) => job.kbId === undefined) ? wait.all : undefined
   // CPU and wall time count from the first start: the idle lead time before it is nobody's cost.
   const firstStart = Math.min(...batch.jobs.map((job) => job.startAt))
-  await new Promise((resolve) => setTimeout(resolve, firstStart - Date.now()))
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstStart - Date.now())))
   const cpuStart = process.cpuUsage()
   const wallStart = performance.now()
   if (all !== undefined) {

@@ -14,7 +14,7 @@ export default defineConfig({
   ],
   format: "esm",
   platform: "node",
-  target: "node20",
+  target: "node22",
   dts: true,
   unbundle: true,
   fixedExtension: false,

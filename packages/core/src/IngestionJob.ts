@@ -34,13 +34,73 @@ export interface UnknownStatus {
   readonly raw: string
 }
 
-const KNOWN_STATUSES: ReadonlyArray<string> = ["queued", "processing", "completed", "failed"]
+/**
+ * The statuses of a job that has not ended, in the order a job goes through them: `queued`, then
+ * `processing`. The wait engine's active-set sweep lists them in this order.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * IngestionJob.ACTIVE_STATUSES // ["queued", "processing"]
+ * ```
+ * @category constants
+ * @since 1.0.0
+ */
+export const ACTIVE_STATUSES = ["queued", "processing"] as const
+
+/**
+ * A status of a job that has not ended: one of {@link ACTIVE_STATUSES}.
+ *
+ * @category models
+ * @since 1.0.0
+ */
+export type ActiveJobStatus = (typeof ACTIVE_STATUSES)[number]
+
+/**
+ * The statuses a job ends with: `completed` (some documents may have failed) or `failed`.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * IngestionJob.TERMINAL_STATUSES // ["completed", "failed"]
+ * ```
+ * @category constants
+ * @since 1.0.0
+ */
+export const TERMINAL_STATUSES = ["completed", "failed"] as const
+
+/**
+ * A status a job ends with: one of {@link TERMINAL_STATUSES}.
+ *
+ * @category models
+ * @since 1.0.0
+ */
+export type TerminalJobStatus = (typeof TERMINAL_STATUSES)[number]
+
+/**
+ * The four documented job statuses: {@link ACTIVE_STATUSES}, then {@link TERMINAL_STATUSES}.
+ * {@link KnownJobStatus} is their schema.
+ *
+ * @example
+ * ```ts
+ * import { IngestionJob } from "@tensoras/ingestion"
+ *
+ * IngestionJob.KNOWN_STATUSES // ["queued", "processing", "completed", "failed"]
+ * ```
+ * @category constants
+ * @since 1.0.0
+ */
+export const KNOWN_STATUSES = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES] as const
+
+const knownStatuses: ReadonlyArray<string> = KNOWN_STATUSES
 
 // An unknown status never holds a known word: that keeps decode and encode inverse of each other.
 const UnknownStatusType: Schema.Codec<UnknownStatus> = Schema.Struct({
   _tag: Schema.Literal("UnknownStatus"),
   raw: Schema.String.check(
-    Schema.makeFilter((raw: string) => !KNOWN_STATUSES.includes(raw), {
+    Schema.makeFilter((raw: string) => !knownStatuses.includes(raw), {
       expected: "a status that is not a known one"
     })
   )
@@ -83,7 +143,7 @@ export const UnknownStatusFromString: Schema.Codec<UnknownStatus, string> = Sche
  * @category schemas
  * @since 0.1.0
  */
-export const KnownJobStatus = Schema.Literals(["queued", "processing", "completed", "failed"])
+export const KnownJobStatus = Schema.Literals(KNOWN_STATUSES)
 
 /**
  * One of the four documented job statuses.
@@ -395,7 +455,7 @@ export const statusText = (status: JobStatus | DocumentStatus): string =>
   typeof status === "string" ? status : status.raw
 
 /**
- * Whether a job has reached one of its terminal statuses, `completed` or `failed`.
+ * Whether a job has reached one of its {@link TERMINAL_STATUSES}, `completed` or `failed`.
  *
  * @example
  * ```ts
@@ -409,8 +469,7 @@ export const statusText = (status: JobStatus | DocumentStatus): string =>
  */
 export const isTerminal = <J extends { readonly status: JobStatus }>(
   job: J
-): job is J & { readonly status: "completed" | "failed" } =>
-  job.status === "completed" || job.status === "failed"
+): job is J & { readonly status: TerminalJobStatus } => job.status === "completed" || job.status === "failed"
 
 /**
  * Whether a job's status or one of its counters differs between two snapshots (always true

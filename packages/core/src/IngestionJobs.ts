@@ -9,43 +9,26 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import { constTrue } from "effect/Function"
-import * as Headers from "effect/http/Headers"
-import * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import * as References from "effect/References"
-import * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import * as Tracer from "effect/Tracer"
-import {
-  type IngestionError,
+import type {
+  IngestionError,
   InvalidInput,
-  type RateLimited,
-  ResponseDecodeError,
-  type ServerError,
+  RateLimited,
+  ServerError,
   TransportError
 } from "./IngestionError.js"
-import * as IngestionJob from "./IngestionJob.js"
-import * as internalDocumentCount from "./internal/documentCount.js"
-import * as fastDecode from "./internal/fastDecode.js"
-import { startTimer } from "./internal/liveClock.js"
-import * as internalResponse from "./internal/response.js"
-import * as internalScrub from "./internal/scrub.js"
+import type * as IngestionJob from "./IngestionJob.js"
+import * as internalEnvironment from "./internal/environment.js"
+import * as internal from "./internal/ingestionJobs.js"
 import * as validate from "./internal/validate.js"
-import { version } from "./internal/version.js"
-import type * as PollSchedule from "./PollSchedule.js"
-import * as RetrySchedule from "./RetrySchedule.js"
 
 /**
  * The production base URL of the API.
@@ -53,7 +36,7 @@ import * as RetrySchedule from "./RetrySchedule.js"
  * @category constants
  * @since 0.1.0
  */
-export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
+export const DEFAULT_BASE_URL = internalEnvironment.DEFAULT_BASE_URL
 
 /**
  * The `User-Agent` the client sends.
@@ -61,7 +44,7 @@ export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
  * @category constants
  * @since 0.1.0
  */
-export const USER_AGENT = `@tensoras/ingestion/${version}`
+export const USER_AGENT: string = internal.USER_AGENT
 
 /**
  * How the client reaches the API.
@@ -190,18 +173,9 @@ export interface ListAllOptions {
  * @category models
  * @since 0.2.0
  */
-export type TerminalJob = IngestionJob.IngestionJobDetail & { readonly status: "completed" | "failed" }
-
-// A poll's answer: the terminal member is tried only when the status literal says so, so a
-// running job's `document_details` are never decoded.
-const TerminalJobSchema = Schema.Struct({
-  ...IngestionJob.IngestionJobDetail.fields,
-  status: Schema.Literals(["completed", "failed"])
-})
-// A running job also carries the count of its ended documents, for poll schedules (the count's
-// member falls back to the plain job when `document_details` are missing or unexpected).
-const PolledJob: Schema.Codec<PollSchedule.Polled | TerminalJob, IngestionJob.IngestionJobDetailEncoded> =
-  Schema.Union([TerminalJobSchema, internalDocumentCount.PolledWithCount, IngestionJob.IngestionJob]) as never
+export type TerminalJob = IngestionJob.IngestionJobDetail & {
+  readonly status: IngestionJob.TerminalJobStatus
+}
 
 /**
  * The ingestion-jobs client as a service.
@@ -216,15 +190,10 @@ const PolledJob: Schema.Codec<PollSchedule.Polled | TerminalJob, IngestionJob.In
  * const program = Effect.gen(function* () {
  *   const jobs = yield* IngestionJobs.IngestionJobs
  *   const page = yield* jobs.list("kb_abc123")
- *   for (const job of page.data) {
- *     console.log(`${job.id}: ${job.status} - ${job.documents_processed} docs, ${job.chunks_created} chunks`)
- *   }
+ *   for (const job of page.data) console.log(`${job.id}: ${job.status}, ${job.chunks_created} chunks`)
  * })
  *
- * program.pipe(
- *   Effect.provide(IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))),
- *   Effect.runPromise
- * )
+ * Effect.runPromise(Effect.provide(program, IngestionJobs.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))))
  * ```
  * @category tags
  * @since 0.1.0
@@ -252,7 +221,7 @@ export class IngestionJobs extends Context.Service<
       knowledgeBaseId: string,
       jobId: string,
       options?: RequestOptions
-    ) => Effect.Effect<PollSchedule.Polled | TerminalJob, IngestionError>
+    ) => Effect.Effect<internal.Polled | TerminalJob, IngestionError>
     /** Every job of a knowledge base, page after page (`after` = the last ID while `has_more`). */
     readonly listAll: (
       knowledgeBaseId: string,
@@ -278,311 +247,7 @@ export class IngestionJobs extends Context.Service<
  * @category constructors
  * @since 0.1.0
  */
-export const make = (
-  options: Options
-): Effect.Effect<IngestionJobs["Service"], InvalidInput, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
-    const apiKey = options.apiKey === null ? null : yield* validate.apiKey(options.apiKey)
-    const base = yield* validate.baseUrl(
-      options.baseUrl ?? DEFAULT_BASE_URL,
-      options.allowInsecureHttp ?? false
-    )
-    const timeout = yield* validate.duration("requestTimeout", options.requestTimeout ?? "30 seconds")
-    const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
-    const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
-    const scrub = internalScrub.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
-    const tracing = options.tracing ?? "auto"
-    if (!TRACING.includes(tracing)) {
-      return yield* new InvalidInput({
-        param: "tracing",
-        message: `tracing must be one of ${TRACING.map((mode) => `"${mode}"`).join(", ")}`
-      })
-    }
-    // Every request's headers, built once (no per-request chain of header copies).
-    const headers = Headers.fromInput({
-      ...(apiKey === null ? {} : { authorization: `Bearer ${Redacted.value(apiKey)}` }),
-      "user-agent": USER_AGENT,
-      accept: "application/json"
-    })
-    const request = (path: string, urlParams?: Record<string, string>) =>
-      HttpClientRequest.get(base.href + path, urlParams === undefined ? { headers } : { headers, urlParams })
-    const client = yield* HttpClient.HttpClient
-
-    const deadlinePassed = (request: HttpClientRequest.HttpClientRequest) =>
-      new TransportError({
-        method: request.method,
-        url: new URL(request.url, base).href,
-        reason: "Deadline",
-        message: "The caller's deadline passed before a complete response arrived"
-      })
-
-    // The client, its requests aborted when a Scope we own closes (see `limit`).
-    const scopedClient = HttpClient.withScope(client)
-    const traced = tracedWith(tracing)
-
-    const send = <A, I>(
-      request: HttpClientRequest.HttpClientRequest,
-      schema: Schema.Codec<A, I>,
-      requestOptions: RequestOptions | undefined,
-      fast?: internalResponse.FastDecoder<A>
-    ): Effect.Effect<A, IngestionError> => {
-      const handle = internalResponse.handle(schema, scrub, fast)
-      /**
-       * One attempt (response body included) limited to `ms`, failing with `onTimeout()` after it.
-       *
-       * No fiber of its own: the request runs in the caller's fiber in a Scope that aborts it (the
-       * client's AbortSignal, which fetch, undici and node:http honour, body included) when it
-       * closes; a timer closes it after `ms`. The attempt's end cancels the timer, and an
-       * interruption (an abort stops everything at once) closes the Scope. `Effect.timeout` would
-       * race two fibers and a sleep per attempt instead: about three times the cost of this, on
-       * every poll. The timer is a plain `setTimeout` on the real-time clock, a fiber sleeping on
-       * the clock on any other (`TestClock`): see `liveClock.ts`. The path is the same on both.
-       */
-      const limit = (ms: number, onTimeout: () => IngestionError): Effect.Effect<A, IngestionError> =>
-        Effect.withFiber((fiber) => {
-          const scope = Scope.makeUnsafe()
-          let fired = false
-          const cancel = startTimer(fiber, ms, () => {
-            fired = true
-            Effect.runFork(Scope.close(scope, Exit.void))
-          })
-          return traced(
-            scopedClient
-              .execute(request)
-              .pipe(
-                Effect.provideService(Scope.Scope, scope),
-                Effect.mapError(internalResponse.transportError),
-                Effect.flatMap(handle)
-              )
-          ).pipe(
-            Effect.mapError((error) => (fired ? onTimeout() : error)),
-            Effect.onExit((exit) => {
-              cancel()
-              // Interrupted: abort the request. Otherwise the response was read to its end (or
-              // never came): nothing to abort, and an abort would build a DOMException for naught.
-              return Exit.hasInterrupts(exit) ? Scope.close(scope, exit) : Effect.void
-            })
-          )
-        })
-      const timedOut = () =>
-        new TransportError({
-          method: request.method,
-          url: new URL(request.url, base).href,
-          reason: "Timeout",
-          message: `No complete response within ${Duration.format(timeout)}`
-        })
-      const deadline = requestOptions?.deadline
-      const policy =
-        requestOptions === undefined ? retry : () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions)
-      if (deadline === undefined) return retrying(limit(timeoutMillis, timedOut), policy)
-      // The clock is read before every attempt: a timer that fired late (a blocked event loop)
-      // cannot send a request past the deadline, and an attempt never outlives it.
-      const attempt = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        now >= deadline
-          ? Effect.fail(deadlinePassed(request))
-          : deadline - now < timeoutMillis
-            ? limit(deadline - now, () => deadlinePassed(request))
-            : limit(timeoutMillis, timedOut)
-      )
-      return retrying(attempt, policy)
-    }
-    // Built at the first call without a deadline or `onRetry` (the engine's requests always have a
-    // deadline: a client that only waits never builds it).
-    let defaultPolicy: Schedule.Schedule<unknown, IngestionError> | undefined
-    const retry = () => {
-      if (defaultPolicy === undefined) defaultPolicy = retryPolicy(retrySchedule, maxRetryAfter, undefined)
-      return defaultPolicy
-    }
-    const timeoutMillis = Duration.toMillis(timeout)
-    const withRetries = (requestOptions: RequestOptions | undefined) =>
-      requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined
-        ? undefined
-        : requestOptions
-
-    const jobsPath = (knowledgeBaseId: string) =>
-      `knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/ingestion-jobs`
-
-    const list = (knowledgeBaseId: string, listOptions: ListOptions & RequestOptions = {}) =>
-      Effect.gen(function* () {
-        const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-        const params: Record<string, string> = {}
-        if (listOptions.limit !== undefined) params.limit = String(yield* validate.limit(listOptions.limit))
-        if (listOptions.after !== undefined) params.after = yield* validate.id("after", listOptions.after)
-        if (listOptions.status !== undefined) params.status = yield* validate.status(listOptions.status)
-        return yield* send(
-          request(jobsPath(kb), params),
-          IngestionJob.IngestionJobList,
-          withRetries(listOptions),
-          fastDecode.list
-        )
-      })
-
-    const getWith =
-      <A>(
-        schema: Schema.Codec<A, IngestionJob.IngestionJobDetailEncoded>,
-        fast?: internalResponse.FastDecoder<A>
-      ) =>
-      (knowledgeBaseId: string, jobId: string, requestOptions?: RequestOptions) =>
-        Effect.gen(function* () {
-          const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-          const job = yield* validate.id("jobId", jobId)
-          return yield* send(
-            request(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
-            schema,
-            withRetries(requestOptions),
-            fast
-          )
-        })
-    const get = getWith(IngestionJob.IngestionJobDetail)
-    // A running job's answer is read by the hand-written decoder (status, counters, timestamps);
-    // a terminal one by the schema, `document_details` included.
-    const poll = getWith(PolledJob, fastDecode.runningJob)
-
-    const listAll = (knowledgeBaseId: string, listAllOptions: ListAllOptions = {}) =>
-      Stream.unwrap(
-        Effect.gen(function* () {
-          // Validate once, up front: a bad option fails the stream before the first request.
-          const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-          const limit = yield* validate.limit(listAllOptions.limit ?? 100)
-          const status =
-            listAllOptions.status === undefined ? undefined : yield* validate.status(listAllOptions.status)
-          const first =
-            listAllOptions.after === undefined ? undefined : yield* validate.id("after", listAllOptions.after)
-          return Stream.paginate(first, (after: string | undefined) =>
-            list(kb, { limit, status, after }).pipe(
-              Effect.flatMap((page) => nextCursor(page, after)),
-              Effect.map(([page, next]) => [page.data, next] as const)
-            )
-          )
-        })
-      )
-
-    return IngestionJobs.of({ list, get, poll, listAll })
-  })
-
-const TRACING: ReadonlyArray<Tracing> = ["auto", "spans", "propagate", "none"]
-
-/**
- * The span of a request attempt as the client has always made it: named `http.client <METHOD>`,
- * with the request's and the response's headers as attributes (`Authorization` among the names
- * `Headers.CurrentRedactedNames` redacts: `<redacted>`). Effect's own defaults are `<METHOD>` and no
- * header.
- */
-const spanName = (request: HttpClientRequest.HttpClientRequest): string => `http.client ${request.method}`
-const withSpans: Context.Context<never> = Context.make(HttpClient.SpanNameGenerator, spanName).pipe(
-  Context.add(HttpClient.TracerHeaderFilter, constTrue)
-)
-const withSpansNoPropagation = Context.add(withSpans, HttpClient.TracerPropagationEnabled, false)
-const withoutSpans = Context.make(References.TracerEnabled, false)
-
-// Module functions, not closures per client: they depend on the mode alone.
-const propagating = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.provideContext(effect, withSpans)
-const propagationOff = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.provideContext(effect, withSpansNoPropagation)
-const spansOff = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.provideContext(effect, withoutSpans)
-/** `Tracer.nativeTracer` is Effect's built-in tracer: spans it makes are recorded nowhere. */
-const tracedAuto = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.withFiber((fiber) =>
-    fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer ? spansOff(effect) : propagationOff(effect)
-  )
-
-/**
- * Runs a request attempt with the spans and trace headers `tracing` asks for. The client reads
- * them from context references: they are set for the attempt alone.
- */
-const tracedWith = (tracing: Tracing) =>
-  tracing === "propagate"
-    ? propagating
-    : tracing === "spans"
-      ? propagationOff
-      : tracing === "none"
-        ? spansOff
-        : tracedAuto
-
-/**
- * `Effect.retry(attempt, policy())`, without stepping the policy (and building its state) for an
- * attempt that succeeds or fails for good: a request that is not retried costs no retry machinery.
- */
-const retrying = <A>(
-  attempt: Effect.Effect<A, IngestionError>,
-  policy: () => Schedule.Schedule<unknown, IngestionError>
-): Effect.Effect<A, IngestionError> =>
-  Effect.catch(attempt, (first) =>
-    first.isTransient
-      ? Effect.flatMap(Schedule.toStepWithSleep(policy()), (step) => {
-          // A step sleeps the delay and succeeds, or fails (with `Cause.Done`) when the policy is done.
-          const loop = (error: IngestionError): Effect.Effect<A, IngestionError> =>
-            Effect.matchEffect(step(error), {
-              onFailure: () => Effect.fail(error),
-              onSuccess: () => Effect.catch(attempt, loop)
-            })
-          return loop(first)
-        })
-      : Effect.fail(first)
-  )
-
-/** The cursor of the next page; a page that claims more but cannot advance is a decode error. */
-const nextCursor = (
-  page: IngestionJob.IngestionJobList,
-  previous: string | undefined
-): Effect.Effect<readonly [IngestionJob.IngestionJobList, Option.Option<string>], ResponseDecodeError> => {
-  if (!page.has_more) return Effect.succeed([page, Option.none()])
-  const last = page.data[page.data.length - 1]
-  if (last === undefined || last.id === previous) {
-    return Effect.fail(
-      new ResponseDecodeError({
-        method: "GET",
-        url: "",
-        status: 200,
-        message: "The list claims has_more but its last job cannot serve as the next cursor",
-        excerpt: JSON.stringify({
-          has_more: page.has_more,
-          data_length: page.data.length,
-          after: previous ?? null
-        })
-      })
-    )
-  }
-  return Effect.succeed([page, Option.some(last.id)])
-}
-
-/**
- * The retry policy: the caller's schedule, only for transient errors, never shorter than the
- * `Retry-After` the service asked for (capped at `maxRetryAfter`), and never past the call's
- * deadline (the attempt at the deadline then fails before it is sent).
- */
-const retryPolicy = (
-  schedule: Schedule.Schedule<unknown, IngestionError>,
-  maxRetryAfter: Duration.Duration,
-  options: RequestOptions | undefined
-): Schedule.Schedule<unknown, IngestionError> => {
-  const transient = Schedule.while(schedule, ({ input }) => input.isTransient)
-  const onRetry = options?.onRetry
-  const deadline = options?.deadline
-  // `attempt` counts the policy's steps from 1: the first retry of the request is attempt 1.
-  return Schedule.modifyDelay(transient, ({ input: error, attempt, duration: delay }) => {
-    const asked = "retryAfterMs" in error ? error.retryAfterMs : undefined
-    const wanted =
-      asked === undefined ? delay : Duration.max(delay, Duration.min(Duration.millis(asked), maxRetryAfter))
-    const wait =
-      deadline === undefined
-        ? Effect.succeed(wanted)
-        : Effect.map(Clock.currentTimeMillis, (now) =>
-            Duration.min(wanted, Duration.millis(Math.max(0, deadline - now)))
-          )
-    return onRetry === undefined
-      ? wait
-      : Effect.tap(wait, (delayed) =>
-          onRetry({
-            error: error as RetryInfo["error"],
-            attempt,
-            delayMillis: Duration.toMillis(delayed)
-          })
-        )
-  })
-}
+export const make = internal.make
 
 /**
  * A Layer of the client from options.
@@ -607,26 +272,21 @@ export const layer = (options: Options): Layer.Layer<IngestionJobs, InvalidInput
 
 /**
  * The key and base URL from configuration: `TENSORAS_API_KEY` (required, read as `Redacted`)
- * and `TENSORAS_BASE_URL` (default {@link DEFAULT_BASE_URL}).
+ * and `TENSORAS_BASE_URL` (default {@link DEFAULT_BASE_URL}). A variable set to the empty string
+ * is unset, whatever the `ConfigProvider` keeps: the rule of `readEnvironment`, the Promise client's.
  *
  * @example
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
  * import * as Effect from "effect/Effect"
  *
- * const program = Effect.gen(function* () {
- *   const { apiKey, baseUrl } = yield* IngestionJobs.config
- *   return baseUrl
- * })
+ * const baseUrl = Effect.map(IngestionJobs.config, ({ baseUrl }) => baseUrl)
  * ```
  * @category config
  * @since 0.1.0
  */
 export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> =
-  Config.all({
-    apiKey: Config.Redacted("TENSORAS_API_KEY"),
-    baseUrl: Config.withDefault(Config.String("TENSORAS_BASE_URL"), DEFAULT_BASE_URL)
-  })
+  internalEnvironment.config
 
 /**
  * A Layer of the client whose key and base URL come from configuration (see {@link config});
@@ -719,7 +379,7 @@ export const poll = (
   knowledgeBaseId: string,
   jobId: string,
   options?: RequestOptions
-): Effect.Effect<PollSchedule.Polled | TerminalJob, IngestionError, IngestionJobs> =>
+): Effect.Effect<internal.Polled | TerminalJob, IngestionError, IngestionJobs> =>
   Effect.flatMap(IngestionJobs, (jobs) => jobs.poll(knowledgeBaseId, jobId, options))
 
 /**

@@ -11,10 +11,11 @@ import type * as Scope from "effect/Scope"
 import { type ActorOptions, createActor } from "xstate"
 import { IngestionError } from "./IngestionError.js"
 import * as validate from "./internal/validate.js"
+import { jobFailed } from "./internal/waitRules.js"
 import * as JobMachine from "./JobMachine.js"
 import type { CompletedJob } from "./Wait.js"
 import type { WaitEngine, WaitOptions } from "./WaitEngine.js"
-import { IngestionJobFailed, type WaitError, WaitTimeout } from "./WaitError.js"
+import { type WaitError, WaitTimeout } from "./WaitError.js"
 
 /**
  * A running (or restored) job machine.
@@ -130,12 +131,7 @@ export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJo
     case "Completed":
       return Effect.succeed(output.job)
     case "Failed":
-      return Effect.fail(
-        new IngestionJobFailed({
-          job: output.job,
-          message: output.error?.message ?? `Ingestion job '${output.job.id}' failed`
-        })
-      )
+      return Effect.fail(jobFailed(output.job, output.error))
     case "TimedOut":
       return Effect.fail(
         new WaitTimeout({

@@ -8,10 +8,9 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Random from "effect/Random"
+import type * as Duration from "effect/Duration"
 import * as Schedule from "effect/Schedule"
+import * as internal from "./internal/retrySchedule.js"
 
 /**
  * Options of {@link exponential}.
@@ -50,26 +49,8 @@ export interface ExponentialOptions {
  * @category constructors
  * @since 0.1.0
  */
-export const exponential = (options: ExponentialOptions = {}): Schedule.Schedule<Duration.Duration> => {
-  const max = Duration.fromInputUnsafe(options.max ?? "10 seconds")
-  const jitter = options.jitter ?? 0.5
-  const capped = Schedule.exponential(options.base ?? "250 millis", options.factor ?? 2).pipe(
-    Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, max)))
-  )
-  // Each delay scaled by a random factor from [1 - jitter, 1].
-  const jittered =
-    jitter > 0
-      ? capped.pipe(
-          Schedule.modifyDelay(({ duration }) =>
-            Effect.map(Random.next, (random) =>
-              Duration.millis(Duration.toMillis(duration) * ((1 - jitter) * (1 - random) + random))
-            )
-          )
-        )
-      : capped
-  // Recurs while both do, after the longer delay (recurs' is 0), and outputs that delay.
-  return Schedule.max([jittered, Schedule.recurs(options.retries ?? 5)])
-}
+export const exponential = (options: ExponentialOptions = {}): Schedule.Schedule<Duration.Duration> =>
+  internal.exponential(options)
 
 /**
  * The schedule the client uses unless told otherwise: {@link exponential} with its defaults,

@@ -13,20 +13,16 @@
  *
  * @since 0.2.0
  */
-import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
-import * as Result from "effect/Result"
-import * as Stream from "effect/Stream"
+import type * as Effect from "effect/Effect"
+import type * as Result from "effect/Result"
+import type * as Stream from "effect/Stream"
 import type { IngestionError, InvalidInput } from "./IngestionError.js"
-import * as IngestionJob from "./IngestionJob.js"
-import * as validate from "./internal/validate.js"
+import type * as IngestionJob from "./IngestionJob.js"
+import * as internal from "./internal/wait.js"
+import * as rules from "./internal/waitRules.js"
 import type * as PollSchedule from "./PollSchedule.js"
-import { WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "./WaitEngine.js"
-import { IngestionJobFailed, type WaitError, type WaitTimeout } from "./WaitError.js"
+import type { WaitEngine, WaitEvent, WaitExit, WaitOptions } from "./WaitEngine.js"
+import type { IngestionJobFailed, WaitError, WaitTimeout } from "./WaitError.js"
 
 /**
  * A completed job, as a wait returns it: the job (with `document_details`), plus whether some
@@ -74,8 +70,8 @@ export type JobUpdate =
  * @category predicates
  * @since 0.2.0
  */
-export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: "Polled" }> =>
-  event._tag === "Polled" && (event.changed || event.nextPollAt === null)
+export const isChange: (event: WaitEvent) => event is Extract<WaitEvent, { _tag: "Polled" }> =
+  internal.isChange
 
 /**
  * The outcome of a terminal job: the completed job, or `IngestionJobFailed`.
@@ -90,10 +86,9 @@ export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: 
  * @category combinators
  * @since 0.2.0
  */
-export const outcome = (
+export const outcome: (
   job: IngestionJob.IngestionJobDetail
-): Effect.Effect<CompletedJob, IngestionJobFailed> =>
-  Result.match(outcomeResult(job), { onFailure: Effect.fail, onSuccess: Effect.succeed })
+) => Effect.Effect<CompletedJob, IngestionJobFailed> = internal.outcome
 
 /**
  * {@link outcome} as a `Result`, for synchronous callers.
@@ -111,36 +106,55 @@ export const outcome = (
  * @category combinators
  * @since 1.0.0
  */
-export const outcomeResult = (
+export const outcomeResult: (
   job: IngestionJob.IngestionJobDetail
-): Result.Result<CompletedJob, IngestionJobFailed> => {
-  if (job.status === "failed") {
-    return Result.fail(
-      new IngestionJobFailed({ job, message: job.error?.message ?? `Ingestion job '${job.id}' failed` })
-    )
-  }
-  const failedDocuments = job.document_details.filter(
-    (document) => !IngestionJob.isDocumentIngested(document)
-  )
-  const completed = { ...job, status: "completed" as const }
-  return Result.succeed(
-    failedDocuments.length > 0 || job.documents_failed > 0
-      ? { ...completed, partial: true, failedDocuments }
-      : { ...completed, partial: false }
-  )
-}
+) => Result.Result<CompletedJob, IngestionJobFailed> = rules.outcomeResult
 
-/** The result of a wait from how it ended. */
-const resultOf = (exit: WaitExit): Result.Result<CompletedJob, WaitError> =>
-  Exit.isSuccess(exit) ? outcomeResult(exit.value) : Result.fail(failureOf(exit) as WaitError)
+/**
+ * The error a wait fails with when its job failed: `IngestionJobFailed` with the job, and the
+ * message of the job's `error` (or "Ingestion job '…' failed" when it gave none). The one place
+ * that text is made: {@link outcomeResult} and {@link exitResult} use it, and so should a program
+ * that stores or relays outcomes of its own.
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ *
+ * declare const job: import("@tensoras/ingestion").IngestionJob.IngestionJobDetail
+ * if (job.status === "failed") console.error(Wait.jobFailed(job).message)
+ * ```
+ * @category constructors
+ * @since 1.0.0
+ */
+export const jobFailed = (job: IngestionJob.IngestionJobDetail): IngestionJobFailed => rules.jobFailed(job)
 
-const failureOf = (
-  exit: Exit.Failure<unknown, IngestionError | WaitTimeout>
-): IngestionError | WaitTimeout => {
-  const error = Cause.findErrorOption(exit.cause)
-  if (Option.isSome(error)) return error.value
-  throw new Error("a wait ended without a typed error")
-}
+/**
+ * The result of a wait from how it ended (a registration's `onExit`): the completed job (see
+ * {@link outcomeResult}: `partial`, `failedDocuments`), `IngestionJobFailed` for a failed job, or
+ * the wait's own error (`WaitTimeout`, `NotFound`, ...). The same result {@link waitForAll} and
+ * {@link watchAll} give; a program that registers with the engine itself (a command line, a
+ * cluster) reads its waits' exits with it.
+ *
+ * @example
+ * ```ts
+ * import { Wait, WaitEngine } from "@tensoras/ingestion"
+ * import * as Effect from "effect/Effect"
+ * import * as Result from "effect/Result"
+ *
+ * const program = Effect.gen(function* () {
+ *   const engine = yield* WaitEngine.WaitEngine
+ *   yield* engine.register("kb_abc123", "job_def456", {}, {
+ *     onExit: (exit) => {
+ *       const result = Wait.exitResult(exit)
+ *       console.log(Result.isSuccess(result) ? `${result.success.chunks_created} chunks` : result.failure._tag)
+ *     }
+ *   })
+ * })
+ * ```
+ * @category combinators
+ * @since 1.0.0
+ */
+export const exitResult: (exit: WaitExit) => Result.Result<CompletedJob, WaitError> = rules.exitResult
 
 /**
  * Waits until the job is terminal: succeeds with the completed job (with `document_details`;
@@ -169,44 +183,11 @@ const failureOf = (
  * @category waiting
  * @since 0.2.0
  */
-export const waitFor = (
+export const waitFor: (
   knowledgeBaseId: string,
   jobId: string,
-  options: WaitOptions & {
-    readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined
-  } = {}
-): Effect.Effect<CompletedJob, WaitError, WaitEngine> => {
-  const { onUpdate } = options
-  // No fiber, Deferred or scope of its own: the caller's fiber waits in `Effect.callback` for the
-  // registration's `onExit`, and leaves the engine if it is interrupted first.
-  return Effect.flatMap(WaitEngine, (engine) =>
-    Effect.uninterruptibleMask((restore) => {
-      const settle: { exit: WaitExit | undefined; resume: ((exit: WaitExit) => void) | undefined } = {
-        exit: undefined,
-        resume: undefined
-      }
-      return Effect.flatMap(
-        engine.register(knowledgeBaseId, jobId, options, {
-          onEvent: onUpdate === undefined ? undefined : (event) => isChange(event) && onUpdate(event.job),
-          onExit: (exit) => {
-            if (settle.resume === undefined) settle.exit = exit
-            else settle.resume(exit)
-          }
-        }),
-        (registration) =>
-          Effect.onInterrupt(
-            restore(
-              Effect.callback<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>((resume) => {
-                if (settle.exit !== undefined) resume(settle.exit)
-                else settle.resume = resume
-              })
-            ),
-            () => registration.leave
-          )
-      )
-    })
-  ).pipe(Effect.flatMap(outcome))
-}
+  options?: WaitOptions & { readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined }
+) => Effect.Effect<CompletedJob, WaitError, WaitEngine> = internal.waitFor
 
 /**
  * Waits for many jobs of one knowledge base at once, on one loop: one result per job, in the
@@ -226,35 +207,12 @@ export const waitFor = (
  * @category waiting
  * @since 0.2.0
  */
-export const waitForAll = (
+export const waitForAll: (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
-  options: WaitOptions = {}
-): Effect.Effect<ReadonlyArray<Result.Result<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =>
-  Effect.gen(function* () {
-    const ids = [...jobIds]
-    // All or nothing: one bad ID fails the call before any wait is registered.
-    yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-    for (const id of ids) yield* validate.id("jobId", id)
-    const engine = yield* WaitEngine
-    const results = new Array<Result.Result<CompletedJob, WaitError>>(ids.length)
-    const all = yield* Deferred.make<void>()
-    let left = ids.length
-    if (left === 0) return []
-    return yield* Effect.acquireUseRelease(
-      Effect.forEach(ids, (id, index) =>
-        engine.register(knowledgeBaseId, id, options, {
-          onExit: (exit) => {
-            results[index] = resultOf(exit)
-            if (--left === 0) Deferred.doneUnsafe(all, Exit.void)
-          }
-        })
-      ),
-      () => Effect.as(Deferred.await(all), results as ReadonlyArray<Result.Result<CompletedJob, WaitError>>),
-      (registrations) =>
-        Effect.forEach(registrations, (registration) => registration.leave, { discard: true })
-    )
-  })
+  options?: WaitOptions
+) => Effect.Effect<ReadonlyArray<Result.Result<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =
+  internal.waitForAll
 
 /**
  * The job each time its status or a counter changes, ending with the terminal job (with
@@ -282,33 +240,11 @@ export const waitForAll = (
  * @category watching
  * @since 0.2.0
  */
-export const watch = (
+export const watch: (
   knowledgeBaseId: string,
   jobId: string,
-  options: WaitOptions = {}
-): Stream.Stream<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine> =>
-  // `callback`: an emission is a synchronous offer to the stream's unbounded queue (the consumer
-  // takes what has piled up as one chunk); no fiber per emission.
-  Stream.callback<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine>((queue) =>
-    Effect.flatMap(WaitEngine, (engine) =>
-      Effect.acquireRelease(
-        engine.register(knowledgeBaseId, jobId, options, {
-          onEvent: (event) => {
-            if (isChange(event) && event.nextPollAt !== null) Queue.offerUnsafe(queue, event.job)
-          },
-          onExit: (exit) => {
-            if (Exit.isSuccess(exit)) {
-              Queue.offerUnsafe(queue, exit.value)
-              Queue.endUnsafe(queue)
-            } else {
-              Queue.failCauseUnsafe(queue, Cause.fail(failureOf(exit)))
-            }
-          }
-        }),
-        (registration) => registration.leave
-      )
-    )
-  )
+  options?: WaitOptions
+) => Stream.Stream<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine> = internal.watch
 
 /**
  * Many jobs of one knowledge base as one stream: a `Changed` update each time a job changes, an
@@ -332,38 +268,8 @@ export const watch = (
  * @category watching
  * @since 0.2.0
  */
-export const watchAll = (
+export const watchAll: (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
-  options: WaitOptions = {}
-): Stream.Stream<JobUpdate, InvalidInput, WaitEngine> =>
-  Stream.callback<JobUpdate, InvalidInput, WaitEngine>((queue) =>
-    Effect.gen(function* () {
-      const ids = [...jobIds]
-      yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-      for (const id of ids) yield* validate.id("jobId", id)
-      const engine = yield* WaitEngine
-      let left = ids.length
-      if (left === 0) {
-        Queue.endUnsafe(queue)
-        return
-      }
-      yield* Effect.forEach(ids, (jobId) =>
-        Effect.acquireRelease(
-          engine.register(knowledgeBaseId, jobId, options, {
-            onEvent: (event) => {
-              if (isChange(event) && event.nextPollAt !== null) {
-                Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: event.job })
-              }
-            },
-            onExit: (exit) => {
-              if (Exit.isSuccess(exit)) Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: exit.value })
-              Queue.offerUnsafe(queue, { _tag: "Ended", jobId, result: resultOf(exit) })
-              if (--left === 0) Queue.endUnsafe(queue)
-            }
-          }),
-          (registration) => registration.leave
-        )
-      )
-    })
-  )
+  options?: WaitOptions
+) => Stream.Stream<JobUpdate, InvalidInput, WaitEngine> = internal.watchAll

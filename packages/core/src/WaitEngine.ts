@@ -43,7 +43,8 @@ import type {
 import type * as IngestionJob from "./IngestionJob.js"
 import type { IngestionJobs } from "./IngestionJobs.js"
 import * as internalObserved from "./internal/observed.js"
-import * as internal from "./internal/waitEngine.js"
+import * as internal from "./internal/waitEngine/engine.js"
+import * as rules from "./internal/waitRules.js"
 import type * as PollSchedule from "./PollSchedule.js"
 import type { Observed, WaitTimeout } from "./WaitError.js"
 
@@ -60,7 +61,29 @@ import type { Observed, WaitTimeout } from "./WaitError.js"
  * @category constants
  * @since 0.2.0
  */
-export const DEFAULT_TIMEOUT: Duration.Duration = internal.DEFAULT_TIMEOUT
+export const DEFAULT_TIMEOUT: Duration.Duration = rules.DEFAULT_TIMEOUT
+
+/**
+ * The deadline (epoch ms) of a wait that starts at `startedAt` with these options: `deadline` when
+ * given (a resumed wait keeps its first deadline), else `startedAt` plus `timeout` (default
+ * {@link DEFAULT_TIMEOUT}). The engine gives each wait this deadline; an adapter that keeps
+ * deadlines of its own (a relay, a durable store, a command line) computes them with it, so that
+ * they agree. `timeout` must be a valid duration (`register` checks it; this throws on garbage).
+ *
+ * @example
+ * ```ts
+ * import { WaitEngine } from "@tensoras/ingestion"
+ *
+ * const startedAt = Date.UTC(2026, 0, 1)
+ * WaitEngine.deadlineOf({ timeout: "15 minutes" }, startedAt) // startedAt + 900_000
+ * WaitEngine.deadlineOf({}, startedAt) // startedAt + 30 minutes
+ * WaitEngine.deadlineOf({ timeout: "15 minutes", deadline: startedAt + 5_000 }, startedAt) // startedAt + 5_000
+ * ```
+ * @category utils
+ * @since 1.0.0
+ */
+export const deadlineOf: (options: Pick<WaitOptions, "timeout" | "deadline">, startedAt: number) => number =
+  rules.deadlineOf
 
 /**
  * Options of a wait, the same for every Effect wait (`Wait.waitFor`, `Wait.watch`, ...). Effect

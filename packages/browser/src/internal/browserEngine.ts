@@ -142,12 +142,10 @@ export const make = (
 
     const engineScope = yield* Effect.scope
     const context = yield* Effect.context<never>()
-    const fork = Effect.runForkWith(context)
-    // Started on the next tick, never inside the caller: most calls come from the engine's
-    // listeners (which must not re-enter it) or from a channel handler, and a reply posted
-    // there must go out before the group it belongs to closes.
-    const runFork = <A, E>(effect: Effect.Effect<A, E>): Fiber.Fiber<A, E> =>
-      fork(Effect.andThen(Effect.yieldNow, effect))
+    const runFork = Effect.runForkWith(context)
+    /** From the engine's listeners, which must not re-enter it: started on the next tick. */
+    const runForkLater = <A, E>(effect: Effect.Effect<A, E>): Fiber.Fiber<A, E> =>
+      runFork(Effect.andThen(Effect.yieldNow, effect))
     const tabId = randomId()
     const aliveName = (tab: string) => `${prefix}:tab:${tab}`
     // Held while this engine lives: a leader serving this tab learns it closed when it gets it.
@@ -197,15 +195,21 @@ export const make = (
       )
     }
 
-    const finish = (wait: LocalWait, exit: WaitEngine.WaitExit | undefined) => {
+    /** `fromEngine`: called by this tab's engine, whose wait has ended already. */
+    const finish = (wait: LocalWait, exit: WaitEngine.WaitExit | undefined, fromEngine = false) => {
       if (wait.ended) return
       wait.ended = true
-      if (wait.inner !== undefined) runFork(wait.inner.leave)
+      // Out of this tab's engine at once (a relayed end): its gate may open any moment.
+      if (wait.inner !== undefined) {
+        if (fromEngine) runForkLater(wait.inner.leave)
+        else runFork(wait.inner.leave)
+      }
       const group = wait.group
       if (group !== undefined) {
         group.local.delete(wait.id)
+        // Also the leader's cue that this tab no longer waits here (see `join`).
         if (!group.leading) group.channel.post({ kind: "leave", from: tabId, wait: wait.id })
-        closeIfIdle(group)
+        closeIfIdle(group, fromEngine)
       }
       if (exit !== undefined) call(wait.listener.onExit, withObserved(wait, exit))
     }
@@ -274,11 +278,10 @@ export const make = (
                   wait,
                   event: event._tag === "Polled" ? event : { ...event, error: encodeError(event.error) }
                 }),
+              // The wait stays in `group.remote` until its tab answers `leave` (or closes): this
+              // tab holds the lock until then, so a tab that has not heard of the end yet never
+              // takes over to poll it again.
               onExit: (exit) => {
-                if (group.remote.get(key) === remote) {
-                  group.remote.delete(key)
-                  closeIfIdle(group)
-                }
                 if (Exit.isSuccess(exit)) return post({ kind: "done", to, wait, job: exit.value })
                 const failure = Cause.findErrorOption(exit.cause)
                 // A deadline is the waiting tab's own: it times out there.
@@ -391,18 +394,21 @@ export const make = (
 
     /**
      * A group lives while this tab waits on the knowledge base or, leading, serves other tabs'
-     * waits there (so the leader whose own waits end keeps polling for the others).
+     * waits there, until their tabs say they ended (so the leader whose own waits end keeps
+     * polling for the others). `later`: called from the engine's listeners.
      */
-    const closeIfIdle = (group: Group) => {
-      if (group.local.size === 0 && group.remote.size === 0) closeGroup(group)
+    const closeIfIdle = (group: Group, later = false) => {
+      if (group.local.size === 0 && group.remote.size === 0) closeGroup(group, later)
     }
 
-    const closeGroup = (group: Group) => {
+    const closeGroup = (group: Group, later: boolean) => {
       if (group.closed) return
       group.closed = true
       if (groups.get(group.knowledgeBaseId) === group) groups.delete(group.knowledgeBaseId)
       // Interrupts the leadership (its lock goes to the next tab), then closes the channel.
-      runFork(Scope.close(group.scope, Exit.void))
+      const close = Scope.close(group.scope, Exit.void)
+      if (later) runForkLater(close)
+      else runFork(close)
     }
 
     const register: WaitEngine.WaitEngine["Service"]["register"] = (
@@ -429,7 +435,7 @@ export const make = (
         // engine polls it only while this tab leads the knowledge base.
         wait.inner = yield* inner.register(knowledgeBaseId, jobId, waitOptions, {
           onEvent: (event) => deliver(wait, event, false),
-          onExit: (exit) => finish(wait, exit)
+          onExit: (exit) => finish(wait, exit, true)
         })
         wait.deadline =
           waitOptions.deadline ??

@@ -1,7 +1,7 @@
 /**
  * How many of a running job's documents have ended, counted from the single-job endpoint's
  * `document_details` without decoding them: a poll schedule uses the count to time the end of the
- * job (see PollSchedule's `Polled`). Only the entries' `status` is read; anything unexpected
+ * job (see `polled.ts`). Only the entries' `status` is read; anything unexpected
  * leaves the count out (the job itself is still decoded).
  */
 import * as Effect from "effect/Effect"
@@ -9,7 +9,7 @@ import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as IngestionJob from "../IngestionJob.js"
-import type { DocumentCount, Polled } from "../PollSchedule.js"
+import type { DocumentCount, Polled } from "./polled.js"
 
 /** Statuses of a document not yet ended: waiting for its turn, or being worked on. */
 const isRunning = (status: string): boolean => status === "queued" || status === "processing"

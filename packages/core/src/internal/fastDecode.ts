@@ -10,11 +10,11 @@
  * the schema rejects, or by building a different value: test/internal/fastDecode.test.ts checks,
  * on random valid and invalid inputs, that both agree.
  */
-import type * as IngestionJob from "../IngestionJob.js"
-import type { Polled } from "../PollSchedule.js"
+import * as IngestionJob from "../IngestionJob.js"
 import { countOf } from "./documentCount.js"
+import type { Polled } from "./polled.js"
 
-const KNOWN_STATUSES = new Set(["queued", "processing", "completed", "failed"])
+const KNOWN_STATUSES: ReadonlySet<string> = new Set(IngestionJob.KNOWN_STATUSES)
 
 type Json = Record<string, unknown>
 

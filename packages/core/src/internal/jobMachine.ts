@@ -2,7 +2,6 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as EffectContext from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -25,8 +24,8 @@ import type {
   PollerLogic,
   RetriedErrorData
 } from "../JobMachine.js"
-import { outcomeResult } from "../Wait.js"
-import { DEFAULT_TIMEOUT, type Registration, WaitEngine, type WaitOptions } from "../WaitEngine.js"
+import { type Listener, type Registration, WaitEngine, type WaitOptions } from "../WaitEngine.js"
+import { deadlineAt, outcomeResult } from "./waitRules.js"
 
 const encodeClientError = Schema.encodeSync(IngestionError)
 
@@ -82,6 +81,91 @@ export const onLayer = <E>(layer: Layer.Layer<WaitEngine, E>): EngineRuntime => 
   }
 }
 
+/** One poller's run: how far its registration went, and the Effect clock's times of what it heard. */
+interface PollerRun {
+  stopped: boolean
+  /** The engine has said how the wait ended: it holds the wait no more, there is nothing to leave. */
+  ended: boolean
+  /** The Effect clock's times: the terminal job and a timeout are stamped with them. */
+  lastAt: number
+  registeredAt: number
+  /** Kept only until registered: a fiber that has ended holds its refs, its exit and more. */
+  registering: Fiber.Fiber<Registration, unknown> | undefined
+  registration: Registration | undefined
+}
+
+/** What the engine tells the wait, as the machine's events. */
+const pollerListener = (run: PollerRun, send: (event: PollerEvent) => void): Listener => ({
+  onEvent: (event) => {
+    run.lastAt = event.at
+    if (event._tag === "Polled") {
+      // The terminal poll is sent by onExit, with the job's document_details.
+      if (event.nextPollAt !== null || !IngestionJob.isTerminal(event.job)) {
+        send({
+          type: "POLLED",
+          job: event.job,
+          at: event.at,
+          changed: event.changed,
+          stalled: event.stalled,
+          nextPollAt: event.nextPollAt
+        })
+      }
+    } else {
+      send({
+        type: "RETRYING",
+        error: encodeClientError(event.error) as RetriedErrorData,
+        attempt: event.attempt,
+        delayMs: event.delayMs,
+        at: event.at
+      })
+    }
+  },
+  onExit: (exit) => {
+    run.ended = true
+    if (Exit.isSuccess(exit)) {
+      send({
+        type: "POLLED",
+        job: exit.value,
+        at: run.lastAt,
+        changed: true,
+        stalled: false,
+        nextPollAt: null
+      })
+      return
+    }
+    const failure = Cause.findErrorOption(exit.cause)
+    const error = failure._tag === "Some" ? failure.value : undefined
+    if (error?._tag === "WaitTimeout") {
+      send({
+        type: "TIMED_OUT",
+        lastJob: error.lastJob,
+        elapsedMs: error.elapsedMs,
+        observed: error.observed,
+        reason: error.reason,
+        message: error.message,
+        at: run.registeredAt + error.elapsedMs
+      })
+    } else {
+      send({ type: "ERRORED", error: causeData(exit.cause) })
+    }
+  }
+})
+
+/** Stops a poller: leaves the engine (unless the wait ended), then lets the engine's runtime go. */
+const stopPoller = (run: PollerRun, engineRuntime: EngineRuntime): void => {
+  run.stopped = true
+  // Most actors stop because their wait ended: no fiber to leave an engine that let them go.
+  if (run.ended) {
+    engineRuntime.release()
+    return
+  }
+  const release = Effect.sync(engineRuntime.release)
+  if (run.registration !== undefined) Effect.runFork(Effect.andThen(run.registration.leave, release))
+  else if (run.registering !== undefined)
+    Effect.runFork(Effect.andThen(Fiber.interrupt(run.registering), release))
+  else Effect.runFork(release)
+}
+
 /**
  * The poller actor: registers one wait with the engine and turns what it hears into the
  * machine's events, sent straight to the actor (no queue, no stream); stopping the actor leaves
@@ -90,101 +174,39 @@ export const onLayer = <E>(layer: Layer.Layer<WaitEngine, E>): EngineRuntime => 
 export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions): PollerLogic =>
   fromCallback<EventObject, PollerInput>(({ input, sendBack }) => {
     const send = (event: PollerEvent) => sendBack(event)
-    let stopped = false
-    // The engine has said how the wait ended: it holds the wait no more, there is nothing to leave.
-    let ended = false
-    // The Effect clock's times: the terminal job and a timeout are stamped with them.
-    let lastAt = 0
-    let registeredAt = 0
+    const run: PollerRun = {
+      stopped: false,
+      ended: false,
+      lastAt: 0,
+      registeredAt: 0,
+      registering: undefined,
+      registration: undefined
+    }
     const runFork = engineRuntime.acquire()
-    // Kept only until registered: a fiber that has ended holds its refs, its exit and more.
-    let registering: Fiber.Fiber<Registration, unknown> | undefined = runFork(
+    const registering = runFork(
       Effect.flatMap(Effect.zip(WaitEngine, Clock.currentTimeMillis), ([engine, now]) => {
-        registeredAt = now
-        lastAt = now
+        run.registeredAt = now
+        run.lastAt = now
         return engine.register(
           input.knowledgeBaseId,
           input.jobId,
           { schedule: options.schedule, deadline: input.deadline },
-          {
-            onEvent: (event) => {
-              lastAt = event.at
-              if (event._tag === "Polled") {
-                // The terminal poll is sent by onExit, with the job's document_details.
-                if (event.nextPollAt !== null || !IngestionJob.isTerminal(event.job)) {
-                  send({
-                    type: "POLLED",
-                    job: event.job,
-                    at: event.at,
-                    changed: event.changed,
-                    stalled: event.stalled,
-                    nextPollAt: event.nextPollAt
-                  })
-                }
-              } else {
-                send({
-                  type: "RETRYING",
-                  error: encodeClientError(event.error) as RetriedErrorData,
-                  attempt: event.attempt,
-                  delayMs: event.delayMs,
-                  at: event.at
-                })
-              }
-            },
-            onExit: (exit) => {
-              ended = true
-              if (Exit.isSuccess(exit)) {
-                send({
-                  type: "POLLED",
-                  job: exit.value,
-                  at: lastAt,
-                  changed: true,
-                  stalled: false,
-                  nextPollAt: null
-                })
-                return
-              }
-              const failure = Cause.findErrorOption(exit.cause)
-              const error = failure._tag === "Some" ? failure.value : undefined
-              if (error?._tag === "WaitTimeout") {
-                send({
-                  type: "TIMED_OUT",
-                  lastJob: error.lastJob,
-                  elapsedMs: error.elapsedMs,
-                  observed: error.observed,
-                  reason: error.reason,
-                  message: error.message,
-                  at: registeredAt + error.elapsedMs
-                })
-              } else {
-                send({ type: "ERRORED", error: causeData(exit.cause) })
-              }
-            }
-          }
+          pollerListener(run, send)
         )
       })
     )
-    let registration: Registration | undefined
+    run.registering = registering
     registering.addObserver((exit) => {
-      registering = undefined
+      run.registering = undefined
       if (Exit.isSuccess(exit)) {
-        registration = exit.value
-        if (stopped) Effect.runFork(registration.leave)
-      } else if (!stopped && !Cause.hasInterruptsOnly(exit.cause)) {
+        run.registration = exit.value
+        if (run.stopped) Effect.runFork(exit.value.leave)
+      } else if (!run.stopped && !Cause.hasInterruptsOnly(exit.cause)) {
         // Not registered: an invalid ID, or a Layer that could not be built (configuration).
         send({ type: "ERRORED", error: causeData(exit.cause) })
       }
     })
-    return () => {
-      stopped = true
-      // Most actors stop because their wait ended: no fiber to leave an engine that let them go.
-      if (ended) return engineRuntime.release()
-      const release = Effect.sync(engineRuntime.release)
-      if (registration !== undefined) Effect.runFork(Effect.andThen(registration.leave, release))
-      else if (registering !== undefined)
-        Effect.runFork(Effect.andThen(Fiber.interrupt(registering), release))
-      else Effect.runFork(release)
-    }
+    return () => stopPoller(run, engineRuntime)
   })
 
 const isPolledWith = (event: Event, status: IngestionJob.KnownJobStatus): event is PolledEvent =>
@@ -223,8 +245,8 @@ const outcomeOf = (context: Context, event: Event | ErrorActorEvent): Output => 
   }
 }
 
-/** The machine, given how to read the clock and the poller to invoke. */
-export const define = (now: () => number, poller: PollerLogic) =>
+/** The machine's types, its poller, and its named guards and actions. */
+const machineSetup = (poller: PollerLogic) =>
   setup({
     types: {
       context: {} as Context,
@@ -264,7 +286,62 @@ export const define = (now: () => number, poller: PollerLogic) =>
         nextPollAt: null
       }))
     }
-  }).createMachine({
+  })
+
+/** The `watching` state's region of the job's status. */
+const jobRegion = {
+  description: "The job's status, as last reported.",
+  initial: "unseen",
+  on: {
+    POLLED: [
+      { guard: "jobQueued", target: ".queued" },
+      { guard: "jobProcessing", target: ".processing" },
+      { guard: "jobUnrecognised", target: ".unrecognised" }
+    ]
+  },
+  states: {
+    unseen: { description: "No answer yet." },
+    queued: { description: "Created, waiting to be picked up." },
+    processing: { description: "Documents are being chunked, embedded and indexed." },
+    unrecognised: {
+      description: "A status this library does not know (e.g. `paused`): the wait goes on."
+    }
+  }
+} as const
+
+/** The `watching` state's region of what the watcher does. */
+const watcherRegion = {
+  description: "What the watcher is doing.",
+  initial: "starting",
+  on: {
+    POLLED: [
+      { guard: "pollStalled", target: ".stalled", actions: "recordPoll" },
+      { guard: "pollMoving", target: ".polling", actions: "recordPoll" }
+    ],
+    RETRYING: [
+      { guard: "rateLimited", target: ".rateLimited", actions: "recordRetry" },
+      { target: ".retrying", actions: "recordRetry" }
+    ]
+  },
+  states: {
+    starting: { description: "The first request is on its way." },
+    polling: { description: "Answered; the next poll is due at `nextPollAt`." },
+    stalled: { description: "Nothing has moved for a while (per the schedule); polling goes on." },
+    retrying: {
+      description: "A request failed transiently (5xx, network, timeout); retry at `nextPollAt`."
+    },
+    rateLimited: {
+      description: "429: retry when the service said (`Retry-After`), at `nextPollAt`."
+    }
+  }
+} as const
+
+/** A final state: the outcome is settled on entry. */
+const settled = (description: string) => ({ type: "final", description, entry: "settle" }) as const
+
+/** The machine, given how to read the clock and the poller to invoke. */
+export const define = (now: () => number, poller: PollerLogic) =>
+  machineSetup(poller).createMachine({
     id: "ingestionJob",
     description: "Waits for one ingestion job to end, and says how it ended.",
     context: ({ input }) => {
@@ -273,7 +350,7 @@ export const define = (now: () => number, poller: PollerLogic) =>
         knowledgeBaseId: input.knowledgeBaseId,
         jobId: input.jobId,
         startedAt,
-        deadline: input.deadline ?? startedAt + (input.timeoutMs ?? Duration.toMillis(DEFAULT_TIMEOUT)),
+        deadline: deadlineAt(startedAt, input.timeoutMs, input.deadline),
         job: null,
         polls: 0,
         retries: 0,
@@ -307,66 +384,13 @@ export const define = (now: () => number, poller: PollerLogic) =>
           ERRORED: { target: "errored", actions: "recordError" },
           CANCEL: { target: "cancelled" }
         },
-        states: {
-          job: {
-            description: "The job's status, as last reported.",
-            initial: "unseen",
-            on: {
-              POLLED: [
-                { guard: "jobQueued", target: ".queued" },
-                { guard: "jobProcessing", target: ".processing" },
-                { guard: "jobUnrecognised", target: ".unrecognised" }
-              ]
-            },
-            states: {
-              unseen: { description: "No answer yet." },
-              queued: { description: "Created, waiting to be picked up." },
-              processing: { description: "Documents are being chunked, embedded and indexed." },
-              unrecognised: {
-                description: "A status this library does not know (e.g. `paused`): the wait goes on."
-              }
-            }
-          },
-          watcher: {
-            description: "What the watcher is doing.",
-            initial: "starting",
-            on: {
-              POLLED: [
-                { guard: "pollStalled", target: ".stalled", actions: "recordPoll" },
-                { guard: "pollMoving", target: ".polling", actions: "recordPoll" }
-              ],
-              RETRYING: [
-                { guard: "rateLimited", target: ".rateLimited", actions: "recordRetry" },
-                { target: ".retrying", actions: "recordRetry" }
-              ]
-            },
-            states: {
-              starting: { description: "The first request is on its way." },
-              polling: { description: "Answered; the next poll is due at `nextPollAt`." },
-              stalled: { description: "Nothing has moved for a while (per the schedule); polling goes on." },
-              retrying: {
-                description: "A request failed transiently (5xx, network, timeout); retry at `nextPollAt`."
-              },
-              rateLimited: {
-                description: "429: retry when the service said (`Retry-After`), at `nextPollAt`."
-              }
-            }
-          }
-        }
+        states: { job: jobRegion, watcher: watcherRegion }
       },
-      completed: { type: "final", description: "The job completed.", entry: "settle" },
-      failed: { type: "final", description: "The job failed.", entry: "settle" },
-      timedOut: { type: "final", description: "The deadline passed first.", entry: "settle" },
-      cancelled: {
-        type: "final",
-        description: "Cancelled; the request in flight was aborted.",
-        entry: "settle"
-      },
-      errored: {
-        type: "final",
-        description: "A client error, missing configuration or a defect.",
-        entry: "settle"
-      }
+      completed: settled("The job completed."),
+      failed: settled("The job failed."),
+      timedOut: settled("The deadline passed first."),
+      cancelled: settled("Cancelled; the request in flight was aborted."),
+      errored: settled("A client error, missing configuration or a defect.")
     },
     output: ({ context }) =>
       context.outcome ?? {

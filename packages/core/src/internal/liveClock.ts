@@ -1,10 +1,16 @@
 /**
- * The timers of the library's own timeouts. A timeout is one code path on every clock: a timer
- * that ends an attempt by closing the Scope it runs in (see `IngestionJobs`). Only where the timer
- * comes from depends on the clock: on Effect's real-time clock a plain `setTimeout`, which keeps the
- * same time as `Effect.sleep` without the fibers a race or `Effect.timeout` forks (a single wait
- * would pay them on every poll); on any other clock (`TestClock`) a fiber sleeping on that clock,
- * since only it follows that clock's time.
+ * The library's timers, on one code path: a {@link Timer} is set, fires once, can be cancelled
+ * and set again, on whatever clock the fiber that made it runs on. The wait engine's loop wakes
+ * with one (a timer per knowledge base), and each request attempt is limited by one
+ * ({@link startTimer}: the timer closes the Scope the attempt runs in, see `IngestionJobs`).
+ *
+ * Only where the time comes from depends on the clock, inside {@link Timer.set}: on Effect's
+ * real-time clock a plain `setTimeout`, which keeps the same time as `Effect.sleep` (the live
+ * clock's sleep is that `setTimeout`) without a fiber per timer; on any other clock (`TestClock`)
+ * a fiber sleeping on that clock, since only such a fiber follows its time. Measured on Node 24
+ * (`tsx`, 200,000 timers set and cancelled): a plain timer costs about 0.35 µs, a fiber sleeping
+ * on the live clock about 2.5 µs and some 1 KB of garbage; the engine sets one on every look of
+ * a loop (a single wait: on every poll), and a request on every attempt.
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -21,22 +27,90 @@ const liveClock: Clock.Clock = Context.get(Context.empty(), Clock.Clock)
 /** Whether `clock` is Effect's real-time clock (where a plain timer keeps its time). */
 export const isLive = (clock: Clock.Clock): boolean => clock === liveClock
 
+/** The longest delay a `setTimeout` takes (about 24.8 days); a longer one is set again when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** A plain timer's expiry: its `Timer` comes as the argument, so no closure per `set`. */
+const expire = (timer: Timer<unknown>) => timer.expired()
+
+/**
+ * A timer that calls `onFire(argument)` once the time it was set for has passed on `clock`, unless
+ * it is cancelled or set again first. One object for its whole life (the engine's loop keeps one):
+ * setting it allocates no closure.
+ */
+export class Timer<A> {
+  private readonly live: boolean
+  private handle: ReturnType<typeof setTimeout> | undefined = undefined
+  private sleeper: Fiber.Fiber<void> | undefined = undefined
+  /** When a plain timer longer than `MAX_TIMER_MS` is due (epoch ms); the rest is set again. */
+  private dueAt = 0
+
+  constructor(
+    private readonly clock: Clock.Clock,
+    /** The services a sleeping fiber runs with (those of the fiber the clock came from). */
+    private readonly context: Context.Context<never>,
+    private readonly onFire: (argument: A) => void,
+    private readonly argument: A
+  ) {
+    this.live = clock === liveClock
+  }
+
+  /** Fires `millis` from now (cancelling the time it was set for before). */
+  set(millis: number): void {
+    this.cancel()
+    if (this.live) {
+      this.dueAt = millis > MAX_TIMER_MS ? Date.now() + millis : 0
+      this.handle = setTimeout(expire, Math.min(millis, MAX_TIMER_MS), this)
+      return
+    }
+    // The fiber starts at once: its sleep is on the clock when this returns. A sleep that ended at
+    // once (no time to wait) has fired already, and may have set the timer again.
+    const sleeper = Effect.runForkWith(this.context)(
+      Effect.andThen(
+        this.clock.sleep(Duration.millis(millis)),
+        Effect.sync(() => {
+          this.sleeper = undefined
+          this.onFire(this.argument)
+        })
+      )
+    )
+    if (sleeper.pollUnsafe() === undefined) this.sleeper = sleeper
+  }
+
+  /** Stops it: it does not fire (a no-op when it is not set). */
+  cancel(): void {
+    if (this.handle !== undefined) {
+      clearTimeout(this.handle)
+      this.handle = undefined
+    }
+    if (this.sleeper !== undefined) {
+      this.sleeper.interruptUnsafe()
+      this.sleeper = undefined
+    }
+  }
+
+  /** @internal A plain timer went off. */
+  expired(): void {
+    this.handle = undefined
+    const left = this.dueAt === 0 ? 0 : this.dueAt - Date.now()
+    if (left > 0) this.set(left)
+    else this.onFire(this.argument)
+  }
+}
+
+const call = (f: () => void) => f()
+
 /**
  * Starts a timer of `millis` on the clock of `fiber` that calls `onFire`, and returns what cancels
- * it (a no-op once it fired). On the real-time clock a plain `setTimeout`, no fiber; on any other a
- * fiber sleeping on that clock, run with the services of `fiber` (a `TestClock` tracks it as it
- * tracks the fiber's own sleeps).
+ * it (a no-op once it fired): a {@link Timer} with the services of `fiber` (a `TestClock` tracks
+ * its sleep as it tracks the fiber's own).
  */
 export const startTimer = (
   fiber: Fiber.Fiber<unknown, unknown>,
   millis: number,
   onFire: () => void
 ): (() => void) => {
-  const clock = fiber.getRef(Clock.Clock)
-  if (clock === liveClock) {
-    const handle = setTimeout(onFire, millis)
-    return () => clearTimeout(handle)
-  }
-  const sleeper = Effect.runForkWith(fiber.context)(Effect.map(clock.sleep(Duration.millis(millis)), onFire))
-  return () => sleeper.interruptUnsafe()
+  const timer = new Timer(fiber.getRef(Clock.Clock), fiber.context, call, onFire)
+  timer.set(millis)
+  return () => timer.cancel()
 }

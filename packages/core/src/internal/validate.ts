@@ -2,7 +2,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { InvalidInput } from "../IngestionError.js"
-import type { KnownJobStatus } from "../IngestionJob.js"
+import { KNOWN_STATUSES, type KnownJobStatus } from "../IngestionJob.js"
 
 const MAX_ID_LENGTH = 256
 // Characters that would change the meaning of a URL path (or of a header) if sent as is.
@@ -53,13 +53,13 @@ export const limit = (value: unknown): Effect.Effect<number, InvalidInput> =>
     ? Effect.succeed(value)
     : fail("limit", `limit must be an integer from 1 to 100 (got ${show(value)})`)
 
-const STATUSES: ReadonlyArray<string> = ["queued", "processing", "completed", "failed"]
+const STATUSES: ReadonlyArray<string> = KNOWN_STATUSES
 
 /** A status filter the API accepts. */
 export const status = (value: unknown): Effect.Effect<KnownJobStatus, InvalidInput> =>
   typeof value === "string" && STATUSES.includes(value)
     ? Effect.succeed(value as KnownJobStatus)
-    : fail("status", `status must be one of queued, processing, completed, failed (got ${show(value)})`)
+    : fail("status", `status must be one of ${STATUSES.join(", ")} (got ${show(value)})`)
 
 /** A positive, finite duration. */
 export const duration = (param: string, value: unknown): Effect.Effect<Duration.Duration, InvalidInput> => {

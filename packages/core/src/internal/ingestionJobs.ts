@@ -1,0 +1,197 @@
+/**
+ * The ingestion-jobs client (`IngestionJobs`): its options checked once, then its four operations,
+ * each a validated request (`validate.ts`) sent by `request.ts` and decoded by `response.ts`. To add
+ * an endpoint: a path, its schema (in `IngestionJob`), a fast decoder if a wait reads it on every
+ * poll (`fastDecode.ts`), and an operation here declared on the service in `IngestionJobs.ts`.
+ */
+import * as Effect from "effect/Effect"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { type IngestionError, InvalidInput, ResponseDecodeError } from "../IngestionError.js"
+import * as IngestionJob from "../IngestionJob.js"
+import type {
+  IngestionJobs,
+  ListAllOptions,
+  ListOptions,
+  Options,
+  RequestOptions,
+  TerminalJob
+} from "../IngestionJobs.js"
+import * as RetrySchedule from "../RetrySchedule.js"
+import * as internalDocumentCount from "./documentCount.js"
+import { DEFAULT_BASE_URL } from "./environment.js"
+import * as fastDecode from "./fastDecode.js"
+import type { Polled } from "./polled.js"
+import { makeSend, type Send, type Settings, TRACING } from "./request.js"
+import type * as internalResponse from "./response.js"
+import * as internalScrub from "./scrub.js"
+import * as validate from "./validate.js"
+import { version } from "./version.js"
+
+export type { Polled } from "./polled.js"
+
+/** The `User-Agent` the client sends. */
+export const USER_AGENT = `@tensoras/ingestion/${version}`
+
+type Service = IngestionJobs["Service"]
+
+// A poll's answer: the terminal member is tried only when the status literal says so, so a
+// running job's `document_details` are never decoded.
+const TerminalJobSchema = Schema.Struct({
+  ...IngestionJob.IngestionJobDetail.fields,
+  status: Schema.Literals(IngestionJob.TERMINAL_STATUSES)
+})
+// A running job also carries the count of its ended documents, for poll schedules (the count's
+// member falls back to the plain job when `document_details` are missing or unexpected).
+const PolledJob: Schema.Codec<Polled | TerminalJob, IngestionJob.IngestionJobDetailEncoded> = Schema.Union([
+  TerminalJobSchema,
+  internalDocumentCount.PolledWithCount,
+  IngestionJob.IngestionJob
+]) as never
+
+/** The options, checked in the order they are documented; the key's text only in the header. */
+const checked = (options: Options) =>
+  Effect.gen(function* () {
+    const apiKey = options.apiKey === null ? null : yield* validate.apiKey(options.apiKey)
+    const base = yield* validate.baseUrl(
+      options.baseUrl ?? DEFAULT_BASE_URL,
+      options.allowInsecureHttp ?? false
+    )
+    const timeout = yield* validate.duration("requestTimeout", options.requestTimeout ?? "30 seconds")
+    const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
+    const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
+    const scrub = internalScrub.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
+    const tracing = options.tracing ?? "auto"
+    if (!TRACING.includes(tracing)) {
+      return yield* new InvalidInput({
+        param: "tracing",
+        message: `tracing must be one of ${TRACING.map((mode) => `"${mode}"`).join(", ")}`
+      })
+    }
+    // Every request's headers, built once (no per-request chain of header copies).
+    const headers = Headers.fromInput({
+      ...(apiKey === null ? {} : { authorization: `Bearer ${Redacted.value(apiKey)}` }),
+      "user-agent": USER_AGENT,
+      accept: "application/json"
+    })
+    const settings: Omit<Settings, "client"> = { base, scrub, tracing, timeout, maxRetryAfter, retrySchedule }
+    return { settings, headers }
+  })
+
+/** Builds the client from options (see `IngestionJobs.make`). */
+export const make = (options: Options): Effect.Effect<Service, InvalidInput, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const { settings, headers } = yield* checked(options)
+    const client = yield* HttpClient.HttpClient
+    return operations(makeSend({ ...settings, client }), settings.base, headers)
+  })
+
+/** A call's options as `send` wants them: none when there is neither `onRetry` nor a deadline. */
+const withRetries = (requestOptions: RequestOptions | undefined) =>
+  requestOptions?.onRetry === undefined && requestOptions?.deadline === undefined ? undefined : requestOptions
+
+const jobsPath = (knowledgeBaseId: string) =>
+  `knowledge-bases/${encodeURIComponent(knowledgeBaseId)}/ingestion-jobs`
+
+/** The cursor of the next page; a page that claims more but cannot advance is a decode error. */
+const nextCursor = (
+  page: IngestionJob.IngestionJobList,
+  previous: string | undefined
+): Effect.Effect<readonly [IngestionJob.IngestionJobList, Option.Option<string>], ResponseDecodeError> => {
+  if (!page.has_more) return Effect.succeed([page, Option.none()])
+  const last = page.data[page.data.length - 1]
+  if (last === undefined || last.id === previous) {
+    return Effect.fail(
+      new ResponseDecodeError({
+        method: "GET",
+        url: "",
+        status: 200,
+        message: "The list claims has_more but its last job cannot serve as the next cursor",
+        excerpt: JSON.stringify({
+          has_more: page.has_more,
+          data_length: page.data.length,
+          after: previous ?? null
+        })
+      })
+    )
+  }
+  return Effect.succeed([page, Option.some(last.id)])
+}
+
+/** Every job of a knowledge base, page after page, on `list`. */
+const listAllWith =
+  (list: Service["list"]): Service["listAll"] =>
+  (knowledgeBaseId: string, listAllOptions: ListAllOptions = {}) =>
+    Stream.unwrap(
+      Effect.gen(function* () {
+        // Validate once, up front: a bad option fails the stream before the first request.
+        const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+        const limit = yield* validate.limit(listAllOptions.limit ?? 100)
+        const status =
+          listAllOptions.status === undefined ? undefined : yield* validate.status(listAllOptions.status)
+        const first =
+          listAllOptions.after === undefined ? undefined : yield* validate.id("after", listAllOptions.after)
+        return Stream.paginate(first, (after: string | undefined) =>
+          list(kb, { limit, status, after }).pipe(
+            Effect.flatMap((page) => nextCursor(page, after)),
+            Effect.map(([page, next]) => [page.data, next] as const)
+          )
+        )
+      })
+    )
+
+/** The client's operations on `send`, its requests built on `base` with `headers`. */
+const operations = (send: Send, base: URL, headers: Headers.Headers): Service => {
+  const request = (path: string, urlParams?: Record<string, string>) =>
+    HttpClientRequest.get(base.href + path, urlParams === undefined ? { headers } : { headers, urlParams })
+
+  const list = (knowledgeBaseId: string, listOptions: ListOptions & RequestOptions = {}) =>
+    Effect.gen(function* () {
+      const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+      const params: Record<string, string> = {}
+      if (listOptions.limit !== undefined) params.limit = String(yield* validate.limit(listOptions.limit))
+      if (listOptions.after !== undefined) params.after = yield* validate.id("after", listOptions.after)
+      if (listOptions.status !== undefined) params.status = yield* validate.status(listOptions.status)
+      return yield* send(
+        request(jobsPath(kb), params),
+        IngestionJob.IngestionJobList,
+        withRetries(listOptions),
+        fastDecode.list
+      )
+    })
+
+  const getWith =
+    <A>(
+      schema: Schema.Codec<A, IngestionJob.IngestionJobDetailEncoded>,
+      fast?: internalResponse.FastDecoder<A>
+    ) =>
+    (
+      knowledgeBaseId: string,
+      jobId: string,
+      requestOptions?: RequestOptions
+    ): Effect.Effect<A, IngestionError> =>
+      Effect.gen(function* () {
+        const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+        const job = yield* validate.id("jobId", jobId)
+        return yield* send(
+          request(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
+          schema,
+          withRetries(requestOptions),
+          fast
+        )
+      })
+
+  return {
+    list,
+    get: getWith(IngestionJob.IngestionJobDetail),
+    // A running job's answer is read by the hand-written decoder (status, counters, timestamps);
+    // a terminal one by the schema, `document_details` included.
+    poll: getWith(PolledJob, fastDecode.runningJob),
+    listAll: listAllWith(list)
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The Promise client (`IngestionJobsClient`): a client's `IngestionJobs` service and `WaitEngine`,
+ * built at once from the Promise options (the key and base URL from the environment when not
+ * given, by `environment.ts`'s rule), and its methods as Promises and async iterables over them.
+ * What the clients of a process share lives in `clientCache.ts`.
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Result from "effect/Result"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { InvalidInput } from "../IngestionError.js"
+import * as IngestionJobs from "../IngestionJobs.js"
+import type {
+  ClientOptions,
+  ClientWaitOptions,
+  IngestionJobsClient,
+  WaitForIngestionJobOptions,
+  WaitResult
+} from "../IngestionJobsClient.js"
+import * as RetrySchedule from "../RetrySchedule.js"
+import * as Wait from "../Wait.js"
+import * as WaitEngine from "../WaitEngine.js"
+import type { WaitError } from "../WaitError.js"
+import { defaultRetrySchedule, engineFor, fetchClient } from "./clientCache.js"
+import { API_KEY_VARIABLE, readEnvironment } from "./environment.js"
+import { abortReason, runPromise, squash } from "./runPromise.js"
+import * as validate from "./validate.js"
+
+type Engine = WaitEngine.WaitEngine["Service"]
+
+/** A client's service and its engine. */
+interface Built {
+  readonly service: IngestionJobs.IngestionJobs["Service"]
+  readonly engine: Engine
+}
+
+const MISSING_KEY = new InvalidInput({
+  param: "apiKey",
+  message: `No API key: pass apiKey, or set the ${API_KEY_VARIABLE} environment variable`
+})
+
+const FETCH_AND_CLIENT = new InvalidInput({
+  param: "httpClient",
+  message: "Pass fetch or httpClient, not both"
+})
+
+/** Nothing from the environment: both were given. */
+const NOT_READ = { apiKey: undefined, baseUrl: undefined }
+
+/** The Effect wait options from the Promise ones. */
+const waitOptions = (options: ClientWaitOptions): Effect.Effect<WaitEngine.WaitOptions, InvalidInput> =>
+  Effect.gen(function* () {
+    const timeout =
+      options.timeoutMs === undefined ? undefined : yield* validate.duration("timeoutMs", options.timeoutMs)
+    const pollInterval =
+      options.pollIntervalMs === undefined
+        ? undefined
+        : yield* validate.duration("pollIntervalMs", options.pollIntervalMs)
+    return { timeout, deadline: options.deadline, pollInterval, schedule: options.schedule }
+  })
+
+/**
+ * A stream as an async iterable, the one bridge of the Promise client's `listAll`, `watch` and
+ * `watchAll`: an abort of `signal` fails the stream with the signal's reason, so a loop rejects
+ * instead of ending quietly.
+ */
+const toAsyncIterable = <A, E>(
+  stream: Stream.Stream<A, E>,
+  signal: AbortSignal | undefined
+): AsyncIterable<A> =>
+  Stream.toAsyncIterable(
+    signal === undefined
+      ? stream
+      : Stream.interruptWhen(
+          stream,
+          Effect.callback<never, unknown>((resume) => {
+            const onAbort = () => resume(Effect.fail(abortReason(signal)))
+            if (signal.aborted) return onAbort()
+            signal.addEventListener("abort", onAbort, { once: true })
+            return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+          })
+        )
+  )
+
+/** The `IngestionJobs` service of the options (the key and base URL from the environment when not given). */
+const serviceOf = (options: ClientOptions) =>
+  Effect.gen(function* () {
+    const environment =
+      options.apiKey === undefined || options.baseUrl === undefined ? readEnvironment() : NOT_READ
+    if (options.fetch !== undefined && options.httpClient !== undefined) return yield* FETCH_AND_CLIENT
+    const given = options.apiKey ?? environment.apiKey
+    if (given === undefined) return yield* MISSING_KEY
+    const apiKey = yield* validate.apiKey(given)
+    const timeout =
+      options.requestTimeoutMs === undefined
+        ? undefined
+        : yield* validate.duration("requestTimeoutMs", options.requestTimeoutMs)
+    const retries =
+      options.maxRetries === undefined
+        ? undefined
+        : yield* validate.count("maxRetries", options.maxRetries, 0)
+    return yield* IngestionJobs.make({
+      apiKey,
+      baseUrl: options.baseUrl ?? environment.baseUrl,
+      allowInsecureHttp: options.allowInsecureHttp,
+      requestTimeout: timeout,
+      retrySchedule:
+        options.retrySchedule ??
+        (retries === undefined ? defaultRetrySchedule() : RetrySchedule.exponential({ retries }))
+    })
+  })
+
+/** The service and the engine of a client; throws as `createIngestionJobsClient` does. */
+const build = (options: ClientOptions): Built => {
+  const exit = Effect.runSyncExit(
+    Effect.gen(function* () {
+      const service = yield* serviceOf(options)
+      // The client's engine lives as long as the client; its loops stop whenever no wait is left.
+      const scope = yield* Scope.make()
+      const engine = yield* WaitEngine.make().pipe(
+        Effect.provideService(IngestionJobs.IngestionJobs, service),
+        Scope.provide(scope)
+      )
+      return { service, engine }
+    }).pipe(
+      Effect.provideService(
+        HttpClient.HttpClient,
+        options.httpClient ?? fetchClient(options.fetch ?? globalThis.fetch)
+      )
+    )
+  )
+  if (Exit.isFailure(exit)) throw squash(exit.cause)
+  return exit.value
+}
+
+/** A wait on an engine, with the Promise options validated first, as a Promise. */
+const onEngine = <A, E>(
+  engine: Engine,
+  options: ClientWaitOptions,
+  wait: (effectOptions: WaitEngine.WaitOptions) => Effect.Effect<A, E, WaitEngine.WaitEngine>
+): Promise<A> =>
+  runPromise(
+    Effect.provideService(Effect.flatMap(waitOptions(options), wait), WaitEngine.WaitEngine, engine),
+    options.signal
+  )
+
+/** A watch on an engine, with the Promise options validated first, as an async iterable. */
+const watchOnEngine = <A, E>(
+  engine: Engine,
+  options: ClientWaitOptions,
+  watch: (effectOptions: WaitEngine.WaitOptions) => Stream.Stream<A, E, WaitEngine.WaitEngine>
+): AsyncIterable<A> =>
+  toAsyncIterable(
+    Stream.provideService(
+      Stream.unwrap(Effect.map(waitOptions(options), watch)),
+      WaitEngine.WaitEngine,
+      engine
+    ),
+    options.signal
+  )
+
+/** `waitFor` on an engine, with the Promise options. */
+const waitForOn = (
+  engine: Engine,
+  knowledgeBaseId: string,
+  jobId: string,
+  options: ClientWaitOptions
+): Promise<Wait.CompletedJob> =>
+  onEngine(engine, options, (effectOptions) =>
+    Wait.waitFor(knowledgeBaseId, jobId, { ...effectOptions, onUpdate: options.onUpdate })
+  )
+
+/** A wait's result as `Promise.allSettled` gives it. */
+const settled = Result.match({
+  onFailure: (reason: WaitError): WaitResult => ({ status: "rejected", reason }),
+  onSuccess: (value: Wait.CompletedJob): WaitResult => ({ status: "fulfilled", value })
+})
+
+/** The Promise client on a service and its engine. */
+const clientOf = ({ service, engine }: Built): IngestionJobsClient => ({
+  list: (knowledgeBaseId, listOptions = {}) =>
+    runPromise(service.list(knowledgeBaseId, listOptions), listOptions.signal),
+  get: (knowledgeBaseId, jobId, callOptions = {}) =>
+    runPromise(service.get(knowledgeBaseId, jobId), callOptions.signal),
+  listAll: (knowledgeBaseId, listOptions = {}) =>
+    toAsyncIterable(service.listAll(knowledgeBaseId, listOptions), listOptions.signal),
+  waitFor: (knowledgeBaseId, jobId, options = {}) => waitForOn(engine, knowledgeBaseId, jobId, options),
+  waitForAll: (knowledgeBaseId, jobIds, options = {}) =>
+    onEngine(engine, options, (effectOptions) =>
+      Effect.map(Wait.waitForAll(knowledgeBaseId, jobIds, effectOptions), (results) => results.map(settled))
+    ),
+  watch: (knowledgeBaseId, jobId, options = {}) =>
+    watchOnEngine(engine, options, (effectOptions) => Wait.watch(knowledgeBaseId, jobId, effectOptions)),
+  watchAll: (knowledgeBaseId, jobIds, options = {}) =>
+    watchOnEngine(engine, options, (effectOptions) => Wait.watchAll(knowledgeBaseId, jobIds, effectOptions))
+})
+
+/** See `createIngestionJobsClient`. */
+export const createIngestionJobsClient = (options: ClientOptions = {}): IngestionJobsClient =>
+  clientOf(build(options))
+
+const engineOf = (options: WaitForIngestionJobOptions): Engine => build(options).engine
+
+/** See `waitForIngestionJob`. */
+export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promise<Wait.CompletedJob> => {
+  // A client's service and engine, without the client: one call uses nothing else.
+  let engine: Engine
+  try {
+    engine = engineFor(options, engineOf)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return waitForOn(engine, options.knowledgeBaseId, options.jobId, options)
+}

@@ -1,0 +1,238 @@
+/**
+ * One request of the client, sent until it has its answer: each attempt limited in time (and by
+ * the caller's deadline), traced as the client's `tracing` asks, and retried on the retry policy
+ * while it fails transiently. `ingestionJobs.ts` builds the requests; `response.ts` reads the
+ * answers. This is the path every poll takes: it allocates as little as it can.
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { constTrue } from "effect/Function"
+import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as References from "effect/References"
+import * as Schedule from "effect/Schedule"
+import type * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
+import { type IngestionError, TransportError } from "../IngestionError.js"
+import type { RequestOptions, RetryInfo, Tracing } from "../IngestionJobs.js"
+import { startTimer } from "./liveClock.js"
+import * as internalResponse from "./response.js"
+import type { Scrub } from "./scrub.js"
+
+/** What every request of one client shares: its options, checked once. */
+export interface Settings {
+  readonly client: HttpClient.HttpClient
+  readonly base: URL
+  readonly scrub: Scrub
+  readonly tracing: Tracing
+  readonly timeout: Duration.Duration
+  readonly maxRetryAfter: Duration.Duration
+  readonly retrySchedule: Schedule.Schedule<unknown, IngestionError>
+}
+
+/** Sends a request until it has its decoded answer, or fails for good. */
+export type Send = <A, I>(
+  request: HttpClientRequest.HttpClientRequest,
+  schema: Schema.Codec<A, I>,
+  requestOptions: RequestOptions | undefined,
+  fast?: internalResponse.FastDecoder<A>
+) => Effect.Effect<A, IngestionError>
+
+/** The modes `tracing` accepts. */
+export const TRACING: ReadonlyArray<Tracing> = ["auto", "spans", "propagate", "none"]
+
+/**
+ * The span of a request attempt as the client has always made it: named `http.client <METHOD>`,
+ * with the request's and the response's headers as attributes (`Authorization` among the names
+ * `Headers.CurrentRedactedNames` redacts: `<redacted>`). Effect's own defaults are `<METHOD>` and no
+ * header.
+ */
+const spanName = (request: HttpClientRequest.HttpClientRequest): string => `http.client ${request.method}`
+const withSpans: Context.Context<never> = Context.make(HttpClient.SpanNameGenerator, spanName).pipe(
+  Context.add(HttpClient.TracerHeaderFilter, constTrue)
+)
+const withSpansNoPropagation = Context.add(withSpans, HttpClient.TracerPropagationEnabled, false)
+const withoutSpans = Context.make(References.TracerEnabled, false)
+
+// Module functions, not closures per client: they depend on the mode alone.
+const propagating = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.provideContext(effect, withSpans)
+const propagationOff = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.provideContext(effect, withSpansNoPropagation)
+const spansOff = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.provideContext(effect, withoutSpans)
+/** `Tracer.nativeTracer` is Effect's built-in tracer: spans it makes are recorded nowhere. */
+const tracedAuto = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.withFiber((fiber) =>
+    fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer ? spansOff(effect) : propagationOff(effect)
+  )
+
+/**
+ * Runs a request attempt with the spans and trace headers `tracing` asks for. The client reads
+ * them from context references: they are set for the attempt alone.
+ */
+const tracedWith = (tracing: Tracing) =>
+  tracing === "propagate"
+    ? propagating
+    : tracing === "spans"
+      ? propagationOff
+      : tracing === "none"
+        ? spansOff
+        : tracedAuto
+
+/**
+ * `Effect.retry(attempt, policy())`, without stepping the policy (and building its state) for an
+ * attempt that succeeds or fails for good: a request that is not retried costs no retry machinery.
+ */
+const retrying = <A>(
+  attempt: Effect.Effect<A, IngestionError>,
+  policy: () => Schedule.Schedule<unknown, IngestionError>
+): Effect.Effect<A, IngestionError> =>
+  Effect.catch(attempt, (first) =>
+    first.isTransient
+      ? Effect.flatMap(Schedule.toStepWithSleep(policy()), (step) => {
+          // A step sleeps the delay and succeeds, or fails (with `Cause.Done`) when the policy is done.
+          const loop = (error: IngestionError): Effect.Effect<A, IngestionError> =>
+            Effect.matchEffect(step(error), {
+              onFailure: () => Effect.fail(error),
+              onSuccess: () => Effect.catch(attempt, loop)
+            })
+          return loop(first)
+        })
+      : Effect.fail(first)
+  )
+
+/**
+ * The retry policy: the caller's schedule, only for transient errors, never shorter than the
+ * `Retry-After` the service asked for (capped at `maxRetryAfter`), and never past the call's
+ * deadline (the attempt at the deadline then fails before it is sent).
+ */
+const retryPolicy = (
+  schedule: Schedule.Schedule<unknown, IngestionError>,
+  maxRetryAfter: Duration.Duration,
+  options: RequestOptions | undefined
+): Schedule.Schedule<unknown, IngestionError> => {
+  const transient = Schedule.while(schedule, ({ input }) => input.isTransient)
+  const onRetry = options?.onRetry
+  const deadline = options?.deadline
+  // `attempt` counts the policy's steps from 1: the first retry of the request is attempt 1.
+  return Schedule.modifyDelay(transient, ({ input: error, attempt, duration: delay }) => {
+    const asked = "retryAfterMs" in error ? error.retryAfterMs : undefined
+    const wanted =
+      asked === undefined ? delay : Duration.max(delay, Duration.min(Duration.millis(asked), maxRetryAfter))
+    const wait =
+      deadline === undefined
+        ? Effect.succeed(wanted)
+        : Effect.map(Clock.currentTimeMillis, (now) =>
+            Duration.min(wanted, Duration.millis(Math.max(0, deadline - now)))
+          )
+    return onRetry === undefined
+      ? wait
+      : Effect.tap(wait, (delayed) =>
+          onRetry({
+            error: error as RetryInfo["error"],
+            attempt,
+            delayMillis: Duration.toMillis(delayed)
+          })
+        )
+  })
+}
+
+/**
+ * One attempt (response body included) limited to `ms`, failing with `onTimeout()` after it.
+ *
+ * No fiber of its own: the request runs in the caller's fiber in a Scope that aborts it (the
+ * client's AbortSignal, which fetch, undici and node:http honour, body included) when it closes; a
+ * timer closes it after `ms`. The attempt's end cancels the timer, and an interruption (an abort
+ * stops everything at once) closes the Scope. `Effect.timeout` would race two fibers and a sleep per
+ * attempt instead: about three times the cost of this, on every poll. The timer is a plain
+ * `setTimeout` on the real-time clock, a fiber sleeping on the clock on any other (`TestClock`):
+ * see `liveClock.ts`. The path is the same on both.
+ */
+const limited = <A>(
+  attempt: (scope: Scope.Scope) => Effect.Effect<A, IngestionError>,
+  ms: number,
+  onTimeout: () => IngestionError
+): Effect.Effect<A, IngestionError> =>
+  Effect.withFiber((fiber) => {
+    const scope = Scope.makeUnsafe()
+    let fired = false
+    const cancel = startTimer(fiber, ms, () => {
+      fired = true
+      Effect.runFork(Scope.close(scope, Exit.void))
+    })
+    return attempt(scope).pipe(
+      Effect.mapError((error) => (fired ? onTimeout() : error)),
+      Effect.onExit((exit) => {
+        cancel()
+        // Interrupted: abort the request. Otherwise the response was read to its end (or never
+        // came): nothing to abort, and an abort would build a DOMException for naught.
+        return Exit.hasInterrupts(exit) ? Scope.close(scope, exit) : Effect.void
+      })
+    )
+  })
+
+const deadlinePassed = (request: HttpClientRequest.HttpClientRequest, base: URL) =>
+  new TransportError({
+    method: request.method,
+    url: new URL(request.url, base).href,
+    reason: "Deadline",
+    message: "The caller's deadline passed before a complete response arrived"
+  })
+
+const timedOut = (request: HttpClientRequest.HttpClientRequest, base: URL, timeout: Duration.Duration) =>
+  new TransportError({
+    method: request.method,
+    url: new URL(request.url, base).href,
+    reason: "Timeout",
+    message: `No complete response within ${Duration.format(timeout)}`
+  })
+
+/** The client's {@link Send}. */
+export const makeSend = (settings: Settings): Send => {
+  const { base, scrub, timeout, retrySchedule, maxRetryAfter } = settings
+  // The client, its requests aborted when a Scope we own closes (see `limited`).
+  const scopedClient = HttpClient.withScope(settings.client)
+  const traced = tracedWith(settings.tracing)
+  const timeoutMillis = Duration.toMillis(timeout)
+  // Built at the first call without a deadline or `onRetry` (the engine's requests always have a
+  // deadline: a client that only waits never builds it).
+  let defaultPolicy: Schedule.Schedule<unknown, IngestionError> | undefined
+  const retry = () => {
+    if (defaultPolicy === undefined) defaultPolicy = retryPolicy(retrySchedule, maxRetryAfter, undefined)
+    return defaultPolicy
+  }
+  return (request, schema, requestOptions, fast) => {
+    const handle = internalResponse.handle(schema, scrub, fast)
+    const attempt = (scope: Scope.Scope) =>
+      traced(
+        scopedClient
+          .execute(request)
+          .pipe(
+            Effect.provideService(Scope.Scope, scope),
+            Effect.mapError(internalResponse.transportError),
+            Effect.flatMap(handle)
+          )
+      )
+    const onTimeout = () => timedOut(request, base, timeout)
+    const deadline = requestOptions?.deadline
+    const policy =
+      requestOptions === undefined ? retry : () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions)
+    if (deadline === undefined) return retrying(limited(attempt, timeoutMillis, onTimeout), policy)
+    // The clock is read before every attempt: a timer that fired late (a blocked event loop)
+    // cannot send a request past the deadline, and an attempt never outlives it.
+    const onDeadline = () => deadlinePassed(request, base)
+    const bounded = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      now >= deadline
+        ? Effect.fail(onDeadline())
+        : deadline - now < timeoutMillis
+          ? limited(attempt, deadline - now, onDeadline)
+          : limited(attempt, timeoutMillis, onTimeout)
+    )
+    return retrying(bounded, policy)
+  }
+}

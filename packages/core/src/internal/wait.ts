@@ -1,0 +1,160 @@
+/**
+ * The Effect waits of `Wait`: registrations with the process's `WaitEngine`, their exits read with
+ * the wait rules (`waitRules.ts`).
+ */
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
+import type { IngestionError, InvalidInput } from "../IngestionError.js"
+import type * as IngestionJob from "../IngestionJob.js"
+import type * as PollSchedule from "../PollSchedule.js"
+import type { CompletedJob, JobUpdate } from "../Wait.js"
+import { WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "../WaitEngine.js"
+import type { IngestionJobFailed, WaitError, WaitTimeout } from "../WaitError.js"
+import * as validate from "./validate.js"
+import { exitError, exitResult, outcomeResult } from "./waitRules.js"
+
+export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: "Polled" }> =>
+  event._tag === "Polled" && (event.changed || event.nextPollAt === null)
+
+export const outcome = (
+  job: IngestionJob.IngestionJobDetail
+): Effect.Effect<CompletedJob, IngestionJobFailed> =>
+  Result.match(outcomeResult(job), { onFailure: Effect.fail, onSuccess: Effect.succeed })
+
+export const waitFor = (
+  knowledgeBaseId: string,
+  jobId: string,
+  options: WaitOptions & {
+    readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined
+  } = {}
+): Effect.Effect<CompletedJob, WaitError, WaitEngine> => {
+  const { onUpdate } = options
+  // No fiber, Deferred or scope of its own: the caller's fiber waits in `Effect.callback` for the
+  // registration's `onExit`, and leaves the engine if it is interrupted first.
+  return Effect.flatMap(WaitEngine, (engine) =>
+    Effect.uninterruptibleMask((restore) => {
+      const settle: { exit: WaitExit | undefined; resume: ((exit: WaitExit) => void) | undefined } = {
+        exit: undefined,
+        resume: undefined
+      }
+      return Effect.flatMap(
+        engine.register(knowledgeBaseId, jobId, options, {
+          onEvent: onUpdate === undefined ? undefined : (event) => isChange(event) && onUpdate(event.job),
+          onExit: (exit) => {
+            if (settle.resume === undefined) settle.exit = exit
+            else settle.resume(exit)
+          }
+        }),
+        (registration) =>
+          Effect.onInterrupt(
+            restore(
+              Effect.callback<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>((resume) => {
+                if (settle.exit !== undefined) resume(settle.exit)
+                else settle.resume = resume
+              })
+            ),
+            () => registration.leave
+          )
+      )
+    })
+  ).pipe(Effect.flatMap(outcome))
+}
+
+export const waitForAll = (
+  knowledgeBaseId: string,
+  jobIds: Iterable<string>,
+  options: WaitOptions = {}
+): Effect.Effect<ReadonlyArray<Result.Result<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =>
+  Effect.gen(function* () {
+    const ids = [...jobIds]
+    // All or nothing: one bad ID fails the call before any wait is registered.
+    yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+    for (const id of ids) yield* validate.id("jobId", id)
+    const engine = yield* WaitEngine
+    const results = new Array<Result.Result<CompletedJob, WaitError>>(ids.length)
+    const all = yield* Deferred.make<void>()
+    let left = ids.length
+    if (left === 0) return []
+    return yield* Effect.acquireUseRelease(
+      Effect.forEach(ids, (id, index) =>
+        engine.register(knowledgeBaseId, id, options, {
+          onExit: (exit) => {
+            results[index] = exitResult(exit)
+            if (--left === 0) Deferred.doneUnsafe(all, Exit.void)
+          }
+        })
+      ),
+      () => Effect.as(Deferred.await(all), results as ReadonlyArray<Result.Result<CompletedJob, WaitError>>),
+      (registrations) =>
+        Effect.forEach(registrations, (registration) => registration.leave, { discard: true })
+    )
+  })
+
+export const watch = (
+  knowledgeBaseId: string,
+  jobId: string,
+  options: WaitOptions = {}
+): Stream.Stream<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine> =>
+  // `callback`: an emission is a synchronous offer to the stream's unbounded queue (the consumer
+  // takes what has piled up as one chunk); no fiber per emission.
+  Stream.callback<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine>((queue) =>
+    Effect.flatMap(WaitEngine, (engine) =>
+      Effect.acquireRelease(
+        engine.register(knowledgeBaseId, jobId, options, {
+          onEvent: (event) => {
+            if (isChange(event) && event.nextPollAt !== null) Queue.offerUnsafe(queue, event.job)
+          },
+          onExit: (exit) => {
+            if (Exit.isSuccess(exit)) {
+              Queue.offerUnsafe(queue, exit.value)
+              Queue.endUnsafe(queue)
+            } else {
+              Queue.failCauseUnsafe(queue, Cause.fail(exitError(exit)))
+            }
+          }
+        }),
+        (registration) => registration.leave
+      )
+    )
+  )
+
+export const watchAll = (
+  knowledgeBaseId: string,
+  jobIds: Iterable<string>,
+  options: WaitOptions = {}
+): Stream.Stream<JobUpdate, InvalidInput, WaitEngine> =>
+  Stream.callback<JobUpdate, InvalidInput, WaitEngine>((queue) =>
+    Effect.gen(function* () {
+      const ids = [...jobIds]
+      yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+      for (const id of ids) yield* validate.id("jobId", id)
+      const engine = yield* WaitEngine
+      let left = ids.length
+      if (left === 0) {
+        Queue.endUnsafe(queue)
+        return
+      }
+      yield* Effect.forEach(ids, (jobId) =>
+        Effect.acquireRelease(
+          engine.register(knowledgeBaseId, jobId, options, {
+            onEvent: (event) => {
+              if (isChange(event) && event.nextPollAt !== null) {
+                Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: event.job })
+              }
+            },
+            onExit: (exit) => {
+              if (Exit.isSuccess(exit)) Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: exit.value })
+              Queue.offerUnsafe(queue, { _tag: "Ended", jobId, result: exitResult(exit) })
+              if (--left === 0) Queue.endUnsafe(queue)
+            }
+          }),
+          (registration) => registration.leave
+        )
+      )
+    })
+  )

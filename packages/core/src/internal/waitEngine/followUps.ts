@@ -1,0 +1,62 @@
+/**
+ * A sweep's follow-up GETs, whether they go out during the sweep or after it: a queue that at most
+ * `concurrency` workers drain. (Not a semaphore: each release of Effect's wakes every fiber waiting
+ * on it, and a sweep of 10,000 jobs can have hundreds waiting.)
+ */
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+
+export class FollowUps {
+  private readonly queue: Array<string> = []
+  private head = 0
+  private idle: number
+  private readonly workers: Array<Fiber.Fiber<void>> = []
+  /** Takes jobs off the queue until it is empty. */
+  private readonly worker: Effect.Effect<void>
+
+  constructor(
+    concurrency: number,
+    /** The follow-up of one job. */
+    private readonly get: (jobId: string) => Effect.Effect<void>
+  ) {
+    this.idle = concurrency
+    this.worker = Effect.suspend(() => this.next())
+  }
+
+  private next(): Effect.Effect<void> {
+    if (this.head === this.queue.length) {
+      this.idle++
+      return Effect.void
+    }
+    const jobId = this.queue[this.head++] as string
+    return Effect.andThen(this.get(jobId), this.worker)
+  }
+
+  private fork(count: number): Effect.Effect<void> {
+    return count === 0
+      ? Effect.void
+      : Effect.flatMap(Effect.forkChild(this.worker), (fiber) => {
+          this.workers.push(fiber)
+          return this.fork(count - 1)
+        })
+  }
+
+  /** Queues follow-ups, and starts the workers they call for (up to `concurrency` in all). */
+  add(jobIds: ReadonlyArray<string>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      for (const jobId of jobIds) this.queue.push(jobId)
+      const start = Math.min(this.idle, this.queue.length - this.head)
+      this.idle -= start
+      return this.fork(start)
+    })
+  }
+
+  /** Waits for every follow-up: a worker ends when the queue is empty, and more may start meanwhile. */
+  join(): Effect.Effect<void> {
+    const workers = this.workers
+    return Effect.gen(function* () {
+      for (let joined = 0; joined < workers.length; joined++)
+        yield* Fiber.join(workers[joined] as Fiber.Fiber<void>)
+    })
+  }
+}

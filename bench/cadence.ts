@@ -7,7 +7,9 @@
  * whole). A wait polls the job as a GET reports it at that instant (with the count of ended documents the
  * client makes of `document_details`; or, for a sweep, as the list endpoint reports it), steps the schedule
  * with it and sleeps until the next poll, until it sees the job `completed` or `failed`. Latency is that poll's time minus the job's terminal time; requests count every poll. Nothing here
- * depends on the machine's load: the same seed gives the same figures.
+ * depends on the machine's load: the same seed gives the same figures. The draws come from the bench's own
+ * generator ({@link Seeded}: the PCG32 that Effect 3 seeded), so the jobs, and with them the figures, stay the
+ * ones measured on Effect 3 whatever generator Effect ships.
  *
  * Time is a {@link virtualClock} that jumps on `sleep`, not `TestClock`: each `TestClock` advance waits for
  * the fibers to suspend over a few macrotask turns, which made the 100,000 polls of a run take over ten
@@ -30,6 +32,7 @@ import * as Pull from "effect/Pull"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Seeded from "./seededRandom.js"
 
 const SECOND = 1_000
 const MINUTE = 60 * SECOND
@@ -136,7 +139,7 @@ const drawJob = (workload: CadenceWorkload, id: string): Effect.Effect<CadenceJo
     const meanMs = yield* logUniform(...workload.documentMs)
     const fails = (yield* Random.next) < workload.failingShare
     const documents = Math.max(1, Math.round(Math.max(0, aimedMs - queuedMs) / meanMs))
-    const seed = yield* Random.nextIntBetween(1, 2 ** 31 - 1, { halfOpen: true })
+    const seed = yield* Seeded.nextIntBetween(1, 2 ** 31 - 1)
     const failures = Math.floor(documents * 0.1 * (yield* Random.next))
     const specs: Array<Documents.DocumentSpec> = []
     let processingMs = 0
@@ -147,8 +150,8 @@ const drawJob = (workload: CadenceWorkload, id: string): Effect.Effect<CadenceJo
     }
     const failsAfterMs = fails ? Math.round(queuedMs + (yield* Random.next) * processingMs) : null
     const durationMs = failsAfterMs ?? queuedMs + processingMs
-    const createdAtMs = yield* Random.nextIntBetween(0, SECOND, { halfOpen: true })
-    const waitStartsAfterMs = yield* Random.nextIntBetween(0, SECOND, { halfOpen: true })
+    const createdAtMs = yield* Seeded.nextIntBetween(0, SECOND)
+    const waitStartsAfterMs = yield* Seeded.nextIntBetween(0, SECOND)
     if (durationMs < workload.durationMs[0] || durationMs > workload.durationMs[1]) return undefined
     return {
       id,
@@ -173,7 +176,7 @@ export const jobsOf = (workload: CadenceWorkload): Effect.Effect<ReadonlyArray<C
       if (job !== undefined) jobs.push(job)
     }
     return jobs
-  }).pipe(Random.withSeed(workload.seed))
+  }).pipe(Seeded.withSeed(workload.seed))
 
 /** One wait's figures. */
 export interface Detection {
@@ -275,7 +278,7 @@ export const detect = (
       }
     })
     return yield* Effect.provideService(wait, Clock.Clock, virtualClock(createdAt + job.waitStartsAfterMs))
-  }).pipe(Random.withSeed(job.seed))
+  }).pipe(Seeded.withSeed(job.seed))
 
 /** A schedule's figures on a set of jobs. */
 export interface CadenceFigures {
@@ -531,7 +534,7 @@ export const singleDocumentLaws = (
       laws.set(bin, { step, mass })
     }
     return laws
-  }).pipe(Random.withSeed(workload.seed + PRIOR_SEED_OFFSET))
+  }).pipe(Seeded.withSeed(workload.seed + PRIOR_SEED_OFFSET))
 
 /** A bound's figures: expectations over the laws it is told, over all jobs and per family. */
 export interface BoundFigures {

@@ -1,55 +1,25 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
-import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
-import * as TestClock from "effect/testing/TestClock"
-import { eventually, sleepScheduledAt } from "./utils/clock.js"
-
-// A canary: if this string shows up in any error, the key leaked.
-const API_KEY = "tns_canary_9f3b1c7e5a2d4f6b"
+import { API_KEY, clientOn, failure, startSimulator } from "./utils/ingestionJobs.js"
 
 let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
-  simulator = await NodeSimulator.start({ scenario: "docs", apiKey: API_KEY, clock: "manual" })
+  simulator = await startSimulator()
 })
 afterAll(() => simulator.close())
 beforeEach(() => simulator.control.setScenario("docs"))
 
-/** The client against the simulator, retrying on a fixed, jitter-free schedule the tests can time. */
-const client = (options: Partial<IngestionJobs.Options> = {}) =>
-  IngestionJobs.layer({
-    apiKey: Redacted.make(API_KEY),
-    baseUrl: simulator.baseUrl,
-    retrySchedule: Schedule.max([Schedule.exponential("100 millis"), Schedule.recurs(3)]),
-    ...options
-  }).pipe(Layer.provide(FetchHttpClient.layer))
-
+const client = (options: Partial<IngestionJobs.Options> = {}) => clientOn(simulator, options)
 const requests = () => simulator.control.requestCount()
-
-/** Expects the effect to fail, and returns the error (the key must not appear in it anywhere). */
-const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const exit = yield* Effect.exit(effect)
-    if (Exit.isSuccess(exit)) return expect.fail("expected a failure")
-    const error = yield* Effect.flip(exit)
-    const rendered = [
-      String(error),
-      JSON.stringify(error),
-      (error as Error).stack ?? "",
-      Object.values(error as object)
-    ]
-    expect(JSON.stringify(rendered)).not.toContain(API_KEY)
-    return error
-  })
 
 describe("IngestionJobs", () => {
   describe("without a key (apiKey: null)", () => {
@@ -83,7 +53,9 @@ describe("IngestionJobs", () => {
       }).pipe(Effect.provide(client()))
     )
   })
+})
 
+describe("IngestionJobs", () => {
   describe("list", () => {
     it.effect("returns the documented list of a knowledge base, without document_details", () =>
       Effect.gen(function* () {
@@ -131,7 +103,9 @@ describe("IngestionJobs", () => {
       }).pipe(Effect.provide(client()))
     )
   })
+})
 
+describe("IngestionJobs", () => {
   describe("get", () => {
     it.effect("returns one job with its document_details", () =>
       Effect.gen(function* () {
@@ -203,300 +177,9 @@ describe("IngestionJobs", () => {
       }).pipe(Effect.provide(client()))
     )
   })
+})
 
-  describe("errors from real responses", () => {
-    it.effect("401 with a wrong key is Unauthorized, and the key is in no part of it", () =>
-      Effect.gen(function* () {
-        const error = yield* failure(
-          IngestionJobs.list("kb_abc123").pipe(
-            Effect.provide(client({ apiKey: Redacted.make(`${API_KEY}_wrong`) }))
-          )
-        )
-        expect(error).toMatchObject({ _tag: "Unauthorized", status: 401, code: "invalid_api_key" })
-        expect(JSON.stringify(error)).not.toContain(`${API_KEY}_wrong`)
-      })
-    )
-
-    it.effect("404 of a job is NotFound with the API's type, code, param and message", () =>
-      Effect.gen(function* () {
-        const error = yield* failure(IngestionJobs.get("kb_abc123", "job_missing"))
-        expect(error).toMatchObject({
-          _tag: "NotFound",
-          status: 404,
-          type: "not_found_error",
-          code: "ingestion_job_not_found",
-          param: "job_id",
-          message: "Ingestion job 'job_missing' not found",
-          method: "GET"
-        })
-        expect(error.isTransient).toBe(false)
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("404 of a knowledge base is NotFound with its own code", () =>
-      Effect.gen(function* () {
-        const error = yield* failure(IngestionJobs.list("kb_missing"))
-        expect(error).toMatchObject({ _tag: "NotFound", code: "knowledge_base_not_found", param: "kb_id" })
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("400 is InvalidRequest naming the parameter (an unknown cursor)", () =>
-      Effect.gen(function* () {
-        const error = yield* failure(IngestionJobs.list("kb_abc123", { after: "job_nope" }))
-        expect(error).toMatchObject({ _tag: "InvalidRequest", status: 400, param: "after" })
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("403 is Forbidden, and is not retried", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "http-error", status: 403, times: Infinity })
-        const before = requests()
-        const error = yield* failure(IngestionJobs.list("kb_abc123"))
-        expect(error._tag).toBe("Forbidden")
-        expect(requests() - before).toBe(1)
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("a 200 that is not JSON is a ResponseDecodeError with an excerpt", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "non-json", status: 200 })
-        const error = yield* failure(IngestionJobs.list("kb_abc123"))
-        expect(error._tag).toBe("ResponseDecodeError")
-        if (error._tag !== "ResponseDecodeError") return
-        expect(error.excerpt.length).toBeGreaterThan(0)
-        expect(error.excerpt.length).toBeLessThanOrEqual(200)
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("a truncated body is a ResponseDecodeError, not a crash", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "truncated", route: "get" })
-        const error = yield* failure(IngestionJobs.get("kb_abc123", "job_abc123"))
-        expect(error._tag).toBe("ResponseDecodeError")
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("unknown extra fields and unknown statuses decode", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "extra-fields", route: "get" })
-        simulator.control.injectFault({ kind: "unknown-status", route: "get" })
-        const job = yield* IngestionJobs.get("kb_abc123", "job_abc123")
-        expect(job).not.toHaveProperty("priority")
-        const again = yield* IngestionJobs.get("kb_abc123", "job_abc123")
-        expect(again.status).toStrictEqual({ _tag: "UnknownStatus", raw: "paused" })
-        expect(again.document_details[0]?.status).toStrictEqual({ _tag: "UnknownStatus", raw: "skipped" })
-      }).pipe(Effect.provide(client()))
-    )
-  })
-
-  describe("retries", () => {
-    it.effect("retries a 429 after exactly the Retry-After seconds it asked for", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "rate-limit", retryAfter: 7, retryAfterFormat: "seconds" })
-        const before = requests()
-        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
-        // The schedule alone would wait 100 ms; Retry-After asks for 7 s and wins.
-        yield* sleepScheduledAt(7_000)
-        yield* TestClock.adjust("6999 millis")
-        expect(requests() - before).toBe(1)
-        yield* TestClock.adjust("1 millis")
-        const page = yield* Fiber.join(fiber)
-        expect(page.data.length).toBe(2)
-        expect(requests() - before).toBe(2)
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("honours a Retry-After given as an HTTP date, against the Effect clock", () =>
-      Effect.gen(function* () {
-        // Align the test clock with the simulator's: the date is the simulator's now + 5 s.
-        yield* TestClock.setTime(simulator.control.now())
-        const start = simulator.control.now()
-        simulator.control.injectFault({ kind: "rate-limit", retryAfter: 5, retryAfterFormat: "http-date" })
-        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
-        yield* sleepScheduledAt(start + 5_000)
-        yield* TestClock.adjust("5 seconds")
-        const page = yield* Fiber.join(fiber)
-        expect(page.object).toBe("list")
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("retries 503s on the schedule when it asks for longer than Retry-After", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "server-error", status: 503, times: 2, retryAfter: 0 })
-        const before = requests()
-        const fiber = yield* Effect.forkChild(IngestionJobs.get("kb_abc123", "job_abc123"))
-        yield* sleepScheduledAt(100)
-        yield* TestClock.adjust("100 millis")
-        yield* sleepScheduledAt(300)
-        yield* TestClock.adjust("200 millis")
-        const job = yield* Fiber.join(fiber)
-        expect(job.id).toBe("job_abc123")
-        expect(requests() - before).toBe(3)
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("caps a Retry-After at maxRetryAfter", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "rate-limit", retryAfter: 3600 })
-        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
-        yield* sleepScheduledAt(2_000)
-        yield* TestClock.adjust("2 seconds")
-        yield* Fiber.join(fiber)
-      }).pipe(Effect.provide(client({ maxRetryAfter: "2 seconds" })))
-    )
-
-    it.effect("gives up with the last transient error when the retries run out", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "server-error", status: 502, times: Infinity })
-        const before = requests()
-        const fiber = yield* Effect.forkChild(Effect.flip(IngestionJobs.list("kb_abc123")))
-        for (const at of [100, 300, 700]) {
-          yield* sleepScheduledAt(at)
-          yield* TestClock.setTime(at)
-        }
-        const error = yield* Fiber.join(fiber)
-        expect(error).toMatchObject({ _tag: "ServerError", status: 502 })
-        expect(requests() - before).toBe(4)
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("retries a dropped connection as a TransportError", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "drop" })
-        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
-        yield* sleepScheduledAt(100)
-        yield* TestClock.adjust("100 millis")
-        expect((yield* Fiber.join(fiber)).object).toBe("list")
-        expect(simulator.control.requests.at(-2)?.outcome).toBe("dropped")
-      }).pipe(Effect.provide(client()))
-    )
-
-    it.effect("times out a hanging request, aborts it, and retries", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
-        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
-        yield* sleepScheduledAt(1_000)
-        yield* TestClock.adjust("1 second")
-        yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
-        yield* sleepScheduledAt(1_100)
-        yield* TestClock.adjust("100 millis")
-        expect((yield* Fiber.join(fiber)).object).toBe("list")
-      }).pipe(Effect.provide(client({ requestTimeout: "1 second" })))
-    )
-
-    it.effect("without retries, a timeout is a TransportError with reason Timeout", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
-        const fiber = yield* Effect.forkChild(Effect.flip(IngestionJobs.list("kb_abc123")))
-        yield* sleepScheduledAt(2_000)
-        yield* TestClock.adjust("2 seconds")
-        const error = yield* Fiber.join(fiber)
-        expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout" })
-      }).pipe(Effect.provide(client({ requestTimeout: "2 seconds", retrySchedule: Schedule.recurs(0) })))
-    )
-
-    // Both clocks: TestClock's timeout is Effect's, the real clock's a timer that aborts (see below).
-    const interruptAborts = () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
-        const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
-        yield* eventually(() => simulator.control.requests.length === 1)
-        yield* Fiber.interrupt(fiber)
-        yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
-      }).pipe(Effect.provide(client()))
-    it.effect("interrupting a call aborts the request in flight", interruptAborts)
-    it.live("on the real clock, interrupting a call aborts the request in flight", interruptAborts)
-
-    // On the live clock a request's timeout is a plain timer that aborts it (no fiber per attempt):
-    // the same behaviour, on real time. The timeout is short; the test waits for the outcome itself.
-    it.live("on the real clock, a hanging request times out as TransportError Timeout and is aborted", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
-        const error = yield* failure(IngestionJobs.list("kb_abc123"))
-        expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout" })
-        yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
-      }).pipe(Effect.provide(client({ requestTimeout: "200 millis", retrySchedule: Schedule.recurs(0) })))
-    )
-
-    it.live("on the real clock, a deadline cuts the attempt as TransportError Deadline", () =>
-      Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
-        const deadline = Date.now() + 200
-        const error = yield* failure(IngestionJobs.poll("kb_abc123", "job_abc123", { deadline }))
-        expect(error).toMatchObject({ _tag: "TransportError", reason: "Deadline" })
-        expect(Date.now()).toBeGreaterThanOrEqual(deadline)
-      }).pipe(Effect.provide(client()))
-    )
-  })
-
-  describe("validation: bad input fails with InvalidInput and sends nothing", () => {
-    const cases: ReadonlyArray<
-      readonly [string, string, Effect.Effect<unknown, unknown, IngestionJobs.IngestionJobs>]
-    > = [
-      ["knowledgeBaseId", "empty", IngestionJobs.list("")],
-      ["knowledgeBaseId", "a slash", IngestionJobs.list("kb/../admin")],
-      ["knowledgeBaseId", "dot-dot", IngestionJobs.list("..")],
-      ["knowledgeBaseId", "a query", IngestionJobs.list("kb?x=1")],
-      ["knowledgeBaseId", "a percent", IngestionJobs.list("kb%2F")],
-      ["knowledgeBaseId", "whitespace", IngestionJobs.list("kb abc")],
-      ["knowledgeBaseId", "a control character", IngestionJobs.list("kb\u0000")],
-      ["knowledgeBaseId", "257 characters", IngestionJobs.list("k".repeat(257))],
-      ["jobId", "a backslash", IngestionJobs.get("kb_abc123", "job\\1")],
-      ["jobId", "a hash", IngestionJobs.get("kb_abc123", "job#1")],
-      ["jobId", "not a string", IngestionJobs.get("kb_abc123", 42 as unknown as string)],
-      ["limit", "0", IngestionJobs.list("kb_abc123", { limit: 0 })],
-      ["limit", "101", IngestionJobs.list("kb_abc123", { limit: 101 })],
-      ["limit", "2.5", IngestionJobs.list("kb_abc123", { limit: 2.5 })],
-      ["after", "a slash", IngestionJobs.list("kb_abc123", { after: "a/b" })],
-      ["status", "an unknown status", IngestionJobs.list("kb_abc123", { status: "done" as "completed" })],
-      ["limit", "a listAll limit of 500", Stream.runDrain(IngestionJobs.listAll("kb_abc123", { limit: 500 }))]
-    ]
-    for (const [param, what, effect] of cases) {
-      it.effect(`${param} with ${what}`, () =>
-        Effect.gen(function* () {
-          const before = requests()
-          const error = yield* failure(effect)
-          expect(error).toMatchObject({ _tag: "InvalidInput", param })
-          expect(requests()).toBe(before)
-        }).pipe(Effect.provide(client()))
-      )
-    }
-
-    const badOptions: ReadonlyArray<readonly [string, string, Partial<IngestionJobs.Options>]> = [
-      ["baseUrl", "plain http to a remote host", { baseUrl: "http://api.example.test/v1" }],
-      ["baseUrl", "not a URL", { baseUrl: "api.tensoras.ai/v1" }],
-      ["baseUrl", "credentials in the URL", { baseUrl: "https://user:secret@api.example.test/v1" }],
-      ["baseUrl", "another scheme", { baseUrl: "ftp://api.example.test/v1" }],
-      ["apiKey", "an empty key", { apiKey: Redacted.make("") }],
-      ["apiKey", "a newline in the key", { apiKey: Redacted.make("tns_abc\nX-Injected: 1") }],
-      ["requestTimeout", "a zero timeout", { requestTimeout: 0 }],
-      ["requestTimeout", "an infinite timeout", { requestTimeout: "Infinity" as never }],
-      ["tracing", "an unknown tracing mode", { tracing: "all" as never }]
-    ]
-    for (const [param, what, options] of badOptions) {
-      it.effect(`the layer rejects ${what}`, () =>
-        Effect.gen(function* () {
-          const before = requests()
-          const error = yield* failure(IngestionJobs.list("kb_abc123").pipe(Effect.provide(client(options))))
-          expect(error).toMatchObject({ _tag: "InvalidInput", param })
-          expect(requests()).toBe(before)
-        })
-      )
-    }
-
-    it.effect("plain http is accepted for a remote host only with allowInsecureHttp", () =>
-      Effect.gen(function* () {
-        const layer = IngestionJobs.layer({
-          apiKey: Redacted.make(API_KEY),
-          baseUrl: "http://ingest.internal.test/v1",
-          allowInsecureHttp: true
-        }).pipe(Layer.provide(FetchHttpClient.layer))
-        const built = yield* Effect.exit(Effect.provide(IngestionJobs.IngestionJobs, layer))
-        expect(Exit.isSuccess(built)).toBe(true)
-      })
-    )
-  })
-
+describe("IngestionJobs", () => {
   describe("tracing", () => {
     /** The real fetch, noting the headers of every request it sends. */
     const recordingFetch =
@@ -555,7 +238,9 @@ describe("IngestionJobs", () => {
       })
     )
   })
+})
 
+describe("IngestionJobs", () => {
   describe("configuration", () => {
     const fromEnv = (env: Record<string, string>) =>
       IngestionJobs.layerConfig({ retrySchedule: Schedule.recurs(0) }).pipe(
@@ -584,6 +269,21 @@ describe("IngestionJobs", () => {
         expect(String(config.apiKey)).toBe("<redacted>")
         expect(JSON.stringify(config)).not.toContain(API_KEY)
         expect(Redacted.value(config.apiKey)).toBe(API_KEY)
+      })
+    )
+
+    it.effect("an empty variable is unset, even from a provider that keeps empty strings", () =>
+      Effect.gen(function* () {
+        const keeping = (env: Record<string, string>) =>
+          ConfigProvider.fromEnv({ env, preserveEmptyStrings: true })
+        const config = yield* IngestionJobs.config.parse(
+          keeping({ TENSORAS_API_KEY: API_KEY, TENSORAS_BASE_URL: "" })
+        )
+        expect(config.baseUrl).toBe(IngestionJobs.DEFAULT_BASE_URL)
+        const empty = yield* Effect.flip(IngestionJobs.config.parse(keeping({ TENSORAS_API_KEY: "" })))
+        const missing = yield* Effect.flip(IngestionJobs.config.parse(keeping({})))
+        expect(String(empty)).toContain("TENSORAS_API_KEY")
+        expect(String(empty)).toBe(String(missing))
       })
     )
 

@@ -1,8 +1,3 @@
-import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { createIngestionJobsClient, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
 import * as JobActor from "@tensoras/ingestion/JobActor"
@@ -30,7 +25,6 @@ const KEY = Canary.make()
 const KB = "kb_abc123"
 /** Completed from the start in the `docs` scenario: how a wait ends is up to the faults alone. */
 const JOB = "job_abc123"
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url))
 /** More random schedules: `TENSORAS_RELIABILITY_RUNS=1000 pnpm vitest run --project core Reliability`. */
 const RUNS = Number(process.env.TENSORAS_RELIABILITY_RUNS ?? 10)
 const SEED =
@@ -373,67 +367,7 @@ describe("seeded random fault schedules", () => {
 
 // --- Leaks ----------------------------------------------------------------------------------
 
-/** Runs a module script in a child Node process from the repository root; resolves when it exits. */
-const runScript = (
-  script: string,
-  onLine: (line: string, kill: () => void) => void = () => {}
-): Promise<{
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-}> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@tensoras/source", "--import", "tsx", "--input-type=module"],
-      {
-        cwd: ROOT
-      }
-    )
-    let out = ""
-    let pending = ""
-    child.stdout.on("data", (chunk) => {
-      out += chunk
-      pending += chunk
-      const lines = pending.split("\n")
-      pending = lines.pop() ?? ""
-      for (const line of lines) onLine(line, () => child.kill("SIGKILL"))
-    })
-    const killer = setTimeout(() => child.kill("SIGKILL"), TestLimit.ms)
-    child.on("error", reject)
-    child.on("close", (code, signal) => {
-      clearTimeout(killer)
-      resolve({ code, signal, stdout: out })
-    })
-    child.stdin.end(script)
-  })
-
 describe("leaks", () => {
-  it("a script that waits through faults, with every API, exits by itself", async () => {
-    simulator.control.injectFault({ kind: "server-error", status: 503, times: 2 })
-    simulator.control.injectFault({ kind: "drop", times: 1 })
-    simulator.control.injectFault({ kind: "echo-key", status: 502, times: 1 })
-    const script = [
-      `import { createIngestionJobsClient, IngestionJobs, Wait, WaitEngine } from "@tensoras/ingestion"`,
-      `import * as JobActor from "@tensoras/ingestion/JobActor"`,
-      `import * as FetchHttpClient from "effect/http/FetchHttpClient"`,
-      `import * as Effect from "effect/Effect"`,
-      `import * as Layer from "effect/Layer"`,
-      `import * as Redacted from "effect/Redacted"`,
-      `const options = { apiKey: ${JSON.stringify(KEY)}, baseUrl: ${JSON.stringify(simulator.baseUrl)} }`,
-      `const promise = await createIngestionJobsClient(options).waitFor(${JSON.stringify(KB)}, ${JSON.stringify(JOB)})`,
-      `const live = WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layer({ ...options, apiKey: Redacted.make(options.apiKey) })), Layer.provide(FetchHttpClient.layer))`,
-      `const effect = await Effect.runPromise(Wait.waitFor(${JSON.stringify(KB)}, ${JSON.stringify(JOB)}).pipe(Effect.provide(live)))`,
-      `const machine = await Effect.runPromise(Effect.scoped(Effect.flatMap(JobActor.start(${JSON.stringify(KB)}, ${JSON.stringify(JOB)}), JobActor.result)).pipe(Effect.provide(live)))`,
-      `console.log([promise.status, effect.status, machine.status].join(" "))`
-    ].join("\n")
-    const { code, stdout } = await runScript(script)
-    expect(stdout.trim()).toBe("completed completed completed")
-    expect(code).toBe(0)
-    expect(Canary.leaks(KEY, stdout)).toStrictEqual([])
-    expect(simulator.control.requestCount({ status: 503 })).toBe(2)
-  })
-
   it.effect("an interrupted wait leaves nothing running: its request is aborted, nothing polls later", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(simulator.control.now())
@@ -457,70 +391,4 @@ describe("leaks", () => {
       expect(simulator.control.requests.map((r) => r.outcome)).toStrictEqual(["hung", "responded"])
     }).pipe(provideClient)
   )
-})
-
-// --- kill -9, then resume -----------------------------------------------------------------------
-
-describe("kill -9 in the middle of a machine's wait, then resume from the persisted snapshot", () => {
-  it("delivers the outcome once, against the original deadline, and the snapshot holds no key", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tensoras-kill9-"))
-    const file = join(dir, "snapshot.json")
-    try {
-      const JOB_RUNNING = "job_def456"
-      const machineOf = [
-        `import { IngestionJobs, PollSchedule } from "@tensoras/ingestion"`,
-        `import * as JobMachine from "@tensoras/ingestion/JobMachine"`,
-        `import * as FetchHttpClient from "effect/http/FetchHttpClient"`,
-        `import * as Layer from "effect/Layer"`,
-        `import * as Redacted from "effect/Redacted"`,
-        `import { readFileSync, writeFileSync } from "node:fs"`,
-        `import { createActor, toPromise } from "xstate"`,
-        `const machine = JobMachine.fromLayer(IngestionJobs.layer({ apiKey: Redacted.make(${JSON.stringify(KEY)}), baseUrl: ${JSON.stringify(simulator.baseUrl)} }).pipe(Layer.provide(FetchHttpClient.layer)), { schedule: PollSchedule.fixed("200 millis") })`,
-        `const persist = (actor) => actor.subscribe(() => { writeFileSync(${JSON.stringify(file)}, JSON.stringify(actor.getPersistedSnapshot())); console.log("persisted " + actor.getSnapshot().context.polls) })`
-      ]
-      // The first process: starts the wait, persists every change; killed while it waits.
-      const first = await runScript(
-        [
-          ...machineOf,
-          `const actor = createActor(machine, { input: { knowledgeBaseId: ${JSON.stringify(KB)}, jobId: ${JSON.stringify(JOB_RUNNING)}, timeoutMs: 3_600_000 } })`,
-          `persist(actor)`,
-          `actor.start()`,
-          `await toPromise(actor)`,
-          `console.log("OUTCOME (first process)")`
-        ].join("\n"),
-        (line, kill) => {
-          if (line === "persisted 2") kill()
-        }
-      )
-      expect(first.signal).toBe("SIGKILL")
-      const saved = readFileSync(file, "utf8")
-      expect(Canary.leaks(KEY, saved)).toStrictEqual([])
-      const original = JSON.parse(saved)
-      expect(original.status).toBe("active")
-
-      // Meanwhile the job ends; a second process restores the snapshot and delivers the outcome.
-      simulator.control.advanceToTerminal(KB, JOB_RUNNING)
-      const second = await runScript(
-        [
-          ...machineOf,
-          `const snapshot = JSON.parse(readFileSync(${JSON.stringify(file)}, "utf8"))`,
-          `const actor = createActor(machine, { snapshot, input: snapshot.context })`,
-          `actor.start()`,
-          `const output = await toPromise(actor)`,
-          `console.log("OUTCOME " + JSON.stringify({ tag: output._tag, deadline: actor.getSnapshot().context.deadline }))`
-        ].join("\n")
-      )
-      expect(second.code).toBe(0)
-      const outcomes = second.stdout.split("\n").filter((line) => line.startsWith("OUTCOME"))
-      expect(outcomes.length).toBe(1)
-      expect(JSON.parse(outcomes[0]!.slice("OUTCOME ".length))).toStrictEqual({
-        tag: "Completed",
-        deadline: original.context.deadline
-      })
-      expect(first.stdout).not.toContain("OUTCOME")
-      expect(Canary.leaks(KEY, first.stdout, second.stdout, readFileSync(file, "utf8"))).toStrictEqual([])
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
 })

@@ -9,7 +9,7 @@
  * This module loads no Effect (it needs only `@tensoras/ingestion/Redaction`), so help and usage
  * errors answer before the Effect runtime is loaded.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import * as Redaction from "@tensoras/ingestion/Redaction"
 
@@ -35,7 +35,7 @@ import * as Redaction from "@tensoras/ingestion/Redaction"
  *       : { _tag: "Run", command: { jobId: args[0] } }
  * ```
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Parsed<Command> =
   | { readonly _tag: "Print"; readonly text: string }
@@ -62,7 +62,7 @@ export type Parsed<Command> =
  * }
  * ```
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface StartOptions<Command> {
   /** Parses the arguments (without `node` and the script) against the environment. */
@@ -115,7 +115,7 @@ const USAGE_EXIT_CODE = 2
  * })
  * ```
  * @category running
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const start = async <Command>(options: StartOptions<Command>): Promise<void> => {
   const args = process.argv.slice(2)

@@ -87,7 +87,7 @@ export interface Options extends IngestionJobs.Options, WaitEngine.EngineOptions
  * )
  * ```
  * @category tags
- * @since 0.2.0
+ * @since 0.1.0
  */
 export class Dispatcher extends Context.Service<Dispatcher, Undici.Dispatcher>()(
   "@tensoras/ingestion-node/Dispatcher"
@@ -137,7 +137,7 @@ export const layerDispatcher = (options: AgentOptions = {}): Layer.Layer<Dispatc
  * )
  * ```
  * @category layers
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const layerHttpClientWithoutDispatcher: Layer.Layer<HttpClient.HttpClient, never, Dispatcher> =
   Layer.effect(HttpClient.HttpClient, Effect.map(Dispatcher, undiciHttpClient.make))

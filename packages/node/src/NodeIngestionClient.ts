@@ -7,7 +7,7 @@
  *
  * Pass `fetch` or `httpClient` to send through them instead.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 
 import * as core from "@tensoras/ingestion/IngestionJobsClient"
@@ -52,7 +52,7 @@ const withDefaultClient = <O extends core.ClientOptions>(options: O): O =>
  * console.log(`${job.chunks_created} chunks`)
  * ```
  * @category constructors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const createIngestionJobsClient = (options: core.ClientOptions = {}): core.IngestionJobsClient =>
   core.createIngestionJobsClient(withDefaultClient(options))
@@ -78,7 +78,7 @@ export const createIngestionJobsClient = (options: core.ClientOptions = {}): cor
  * }
  * ```
  * @category waiting
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const waitForIngestionJob = (options: core.WaitForIngestionJobOptions): Promise<Wait.CompletedJob> =>
   core.waitForIngestionJob(withDefaultClient(options))

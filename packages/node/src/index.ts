@@ -22,7 +22,7 @@
  *   run: () => {}
  * })
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export * as NodeCommand from "./NodeCommand.js"
 /**
@@ -58,6 +58,6 @@ export * as NodeIngestion from "./NodeIngestion.js"
  * const job = await waitForIngestionJob({ knowledgeBaseId: "kb_abc123", jobId: "job_def456", timeoutMs: 600_000 })
  * console.log(`${job.chunks_created} chunks`)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export { createIngestionJobsClient, waitForIngestionJob } from "./NodeIngestionClient.js"

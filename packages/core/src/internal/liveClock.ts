@@ -31,7 +31,7 @@ export const isLive = (clock: Clock.Clock): boolean => clock === liveClock
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** A plain timer's expiry: its `Timer` comes as the argument, so no closure per `set`. */
-const expire = (timer: Timer<unknown>) => timer.expired()
+const expire = (timer: { expired(): void }) => timer.expired()
 
 /**
  * A timer that calls `onFire(argument)` once the time it was set for has passed on `clock`, unless

@@ -123,6 +123,9 @@ describe("internal/fastDecode", () => {
     )
   })
 
+})
+
+describe("internal/fastDecode", () => {
   it("runningJob: leaves completed and failed jobs to the schema, and reads any other as a poll's schema does", () => {
     // The poll's schema (IngestionJobs): a terminal job in full, else the job with the count of its
     // ended documents, else the plain job.

@@ -19,7 +19,7 @@
  * Every wait is registered with its own tab's engine too, so its deadline is its own and holds
  * whoever leads, and a tab that takes over polls without a gap.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type { IngestionJobs } from "@tensoras/ingestion/IngestionJobs"
 import type * as PollSchedule from "@tensoras/ingestion/PollSchedule"
@@ -41,7 +41,7 @@ import type * as PageSignals from "./PageSignals.js"
  * const options: BrowserEngine.Options = { schedule: PollSchedule.fixed("2 seconds"), channelPrefix: "my-app" }
  * ```
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Options {
   /**
@@ -71,7 +71,7 @@ export interface Options {
  * BrowserEngine.lockName("kb_abc123") // "tensoras-ingestion:kb_abc123"
  * ```
  * @category utils
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const lockName: (knowledgeBaseId: string, prefix?: string) => string = internal.lockName
 
@@ -91,7 +91,7 @@ export const lockName: (knowledgeBaseId: string, prefix?: string) => string = in
  * )
  * ```
  * @category constructors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const make: (
   options?: Options
@@ -115,7 +115,7 @@ export const make: (
  * )
  * ```
  * @category layers
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const layer = (
   options?: Options

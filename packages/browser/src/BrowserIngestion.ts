@@ -192,7 +192,7 @@ export const layerClient = (options: Options): Layer.Layer<IngestionJobs.Ingesti
  * the cadence for other tabs' waits), and the page's signals.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface LayerOptions extends Options, BrowserEngine.Options {
   /** The page's signals. Default {@link PageSignals.layer}. */

@@ -7,7 +7,7 @@
 /**
  * Core's wait engine for a page: paused while hidden or offline, one leader tab per knowledge base.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export * as BrowserEngine from "./BrowserEngine.js"
 /**

@@ -143,3 +143,46 @@ export const start = async <Command>(options: StartOptions<Command>): Promise<vo
       return options.run(parsed.command, scrub)
   }
 }
+
+const DURATION = /^(\d{1,9})(ms|s|m|h)$/
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const
+
+/**
+ * The duration grammar of both bins' flags (`--timeout`, `--interval`, `--poll-interval`, …): a positive
+ * whole number of at most 9 digits and a unit, `ms`, `s`, `m` or `h` (`500ms`, `5s`, `2m`, `1h`), nothing
+ * else. Returns the milliseconds, or the message of the usage error naming the flag.
+ *
+ * @example
+ * ```ts
+ * import * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
+ *
+ * NodeCommand.parseDuration("timeout", "2m") // 120000
+ * NodeCommand.parseDuration("timeout", "2 minutes") // "--timeout must be a positive whole number …"
+ * ```
+ * @category parsing
+ * @since 1.0.0
+ */
+export const parseDuration = (flag: string, text: string): number | string => {
+  const match = DURATION.exec(text)
+  const ms = match === null ? 0 : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
+  return ms > 0
+    ? ms
+    : `--${flag} must be a positive whole number with a unit ms, s, m or h, such as 500ms, 5s, 2m or 1h (got '${text}')`
+}
+
+/**
+ * How both bins read a flag or an environment variable: absent, empty or blank is unset (a shell's
+ * `VAR= cmd` or `--base-url ""` means "not given"), anything else is the value as written.
+ *
+ * @example
+ * ```ts
+ * import * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
+ *
+ * NodeCommand.given("") // undefined
+ * NodeCommand.given("kb_abc123") // "kb_abc123"
+ * ```
+ * @category parsing
+ * @since 1.0.0
+ */
+export const given = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === "" ? undefined : value

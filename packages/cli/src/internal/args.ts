@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
-import type * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
+import * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
 import * as Scenarios from "@tensoras/ingestion-testkit/Scenarios"
 import * as Duration from "effect/Duration"
 import * as Redacted from "effect/Redacted"
@@ -192,18 +192,6 @@ Options:
   -h, --help             this help
 `
 
-const DURATION = /^(\d{1,9})(ms|s|m|h)$/
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const
-
-/** `500ms`, `5s`, `2m`, `1h`: a positive whole number and a unit, nothing else. */
-export const parseDuration = (flag: string, text: string): number | string => {
-  const match = DURATION.exec(text)
-  const ms = match === null ? 0 : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
-  return ms > 0
-    ? ms
-    : `--${flag} must be a positive whole number with a unit ms, s, m or h, such as 500ms, 5s, 2m or 1h (got '${text}')`
-}
-
 type Values = Record<string, string | boolean | undefined>
 
 const CONNECTION_OPTIONS = {
@@ -273,19 +261,16 @@ const positionalsError = (
   return undefined
 }
 
-const nonEmpty = (value: string | undefined): string | undefined =>
-  value === undefined || value === "" ? undefined : value
-
 const connectionOf = (values: Values, env: NodeJS.ProcessEnv): Connection | Parsed => {
   const flagKey = values["api-key"] as string | undefined
-  const key = flagKey ?? nonEmpty(env.TENSORAS_API_KEY)
+  const key = flagKey ?? NodeCommand.given(env.TENSORAS_API_KEY)
   if (key === undefined) {
     return { _tag: "Invalid", message: "no API key: pass --api-key <key> or set TENSORAS_API_KEY" }
   }
   return {
     // The key is Redacted at once; only the client's Authorization header reads it again.
     apiKey: Redacted.make(key),
-    baseUrl: (values["base-url"] as string | undefined) ?? nonEmpty(env.TENSORAS_BASE_URL),
+    baseUrl: (values["base-url"] as string | undefined) ?? NodeCommand.given(env.TENSORAS_BASE_URL),
     allowInsecureHttp: values["allow-insecure-http"] === true
   }
 }
@@ -403,7 +388,7 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed 
   for (const flag of ["interval", "max-interval", "timeout"] as const) {
     const text = values[flag] as string | undefined
     if (text === undefined) continue
-    const ms = parseDuration(flag, text)
+    const ms = NodeCommand.parseDuration(flag, text)
     if (typeof ms === "string") return { _tag: "Invalid", message: ms }
     durations[flag] = ms
   }
@@ -529,7 +514,7 @@ export const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, versi
  */
 export const keysIn = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ReadonlyArray<string> => {
   const keys: Array<string> = []
-  const fromEnv = nonEmpty(env.TENSORAS_API_KEY)
+  const fromEnv = NodeCommand.given(env.TENSORAS_API_KEY)
   if (fromEnv !== undefined) keys.push(fromEnv)
   args.forEach((arg, index) => {
     if (arg === "--api-key") {

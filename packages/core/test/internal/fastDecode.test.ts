@@ -122,7 +122,6 @@ describe("internal/fastDecode", () => {
       { numRuns: NUM_RUNS }
     )
   })
-
 })
 
 describe("internal/fastDecode", () => {

@@ -47,6 +47,13 @@ export * as IngestionJobs from "./IngestionJobs.js"
 export * from "./IngestionJobsClient.js"
 
 /**
+ * The contract a runtime adapter fills (HTTP client, environment, signals, exit), and the Layers and `runMain` it shares.
+ *
+ * @since 1.0.0
+ */
+export * as IngestionPlatform from "./IngestionPlatform.js"
+
+/**
  * Poll cadences: fixed, backoff, progress-aware.
  *
  * @since 0.1.0

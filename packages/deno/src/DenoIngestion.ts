@@ -7,18 +7,22 @@
  * `--allow-net` is a typed {@link PermissionDenied} naming the flag to add, never a defect and never
  * a network failure retried five times.
  *
+ * It fills core's adapter contract (`IngestionPlatform`): `layer`, `layerConfig` and `runMain` are
+ * core's, on Deno's `fetch`, `Deno.env` and `Deno.permissions`, signals and exit.
+ *
  * @module
  * @since 0.1.0
  */
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { InvalidInput } from "@tensoras/ingestion/IngestionError"
-import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
-import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import type * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as IngestionPlatform from "@tensoras/ingestion/IngestionPlatform"
+import type * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import type * as Cause from "effect/Cause"
 import type * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import type * as Exit from "effect/Exit"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
@@ -168,6 +172,14 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = FetchHttpClie
   Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" }))
 )
 
+/** Deno in core's adapter contract: `fetch`, `Deno.env` and `Deno.permissions`, Deno's signals and exit. */
+const platform: IngestionPlatform.IngestionPlatform<{}, PermissionDenied> = {
+  layerHttpClient: () => layerHttpClient,
+  checkBaseUrl: internal.checkNet,
+  configProvider,
+  ...internal.denoProcess
+}
+
 /**
  * Options of {@link layer}: those of `IngestionJobs.layer` (`apiKey`, `baseUrl`, `requestTimeout`,
  * `retrySchedule`, ...).
@@ -206,17 +218,7 @@ export interface Options extends IngestionJobs.Options {}
 export const layer = (
   options: Options
 ): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, InvalidInput | PermissionDenied> =>
-  WaitEngine.layer().pipe(
-    Layer.provideMerge(
-      Layer.effect(
-        IngestionJobs.IngestionJobs,
-        Effect.tap(IngestionJobs.make(options), () =>
-          internal.checkNet(options.baseUrl ?? IngestionJobs.DEFAULT_BASE_URL)
-        )
-      )
-    ),
-    Layer.provide(layerHttpClient)
-  )
+  IngestionPlatform.layer(platform, options)
 
 /**
  * The `IngestionJobs` client on Deno's `fetch` and the `WaitEngine`, the key and base URL from `Deno.env`:
@@ -243,14 +245,7 @@ export const layerConfig = (
 ): Layer.Layer<
   IngestionJobs.IngestionJobs | WaitEngine.WaitEngine,
   InvalidInput | PermissionDenied | Config.ConfigError
-> =>
-  Layer.unwrap(
-    Effect.gen(function* () {
-      const provider = yield* configProvider
-      const fromConfig = yield* IngestionJobs.config.parse(provider)
-      return layer({ ...options, ...fromConfig })
-    })
-  )
+> => IngestionPlatform.layerConfig(platform, options)
 
 /**
  * The signals {@link runMain} turns into an interruption of the program.
@@ -267,7 +262,9 @@ export const layerConfig = (
 export type Signal = ExitCode.Signal
 
 /**
- * Options of {@link runMain}.
+ * Options of {@link runMain}: core's `IngestionPlatform.RunMainOptions`: `disableErrorReporting` (print
+ * nothing when the program fails; default false: `Tag: message` on stderr, the full cause for a
+ * defect) and `exitCode` (default {@link exitCode}).
  *
  * @example
  * ```ts
@@ -283,12 +280,7 @@ export type Signal = ExitCode.Signal
  * @category models
  * @since 0.1.0
  */
-export interface RunMainOptions<A, E> {
-  /** Print nothing when the program fails. Default false: `Tag: message` on stderr (the full cause for a defect). */
-  readonly disableErrorReporting?: boolean | undefined
-  /** The exit code for how the program ended and the signal that interrupted it. Default {@link exitCode}. */
-  readonly exitCode?: ((exit: Exit.Exit<A, E>, signal: Signal | undefined) => number) | undefined
-}
+export interface RunMainOptions<A, E> extends IngestionPlatform.RunMainOptions<A, E> {}
 
 /**
  * The default exit code of {@link runMain}: core's `ExitCode.ofExit` (0 on success, 130 / 143 for a
@@ -309,11 +301,12 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
   ExitCode.ofExit
 
 /**
- * Runs a program as the main module of a Deno process. The first SIGINT or SIGTERM (through
- * `Deno.addSignalListener`) interrupts it: finalizers run and the HTTP request in flight is
- * aborted; a second signal ends the process the default way. When the program ends, a failure is
- * reported on stderr as `Tag: message` (a typed error has no stack trace to show; a defect prints its
- * full cause), and the process exits with {@link RunMainOptions.exitCode} unless that is 0.
+ * Runs a program as the main module of a Deno process, by core's `IngestionPlatform.runMain`. The
+ * first SIGINT or SIGTERM (through `Deno.addSignalListener`) interrupts it: finalizers run and the
+ * HTTP request in flight is aborted; a second signal ends the process the default way. When the
+ * program ends, a failure is reported on stderr as `Tag: message` (a typed error has no stack trace
+ * to show; a defect prints its full cause), and the process exits with
+ * {@link RunMainOptions.exitCode} when it is not 0 or a signal came (else Deno ends by itself).
  *
  * @example
  * ```ts
@@ -332,25 +325,5 @@ export const exitCode: (exit: Exit.Exit<unknown, unknown>, signal: Signal | unde
  * @category running
  * @since 0.1.0
  */
-export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void => {
-  const toCode = options.exitCode ?? ExitCode.ofExit
-  // Listening starts before the program does: a signal sent at once is not lost.
-  let interrupt: (() => void) | undefined
-  let early = false
-  const signals = internal.listenForSignals(() => {
-    if (interrupt === undefined) early = true
-    else interrupt()
-  })
-  const fiber = Effect.runFork(effect)
-  interrupt = () => fiber.interruptUnsafe()
-  if (early) interrupt()
-  fiber.addObserver((exit) => {
-    signals.stop()
-    if (Exit.isFailure(exit) && options.disableErrorReporting !== true) {
-      const report = internal.describeFailure(exit.cause)
-      if (report !== undefined) console.error(report)
-    }
-    const code = toCode(exit, signals.received())
-    if (code !== 0) Deno.exit(code)
-  })
-}
+export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void =>
+  IngestionPlatform.runMain(platform, effect, options)

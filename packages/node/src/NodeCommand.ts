@@ -171,8 +171,9 @@ export const parseDuration = (flag: string, text: string): number | string => {
 }
 
 /**
- * How both bins read a flag or an environment variable: absent, empty or blank is unset (a shell's
- * `VAR= cmd` or `--base-url ""` means "not given"), anything else is the value as written.
+ * How both bins read a flag or an environment variable, by core's rule (`IngestionJobsClient.readEnvironment`):
+ * absent or empty is unset (a shell's `VAR= cmd`, a missing CI secret or `--base-url ""` means "not given");
+ * anything else is the value as written, so a key of spaces gets its own precise error.
  *
  * @example
  * ```ts
@@ -185,4 +186,4 @@ export const parseDuration = (flag: string, text: string): number | string => {
  * @since 1.0.0
  */
 export const given = (value: string | undefined): string | undefined =>
-  value === undefined || value.trim() === "" ? undefined : value
+  value === undefined || value === "" ? undefined : value

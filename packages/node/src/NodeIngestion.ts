@@ -3,21 +3,22 @@
  * alive between polls, the `IngestionJobs` client and the `WaitEngine` built on it (from options
  * or from `TENSORAS_API_KEY` / `TENSORAS_BASE_URL`), and a `runMain` whose SIGINT / SIGTERM
  * interrupt the program, abort the request in flight and exit with the conventional code.
+ * It fills core's adapter contract (`IngestionPlatform`): `layer`, `layerConfig` and `runMain` are
+ * core's, on undici, Effect's `ConfigProvider` and `process`.
  *
  * It needs `undici` and Effect's `effect/http/HttpClient`, nothing else: no
  * `@effect/platform-node` (which brings undici 8, `@effect/platform-node-shared` and a `redis` peer along).
  *
  * @since 0.1.0
  */
-import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { InvalidInput } from "@tensoras/ingestion/IngestionError"
-import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
-import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import type * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as IngestionPlatform from "@tensoras/ingestion/IngestionPlatform"
+import type * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Undici from "undici"
@@ -166,11 +167,12 @@ export const layerHttpClient = (
 ): Layer.Layer<HttpClient.HttpClient, InvalidInput> =>
   layerHttpClientWithoutDispatcher.pipe(Layer.provide(layerDispatcher(options)))
 
-const withEngine = <E>(
-  client: Layer.Layer<IngestionJobs.IngestionJobs, E>,
-  options: WaitEngine.EngineOptions
-): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, E> =>
-  Layer.provideMerge(WaitEngine.layer({ onRound: options.onRound, gate: options.gate }), client)
+/** Node in core's adapter contract: undici, Effect's `ConfigProvider`, `process`. */
+const platform: IngestionPlatform.IngestionPlatform<AgentOptions, InvalidInput> = {
+  layerHttpClient,
+  ...internal.nodeEnvironment,
+  ...internal.nodeProcess
+}
 
 /**
  * The `IngestionJobs` client on the keep-alive undici `HttpClient`, and the `WaitEngine` on it
@@ -200,12 +202,13 @@ const withEngine = <E>(
 export const layer = (
   options: Options
 ): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, InvalidInput> =>
-  withEngine(IngestionJobs.layer(options).pipe(Layer.provide(layerHttpClient(options))), options)
+  IngestionPlatform.layer(platform, options)
 
 /**
  * {@link layer}, the key and base URL from configuration: `TENSORAS_API_KEY` (required, read as
  * `Redacted`) and `TENSORAS_BASE_URL` (default `https://api.tensoras.ai/v1`), through Effect's
- * `ConfigProvider` (the environment by default). The other options are given here.
+ * `ConfigProvider` (the environment by default); a variable set to the empty string is unset. The
+ * other options are given here.
  *
  * @example
  * ```ts
@@ -223,10 +226,11 @@ export const layer = (
 export const layerConfig = (
   options: Omit<Options, "apiKey" | "baseUrl"> = {}
 ): Layer.Layer<IngestionJobs.IngestionJobs | WaitEngine.WaitEngine, InvalidInput | Config.ConfigError> =>
-  withEngine(IngestionJobs.layerConfig(options).pipe(Layer.provide(layerHttpClient(options))), options)
+  IngestionPlatform.layerConfig(platform, options)
 
 /**
- * Options of {@link runMain}.
+ * Options of {@link runMain}: core's `IngestionPlatform.RunMainOptions` (`disableErrorReporting`,
+ * `exitCode`, default `ExitCode.ofExit`) and the program's logger.
  *
  * @example
  * ```ts
@@ -245,25 +249,20 @@ export const layerConfig = (
  * @category models
  * @since 0.1.0
  */
-export interface RunMainOptions<A, E> {
-  /** Do not log the failure of the program. Default false. */
-  readonly disableErrorReporting?: boolean | undefined
-  /** Keep Effect's default logger instead of the pretty one. Default false. */
+export interface RunMainOptions<A, E> extends IngestionPlatform.RunMainOptions<A, E> {
+  /** Keep Effect's default logger for the program's own logs instead of the pretty one. Default false. */
   readonly disablePrettyLogger?: boolean | undefined
-  /**
-   * The process exit code for how the program ended, and the signal that interrupted it, if one
-   * did. Default `ExitCode.ofExit` of `@tensoras/ingestion`: 0, 130 / 143 after a signal, the
-   * library's code of a library error (2 input, 1 job failed, 3 wait timed out, 4 API), else 1.
-   */
-  readonly exitCode?: ((exit: Exit.Exit<A, E>, signal: ExitCode.Signal | undefined) => number) | undefined
 }
 
 /**
- * Runs a program as the main entry point of a Node process: SIGINT and SIGTERM interrupt it (a
- * second signal kills the process), so finalizers run and the HTTP request in flight is aborted;
- * a failure is logged (unless `disableErrorReporting`); then the process exits with
- * {@link RunMainOptions.exitCode}: by default `ExitCode.ofExit` (0; 130 / 143 after a signal; 2,
- * 1, 3 or 4 for the library's errors; 1 for any other failure).
+ * Runs a program as the main entry point of a Node process, by core's `IngestionPlatform.runMain`:
+ * the first SIGINT or SIGTERM interrupts it (a second one kills the process), so finalizers run and
+ * the HTTP request in flight is aborted; a failure is reported on stderr (unless
+ * `disableErrorReporting`): one line `Tag: message` for a typed error, the full cause for a defect;
+ * then the exit code is {@link RunMainOptions.exitCode}'s, by default `ExitCode.ofExit` (0; 130 / 143
+ * after a signal; 2, 1, 3 or 4 for the library's errors; 1 for any other failure), and the process
+ * exits with it when it is not 0 or a signal came. The program logs with Effect's pretty logger
+ * unless `disablePrettyLogger`.
  *
  * @example
  * ```ts
@@ -282,4 +281,4 @@ export interface RunMainOptions<A, E> {
  * @since 0.1.0
  */
 export const runMain = <A, E>(effect: Effect.Effect<A, E>, options: RunMainOptions<A, E> = {}): void =>
-  internal.runMain(effect, options.exitCode ?? ExitCode.ofExit, options)
+  IngestionPlatform.runMain(platform, internal.withLogger(effect, options.disablePrettyLogger), options)

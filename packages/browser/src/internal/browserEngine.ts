@@ -437,12 +437,7 @@ export const make = (
           onEvent: (event) => deliver(wait, event, false),
           onExit: (exit) => finish(wait, exit, true)
         })
-        wait.deadline =
-          waitOptions.deadline ??
-          startedAt +
-            (waitOptions.timeout === undefined
-              ? Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT)
-              : Duration.toMillis(waitOptions.timeout))
+        wait.deadline = WaitEngine.deadlineOf(waitOptions, startedAt)
         wait.pollIntervalMs =
           waitOptions.pollInterval === undefined ? undefined : Duration.toMillis(waitOptions.pollInterval)
         const group = yield* groupOf(knowledgeBaseId)

@@ -4,6 +4,8 @@
  * light on purpose (no Effect runtime), so `--help` and usage errors answer at once.
  */
 import { parseArgs } from "node:util"
+import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
+import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
 import * as Scenarios from "@tensoras/ingestion-testkit/Scenarios"
@@ -65,13 +67,12 @@ export type Command =
 /** Help or version, a usage error, a bad value (exit 2), or the command to run. */
 export type Parsed = NodeCommand.Parsed<Command>
 
-const STATUSES: ReadonlyArray<JobStatusFilter> = ["queued", "processing", "completed", "failed"]
+const STATUSES: ReadonlyArray<JobStatusFilter> = IngestionJob.KNOWN_STATUSES
 export const DEFAULT_TIMEOUT_MS = Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT)
-const PRODUCTION_URL = "https://api.tensoras.ai/v1"
 
 const CONNECTION_HELP = `Connection:
   --api-key <key>        the API key (default: $TENSORAS_API_KEY); never printed
-  --base-url <url>       the API's base URL (default: $TENSORAS_BASE_URL, else ${PRODUCTION_URL});
+  --base-url <url>       the API's base URL (default: $TENSORAS_BASE_URL, else ${IngestionJobs.DEFAULT_BASE_URL});
                          https:, or http: on a loopback host
   --allow-insecure-http  accept an http: base URL on any host (the key then crosses the network in clear)`
 

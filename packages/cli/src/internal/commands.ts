@@ -1,7 +1,7 @@
 /** The commands of `tensoras-ingest`, as Effects that return an exit code. */
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { IngestionError } from "@tensoras/ingestion/IngestionError"
-import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
+import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import { NodeIngestion } from "@tensoras/ingestion-node"
@@ -80,7 +80,7 @@ const scheduleOf = (command: CommandOf<"Wait">): PollSchedule.PollSchedule => {
 const activeJobs = (knowledgeBaseId: string) =>
   Effect.gen(function* () {
     const ids = new Set<string>()
-    for (const status of ["queued", "processing"] as const) {
+    for (const status of IngestionJob.ACTIVE_STATUSES) {
       yield* IngestionJobs.listAll(knowledgeBaseId, { status }).pipe(
         Stream.runForEach((job) => Effect.sync(() => ids.add(job.id)))
       )

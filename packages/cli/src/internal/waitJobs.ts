@@ -10,11 +10,9 @@ import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as Wait from "@tensoras/ingestion/Wait"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import type { WaitError } from "@tensoras/ingestion/WaitError"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -93,19 +91,12 @@ export const updates = (
     })
   )
 
-const resultOf = (exit: WaitEngine.WaitExit): Result.Result<Wait.CompletedJob, WaitError> => {
-  if (Exit.isSuccess(exit)) return Wait.outcomeResult(exit.value)
-  const error = Cause.findErrorOption(exit.cause)
-  if (Option.isSome(error)) return Result.fail(error.value)
-  throw new Error("a wait ended without a typed error")
-}
-
 /** Applies an update to the state. */
 export const apply = (state: RunState, update: Update): void => {
   const job = state.jobs.find((candidate) => candidate.jobId === update.jobId)
   if (job === undefined) return
   if (update._tag === "Exit") {
-    job.result = resultOf(update.exit)
+    job.result = Wait.exitResult(update.exit)
     job.nextPollAt = null
     if (Exit.isSuccess(update.exit)) job.job = update.exit.value
     else if (Result.isFailure(job.result)) job.job = lastJobOf(job.result.failure) ?? job.job
@@ -197,7 +188,7 @@ const ended = (jobId: string, result: Result.Result<Wait.CompletedJob, WaitError
  * result, exit code, final job (with `document_details` when terminal) and error.
  */
 export const jsonOf = (update: Update): string | undefined => {
-  if (update._tag === "Exit") return JSON.stringify(ended(update.jobId, resultOf(update.exit)))
+  if (update._tag === "Exit") return JSON.stringify(ended(update.jobId, Wait.exitResult(update.exit)))
   const { event } = update
   if (!Wait.isChange(event) || event.nextPollAt === null) return undefined
   return JSON.stringify({ event: "changed", job_id: update.jobId, job: encodeJob(event.job) })

@@ -54,7 +54,7 @@ const PolledJob: Schema.Codec<Polled | TerminalJob, IngestionJob.IngestionJobDet
   IngestionJob.IngestionJob
 ]) as never
 
-/** The options, checked in the order they are documented; the key's text only in the header. */
+/** The options, checked one after the other (the first bad one is the error), and the headers of every request. */
 const checked = (options: Options) =>
   Effect.gen(function* () {
     const apiKey = options.apiKey === null ? null : yield* validate.apiKey(options.apiKey)

@@ -2,15 +2,17 @@
  * The library's timers, on one code path: a {@link Timer} is set, fires once, can be cancelled
  * and set again, on whatever clock the fiber that made it runs on. The wait engine's loop wakes
  * with one (a timer per knowledge base), and each request attempt is limited by one
- * ({@link startTimer}: the timer closes the Scope the attempt runs in, see `IngestionJobs`).
+ * ({@link startTimer}: the timer closes the Scope the attempt runs in, see `request.ts`).
  *
  * Only where the time comes from depends on the clock, inside {@link Timer.set}: on Effect's
- * real-time clock a plain `setTimeout`, which keeps the same time as `Effect.sleep` (the live
- * clock's sleep is that `setTimeout`) without a fiber per timer; on any other clock (`TestClock`)
- * a fiber sleeping on that clock, since only such a fiber follows its time. Measured on Node 24
- * (`tsx`, 200,000 timers set and cancelled): a plain timer costs about 0.35 µs, a fiber sleeping
- * on the live clock about 2.5 µs and some 1 KB of garbage; the engine sets one on every look of
- * a loop (a single wait: on every poll), and a request on every attempt.
+ * real-time clock a plain `setTimeout` (the live clock's own sleep is that `setTimeout`, so it keeps
+ * the same time); on any other clock (`TestClock`) a fiber sleeping on that clock, since only such a
+ * fiber follows its time. Everything around it (setting, re-setting, cancelling, firing, what a
+ * fired timer does) is the same code on both. Why not a sleeping fiber on the live clock too,
+ * measured on Node 24 (a micro-benchmark of this class, 20,000 timers of 1 ms, 3 runs): a
+ * plain timer costs 1.6–1.9 µs of CPU and 0.3 KB of heap from set to fired, a fiber sleeping on the
+ * live clock 6–13 µs and 1.3–1.7 KB. The engine sets one on every look of a loop (a single wait: on
+ * every poll, whose round costs 0.11–0.16 ms of CPU in all), and a request on every attempt.
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"

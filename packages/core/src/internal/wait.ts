@@ -18,14 +18,17 @@ import type { IngestionJobFailed, WaitError, WaitTimeout } from "../WaitError.js
 import * as validate from "./validate.js"
 import { exitError, exitResult, outcomeResult } from "./waitRules.js"
 
+/** See `Wait.isChange`. */
 export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: "Polled" }> =>
   event._tag === "Polled" && (event.changed || event.nextPollAt === null)
 
+/** See `Wait.outcome`: {@link outcomeResult} as an Effect. */
 export const outcome = (
   job: IngestionJob.IngestionJobDetail
 ): Effect.Effect<CompletedJob, IngestionJobFailed> =>
   Result.match(outcomeResult(job), { onFailure: Effect.fail, onSuccess: Effect.succeed })
 
+/** See `Wait.waitFor`. */
 export const waitFor = (
   knowledgeBaseId: string,
   jobId: string,
@@ -65,6 +68,7 @@ export const waitFor = (
   ).pipe(Effect.flatMap(outcome))
 }
 
+/** See `Wait.waitForAll`. */
 export const waitForAll = (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
@@ -95,6 +99,7 @@ export const waitForAll = (
     )
   })
 
+/** See `Wait.watch`. */
 export const watch = (
   knowledgeBaseId: string,
   jobId: string,
@@ -123,6 +128,7 @@ export const watch = (
     )
   )
 
+/** See `Wait.watchAll`. */
 export const watchAll = (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,

@@ -1,10 +1,10 @@
-import * as Cause from "effect/Cause"
-import * as Config from "effect/Config"
+import { API_KEY_VARIABLE, BASE_URL_VARIABLE } from "@tensoras/ingestion/IngestionJobsClient"
+import type * as IngestionPlatform from "@tensoras/ingestion/IngestionPlatform"
 import * as Effect from "effect/Effect"
 import { PermissionDenied, type Signal } from "../DenoIngestion.ts"
 
-/** The environment variables the client reads, and the flag that grants exactly them. */
-export const ENV_VARIABLES = ["TENSORAS_API_KEY", "TENSORAS_BASE_URL"] as const
+/** The environment variables the client reads (core's names), and the flag that grants exactly them. */
+export const ENV_VARIABLES = [API_KEY_VARIABLE, BASE_URL_VARIABLE] as const
 export const ENV_FLAG = `--allow-env=${ENV_VARIABLES.join(",")}`
 
 const granted = (descriptor: Deno.PermissionDescriptor): Effect.Effect<boolean> =>
@@ -61,44 +61,14 @@ export const readEnv: Effect.Effect<Record<string, string>, PermissionDenied> = 
   })
 )
 
-/** One line per expected failure (`Tag: message`); the full cause, with traces, for a defect. */
-export const describeFailure = (cause: Cause.Cause<unknown>): string | undefined => {
-  if (Cause.hasInterruptsOnly(cause)) return undefined
-  const failure = Cause.findErrorOption(cause)
-  if (failure._tag === "Some" && !Cause.hasDies(cause)) {
-    const error = failure.value
-    // Not an `Error`: its text is its cause's (the missing or invalid variable and where), on one line.
-    if (error instanceof Config.ConfigError) {
-      return `ConfigError: ${error.cause.message.replace(/\s*\n\s*/g, " ")}`
-    }
-    if (error instanceof Error) {
-      const tag = (error as { readonly _tag?: unknown })._tag
-      return `${typeof tag === "string" ? tag : error.name}: ${error.message}`
-    }
-    return `Error: ${String(error)}`
-  }
-  return Cause.pretty(cause)
-}
-
 /**
- * Calls `onSignal` on the first SIGINT / SIGTERM, then removes the listeners so that a second signal
- * ends the process the default way. SIGTERM cannot be listened to on Windows: it is skipped there.
+ * Deno's SIGINT and SIGTERM through `Deno.addSignalListener`. SIGTERM cannot be listened to on
+ * Windows: it is skipped there.
  */
-export const listenForSignals = (
-  onSignal: (signal: Signal) => void
-): { readonly received: () => Signal | undefined; readonly stop: () => void } => {
-  let received: Signal | undefined
+export const signals: IngestionPlatform.SignalSource = (onSignal) => {
   const handlers: Array<readonly [Signal, () => void]> = []
-  const stop = () => {
-    for (const [signal, handler] of handlers.splice(0)) Deno.removeSignalListener(signal, handler)
-  }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    const handler = () => {
-      if (received !== undefined) return
-      received = signal
-      stop()
-      onSignal(signal)
-    }
+    const handler = () => onSignal(signal)
     try {
       Deno.addSignalListener(signal, handler)
       handlers.push([signal, handler])
@@ -106,5 +76,14 @@ export const listenForSignals = (
       // Not supported on this platform (SIGTERM on Windows).
     }
   }
-  return { received: () => received, stop }
+  return () => {
+    for (const [signal, handler] of handlers.splice(0)) Deno.removeSignalListener(signal, handler)
+  }
+}
+
+/** Deno's process for core's `runMain`: its signals, `Deno.exit`, and the failure report on stderr. */
+export const denoProcess: IngestionPlatform.Process = {
+  signals,
+  exit: (code) => Deno.exit(code),
+  reportFailure: (report) => console.error(report)
 }

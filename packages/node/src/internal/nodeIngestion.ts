@@ -1,12 +1,9 @@
-import type * as ExitCode from "@tensoras/ingestion/ExitCode"
 import { InvalidInput } from "@tensoras/ingestion/IngestionError"
-import * as Cause from "effect/Cause"
+import type * as IngestionPlatform from "@tensoras/ingestion/IngestionPlatform"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
-import * as Runtime from "effect/Runtime"
 import type * as Undici from "undici"
 import type { AgentOptions } from "../NodeIngestion.js"
 
@@ -53,78 +50,42 @@ export const agentOptions = (options: AgentOptions): Effect.Effect<Undici.Agent.
   })
 
 /**
- * The failure report of `Runtime.makeRunMain` (the cause, logged at level Error, unless it is an
- * interruption only or the error says it was reported already), in the pretty logger unless
- * `disablePrettyLogger`.
+ * Node's process for core's `runMain`: `process.on` SIGINT / SIGTERM, `process.exit`, and the
+ * failure report on stderr.
  */
-const reportFailure = <A, E>(
-  effect: Effect.Effect<A, E>,
-  options: {
-    readonly disableErrorReporting?: boolean | undefined
-    readonly disablePrettyLogger?: boolean | undefined
+export const nodeProcess: IngestionPlatform.Process = {
+  signals: (onSignal) => {
+    const listener = (signal: NodeJS.Signals) => onSignal(signal === "SIGTERM" ? "SIGTERM" : "SIGINT")
+    process.on("SIGINT", listener)
+    process.on("SIGTERM", listener)
+    return () => {
+      process.off("SIGINT", listener)
+      process.off("SIGTERM", listener)
+    }
+  },
+  exit: (code) => process.exit(code),
+  reportFailure: (report) => {
+    process.stderr.write(`${report}\n`)
   }
-): Effect.Effect<A, E> => {
-  const reported =
-    options.disableErrorReporting === true
-      ? effect
-      : Effect.tapCause(effect, (cause) =>
-          Cause.hasInterruptsOnly(cause) || !Runtime.getErrorReported(Cause.squash(cause))
-            ? Effect.void
-            : Effect.logError(cause)
-        )
-  return options.disablePrettyLogger === true
-    ? reported
-    : Effect.provideService(
-        reported,
-        Logger.CurrentLoggers,
-        new Set([Logger.consolePretty(), Logger.tracerLogger])
-      )
+}
+
+/** Node's environment: Effect's `ConfigProvider` in context (the process's environment by default). */
+export const nodeEnvironment: IngestionPlatform.Environment<never> = {
+  configProvider: Effect.service(ConfigProvider.ConfigProvider)
 }
 
 /**
- * Effect's `Runtime.makeRunMain` for Node: the first SIGINT / SIGTERM interrupts the program and
- * is remembered for the exit code; the listeners go after it, so a second signal kills the process
- * the default way. The process exits with the code unless it is 0 without a signal (then Node
- * exits when nothing is left to do).
+ * The program with Effect's pretty console logger (unless `disablePrettyLogger`), as Node's
+ * `runMain` runs it.
  */
-export const runMain = <A, E>(
+export const withLogger = <A, E>(
   effect: Effect.Effect<A, E>,
-  toCode: (exit: Exit.Exit<A, E>, signal: ExitCode.Signal | undefined) => number,
-  options: {
-    readonly disableErrorReporting?: boolean | undefined
-    readonly disablePrettyLogger?: boolean | undefined
-  }
-): void => {
-  let received: ExitCode.Signal | undefined
-  let running: Fiber.Fiber<unknown, unknown> | undefined
-  const stopListening = () => {
-    process.off("SIGINT", onSignal)
-    process.off("SIGTERM", onSignal)
-  }
-  function onSignal(signal: NodeJS.Signals) {
-    received ??= signal === "SIGTERM" ? "SIGTERM" : "SIGINT"
-    stopListening()
-    running?.interruptUnsafe(running.id)
-  }
-  // Listening before the program starts: a signal sent as soon as it has printed is still its own.
-  process.on("SIGINT", onSignal)
-  process.on("SIGTERM", onSignal)
-  // `makeRunMain` keeps the process alive while the program runs, and reports a failure itself
-  // unless told not to: `reportFailure` reports it instead, in the logger chosen here.
-  const run = Runtime.makeRunMain(({ fiber, teardown }) => {
-    running = fiber
-    // A signal received before the fiber existed still interrupts it.
-    if (received !== undefined) fiber.interruptUnsafe(fiber.id)
-    fiber.addObserver((exit) => {
-      stopListening()
-      teardown(exit, (code) => {
-        if (received !== undefined || code !== 0) process.exit(code)
-      })
-    })
-  })
-  run(reportFailure(effect, options), {
-    disableErrorReporting: true,
-    // The runtime's teardown is typed for any Exit; this one ran `effect`.
-    teardown: (exit, onExit) => onExit(toCode(exit as unknown as Exit.Exit<A, E>, received))
-  })
-}
+  disablePrettyLogger: boolean | undefined
+): Effect.Effect<A, E> =>
+  disablePrettyLogger === true
+    ? effect
+    : Effect.provideService(
+        effect,
+        Logger.CurrentLoggers,
+        new Set([Logger.consolePretty(), Logger.tracerLogger])
+      )

@@ -1,6 +1,6 @@
 /**
  * The default cadence (`PollSchedule.paced`): each poll reads what the job says of its progress
- * ({@link read}), then chooses the delay until the next one, with the count of the job's documents
+ * into the state of the cadence ({@link read}), then chooses the delay until the next one, with the count of the job's documents
  * when a GET gave it ({@link counted}) or from its counters alone when a sweep listed it
  * ({@link uncounted}). The maths is `hazard.ts`'s; the reasoning, `PollSchedule.paced`'s JSDoc.
  */
@@ -61,18 +61,6 @@ const INITIAL: PacedState = {
   documentsDone: 0
 }
 
-/** What the polls so far tell of the job, this one included. */
-interface Reading {
-  readonly now: number
-  readonly queued: boolean
-  readonly createdAt: number
-  readonly queuedSeenAt: number
-  readonly startAt: number | undefined
-  readonly done: number
-  readonly documentEndAt: number | undefined
-  readonly documentEndWithin: number
-}
-
 /** The delay chosen, and why. */
 interface Choice {
   readonly phase: PollSchedule.Pace["phase"]
@@ -83,9 +71,8 @@ interface Choice {
 
 const documentsDone = (job: IngestionJob): number => job.documents_processed + job.documents_failed
 
-/** The job of this poll, read against the state of the polls before. */
-const read = (now: number, job: Polled, state: PacedState): Reading => {
-  const createdAt = job.created_at * 1000
+/** The state after this poll: the job read against the state of the polls before. */
+const read = (now: number, job: Polled, state: PacedState): PacedState => {
   const queuedSeenAt = job.status === "queued" ? now : state.queuedSeenAt
   let startAt = state.startAt
   if (startAt === undefined && job.started_at !== null) {
@@ -106,17 +93,34 @@ const read = (now: number, job: Polled, state: PacedState): Reading => {
     : done < state.documentsDone
       ? undefined
       : state.documentEndAt
-  const queued = startAt === undefined || job.status === "queued"
-  return { now, queued, createdAt, queuedSeenAt, startAt, done, documentEndAt, documentEndWithin }
+  return {
+    previous: job,
+    previousAt: now,
+    queuedSeenAt,
+    startAt,
+    documentEndAt,
+    documentEndWithin,
+    documentsDone: done
+  }
 }
 
 /** With the documents counted (a GET of the job): timed by the end they predict. */
-const counted = (reading: Reading, count: DocumentCount, pacing: Pacing): Choice => {
-  const { now, startAt, done, documentEndAt, documentEndWithin } = reading
+const counted = (
+  now: number,
+  job: Polled,
+  state: PacedState,
+  count: DocumentCount,
+  pacing: Pacing
+): Choice => {
+  const { startAt, documentsDone: done, documentEndAt, documentEndWithin } = state
   const { min, max, pollCost, singleDocumentPollCost } = pacing
-  if (reading.queued || startAt === undefined) {
+  // Not started yet, as far as the polls tell.
+  if (startAt === undefined || job.status === "queued") {
     const price = count.total === 1 ? singleDocumentPollCost : pollCost
-    return { phase: "queued", delay: balancedDelay(now, scaleFree(reading.createdAt, min), price, min, max) }
+    return {
+      phase: "queued",
+      delay: balancedDelay(now, scaleFree(job.created_at * 1000, min), price, min, max)
+    }
   }
   const left = count.total - done
   if (left <= 0) {
@@ -152,11 +156,13 @@ const counted = (reading: Reading, count: DocumentCount, pacing: Pacing): Choice
 }
 
 /** Without the count (a sweep lists the jobs): the counters alone, lined up with the ends of documents. */
-const uncounted = (reading: Reading, pacing: Pacing): Choice => {
-  const { now, createdAt, startAt, done, documentEndAt } = reading
+const uncounted = (now: number, job: Polled, state: PacedState, pacing: Pacing): Choice => {
+  const { startAt, documentsDone: done, documentEndAt } = state
   const { min } = pacing
+  const createdAt = job.created_at * 1000
   const pace = agePace(now - Math.min(createdAt, now), min, pacing.uncountedMax)
-  if (reading.queued || startAt === undefined) {
+  // Not started yet, as far as the polls tell.
+  if (startAt === undefined || job.status === "queued") {
     return { phase: "queued", delay: Math.min(pace, Math.max(min, 0.5 * (now - createdAt))) }
   }
   if (done === 0 || documentEndAt === undefined) {
@@ -176,18 +182,10 @@ const uncounted = (reading: Reading, pacing: Pacing): Choice => {
 const step =
   (pacing: Pacing) =>
   (now: number, job: Polled, state: PacedState): readonly [PacedState, PollSchedule.Pace, number] => {
-    const reading = read(now, job, state)
+    const next = read(now, job, state)
     const count = job.documents
-    const choice = count === undefined ? uncounted(reading, pacing) : counted(reading, count, pacing)
-    const next: PacedState = {
-      previous: job,
-      previousAt: now,
-      queuedSeenAt: reading.queuedSeenAt,
-      startAt: reading.startAt,
-      documentEndAt: reading.documentEndAt,
-      documentEndWithin: reading.documentEndWithin,
-      documentsDone: reading.done
-    }
+    const choice =
+      count === undefined ? uncounted(now, job, next, pacing) : counted(now, job, next, count, pacing)
     const output: PollSchedule.Pace = {
       phase: choice.phase,
       delay: Duration.millis(choice.delay),

@@ -7,6 +7,7 @@ export default defineConfig({
     "src/bin.ts",
     "src/Canary.ts",
     "src/Documents.ts",
+    "src/Eventually.ts",
     "src/Fault.ts",
     "src/FetchHandler.ts",
     "src/NodeServer.ts",
@@ -17,6 +18,7 @@ export default defineConfig({
     "src/SimulatorClock.ts",
     "src/SimulatorEngine.ts",
     "src/TestLimit.ts",
+    "src/TestProcess.ts",
     "src/WireFormat.ts"
   ],
   format: "esm",

@@ -190,10 +190,8 @@ export const layer: Layer.Layer<PageSignals> = Layer.effect(
  * @category layers
  * @since 0.1.0
  */
-export const layerAlwaysActive: Layer.Layer<PageSignals> = Layer.succeed(
-  PageSignals,
-  makeCell({ visible: true, online: true }).signals
-)
+export const layerAlwaysActive: Layer.Layer<PageSignals> = /* @__PURE__ */ (() =>
+  Layer.succeed(PageSignals, makeCell({ visible: true, online: true }).signals))()
 
 /**
  * Signals a test drives: {@link Controlled.layer} provides them, `setVisible` / `setOnline` change them.

@@ -320,9 +320,8 @@ export const IngestionError = Schema.Union([
  */
 export type IngestionError = typeof IngestionError.Type
 
-const tags: ReadonlySet<string> = new Set(
-  IngestionError.members.map((member) => member.fields._tag.schema.literal)
-)
+const tags: ReadonlySet<string> = /* @__PURE__ */ (() =>
+  new Set(IngestionError.members.map((member) => member.fields._tag.schema.literal)))()
 
 /**
  * Whether a value is one of this library's errors.

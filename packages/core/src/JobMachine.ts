@@ -595,11 +595,12 @@ export const fromLayer = <E>(
  * @category constructors
  * @since 0.1.0
  */
-export const ingestionJobMachine: IngestionJobMachine = fromLayer(
-  IngestionJobs.layerConfig().pipe(
-    Layer.provide(FetchHttpClient.layer),
-    // Effect's default provider reads the environment once per process; this one reads it each
-    // time the machine's runtime is built, so a key set (or unset) since is seen.
-    Layer.provide(ConfigProvider.layer(Effect.sync(() => ConfigProvider.fromEnv())))
-  )
-)
+export const ingestionJobMachine: IngestionJobMachine = /* @__PURE__ */ (() =>
+  fromLayer(
+    IngestionJobs.layerConfig().pipe(
+      Layer.provide(FetchHttpClient.layer),
+      // Effect's default provider reads the environment once per process; this one reads it each
+      // time the machine's runtime is built, so a key set (or unset) since is seen.
+      Layer.provide(ConfigProvider.layer(Effect.sync(() => ConfigProvider.fromEnv())))
+    )
+  ))()

@@ -82,4 +82,4 @@ export const defaultSchedule: Schedule.Schedule<Duration.Duration> = exponential
  * @category constants
  * @since 0.1.0
  */
-export const none: Schedule.Schedule<number> = Schedule.recurs(0)
+export const none: Schedule.Schedule<number> = /* @__PURE__ */ Schedule.recurs(0)

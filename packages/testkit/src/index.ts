@@ -5,7 +5,7 @@
  * Every module is a namespace here, and importable on its own path
  * (`@tensoras/ingestion-testkit/Simulator`). `Simulator`, `SimulatorEngine`, `SimulatorClock`,
  * `Scenarios`, `Documents` and `FetchHandler` import no `node:*` module (Deno, a Service Worker);
- * `NodeSimulator` and `NodeServer` need Node.
+ * `NodeSimulator`, `NodeServer` and `TestProcess` need Node.
  *
  * @example
  * ```ts
@@ -34,6 +34,14 @@ export * as Canary from "./Canary.js"
  * @since 0.1.0
  */
 export * as Documents from "./Documents.js"
+
+/**
+ * Waiting for what a test can only see: poll a condition (`until`) or bound a promise (`within`) under
+ * the tests' one limit, with the state described when it gives up.
+ *
+ * @since 1.0.0
+ */
+export * as Eventually from "./Eventually.js"
 
 /**
  * Faults a test injects: rate limits, server errors, latency, hangs, dropped connections, broken bodies,
@@ -105,6 +113,14 @@ export * as SimulatorEngine from "./SimulatorEngine.js"
  * @since 0.1.0
  */
 export * as TestLimit from "./TestLimit.js"
+
+/**
+ * Child processes for tests (Node): start a program, read its output as it comes, wait for a line,
+ * signal it, await its exit; nothing a test starts outlives it.
+ *
+ * @since 1.0.0
+ */
+export * as TestProcess from "./TestProcess.js"
 
 /**
  * The JSON shapes the simulator sends, as the API spells them.

@@ -53,22 +53,36 @@ export const readEnvironment = (
  * documented rule makes it so: an object schema that finds a plain value (here the empty string)
  * has no input there, and its failure is absence, which `withDefault` and `option` recover.
  */
-const UNSET = Schema.Struct({ unset: Schema.Never }).annotate({ message: "Expected string" })
-const unset = (name: string): Config.Config<never> =>
-  Config.map(Config.schema(UNSET, name), (never) => never.unset)
+const makeUnset = (): ((name: string) => Config.Config<never>) => {
+  const UNSET = Schema.Struct({ unset: Schema.Never }).annotate({ message: "Expected string" })
+  return (name) => Config.map(Config.schema(UNSET, name), (never) => never.unset)
+}
 
 /** `config` by the rule whatever the provider keeps (one built with `preserveEmptyStrings` keeps ""). */
-const variable = <A>(config: Config.Config<A>, name: string, text: (value: A) => string): Config.Config<A> =>
+const variable = <A>(
+  unset: (name: string) => Config.Config<never>,
+  config: Config.Config<A>,
+  name: string,
+  text: (value: A) => string
+): Config.Config<A> =>
   Config.flatMap(config, (value) =>
     variableValue(text(value)) === undefined ? unset(name) : Config.succeed(value)
   )
 
-/** The key (required, `Redacted`) and the base URL (default {@link DEFAULT_BASE_URL}) from configuration. */
-export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> =
-  Config.all({
-    apiKey: variable(Config.Redacted(API_KEY_VARIABLE), API_KEY_VARIABLE, Redacted.value),
+const makeConfig = (): Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> => {
+  const unset = makeUnset()
+  return Config.all({
+    apiKey: variable(unset, Config.Redacted(API_KEY_VARIABLE), API_KEY_VARIABLE, Redacted.value),
     baseUrl: Config.withDefault(
-      variable(Config.String(BASE_URL_VARIABLE), BASE_URL_VARIABLE, identity),
+      variable(unset, Config.String(BASE_URL_VARIABLE), BASE_URL_VARIABLE, identity),
       DEFAULT_BASE_URL
     )
   })
+}
+
+/**
+ * The key (required, `Redacted`) and the base URL (default {@link DEFAULT_BASE_URL}) from configuration.
+ * Built by a pure call, so a bundle that never reads it (the browser's) leaves `Config` out.
+ */
+export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> =
+  /* @__PURE__ */ makeConfig()

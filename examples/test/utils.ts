@@ -1,15 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import type { NodeSimulator } from "@tensoras/ingestion-testkit"
+import { type NodeSimulator, TestProcess } from "@tensoras/ingestion-testkit"
+import { afterAll } from "vitest"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
-/** What an example printed, and how it exited. */
-export interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+// Nothing a test starts outlives its file: an example still running when the file ends is killed.
+afterAll(() => TestProcess.stopAll())
 
 /**
  * Starts an example as a user would: a child process on the packages' sources (no build needed),
@@ -19,27 +15,12 @@ export const startExample = (
   example: string,
   args: ReadonlyArray<string> = [],
   env: Record<string, string> = {}
-): { readonly child: ChildProcess; readonly done: Promise<Run> } => {
-  const { TENSORAS_API_KEY: _key, TENSORAS_BASE_URL: _url, ...inherited } = process.env
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@tensoras/source", "--import", "tsx", `examples/${example}`, ...args],
-    { cwd: root, env: { ...inherited, ...env } }
-  )
-  const done = new Promise<Run>((resolve, reject) => {
-    let stdout = ""
-    let stderr = ""
-    child.stdout?.on("data", (chunk) => {
-      stdout += chunk
-    })
-    child.stderr?.on("data", (chunk) => {
-      stderr += chunk
-    })
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
+): TestProcess.Spawned =>
+  TestProcess.node(`examples/${example}`, args, {
+    cwd: root,
+    env,
+    nodeArgs: ["--conditions=@tensoras/source"]
   })
-  return { child, done }
-}
 
 /** Runs an example against `simulator`: its key and base URL are in the example's environment. */
 export const runExample = (
@@ -47,12 +28,12 @@ export const runExample = (
   example: string,
   args: ReadonlyArray<string> = [],
   env: Record<string, string> = {}
-): Promise<Run> =>
+): Promise<TestProcess.Exit> =>
   startExample(example, args, {
     TENSORAS_API_KEY: simulator.apiKey,
     TENSORAS_BASE_URL: simulator.baseUrl,
     ...env
-  }).done
+  }).exited
 
 /**
  * Runs a polling example against a manual-clock simulator, moving simulated time by `step` ms
@@ -63,7 +44,7 @@ export const runPollingExample = async (
   example: string,
   args: ReadonlyArray<string>,
   step = 5_000
-): Promise<Run> => {
+): Promise<TestProcess.Exit> => {
   const done = runExample(simulator, example, args, { POLL_INTERVAL_MS: "20" })
   return simulator.control.advanceOnEachAnswer(step, done)
 }

@@ -12,7 +12,7 @@ afterAll(() => simulator.close())
 const start = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   startExample("xstate-pipeline/main.ts", args, env)
 
-const run = (args: ReadonlyArray<string>, env: Record<string, string>) => start(args, env).done
+const run = (args: ReadonlyArray<string>, env: Record<string, string>) => start(args, env).exited
 
 describe("the xstate-pipeline example", () => {
   it("on its own simulator: syncs, waits for the ingestion job, then answers", async () => {
@@ -66,13 +66,13 @@ describe("the xstate-pipeline example", () => {
   it("Ctrl-C cancels the pipeline, and with it the wait for the job", async () => {
     simulator.control.setScenario("docs")
     simulator.control.injectFault({ kind: "hang", route: "get" })
-    const { child, done } = start(["kb_abc123", "ds_xyz789", "job_def456"], {
+    const example = start(["kb_abc123", "ds_xyz789", "job_def456"], {
       TENSORAS_API_KEY: simulator.apiKey,
       TENSORAS_BASE_URL: simulator.baseUrl
     })
     await simulator.control.waitForRequests(1)
-    child.kill("SIGINT")
-    const result = await done
+    example.kill("SIGINT")
+    const result = await example.exited
     expect(result.code).toBe(1)
     expect(result.stdout).toContain("pipeline: cancelled")
     expect(result.stderr.trim()).toBe("Cancelled while waiting for job_def456")

@@ -65,7 +65,9 @@ export const measure = async (name: Case): Promise<Size> => {
     format: "esm",
     platform: "browser",
     target: "es2022",
-    conditions: ["@tensoras/source"],
+    // The source condition reads our packages from src/; "module" is what esbuild, Vite and webpack use
+    // by default (naming conditions drops esbuild's default list): xstate's ES module build, not its CJS.
+    conditions: ["@tensoras/source", "module"],
     write: false,
     metafile: true,
     logLevel: "error"

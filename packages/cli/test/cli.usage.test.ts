@@ -84,8 +84,8 @@ describe.concurrent("tensoras-ingest simulate", () => {
       })
       expect(response.status).toBe(200)
       expect((await response.json()).id).toBe("job_rejected")
-      cli.child.kill(signal)
-      const run = await cli.done
+      cli.kill(signal)
+      const run = await cli.exited
       expect(run.code).toBe(0)
       expect(run.stderr).toBe("")
     })

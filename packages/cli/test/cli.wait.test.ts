@@ -145,9 +145,9 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       const cli = spawnCli(WAIT_DEF456, { env: envFor(simulator) })
       await simulator.control.waitForRequests(1)
       expect(simulator.control.requests[0]?.outcome).toBe("pending")
-      cli.child.kill("SIGINT")
+      cli.kill("SIGINT")
       // The request hangs for ever: exiting at all means the command did not wait for it.
-      const run = await cli.done
+      const run = await cli.exited
       expect(run.code).toBe(130)
       // The simulator sees the connection go away: the hung request ends.
       const [request] = await simulator.control.waitForRequests(1, { settled: true })
@@ -165,9 +165,9 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       await simulator.control.waitForRequests(2, { settled: true })
       // The first change is printed right after the answer: then the command sleeps for an hour.
       await cli.printed("\n")
-      cli.child.kill("SIGINT")
+      cli.kill("SIGINT")
       // The next poll is an hour away on the real clock: exiting at all means it did not wait for it.
-      const run = await cli.done
+      const run = await cli.exited
       expect(run.code).toBe(130)
       // The process is gone: the log is final, and holds the GET for the total and the one poll.
       expect(simulator.control.requestCount()).toBe(2)

@@ -1,19 +1,19 @@
 import { fileURLToPath } from "node:url"
-import { NodeSimulator } from "@tensoras/ingestion-testkit"
-import { CANARY, type Cli, type Run, type SpawnOptions, spawnScript } from "../../node/test/helpers.js"
+import { NodeSimulator, type TestProcess } from "@tensoras/ingestion-testkit"
+import { CANARY, type SpawnOptions, spawnScript } from "../../node/test/helpers.js"
 
-export { CANARY, type Cli, type Run, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
+export { CANARY, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
 
 /** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
 export const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
 
 /** Starts `tensoras-ingest` with `args`. */
-export const spawnCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): Cli =>
+export const spawnCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): TestProcess.Spawned =>
   spawnScript(BIN, args, options)
 
 /** Runs `tensoras-ingest` to its end. */
-export const runCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): Promise<Run> =>
-  spawnCli(args, options).done
+export const runCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): Promise<TestProcess.Exit> =>
+  spawnCli(args, options).exited
 
 /** The environment that points the command at `simulator` with the canary key. */
 export const envFor = (simulator: NodeSimulator.RunningSimulator): Record<string, string> => ({
@@ -38,8 +38,11 @@ export const withSimulator = async <A>(
  * Drives a wait: each time a request of the command has been answered, moves the simulator's
  * clock by `step` ms, as if the command had waited that long between polls. No real sleeping.
  */
-export const drive = (simulator: NodeSimulator.RunningSimulator, cli: Cli, step: number): Promise<Run> =>
-  simulator.control.advanceOnEachAnswer(step, cli.done)
+export const drive = (
+  simulator: NodeSimulator.RunningSimulator,
+  cli: TestProcess.Spawned,
+  step: number
+): Promise<TestProcess.Exit> => simulator.control.advanceOnEachAnswer(step, cli.exited)
 
 /** Lines of an output, without the empty last one. */
 export const linesOf = (text: string): Array<string> => text.split(/\r?\n/).filter((line) => line !== "")

@@ -9,7 +9,7 @@ import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { API_KEY, clientOn, rejection, startSimulator } from "./utils/ingestionJobsClient.js"
-import { runScript } from "./utils/script.js"
+import { startScript } from "./utils/script.js"
 
 let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
@@ -187,7 +187,7 @@ describe("waitForIngestionJob", () => {
       `const job = await waitForIngestionJob({ apiKey: ${JSON.stringify(API_KEY)}, baseUrl: ${JSON.stringify(simulator.baseUrl)}, knowledgeBaseId: "kb_abc123", jobId: "job_abc123" })`,
       `console.log(job.status)`
     ].join("\n")
-    const { code, stdout } = await runScript(script)
+    const { code, stdout } = await startScript(script).exited
     expect(stdout.trim()).toBe("completed")
     expect(code).toBe(0)
   })

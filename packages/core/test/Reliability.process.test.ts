@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
-import { runScript } from "./utils/script.js"
+import { startScript } from "./utils/script.js"
 
 /**
  * The reliability suite's part in child processes (docs/reliability.md; the rest is
@@ -44,7 +44,7 @@ describe("leaks", () => {
       `const machine = await Effect.runPromise(Effect.scoped(Effect.flatMap(JobActor.start(${JSON.stringify(KB)}, ${JSON.stringify(JOB)}), JobActor.result)).pipe(Effect.provide(live)))`,
       `console.log([promise.status, effect.status, machine.status].join(" "))`
     ].join("\n")
-    const { code, stdout } = await runScript(script)
+    const { code, stdout } = await startScript(script).exited
     expect(stdout.trim()).toBe("completed completed completed")
     expect(code).toBe(0)
     expect(Canary.leaks(KEY, stdout)).toStrictEqual([])
@@ -72,7 +72,7 @@ describe("kill -9 in the middle of a machine's wait, then resume from the persis
         `const persist = (actor) => actor.subscribe(() => { writeFileSync(${JSON.stringify(file)}, JSON.stringify(actor.getPersistedSnapshot())); console.log("persisted " + actor.getSnapshot().context.polls) })`
       ]
       // The first process: starts the wait, persists every change; killed while it waits.
-      const first = await runScript(
+      const firstScript = startScript(
         [
           ...machineOf,
           `const actor = createActor(machine, { input: { knowledgeBaseId: ${JSON.stringify(KB)}, jobId: ${JSON.stringify(JOB_RUNNING)}, timeoutMs: 3_600_000 } })`,
@@ -80,11 +80,11 @@ describe("kill -9 in the middle of a machine's wait, then resume from the persis
           `actor.start()`,
           `await toPromise(actor)`,
           `console.log("OUTCOME (first process)")`
-        ].join("\n"),
-        (line, kill) => {
-          if (line === "persisted 2") kill()
-        }
+        ].join("\n")
       )
+      await firstScript.line("persisted 2")
+      firstScript.kill("SIGKILL")
+      const first = await firstScript.exited
       expect(first.signal).toBe("SIGKILL")
       const saved = readFileSync(file, "utf8")
       expect(Canary.leaks(KEY, saved)).toStrictEqual([])
@@ -93,7 +93,7 @@ describe("kill -9 in the middle of a machine's wait, then resume from the persis
 
       // Meanwhile the job ends; a second process restores the snapshot and delivers the outcome.
       simulator.control.advanceToTerminal(KB, JOB_RUNNING)
-      const second = await runScript(
+      const second = await startScript(
         [
           ...machineOf,
           `const snapshot = JSON.parse(readFileSync(${JSON.stringify(file)}, "utf8"))`,
@@ -102,7 +102,7 @@ describe("kill -9 in the middle of a machine's wait, then resume from the persis
           `const output = await toPromise(actor)`,
           `console.log("OUTCOME " + JSON.stringify({ tag: output._tag, deadline: actor.getSnapshot().context.deadline }))`
         ].join("\n")
-      )
+      ).exited
       expect(second.code).toBe(0)
       const outcomes = second.stdout.split("\n").filter((line) => line.startsWith("OUTCOME"))
       expect(outcomes.length).toBe(1)

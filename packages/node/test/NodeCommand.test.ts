@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest"
 import { CANARY, ROOT, spawnScript, WRONG_KEY } from "./helpers.js"
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/command.ts", import.meta.url))
-const run = (args: ReadonlyArray<string>) => spawnScript(FIXTURE, args, { env: { TEST_SECRET: CANARY } }).done
+const run = (args: ReadonlyArray<string>) =>
+  spawnScript(FIXTURE, args, { env: { TEST_SECRET: CANARY } }).exited
 
 describe.concurrent("NodeCommand.start (a child process)", () => {
   it("prints help on stdout, scrubbed of the secrets, and exits 0", async () => {
@@ -41,7 +42,7 @@ describe.concurrent("NodeCommand.start (a child process)", () => {
     const flood = spawnScript(FIXTURE, ["flood"])
     await flood.printed("line\n")
     flood.child.stdout?.destroy()
-    const result = await flood.done
+    const result = await flood.exited
     expect([result.code, result.signal, result.stderr]).toEqual([0, null, ""])
   })
 })

@@ -286,20 +286,20 @@ describe.concurrent("NodeIngestion.runMain (a child process)", () => {
     it(`${signal} interrupts the program, runs its finalizers, exit ${code}`, async () => {
       const child = spawnScript(FIXTURE, ["never"])
       await child.printed("ready\n")
-      child.child.kill(signal)
-      const result = await child.done
+      child.kill(signal)
+      const result = await child.exited
       expect(result.code).toBe(code)
       expect(result.stdout).toBe("ready\nfinalizers ran\n")
     })
   }
 
   it("exit 1 when the program fails with an error of its own", async () => {
-    const failed = await spawnScript(FIXTURE, ["fail"]).done
+    const failed = await spawnScript(FIXTURE, ["fail"]).exited
     expect([failed.code, failed.stdout]).toEqual([1, ""])
   })
 
   it("the library's exit code when it fails with one of the library's errors (NotFound: 4)", async () => {
-    const failed = await spawnScript(FIXTURE, ["notFound"]).done
+    const failed = await spawnScript(FIXTURE, ["notFound"]).exited
     expect([failed.code, failed.stdout]).toEqual([4, ""])
   })
 })

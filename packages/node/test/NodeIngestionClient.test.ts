@@ -139,7 +139,7 @@ describe("waitForIngestionJob (Node)", () => {
     const fixture = fileURLToPath(new URL("./fixtures/promiseWait.ts", import.meta.url))
     const run = await spawnScript(fixture, [], {
       env: { TENSORAS_API_KEY: CANARY, TENSORAS_BASE_URL: simulator.baseUrl }
-    }).done
+    }).exited
     const [status, resources] = run.stdout.trim().split("\n")
     expect([run.code, status]).toEqual([0, "completed"])
     // An idle keep-alive connection is unreferenced: it keeps no handle of the event loop.

@@ -267,6 +267,8 @@ export const spawn = (command: string, args: ReadonlyArray<string>, options: Spa
 
   let stdout = ""
   let stderr = ""
+  // The complete lines of stdout, and the line still being written.
+  const complete: Array<string> = []
   let partial = ""
   const lineListeners = new Set<(line: string) => void>()
   // Called on every change: new output, or the end.
@@ -278,12 +280,14 @@ export const spawn = (command: string, args: ReadonlyArray<string>, options: Spa
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
     stdout += chunk
     partial += chunk
-    let newline = partial.indexOf("\n")
-    while (newline >= 0) {
-      const line = partial.slice(0, newline).replace(/\r$/, "")
-      partial = partial.slice(newline + 1)
-      newline = partial.indexOf("\n")
-      for (const listener of [...lineListeners]) listener(line)
+    if (chunk.includes("\n")) {
+      const parts = partial.split("\n")
+      partial = parts.pop() ?? ""
+      for (const part of parts) {
+        const line = part.endsWith("\r") ? part.slice(0, -1) : part
+        complete.push(line)
+        for (const listener of [...lineListeners]) listener(line)
+      }
     }
     notify()
   })
@@ -382,10 +386,9 @@ export const spawn = (command: string, args: ReadonlyArray<string>, options: Spa
       check()
     })
 
-  const lines = (): ReadonlyArray<string> => {
-    const all = stdout.split("\n")
-    all.pop() // the line still being written, or the empty rest after the last line break
-    return all.map((line) => line.replace(/\r$/, ""))
+  const releaseStreams = () => {
+    child.stdout?.destroy()
+    child.stderr?.destroy()
   }
 
   const kill = (signal: NodeJS.Signals = "SIGTERM"): boolean =>
@@ -397,27 +400,47 @@ export const spawn = (command: string, args: ReadonlyArray<string>, options: Spa
     exited,
     stdout: () => stdout,
     stderr: () => stderr,
-    lines,
+    lines: () => complete.slice(),
     onLine: (listener) => {
       lineListeners.add(listener)
       return () => lineListeners.delete(listener)
     },
-    printed: (text) =>
-      waitFor(`printed ${typeof text === "string" ? JSON.stringify(text) : String(text)}`, () =>
-        (typeof text === "string" ? stdout.includes(text) : stdout.search(text) >= 0) ? stdout : undefined
-      ),
+    printed: (text) => {
+      if (typeof text !== "string")
+        return waitFor(`printed ${String(text)}`, () => (stdout.search(text) >= 0 ? stdout : undefined))
+      // Each check searches what is new (and the text's length before it), not all of stdout again.
+      let from = 0
+      return waitFor(`printed ${JSON.stringify(text)}`, () => {
+        const found = stdout.includes(text, from)
+        from = Math.max(0, stdout.length - text.length + 1)
+        return found ? stdout : undefined
+      })
+    },
     line: (match) => {
       const test = matcher(match)
       const what = `printed a line ${typeof match === "function" ? "it waited for" : `matching ${typeof match === "string" ? JSON.stringify(match) : String(match)}`}`
-      return waitFor(what, () => lines().find(test))
+      // Each check reads the lines that are new.
+      let next = 0
+      return waitFor(what, () => {
+        for (; next < complete.length; next++) {
+          const line = complete[next] as string
+          if (test(line)) return line
+        }
+        return undefined
+      })
     },
     kill,
     stop: async (stopOptions = {}) => {
       const signal = stopOptions.signal ?? "SIGKILL"
+      // Once it has exited, what a process it started may still hold open is not waited for.
+      if (child.exitCode !== null || child.signalCode !== null) releaseStreams()
+      else child.once("exit", releaseStreams)
       kill(signal)
       const graceMs = stopOptions.graceMs ?? TestLimit.ms
       const hard =
-        signal !== "SIGKILL" && graceMs <= MAX_TIMER_MS ? setTimeout(() => kill("SIGKILL"), graceMs) : undefined
+        signal !== "SIGKILL" && graceMs <= MAX_TIMER_MS
+          ? setTimeout(() => kill("SIGKILL"), graceMs)
+          : undefined
       const exit = await closed
       clearTimeout(hard)
       return exit

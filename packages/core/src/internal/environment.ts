@@ -69,7 +69,13 @@ const variable = <A>(
     variableValue(text(value)) === undefined ? unset(name) : Config.succeed(value)
   )
 
-const makeConfig = (): Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> => {
+/** What {@link config} reads. */
+interface Configured {
+  readonly apiKey: Redacted.Redacted<string>
+  readonly baseUrl: string
+}
+
+const makeConfig = (): Config.Config<Configured> => {
   const unset = makeUnset()
   return Config.all({
     apiKey: variable(unset, Config.Redacted(API_KEY_VARIABLE), API_KEY_VARIABLE, Redacted.value),
@@ -84,5 +90,4 @@ const makeConfig = (): Config.Config<{ readonly apiKey: Redacted.Redacted<string
  * The key (required, `Redacted`) and the base URL (default {@link DEFAULT_BASE_URL}) from configuration.
  * Built by a pure call, so a bundle that never reads it (the browser's) leaves `Config` out.
  */
-export const config: Config.Config<{ readonly apiKey: Redacted.Redacted<string>; readonly baseUrl: string }> =
-  /* @__PURE__ */ makeConfig()
+export const config: Config.Config<Configured> = /* @__PURE__ */ makeConfig()

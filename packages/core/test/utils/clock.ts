@@ -1,8 +1,6 @@
-import { TestLimit } from "@tensoras/ingestion-testkit"
+import { Eventually, TestLimit } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/testing/TestClock"
-
-const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
 
 /**
  * The instants at which fibers asleep on the `TestClock` wake, earliest first (what Effect 3's
@@ -30,31 +28,26 @@ export const sleeps: Effect.Effect<ReadonlyArray<number>> = TestClock.testClockW
  * Waits, in real time, until some fiber has gone to sleep on the `TestClock` until `instant`.
  * HTTP happens on the real event loop while delays run on the test clock: this is how a test
  * knows a response has been handled and the next delay scheduled, without sleeping for real
- * for a guessed amount of time. It gives up after the tests' one limit (`TestLimit.ms`).
+ * for a guessed amount of time. It gives up after the tests' one limit (`TestLimit.ms`), saying
+ * which sleeps it saw.
  */
 export const sleepScheduledAt = (instant: number, timeoutMs = TestLimit.ms): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      if ((yield* sleeps).includes(instant)) return
-      yield* realPause
-    }
-    const pending = yield* sleeps
-    return yield* Effect.die(
-      new Error(
-        `no sleep until ${instant} was scheduled within ${timeoutMs} ms (sleeps: ${pending.join(", ")})`
-      )
+  Effect.flatMap(Effect.context<never>(), (context) => {
+    const pending = () => Effect.runSyncWith(context)(sleeps)
+    return Effect.promise((signal) =>
+      Eventually.until(`a sleep until ${instant} to be scheduled`, () => pending().includes(instant), {
+        limitMs: timeoutMs,
+        describe: () => `sleeps: ${pending().join(", ")}`,
+        signal
+      })
     )
   })
 
-/** Waits, in real time, until `condition` holds (for effects of HTTP on the real event loop). */
+/**
+ * Waits, in real time, until `condition` holds (for effects of HTTP on the real event loop): the
+ * testkit's `Eventually.until`, as an Effect.
+ */
 export const eventually = (condition: () => boolean, timeoutMs = TestLimit.ms): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const deadline = Date.now() + timeoutMs
-    while (!condition()) {
-      if (Date.now() > deadline) {
-        return yield* Effect.die(new Error(`condition not met within ${timeoutMs} ms`))
-      }
-      yield* realPause
-    }
-  })
+  Effect.asVoid(
+    Effect.promise((signal) => Eventually.until("the condition", condition, { limitMs: timeoutMs, signal }))
+  )

@@ -1,8 +1,9 @@
 /**
  * The simulator clock's implementation: a start epoch, real elapsed time on the real clock, an offset
- * that `advance` and `setTime` grow, and the sleepers woken when the time they wait for is reached.
+ * that `advance` and `setTime` grow (`make`), and the sleepers woken when the time they wait for is reached
+ * (`sleepersOf`).
  */
-import type { SimulatorClock, SimulatorClockOptions } from "../SimulatorClock.js"
+import type { ClockMode, SimulatorClock, SimulatorClockOptions } from "../SimulatorClock.js"
 
 interface Sleeper {
   readonly target: number
@@ -10,19 +11,16 @@ interface Sleeper {
   timer: ReturnType<typeof setTimeout> | undefined
 }
 
-/** A clock from `performance.now()` and timers only (see `SimulatorClock.make`). */
-export const make = (options: SimulatorClockOptions): SimulatorClock => {
-  const mode = options.mode
-  let epoch = options.epochMs
-  let realStart = performance.now()
-  let offset = 0
-  const sleepers = new Set<Sleeper>()
+/** The sleepers of one clock: each woken once `now()` reaches its target (or its signal aborts). */
+interface Sleepers {
+  /** Wakes the sleepers whose time has come, after the clock moved. */
+  readonly recheck: () => void
+  readonly sleepUntil: (target: number, signal?: AbortSignal) => Promise<void>
+  readonly wakeAll: () => void
+}
 
-  const now = (): number => {
-    const elapsed = mode === "real" ? performance.now() - realStart : 0
-    // Whole milliseconds keep timestamps and logs reproducible on the manual clock and readable on the real one.
-    return Math.floor(epoch + elapsed + offset)
-  }
+const sleepersOf = (mode: ClockMode, now: () => number): Sleepers => {
+  const sleepers = new Set<Sleeper>()
 
   const arm = (sleeper: Sleeper): void => {
     if (sleeper.timer !== undefined) clearTimeout(sleeper.timer)
@@ -35,42 +33,9 @@ export const make = (options: SimulatorClockOptions): SimulatorClock => {
     if (mode === "real") sleeper.timer = setTimeout(() => arm(sleeper), remaining)
   }
 
-  const recheck = (): void => {
-    for (const sleeper of [...sleepers]) arm(sleeper)
-  }
-
-  const checkMs = (ms: number, what: string): void => {
-    if (!Number.isFinite(ms)) throw new RangeError(`${what} must be a finite number, got ${ms}`)
-  }
-
   return {
-    mode,
-    now,
-    advance: (ms) => {
-      checkMs(ms, "advance(ms)")
-      if (ms < 0) throw new RangeError(`The simulator clock only moves forward: advance(${ms})`)
-      offset += ms
-      recheck()
-      return now()
-    },
-    setTime: (epochMs) => {
-      checkMs(epochMs, "setTime(epochMs)")
-      const current = now()
-      if (epochMs < current) {
-        throw new RangeError(
-          `The simulator clock only moves forward: setTime(${epochMs}) is before ${current}`
-        )
-      }
-      offset += epochMs - current
-      recheck()
-      return now()
-    },
-    reset: (epochMs) => {
-      checkMs(epochMs, "reset(epochMs)")
-      epoch = epochMs
-      realStart = performance.now()
-      offset = 0
-      recheck()
+    recheck: () => {
+      for (const sleeper of [...sleepers]) arm(sleeper)
     },
     sleepUntil: (target, signal) =>
       new Promise<void>((resolve) => {
@@ -89,8 +54,60 @@ export const make = (options: SimulatorClockOptions): SimulatorClock => {
         signal?.addEventListener("abort", sleeper.wake, { once: true })
         arm(sleeper)
       }),
-    dispose: () => {
+    wakeAll: () => {
       for (const sleeper of [...sleepers]) sleeper.wake()
     }
+  }
+}
+
+const checkMs = (ms: number, what: string): void => {
+  if (!Number.isFinite(ms)) throw new RangeError(`${what} must be a finite number, got ${ms}`)
+}
+
+/** A clock from `performance.now()` and timers only (see `SimulatorClock.make`). */
+export const make = (options: SimulatorClockOptions): SimulatorClock => {
+  const mode = options.mode
+  let epoch = options.epochMs
+  let realStart = performance.now()
+  let offset = 0
+
+  const now = (): number => {
+    const elapsed = mode === "real" ? performance.now() - realStart : 0
+    // Whole milliseconds keep timestamps and logs reproducible on the manual clock and readable on the real one.
+    return Math.floor(epoch + elapsed + offset)
+  }
+  const sleepers = sleepersOf(mode, now)
+
+  return {
+    mode,
+    now,
+    advance: (ms) => {
+      checkMs(ms, "advance(ms)")
+      if (ms < 0) throw new RangeError(`The simulator clock only moves forward: advance(${ms})`)
+      offset += ms
+      sleepers.recheck()
+      return now()
+    },
+    setTime: (epochMs) => {
+      checkMs(epochMs, "setTime(epochMs)")
+      const current = now()
+      if (epochMs < current) {
+        throw new RangeError(
+          `The simulator clock only moves forward: setTime(${epochMs}) is before ${current}`
+        )
+      }
+      offset += epochMs - current
+      sleepers.recheck()
+      return now()
+    },
+    reset: (epochMs) => {
+      checkMs(epochMs, "reset(epochMs)")
+      epoch = epochMs
+      realStart = performance.now()
+      offset = 0
+      sleepers.recheck()
+    },
+    sleepUntil: sleepers.sleepUntil,
+    dispose: sleepers.wakeAll
   }
 }

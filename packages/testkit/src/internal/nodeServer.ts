@@ -2,7 +2,7 @@
  * The Node server's implementation: each `node:http` request becomes a Fetch `Request` with an
  * `AbortSignal` that fires when the client goes away, and each `Response` is streamed back.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import { type FetchHandler, isDroppedConnection } from "../FetchHandler.js"
 import type { NodeServer, ServeOptions } from "../NodeServer.js"
@@ -27,98 +27,118 @@ const waitForDrain = (res: ServerResponse): Promise<void> =>
     res.on("close", done)
   })
 
-/** Serves a Fetch handler on `node:http` (see `NodeServer.serve`). */
-export const serve = async (handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> => {
-  const sockets = new Set<Socket>()
-  let origin = ""
+/** The Fetch `Request` for a `node:http` request; throws for a target that is not a path. */
+const toRequest = (req: IncomingMessage, origin: string, signal: AbortSignal): Request => {
+  const target = req.url ?? "/"
+  if (!target.startsWith("/")) throw new TypeError(`Unsupported request target '${target}'`)
+  const headers = new Headers()
+  for (let index = 0; index + 1 < req.rawHeaders.length; index += 2) {
+    headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!)
+  }
+  return new Request(`${origin}${target}`, { method: req.method ?? "GET", headers, signal })
+}
 
-  const respond = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const controller = new AbortController()
-    res.once("close", () => {
-      if (!res.writableFinished) controller.abort()
-    })
-    // A client that vanished mid-write must not crash the server.
-    res.on("error", () => {})
-
-    let request: Request
-    try {
-      const target = req.url ?? "/"
-      if (!target.startsWith("/")) throw new TypeError(`Unsupported request target '${target}'`)
-      const headers = new Headers()
-      for (let index = 0; index + 1 < req.rawHeaders.length; index += 2) {
-        headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!)
+/** Writes `response` to `res`, streaming its body; stops when the client has gone (`signal`). */
+const writeResponse = async (
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response,
+  signal: AbortSignal
+): Promise<void> => {
+  const headers: Record<string, string | Array<string>> = {}
+  response.headers.forEach((value, key) => {
+    headers[key] = value
+  })
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) headers["set-cookie"] = cookies
+  res.writeHead(response.status, headers)
+  if (response.body === null) {
+    res.end()
+    return
+  }
+  const reader = response.body.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (signal.aborted) {
+        await reader.cancel()
+        return
       }
-      request = new Request(`${origin}${target}`, {
-        method: req.method ?? "GET",
-        headers,
-        signal: controller.signal
-      })
-    } catch (cause) {
-      res.writeHead(400, { "content-type": "application/json" })
-      res.end(errorJson("bad_request", `Malformed request: ${String(cause)}`))
-      return
+      if (!res.write(value)) await waitForDrain(res)
     }
+    res.end()
+  } catch {
+    req.socket.destroy()
+  }
+}
 
-    let response: Response
-    try {
-      response = await handler(request)
-    } catch (cause) {
-      console.error("tensoras simulator: handler failed", cause)
-      if (!controller.signal.aborted && !res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" })
-        res.end(errorJson("simulator_error", "The simulator's handler threw."))
-      }
-      return
-    }
+/** Answers one `node:http` request through `handler`: a 400 if it is no Fetch request, a 500 if it throws. */
+const respond = async (
+  handler: FetchHandler,
+  origin: string,
+  req: IncomingMessage,
+  res: ServerResponse
+): Promise<void> => {
+  const controller = new AbortController()
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort()
+  })
+  // A client that vanished mid-write must not crash the server.
+  res.on("error", () => {})
 
-    if (controller.signal.aborted) return
-    if (isDroppedConnection(response)) {
-      req.socket.destroy()
-      return
-    }
-    const headers: Record<string, string | Array<string>> = {}
-    response.headers.forEach((value, key) => {
-      headers[key] = value
-    })
-    const cookies = response.headers.getSetCookie()
-    if (cookies.length > 0) headers["set-cookie"] = cookies
-    res.writeHead(response.status, headers)
-    if (response.body === null) {
-      res.end()
-      return
-    }
-    const reader = response.body.getReader()
-    try {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        if (controller.signal.aborted) {
-          await reader.cancel()
-          return
-        }
-        if (!res.write(value)) await waitForDrain(res)
-      }
-      res.end()
-    } catch {
-      req.socket.destroy()
-    }
+  let request: Request
+  try {
+    request = toRequest(req, origin, controller.signal)
+  } catch (cause) {
+    res.writeHead(400, { "content-type": "application/json" })
+    res.end(errorJson("bad_request", `Malformed request: ${String(cause)}`))
+    return
   }
 
-  const server = createServer((req, res) => {
-    void respond(req, res)
-  })
-  server.on("connection", (socket) => {
-    sockets.add(socket)
-    socket.once("close", () => sockets.delete(socket))
-  })
+  let response: Response
+  try {
+    response = await handler(request)
+  } catch (cause) {
+    console.error("tensoras simulator: handler failed", cause)
+    if (!controller.signal.aborted && !res.headersSent) {
+      res.writeHead(500, { "content-type": "application/json" })
+      res.end(errorJson("simulator_error", "The simulator's handler threw."))
+    }
+    return
+  }
 
-  await new Promise<void>((resolve, reject) => {
+  if (controller.signal.aborted) return
+  if (isDroppedConnection(response)) {
+    req.socket.destroy()
+    return
+  }
+  await writeResponse(req, res, response, controller.signal)
+}
+
+const listen = (server: Server, options: ServeOptions): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
     server.once("error", reject)
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
       server.off("error", reject)
       resolve()
     })
   })
+
+/** Serves a Fetch handler on `node:http` (see `NodeServer.serve`). */
+export const serve = async (handler: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> => {
+  const sockets = new Set<Socket>()
+  let origin = ""
+
+  const server = createServer((req, res) => {
+    void respond(handler, origin, req, res)
+  })
+  server.on("connection", (socket) => {
+    sockets.add(socket)
+    socket.once("close", () => sockets.delete(socket))
+  })
+
+  await listen(server, options)
   const address = server.address() as AddressInfo
   origin = `http://${displayHost(address)}:${address.port}`
 

@@ -1,13 +1,12 @@
 /**
- * The simulator's implementation: one engine, clock, fault queue and request log behind a Fetch handler,
- * and the control API over them.
+ * The simulator's implementation: one engine, clock, fault queue and request log behind a Fetch handler
+ * (`handler.ts`), and the control API over them (`control.ts`).
  */
-import { matchesFilter } from "../RequestLog.js"
 import { builtIn, type Scenario, type ScenarioName } from "../Scenarios.js"
-import type { Simulator, SimulatorControl, SimulatorOptions } from "../Simulator.js"
+import type { Simulator, SimulatorOptions } from "../Simulator.js"
 import * as SimulatorClock from "../SimulatorClock.js"
 import * as SimulatorEngine from "../SimulatorEngine.js"
-import type { WireJob } from "../WireFormat.js"
+import { makeControl } from "./control.js"
 import { FaultQueue } from "./faultQueue.js"
 import { createHandler } from "./handler.js"
 import { RequestLog } from "./requestLog.js"
@@ -35,13 +34,14 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
   const log = new RequestLog()
   const lifetime = new AbortController()
 
-  const load = (next: Scenario): void => {
-    scenario = next
-    clock.reset(epochOf(next))
+  const load = (next: ScenarioName | Scenario): void => {
+    const loaded = resolveScenario(next)
+    scenario = loaded
+    clock.reset(epochOf(loaded))
     engine.clear()
     faults.clear()
     log.clear()
-    next.setup(engine)
+    loaded.setup(engine)
   }
   load(scenario)
 
@@ -58,79 +58,7 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     ],
     lifetime: lifetime.signal
   })
-
-  const getJob = (kbId: string, jobId: string): WireJob => {
-    const job = engine.getJob(kbId, jobId)
-    if (job === undefined) throw new Error(`Unknown job '${jobId}' in knowledge base '${kbId}'`)
-    return job
-  }
-
-  const control: SimulatorControl = {
-    apiKey,
-    clockMode: clock.mode,
-    get scenario() {
-      return scenario.name
-    },
-    now: () => clock.now(),
-    advance: (ms) => clock.advance(ms),
-    setTime: (epochMs) => clock.setTime(epochMs),
-    setScenario: (next) => load(resolveScenario(next)),
-    reset: () => load(scenario),
-    addKnowledgeBase: (id) => engine.addKnowledgeBase(id),
-    addDataSource: (kbId, dataSource) => engine.addDataSource(kbId, dataSource),
-    syncDataSource: (kbId, dataSourceId, sync) => engine.syncDataSource(kbId, dataSourceId, sync),
-    removeJob: (kbId, jobId) => engine.removeJob(kbId, jobId),
-    knowledgeBases: () => engine.knowledgeBaseIds(),
-    jobs: (kbId) => engine.jobs(kbId),
-    getJob,
-    jobTerminalAt: (kbId, jobId) => engine.jobTerminalAt(kbId, jobId),
-    advanceToTerminal: (kbId, jobId) => {
-      const terminalAt = engine.jobTerminalAt(kbId, jobId)
-      if (terminalAt > clock.now()) clock.setTime(terminalAt)
-      return getJob(kbId, jobId)
-    },
-    injectFault: (fault) => faults.add(fault),
-    clearFaults: () => faults.clear(),
-    get faults() {
-      return faults.pending()
-    },
-    get requests() {
-      return log.all
-    },
-    requestCount: (filter) => log.count(filter),
-    waitForRequests: (n, waitOptions) => log.waitFor(n, waitOptions),
-    advanceOnEachAnswer: async (stepMs, until, driveOptions = {}) => {
-      const stop = new AbortController()
-      const filter = driveOptions.filter
-      const seen = log.count((record) => record.outcome !== "pending" && matchesFilter(record, filter))
-      const driving = (async () => {
-        for (let n = seen + 1; ; n++) {
-          try {
-            await log.waitFor(n, {
-              settled: true,
-              signal: stop.signal,
-              ...(filter === undefined ? {} : { filter })
-            })
-          } catch (error) {
-            if (stop.signal.aborted) return
-            throw error
-          }
-          if (stop.signal.aborted) return
-          clock.advance(stepMs)
-        }
-      })()
-      const settled = Promise.resolve(until)
-      // `until` may still reject after the driver gave up: that is the caller's to see, not an unhandled rejection.
-      settled.catch(() => {})
-      try {
-        return await Promise.race([settled, driving.then(() => settled)])
-      } finally {
-        stop.abort()
-        await driving.catch(() => {})
-      }
-    },
-    clearRequests: () => log.clear()
-  }
+  const control = makeControl({ apiKey, clock, engine, faults, log, scenario: () => scenario, load })
 
   return {
     handler,

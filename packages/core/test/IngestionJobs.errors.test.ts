@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { IngestionJobs } from "@tensoras/ingestion"
-import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { API_KEY, clientOn, failure, startSimulator } from "./utils/ingestionJobs.js"
+import { API_KEY, failure, useSimulator } from "./utils/ingestionJobs.js"
 
-let simulator: NodeSimulator.RunningSimulator
-beforeAll(async () => {
-  simulator = await startSimulator()
-})
-afterAll(() => simulator.close())
-beforeEach(() => simulator.control.setScenario("docs"))
-
-const client = (options: Partial<IngestionJobs.Options> = {}) => clientOn(simulator, options)
-const requests = () => simulator.control.requestCount()
+const world = useSimulator()
+const { client, requests } = world
 
 describe("IngestionJobs", () => {
   describe("errors from real responses", () => {
@@ -65,7 +57,7 @@ describe("IngestionJobs", () => {
 
     it.effect("403 is Forbidden, and is not retried", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "http-error", status: 403, times: Infinity })
+        world.simulator.control.injectFault({ kind: "http-error", status: 403, times: Infinity })
         const before = requests()
         const error = yield* failure(IngestionJobs.list("kb_abc123"))
         expect(error._tag).toBe("Forbidden")
@@ -79,7 +71,7 @@ describe("IngestionJobs", () => {
   describe("errors from real responses", () => {
     it.effect("a 200 that is not JSON is a ResponseDecodeError with an excerpt", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "non-json", status: 200 })
+        world.simulator.control.injectFault({ kind: "non-json", status: 200 })
         const error = yield* failure(IngestionJobs.list("kb_abc123"))
         expect(error._tag).toBe("ResponseDecodeError")
         if (error._tag !== "ResponseDecodeError") return
@@ -90,7 +82,7 @@ describe("IngestionJobs", () => {
 
     it.effect("a truncated body is a ResponseDecodeError, not a crash", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "truncated", route: "get" })
+        world.simulator.control.injectFault({ kind: "truncated", route: "get" })
         const error = yield* failure(IngestionJobs.get("kb_abc123", "job_abc123"))
         expect(error._tag).toBe("ResponseDecodeError")
       }).pipe(Effect.provide(client()))
@@ -98,8 +90,8 @@ describe("IngestionJobs", () => {
 
     it.effect("unknown extra fields and unknown statuses decode", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "extra-fields", route: "get" })
-        simulator.control.injectFault({ kind: "unknown-status", route: "get" })
+        world.simulator.control.injectFault({ kind: "extra-fields", route: "get" })
+        world.simulator.control.injectFault({ kind: "unknown-status", route: "get" })
         const job = yield* IngestionJobs.get("kb_abc123", "job_abc123")
         expect(job).not.toHaveProperty("priority")
         const again = yield* IngestionJobs.get("kb_abc123", "job_abc123")

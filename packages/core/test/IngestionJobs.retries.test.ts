@@ -1,28 +1,24 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { IngestionJobs } from "@tensoras/ingestion"
-import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/testing/TestClock"
 import { eventually, sleepScheduledAt } from "./utils/clock.js"
-import { clientOn, failure, startSimulator } from "./utils/ingestionJobs.js"
+import { failure, useSimulator } from "./utils/ingestionJobs.js"
 
-let simulator: NodeSimulator.RunningSimulator
-beforeAll(async () => {
-  simulator = await startSimulator()
-})
-afterAll(() => simulator.close())
-beforeEach(() => simulator.control.setScenario("docs"))
-
-const client = (options: Partial<IngestionJobs.Options> = {}) => clientOn(simulator, options)
-const requests = () => simulator.control.requestCount()
+const world = useSimulator()
+const { client, requests } = world
 
 describe("IngestionJobs", () => {
   describe("retries", () => {
     it.effect("retries a 429 after exactly the Retry-After seconds it asked for", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "rate-limit", retryAfter: 7, retryAfterFormat: "seconds" })
+        world.simulator.control.injectFault({
+          kind: "rate-limit",
+          retryAfter: 7,
+          retryAfterFormat: "seconds"
+        })
         const before = requests()
         const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         // The schedule alone would wait 100 ms; Retry-After asks for 7 s and wins.
@@ -39,9 +35,13 @@ describe("IngestionJobs", () => {
     it.effect("honours a Retry-After given as an HTTP date, against the Effect clock", () =>
       Effect.gen(function* () {
         // Align the test clock with the simulator's: the date is the simulator's now + 5 s.
-        yield* TestClock.setTime(simulator.control.now())
-        const start = simulator.control.now()
-        simulator.control.injectFault({ kind: "rate-limit", retryAfter: 5, retryAfterFormat: "http-date" })
+        yield* TestClock.setTime(world.simulator.control.now())
+        const start = world.simulator.control.now()
+        world.simulator.control.injectFault({
+          kind: "rate-limit",
+          retryAfter: 5,
+          retryAfterFormat: "http-date"
+        })
         const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* sleepScheduledAt(start + 5_000)
         yield* TestClock.adjust("5 seconds")
@@ -52,7 +52,7 @@ describe("IngestionJobs", () => {
 
     it.effect("retries 503s on the schedule when it asks for longer than Retry-After", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "server-error", status: 503, times: 2, retryAfter: 0 })
+        world.simulator.control.injectFault({ kind: "server-error", status: 503, times: 2, retryAfter: 0 })
         const before = requests()
         const fiber = yield* Effect.forkChild(IngestionJobs.get("kb_abc123", "job_abc123"))
         yield* sleepScheduledAt(100)
@@ -67,7 +67,7 @@ describe("IngestionJobs", () => {
 
     it.effect("caps a Retry-After at maxRetryAfter", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "rate-limit", retryAfter: 3600 })
+        world.simulator.control.injectFault({ kind: "rate-limit", retryAfter: 3600 })
         const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* sleepScheduledAt(2_000)
         yield* TestClock.adjust("2 seconds")
@@ -77,7 +77,7 @@ describe("IngestionJobs", () => {
 
     it.effect("gives up with the last transient error when the retries run out", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "server-error", status: 502, times: Infinity })
+        world.simulator.control.injectFault({ kind: "server-error", status: 502, times: Infinity })
         const before = requests()
         const fiber = yield* Effect.forkChild(Effect.flip(IngestionJobs.list("kb_abc123")))
         for (const at of [100, 300, 700]) {
@@ -96,22 +96,22 @@ describe("IngestionJobs", () => {
   describe("retries", () => {
     it.effect("retries a dropped connection as a TransportError", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "drop" })
+        world.simulator.control.injectFault({ kind: "drop" })
         const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* sleepScheduledAt(100)
         yield* TestClock.adjust("100 millis")
         expect((yield* Fiber.join(fiber)).object).toBe("list")
-        expect(simulator.control.requests.at(-2)?.outcome).toBe("dropped")
+        expect(world.simulator.control.requests.at(-2)?.outcome).toBe("dropped")
       }).pipe(Effect.provide(client()))
     )
 
     it.effect("times out a hanging request, aborts it, and retries", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
+        world.simulator.control.injectFault({ kind: "hang" })
         const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
         yield* sleepScheduledAt(1_000)
         yield* TestClock.adjust("1 second")
-        yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
+        yield* eventually(() => world.simulator.control.requests[0]?.outcome === "hung")
         yield* sleepScheduledAt(1_100)
         yield* TestClock.adjust("100 millis")
         expect((yield* Fiber.join(fiber)).object).toBe("list")
@@ -120,7 +120,7 @@ describe("IngestionJobs", () => {
 
     it.effect("without retries, a timeout is a TransportError with reason Timeout", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
+        world.simulator.control.injectFault({ kind: "hang" })
         const fiber = yield* Effect.forkChild(Effect.flip(IngestionJobs.list("kb_abc123")))
         yield* sleepScheduledAt(2_000)
         yield* TestClock.adjust("2 seconds")
@@ -132,11 +132,11 @@ describe("IngestionJobs", () => {
     // Both clocks: TestClock's timeout is Effect's, the real clock's a timer that aborts (see below).
     const interruptAborts = () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
+        world.simulator.control.injectFault({ kind: "hang" })
         const fiber = yield* Effect.forkChild(IngestionJobs.list("kb_abc123"))
-        yield* eventually(() => simulator.control.requests.length === 1)
+        yield* eventually(() => world.simulator.control.requests.length === 1)
         yield* Fiber.interrupt(fiber)
-        yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
+        yield* eventually(() => world.simulator.control.requests[0]?.outcome === "hung")
       }).pipe(Effect.provide(client()))
     it.effect("interrupting a call aborts the request in flight", interruptAborts)
     it.live("on the real clock, interrupting a call aborts the request in flight", interruptAborts)
@@ -145,16 +145,16 @@ describe("IngestionJobs", () => {
     // the same behaviour, on real time. The timeout is short; the test waits for the outcome itself.
     it.live("on the real clock, a hanging request times out as TransportError Timeout and is aborted", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
+        world.simulator.control.injectFault({ kind: "hang" })
         const error = yield* failure(IngestionJobs.list("kb_abc123"))
         expect(error).toMatchObject({ _tag: "TransportError", reason: "Timeout" })
-        yield* eventually(() => simulator.control.requests[0]?.outcome === "hung")
+        yield* eventually(() => world.simulator.control.requests[0]?.outcome === "hung")
       }).pipe(Effect.provide(client({ requestTimeout: "200 millis", retrySchedule: Schedule.recurs(0) })))
     )
 
     it.live("on the real clock, a deadline cuts the attempt as TransportError Deadline", () =>
       Effect.gen(function* () {
-        simulator.control.injectFault({ kind: "hang" })
+        world.simulator.control.injectFault({ kind: "hang" })
         const deadline = Date.now() + 200
         const error = yield* failure(IngestionJobs.poll("kb_abc123", "job_abc123", { deadline }))
         expect(error).toMatchObject({ _tag: "TransportError", reason: "Deadline" })

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { IngestionJob, IngestionJobs } from "@tensoras/ingestion"
-import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
@@ -9,17 +8,10 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
-import { API_KEY, clientOn, failure, startSimulator } from "./utils/ingestionJobs.js"
+import { API_KEY, failure, useSimulator } from "./utils/ingestionJobs.js"
 
-let simulator: NodeSimulator.RunningSimulator
-beforeAll(async () => {
-  simulator = await startSimulator()
-})
-afterAll(() => simulator.close())
-beforeEach(() => simulator.control.setScenario("docs"))
-
-const client = (options: Partial<IngestionJobs.Options> = {}) => clientOn(simulator, options)
-const requests = () => simulator.control.requestCount()
+const world = useSimulator()
+const { client, requests } = world
 
 describe("IngestionJobs", () => {
   describe("without a key (apiKey: null)", () => {
@@ -27,7 +19,7 @@ describe("IngestionJobs", () => {
       Effect.gen(function* () {
         const error = yield* failure(IngestionJobs.get("kb_abc123", "job_abc123"))
         expect(error).toMatchObject({ _tag: "Unauthorized" })
-        expect(simulator.control.requests.map((r) => r.authorized)).toStrictEqual([false])
+        expect(world.simulator.control.requests.map((r) => r.authorized)).toStrictEqual([false])
       }).pipe(Effect.provide(client({ apiKey: null })))
     )
   })
@@ -98,7 +90,7 @@ describe("IngestionJobs", () => {
         const completed = yield* IngestionJobs.list("kb_abc123", { status: "completed" })
         expect(completed.data.map((job) => job.id)).toStrictEqual(["job_abc123"])
 
-        const last = simulator.control.requests.at(-1)
+        const last = world.simulator.control.requests.at(-1)
         expect(last?.query).toMatchObject({ status: "completed" })
       }).pipe(Effect.provide(client()))
     )
@@ -135,7 +127,7 @@ describe("IngestionJobs", () => {
       Effect.gen(function* () {
         const error = yield* failure(IngestionJobs.get("kb_abc123", "job_é+ü"))
         expect(error._tag).toBe("NotFound")
-        expect(simulator.control.requests.at(-1)?.path).toBe(
+        expect(world.simulator.control.requests.at(-1)?.path).toBe(
           "/v1/knowledge-bases/kb_abc123/ingestion-jobs/job_%C3%A9%2B%C3%BC"
         )
       }).pipe(Effect.provide(client()))
@@ -145,8 +137,8 @@ describe("IngestionJobs", () => {
   describe("listAll", () => {
     it.effect("streams every job across pages, following the after cursor while has_more", () =>
       Effect.gen(function* () {
-        simulator.control.setScenario("paginated")
-        const kb = simulator.control.knowledgeBases()[0]!
+        world.simulator.control.setScenario("paginated")
+        const kb = world.simulator.control.knowledgeBases()[0]!
         const expected = (yield* IngestionJobs.list(kb, { limit: 100 })).has_more
         expect(expected).toBe(true)
         const before = requests()
@@ -157,7 +149,7 @@ describe("IngestionJobs", () => {
         expect(pages).toBeGreaterThanOrEqual(3)
         expect(ids.length).toBe(new Set(ids).size)
         expect(ids.length).toBeGreaterThan(200)
-        const cursors = simulator.control.requests.slice(-pages).map((r) => r.query.after ?? null)
+        const cursors = world.simulator.control.requests.slice(-pages).map((r) => r.query.after ?? null)
         expect(cursors[0]).toBeNull()
         expect(cursors.slice(1)).toStrictEqual(
           [1, 2, 3].slice(0, pages - 1).map((page) => ids[page * 100 - 1] ?? "")
@@ -167,8 +159,8 @@ describe("IngestionJobs", () => {
 
     it.effect("applies the status filter to every page", () =>
       Effect.gen(function* () {
-        simulator.control.setScenario("paginated")
-        const kb = simulator.control.knowledgeBases()[0]!
+        world.simulator.control.setScenario("paginated")
+        const kb = world.simulator.control.knowledgeBases()[0]!
         const failed = yield* IngestionJobs.listAll(kb, { status: "failed", limit: 10 }).pipe(
           Stream.runCollect
         )
@@ -251,7 +243,7 @@ describe("IngestionJobs", () => {
     it.effect("reads TENSORAS_API_KEY and TENSORAS_BASE_URL", () =>
       Effect.gen(function* () {
         const page = yield* IngestionJobs.list("kb_abc123").pipe(
-          Effect.provide(fromEnv({ TENSORAS_API_KEY: API_KEY, TENSORAS_BASE_URL: simulator.baseUrl }))
+          Effect.provide(fromEnv({ TENSORAS_API_KEY: API_KEY, TENSORAS_BASE_URL: world.simulator.baseUrl }))
         )
         expect(page.data.length).toBe(2)
       })
@@ -298,7 +290,7 @@ describe("IngestionJobs", () => {
   it.effect("sends the key as a bearer token and a User-Agent naming the library", () =>
     Effect.gen(function* () {
       yield* IngestionJobs.list("kb_abc123")
-      const last = simulator.control.requests.at(-1)
+      const last = world.simulator.control.requests.at(-1)
       expect(last?.authorized).toBe(true)
       expect(last?.userAgent).toBe(IngestionJobs.USER_AGENT)
       expect(IngestionJob.isTerminal({ status: "completed" })).toBe(true)

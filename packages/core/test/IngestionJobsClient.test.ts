@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import {
   API_KEY_VARIABLE,
   BASE_URL_VARIABLE,
@@ -8,21 +8,14 @@ import {
   WaitError,
   waitForIngestionJob
 } from "@tensoras/ingestion"
-import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Redacted from "effect/Redacted"
-import { API_KEY, clientOn, rejection, startSimulator } from "./utils/ingestionJobsClient.js"
+import { API_KEY, rejection, useSimulator } from "./utils/ingestionJobsClient.js"
 
-let simulator: NodeSimulator.RunningSimulator
-beforeAll(async () => {
-  simulator = await startSimulator()
-})
-afterAll(() => simulator.close())
-beforeEach(() => simulator.control.setScenario("docs"))
-
-const client = (options: Parameters<typeof clientOn>[1] = {}) => clientOn(simulator, options)
+const world = useSimulator()
+const { client } = world
 
 describe("createIngestionJobsClient", () => {
   it("lists, gets, and iterates over every page", async () => {
@@ -36,13 +29,13 @@ describe("createIngestionJobsClient", () => {
     const job = await c.get("kb_abc123", "job_abc123")
     expect(job.document_details[0]?.document_name).toBe("product-guide.pdf")
 
-    simulator.control.setScenario("paginated")
-    const kb = simulator.control.knowledgeBases()[0]!
-    const before = simulator.control.requestCount()
+    world.simulator.control.setScenario("paginated")
+    const kb = world.simulator.control.knowledgeBases()[0]!
+    const before = world.simulator.control.requestCount()
     const ids: Array<string> = []
     for await (const each of c.listAll(kb, { limit: 100 })) ids.push(each.id)
     expect(ids.length).toBeGreaterThan(200)
-    expect(simulator.control.requestCount() - before).toBeGreaterThanOrEqual(3)
+    expect(world.simulator.control.requestCount() - before).toBeGreaterThanOrEqual(3)
   })
 
   it("rejects with the same tagged classes: instanceof and _tag both work", async () => {
@@ -75,10 +68,10 @@ describe("createIngestionJobsClient", () => {
     expect(() => client({ requestTimeoutMs: -1 })).toThrow(IngestionError.InvalidInput)
     expect(() => client({ maxRetries: 1.5 })).toThrow(IngestionError.InvalidInput)
 
-    const before = simulator.control.requestCount()
+    const before = world.simulator.control.requestCount()
     const error = await rejection(client().list("kb_abc123", { limit: 1000 }))
     expect(error).toMatchObject({ _tag: "InvalidInput", param: "limit" })
-    expect(simulator.control.requestCount()).toBe(before)
+    expect(world.simulator.control.requestCount()).toBe(before)
   })
 
   it("accepts the key as an Effect Redacted", async () => {
@@ -95,7 +88,7 @@ describe("createIngestionJobsClient", () => {
       }
     }).list("kb_abc123")
     expect(page.object).toBe("list")
-    expect(seen).toStrictEqual([`${simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs`])
+    expect(seen).toStrictEqual([`${world.simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs`])
   })
 })
 
@@ -106,12 +99,12 @@ describe("createIngestionJobsClient", () => {
     const httpClient = HttpClient.tapRequest(platform, (request) => Effect.sync(() => seen.push(request.url)))
     const page = await client({ httpClient }).list("kb_abc123")
     expect(page.object).toBe("list")
-    expect(seen).toStrictEqual([`${simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs`])
+    expect(seen).toStrictEqual([`${world.simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs`])
     expect(() => client({ httpClient, fetch })).toThrow(expect.objectContaining({ param: "httpClient" }))
     const wait = await rejection(
       waitForIngestionJob({
         apiKey: API_KEY,
-        baseUrl: simulator.baseUrl,
+        baseUrl: world.simulator.baseUrl,
         knowledgeBaseId: "kb_abc123",
         jobId: "job_abc123",
         httpClient,
@@ -122,7 +115,7 @@ describe("createIngestionJobsClient", () => {
     expect(
       await waitForIngestionJob({
         apiKey: API_KEY,
-        baseUrl: simulator.baseUrl,
+        baseUrl: world.simulator.baseUrl,
         knowledgeBaseId: "kb_abc123",
         jobId: "job_abc123",
         httpClient
@@ -132,27 +125,27 @@ describe("createIngestionJobsClient", () => {
   })
 
   it("an aborted signal stops the request in flight and rejects with an AbortError", async () => {
-    simulator.control.injectFault({ kind: "hang" })
+    world.simulator.control.injectFault({ kind: "hang" })
     const controller = new AbortController()
     const pending = client({ maxRetries: 5 }).list("kb_abc123", { signal: controller.signal })
-    await simulator.control.waitForRequests(1)
-    const count = simulator.control.requestCount()
+    await world.simulator.control.waitForRequests(1)
+    const count = world.simulator.control.requestCount()
     controller.abort()
     const error = await rejection(pending)
     expect(error.name).toBe("AbortError")
-    await expect.poll(() => simulator.control.requests.at(-1)?.outcome).toBe("hung")
-    expect(simulator.control.requestCount()).toBe(count)
+    await expect.poll(() => world.simulator.control.requests.at(-1)?.outcome).toBe("hung")
+    expect(world.simulator.control.requestCount()).toBe(count)
   })
 
   it("an already aborted signal sends nothing", async () => {
-    const before = simulator.control.requestCount()
+    const before = world.simulator.control.requestCount()
     const error = await rejection(client().get("kb_abc123", "job_abc123", { signal: AbortSignal.abort() }))
     expect(error.name).toBe("AbortError")
-    expect(simulator.control.requestCount()).toBe(before)
+    expect(world.simulator.control.requestCount()).toBe(before)
   })
 
   it("aborting a listAll rejects the loop with the signal's reason", async () => {
-    simulator.control.injectFault({ kind: "hang" })
+    world.simulator.control.injectFault({ kind: "hang" })
     const controller = new AbortController()
     const iterate = async () => {
       for await (const _ of client().listAll("kb_abc123", { signal: controller.signal })) {
@@ -160,7 +153,7 @@ describe("createIngestionJobsClient", () => {
       }
     }
     const done = rejection(iterate())
-    await simulator.control.waitForRequests(1)
+    await world.simulator.control.waitForRequests(1)
     controller.abort(new Error("user cancelled"))
     expect((await done).message).toBe("user cancelled")
   })
@@ -168,8 +161,8 @@ describe("createIngestionJobsClient", () => {
 
 describe("waits on one client share one engine", () => {
   it("waitForAll resolves in the order of jobIds, allSettled-shaped, each with its own outcome", async () => {
-    simulator.control.setScenario("failing")
-    simulator.control.advanceToTerminal("kb_failing", "job_rejected")
+    world.simulator.control.setScenario("failing")
+    world.simulator.control.advanceToTerminal("kb_failing", "job_rejected")
     const c = client({ maxRetries: 0 })
     const [rejected, missing] = await c.waitForAll("kb_failing", ["job_rejected", "job_nope"], {
       pollIntervalMs: 1_000
@@ -182,7 +175,7 @@ describe("waits on one client share one engine", () => {
   it("waitForAll rejects only on invalid input, before anything is sent", async () => {
     const error = await rejection(client().waitForAll("kb_abc123", ["job_abc123", "job/2"]))
     expect(error).toMatchObject({ _tag: "InvalidInput", param: "jobId" })
-    expect(simulator.control.requestCount()).toBe(0)
+    expect(world.simulator.control.requestCount()).toBe(0)
   })
 
   it("many waits on one knowledge base poll as one loop: two jobs, one round of requests", async () => {
@@ -191,11 +184,11 @@ describe("waits on one client share one engine", () => {
     expect(done?.status).toBe("fulfilled")
     expect(other?.status).toBe("fulfilled")
     // Two waits on one job: one GET answers both.
-    expect(simulator.control.requestCount({ route: "get" })).toBe(1)
+    expect(world.simulator.control.requestCount({ route: "get" })).toBe(1)
   })
 
   it("watch yields each change and ends with the terminal job", async () => {
-    simulator.control.advanceToTerminal("kb_abc123", "job_def456")
+    world.simulator.control.advanceToTerminal("kb_abc123", "job_def456")
     const statuses: Array<string> = []
     for await (const job of client().watch("kb_abc123", "job_def456")) statuses.push(String(job.status))
     expect(statuses).toStrictEqual(["completed"])
@@ -212,7 +205,7 @@ describe("waits on one client share one engine", () => {
   it("reads the key and base URL from the environment when they are not given", async () => {
     const saved = { key: process.env.TENSORAS_API_KEY, url: process.env.TENSORAS_BASE_URL }
     process.env.TENSORAS_API_KEY = API_KEY
-    process.env.TENSORAS_BASE_URL = simulator.baseUrl
+    process.env.TENSORAS_BASE_URL = world.simulator.baseUrl
     try {
       const job = await createIngestionJobsClient().get("kb_abc123", "job_abc123")
       expect(job.id).toBe("job_abc123")
@@ -232,10 +225,10 @@ describe("waits on one client share one engine", () => {
 describe("the environment: a variable set to the empty string is unset", () => {
   it("readEnvironment reads both variables, the key as Redacted, and an empty one as unset", () => {
     expect([API_KEY_VARIABLE, BASE_URL_VARIABLE]).toStrictEqual(["TENSORAS_API_KEY", "TENSORAS_BASE_URL"])
-    const read = readEnvironment({ TENSORAS_API_KEY: API_KEY, TENSORAS_BASE_URL: simulator.baseUrl })
+    const read = readEnvironment({ TENSORAS_API_KEY: API_KEY, TENSORAS_BASE_URL: world.simulator.baseUrl })
     expect(String(read.apiKey)).toBe("<redacted>")
     expect(read.apiKey === undefined ? undefined : Redacted.value(read.apiKey)).toBe(API_KEY)
-    expect(read.baseUrl).toBe(simulator.baseUrl)
+    expect(read.baseUrl).toBe(world.simulator.baseUrl)
     expect(readEnvironment({ TENSORAS_API_KEY: "", TENSORAS_BASE_URL: "" })).toStrictEqual({
       apiKey: undefined,
       baseUrl: undefined
@@ -247,7 +240,7 @@ describe("the environment: a variable set to the empty string is unset", () => {
     const saved = { key: process.env.TENSORAS_API_KEY, url: process.env.TENSORAS_BASE_URL }
     try {
       process.env.TENSORAS_API_KEY = ""
-      process.env.TENSORAS_BASE_URL = simulator.baseUrl
+      process.env.TENSORAS_BASE_URL = world.simulator.baseUrl
       expect(() => createIngestionJobsClient()).toThrow(
         "No API key: pass apiKey, or set the TENSORAS_API_KEY environment variable"
       )

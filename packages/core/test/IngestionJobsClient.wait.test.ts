@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import {
   createIngestionJobsClient,
   IngestionError,
@@ -8,27 +8,26 @@ import {
 import { Canary, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import { API_KEY, clientOn, rejection, startSimulator } from "./utils/ingestionJobsClient.js"
+import { API_KEY, rejection, useSimulator } from "./utils/ingestionJobsClient.js"
 import { startScript } from "./utils/script.js"
 
-let simulator: NodeSimulator.RunningSimulator
-beforeAll(async () => {
-  simulator = await startSimulator()
-})
-afterAll(() => simulator.close())
-beforeEach(() => simulator.control.setScenario("docs"))
-
-const client = (options: Parameters<typeof clientOn>[1] = {}) => clientOn(simulator, options)
+const world = useSimulator()
+const { client } = world
 
 const fast = Schedule.max([Schedule.exponential("5 millis"), Schedule.recurs(20)])
-const base = () => ({ apiKey: API_KEY, baseUrl: simulator.baseUrl, pollIntervalMs: 5, retrySchedule: fast })
+const base = () => ({
+  apiKey: API_KEY,
+  baseUrl: world.simulator.baseUrl,
+  pollIntervalMs: 5,
+  retrySchedule: fast
+})
 
 /** Lets simulated time pass as the wait polls: every request moves the simulator's clock by `step`. */
 const tickOnEveryRequest = (step: number) => {
-  let seen = simulator.control.requestCount()
+  let seen = world.simulator.control.requestCount()
   const timer = setInterval(() => {
-    const count = simulator.control.requestCount()
-    if (count > seen) simulator.control.advance((count - seen) * step)
+    const count = world.simulator.control.requestCount()
+    if (count > seen) world.simulator.control.advance((count - seen) * step)
     seen = count
   }, 1)
   return () => clearInterval(timer)
@@ -59,12 +58,12 @@ describe("waitForIngestionJob", () => {
   it("the first response already terminal: one request", async () => {
     const job = await waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_abc123" })
     expect(job.partial).toBe(false)
-    expect(simulator.control.requestCount()).toBe(1)
+    expect(world.simulator.control.requestCount()).toBe(1)
   })
 
   it("a failed job rejects with IngestionJobFailed", async () => {
-    simulator.control.setScenario("failing")
-    simulator.control.advanceToTerminal("kb_failing", "job_rejected")
+    world.simulator.control.setScenario("failing")
+    world.simulator.control.advanceToTerminal("kb_failing", "job_rejected")
     const error = await rejection(
       waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_failing", jobId: "job_rejected" })
     )
@@ -73,12 +72,12 @@ describe("waitForIngestionJob", () => {
   })
 
   it("rides out a storm of 429s and 503s", async () => {
-    simulator.control.injectFault({ kind: "rate-limit", retryAfterFormat: "none", times: 3 })
-    simulator.control.injectFault({ kind: "server-error", status: 503, times: 3 })
+    world.simulator.control.injectFault({ kind: "rate-limit", retryAfterFormat: "none", times: 3 })
+    world.simulator.control.injectFault({ kind: "server-error", status: 503, times: 3 })
     const job = await waitForIngestionJob({ ...base(), knowledgeBaseId: "kb_abc123", jobId: "job_abc123" })
     expect(job.status).toBe("completed")
-    expect(simulator.control.requestCount({ status: 429 })).toBe(3)
-    expect(simulator.control.requestCount({ status: 503 })).toBe(3)
+    expect(world.simulator.control.requestCount({ status: 429 })).toBe(3)
+    expect(world.simulator.control.requestCount({ status: 503 })).toBe(3)
   })
 
   it("a deadline that has passed rejects with WaitTimeout and sends nothing", async () => {
@@ -93,13 +92,13 @@ describe("waitForIngestionJob", () => {
     )
     expect(error).toBeInstanceOf(WaitError.WaitTimeout)
     expect(error).toMatchObject({ reason: "deadline", lastJob: null, observed: { responses: 0 } })
-    expect(simulator.control.requestCount()).toBe(0)
+    expect(world.simulator.control.requestCount()).toBe(0)
   })
 })
 
 describe("waitForIngestionJob", () => {
   it("timeoutMs bounds the whole wait, requestTimeoutMs each request", async () => {
-    simulator.control.injectFault({ kind: "hang" })
+    world.simulator.control.injectFault({ kind: "hang" })
     const job = await waitForIngestionJob({
       ...base(),
       knowledgeBaseId: "kb_abc123",
@@ -110,7 +109,7 @@ describe("waitForIngestionJob", () => {
     expect(job.status).toBe("completed")
     // The server learns of the abort a moment after the client moved on.
     await expect
-      .poll(() => simulator.control.requests.map((r) => r.outcome))
+      .poll(() => world.simulator.control.requests.map((r) => r.outcome))
       .toStrictEqual(["hung", "responded"])
   })
 
@@ -130,21 +129,21 @@ describe("waitForIngestionJob", () => {
     expect(wrongKey).toBeInstanceOf(IngestionError.Unauthorized)
     // One request each: neither is retried. (Counted by job and key, so that a request of an
     // earlier test still on its way cannot blur the count.)
-    expect(simulator.control.requestCount({ jobId: "job_x" })).toBe(1)
-    expect(simulator.control.requestCount({ authorized: false })).toBe(1)
+    expect(world.simulator.control.requestCount({ jobId: "job_x" })).toBe(1)
+    expect(world.simulator.control.requestCount({ authorized: false })).toBe(1)
   })
 
   it("calls with the options of a recent call reuse its engine, each still sending its own key", async () => {
     // No retrySchedule of its own: the engine of a call is kept for the next calls with the same options.
-    const given = { apiKey: API_KEY, baseUrl: simulator.baseUrl, maxRetries: 0, pollIntervalMs: 5 }
+    const given = { apiKey: API_KEY, baseUrl: world.simulator.baseUrl, maxRetries: 0, pollIntervalMs: 5 }
     const call = (options: Partial<Parameters<typeof waitForIngestionJob>[0]> = {}) =>
       waitForIngestionJob({ ...given, knowledgeBaseId: "kb_abc123", jobId: "job_abc123", ...options })
     expect((await call()).status).toBe("completed")
     const wrongKey = await rejection(call({ apiKey: "tns_wrong" }))
     expect(wrongKey).toBeInstanceOf(IngestionError.Unauthorized)
     expect((await call({ apiKey: Redacted.make(API_KEY) })).status).toBe("completed")
-    expect(simulator.control.requestCount({ authorized: false })).toBe(1)
-    expect(simulator.control.requestCount({ authorized: true })).toBe(2)
+    expect(world.simulator.control.requestCount({ authorized: false })).toBe(1)
+    expect(world.simulator.control.requestCount({ authorized: true })).toBe(2)
   })
 
   it("bad input rejects with InvalidInput and sends nothing", async () => {
@@ -158,13 +157,13 @@ describe("waitForIngestionJob", () => {
       const error = await rejection(waitForIngestionJob({ ...base(), ...options }))
       expect(error).toBeInstanceOf(IngestionError.InvalidInput)
     }
-    expect(simulator.control.requestCount()).toBe(0)
+    expect(world.simulator.control.requestCount()).toBe(0)
   })
 })
 
 describe("waitForIngestionJob", () => {
   it("an abort stops it at once: the request in flight is aborted, none follows", async () => {
-    simulator.control.injectFault({ kind: "hang" })
+    world.simulator.control.injectFault({ kind: "hang" })
     const controller = new AbortController()
     const pending = waitForIngestionJob({
       ...base(),
@@ -172,19 +171,19 @@ describe("waitForIngestionJob", () => {
       jobId: "job_def456",
       signal: controller.signal
     })
-    await simulator.control.waitForRequests(1)
+    await world.simulator.control.waitForRequests(1)
     controller.abort()
     const error = await rejection(pending)
     expect(error.name).toBe("AbortError")
     // Nothing more is sent: a later request of our own is the next one the server sees.
     await client().get("kb_abc123", "job_abc123")
-    expect(simulator.control.requests.map((r) => r.jobId)).toStrictEqual(["job_def456", "job_abc123"])
+    expect(world.simulator.control.requests.map((r) => r.jobId)).toStrictEqual(["job_def456", "job_abc123"])
   })
 
   it("leaves nothing behind: a script that awaits it exits by itself", async () => {
     const script = [
       `import { waitForIngestionJob } from "@tensoras/ingestion"`,
-      `const job = await waitForIngestionJob({ apiKey: ${JSON.stringify(API_KEY)}, baseUrl: ${JSON.stringify(simulator.baseUrl)}, knowledgeBaseId: "kb_abc123", jobId: "job_abc123" })`,
+      `const job = await waitForIngestionJob({ apiKey: ${JSON.stringify(API_KEY)}, baseUrl: ${JSON.stringify(world.simulator.baseUrl)}, knowledgeBaseId: "kb_abc123", jobId: "job_abc123" })`,
       `console.log(job.status)`
     ].join("\n")
     const { code, stdout } = await startScript(script).exited

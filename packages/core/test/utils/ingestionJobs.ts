@@ -2,7 +2,7 @@
  * What the `IngestionJobs` tests share (IngestionJobs*.test.ts): the canary key, the simulator they
  * run against, the client on it, and the check that a failure never holds the key.
  */
-import { expect } from "@effect/vitest"
+import { afterAll, beforeAll, beforeEach, expect } from "@effect/vitest"
 import { IngestionJobs } from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
@@ -46,3 +46,23 @@ export const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     expect(JSON.stringify(rendered)).not.toContain(API_KEY)
     return error
   })
+
+/**
+ * A test file's simulator, started before its tests and closed after them, back to the docs scenario
+ * before each test; with the client on it and its request count.
+ */
+export const useSimulator = () => {
+  const world = {} as { simulator: NodeSimulator.RunningSimulator }
+  beforeAll(async () => {
+    world.simulator = await startSimulator()
+  })
+  afterAll(() => world.simulator.close())
+  beforeEach(() => world.simulator.control.setScenario("docs"))
+  return {
+    get simulator() {
+      return world.simulator
+    },
+    client: (options: Partial<IngestionJobs.Options> = {}) => clientOn(world.simulator, options),
+    requests: () => world.simulator.control.requestCount()
+  }
+}

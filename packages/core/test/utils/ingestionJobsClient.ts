@@ -2,7 +2,7 @@
  * What the Promise client's tests share (IngestionJobsClient*.test.ts): the canary key, the
  * simulator they run against, the client on it, and the check that a rejection never holds the key.
  */
-import { expect } from "@effect/vitest"
+import { afterAll, beforeAll, beforeEach, expect } from "@effect/vitest"
 import { createIngestionJobsClient } from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 
@@ -29,4 +29,23 @@ export const rejection = async (promise: Promise<unknown>): Promise<any> => {
     return error
   }
   return expect.fail("expected a rejection")
+}
+
+/**
+ * A test file's simulator, started before its tests and closed after them, back to the docs scenario
+ * before each test; with the Promise client on it.
+ */
+export const useSimulator = () => {
+  const world = {} as { simulator: NodeSimulator.RunningSimulator }
+  beforeAll(async () => {
+    world.simulator = await startSimulator()
+  })
+  afterAll(() => world.simulator.close())
+  beforeEach(() => world.simulator.control.setScenario("docs"))
+  return {
+    get simulator() {
+      return world.simulator
+    },
+    client: (options: Parameters<typeof clientOn>[1] = {}) => clientOn(world.simulator, options)
+  }
 }

@@ -2,7 +2,7 @@
  * What the `IngestionJobs` tests share (IngestionJobs*.test.ts): the canary key, the simulator they
  * run against, the client on it, and the check that a failure never holds the key.
  */
-import { afterAll, beforeAll, beforeEach, expect } from "@effect/vitest"
+import { expect } from "@effect/vitest"
 import { IngestionJobs } from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
@@ -11,6 +11,7 @@ import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import { useSimulatorOf } from "./simulator.js"
 
 // A canary: if this string shows up in any error, the key leaked.
 export const API_KEY = "tns_canary_9f3b1c7e5a2d4f6b"
@@ -47,17 +48,9 @@ export const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     return error
   })
 
-/**
- * A test file's simulator, started before its tests and closed after them, back to the docs scenario
- * before each test; with the client on it and its request count.
- */
+/** A test file's simulator (`useSimulatorOf`), with the client on it. */
 export const useSimulator = () => {
-  const world = {} as { simulator: NodeSimulator.RunningSimulator }
-  beforeAll(async () => {
-    world.simulator = await startSimulator()
-  })
-  afterAll(() => world.simulator.close())
-  beforeEach(() => world.simulator.control.setScenario("docs"))
+  const world = useSimulatorOf(startSimulator)
   return {
     get simulator() {
       return world.simulator

@@ -2,9 +2,10 @@
  * What the Promise client's tests share (IngestionJobsClient*.test.ts): the canary key, the
  * simulator they run against, the client on it, and the check that a rejection never holds the key.
  */
-import { afterAll, beforeAll, beforeEach, expect } from "@effect/vitest"
+import { expect } from "@effect/vitest"
 import { createIngestionJobsClient } from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import { useSimulatorOf } from "./simulator.js"
 
 export const API_KEY = "tns_canary_promise_4c2a9e"
 
@@ -31,17 +32,9 @@ export const rejection = async (promise: Promise<unknown>): Promise<any> => {
   return expect.fail("expected a rejection")
 }
 
-/**
- * A test file's simulator, started before its tests and closed after them, back to the docs scenario
- * before each test; with the Promise client on it.
- */
+/** A test file's simulator (`useSimulatorOf`), with the client on it. */
 export const useSimulator = () => {
-  const world = {} as { simulator: NodeSimulator.RunningSimulator }
-  beforeAll(async () => {
-    world.simulator = await startSimulator()
-  })
-  afterAll(() => world.simulator.close())
-  beforeEach(() => world.simulator.control.setScenario("docs"))
+  const world = useSimulatorOf(startSimulator)
   return {
     get simulator() {
       return world.simulator

@@ -11,10 +11,8 @@
  *
  * @since 1.0.0
  */
-import { type ChildProcess, spawn as spawnChild } from "node:child_process"
-import { basename } from "node:path"
-import * as Eventually from "./Eventually.js"
-import * as TestLimit from "./TestLimit.js"
+import type { ChildProcess } from "node:child_process"
+import * as internal from "./internal/testProcess.js"
 
 /**
  * How a process ended, and everything it printed.
@@ -189,52 +187,6 @@ export interface Spawned {
   readonly stop: (options?: StopOptions) => Promise<Exit>
 }
 
-// Every process started here, across the test files of one test process: `stopAll` ends them, and the
-// ones left when the test process exits are killed.
-const REGISTRY = Symbol.for("@tensoras/ingestion-testkit/TestProcess")
-
-const running = (): Set<Spawned> => {
-  const holder = globalThis as { [REGISTRY]?: Set<Spawned> }
-  let set = holder[REGISTRY]
-  if (set === undefined) {
-    const created = new Set<Spawned>()
-    holder[REGISTRY] = created
-    process.once("exit", () => {
-      for (const spawned of created) spawned.kill("SIGKILL")
-    })
-    set = created
-  }
-  return set
-}
-
-/** The longest delay `setTimeout` keeps: a longer limit is no limit. */
-const MAX_TIMER_MS = 2_147_483_647
-
-const childEnv = (options: SpawnOptions): Record<string, string> => {
-  const unset = new Set(["NO_COLOR", "FORCE_COLOR", ...(options.unset ?? [])])
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || name.startsWith("TENSORAS_") || unset.has(name)) continue
-    env[name] = value
-  }
-  return { ...env, ...(options.pty === true ? { TERM: "xterm" } : {}), ...options.env }
-}
-
-const shellQuote = (arg: string): string => `'${arg.replace(/'/g, "'\\''")}'`
-
-const TAIL = 2_000
-const tail = (label: string, text: string): string =>
-  `${label}: ${text === "" ? "(nothing)" : JSON.stringify(text.length > TAIL ? `…${text.slice(-TAIL)}` : text)}`
-
-const endOf = (exit: Exit): string => (exit.signal === null ? `exit code ${exit.code}` : exit.signal)
-
-const matcher = (match: LineMatch): ((line: string) => boolean) =>
-  typeof match === "string"
-    ? (line) => line === match
-    : match instanceof RegExp
-      ? (line) => line.search(match) >= 0
-      : match
-
 /**
  * Starts `command` with `args` (no shell), its stdout and stderr read as they come. Tracked: see
  * {@link stopAll}.
@@ -251,216 +203,8 @@ const matcher = (match: LineMatch): ((line: string) => boolean) =>
  * @since 1.0.0
  * @category constructors
  */
-export const spawn = (command: string, args: ReadonlyArray<string>, options: SpawnOptions = {}): Spawned => {
-  const name = options.name ?? [basename(command), ...args].join(" ").slice(0, 200)
-  const limitMs = options.limitMs ?? TestLimit.ms
-  const lifetimeMs = options.lifetimeMs ?? limitMs
-  const [file, argv] =
-    options.pty === true
-      ? ["/usr/bin/script", ["-qfec", [command, ...args].map(shellQuote).join(" "), "/dev/null"]]
-      : [command, [...args]]
-  const child: ChildProcess = spawnChild(file, argv, {
-    cwd: options.cwd ?? process.cwd(),
-    env: childEnv(options),
-    stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]
-  })
-
-  let stdout = ""
-  let stderr = ""
-  // The complete lines of stdout, and the line still being written.
-  const complete: Array<string> = []
-  let partial = ""
-  const lineListeners = new Set<(line: string) => void>()
-  // Called on every change: new output, or the end.
-  const watchers = new Set<() => void>()
-  const notify = () => {
-    for (const watcher of [...watchers]) watcher()
-  }
-
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk
-    partial += chunk
-    if (chunk.includes("\n")) {
-      const parts = partial.split("\n")
-      partial = parts.pop() ?? ""
-      for (const part of parts) {
-        const line = part.endsWith("\r") ? part.slice(0, -1) : part
-        complete.push(line)
-        for (const listener of [...lineListeners]) listener(line)
-      }
-    }
-    notify()
-  })
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk
-  })
-
-  let outOfTime = false
-  let startError: Error | undefined
-  let ended: Exit | undefined
-  const closed = new Promise<Exit>((resolve) => {
-    const end = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (ended !== undefined) return
-      ended = { code, signal, stdout, stderr }
-      resolve(ended)
-      notify()
-    }
-    // "close", not "exit": only then has everything it printed been read.
-    child.once("close", end)
-    child.on("error", (error) => {
-      // A program that could not start (no such file) never closes; a failed `kill` changes nothing.
-      if (child.pid !== undefined) return
-      startError = error
-      end(null, null)
-    })
-  })
-
-  const lifetime =
-    lifetimeMs <= MAX_TIMER_MS
-      ? setTimeout(() => {
-          outOfTime = true
-          child.kill("SIGKILL")
-        }, lifetimeMs)
-      : undefined
-  void closed.then(() => clearTimeout(lifetime))
-
-  const exited = closed.then((exit) => {
-    if (startError !== undefined) throw startError
-    if (outOfTime) {
-      throw new Eventually.GaveUp(
-        `${name} to exit (killed)`,
-        lifetimeMs,
-        [tail("stdout", exit.stdout), tail("stderr", exit.stderr)].join("\n")
-      )
-    }
-    for (const canary of options.canaries ?? []) {
-      for (const [stream, text] of [
-        ["stdout", exit.stdout],
-        ["stderr", exit.stderr]
-      ] as const) {
-        if (text.includes(canary)) throw new Error(`${name}: a canary key came out on its ${stream}`)
-      }
-    }
-    return exit
-  })
-
-  /** Resolves with `found()`'s first answer; rejects when the process ends first, or after the limit. */
-  const waitFor = <A>(what: string, found: () => A | undefined): Promise<A> =>
-    new Promise<A>((resolve, reject) => {
-      const finish = (done: () => void) => {
-        watchers.delete(check)
-        clearTimeout(timer)
-        done()
-      }
-      const check = () => {
-        const value = found()
-        if (value !== undefined) return finish(() => resolve(value))
-        if (ended !== undefined) {
-          const end = ended
-          finish(() =>
-            reject(
-              new Error(
-                `${name} ended (${endOf(end)}) before ${what}\n${tail("stdout", end.stdout)}\n${tail("stderr", end.stderr)}`
-              )
-            )
-          )
-        }
-      }
-      const timer =
-        limitMs <= MAX_TIMER_MS
-          ? setTimeout(
-              () =>
-                finish(() =>
-                  reject(
-                    new Eventually.GaveUp(
-                      `${name} ${what}`,
-                      limitMs,
-                      `${tail("stdout", stdout)}\n${tail("stderr", stderr)}`
-                    )
-                  )
-                ),
-              limitMs
-            )
-          : undefined
-      watchers.add(check)
-      check()
-    })
-
-  const releaseStreams = () => {
-    child.stdout?.destroy()
-    child.stderr?.destroy()
-  }
-
-  const kill = (signal: NodeJS.Signals = "SIGTERM"): boolean =>
-    ended === undefined && child.exitCode === null && child.signalCode === null && child.kill(signal)
-
-  const spawned: Spawned = {
-    name,
-    child,
-    exited,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    lines: () => complete.slice(),
-    onLine: (listener) => {
-      lineListeners.add(listener)
-      return () => lineListeners.delete(listener)
-    },
-    printed: (text) => {
-      if (typeof text !== "string")
-        return waitFor(`printed ${String(text)}`, () => (stdout.search(text) >= 0 ? stdout : undefined))
-      // Each check searches what is new (and the text's length before it), not all of stdout again.
-      let from = 0
-      return waitFor(`printed ${JSON.stringify(text)}`, () => {
-        const found = stdout.includes(text, from)
-        from = Math.max(0, stdout.length - text.length + 1)
-        return found ? stdout : undefined
-      })
-    },
-    line: (match) => {
-      const test = matcher(match)
-      const what = `printed a line ${typeof match === "function" ? "it waited for" : `matching ${typeof match === "string" ? JSON.stringify(match) : String(match)}`}`
-      // Each check reads the lines that are new.
-      let next = 0
-      return waitFor(what, () => {
-        for (; next < complete.length; next++) {
-          const line = complete[next] as string
-          if (test(line)) return line
-        }
-        return undefined
-      })
-    },
-    kill,
-    stop: async (stopOptions = {}) => {
-      const signal = stopOptions.signal ?? "SIGKILL"
-      // Once it has exited, what a process it started may still hold open is not waited for.
-      if (child.exitCode !== null || child.signalCode !== null) releaseStreams()
-      else child.once("exit", releaseStreams)
-      kill(signal)
-      const graceMs = stopOptions.graceMs ?? TestLimit.ms
-      const hard =
-        signal !== "SIGKILL" && graceMs <= MAX_TIMER_MS
-          ? setTimeout(() => kill("SIGKILL"), graceMs)
-          : undefined
-      const exit = await closed
-      clearTimeout(hard)
-      return exit
-    }
-  }
-
-  const set = running()
-  set.add(spawned)
-  void closed.then(() => set.delete(spawned))
-  if (options.stdin !== undefined) {
-    child.stdin?.on("error", () => undefined) // a child that exits without reading it
-    child.stdin?.end(options.stdin)
-  }
-  return spawned
-}
-
-const nodeArgv = (options: NodeOptions): Array<string> => [
-  ...(options.tsx === false ? [] : ["--import", "tsx"]),
-  ...(options.nodeArgs ?? [])
-]
+export const spawn: (command: string, args: ReadonlyArray<string>, options?: SpawnOptions) => Spawned =
+  internal.spawn
 
 /**
  * Starts a program on this Node (`process.execPath`), TypeScript included (through `tsx`): `script`
@@ -480,11 +224,8 @@ const nodeArgv = (options: NodeOptions): Array<string> => [
  * @since 1.0.0
  * @category constructors
  */
-export const node = (script: string, args: ReadonlyArray<string> = [], options: NodeOptions = {}): Spawned =>
-  spawn(process.execPath, [...nodeArgv(options), script, ...args], {
-    name: [basename(script), ...args].join(" ").slice(0, 200),
-    ...options
-  })
+export const node: (script: string, args?: ReadonlyArray<string>, options?: NodeOptions) => Spawned =
+  internal.node
 
 /**
  * Runs an ES module given as source text (on standard input, `--input-type=module`) on this Node,
@@ -502,12 +243,7 @@ export const node = (script: string, args: ReadonlyArray<string> = [], options: 
  * @since 1.0.0
  * @category constructors
  */
-export const nodeModule = (source: string, options: NodeOptions = {}): Spawned =>
-  spawn(process.execPath, [...nodeArgv(options), "--input-type=module"], {
-    name: "a module script",
-    ...options,
-    stdin: source
-  })
+export const nodeModule: (source: string, options?: NodeOptions) => Spawned = internal.nodeModule
 
 /**
  * Ends every process started here that still runs (`SIGKILL`, or `signal` then `SIGKILL` after
@@ -526,6 +262,4 @@ export const nodeModule = (source: string, options: NodeOptions = {}): Spawned =
  * @since 1.0.0
  * @category lifecycle
  */
-export const stopAll = async (options: StopOptions = {}): Promise<void> => {
-  await Promise.all(Array.from(running(), (spawned) => spawned.stop(options)))
-}
+export const stopAll: (options?: StopOptions) => Promise<void> = internal.stopAll

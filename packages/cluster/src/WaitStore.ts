@@ -2,14 +2,18 @@
  * The durable registrations of waits, in PostgreSQL: what a runner needs to pick up every wait of a
  * knowledge base after another runner died, and the records that make each completion happen once.
  *
- * Three tables (created on first use, `CREATE TABLE IF NOT EXISTS`, under an advisory lock):
+ * Three tables (created or upgraded once per database, by the first process that finds them missing or older,
+ * under an advisory lock; their version is recorded in `tensoras_schema`):
  * - `tensoras_wait_batches`: one row per workflow execution (a batch of one or more waits on one
  *   knowledge base), with the token of the durable deferred that delivers its outcomes;
- * - `tensoras_waits`: one row per wait (batch, job): its deadline, then its outcome, written once;
+ * - `tensoras_waits`: one row per wait (batch, job): its deadline and what its polls saw, then its
+ *   outcome, written once;
  * - `tensoras_wait_deliveries`: an append-only log, one row each time a batch was delivered.
  *
  * @since 0.1.0
  */
+import type { IngestionJob } from "@tensoras/ingestion/IngestionJob"
+import type { Observed } from "@tensoras/ingestion/WaitError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -76,6 +80,37 @@ export interface PendingWait {
   readonly batchId: string
   readonly jobId: string
   readonly deadlineAt: number
+  /** The job as its polls last saw it, on whichever runner (`null`: none seen yet). Since 1.0.0. */
+  readonly lastJob?: IngestionJob | null | undefined
+  /** What its polls saw so far, on whichever runner (`null`: nothing yet). Since 1.0.0. */
+  readonly observed?: Observed | null | undefined
+  /** When it was registered (epoch milliseconds). Since 1.0.0. */
+  readonly registeredAt?: number | undefined
+}
+
+/**
+ * What the polls of a wait saw so far, kept so that a runner that takes the wait over after another died
+ * goes on from there (a timeout then says what was seen before the failover too).
+ *
+ * @example
+ * ```ts
+ * import type { WaitStore } from "@tensoras/ingestion-cluster"
+ *
+ * const none: WaitStore.Observation = {
+ *   batchId: "execution-id",
+ *   jobId: "job_def456",
+ *   lastJob: null,
+ *   observed: { responses: 0, retries: 0, statuses: {}, httpStatuses: {} }
+ * }
+ * ```
+ * @since 1.0.0
+ * @category models
+ */
+export interface Observation {
+  readonly batchId: string
+  readonly jobId: string
+  readonly lastJob: IngestionJob | null
+  readonly observed: Observed
 }
 
 /**
@@ -182,13 +217,27 @@ export class WaitStore extends Context.Service<
     ) => Effect.Effect<ReadonlyArray<ClosedBatch>, SqlError>
     /** Marks batches as delivered to their workflow (their deferred was completed). */
     readonly acknowledge: (batchIds: ReadonlyArray<string>) => Effect.Effect<void, SqlError>
+    /** Records what the polls of waits that have not ended saw so far. Since 1.0.0. */
+    readonly observe: (observations: ReadonlyArray<Observation>) => Effect.Effect<void, SqlError>
+    /**
+     * Delivered batches whose workflow was not yet seen to finish, delivered (and last looked at) more than
+     * `olderThanMs` ago: at most `limit`, each marked as looked at now. For the re-drive sweep. Since 1.0.0.
+     */
+    readonly delivered: (
+      olderThanMs: number,
+      limit: number
+    ) => Effect.Effect<ReadonlyArray<ClosedBatch>, SqlError>
+    /** Marks batches whose workflow was seen to finish: the sweep looks at them no more. Since 1.0.0. */
+    readonly settle: (batchIds: ReadonlyArray<string>) => Effect.Effect<void, SqlError>
     /** The counts of the delivery log. */
     readonly stats: Effect.Effect<DeliveryStats, SqlError>
   }
 >()("@tensoras/ingestion-cluster/WaitStore") {}
 
 /**
- * Creates the tables if needed (once per database, whichever process comes first) and returns the store.
+ * Creates or upgrades the tables if needed (once per database, whichever process comes first, under an
+ * advisory lock; on a database already current it only reads their version, taking no lock on them) and
+ * returns the store.
  *
  * @example
  * ```ts

@@ -3,15 +3,21 @@ import { describe, expect, it } from "@effect/vitest"
 import { NotFound } from "@tensoras/ingestion/IngestionError"
 import { IngestionJobFailed, WaitTimeout } from "@tensoras/ingestion/WaitError"
 import { WaitForIngestionJobs, WaitStore } from "@tensoras/ingestion-cluster"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import * as DurableDeferred from "effect/workflow/DurableDeferred"
 import { beforeAll, inject } from "vitest"
 import { decode as decodeOutcome, Outcome } from "../src/internal/outcome.js"
+import { follow } from "../src/internal/outcomeFeed.js"
+import { SCHEMA_VERSION } from "../src/internal/waitStore.js"
 import { legacyBatch } from "./fixtures/legacy-0.1.js"
 import { createDatabase } from "./support/postgres.js"
 
@@ -226,5 +232,126 @@ describe("WaitStore", () => {
       expect(executionId).toMatch(/^[0-9a-f]{32}$/)
       expect(executionId).not.toBe(batchId)
     }).pipe(Effect.provide(live()))
+  )
+
+  it.live(
+    "migrates once: a runner starting while a registration is in flight neither waits for it nor deadlocks it",
+    () =>
+      Effect.gen(function* () {
+        const kb = freshKb()
+        yield* store // the tables are current
+        const sql = yield* SqlClient.SqlClient
+        const batchId = `${kb}-b1`
+        // A registration in flight: its batch row written, its waits not yet (in one transaction, as `register`).
+        const batchWritten = yield* Deferred.make<void>()
+        const goOn = yield* Deferred.make<void>()
+        const registration = yield* Effect.forkChild(
+          sql.withTransaction(
+            Effect.gen(function* () {
+              yield* sql`INSERT INTO tensoras_wait_batches (batch_id, knowledge_base_id, token)
+              VALUES (${batchId}, ${kb}, 't')`
+              yield* Deferred.succeed(batchWritten, undefined)
+              yield* Deferred.await(goOn)
+              yield* sql`INSERT INTO tensoras_waits (batch_id, job_id, position, knowledge_base_id, deadline_at)
+              VALUES (${batchId}, 'job_a', 0, ${kb}, 1)`
+            })
+          )
+        )
+        yield* Deferred.await(batchWritten)
+        // A runner starts meanwhile: its store's migration, on another connection.
+        const migrated = yield* Deferred.make<void>()
+        const migration = yield* Effect.forkChild(
+          WaitStore.make.pipe(Effect.andThen(Deferred.succeed(migrated, undefined)))
+        )
+        // Until the migration is done, or waits for a lock the registration holds.
+        const blocked = Effect.map(
+          sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          ([row]) => Number(row?.n) > 0
+        )
+        yield* Effect.repeat(
+          Effect.zipWith(Deferred.isDone(migrated), blocked, (done, waiting) => done || waiting),
+          { until: (settled) => settled, schedule: Schedule.spaced("20 millis") }
+        )
+        yield* Deferred.succeed(goOn, undefined)
+        const [registered, migratedExit] = [yield* Fiber.await(registration), yield* Fiber.await(migration)]
+        expect(Exit.isSuccess(registered), String(registered)).toBe(true)
+        expect(Exit.isSuccess(migratedExit), String(migratedExit)).toBe(true)
+        expect((yield* (yield* store).pending(kb)).map((wait) => wait.jobId)).toEqual(["job_a"])
+      }).pipe(Effect.provide(live()))
+  )
+
+  it.live("upgrades 0.1's tables once, keeping their rows", () =>
+    Effect.gen(function* () {
+      const url = yield* Effect.promise(() => createDatabase(inject("postgresUrl"), "wait_store_upgrade"))
+      const layer = PgClient.layer({ url: Redacted.make(url), maxConnections: 4 })
+      yield* Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        // 0.1's tables, and a pending wait in them.
+        yield* sql`CREATE TABLE tensoras_wait_batches (batch_id text PRIMARY KEY, knowledge_base_id text NOT NULL,
+          token text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), closed_at timestamptz,
+          acknowledged_at timestamptz)`
+        yield* sql`CREATE TABLE tensoras_waits (batch_id text NOT NULL REFERENCES tensoras_wait_batches (batch_id)
+          ON DELETE CASCADE, job_id text NOT NULL, position integer NOT NULL, knowledge_base_id text NOT NULL,
+          deadline_at double precision NOT NULL, outcome jsonb, ended_at timestamptz, ended_by text,
+          PRIMARY KEY (batch_id, job_id))`
+        yield* sql`CREATE TABLE tensoras_wait_deliveries (id bigserial PRIMARY KEY, batch_id text NOT NULL,
+          runner text NOT NULL, delivered_at timestamptz NOT NULL DEFAULT now())`
+        yield* sql`INSERT INTO tensoras_wait_batches (batch_id, knowledge_base_id, token) VALUES ('b', 'kb_old', 't')`
+        yield* sql`INSERT INTO tensoras_waits (batch_id, job_id, position, knowledge_base_id, deadline_at)
+          VALUES ('b', 'job_old', 0, 'kb_old', 5)`
+        // Two runners start together: one upgrades, the other finds the tables current.
+        const [a, b] = yield* Effect.all([WaitStore.make, WaitStore.make], { concurrency: 2 })
+        expect(
+          (yield* a.pending("kb_old")).map((wait) => [wait.jobId, wait.deadlineAt, wait.observed])
+        ).toEqual([["job_old", 5, null]])
+        yield* b.observe([
+          {
+            batchId: "b",
+            jobId: "job_old",
+            lastJob: null,
+            observed: { responses: 2, retries: 0, statuses: { queued: 2 }, httpStatuses: { "200": 2 } }
+          }
+        ])
+        expect((yield* a.pending("kb_old"))[0]?.observed?.responses).toBe(2)
+        const [row] = yield* sql<{
+          version: number
+        }>`SELECT version FROM tensoras_schema WHERE name = 'waits'`
+        expect(Number(row?.version)).toBe(SCHEMA_VERSION)
+      }).pipe(Effect.provide(layer))
+    })
+  )
+
+  it.live("announces recorded outcomes: a caller following its batch learns of them without polling", () =>
+    Effect.gen(function* () {
+      const kb = freshKb()
+      const s = yield* store
+      const sql = yield* SqlClient.SqlClient
+      const batchId = `${kb}-b1`
+      yield* s.register({
+        batchId,
+        knowledgeBaseId: kb,
+        token: "t",
+        waits: [{ jobId: "job_a", deadlineAt: 1 }]
+      })
+      const listening = yield* Deferred.make<void>()
+      const ended = yield* Deferred.make<ReadonlyArray<string>>()
+      // A caller following the batch that reads on its own only once an hour.
+      yield* Effect.forkScoped(
+        follow(sql, {
+          following: () => new Set([batchId]),
+          onEnded: (rows) =>
+            Deferred.succeed(
+              ended,
+              rows.map((row) => row.jobId)
+            ).pipe(Effect.asVoid),
+          fallbackEvery: "1 hour",
+          onListening: Deferred.succeed(listening, undefined).pipe(Effect.asVoid)
+        })
+      )
+      yield* Deferred.await(listening)
+      yield* s.complete("runner-1", [{ batchId, jobId: "job_a", outcome: notFound }])
+      expect(yield* Deferred.await(ended)).toEqual(["job_a"])
+    }).pipe(Effect.scoped, Effect.provide(live()))
   )
 })

@@ -1,9 +1,19 @@
+import * as Redaction from "@tensoras/ingestion/Redaction"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import * as Effect from "effect/Effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
-import { parse } from "../src/internal/cli/args.js"
-import { createDatabase } from "./support/postgres.js"
-import { type RunnerProcess, runnerPort, runWait, startRunner, stopAll } from "./support/processes.js"
-import { within } from "./support/until.js"
+import { parse, secretsIn } from "../src/internal/cli/args.js"
+import { createDatabase, psql } from "./support/postgres.js"
+import {
+  BIN,
+  type RunnerProcess,
+  runnerPort,
+  runWait,
+  spawnProgram,
+  startRunner,
+  stopAll
+} from "./support/processes.js"
+import { until, within } from "./support/until.js"
 
 const API_KEY = "tns_canary_cli_0123456789abcdef"
 const PASSWORD = "pw-canary-4d1f9e"
@@ -49,6 +59,26 @@ describe("tensoras-cluster: the command line is checked before anything starts",
     ])
   })
 
+  it("passes Effect's log lines (a runner's warnings) through the scrubber", async () => {
+    const { withScrubbedLogs } = await import("../src/internal/cli/main.js")
+    const lines: Array<string> = []
+    const scrub = Redaction.makeScrub(
+      secretsIn([], { ...env, TENSORAS_DATABASE_URL: `postgres://u:${PASSWORD}@db/x` })
+    )
+    await Effect.runPromise(
+      withScrubbedLogs(
+        Effect.logWarning(
+          `registering a wait failed; retrying: key ${API_KEY}, url postgres://u:${PASSWORD}@db/x`
+        ),
+        scrub,
+        (line) => lines.push(line)
+      )
+    )
+    expect(lines.join("")).toContain("registering a wait failed")
+    expect(lines.join("")).not.toContain(API_KEY)
+    expect(lines.join("")).not.toContain(PASSWORD)
+  })
+
   it("runs a runner only with an API key and a port", () => {
     expect(usage(["runner"], { TENSORAS_DATABASE_URL: env.TENSORAS_DATABASE_URL })).toBe(
       "no API key: set TENSORAS_API_KEY"
@@ -91,6 +121,7 @@ describe("tensoras-cluster wait, against a runner", () => {
       queuedMs: 3_600_000,
       documents: document(1_000)
     })
+
     runner = startRunner({
       name: "r1",
       databaseUrl,
@@ -148,12 +179,14 @@ describe("tensoras-cluster wait, against a runner", () => {
 
   it("joins the same waits when run again, answering the finished ones with the same outcomes", async () => {
     const [first, again] = [
-      await runWait(["kb_cli", "job_ok", "job_fail", "job_slow", "--json"], {
+      await runWait(["kb_cli", "job_ok", "job_fail", "job_slow", "--timeout", "6s", "--json"], {
         TENSORAS_DATABASE_URL: databaseUrl
       }),
-      await runWait(["kb_cli", "job_ok", "job_fail", "job_slow"], { TENSORAS_DATABASE_URL: databaseUrl })
+      await runWait(["kb_cli", "job_ok", "job_fail", "job_slow", "--timeout", "6s"], {
+        TENSORAS_DATABASE_URL: databaseUrl
+      })
     ]
-    // The timeout of the first start stands: job_slow is still timed out, not waited on for 30 minutes more.
+    // job_slow timed out in the first test: each command waits on it again, for its own --timeout.
     expect(byJob(first.stdout)).toEqual({
       job_ok: expect.objectContaining({ outcome: "completed" }),
       job_fail: expect.objectContaining({ outcome: "failed" }),
@@ -169,6 +202,65 @@ describe("tensoras-cluster wait, against a runner", () => {
       ])
     )
     expect([first.code, again.code]).toEqual([1, 1])
+    // The command's timeout says what the polls of the wait saw, as the wait's own timeout would.
+    expect(byJob(first.stdout).job_slow).toEqual(
+      expect.objectContaining({ message: expect.stringMatching(/last status: queued, [1-9]\d* responses/) })
+    )
+  })
+
+  it("waits again on a job whose wait timed out, and its --timeout counts from the command's start", async () => {
+    const env = { TENSORAS_DATABASE_URL: databaseUrl }
+    // job_late ends some 20 seconds from now: a first command gives up on it, a second one sees it complete.
+    sim.control.addDataSource("kb_cli", {
+      jobId: "job_late",
+      queuedMs: 15_000,
+      documents: [{ name: "notes.md", durationMs: 5_000 }]
+    })
+    const first = await runWait(["kb_cli", "job_late", "--timeout", "3s", "--json"], env)
+    expect(byJob(first.stdout).job_late).toEqual(expect.objectContaining({ outcome: "timed_out" }))
+    expect(first.code).toBe(1)
+    // A wait with a long deadline is running on job_slow: a command with a short --timeout gives up at its own.
+    const waitsOnSlow = async () =>
+      Number(
+        (await psql(databaseUrl, "SELECT count(*) FROM tensoras_waits WHERE job_id = 'job_slow'"))[0]?.[0]
+      )
+    const before = await waitsOnSlow()
+    const long = spawnProgram(BIN, ["wait", "kb_cli", "job_slow", "--timeout", "20m", "--json"], env)
+    await until("job_slow's 20 minute wait registered", async () => (await waitsOnSlow()) > before)
+    const short = await runWait(["kb_cli", "job_slow", "--timeout", "3s", "--json"], env)
+    expect(byJob(short.stdout).job_slow).toEqual(expect.objectContaining({ outcome: "timed_out" }))
+    expect(short.code).toBe(1)
+    long.child.kill("SIGINT")
+    expect(await long.exited).toBe(130)
+    const second = await runWait(["kb_cli", "job_late", "--json"], env)
+    expect(byJob(second.stdout).job_late).toEqual({
+      job_id: "job_late",
+      outcome: "completed",
+      documents_failed: 0
+    })
+    expect(second.code).toBe(0)
+  })
+
+  it("exits 69, never 130, when it cannot reach the cluster before its --timeout", async () => {
+    // A database no runner serves, and no database at all.
+    const unserved = await createDatabase(inject("postgresUrl"), "cluster_cli_unserved")
+    const [noRunner, noDatabase] = await Promise.all([
+      runWait(["kb_cli", "job_ok", "--timeout", "3s", "--json"], { TENSORAS_DATABASE_URL: unserved }),
+      runWait(["kb_cli", "job_ok", "--timeout", "3s", "--json"], {
+        TENSORAS_DATABASE_URL: `postgres://postgres:${PASSWORD}@127.0.0.1:1/postgres`
+      })
+    ])
+    for (const run of [noRunner, noDatabase]) {
+      expect(byJob(run.stdout)).toEqual({
+        job_ok: expect.objectContaining({
+          outcome: "error",
+          _tag: "ClusterUnavailable",
+          documents_failed: null
+        })
+      })
+      expect(run.code).toBe(69)
+      expect(`${run.stdout}${run.stderr}`).not.toContain(PASSWORD)
+    }
   })
 
   it("exits 0 when every job completed", async () => {

@@ -1,3 +1,7 @@
+import { existsSync } from "node:fs"
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
@@ -6,6 +10,7 @@ import { runnerPort, type Spawned, spawnProgram, stopAll } from "./support/proce
 import { within } from "./support/until.js"
 
 const PIPELINE = fileURLToPath(new URL("../../../examples/cluster/pipeline.ts", import.meta.url))
+const DEMO = fileURLToPath(new URL("../../../examples/cluster/demo.ts", import.meta.url))
 const API_KEY = "tns_cluster_example_loopback_only"
 
 describe("examples/cluster/pipeline.ts: a workflow that waits for several jobs, then runs its next step", () => {
@@ -69,5 +74,28 @@ describe("examples/cluster/pipeline.ts: a workflow that waits for several jobs, 
         .split("\n")
         .filter((line) => line.startsWith("next step:"))
     ).toHaveLength(1)
+  })
+})
+
+// Only as root: the demo looks for a `postgres` user only then (PostgreSQL refuses to run as root).
+describe.runIf(process.getuid?.() === 0)("examples/cluster/demo.ts, run as root", () => {
+  it("creates no user on a machine without a 'postgres' user: it says so and stops", async () => {
+    const bin = await mkdtemp(join(tmpdir(), "tensoras-demo-path-"))
+    try {
+      // A machine without a `postgres` user, whose user-creating commands leave a trace if called.
+      const script = async (name: string, body: string) => {
+        await writeFile(join(bin, name), `#!/bin/sh\n${body}\n`)
+        await chmod(join(bin, name), 0o755)
+      }
+      await script("id", 'if [ "$2" = postgres ]; then exit 1; fi; exec /usr/bin/id "$@"')
+      await script("useradd", `touch ${join(bin, "created")}`)
+      await script("groupadd", `touch ${join(bin, "created")}`)
+      const demo = spawnProgram(DEMO, [], { PATH: `${bin}:${process.env.PATH ?? ""}` })
+      expect(await within("the demo's exit", demo.exited)).toBe(1)
+      expect(demo.stderr()).toContain("no 'postgres' user")
+      expect(existsSync(join(bin, "created"))).toBe(false)
+    } finally {
+      await rm(bin, { recursive: true, force: true })
+    }
   })
 })

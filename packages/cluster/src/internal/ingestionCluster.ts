@@ -8,6 +8,7 @@ import * as RunnerAddress from "effect/cluster/RunnerAddress"
 import * as RunnerHealth from "effect/cluster/RunnerHealth"
 import * as Runners from "effect/cluster/Runners"
 import * as ShardingConfig from "effect/cluster/ShardingConfig"
+import * as Singleton from "effect/cluster/Singleton"
 import * as SocketRunner from "effect/cluster/SocketRunner"
 import * as SqlMessageStorage from "effect/cluster/SqlMessageStorage"
 import * as SqlRunnerStorage from "effect/cluster/SqlRunnerStorage"
@@ -26,6 +27,8 @@ import * as KnowledgeBaseWatcher from "../KnowledgeBaseWatcher.js"
 import * as WaitForIngestionJob from "../WaitForIngestionJob.js"
 import * as WaitForIngestionJobs from "../WaitForIngestionJobs.js"
 import * as WaitStore from "../WaitStore.js"
+import * as PeerHealth from "./peerHealth.js"
+import { redriver } from "./redrive.js"
 
 /**
  * This package's sharding defaults over `effect/cluster`'s (which are read from no environment here: the
@@ -37,6 +40,15 @@ export const shardingDefaults: Partial<ShardingConfig.ShardingConfig["Service"]>
   runnerHealthCheckInterval: Duration.seconds(5),
   entityMessagePollInterval: Duration.seconds(1)
 }
+
+/**
+ * How often each runner checks the others (see `peerHealth.ts`): with the check's own retries (a few seconds),
+ * a dead runner is out of the shard assignment within about 5 s, whichever runner it was.
+ */
+const PEER_CHECK_EVERY = "2 seconds"
+
+/** The re-drive sweep's default: a workflow still suspended this long after its delivery is resumed. */
+const REDRIVE_AFTER = "30 seconds"
 
 const redacted = (value: string | Redacted.Redacted<string>): Redacted.Redacted<string> =>
   typeof value === "string" ? Redacted.make(value) : value
@@ -119,8 +131,13 @@ export const runner = (options: RunnerOptions) => {
     Layer.provide(Runners.layerRpc),
     Layer.provide(NodeClusterSocket.layerClientProtocol)
   )
-  const cluster = SocketRunner.layer.pipe(
-    Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
+  const peers = PeerHealth.layer(RunnerAddress.make(host, port), PEER_CHECK_EVERY)
+  const cluster = Layer.merge(
+    SocketRunner.layer.pipe(
+      Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol])
+    ),
+    peers
+  ).pipe(
     Layer.provide(health),
     Layer.provideMerge(messageStorage),
     Layer.provide(runnerStorage),
@@ -148,7 +165,11 @@ export const runner = (options: RunnerOptions) => {
   const entities = Layer.mergeAll(
     KnowledgeBaseWatcher.layer({ schedule: options.schedule }).pipe(Layer.provide(engine)),
     WaitForIngestionJob.layer,
-    WaitForIngestionJobs.layer
+    WaitForIngestionJobs.layer,
+    Singleton.make(
+      "tensoras.redrive",
+      redriver({ every: options.redriveAfter ?? REDRIVE_AFTER, after: options.redriveAfter ?? REDRIVE_AFTER })
+    )
   )
   return entities.pipe(
     Layer.provideMerge(WaitStore.layer),

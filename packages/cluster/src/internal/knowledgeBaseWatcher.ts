@@ -1,4 +1,7 @@
+import type { IngestionJob } from "@tensoras/ingestion/IngestionJob"
+import * as WaitEngineModule from "@tensoras/ingestion/WaitEngine"
 import { type Registration, WaitEngine } from "@tensoras/ingestion/WaitEngine"
+import * as WaitError from "@tensoras/ingestion/WaitError"
 import * as Entity from "effect/cluster/Entity"
 import type { Sharding } from "effect/cluster/Sharding"
 import type * as Duration from "effect/Duration"
@@ -12,7 +15,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import * as DurableDeferred from "effect/workflow/DurableDeferred"
 import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
 import { KnowledgeBaseWatcher, type Options } from "../KnowledgeBaseWatcher.js"
-import type { ClosedBatch, Completion, PendingWait } from "../WaitStore.js"
+import type { ClosedBatch, Completion, Observation, PendingWait } from "../WaitStore.js"
 import { WaitStore } from "../WaitStore.js"
 import { Deliverable } from "./deliverable.js"
 import * as Outcome from "./outcome.js"
@@ -31,6 +34,44 @@ const retryStore = <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A> =>
 /** Completions taken from the queue at once: one UPDATE for all of them. */
 const MAX_BATCH = 500
 
+/**
+ * What the polls saw is written to PostgreSQL every second for the waits whose job was seen for the first time or
+ * changed status, and every 5 seconds for the others whose polls saw something.
+ */
+const OBSERVE_EVERY = "1 second"
+const OBSERVE_ALL_EVERY = 5
+
+const NOTHING_OBSERVED: WaitError.Observed = { responses: 0, retries: 0, statuses: {}, httpStatuses: {} }
+
+/** What the polls of one wait saw: before this entity started (from PostgreSQL), and since. */
+interface Seen {
+  readonly before: WaitError.Observed
+  readonly beforeJob: IngestionJob | null
+  readonly registeredAt: number | undefined
+  since: WaitError.Observed
+  lastJob: IngestionJob | null
+  dirty: boolean
+  /** A status not yet written: written at the next tick. */
+  urgent: boolean
+}
+
+/**
+ * A timeout says what the wait saw on every runner that polled it, and how long it waited since it was
+ * registered: the engine of this runner knows only what it saw since it took the wait over.
+ */
+const withHistory = (outcome: Outcome.Outcome, seen: Seen, now: number): Outcome.Outcome => {
+  if (Result.isSuccess(outcome) || outcome.failure._tag !== "WaitTimeout") return outcome
+  const timeout = outcome.failure
+  return Result.fail(
+    WaitError.timedOut({
+      lastJob: timeout.lastJob ?? seen.beforeJob,
+      elapsedMs: Math.max(timeout.elapsedMs, seen.registeredAt === undefined ? 0 : now - seen.registeredAt),
+      observed: WaitEngineModule.combineObserved(seen.before, timeout.observed),
+      reason: timeout.reason
+    })
+  )
+}
+
 const keyOf = (wait: { readonly batchId: string; readonly jobId: string }): string =>
   `${wait.batchId}\u0000${wait.jobId}`
 
@@ -45,6 +86,7 @@ export const behaviour = (options: Options) =>
     const context = yield* Effect.context<Sharding | Entity.CurrentAddress | WorkflowEngine>()
 
     const registrations = new Map<string, Registration>()
+    const seen = new Map<string, Seen>()
     const completions = yield* Queue.unbounded<Completion>()
     const lock = yield* Semaphore.make(1)
     let keepingAlive = false
@@ -62,18 +104,41 @@ export const behaviour = (options: Options) =>
     const watch = (wait: PendingWait): Effect.Effect<void> => {
       const key = keyOf(wait)
       if (registrations.has(key)) return Effect.void
-      const complete = (outcome: Outcome.Outcome) =>
+      const history: Seen = {
+        before: wait.observed ?? NOTHING_OBSERVED,
+        beforeJob: wait.lastJob ?? null,
+        registeredAt: wait.registeredAt,
+        since: NOTHING_OBSERVED,
+        lastJob: wait.lastJob ?? null,
+        dirty: false,
+        urgent: false
+      }
+      seen.set(key, history)
+      const complete = (outcome: Outcome.Outcome) => {
+        seen.delete(key)
         Queue.offerUnsafe(completions, {
           batchId: wait.batchId,
           jobId: wait.jobId,
-          outcome: Outcome.encode(outcome)
+          outcome: Outcome.encode(withHistory(outcome, history, Date.now()))
         })
+      }
       return engine
         .register(
           knowledgeBaseId,
           wait.jobId,
           { schedule: options.schedule, deadline: wait.deadlineAt },
-          { onExit: (exit) => complete(Outcome.fromExit(exit)) }
+          {
+            onEvent: (event) => {
+              history.since = WaitEngineModule.observe(history.since, event)
+              if (event._tag === "Polled") {
+                const { documents: _, ...job } = event.job
+                if (history.lastJob === null || history.lastJob.status !== job.status) history.urgent = true
+                history.lastJob = job
+              }
+              history.dirty = true
+            },
+            onExit: (exit) => complete(Outcome.fromExit(exit))
+          }
         )
         .pipe(
           Effect.match({
@@ -131,6 +196,27 @@ export const behaviour = (options: Options) =>
       Effect.forEach(registrations.values(), (registration) => registration.leave, { discard: true })
     )
     yield* Effect.forkScoped(drain)
+
+    // What the polls saw, written now and then: a runner that takes a wait over goes on from there.
+    let ticks = 0
+    const observe = Effect.suspend(() => {
+      const all = ++ticks % OBSERVE_ALL_EVERY === 0
+      const observations: Array<Observation> = []
+      for (const [key, history] of seen) {
+        if (!history.dirty || !(all || history.urgent)) continue
+        history.dirty = false
+        history.urgent = false
+        const [batchId = "", jobId = ""] = key.split("\u0000")
+        observations.push({
+          batchId,
+          jobId,
+          lastJob: history.lastJob,
+          observed: WaitEngineModule.combineObserved(history.before, history.since)
+        })
+      }
+      return observations.length === 0 ? Effect.void : Effect.ignore(store.observe(observations))
+    })
+    yield* Effect.forkScoped(Effect.repeat(observe, Schedule.spaced(OBSERVE_EVERY)))
 
     // Start: every pending wait of the knowledge base, and any batch left undelivered by a crash.
     yield* watchAll(yield* retryStore(store.pending(knowledgeBaseId)))

@@ -96,3 +96,25 @@ export const createDatabase = async (serverUrl: string, name: string): Promise<s
   url.pathname = `/${name}`
   return url.toString()
 }
+
+/** Runs one SQL statement with `psql` and returns its rows (columns as text). */
+export const psql = async (url: string, statement: string): Promise<ReadonlyArray<ReadonlyArray<string>>> => {
+  const bin = postgresBin()
+  const { stdout } = await run(bin === undefined ? "psql" : join(bin, "psql"), [
+    url,
+    "-X",
+    "-q",
+    "-A",
+    "-t",
+    "-F",
+    "\t",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    statement
+  ])
+  return stdout
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => line.split("\t"))
+}

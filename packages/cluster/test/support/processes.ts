@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import * as RunnerAddress from "effect/cluster/RunnerAddress"
 import * as ShardingConfig from "effect/cluster/ShardingConfig"
+import * as Hash from "effect/Hash"
 import * as HashRing from "effect/HashRing"
 
 /** The runners' host: `tensoras-cluster runner`'s default `--host`, which the runners started here keep. */
@@ -243,3 +244,23 @@ export const shardsSettled = (runners: ReadonlyArray<RunnerProcess>): boolean =>
     (runner) => runner.shards() === assigned.filter((address) => address.port === runner.port).length
   )
 }
+
+/** The shard of an entity (or singleton) id, as `effect/cluster` computes it (shard group `default`). */
+export const shardOf = (id: string): number =>
+  Math.abs(Hash.string(id) % ShardingConfig.defaults.shardsPerGroup) + 1
+
+/** The runner that holds the shard of `id` once the shards settled on `runners` (the cluster's hash ring). */
+export const holderOf = (runners: ReadonlyArray<RunnerProcess>, id: string): RunnerProcess => {
+  const ring = HashRing.make<RunnerAddress.RunnerAddress>()
+  for (const runner of runners)
+    HashRing.add(ring, RunnerAddress.make(RUNNER_HOST, runner.port), {
+      weight: ShardingConfig.defaults.runnerShardWeight
+    })
+  const address = (HashRing.getShards(ring, ShardingConfig.defaults.shardsPerGroup) ?? [])[shardOf(id) - 1]
+  const holder = runners.find((runner) => runner.port === address?.port)
+  if (holder === undefined) throw new Error(`no runner holds the shard of ${id}`)
+  return holder
+}
+
+/** The name of `effect/cluster`'s runner health singleton: its holder checks the other runners' health. */
+export const HEALTH_SINGLETON = "effect/cluster/Sharding/RunnerHealth"

@@ -5,6 +5,10 @@
  * and the figures: registration time, requests per round against core's bound, detection latency, failover
  * time, deliveries.
  */
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import {
   IngestionCluster,
   WaitForIngestionJob,
@@ -17,10 +21,13 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as SqlClient from "effect/sql/SqlClient"
 import {
+  BIN,
   type Round,
   type RunnerProcess,
   runnerPort,
+  type Spawned,
   shardsSettled,
+  spawnProgram,
   startRunner,
   stopAll
 } from "./processes.js"
@@ -67,6 +74,8 @@ export interface Summary {
   readonly outcomes: Readonly<Record<string, number>>
   readonly rounds: number
   readonly roundsOverBound: number
+  /** The first few rounds over core's bound, as their runners reported them. */
+  readonly overBound: ReadonlyArray<Round & { readonly runner: string; readonly bound: number }>
   readonly requestsPerRound: { readonly median: number; readonly max: number }
   readonly boundPerRound: { readonly median: number; readonly max: number }
   readonly requestsTotal: number
@@ -77,6 +86,17 @@ export interface Summary {
     readonly maxMs: number
   }
   readonly detectionInFailover: { readonly samples: number; readonly maxMs: number }
+  /**
+   * From an outcome stored (`ended_at`) to its line printed by a `tensoras-cluster wait --json` command that waits
+   * for the single-wait jobs (a command per knowledge base, started once they are registered).
+   */
+  readonly toCaller: {
+    readonly samples: number
+    readonly medianMs: number
+    readonly p95Ms: number
+    readonly maxMs: number
+    readonly exitCodes: ReadonlyArray<number | string>
+  }
   readonly killed: { readonly runner: string; readonly knowledgeBases: number } | undefined
   readonly failoverMs: { readonly min: number; readonly max: number } | undefined
   readonly batches: number
@@ -105,6 +125,8 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
   const runtime = ManagedRuntime.make(
     WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl: options.databaseUrl })))
   )
+  const folder = await mkdtemp(join(tmpdir(), "tensoras-scenario-"))
+  const callers: Array<Spawned> = []
   let phase: Progress["phase"] = "runners"
   let killed: { runner: RunnerProcess; at: number; knowledgeBases: ReadonlyArray<string> } | undefined
   let failoverMs: number | undefined
@@ -225,6 +247,37 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
     const registerMs = Date.now() - registerStart
     if (singleRegisterMs === 0) singleRegisterMs = registerMs
 
+    // The callers: a `tensoras-cluster wait` per knowledge base of the single waits (it joins their workflows),
+    // each line timed as it arrives.
+    const printedAt = new Map<string, number>()
+    for (const kb of new Set(singles.map((job) => job.knowledgeBaseId))) {
+      const file = join(folder, `${kb}.txt`)
+      await writeFile(
+        file,
+        singles
+          .filter((job) => job.knowledgeBaseId === kb)
+          .map((job) => job.jobId)
+          .join("\n")
+      )
+      const caller = spawnProgram(BIN, ["wait", kb, "--jobs-file", file, "--json", "--timeout", "30m"], {
+        TENSORAS_DATABASE_URL: options.databaseUrl
+      })
+      let buffer = ""
+      caller.child.stdout?.on("data", (chunk: string) => {
+        const now = Date.now()
+        buffer += chunk
+        let newline = buffer.indexOf("\n")
+        while (newline >= 0) {
+          const line = buffer.slice(0, newline)
+          buffer = buffer.slice(newline + 1)
+          newline = buffer.indexOf("\n")
+          if (line.startsWith("{"))
+            printedAt.set(`${kb}/${(JSON.parse(line) as { job_id: string }).job_id}`, now)
+        }
+      })
+      callers.push(caller)
+    }
+
     phase = "waiting"
     startEnding(sim, plan, createdAt, 5_000)
     const endedAt = new Map(jobs.map((job) => [`${job.knowledgeBaseId}/${job.jobId}`, endsAt(sim, job)]))
@@ -255,6 +308,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
       const now = await stats()
       return now.endedWaits === jobs.length && now.deliveredBatches === now.batches ? now : undefined
     })
+    const callerCodes = await within("the callers' exit", Promise.all(callers.map((caller) => caller.exited)))
     phase = "done"
 
     const rows = await runtime.runPromise(
@@ -270,11 +324,14 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
       )
     )
     const outcomes: Record<string, number> = {}
+    const toCaller: Array<number> = []
     const latencies: Array<number> = []
     const failoverLatencies: Array<number> = []
     const lastFailover = killedAt + Math.max(0, ...failovers.values())
     for (const row of rows) {
       outcomes[row.tag] = (outcomes[row.tag] ?? 0) + 1
+      const printed = printedAt.get(`${row.knowledge_base_id}/${row.job_id}`)
+      if (printed !== undefined) toCaller.push(printed - Number(row.ended_ms))
       const ended = endedAt.get(`${row.knowledge_base_id}/${row.job_id}`)
       if (ended === undefined) continue
       const latency = Number(row.ended_ms) - ended
@@ -297,6 +354,10 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
       outcomes,
       rounds: rounds.length,
       roundsOverBound: rounds.filter((round) => round.requests > roundBound(round)).length,
+      overBound: rounds
+        .filter((round) => round.requests > roundBound(round))
+        .slice(0, 5)
+        .map((round) => ({ ...round, bound: roundBound(round) })),
       requestsPerRound: { median: quantile(requests, 0.5), max: Math.max(...requests) },
       boundPerRound: { median: quantile(bounds, 0.5), max: Math.max(...bounds) },
       requestsTotal: sim.control.requestCount(),
@@ -307,6 +368,13 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
         maxMs: Math.max(...latencies)
       },
       detectionInFailover: { samples: failoverLatencies.length, maxMs: Math.max(0, ...failoverLatencies) },
+      toCaller: {
+        samples: toCaller.length,
+        medianMs: quantile(toCaller, 0.5),
+        p95Ms: quantile(toCaller, 0.95),
+        maxMs: Math.max(...toCaller),
+        exitCodes: callerCodes
+      },
       killed: { runner: victim.name, knowledgeBases: victimKnowledgeBases.length },
       failoverMs:
         failovers.size === 0
@@ -320,6 +388,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
   } finally {
     clearInterval(ticker)
     await stopAll()
+    await rm(folder, { recursive: true, force: true })
     await runtime.dispose()
     await sim.close()
   }

@@ -67,19 +67,23 @@ Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
 
 export const WAIT_USAGE = `Usage: tensoras-cluster wait <knowledge-base-id> <job-id>... [options]
 
-Starts a durable wait per job, or joins it if it exists (the same knowledge base and job are one wait),
-and prints one line per job when it ends. Running it again, after a crash or after the waits ended,
-joins the same waits: finished ones answer at once.
+Waits for each job through the cluster and prints one line per job when it ends. Per job it joins the
+durable wait already running (the same knowledge base and job are one wait; one that ended answers at
+once, with its outcome), or starts one: after a crash, or once the waits ended, the same command joins
+the same waits. A wait that had timed out is started again: a job can always be waited on again.
 
 Options:
   --jobs-file <file>       more job ids, one a line ('-': standard input)
   --database-url <url>     PostgreSQL (default: $TENSORAS_DATABASE_URL); never printed
-  --timeout <d>            give up on a job after d, from its first start (default 30m)
+  --timeout <d>            this command's timeout, from its start (default 30m): then a job still
+                           running is timed_out (its wait goes on in the cluster until its own deadline)
   --json                   one NDJSON object per job: job_id, outcome (completed | failed |
                            timed_out | error), _tag, documents_failed, message
   -h, --help
 
-Exit codes: 0 every job completed; 1 some did not; 2 bad usage or input (nothing was started).
+Exit codes: 0 every job completed; 1 some did not; 2 bad usage or input (nothing was started);
+69 the cluster could not be reached before the timeout (PostgreSQL, or no runner took up a wait:
+those jobs' lines say ClusterUnavailable); 130 / 143 interrupted (SIGINT / SIGTERM).
 Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
 `
 

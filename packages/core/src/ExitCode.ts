@@ -16,7 +16,7 @@
  * This module has no runtime of its own: it reads an `Exit` and, when a signal interrupted the
  * program, the signal's name.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
@@ -35,7 +35,7 @@ import type { WaitError } from "./WaitError.js"
  * ExitCode.ofSignal(signal) // 143
  * ```
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Signal = "SIGINT" | "SIGTERM"
 
@@ -49,7 +49,7 @@ export type Signal = "SIGINT" | "SIGTERM"
  * process.exitCode = ExitCode.ok
  * ```
  * @category codes
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const ok = 0
 
@@ -63,7 +63,7 @@ export const ok = 0
  * if (ExitCode.jobFailed === 1) console.log("a failed job exits 1")
  * ```
  * @category codes
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const jobFailed = 1
 
@@ -77,7 +77,7 @@ export const jobFailed = 1
  * process.exitCode = ExitCode.usage
  * ```
  * @category codes
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const usage = 2
 
@@ -91,7 +91,7 @@ export const usage = 2
  * if (ExitCode.timeout === 3) console.log("a timed-out wait exits 3")
  * ```
  * @category codes
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const timeout = 3
 
@@ -106,7 +106,7 @@ export const timeout = 3
  * if (ExitCode.api === 4) console.log("an API error exits 4")
  * ```
  * @category codes
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const api = 4
 
@@ -121,7 +121,7 @@ export const api = 4
  * if (ExitCode.internal === 70) console.log("a bug exits 70")
  * ```
  * @category codes
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const internal = 70
 
@@ -136,7 +136,7 @@ export const internal = 70
  * ExitCode.ofSignal("SIGINT") // 130
  * ```
  * @category constructors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const ofSignal = (signal: Signal): number => 128 + (signal === "SIGINT" ? 2 : 15)
 
@@ -162,7 +162,7 @@ const isWaitOnlyError = (
  * )
  * ```
  * @category constructors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const ofError = (error: IngestionError | WaitError): number => {
   switch (error._tag) {
@@ -192,7 +192,7 @@ export const ofError = (error: IngestionError | WaitError): number => {
  * ExitCode.ofExit(Exit.fail("boom"), undefined) // 1
  * ```
  * @category constructors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const ofExit = (exit: Exit.Exit<unknown, unknown>, signal: Signal | undefined): number => {
   if (Exit.isSuccess(exit)) return ok

@@ -103,7 +103,7 @@ export interface Options {
  * )
  * ```
  * @category models
- * @since 0.3.0
+ * @since 0.1.0
  */
 export type Tracing = "auto" | "spans" | "propagate" | "none"
 
@@ -111,7 +111,7 @@ export type Tracing = "auto" | "spans" | "propagate" | "none"
  * A retry the client is about to make: after which error, which attempt, after how long.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface RetryInfo {
   readonly error: RateLimited | ServerError | TransportError
@@ -124,7 +124,7 @@ export interface RetryInfo {
  * Options of one call: who hears about its retries, and the deadline it must keep.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface RequestOptions {
   /** Called before each retry, with the error and the delay (a wait reports "backing off" with it). */
@@ -171,7 +171,7 @@ export interface ListAllOptions {
  * A job in a terminal status, with its `document_details`: what a poll of a finished job gives.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type TerminalJob = IngestionJob.IngestionJobDetail & {
   readonly status: IngestionJob.TerminalJobStatus
@@ -373,7 +373,7 @@ export const listAll = (
  * const job = IngestionJobs.poll("kb_abc123", "job_abc123")
  * ```
  * @category accessors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const poll = (
   knowledgeBaseId: string,
@@ -395,6 +395,6 @@ export const poll = (
  * IngestionJobs.isValidId("../admin") // false
  * ```
  * @category validation
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const isValidId: (value: unknown) => value is string = validate.isId

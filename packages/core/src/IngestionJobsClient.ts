@@ -120,7 +120,7 @@ export interface CallOptions {
  * durations as `…Ms` numbers, plus an `AbortSignal`.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface ClientWaitOptions extends CallOptions {
   /** How long to wait at most, in milliseconds. Default 30 minutes. */
@@ -140,7 +140,7 @@ export interface ClientWaitOptions extends CallOptions {
  * the tagged error (`IngestionJobFailed`, `WaitTimeout`, `NotFound`, ...) as the reason.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type WaitResult =
   | { readonly status: "fulfilled"; readonly value: Wait.CompletedJob }

@@ -2,7 +2,7 @@
  * The job machine from Effect: start an actor in a `Scope` on the current services (its poller
  * registers with their `WaitEngine`), and wait for its outcome as a typed `Effect`.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -31,7 +31,7 @@ import { type WaitError, WaitTimeout } from "./WaitError.js"
  * })
  * ```
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type JobActor = JobMachine.JobActor
 
@@ -47,7 +47,7 @@ export type JobActor = JobMachine.JobActor
  * const options: JobActor.StartOptions = { timeout: "15 minutes", schedule: PollSchedule.progressive() }
  * ```
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface StartOptions extends WaitOptions {
   /** An inspection observer for the actor (e.g. `@statelyai/inspect`'s `inspector.inspect`). */
@@ -87,7 +87,7 @@ const toInput = (
  * )
  * ```
  * @category constructors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const start = (
   knowledgeBaseId: string,
@@ -124,7 +124,7 @@ const decodeClientError = Schema.decodeUnknownSync(IngestionError)
  * const chunks = JobActor.fromOutput(output).pipe(Effect.map((job) => job.chunks_created))
  * ```
  * @category combinators
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJob, WaitError> => {
   switch (output._tag) {
@@ -165,7 +165,7 @@ export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJo
  * const output = JobActor.output(actor.start()) // Effect<JobMachine.Output>
  * ```
  * @category combinators
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const output = (actor: JobActor): Effect.Effect<JobMachine.Output> =>
   Effect.callback<JobMachine.Output>((resume) => {
@@ -202,7 +202,7 @@ export const output = (actor: JobActor): Effect.Effect<JobMachine.Output> =>
  * const job = JobActor.result(actor).pipe(Effect.catchTag("WaitTimeout", () => Effect.succeed(null)))
  * ```
  * @category combinators
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const result = (actor: JobActor): Effect.Effect<CompletedJob, WaitError> =>
   Effect.flatMap(output(actor), fromOutput)

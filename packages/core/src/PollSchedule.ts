@@ -145,7 +145,7 @@ export const progressive = (options: ProgressiveOptions = {}): Schedule.Schedule
  * of how many (`total`): counted from the single-job endpoint's `document_details`.
  *
  * @category models
- * @since 0.3.0
+ * @since 0.1.0
  */
 export interface DocumentCount extends internalPolled.DocumentCount {}
 
@@ -155,7 +155,7 @@ export interface DocumentCount extends internalPolled.DocumentCount {}
  * sweep of many jobs lists them, and lists carry no `document_details`: their jobs come without it.
  *
  * @category models
- * @since 0.3.0
+ * @since 0.1.0
  */
 export type Polled = internalPolled.Polled
 

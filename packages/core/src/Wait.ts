@@ -11,7 +11,7 @@
  * Time is Effect's: tests drive schedules and deadlines with `TestClock`. Interrupting a wait
  * leaves the engine; the last wait of a knowledge base stops its loop and the request in flight.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type * as Effect from "effect/Effect"
 import type * as Result from "effect/Result"
@@ -41,7 +41,7 @@ export type CompletedJob = IngestionJob.IngestionJobDetail & { readonly status: 
  * What {@link watchAll} emits: a job that changed, or a wait that ended and how.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type JobUpdate =
   | {
@@ -68,7 +68,7 @@ export type JobUpdate =
  * if (Wait.isChange(event)) console.log(event.job.status)
  * ```
  * @category predicates
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const isChange: (event: WaitEvent) => event is Extract<WaitEvent, { _tag: "Polled" }> =
   internal.isChange
@@ -84,7 +84,7 @@ export const isChange: (event: WaitEvent) => event is Extract<WaitEvent, { _tag:
  * const outcome = Wait.outcome(job) // Effect<CompletedJob, IngestionJobFailed>
  * ```
  * @category combinators
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const outcome: (
   job: IngestionJob.IngestionJobDetail
@@ -181,7 +181,7 @@ export const exitResult: (exit: WaitExit) => Result.Result<CompletedJob, WaitErr
  * program.pipe(Effect.provide(live), Effect.runPromise)
  * ```
  * @category waiting
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const waitFor: (
   knowledgeBaseId: string,
@@ -205,7 +205,7 @@ export const waitFor: (
  * )
  * ```
  * @category waiting
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const waitForAll: (
   knowledgeBaseId: string,
@@ -238,7 +238,7 @@ export const waitForAll: (
  * )
  * ```
  * @category watching
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const watch: (
   knowledgeBaseId: string,
@@ -266,7 +266,7 @@ export const watch: (
  * )
  * ```
  * @category watching
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const watchAll: (
   knowledgeBaseId: string,

@@ -24,7 +24,7 @@
  * The loops live in the engine's `Scope`: the last wait leaving a knowledge base stops its loop,
  * and closing the scope stops them all.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 
 import * as Context from "effect/Context"
@@ -59,7 +59,7 @@ import type { Observed, WaitTimeout } from "./WaitError.js"
  * Duration.toMinutes(WaitEngine.DEFAULT_TIMEOUT) // 30
  * ```
  * @category constants
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const DEFAULT_TIMEOUT: Duration.Duration = rules.DEFAULT_TIMEOUT
 
@@ -90,7 +90,7 @@ export const deadlineOf: (options: Pick<WaitOptions, "timeout" | "deadline">, st
  * waits take `Duration` inputs; the Promise API takes the same options as `…Ms` numbers.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface WaitOptions {
   /** The poll cadence. Default `PollSchedule.defaultSchedule`. The first poll is immediate. */
@@ -109,7 +109,7 @@ export interface WaitOptions {
  * progress counted from them (a progress bar's "8 / 15 documents"; a sweep's lists carry none).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Polled {
   readonly _tag: "Polled"
@@ -128,7 +128,7 @@ export interface Polled {
  * A request for this wait failed transiently and the client retries it after `delayMs`.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Retrying {
   readonly _tag: "Retrying"
@@ -143,7 +143,7 @@ export interface Retrying {
  * What a wait hears while it runs.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type WaitEvent = Polled | Retrying
 
@@ -152,7 +152,7 @@ export type WaitEvent = Polled | Retrying
  * wait's error (`WaitTimeout`, or the client's `NotFound`, `Unauthorized`, ...).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type WaitExit = Exit.Exit<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>
 
@@ -162,7 +162,7 @@ export type WaitExit = Exit.Exit<IngestionJob.IngestionJobDetail, IngestionError
  * the loop or the other waits.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Listener {
   /** Every poll answered and every retry, for this wait. */
@@ -175,7 +175,7 @@ export interface Listener {
  * A registered wait.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Registration {
   /** Leaves: no more events, no `onExit`; the last wait of a knowledge base stops its loop. */
@@ -186,7 +186,7 @@ export interface Registration {
  * What one round of a knowledge base's loop did, for tests, benchmarks and dashboards.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface RoundReport {
   readonly knowledgeBaseId: string
@@ -220,7 +220,7 @@ export interface RoundReport {
  * Options of the engine.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface EngineOptions {
   /**
@@ -261,7 +261,7 @@ export interface EngineOptions {
  * program.pipe(Effect.provide(live), Effect.runPromise)
  * ```
  * @category tags
- * @since 0.2.0
+ * @since 0.1.0
  */
 export class WaitEngine extends Context.Service<
   WaitEngine,
@@ -291,7 +291,7 @@ export class WaitEngine extends Context.Service<
  * const scoped = Effect.scoped(Effect.asVoid(engine))
  * ```
  * @category constructors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const make: (
   options?: EngineOptions
@@ -309,7 +309,7 @@ export const make: (
  * const live = WaitEngine.layer().pipe(Layer.provide(IngestionJobs.layerConfig()), Layer.provide(FetchHttpClient.layer))
  * ```
  * @category layers
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const layer = (options?: EngineOptions): Layer.Layer<WaitEngine, never, IngestionJobs> =>
   Layer.effect(WaitEngine, internal.make(options))
@@ -338,7 +338,7 @@ export const layer = (options?: EngineOptions): Layer.Layer<WaitEngine, never, I
  * // { responses: 1, retries: 0, statuses: { processing: 1 }, httpStatuses: { "200": 1 } }
  * ```
  * @category observing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const observe: (observed: Observed, event: WaitEvent) => Observed = internalObserved.observe
 
@@ -356,6 +356,6 @@ export const observe: (observed: Observed, event: WaitEvent) => Observed = inter
  * // { responses: 3, retries: 1, statuses: { queued: 2, processing: 1 }, httpStatuses: { "200": 3, "503": 1 } }
  * ```
  * @category observing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const combineObserved: (self: Observed, that: Observed) => Observed = internalObserved.combine

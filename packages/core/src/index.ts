@@ -14,7 +14,7 @@
 /**
  * Process exit codes for the outcomes of a wait, shared by the runtimes' `runMain` and the CLI.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export * as ExitCode from "./ExitCode.js"
 
@@ -70,14 +70,14 @@ export * as RetrySchedule from "./RetrySchedule.js"
 /**
  * Waiting for jobs in Effect: waitFor, waitForAll, watch, watchAll, on the wait engine.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export * as Wait from "./Wait.js"
 
 /**
  * The wait engine: one polling loop per knowledge base, shared by every wait of a process.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export * as WaitEngine from "./WaitEngine.js"
 

@@ -40,7 +40,9 @@ describe("tensoras-cluster: the command line is checked before anything starts",
   it("needs a knowledge base and at least one job, and whole durations with a unit", () => {
     expect(usage(["wait"])).toBe("a knowledge base id is required")
     expect(usage(["wait", "kb_1"])).toBe("at least one job id is required (arguments or --jobs-file)")
-    expect(usage(["wait", "kb_1", "job_1", "--timeout", "5"])).toMatch(/^--timeout must be a whole number/)
+    expect(usage(["wait", "kb_1", "job_1", "--timeout", "5"])).toMatch(
+      /^--timeout must be a positive whole number/
+    )
     expect(usage(["wait", "kb_1", "--jobs-file", "/nonexistent/jobs.txt"])).toBe(
       "cannot read --jobs-file '/nonexistent/jobs.txt': ENOENT"
     )

@@ -1,6 +1,7 @@
 import type { IngestionError } from "@tensoras/ingestion/IngestionError"
 import { IngestionJobDetail } from "@tensoras/ingestion/IngestionJob"
-import { IngestionJobFailed, WaitError, type WaitTimeout } from "@tensoras/ingestion/WaitError"
+import * as Wait from "@tensoras/ingestion/Wait"
+import { WaitError, type WaitTimeout } from "@tensoras/ingestion/WaitError"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -44,11 +45,7 @@ export const decode = Schema.decodeUnknownEffect(Outcome)
 export const fromExit = (exit: Exit.Exit<IngestionJobDetail, IngestionError | WaitTimeout>): Outcome => {
   if (Exit.isSuccess(exit)) {
     const job = exit.value
-    return job.status === "failed"
-      ? Result.fail(
-          new IngestionJobFailed({ job, message: job.error?.message ?? `Ingestion job '${job.id}' failed` })
-        )
-      : Result.succeed(job)
+    return job.status === "failed" ? Result.fail(Wait.jobFailed(job)) : Result.succeed(job)
   }
   const failure = Cause.findErrorOption(exit.cause)
   if (Option.isSome(failure)) return Result.fail(failure.value)

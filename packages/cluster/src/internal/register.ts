@@ -1,7 +1,7 @@
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import * as Clock from "effect/Clock"
 import type { Sharding } from "effect/cluster/Sharding"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -42,7 +42,7 @@ export const registerAndAwait = (options: {
       execute: Effect.gen(function* () {
         const store = yield* WaitStore
         const now = yield* Clock.currentTimeMillis
-        const deadlineAt = now + Duration.toMillis(options.timeout ?? DEFAULT_TIMEOUT)
+        const deadlineAt = WaitEngine.deadlineOf({ timeout: options.timeout }, now)
         yield* store.register({
           batchId: options.executionId,
           knowledgeBaseId: options.knowledgeBaseId,

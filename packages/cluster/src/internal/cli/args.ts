@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
-import type * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
+import * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
 
 export interface RunnerCommand {
   readonly _tag: "Runner"
@@ -87,19 +87,14 @@ those jobs' lines say ClusterUnavailable); 130 / 143 interrupted (SIGINT / SIGTE
 Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
 `
 
-const DURATION = /^(\d+)(ms|s|m|h)$/
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const
-
+/** Both bins' one duration grammar (`NodeCommand.parseDuration`); an absent flag is no duration. */
 const durationMs = (
   flag: string,
   text: string | undefined
 ): number | undefined | { readonly error: string } => {
   if (text === undefined) return undefined
-  const match = DURATION.exec(text)
-  const ms = match === null ? 0 : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
-  return ms > 0
-    ? ms
-    : { error: `--${flag} must be a whole number with a unit ms, s, m or h, such as 5s (got '${text}')` }
+  const ms = NodeCommand.parseDuration(flag, text)
+  return typeof ms === "string" ? { error: ms } : ms
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>

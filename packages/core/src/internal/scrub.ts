@@ -43,7 +43,19 @@ export const scrubJson = (value: unknown, scrub: Scrub): unknown => {
   if (Array.isArray(value)) return value.map((item) => scrubJson(item, scrub))
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value)) out[scrub(key)] = scrubJson(item, scrub)
+    for (const [key, item] of Object.entries(value)) {
+      const name = scrub(key)
+      // A body's own "__proto__" key (JSON.parse makes it a plain property) stays one: an assignment would
+      // set the copy's prototype to what the server sent.
+      if (name === "__proto__")
+        Object.defineProperty(out, name, {
+          value: scrubJson(item, scrub),
+          enumerable: true,
+          writable: true,
+          configurable: true
+        })
+      else out[name] = scrubJson(item, scrub)
+    }
     return out
   }
   return value

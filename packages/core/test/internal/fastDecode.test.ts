@@ -150,6 +150,14 @@ describe("internal/fastDecode", () => {
     )
   })
 
+  it("a body's own __proto__ key stays a property of the scrubbed copy, never its prototype", () => {
+    const parsed: unknown = JSON.parse('{"__proto__":[1],"a":"x"}')
+    const copy = scrubJson(parsed, makeScrub("tns_canary_fast_decode_9f")) as object
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(copy, "__proto__")?.value).toStrictEqual([1])
+    expect(copy).toStrictEqual(parsed)
+  })
+
   it("a body without a backslash needs no second scrub: its parsed strings are its text, scrubbed", () => {
     const secret = "tns_canary_fast_decode_9f"
     const scrub = makeScrub(secret)

@@ -8,18 +8,18 @@
 import { type IngestionError, InvalidInput } from "@tensoras/ingestion/IngestionError"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
-import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
-import * as Context from "effect/Context"
+import type * as WaitEngine from "@tensoras/ingestion/WaitEngine"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import { createActor } from "xstate"
 import * as BrowserEngine from "./BrowserEngine.js"
+import * as lazyEngine from "./internal/lazyEngine.js"
+import * as pageClient from "./internal/pageClient.js"
 import * as PageSignals from "./PageSignals.js"
 
 /**
@@ -104,14 +104,6 @@ export const resolveOptions = (options: Options): Effect.Effect<Resolved, Invali
     }
   })
 
-const TRACE_HEADERS = ["b3", "traceparent", "tracestate"]
-
-const isSameOrigin = (input: RequestInfo | URL): boolean => {
-  if (typeof location === "undefined") return false
-  const href = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
-  return new URL(href, location.href).origin === location.origin
-}
-
 /**
  * The `fetch`-based `HttpClient` for the page: `credentials` as given (default `same-origin`), the
  * caller's headers added; with `keyless`, no `Authorization` header leaves the page.
@@ -120,7 +112,8 @@ const isSameOrigin = (input: RequestInfo | URL): boolean => {
  * ```ts
  * import { BrowserIngestion } from "@tensoras/ingestion-browser"
  *
- * // The HttpClient alone, e.g. to build core's client on it yourself; `layer` includes it.
+ * // The HttpClient alone (any request), e.g. to build core's client on it yourself; `layer` and
+ * // `layerClient` send core's requests the same way, on a lighter client of their own.
  * const http = BrowserIngestion.layerHttpClient({ headers: { "x-csrf-token": "…" }, credentials: "same-origin" })
  * ```
  * @category layers
@@ -128,32 +121,11 @@ const isSameOrigin = (input: RequestInfo | URL): boolean => {
  */
 export const layerHttpClient = (
   options: Pick<Options, "headers" | "credentials" | "fetch"> & { readonly keyless?: boolean }
-): Layer.Layer<HttpClient.HttpClient> => {
-  const base = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
-  // At the fetch itself, so it applies after every request transformation of core (which adds
-  // its key and User-Agent last): browsers send their own User-Agent (setting one only costs a
-  // CORS preflight failure), and a keyless request carries no `Authorization` header.
-  const fetch: typeof globalThis.fetch = (input, init) => {
-    const headers = new Headers(init?.headers)
-    headers.delete("user-agent")
-    // Effect's tracing headers would make every cross-origin request fail its CORS preflight.
-    if (!isSameOrigin(input)) for (const name of TRACE_HEADERS) headers.delete(name)
-    if (options.keyless === true) headers.delete("authorization")
-    const extra = typeof options.headers === "function" ? options.headers() : options.headers
-    for (const [name, value] of Object.entries(extra ?? {})) headers.set(name, value)
-    return base(input, { ...init, headers })
-  }
-  return FetchHttpClient.layer.pipe(
-    Layer.provide(
-      // A redirect is answered, not followed: the client turns it into a typed error.
-      Layer.succeed(FetchHttpClient.RequestInit, {
-        credentials: options.credentials ?? "same-origin",
-        redirect: "manual"
-      })
-    ),
-    Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch))
+): Layer.Layer<HttpClient.HttpClient> =>
+  FetchHttpClient.layer.pipe(
+    Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, pageClient.requestInit(options))),
+    Layer.provide(Layer.succeed(FetchHttpClient.Fetch, pageClient.pageFetch(options)))
   )
-}
 
 /**
  * The `IngestionJobs` client for the page. Fails with `InvalidInput` (nothing sent) for a key
@@ -183,7 +155,7 @@ export const layerClient = (options: Options): Layer.Layer<IngestionJobs.Ingesti
         requestTimeout: options.requestTimeout,
         retrySchedule: options.retrySchedule,
         maxRetryAfter: options.maxRetryAfter
-      }).pipe(Layer.provide(layerHttpClient({ ...options, keyless: resolved.apiKey === undefined })))
+      }).pipe(Layer.provide(pageClient.layer({ ...options, keyless: resolved.apiKey === undefined })))
     )
   )
 
@@ -242,26 +214,8 @@ export const layer = (
  */
 export interface MachineOptions extends LayerOptions {}
 
-/**
- * A `Context` whose `WaitEngine` is built from `live` on the first wait (so building the machine
- * sends nothing and a Layer that fails ends the wait `Errored` with its `InvalidInput`).
- */
-const lazyEngine = (live: Layer.Layer<WaitEngine.WaitEngine, InvalidInput>) => {
-  const managed = ManagedRuntime.make(live)
-  const engine = WaitEngine.WaitEngine.of({
-    register: (knowledgeBaseId, jobId, waitOptions, listener) =>
-      Effect.flatMap(managed.contextEffect, (context) =>
-        Context.get(context, WaitEngine.WaitEngine).register(knowledgeBaseId, jobId, waitOptions, listener)
-      )
-  })
-  return {
-    context: Context.make(WaitEngine.WaitEngine, engine),
-    dispose: () => managed.dispose()
-  }
-}
-
 const machineOn = (options: MachineOptions) => {
-  const engine = lazyEngine(layer(options))
+  const engine = lazyEngine.make(layer(options))
   return { machine: JobMachine.make(engine.context, { schedule: options.schedule }), dispose: engine.dispose }
 }
 

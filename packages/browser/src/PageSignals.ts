@@ -8,10 +8,12 @@
  *
  * @since 0.1.0
  */
+import * as Channel from "effect/Channel"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Queue from "effect/Queue"
+import type * as Pull from "effect/Pull"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
 /**
@@ -102,24 +104,63 @@ export const awaitInactive: Effect.Effect<PageState, never, PageSignals> = await
 )
 
 /**
+ * One run of `changes`: a listener registered until the run's scope closes, its updates buffered
+ * (none dropped, the current state first) and pulled all at once. `Stream.callback` does the same
+ * through a `Queue` and a forked fiber: about 1.7 KB gzipped of the page's bundle, for a list and
+ * one waiting pull.
+ */
+const subscribe = (
+  current: () => PageState,
+  listeners: Set<(state: PageState) => void>,
+  scope: Scope.Scope
+): Effect.Effect<Pull.Pull<readonly [PageState, ...Array<PageState>]>> => {
+  let buffer: Array<PageState> = []
+  let wake: (() => void) | undefined
+  const listener = (next: PageState) => {
+    buffer.push(next)
+    const waiting = wake
+    wake = undefined
+    waiting?.()
+  }
+  const take = Effect.sync(() => {
+    const chunk = buffer as [PageState, ...Array<PageState>]
+    buffer = []
+    return chunk
+  })
+  const pull = Effect.suspend(() =>
+    buffer.length > 0
+      ? take
+      : Effect.callback<readonly [PageState, ...Array<PageState>]>((resume) => {
+          wake = () => resume(take)
+          return Effect.sync(() => {
+            wake = undefined
+          })
+        })
+  )
+  // The finalizer first: a run interrupted in between leaves no listener behind.
+  return Effect.flatMap(
+    Scope.addFinalizer(
+      scope,
+      Effect.sync(() => listeners.delete(listener))
+    ),
+    () =>
+      Effect.sync(() => {
+        listener(current())
+        listeners.add(listener)
+        return pull
+      })
+  )
+}
+
+/**
  * The page's state and who listens to it: `changes` gives the current state first, then every
  * update, as a `SubscriptionRef` would, at the cost of a `Set` (no PubSub in the page's bundle).
  */
 const makeCell = (initial: PageState) => {
   let state = initial
   const listeners = new Set<(state: PageState) => void>()
-  const changes = Stream.callback<PageState>((queue) =>
-    Effect.acquireRelease(
-      Effect.sync(() => {
-        const listener = (next: PageState) => {
-          Queue.offerUnsafe(queue, next)
-        }
-        listener(state)
-        listeners.add(listener)
-        return listener
-      }),
-      (listener) => Effect.sync(() => listeners.delete(listener))
-    )
+  const changes = Stream.fromChannel(
+    Channel.fromTransform((_, scope) => subscribe(() => state, listeners, scope))
   )
   return {
     current: () => state,

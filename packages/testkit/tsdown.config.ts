@@ -19,7 +19,8 @@ export default defineConfig({
     "src/SimulatorEngine.ts",
     "src/TestLimit.ts",
     "src/TestProcess.ts",
-    "src/WireFormat.ts"
+    "src/WireFormat.ts",
+    "src/Workload.ts"
   ],
   format: "esm",
   platform: "node",

@@ -29,7 +29,7 @@ export type Scrub = internal.Scrub
 
 /**
  * The scrubber of one key, or of several secrets (a key and a database password): each, and any
- * `Bearer …` token, become `<redacted>`; empty secrets are ignored. Idempotent.
+ * `Bearer …` token, become `<redacted>`; empty and blank secrets are ignored. Idempotent.
  *
  * @example
  * ```ts

@@ -62,6 +62,11 @@ describe("Redaction.makeScrub", () => {
     expect(Redaction.makeScrub([])("Bearer abc")).toBe("Bearer <redacted>")
   })
 
+  it("a blank secret (a key variable set to spaces) is ignored: the text's own spaces stay", () => {
+    const scrubBlank = Redaction.makeScrub(["  ", "\t", "tns_key"])
+    expect(scrubBlank("job  done\tin 3 s, key tns_key")).toBe("job  done\tin 3 s, key <redacted>")
+  })
+
   it("scrubJson: every string of a parsed value, property names too", () => {
     const parsed = JSON.parse('{"m":"tns_k\\/ey+1","tns_k/ey+1":["Bearer x"]}')
     expect(Redaction.scrubJson(parsed, scrub)).toEqual({

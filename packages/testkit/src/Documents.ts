@@ -48,7 +48,8 @@ export interface DocumentSpec {
  * ```ts
  * import type { Documents } from "@tensoras/ingestion-testkit"
  *
- * const options: Documents.GenerateOptions = { count: 40, failures: 3, seed: 7, totalDurationMs: 12_000 }
+ * const scripted: Documents.GenerateOptions = { count: 40, failures: 3, seed: 7, totalDurationMs: 12_000 }
+ * const drawn: Documents.GenerateOptions = { count: 40, failures: 3, seed: 7, meanDurationMs: 300 }
  * ```
  * @category models
  * @since 0.1.0
@@ -60,13 +61,26 @@ export interface GenerateOptions {
   readonly failures?: number
   /** Same seed, same documents. Default 1. */
   readonly seed?: number
-  /** The durations add up to exactly this many milliseconds. Default `count * 400`. */
+  /**
+   * A scripted total: the durations are shared out by size so that they add up to exactly this many
+   * milliseconds (a scenario whose job must end at a given instant). It tells the job's end to anyone who
+   * knows the total, so a workload meant to be learnt leaves it out. Not with `meanDurationMs`.
+   */
   readonly totalDurationMs?: number
+  /**
+   * Without `totalDurationMs`, each document's time is drawn on its own: about this many milliseconds for a
+   * document of average size (bigger documents longer, 0.3–2.3 ×, with noise; a failing one is rejected
+   * after a short look, 0.23–0.46 ×). Their sum varies about `count × meanDurationMs`; it is not that.
+   * Default 400.
+   *
+   * @since 1.1.0
+   */
+  readonly meanDurationMs?: number
 }
 
 /**
  * Generates a deterministic, realistic document set: the same options give the same documents.
- * Throws a `RangeError` when `count` is not a whole number >= 0.
+ * Throws a `RangeError` when `count` is not a whole number >= 0, or a duration is negative.
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@
  *
  * Every module is a namespace here, and importable on its own path
  * (`@tensoras/ingestion-testkit/Simulator`). `Simulator`, `SimulatorEngine`, `SimulatorClock`,
- * `Scenarios`, `Documents` and `FetchHandler` import no `node:*` module (Deno, a Service Worker);
+ * `Scenarios`, `Documents`, `Workload` and `FetchHandler` import no `node:*` module (Deno, a Service Worker);
  * `NodeSimulator`, `NodeServer` and `TestProcess` need Node.
  *
  * @example
@@ -128,3 +128,11 @@ export * as TestProcess from "./TestProcess.js"
  * @since 0.1.0
  */
 export * as WireFormat from "./WireFormat.js"
+
+/**
+ * Seeded jobs of knowledge bases that each follow laws of their own (queue, documents, failures), with
+ * noise, and drift: workloads a poller can learn, where nothing of one job gives away its end.
+ *
+ * @since 1.1.0
+ */
+export * as Workload from "./Workload.js"

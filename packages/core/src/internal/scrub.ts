@@ -11,7 +11,8 @@ const BEARER = /\b(Bearer)(\s+)[^\s"'\\,;<>]+/gi
 
 /** A secret as sent, and as it looks percent-encoded or JSON-escaped in a body. */
 const formsOf = (secret: string): ReadonlyArray<string> =>
-  secret.length === 0
+  // A blank "secret" (a key variable set to spaces) would mask every space of every line: not a key, ignored.
+  secret.trim().length === 0
     ? []
     : [
         secret,
@@ -24,7 +25,7 @@ const formsOf = (secret: string): ReadonlyArray<string> =>
  * The scrubber of one secret or several: each, as sent and as it looks percent-encoded or
  * JSON-escaped in a body, becomes `<redacted>` (the longest first, so a secret inside another
  * leaves nothing of it); so does the token of any `Bearer …` (someone else's key as well). Empty
- * secrets are ignored. Idempotent: scrubbing scrubbed text changes nothing.
+ * and blank secrets are ignored. Idempotent: scrubbing scrubbed text changes nothing.
  */
 export const makeScrub = (secrets: string | ReadonlyArray<string>): Scrub => {
   const forms = [...new Set((typeof secrets === "string" ? [secrets] : secrets).flatMap(formsOf))].sort(

@@ -96,20 +96,37 @@ const pickKind = (random: Random): Kind => {
   return KINDS[0]!
 }
 
+/**
+ * The mean weight of a document that does not fail, as {@link generate} draws it: 0.5 + the mean of the
+ * mix's chunk counts (30.025, over its kinds' weights) ÷ 30 + the mean of the noise (0.25).
+ */
+const MEAN_WEIGHT = 0.75 + 30.025 / 30
+
+/** Default mean time of a document that does not fail (ms). */
+const DEFAULT_MEAN_DURATION_MS = 400
+
+const checkDuration = (value: number | undefined, what: string): void => {
+  if (value !== undefined && (!Number.isFinite(value) || value < 0))
+    throw new RangeError(`${what} must be a finite number >= 0, got ${value}`)
+}
+
 /** Generates a deterministic, realistic document set (see `Documents.generate`). */
 export const generate = (options: GenerateOptions = {}): ReadonlyArray<DocumentSpec> => {
   const count = options.count ?? 36
   if (!Number.isInteger(count) || count < 0)
     throw new RangeError(`count must be an integer >= 0, got ${count}`)
+  checkDuration(options.totalDurationMs, "totalDurationMs")
+  checkDuration(options.meanDurationMs, "meanDurationMs")
+  if (options.totalDurationMs !== undefined && options.meanDurationMs !== undefined)
+    throw new RangeError("give totalDurationMs or meanDurationMs, not both")
   const failures = Math.min(count, options.failures ?? 3)
-  const totalDurationMs = options.totalDurationMs ?? count * 400
   const random = createRandom(options.seed ?? 1)
 
   const failing = new Set<number>()
   while (failing.size < failures) failing.add(random.int(0, count - 1))
 
   const names = new Set<string>()
-  const drafts: Array<{ name: string; chunks: number; weight: number; fail?: WireErrorObject }> = []
+  const drafts: Array<Draft> = []
   for (let index = 0; index < count; index++) {
     const kind = pickKind(random)
     const topic = random.pick(TOPICS)
@@ -122,16 +139,40 @@ export const generate = (options: GenerateOptions = {}): ReadonlyArray<DocumentS
     const weight = fails ? 0.4 + random.next() * 0.4 : 0.5 + chunks / 30 + random.next() * 0.5
     drafts.push(fails ? { name, chunks, weight, fail: random.pick(kind.errors) } : { name, chunks, weight })
   }
+  const durations =
+    options.totalDurationMs === undefined
+      ? drafts.map((draft) =>
+          // Each document's time is its own: the sum varies about count × mean, it is not that (a client
+          // that knows the count must not know the job's end).
+          Math.max(
+            1,
+            Math.round(((options.meanDurationMs ?? DEFAULT_MEAN_DURATION_MS) * draft.weight) / MEAN_WEIGHT)
+          )
+        )
+      : spread(drafts, options.totalDurationMs)
+  return drafts.map((draft, index): DocumentSpec => {
+    const base = { name: draft.name, chunks: draft.chunks, durationMs: durations[index]! }
+    return draft.fail === undefined ? base : { ...base, fail: draft.fail }
+  })
+}
 
+interface Draft {
+  readonly name: string
+  readonly chunks: number
+  readonly weight: number
+  readonly fail?: WireErrorObject
+}
+
+/** A scripted total, shared out by weight: the last document takes what rounding left. */
+const spread = (drafts: ReadonlyArray<Draft>, totalDurationMs: number): ReadonlyArray<number> => {
   const totalWeight = drafts.reduce((sum, draft) => sum + draft.weight, 0)
   let assigned = 0
-  return drafts.map((draft, index): DocumentSpec => {
+  return drafts.map((draft, index) => {
     const durationMs =
       index === drafts.length - 1
         ? totalDurationMs - assigned
         : Math.round((draft.weight / totalWeight) * totalDurationMs)
     assigned += durationMs
-    const base = { name: draft.name, chunks: draft.chunks, durationMs }
-    return draft.fail === undefined ? base : { ...base, fail: draft.fail }
+    return durationMs
   })
 }

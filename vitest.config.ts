@@ -45,7 +45,7 @@ export default defineConfig({
           name: "cluster",
           include: ["packages/cluster/test/**/*.test.ts"],
           globalSetup: ["packages/cluster/test/globalSetup.ts"],
-          // A test awaits a few cluster events, each under 5 × TestLimit.ms (test/support/until.ts).
+          // A test awaits a few cluster events, each under 5 × TestLimit.ms (test/support/eventLimit.ts).
           testTimeout: 12 * TestLimit.ms,
           hookTimeout: 6 * TestLimit.ms
         }

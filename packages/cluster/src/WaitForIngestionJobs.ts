@@ -18,7 +18,7 @@ import type { WorkflowEngine } from "effect/workflow/WorkflowEngine"
 import { resultOrStored } from "./internal/fromStore.js"
 import { decode as decodeOutcome, Outcome } from "./internal/outcome.js"
 import { registerAndAwait } from "./internal/register.js"
-import type { WaitRow } from "./internal/waitStore.js"
+import type { WaitRow } from "./internal/waitRows.js"
 import type { WaitStore } from "./WaitStore.js"
 
 /**

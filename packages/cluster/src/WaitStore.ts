@@ -20,6 +20,7 @@ import * as Layer from "effect/Layer"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import type { Delivered, OutcomeEncoded } from "./internal/outcome.js"
+import { migrate } from "./internal/waitSchema.js"
 import * as internal from "./internal/waitStore.js"
 
 /**
@@ -252,7 +253,7 @@ export class WaitStore extends Context.Service<
 export const make: Effect.Effect<WaitStore["Service"], SqlError, SqlClient.SqlClient> = Effect.gen(
   function* () {
     const sql = yield* SqlClient.SqlClient
-    yield* internal.migrate(sql)
+    yield* migrate(sql)
     return WaitStore.of(internal.make(sql))
   }
 )

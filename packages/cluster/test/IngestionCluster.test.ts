@@ -4,7 +4,7 @@ import {
   WaitForIngestionJobs,
   WaitStore
 } from "@tensoras/ingestion-cluster"
-import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import { Eventually, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -12,9 +12,9 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Result from "effect/Result"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { EVENTS } from "./support/eventLimit.js"
 import { createDatabase } from "./support/postgres.js"
 import { type RunnerProcess, runnerPort, shardsSettled, startRunner, stopAll } from "./support/processes.js"
-import { until, within } from "./support/until.js"
 import { type Expected, type PlannedJob, planJobs, roundBound, startEnding } from "./support/world.js"
 
 const API_KEY = "tns_cluster_test_loopback_only"
@@ -68,8 +68,8 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     runtime = ManagedRuntime.make(
       WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl })))
     )
-    await within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)))
-    await until("the shards settled on the 3 runners", async () => shardsSettled(runners))
+    await Eventually.within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)), EVENTS)
+    await Eventually.until("the shards settled on the 3 runners", () => shardsSettled(runners), EVENTS)
     createdAt = Date.now()
     jobs = planJobs(sim, PLAN)
   })
@@ -137,11 +137,21 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
       ].join("\n")
 
     // Every wait registered in PostgreSQL; then the jobs end, over a minute.
-    await until("every wait registered", async () => (await stats()).waits === jobs.length, state)
+    await Eventually.until("every wait registered", async () => (await stats()).waits === jobs.length, {
+      ...EVENTS,
+      describe: state
+    })
     startEnding(sim, PLAN, createdAt, 5_000)
 
     // Half-way: kill -9 the runner that hosts the most knowledge bases (the last to report a round for each).
-    await until("half of the waits ended", async () => (await stats()).endedWaits >= jobs.length / 2, state)
+    await Eventually.until(
+      "half of the waits ended",
+      async () => (await stats()).endedWaits >= jobs.length / 2,
+      {
+        ...EVENTS,
+        describe: state
+      }
+    )
     const hostOf = new Map<string, RunnerProcess>()
     const lastRound = new Map<string, number>()
     for (const runner of runners)
@@ -161,8 +171,8 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     const hosted = (runner: RunnerProcess) =>
       Array.from(hostOf).filter(([kb, host]) => host === runner && pendingBefore.has(kb)).length
     const victim = runners.reduce((most, runner) => (hosted(runner) > hosted(most) ? runner : most))
-    victim.child.kill("SIGKILL")
-    await within("the killed runner's exit", victim.exited)
+    victim.kill("SIGKILL")
+    await Eventually.within("the killed runner's exit", victim.exited, EVENTS)
     // Those of its knowledge bases that still have waits to serve: each must be taken over.
     const pending = await pendingKnowledgeBases()
     const victimKnowledgeBases = Array.from(hostOf)
@@ -181,13 +191,13 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
     ).flat()
 
     // Every wait ends and every batch is delivered; then the outcomes are read back through the workflows.
-    const final = await until(
+    const final = await Eventually.until(
       "every wait ended and every batch delivered",
       async () => {
         const now = await stats()
         return now.endedWaits === jobs.length && now.deliveredBatches === now.batches ? now : undefined
       },
-      state
+      { ...EVENTS, describe: state }
     )
 
     const singleResults = await runtime.runPromise(
@@ -284,26 +294,33 @@ describe("IngestionCluster: 3 runners, 2,000 waits over 5 knowledge bases, one r
           survivorAddresses.has(writerOf(wait) ?? "")
       )
     )
-    await until(
+    await Eventually.until(
       "a survivor's round of each knowledge base the killed runner left waits to poll in",
-      async () =>
+      () =>
         polledAfterKill.every((kb) =>
           survivors.some((runner) => runner.rounds.some((r) => r.knowledgeBaseId === kb))
         ),
-      async () =>
-        [
-          `killed: ${victim.name}, its knowledge bases with waits left to poll: ${polledAfterKill.join(", ")}`,
-          ...survivors.map(
-            (runner) =>
-              `${runner.name} polled: ${Array.from(new Set(runner.rounds.map((r) => r.knowledgeBaseId))).join(", ")}`
-          ),
-          await state()
-        ].join("\n")
+      {
+        ...EVENTS,
+        describe: async () =>
+          [
+            `killed: ${victim.name}, its knowledge bases with waits left to poll: ${polledAfterKill.join(", ")}`,
+            ...survivors.map(
+              (runner) =>
+                `${runner.name} polled: ${Array.from(new Set(runner.rounds.map((r) => r.knowledgeBaseId))).join(", ")}`
+            ),
+            await state()
+          ].join("\n")
+      }
     )
 
     // Nothing keeps running: the survivors drain on SIGTERM and exit 0.
-    for (const runner of survivors) runner.child.kill("SIGTERM")
-    const codes = await within("the survivors' exit", Promise.all(survivors.map((runner) => runner.exited)))
-    expect(codes).toEqual(survivors.map(() => 0))
+    for (const runner of survivors) runner.kill("SIGTERM")
+    const exits = await Eventually.within(
+      "the survivors' exit",
+      Promise.all(survivors.map((runner) => runner.exited)),
+      EVENTS
+    )
+    expect(exits.map((exit) => exit.code)).toEqual(survivors.map(() => 0))
   })
 })

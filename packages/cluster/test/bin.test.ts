@@ -1,19 +1,18 @@
 import * as Redaction from "@tensoras/ingestion/Redaction"
-import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import { Eventually, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { parse, secretsIn } from "../src/internal/cli/args.js"
+import { EVENTS } from "./support/eventLimit.js"
 import { createDatabase, psql } from "./support/postgres.js"
 import {
-  BIN,
   type RunnerProcess,
   runnerPort,
   runWait,
-  spawnProgram,
   startRunner,
+  startWait,
   stopAll
 } from "./support/processes.js"
-import { until, within } from "./support/until.js"
 
 const API_KEY = "tns_canary_cli_0123456789abcdef"
 const PASSWORD = "pw-canary-4d1f9e"
@@ -132,7 +131,7 @@ describe("tensoras-cluster wait, against a runner", () => {
       port: runnerPort(),
       pollInterval: "1s"
     })
-    await within("the runner ready", runner.ready)
+    await Eventually.within("the runner ready", runner.ready, EVENTS)
   })
 
   afterAll(async () => {
@@ -151,9 +150,10 @@ describe("tensoras-cluster wait, against a runner", () => {
     )
 
   it("prints one NDJSON object per job when it ends, and exits 1 unless every job completed", async () => {
-    const run = await within(
+    const run = await Eventually.within(
       "the wait command",
-      runWait(["kb_cli", ...jobs, "--timeout", "15s", "--json"], { TENSORAS_DATABASE_URL: databaseUrl })
+      runWait(["kb_cli", ...jobs, "--timeout", "15s", "--json"], { TENSORAS_DATABASE_URL: databaseUrl }),
+      EVENTS
     )
     expect(run.stderr).toBe("")
     expect(byJob(run.stdout)).toEqual({
@@ -227,13 +227,17 @@ describe("tensoras-cluster wait, against a runner", () => {
         (await psql(databaseUrl, "SELECT count(*) FROM tensoras_waits WHERE job_id = 'job_slow'"))[0]?.[0]
       )
     const before = await waitsOnSlow()
-    const long = spawnProgram(BIN, ["wait", "kb_cli", "job_slow", "--timeout", "20m", "--json"], env)
-    await until("job_slow's 20 minute wait registered", async () => (await waitsOnSlow()) > before)
+    const long = startWait(["kb_cli", "job_slow", "--timeout", "20m", "--json"], env)
+    await Eventually.until(
+      "job_slow's 20 minute wait registered",
+      async () => (await waitsOnSlow()) > before,
+      EVENTS
+    )
     const short = await runWait(["kb_cli", "job_slow", "--timeout", "3s", "--json"], env)
     expect(byJob(short.stdout).job_slow).toEqual(expect.objectContaining({ outcome: "timed_out" }))
     expect(short.code).toBe(1)
-    long.child.kill("SIGINT")
-    expect(await long.exited).toBe(130)
+    long.kill("SIGINT")
+    expect((await Eventually.within("the 20 minute wait's exit", long.exited, EVENTS)).code).toBe(130)
     const second = await runWait(["kb_cli", "job_late", "--json"], env)
     expect(byJob(second.stdout).job_late).toEqual({
       job_id: "job_late",

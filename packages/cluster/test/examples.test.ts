@@ -3,11 +3,11 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import { Eventually, NodeSimulator, TestProcess } from "@tensoras/ingestion-testkit"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { EVENTS } from "./support/eventLimit.js"
 import { createDatabase } from "./support/postgres.js"
-import { runnerPort, type Spawned, spawnProgram, stopAll } from "./support/processes.js"
-import { within } from "./support/until.js"
+import { programOptions, runnerPort, stopAll } from "./support/processes.js"
 
 const PIPELINE = fileURLToPath(new URL("../../../examples/cluster/pipeline.ts", import.meta.url))
 const DEMO = fileURLToPath(new URL("../../../examples/cluster/demo.ts", import.meta.url))
@@ -16,7 +16,7 @@ const API_KEY = "tns_cluster_example_loopback_only"
 describe("examples/cluster/pipeline.ts: a workflow that waits for several jobs, then runs its next step", () => {
   let sim: NodeSimulator.RunningSimulator
   let env: Record<string, string>
-  let runner: Spawned
+  let runner: TestProcess.Spawned
 
   beforeAll(async () => {
     sim = await NodeSimulator.start({ scenario: "empty", clock: "real", apiKey: API_KEY })
@@ -40,8 +40,8 @@ describe("examples/cluster/pipeline.ts: a workflow that waits for several jobs, 
       TENSORAS_BASE_URL: sim.baseUrl
     }
     const port = runnerPort()
-    runner = spawnProgram(PIPELINE, ["runner", "--port", String(port)], env)
-    await within("the example runner ready", runner.printed(`runner on port ${port}`))
+    runner = TestProcess.node(PIPELINE, ["runner", "--port", String(port)], programOptions(env))
+    await Eventually.within("the example runner ready", runner.printed(`runner on port ${port}`), EVENTS)
   })
 
   afterAll(async () => {
@@ -50,10 +50,12 @@ describe("examples/cluster/pipeline.ts: a workflow that waits for several jobs, 
   })
 
   it("prints the pipeline's result once every job ended, and runs the next step once", async () => {
-    const start = spawnProgram(PIPELINE, ["start", "kb_example", "job_docs", "job_wiki", "job_tickets"], {
-      TENSORAS_DATABASE_URL: env.TENSORAS_DATABASE_URL!
-    })
-    expect(await within("the pipeline's end", start.exited)).toBe(0)
+    const start = TestProcess.node(
+      PIPELINE,
+      ["start", "kb_example", "job_docs", "job_wiki", "job_tickets"],
+      programOptions({ TENSORAS_DATABASE_URL: env.TENSORAS_DATABASE_URL! })
+    )
+    expect((await Eventually.within("the pipeline's end", start.exited, EVENTS)).code).toBe(0)
     expect(start.stdout()).toBe("pipeline done: 2 ingested, failed: job_tickets\n")
     const steps = runner
       .stdout()
@@ -63,10 +65,12 @@ describe("examples/cluster/pipeline.ts: a workflow that waits for several jobs, 
   })
 
   it("answers a second start of the same pipeline with the same result, without running it again", async () => {
-    const again = spawnProgram(PIPELINE, ["start", "kb_example", "job_docs", "job_wiki", "job_tickets"], {
-      TENSORAS_DATABASE_URL: env.TENSORAS_DATABASE_URL!
-    })
-    expect(await within("the second start's end", again.exited)).toBe(0)
+    const again = TestProcess.node(
+      PIPELINE,
+      ["start", "kb_example", "job_docs", "job_wiki", "job_tickets"],
+      programOptions({ TENSORAS_DATABASE_URL: env.TENSORAS_DATABASE_URL! })
+    )
+    expect((await Eventually.within("the second start's end", again.exited, EVENTS)).code).toBe(0)
     expect(again.stdout()).toBe("pipeline done: 2 ingested, failed: job_tickets\n")
     expect(
       runner
@@ -90,8 +94,8 @@ describe.runIf(process.getuid?.() === 0)("examples/cluster/demo.ts, run as root"
       await script("id", 'if [ "$2" = postgres ]; then exit 1; fi; exec /usr/bin/id "$@"')
       await script("useradd", `touch ${join(bin, "created")}`)
       await script("groupadd", `touch ${join(bin, "created")}`)
-      const demo = spawnProgram(DEMO, [], { PATH: `${bin}:${process.env.PATH ?? ""}` })
-      expect(await within("the demo's exit", demo.exited)).toBe(1)
+      const demo = TestProcess.node(DEMO, [], programOptions({ PATH: `${bin}:${process.env.PATH ?? ""}` }))
+      expect((await Eventually.within("the demo's exit", demo.exited, EVENTS)).code).toBe(1)
       expect(demo.stderr()).toContain("no 'postgres' user")
       expect(existsSync(join(bin, "created"))).toBe(false)
     } finally {

@@ -7,24 +7,22 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { WaitForIngestionJob } from "@tensoras/ingestion-cluster"
-import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import { Eventually, NodeSimulator, type TestProcess } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { EVENTS } from "./support/eventLimit.js"
 import { createDatabase, psql } from "./support/postgres.js"
 import {
-  BIN,
   HEALTH_SINGLETON,
   holderOf,
   type RunnerProcess,
   runnerPort,
-  type Spawned,
   shardOf,
   shardsSettled,
-  spawnProgram,
   startRunner,
+  startWait,
   stopAll
 } from "./support/processes.js"
-import { until, within } from "./support/until.js"
 
 const API_KEY = "tns_cluster_failover_loopback_only"
 
@@ -33,7 +31,7 @@ interface Line {
   readonly outcome: string
   readonly message?: string
 }
-const linesOf = (run: Spawned): ReadonlyArray<Line> =>
+const linesOf = (run: TestProcess.Spawned): ReadonlyArray<Line> =>
   run
     .stdout()
     .split("\n")
@@ -60,7 +58,25 @@ describe("tensoras-cluster wait while runners die", () => {
     return runner
   }
   const wait = (args: ReadonlyArray<string>) =>
-    spawnProgram(BIN, ["wait", ...args, "--json"], { TENSORAS_DATABASE_URL: databaseUrl })
+    startWait([...args, "--json"], { TENSORAS_DATABASE_URL: databaseUrl })
+  /** How many responses the polls of a job's waits recorded (0 before its first wait is registered). */
+  const responsesOf = async (knowledgeBaseId: string, jobId: string) =>
+    Number(
+      (
+        await psql(
+          databaseUrl,
+          `SELECT coalesce(max((observed->>'responses')::int), 0) FROM tensoras_waits WHERE job_id = '${jobId}' AND knowledge_base_id = '${knowledgeBaseId}'`
+        )
+      )[0]?.[0] ?? 0
+    )
+  /** A knowledge base that `runner` polls (the holder of its watcher's shard): `${prefix}_0`, `_1`, … */
+  const knowledgeBaseOf = (runner: RunnerProcess, live: ReadonlyArray<RunnerProcess>, prefix: string) => {
+    let n = 0
+    while (holderOf(live, `${prefix}_${n}`) !== runner) n++
+    return `${prefix}_${n}`
+  }
+  /** Resolves with the time it exited at (and how), once it has. */
+  const exitOf = (run: TestProcess.Spawned) => run.exited.then((exit) => ({ ...exit, at: Date.now() }))
   /** Jobs that end `inMs` from now, one every `everyMs`. */
   const addJobs = (knowledgeBaseId: string, prefix: string, count: number, inMs: number, everyMs: number) => {
     sim.control.addKnowledgeBase(knowledgeBaseId)
@@ -80,8 +96,8 @@ describe("tensoras-cluster wait while runners die", () => {
     sim = await NodeSimulator.start({ scenario: "empty", clock: "real", apiKey: API_KEY })
     folder = await mkdtemp(join(tmpdir(), "tensoras-failover-"))
     for (const name of ["r1", "r2", "r3"]) start(name)
-    await within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)))
-    await until("the shards settled on the 3 runners", async () => shardsSettled(runners))
+    await Eventually.within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)), EVENTS)
+    await Eventually.until("the shards settled on the 3 runners", () => shardsSettled(runners), EVENTS)
   })
 
   afterAll(async () => {
@@ -107,7 +123,19 @@ describe("tensoras-cluster wait while runners die", () => {
     const victim = runners.reduce((most, runner) => (holding(runner) > holding(most) ? runner : most))
     expect(holding(victim)).toBeGreaterThan(0)
 
-    // A few seconds into the wait, its first waits registered: kill -9.
+    // A wait that lasts a day, on a job that stays queued in a knowledge base the victim polls: after the
+    // death, a command with a short --timeout joins it.
+    const heldKnowledgeBase = knowledgeBaseOf(victim, runners, "kb_held")
+    sim.control.addKnowledgeBase(heldKnowledgeBase)
+    sim.control.addDataSource(heldKnowledgeBase, {
+      jobId: "job_held",
+      queuedMs: 3_600_000,
+      documents: [{ name: "notes.md", durationMs: 500 }]
+    })
+    const holder = wait([heldKnowledgeBase, "job_held", "--timeout", "24h"])
+
+    // A few seconds into the wait, its first waits registered, and the day-long wait polled by the victim:
+    // kill -9.
     const registered = async () =>
       Number(
         (
@@ -117,12 +145,17 @@ describe("tensoras-cluster wait while runners die", () => {
           )
         )[0]?.[0]
       )
-    await until("the command's first waits registered", async () => (await registered()) > 0)
-    victim.child.kill("SIGKILL")
-    await within("the killed runner's exit", victim.exited)
+    await Eventually.until(
+      "the command's first waits registered, and the victim's polls of the day-long wait recorded",
+      async () => (await registered()) > 0 && (await responsesOf(heldKnowledgeBase, "job_held")) > 0,
+      EVENTS
+    )
+    victim.kill("SIGKILL")
+    await Eventually.within("the killed runner's exit", victim.exited, EVENTS)
 
-    // Right after the death (before the cluster noticed it): new commands, one whose jobs end soon, one that
-    // gives up on a job that never ends.
+    // Right after the death (before the cluster noticed it): new commands, one whose jobs end soon, and two
+    // that give up after their --timeout of 30 s: one on a job that never ends (its wait starts now,
+    // registered whenever the cluster takes it up), one on the day-long wait, which it joins.
     const soonIds = addJobs("kb_after", "job_after", 20, 3_000, 50)
     sim.control.addDataSource("kb_after", {
       jobId: "job_never",
@@ -130,48 +163,76 @@ describe("tensoras-cluster wait while runners die", () => {
       documents: [{ name: "notes.md", durationMs: 500 }]
     })
     const after = wait(["kb_after", ...soonIds, "--timeout", "10m"])
-    const givesUpAt = Date.now()
+    const startedAt = Date.now()
     const givesUp = wait(["kb_after", "job_never", "--timeout", "30s"])
-    const givesUpMs = givesUp.exited.then(() => Date.now() - givesUpAt)
+    const joins = wait([heldKnowledgeBase, "job_held", "--timeout", "30s"])
 
-    const [clientCode, afterCode, givesUpCode] = await within(
-      "the three commands' exit",
-      Promise.all([client.exited, after.exited, givesUp.exited])
+    const [clientExit, afterExit, givesUpExit, joinsExit] = await Eventually.within(
+      "the four commands' exit",
+      Promise.all([exitOf(client), exitOf(after), exitOf(givesUp), exitOf(joins)]),
+      {
+        ...EVENTS,
+        describe: () =>
+          `still running: ${Object.entries({ client, after, givesUp, joins })
+            .filter(([, run]) => run.child.exitCode === null && run.child.signalCode === null)
+            .map(([name]) => name)
+            .join(", ")}`
+      }
     )
-    const detail = (run: Spawned) => `stderr: ${run.stderr().slice(-2_000)}`
-    expect(clientCode, detail(client)).toBe(0)
+    // Read at once: the day-long wait as the cluster holds it when the command that joined it has exited.
+    const heldOutcomes = await psql(
+      databaseUrl,
+      `SELECT outcome IS NULL FROM tensoras_waits WHERE knowledge_base_id = '${heldKnowledgeBase}' AND job_id = 'job_held'`
+    )
+    const detail = (run: TestProcess.Spawned) => `stderr: ${run.stderr().slice(-2_000)}`
+    expect(clientExit.code, detail(client)).toBe(0)
     const lines = linesOf(client)
     expect(lines.map((line) => line.job_id).sort()).toEqual([...jobIds].sort())
     expect(lines.every((line) => line.outcome === "completed")).toBe(true)
     expect(client.stderr()).toBe("")
 
-    expect(afterCode, detail(after)).toBe(0)
+    expect(afterExit.code, detail(after)).toBe(0)
     expect(
       linesOf(after)
         .map((line) => line.job_id)
         .sort()
     ).toEqual([...soonIds].sort())
-    expect(givesUpCode, detail(givesUp)).toBe(1)
+
+    // Both gave up at their own deadline, 30 s from their start. Not before it: each exited 30 s or more
+    // after the test started it (a bound no machine's speed can break).
+    expect(givesUpExit.code, detail(givesUp)).toBe(1)
     expect(linesOf(givesUp)).toEqual([expect.objectContaining({ job_id: "job_never", outcome: "timed_out" })])
-    // It gave up at its own deadline (30 s from its start; the rest is its process starting and stopping), not
-    // at a deadline counted from a registration delayed by the failover, nor at a backoff's next look.
-    expect(await givesUpMs).toBeLessThan(30_000 + 20_000)
+    expect(givesUpExit.at - startedAt).toBeGreaterThanOrEqual(30_000)
+    expect(joinsExit.code, detail(joins)).toBe(1)
+    expect(linesOf(joins)).toEqual([
+      expect.objectContaining({
+        job_id: "job_held",
+        outcome: "timed_out",
+        // What the dead runner's polls saw: the command reads them from PostgreSQL, not from a runner.
+        message: expect.stringMatching(/last status: queued, [1-9]\d* responses/)
+      })
+    ])
+    expect(joinsExit.at - startedAt).toBeGreaterThanOrEqual(30_000)
+    // And not at a deadline counted from the wait's registration, nor when the cluster's wait ends (seen at
+    // a backoff's next look): that wait lasts a day, and had not ended when the command exited. A command
+    // that waited for it would not have exited at all under the test's limit.
+    expect(heldOutcomes).toEqual([["t"]])
+    expect(holder.child.exitCode, detail(holder)).toBeNull()
+    await holder.stop({ signal: "SIGINT" })
   })
 
   it("takes a runner's work over within seconds when the one killed held the cluster's singletons", async () => {
     // Three runners again (the first test killed one).
     const fresh = start(`r${runners.length + 1}`)
-    await within("the new runner ready", fresh.ready)
-    await until("the shards settled on the runners alive", async () => shardsSettled(alive()))
+    await Eventually.within("the new runner ready", fresh.ready, EVENTS)
+    await Eventually.until("the shards settled on the runners alive", () => shardsSettled(alive()), EVENTS)
     const live = alive()
     const victim = holderOf(live, HEALTH_SINGLETON)
     const survivors = live.filter((runner) => runner !== victim)
 
     // A knowledge base the victim hosts, with a wait on a job that stays queued: its polls are seen, and it
     // times out after the failover, on a survivor.
-    let n = 0
-    while (holderOf(live, `kb_singletons_${n}`) !== victim) n++
-    const knowledgeBaseId = `kb_singletons_${n}`
+    const knowledgeBaseId = knowledgeBaseOf(victim, live, "kb_singletons")
     sim.control.addKnowledgeBase(knowledgeBaseId)
     sim.control.addDataSource(knowledgeBaseId, {
       jobId: "job_queued",
@@ -179,38 +240,36 @@ describe("tensoras-cluster wait while runners die", () => {
       documents: [{ name: "notes.md", durationMs: 500 }]
     })
     const command = wait([knowledgeBaseId, "job_queued", "--timeout", "45s"])
-    const responsesSeen = async () =>
-      Number(
-        (
-          await psql(
-            databaseUrl,
-            `SELECT coalesce((observed->>'responses')::int, 0) FROM tensoras_waits WHERE job_id = 'job_queued' AND knowledge_base_id = '${knowledgeBaseId}'`
-          )
-        )[0]?.[0] ?? 0
-      )
-    await until("the victim's polls of the wait recorded", async () => (await responsesSeen()) >= 3)
+    const responsesSeen = () => responsesOf(knowledgeBaseId, "job_queued")
+    await Eventually.until(
+      "the victim's polls of the wait recorded",
+      async () => (await responsesSeen()) >= 3,
+      EVENTS
+    )
     const seenBefore = await responsesSeen()
 
     const killedAt = Date.now()
-    victim.child.kill("SIGKILL")
-    await within("the killed runner's exit", victim.exited)
+    victim.kill("SIGKILL")
+    await Eventually.within("the killed runner's exit", victim.exited, EVENTS)
     // The survivors mark it unhealthy (the cluster's own check ran on it: nobody checks the checker).
-    await until(
+    await Eventually.until(
       "the dead holder of the singletons marked unhealthy",
       async () =>
         (
           await psql(databaseUrl, `SELECT healthy FROM cluster_runners WHERE address = '${victim.address}'`)
-        )[0]?.[0] === "f"
+        )[0]?.[0] === "f",
+      EVENTS
     )
     const unhealthyMs = Date.now() - killedAt
     // Its knowledge base is polled again, by a survivor.
-    const firstRound = await until(
+    const firstRound = await Eventually.until(
       "a survivor's round of the victim's knowledge base",
-      async () =>
+      () =>
         survivors
           .flatMap((runner) => runner.rounds)
           .filter((round) => round.knowledgeBaseId === knowledgeBaseId && round.at > killedAt)
-          .sort((a, b) => a.at - b.at)[0]
+          .sort((a, b) => a.at - b.at)[0],
+      EVENTS
     )
     const failoverMs = firstRound.at - killedAt
     process.stdout.write(
@@ -218,7 +277,7 @@ describe("tensoras-cluster wait while runners die", () => {
     )
 
     // The timeout says what the polls saw before the failover too, not only after it.
-    expect(await within("the command's exit", command.exited)).toBe(1)
+    expect((await Eventually.within("the command's exit", command.exited, EVENTS)).code).toBe(1)
     const [line] = linesOf(command)
     expect(line).toEqual(expect.objectContaining({ job_id: "job_queued", outcome: "timed_out" }))
     const responses = Number(/last status: queued, (\d+) responses/.exec(line?.message ?? "")?.[1] ?? -1)

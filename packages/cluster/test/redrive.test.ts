@@ -6,7 +6,7 @@
 import { NotFound } from "@tensoras/ingestion/IngestionError"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import { IngestionCluster, WaitForIngestionJob } from "@tensoras/ingestion-cluster"
-import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import { Eventually, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -16,9 +16,9 @@ import * as Schema from "effect/Schema"
 import * as SqlClient from "effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { Outcome } from "../src/internal/outcome.js"
+import { EVENTS } from "./support/eventLimit.js"
 import { createDatabase } from "./support/postgres.js"
 import { runnerPort } from "./support/processes.js"
-import { until } from "./support/until.js"
 
 const API_KEY = "tns_cluster_redrive_loopback_only"
 const KB = "kb_redrive"
@@ -83,10 +83,14 @@ describe("the re-drive sweep", () => {
     const executionId = await runtime.runPromise(
       WaitForIngestionJob.WaitForIngestionJob.execute(payload, { discard: true })
     )
-    await until("the wait registered and its workflow suspended", async () => {
-      const polled = await runtime.runPromise(WaitForIngestionJob.WaitForIngestionJob.poll(executionId))
-      return Option.isSome(polled) && polled.value._tag === "Suspended"
-    })
+    await Eventually.until(
+      "the wait registered and its workflow suspended",
+      async () => {
+        const polled = await runtime.runPromise(WaitForIngestionJob.WaitForIngestionJob.poll(executionId))
+        return Option.isSome(polled) && polled.value._tag === "Suspended"
+      },
+      EVENTS
+    )
     // The race's aftermath: the outcome recorded and the batch delivered (closed, acknowledged, logged once), the
     // workflow never woken: no DurableDeferred.done reached it.
     await runtime.runPromise(
@@ -106,7 +110,11 @@ describe("the re-drive sweep", () => {
     expect(Exit.isFailure(exit) && Exit.findErrorOption(exit).pipe(Option.map((e) => e._tag))).toEqual(
       Option.some("NotFound")
     )
-    await until("the batch settled", async () => (await batchRow(executionId))[0]?.settled === true)
+    await Eventually.until(
+      "the batch settled",
+      async () => (await batchRow(executionId))[0]?.settled === true,
+      EVENTS
+    )
   })
 
   it("settles a workflow that finished as usual, without delivering it again", async () => {
@@ -114,7 +122,11 @@ describe("the re-drive sweep", () => {
     const job = await runtime.runPromise(WaitForIngestionJob.WaitForIngestionJob.execute(payload))
     expect(job.status).toBe("completed")
     const executionId = await runtime.runPromise(WaitForIngestionJob.WaitForIngestionJob.executionId(payload))
-    await until("the batch settled", async () => (await batchRow(executionId))[0]?.settled === true)
+    await Eventually.until(
+      "the batch settled",
+      async () => (await batchRow(executionId))[0]?.settled === true,
+      EVENTS
+    )
     expect(Number((await batchRow(executionId))[0]?.deliveries)).toBe(1)
   })
 })

@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as SqlClient from "effect/sql/SqlClient"
 import { awaitBatch } from "./outcomeFeed.js"
-import type { WaitRow } from "./waitStore.js"
+import type { WaitRow } from "./waitRows.js"
 
 /**
  * A wait workflow's result as its caller outside the cluster gets it: the workflow's own result, or, sooner, the

@@ -14,7 +14,8 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { OUTCOMES_CHANNEL, type WaitRow, waitsOf } from "./waitStore.js"
+import { type WaitRow, waitsOf } from "./waitRows.js"
+import { OUTCOMES_CHANNEL } from "./waitStore.js"
 
 /** What `@effect/sql-pg`'s client adds to `SqlClient`: a client of another database has no `listen`. */
 interface Listening {

@@ -1,22 +1,37 @@
 /**
- * Real `tensoras-cluster` processes for the tests, the benchmark and the demo: runners that report `ready`
- * and their polling rounds as NDJSON, and `wait` commands. Every process started here is tracked, and
- * `stopAll` ends the ones still running (SIGTERM, then SIGKILL) and waits for their exit.
+ * Real `tensoras-cluster` processes for the tests, the benchmark and the demo, started with the testkit's
+ * `TestProcess` (which tracks them, reads their output and ends them): runners that report `ready`, the
+ * shards they hold and their polling rounds as NDJSON, and `wait` commands. And the cluster's shard
+ * assignment, to tell which runner holds what.
  */
 
-import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { TestProcess } from "@tensoras/ingestion-testkit"
 import * as RunnerAddress from "effect/cluster/RunnerAddress"
 import * as ShardingConfig from "effect/cluster/ShardingConfig"
 import * as Hash from "effect/Hash"
 import * as HashRing from "effect/HashRing"
+import { EVENT_LIMIT_MS } from "./eventLimit.js"
 
 /** The runners' host: `tensoras-cluster runner`'s default `--host`, which the runners started here keep. */
 const RUNNER_HOST = "127.0.0.1"
 
 /** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
 export const BIN = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))
-const NODE_ARGS = ["--conditions=@tensoras/source", "--import", "tsx"]
+
+/**
+ * How a program of the repository runs here: from source (the workspace's export condition, through tsx),
+ * with `env` as its settings and without a generic `PORT` or `HOST` (the cluster's configuration would read
+ * them); as long as the test needs it (a runner lives as long as its test file; a test bounds each wait on
+ * a command's exit itself), its output awaited under {@link EVENT_LIMIT_MS}.
+ */
+export const programOptions = (env: Readonly<Record<string, string>>): TestProcess.NodeOptions => ({
+  env,
+  unset: ["PORT", "HOST"],
+  nodeArgs: ["--conditions=@tensoras/source"],
+  lifetimeMs: Number.POSITIVE_INFINITY,
+  limitMs: EVENT_LIMIT_MS
+})
 
 /** What a runner's `--json` stdout reports per polling round of a knowledge base (core's RoundReport). */
 export interface Round {
@@ -32,44 +47,21 @@ export interface Round {
   readonly activeProcessing?: number | undefined
 }
 
-export interface RunnerProcess {
+/** A `tensoras-cluster runner --json` process, and what it reported so far. */
+export interface RunnerProcess extends TestProcess.Spawned {
+  /** Its name in the test's reports (`r1`, `runner-2`). */
   readonly name: string
   readonly port: number
   /** `host:port`, as the runner names itself (in the cluster, and in the store's `ended_by`). */
   readonly address: string
-  readonly child: ChildProcess
   /** Resolves when the runner printed `ready`; rejects if it exited first. */
   readonly ready: Promise<void>
-  /** Resolves with the exit code (or the signal) once the process has exited. */
-  readonly exited: Promise<number | NodeJS.Signals>
   readonly rounds: Array<Round & { readonly runner: string }>
   /** How many shards it last said it holds (its `shards` events); undefined before the first. */
   readonly shards: () => number | undefined
-  readonly stderr: () => string
   /** What it printed on stdout besides its NDJSON events (Effect's log lines go there): the last 8 KiB. */
   readonly logs: () => string
 }
-
-const cleanEnv = (extra: Record<string, string>): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    // A generic PORT or HOST must not reach the cluster's configuration; TENSORAS_* comes from `extra`.
-    if (value === undefined || name.startsWith("TENSORAS_") || name === "PORT" || name === "HOST") continue
-    env[name] = value
-  }
-  return { ...env, ...extra }
-}
-
-const children = new Set<ChildProcess>()
-
-const exitOf = (child: ChildProcess): Promise<number | NodeJS.Signals> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve(child.exitCode ?? (child.signalCode as NodeJS.Signals))
-      return
-    }
-    child.once("exit", (code, signal) => resolve(code ?? (signal as NodeJS.Signals)))
-  })
 
 export interface RunnerOptions {
   readonly name: string
@@ -80,12 +72,15 @@ export interface RunnerOptions {
   readonly pollInterval?: string
 }
 
+type RunnerEvent = { readonly event: string; readonly held?: number } & Round
+
+const isReady = (line: string): boolean =>
+  line.startsWith("{") && (JSON.parse(line) as RunnerEvent).event === "ready"
+
 export const startRunner = (options: RunnerOptions): RunnerProcess => {
-  const child = spawn(
-    process.execPath,
+  const spawned = TestProcess.node(
+    BIN,
     [
-      ...NODE_ARGS,
-      BIN,
       "runner",
       "--json",
       "--port",
@@ -95,82 +90,53 @@ export const startRunner = (options: RunnerOptions): RunnerProcess => {
       ...(options.pollInterval === undefined ? [] : ["--poll-interval", options.pollInterval])
     ],
     {
-      env: cleanEnv({ TENSORAS_DATABASE_URL: options.databaseUrl, TENSORAS_API_KEY: options.apiKey }),
-      stdio: ["ignore", "pipe", "pipe"]
+      ...programOptions({ TENSORAS_DATABASE_URL: options.databaseUrl, TENSORAS_API_KEY: options.apiKey }),
+      name: options.name
     }
   )
-  children.add(child)
-  const exited = exitOf(child)
-  void exited.then(() => children.delete(child))
   const rounds: Array<Round & { readonly runner: string }> = []
-  let stderr = ""
   let logs = ""
   let shards: number | undefined
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk
-  })
-  const ready = new Promise<void>((resolve, reject) => {
-    let buffer = ""
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      buffer += chunk
-      let newline = buffer.indexOf("\n")
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline)
-        buffer = buffer.slice(newline + 1)
-        newline = buffer.indexOf("\n")
-        if (!line.startsWith("{")) {
-          logs = `${logs}${line}\n`.slice(-8_192)
-          continue
-        }
-        const event = JSON.parse(line) as { readonly event: string; readonly held?: number } & Round
-        if (event.event === "ready") resolve()
-        else if (event.event === "round") rounds.push({ ...event, runner: options.name })
-        else if (event.event === "shards") shards = event.held
-      }
-    })
-    void exited.then((code) =>
-      reject(new Error(`runner ${options.name} exited (${code}) before ready:\n${stderr}`))
-    )
+  // Subscribed before the first chunk can arrive: no event is missed.
+  spawned.onLine((line) => {
+    if (!line.startsWith("{")) {
+      logs = `${logs}${line}\n`.slice(-8_192)
+      return
+    }
+    const event = JSON.parse(line) as RunnerEvent
+    if (event.event === "round") rounds.push({ ...event, runner: options.name })
+    else if (event.event === "shards") shards = event.held
   })
   return {
+    ...spawned,
     name: options.name,
     port: options.port,
     address: `${RUNNER_HOST}:${options.port}`,
-    child,
-    ready,
-    exited,
+    ready: spawned.line(isReady).then(() => undefined),
     rounds,
     shards: () => shards,
-    stderr: () => stderr,
     logs: () => logs
   }
 }
 
-/** Ends every process started here that still runs: SIGTERM, then SIGKILL after `graceMs`. */
-export const stopAll = async (graceMs = 20_000): Promise<void> => {
-  await Promise.all(
-    Array.from(children, async (child) => {
-      const exited = exitOf(child)
-      child.kill("SIGTERM")
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs)
-      await exited
-      clearTimeout(timer)
-    })
-  )
-}
+/**
+ * Ends every process started here (and by the testkit's `TestProcess`) that still runs: SIGTERM, so that a
+ * runner hands its shards off and its finalizers run, then SIGKILL after `graceMs`.
+ */
+export const stopAll = (graceMs = 20_000): Promise<void> =>
+  TestProcess.stopAll({ signal: "SIGTERM", graceMs })
 
-export interface WaitRun {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+/** Starts `tensoras-cluster wait …` with `env` (`TENSORAS_DATABASE_URL`). */
+export const startWait = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>>
+): TestProcess.Spawned => TestProcess.node(BIN, ["wait", ...args], programOptions(env))
 
 /** Runs `tensoras-cluster wait …` to its end. */
-export const runWait = async (args: ReadonlyArray<string>, env: Record<string, string>): Promise<WaitRun> => {
-  const run = spawnProgram(BIN, ["wait", ...args], env)
-  const code = await run.exited
-  return { code: typeof code === "number" ? code : null, stdout: run.stdout(), stderr: run.stderr() }
-}
+export const runWait = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>>
+): Promise<TestProcess.Exit> => startWait(args, env).exited
 
 /** A port below 32768 for a runner, different for each call of one process. */
 let nextPort = 23_000 + Math.floor(Math.random() * 8_000)
@@ -178,54 +144,6 @@ export const runnerPort = (): number => {
   nextPort += 1 + Math.floor(Math.random() * 7)
   if (nextPort > 32_000) nextPort = 23_000
   return nextPort
-}
-
-export interface Spawned {
-  readonly child: ChildProcess
-  readonly exited: Promise<number | NodeJS.Signals>
-  readonly stdout: () => string
-  readonly stderr: () => string
-  /** Resolves once stdout contains `text`; rejects if the process exited first. */
-  readonly printed: (text: string) => Promise<void>
-}
-
-/** Runs a TypeScript program of the repository (from source, through tsx) as a tracked process. */
-export const spawnProgram = (
-  file: string,
-  args: ReadonlyArray<string>,
-  env: Record<string, string>
-): Spawned => {
-  const child = spawn(process.execPath, [...NODE_ARGS, file, ...args], {
-    env: cleanEnv(env),
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  children.add(child)
-  const exited = exitOf(child)
-  void exited.then(() => children.delete(child))
-  let stdout = ""
-  let stderr = ""
-  const listeners = new Set<() => void>()
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk
-    for (const listener of listeners) listener()
-  })
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk
-  })
-  const printed = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!stdout.includes(text)) return
-        listeners.delete(check)
-        resolve()
-      }
-      listeners.add(check)
-      check()
-      void exited.then((code) =>
-        reject(new Error(`${file} exited (${code}) before printing '${text}':\n${stderr}`))
-      )
-    })
-  return { child, exited, stdout: () => stdout, stderr: () => stderr, printed }
 }
 
 /**

@@ -15,23 +15,21 @@ import {
   WaitForIngestionJobs,
   WaitStore
 } from "@tensoras/ingestion-cluster"
-import { NodeSimulator } from "@tensoras/ingestion-testkit"
+import { Eventually, NodeSimulator, type TestProcess } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as SqlClient from "effect/sql/SqlClient"
+import { EVENTS } from "./eventLimit.js"
 import {
-  BIN,
   type Round,
   type RunnerProcess,
   runnerPort,
-  type Spawned,
   shardsSettled,
-  spawnProgram,
   startRunner,
+  startWait,
   stopAll
 } from "./processes.js"
-import { until, within } from "./until.js"
 import { endsAt, type PlannedJob, planJobs, roundBound, startEnding } from "./world.js"
 
 export interface ScenarioOptions {
@@ -126,7 +124,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
     WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl: options.databaseUrl })))
   )
   const folder = await mkdtemp(join(tmpdir(), "tensoras-scenario-"))
-  const callers: Array<Spawned> = []
+  const callers: Array<TestProcess.Spawned> = []
   let phase: Progress["phase"] = "runners"
   let killed: { runner: RunnerProcess; at: number; knowledgeBases: ReadonlyArray<string> } | undefined
   let failoverMs: number | undefined
@@ -181,8 +179,8 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
         })
       )
     }
-    await within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)))
-    await until("the shards settled on the 3 runners", async () => shardsSettled(runners))
+    await Eventually.within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)), EVENTS)
+    await Eventually.until("the shards settled on the 3 runners", () => shardsSettled(runners), EVENTS)
     const runnersReadyMs = Date.now() - t0
 
     phase = "registering"
@@ -238,12 +236,16 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
             WHERE (SELECT count(*) FROM tensoras_waits w WHERE w.batch_id = b.batch_id) = 1`
         )
       )
-    await until("every wait registered", async () => {
-      if (singleRegisterMs === 0 && Number((await singleRows())[0]?.n) >= singles.length) {
-        singleRegisterMs = Date.now() - registerStart
-      }
-      return (await stats()).waits === jobs.length
-    })
+    await Eventually.until(
+      "every wait registered",
+      async () => {
+        if (singleRegisterMs === 0 && Number((await singleRows())[0]?.n) >= singles.length) {
+          singleRegisterMs = Date.now() - registerStart
+        }
+        return (await stats()).waits === jobs.length
+      },
+      EVENTS
+    )
     const registerMs = Date.now() - registerStart
     if (singleRegisterMs === 0) singleRegisterMs = registerMs
 
@@ -259,21 +261,12 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
           .map((job) => job.jobId)
           .join("\n")
       )
-      const caller = spawnProgram(BIN, ["wait", kb, "--jobs-file", file, "--json", "--timeout", "30m"], {
+      const caller = startWait([kb, "--jobs-file", file, "--json", "--timeout", "30m"], {
         TENSORAS_DATABASE_URL: options.databaseUrl
       })
-      let buffer = ""
-      caller.child.stdout?.on("data", (chunk: string) => {
-        const now = Date.now()
-        buffer += chunk
-        let newline = buffer.indexOf("\n")
-        while (newline >= 0) {
-          const line = buffer.slice(0, newline)
-          buffer = buffer.slice(newline + 1)
-          newline = buffer.indexOf("\n")
-          if (line.startsWith("{"))
-            printedAt.set(`${kb}/${(JSON.parse(line) as { job_id: string }).job_id}`, now)
-        }
+      caller.onLine((line) => {
+        if (line.startsWith("{"))
+          printedAt.set(`${kb}/${(JSON.parse(line) as { job_id: string }).job_id}`, Date.now())
       })
       callers.push(caller)
     }
@@ -282,7 +275,11 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
     startEnding(sim, plan, createdAt, 5_000)
     const endedAt = new Map(jobs.map((job) => [`${job.knowledgeBaseId}/${job.jobId}`, endsAt(sim, job)]))
 
-    await until("half of the waits ended", async () => (await stats()).endedWaits >= jobs.length / 2)
+    await Eventually.until(
+      "half of the waits ended",
+      async () => (await stats()).endedWaits >= jobs.length / 2,
+      EVENTS
+    )
     const hosts = new Map(latestRounds().map((round) => [round.knowledgeBaseId, round.runner]))
     const count = (name: string) => Array.from(hosts.values()).filter((runner) => runner === name).length
     const victim = runners.reduce((most, runner) => (count(runner.name) > count(most.name) ? runner : most))
@@ -290,25 +287,33 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
       .filter(([, runner]) => runner === victim.name)
       .map(([kb]) => kb)
     const killedAt = Date.now()
-    victim.child.kill("SIGKILL")
+    victim.kill("SIGKILL")
     killed = { runner: victim, at: killedAt, knowledgeBases: victimKnowledgeBases }
-    await within("the killed runner's exit", victim.exited)
+    await Eventually.within("the killed runner's exit", victim.exited, EVENTS)
     const survivors = runners.filter((runner) => runner !== victim)
     const failovers = new Map<string, number>()
-    const final = await until("every wait ended and delivered", async () => {
-      for (const kb of victimKnowledgeBases) {
-        if (failovers.has(kb)) continue
-        const first = survivors
-          .flatMap((runner) => runner.rounds)
-          .filter((round) => round.knowledgeBaseId === kb && round.at > killedAt)
-          .sort((a, b) => a.at - b.at)[0]
-        if (first !== undefined) failovers.set(kb, first.at - killedAt)
-      }
-      if (failovers.size > 0) failoverMs = Math.max(...failovers.values())
-      const now = await stats()
-      return now.endedWaits === jobs.length && now.deliveredBatches === now.batches ? now : undefined
-    })
-    const callerCodes = await within("the callers' exit", Promise.all(callers.map((caller) => caller.exited)))
+    const final = await Eventually.until(
+      "every wait ended and delivered",
+      async () => {
+        for (const kb of victimKnowledgeBases) {
+          if (failovers.has(kb)) continue
+          const first = survivors
+            .flatMap((runner) => runner.rounds)
+            .filter((round) => round.knowledgeBaseId === kb && round.at > killedAt)
+            .sort((a, b) => a.at - b.at)[0]
+          if (first !== undefined) failovers.set(kb, first.at - killedAt)
+        }
+        if (failovers.size > 0) failoverMs = Math.max(...failovers.values())
+        const now = await stats()
+        return now.endedWaits === jobs.length && now.deliveredBatches === now.batches ? now : undefined
+      },
+      EVENTS
+    )
+    const callerExits = await Eventually.within(
+      "the callers' exit",
+      Promise.all(callers.map((caller) => caller.exited)),
+      EVENTS
+    )
     phase = "done"
 
     const rows = await runtime.runPromise(
@@ -373,7 +378,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
         medianMs: quantile(toCaller, 0.5),
         p95Ms: quantile(toCaller, 0.95),
         maxMs: Math.max(...toCaller),
-        exitCodes: callerCodes
+        exitCodes: callerExits.map((exit) => exit.code ?? exit.signal ?? "none")
       },
       killed: { runner: victim.name, knowledgeBases: victimKnowledgeBases.length },
       failoverMs:

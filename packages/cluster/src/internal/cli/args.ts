@@ -1,7 +1,9 @@
 /**
- * The command line of `tensoras-cluster`, parsed and validated before anything runs: a bad flag, id,
+ * The command line of `tensoras-cluster`, parsed and validated before anything runs: a bad flag,
  * duration, port or jobs file is reported here, and nothing is started or sent. No Effect runtime is
- * loaded on this path, so help and usage errors answer at once.
+ * loaded on this path, so help and usage errors answer at once (an id the API would refuse is found by
+ * core's rule once it is loaded, still before anything starts: `main.ts`). A flag or a variable set to
+ * the empty string is not given, by core's rule for the environment (`NodeCommand.given`).
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
@@ -97,9 +99,6 @@ const durationMs = (
   return typeof ms === "string" ? { error: ms } : ms
 }
 
-const nonEmpty = (value: string | undefined): string | undefined =>
-  value === undefined || value.trim() === "" ? undefined : value
-
 const isError = (value: unknown): value is { readonly error: string } =>
   typeof value === "object" && value !== null && "error" in value
 
@@ -107,7 +106,7 @@ const databaseUrlOf = (
   flag: string | undefined,
   env: NodeJS.ProcessEnv
 ): string | { readonly error: string } => {
-  const url = nonEmpty(flag) ?? nonEmpty(env.TENSORAS_DATABASE_URL)
+  const url = NodeCommand.given(flag) ?? NodeCommand.given(env.TENSORAS_DATABASE_URL)
   if (url === undefined) return { error: "no database: pass --database-url or set TENSORAS_DATABASE_URL" }
   if (!/^postgres(ql)?:\/\//.test(url)) return { error: "--database-url must be a postgres:// URL" }
   return url
@@ -140,18 +139,18 @@ const parseRunner = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parse
   }
   const pollIntervalMs = durationMs("poll-interval", values["poll-interval"])
   if (isError(pollIntervalMs)) return usage(pollIntervalMs.error)
-  const baseUrl = nonEmpty(values["base-url"]) ?? nonEmpty(env.TENSORAS_BASE_URL)
+  const baseUrl = NodeCommand.given(values["base-url"]) ?? NodeCommand.given(env.TENSORAS_BASE_URL)
   if (baseUrl !== undefined && !URL.canParse(baseUrl)) return usage("--base-url must be a URL")
-  const apiKey = nonEmpty(env.TENSORAS_API_KEY)
+  const apiKey = NodeCommand.given(env.TENSORAS_API_KEY)
   if (apiKey === undefined) return usage("no API key: set TENSORAS_API_KEY")
   return {
     _tag: "Run",
     command: {
       _tag: "Runner",
       databaseUrl,
-      host: nonEmpty(values.host) ?? "127.0.0.1",
+      host: NodeCommand.given(values.host) ?? "127.0.0.1",
       port,
-      listenHost: nonEmpty(values["listen-host"]),
+      listenHost: NodeCommand.given(values["listen-host"]),
       apiKey,
       baseUrl,
       pollIntervalMs,
@@ -190,16 +189,14 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, stdin: (
   })
   if (values.help) return { _tag: "Print", text: WAIT_USAGE }
   const usage = (message: string): Parsed => ({ _tag: "Usage", message, usage: WAIT_USAGE })
-  const [knowledgeBaseId, ...fromArgs] = positionals
-  if (knowledgeBaseId === undefined || nonEmpty(knowledgeBaseId) === undefined) {
-    return usage("a knowledge base id is required")
-  }
+  // What an id may be is core's rule, checked once Effect is loaded (`main.ts`): here, only that one is given.
+  const knowledgeBaseId = NodeCommand.given(positionals[0])
+  if (knowledgeBaseId === undefined) return usage("a knowledge base id is required")
+  const fromArgs = positionals.slice(1)
   const fromFile = values["jobs-file"] === undefined ? [] : readJobsFile(values["jobs-file"], stdin)
   if (isError(fromFile)) return usage(fromFile.error)
   const jobIds = [...fromArgs, ...fromFile]
   if (jobIds.length === 0) return usage("at least one job id is required (arguments or --jobs-file)")
-  const blank = jobIds.find((jobId) => nonEmpty(jobId) === undefined)
-  if (blank !== undefined) return usage("a job id is empty")
   const timeoutMs = durationMs("timeout", values.timeout)
   if (isError(timeoutMs)) return usage(timeoutMs.error)
   const databaseUrl = databaseUrlOf(values["database-url"], env)
@@ -252,8 +249,9 @@ export const parse = (
 /** The secrets a command line and environment hold: the API key and the database URL's password. */
 export const secretsIn = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ReadonlyArray<string> => {
   const secrets: Array<string> = []
-  const key = nonEmpty(env.TENSORAS_API_KEY)
-  if (key !== undefined) secrets.push(key)
+  const key = NodeCommand.given(env.TENSORAS_API_KEY)
+  // A key of whitespace alone is never sent (core refuses it), and masking it would mask the spaces of every line.
+  if (key !== undefined && key.trim() !== "") secrets.push(key)
   const urls = [env.TENSORAS_DATABASE_URL]
   args.forEach((arg, index) => {
     if (arg === "--database-url") urls.push(args[index + 1])

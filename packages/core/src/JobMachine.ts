@@ -31,6 +31,7 @@ import type { IngestionError } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import * as IngestionJobs from "./IngestionJobs.js"
 import * as internal from "./internal/jobMachine.js"
+import * as poller from "./internal/jobPoller.js"
 import type * as PollSchedule from "./PollSchedule.js"
 import type { CompletedJob } from "./Wait.js"
 import * as WaitEngine from "./WaitEngine.js"
@@ -538,7 +539,7 @@ export const make = (
 ): IngestionJobMachine =>
   internal.define(
     () => Effect.runSyncWith(context)(Clock.currentTimeMillis),
-    internal.pollerLogic(internal.onContext(context), options)
+    poller.pollerLogic(poller.onContext(context), options)
   )
 
 /**
@@ -570,7 +571,7 @@ export const fromLayer = <E>(
 ): IngestionJobMachine =>
   internal.define(
     Date.now,
-    internal.pollerLogic(internal.onLayer(WaitEngine.layer().pipe(Layer.provide(layer))), options)
+    poller.pollerLogic(poller.onLayer(WaitEngine.layer().pipe(Layer.provide(layer))), options)
   )
 
 /**

@@ -1,33 +1,14 @@
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
-import type * as EffectContext from "effect/Context"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
-import type * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { assign, type ErrorActorEvent, type EventObject, fromCallback, setup } from "xstate"
+import { assign, type ErrorActorEvent, setup } from "xstate"
 import { IngestionError, InvalidInput, isIngestionError } from "../IngestionError.js"
 import * as IngestionJob from "../IngestionJob.js"
-import type {
-  Context,
-  ErrorData,
-  Event,
-  Input,
-  Output,
-  PolledEvent,
-  PollerEvent,
-  PollerInput,
-  PollerLogic,
-  RetriedErrorData
-} from "../JobMachine.js"
-import { type Listener, type Registration, WaitEngine, type WaitOptions } from "../WaitEngine.js"
+import type { Context, ErrorData, Event, Input, Output, PolledEvent, PollerLogic } from "../JobMachine.js"
 import { deadlineAt, outcomeResult } from "./waitRules.js"
 
-const encodeClientError = Schema.encodeSync(IngestionError)
+export const encodeClientError = Schema.encodeSync(IngestionError)
 
 /** Any failure as plain, serialisable data: the library's errors encoded, anything else a `Defect`. */
 export const errorData = (error: unknown): ErrorData => {
@@ -39,175 +20,11 @@ export const errorData = (error: unknown): ErrorData => {
   return { _tag: "Defect", message: error instanceof Error ? error.message : String(error) }
 }
 
-const causeData = (cause: Cause.Cause<unknown>): ErrorData => {
+/** A failure's cause as plain data: its error if it has one, else what it squashes to. */
+export const causeData = (cause: Cause.Cause<unknown>): ErrorData => {
   const failure = Cause.findErrorOption(cause)
   return errorData(failure._tag === "Some" ? failure.value : Cause.squash(cause))
 }
-
-/**
- * Where the poller registers its wait: an engine in services (a `Context`) the caller owns, or on
- * a runtime built from a Layer, shared by every running actor of the machine (so they share one
- * loop per knowledge base) and disposed when the last of them stops.
- */
-export interface EngineRuntime {
-  readonly acquire: () => <A, E>(effect: Effect.Effect<A, E, WaitEngine>) => Fiber.Fiber<A, unknown>
-  readonly release: () => void
-}
-
-export const onContext = (context: EffectContext.Context<WaitEngine>): EngineRuntime => {
-  const runFork = Effect.runForkWith(context)
-  return {
-    acquire: () => (effect) => runFork(effect),
-    release: () => {}
-  }
-}
-
-export const onLayer = <E>(layer: Layer.Layer<WaitEngine, E>): EngineRuntime => {
-  let shared: ManagedRuntime.ManagedRuntime<WaitEngine, E> | undefined
-  let users = 0
-  return {
-    acquire: () => {
-      users++
-      if (shared === undefined) shared = ManagedRuntime.make(layer)
-      const runtime = shared
-      return (effect) => runtime.runFork(effect)
-    },
-    release: () => {
-      if (--users > 0 || shared === undefined) return
-      const runtime = shared
-      shared = undefined
-      Effect.runFork(runtime.disposeEffect)
-    }
-  }
-}
-
-/** One poller's run: how far its registration went, and the Effect clock's times of what it heard. */
-interface PollerRun {
-  stopped: boolean
-  /** The engine has said how the wait ended: it holds the wait no more, there is nothing to leave. */
-  ended: boolean
-  /** The Effect clock's times: the terminal job and a timeout are stamped with them. */
-  lastAt: number
-  registeredAt: number
-  /** Kept only until registered: a fiber that has ended holds its refs, its exit and more. */
-  registering: Fiber.Fiber<Registration, unknown> | undefined
-  registration: Registration | undefined
-}
-
-/** What the engine tells the wait, as the machine's events. */
-const pollerListener = (run: PollerRun, send: (event: PollerEvent) => void): Listener => ({
-  onEvent: (event) => {
-    run.lastAt = event.at
-    if (event._tag === "Polled") {
-      // The terminal poll is sent by onExit, with the job's document_details.
-      if (event.nextPollAt !== null || !IngestionJob.isTerminal(event.job)) {
-        send({
-          type: "POLLED",
-          job: event.job,
-          at: event.at,
-          changed: event.changed,
-          stalled: event.stalled,
-          nextPollAt: event.nextPollAt
-        })
-      }
-    } else {
-      send({
-        type: "RETRYING",
-        error: encodeClientError(event.error) as RetriedErrorData,
-        attempt: event.attempt,
-        delayMs: event.delayMs,
-        at: event.at
-      })
-    }
-  },
-  onExit: (exit) => {
-    run.ended = true
-    if (Exit.isSuccess(exit)) {
-      send({
-        type: "POLLED",
-        job: exit.value,
-        at: run.lastAt,
-        changed: true,
-        stalled: false,
-        nextPollAt: null
-      })
-      return
-    }
-    const failure = Cause.findErrorOption(exit.cause)
-    const error = failure._tag === "Some" ? failure.value : undefined
-    if (error?._tag === "WaitTimeout") {
-      send({
-        type: "TIMED_OUT",
-        lastJob: error.lastJob,
-        elapsedMs: error.elapsedMs,
-        observed: error.observed,
-        reason: error.reason,
-        message: error.message,
-        at: run.registeredAt + error.elapsedMs
-      })
-    } else {
-      send({ type: "ERRORED", error: causeData(exit.cause) })
-    }
-  }
-})
-
-/** Stops a poller: leaves the engine (unless the wait ended), then lets the engine's runtime go. */
-const stopPoller = (run: PollerRun, engineRuntime: EngineRuntime): void => {
-  run.stopped = true
-  // Most actors stop because their wait ended: no fiber to leave an engine that let them go.
-  if (run.ended) {
-    engineRuntime.release()
-    return
-  }
-  const release = Effect.sync(engineRuntime.release)
-  if (run.registration !== undefined) Effect.runFork(Effect.andThen(run.registration.leave, release))
-  else if (run.registering !== undefined)
-    Effect.runFork(Effect.andThen(Fiber.interrupt(run.registering), release))
-  else Effect.runFork(release)
-}
-
-/**
- * The poller actor: registers one wait with the engine and turns what it hears into the
- * machine's events, sent straight to the actor (no queue, no stream); stopping the actor leaves
- * the engine.
- */
-export const pollerLogic = (engineRuntime: EngineRuntime, options: WaitOptions): PollerLogic =>
-  fromCallback<EventObject, PollerInput>(({ input, sendBack }) => {
-    const send = (event: PollerEvent) => sendBack(event)
-    const run: PollerRun = {
-      stopped: false,
-      ended: false,
-      lastAt: 0,
-      registeredAt: 0,
-      registering: undefined,
-      registration: undefined
-    }
-    const runFork = engineRuntime.acquire()
-    const registering = runFork(
-      Effect.flatMap(Effect.zip(WaitEngine, Clock.currentTimeMillis), ([engine, now]) => {
-        run.registeredAt = now
-        run.lastAt = now
-        return engine.register(
-          input.knowledgeBaseId,
-          input.jobId,
-          { schedule: options.schedule, deadline: input.deadline },
-          pollerListener(run, send)
-        )
-      })
-    )
-    run.registering = registering
-    registering.addObserver((exit) => {
-      run.registering = undefined
-      if (Exit.isSuccess(exit)) {
-        run.registration = exit.value
-        if (run.stopped) Effect.runFork(exit.value.leave)
-      } else if (!run.stopped && !Cause.hasInterruptsOnly(exit.cause)) {
-        // Not registered: an invalid ID, or a Layer that could not be built (configuration).
-        send({ type: "ERRORED", error: causeData(exit.cause) })
-      }
-    })
-    return () => stopPoller(run, engineRuntime)
-  })
 
 const isPolledWith = (event: Event, status: IngestionJob.KnownJobStatus): event is PolledEvent =>
   event.type === "POLLED" && event.job.status === status

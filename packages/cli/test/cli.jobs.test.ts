@@ -1,5 +1,17 @@
+import { createServer } from "node:net"
 import { describe, expect, it } from "vitest"
 import { CANARY, envFor, linesOf, listed, runCli, WRONG_KEY, withSimulator } from "./helpers.js"
+
+/** A loopback port nothing listens on: one the system just gave, then closed. */
+const closedPort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
 
 // The demo runs about 16 s on the real clock, idle most of the time: it sits in this, the busiest
 // file, so that it overlaps the other tests instead of adding to the project's time.
@@ -174,9 +186,13 @@ describe.concurrent("exit code 4: API errors", () => {
       const run = await runCli(["jobs", "get", "kb_abc123", "job_abc123"], { env: envFor(simulator) })
       expect(run.code).toBe(4)
       expect(run.stdout).toBe("")
-      expect(run.stderr).toBe(
-        "error: ServerError (service_unavailable): The service is temporarily unavailable. Please retry.\n"
-      )
+      // Each retry as it happens, with its cause (1.1), then the error the last attempt got.
+      expect(linesOf(run.stderr)).toEqual([
+        ...[1, 2, 3, 4, 5].map((n) =>
+          expect.stringMatching(new RegExp(`^HTTP 503 service_unavailable, retry ${n} in \\d+\\.\\d s$`))
+        ),
+        "error: ServerError (service_unavailable): The service is temporarily unavailable. Please retry."
+      ])
       // The first attempt and the default schedule's 5 retries.
       expect(simulator.control.requestCount({ status: 503 })).toBe(6)
     }))
@@ -198,6 +214,16 @@ describe.concurrent("exit code 2: bad usage or input, and nothing is sent", () =
     ["a job id with a slash", ["jobs", "get", "kb_abc123", "job/x"], /^error: InvalidInput \(jobId\): /],
     ["a duration without unit", ["jobs", "wait", "kb_abc123", "job_def456", "--interval", "5"], /--interval/],
     ["a zero timeout", ["jobs", "wait", "kb_abc123", "job_def456", "--timeout", "0s"], /^error: --timeout/],
+    [
+      "a request timeout without unit",
+      ["jobs", "get", "kb_abc123", "job_abc123", "--request-timeout", "5"],
+      /^error: --request-timeout must be a positive whole number with a unit/
+    ],
+    [
+      "a request timeout of a wait, zero",
+      ["jobs", "wait", "kb_abc123", "job_def456", "--request-timeout", "0ms"],
+      /^error: --request-timeout must be/
+    ],
     [
       "a max interval under the interval",
       ["jobs", "wait", "kb_abc123", "job_def456", "--interval", "5s", "--max-interval", "2s"],
@@ -331,5 +357,77 @@ describe.concurrent("redirects", () => {
         /ResponseDecodeError.*HTTP 302, a redirect to http:\/\/127\.0\.0\.1:\d+\/v1\/knowledge-bases/
       )
       expect(simulator.control.requestCount()).toBe(1)
+    }))
+})
+
+describe.concurrent("a service that cannot be reached, and the retries as they happen", () => {
+  it("nothing listens: each retry on stderr with its cause, then Unreachable, exit 4, never the key", async () => {
+    const port = await closedPort()
+    const run = await runCli(["jobs", "get", "kb_abc123", "job_abc123"], {
+      env: { TENSORAS_API_KEY: CANARY, TENSORAS_BASE_URL: `http://127.0.0.1:${port}/v1` }
+    })
+    expect(run.code).toBe(4)
+    expect(run.stdout).toBe("")
+    const lines = linesOf(run.stderr)
+    // The default retries (5), each named by its cause, then the end: 6 attempts without an answer.
+    expect(lines.slice(0, -1)).toEqual(
+      [1, 2, 3, 4, 5].map((n) =>
+        expect.stringMatching(
+          new RegExp(`^ECONNREFUSED 127\\.0\\.0\\.1:${port}, retry ${n} in \\d+\\.\\d s$`)
+        )
+      )
+    )
+    expect(lines.at(-1)).toBe(
+      `error: Unreachable (ECONNREFUSED): The service did not answer 6 attempts (the last: ECONNREFUSED 127.0.0.1:${port}): check that it runs at http://127.0.0.1:${port}/v1/ and that this is the right base URL`
+    )
+    expect(run.stderr).not.toContain(CANARY)
+  })
+
+  it("--request-timeout bounds each attempt: a service that never answers is Unreachable (Timeout)", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      simulator.control.injectFault({ kind: "hang", times: Number.POSITIVE_INFINITY })
+      const run = await runCli(["jobs", "get", "kb_abc123", "job_abc123", "--request-timeout", "100ms"], {
+        env: envFor(simulator)
+      })
+      expect(run.code).toBe(4)
+      expect(run.stdout).toBe("")
+      const host = new URL(simulator.baseUrl).host
+      const lines = linesOf(run.stderr)
+      expect(lines[0]).toMatch(
+        new RegExp(`^no response from ${host.replaceAll(".", "\\.")} in time, retry 1 in \\d+\\.\\d s$`)
+      )
+      expect(lines.at(-1)).toMatch(/^error: Unreachable \(Timeout\): The service did not answer 6 attempts/)
+      // Each attempt was cut after 100 ms, and the request aborted: the simulator saw six hang up.
+      const requests = await simulator.control.waitForRequests(6, { settled: true })
+      expect(requests.map((request) => request.outcome)).toEqual(Array(6).fill("hung"))
+      expect(simulator.control.requestCount()).toBe(6)
+    }))
+
+  it("a service that answered is an outage, not Unreachable: jobs list shows its retries, then its error", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      simulator.control.injectFault({ kind: "rate-limit", retryAfter: 1, times: 1 })
+      const run = await runCli(["jobs", "list", "kb_abc123"], { env: envFor(simulator) })
+      expect(run.code).toBe(0)
+      expect(linesOf(run.stderr)).toEqual([
+        expect.stringMatching(/^HTTP 429 rate limited, retry 1 in 1\.0 s$/)
+      ])
+      expect(linesOf(run.stdout)).toHaveLength(2)
+    }))
+
+  it("TENSORAS_LOG=debug: every request on stderr, with its status and time, never the key", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      const run = await runCli(["jobs", "get", "kb_abc123", "job_abc123", "--json"], {
+        env: { ...envFor(simulator), TENSORAS_LOG: "debug" }
+      })
+      expect(run.code).toBe(0)
+      expect(linesOf(run.stderr)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^\\[tensoras\\] GET ${simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs/job_abc123 → 200 in \\d+ ms$`
+          )
+        )
+      ])
+      expect(run.stderr).not.toContain(CANARY)
+      expect(JSON.parse(run.stdout).id).toBe("job_abc123")
     }))
 })

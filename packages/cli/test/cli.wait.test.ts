@@ -174,6 +174,38 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
     }))
 })
 
+describe.concurrent("jobs wait: retries and requests as they happen", () => {
+  it("without a terminal, a retry is a line of its own, with its cause", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      const cli = spawnCli(WAIT_DEF456, { env: envFor(simulator) })
+      const driven = drive(simulator, cli, 5_000)
+      // Once the first poll is shown (the GET for the total is behind), the next poll is refused once.
+      await cli.printed("processing")
+      simulator.control.injectFault({ kind: "rate-limit", retryAfter: 1, route: "get" })
+      const run = await driven
+      expect(run.code).toBe(0)
+      expect(linesOf(run.stdout)).toContainEqual(
+        expect.stringMatching(/^HTTP 429 rate limited, retry 1 in 1\.0 s$/)
+      )
+    }))
+
+  it("--request-timeout and TENSORAS_LOG=debug: the polls on stderr, each within the timeout", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      const run = await drive(
+        simulator,
+        spawnCli([...WAIT_DEF456, "--json", "--request-timeout", "5s"], {
+          env: { ...envFor(simulator), TENSORAS_LOG: "debug" }
+        }),
+        5_000
+      )
+      expect(run.code).toBe(0)
+      const polls = linesOf(run.stderr)
+      expect(polls.length).toBe(simulator.control.requestCount())
+      for (const poll of polls)
+        expect(poll).toMatch(/^\[tensoras\] GET http:\/\/127\.0\.0\.1:\d+\/v1\/\S+ → 200 in \d+ ms$/)
+    }))
+})
+
 describe.concurrent("the progress view in a terminal", () => {
   it("redraws in place with colours, shows retries, then the documents", () =>
     withSimulator({ scenario: "docs" }, async (simulator) => {
@@ -191,7 +223,8 @@ describe.concurrent("the progress view in a terminal", () => {
       expect(output).toMatch(COLOR)
       expect(output).toContain("\x1b[31m[FAIL]\x1b[39m legacy-manual-2019.pdf: The PDF is password-protected")
       const shown = plain(output)
-      expect(shown).toMatch(/rate limited, retrying in \ds/)
+      // The retry under the view, with its cause and its countdown.
+      expect(shown).toMatch(/HTTP 429 rate limited, retry 1 in \d\.\d s/)
       expect(shown).toMatch(/job_def456 in kb_abc123: processing/)
       expect(shown).toMatch(/documents {2}[█░]{24} +\d+% {2}\d+\/20: \d+ processed, 1 failed/)
       // The summary: the failed document, a count of the others.

@@ -9,7 +9,7 @@
  * | 1 | the job failed (`IngestionJobFailed`), or any other failure |
  * | 2 | bad input (`InvalidInput`): nothing was sent |
  * | 3 | the wait ended first (`WaitTimeout`: its deadline passed or its schedule ended) |
- * | 4 | the API or the network (`Unauthorized`, `NotFound`, `ServerError`, `TransportError`, ...) |
+ * | 4 | the API or the network: `Unauthorized`, `Forbidden`, `NotFound`, `InvalidRequest`, `ResponseDecodeError`, `Unreachable`; for a call (not a wait), `RateLimited` / `ServerError` / `TransportError` once its retries ran out |
  * | 70 | a defect of the program itself (`EX_SOFTWARE`) |
  * | 130 / 143 | interrupted by SIGINT / SIGTERM (128 + the signal's number) |
  *
@@ -97,7 +97,9 @@ export const timeout = 3
 
 /**
  * The API refused or could not answer: authentication, not found, a bad request or response,
- * or a transient failure (429, 5xx, network) once the retries ran out.
+ * a service never reached (`Unreachable`); for a call, not a wait, also a transient failure (429,
+ * 5xx, network) once its retries ran out. A wait never ends with a transient failure: it polls on
+ * until its deadline (exit 3).
  *
  * @example
  * ```ts
@@ -149,7 +151,7 @@ const isWaitOnlyError = (
 
 /**
  * The code of one of this library's errors: 2 for `InvalidInput`, 1 for `IngestionJobFailed`,
- * 3 for `WaitTimeout`, 4 for every error of the API or the network.
+ * 3 for `WaitTimeout`, 4 for every error of the API or the network (`Unreachable` included).
  *
  * @example
  * ```ts

@@ -4,14 +4,16 @@
  * Each API error carries the HTTP status and the API's own `type`, `code`, `param` and
  * `message` when the service sent them, the request's method and URL (never its headers), and
  * `isTransient`: whether it is worth retrying. The client retries transient errors by itself
- * (see `RetrySchedule`); what reaches you is either terminal or a transient error whose retries
- * ran out. The classes are `Error`s: `instanceof` works, and `_tag` tells them apart.
+ * (see `RetrySchedule`): a call fails with a terminal error, or a transient one once its retries ran
+ * out; a wait never ends with a transient one (see `WaitError`). The classes are `Error`s:
+ * `instanceof` works, and `_tag` tells them apart.
  *
  * @since 0.1.0
  */
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import { JobError } from "./IngestionJob.js"
+import * as internal from "./internal/ingestionError.js"
 
 /**
  * The error body every error response of the API has.
@@ -38,26 +40,6 @@ export const ApiErrorBody = Schema.Struct({
  * @since 0.1.0
  */
 export interface ApiErrorBody extends Schema.Schema.Type<typeof ApiErrorBody> {}
-
-const RequestFields = {
-  /** The HTTP method of the request that failed. */
-  method: Schema.String,
-  /** The URL of the request that failed (the API key is a header, never part of it). */
-  url: Schema.String
-}
-
-const ApiFields = {
-  ...RequestFields,
-  /** The HTTP status code of the response. */
-  status: Schema.Number,
-  /** The API's error `type`, e.g. `not_found_error`, when the body had one. */
-  type: Schema.optionalKey(Schema.String),
-  /** The API's error `code`, e.g. `ingestion_job_not_found`, when the body had one. */
-  code: Schema.optionalKey(Schema.String),
-  /** The request parameter the error is about, e.g. `job_id`, when the body named one. */
-  param: Schema.optionalKey(Schema.String),
-  message: Schema.String
-}
 
 /**
  * Client-side validation failed before anything was sent: an ID, a limit, a status, a
@@ -101,7 +83,7 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>("@tensoras/in
  */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>("@tensoras/ingestion/Unauthorized")(
   "Unauthorized",
-  ApiFields
+  internal.ApiFields
 ) {
   get isTransient(): boolean {
     return false
@@ -123,7 +105,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@tensoras/in
  */
 export class Forbidden extends Schema.TaggedError<Forbidden>("@tensoras/ingestion/Forbidden")(
   "Forbidden",
-  ApiFields
+  internal.ApiFields
 ) {
   get isTransient(): boolean {
     return false
@@ -131,24 +113,31 @@ export class Forbidden extends Schema.TaggedError<Forbidden>("@tensoras/ingestio
 }
 
 /**
- * 404: the knowledge base or the job does not exist (`code` e.g. `ingestion_job_not_found`).
+ * 404: the knowledge base or the job does not exist. `missing` says which (`knowledgeBase`, `job`,
+ * or `unknown`, e.g. for a `baseUrl` without `/v1`), read from the API's `code` or `param`; derived
+ * from them, so an error decoded from JSON (stored by 1.0 too) has it.
  *
  * @example
  * ```ts
  * import { IngestionError } from "@tensoras/ingestion"
  *
  * declare const e: IngestionError.IngestionError
- * if (e._tag === "NotFound" && e.code === "ingestion_job_not_found") console.error("no such job")
+ * if (e._tag === "NotFound") console.error(e.missing === "job" ? "no such job" : "no such knowledge base")
  * ```
  * @category errors
  * @since 0.1.0
  */
 export class NotFound extends Schema.TaggedError<NotFound>("@tensoras/ingestion/NotFound")(
   "NotFound",
-  ApiFields
+  internal.ApiFields
 ) {
   get isTransient(): boolean {
     return false
+  }
+
+  /** What is missing; `unknown`: a URL the API does not serve, or no API body. @since 1.1.0 */
+  get missing(): "knowledgeBase" | "job" | "unknown" {
+    return internal.missing(this)
   }
 }
 
@@ -167,7 +156,7 @@ export class NotFound extends Schema.TaggedError<NotFound>("@tensoras/ingestion/
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("@tensoras/ingestion/InvalidRequest")(
   "InvalidRequest",
-  ApiFields
+  internal.ApiFields
 ) {
   get isTransient(): boolean {
     return false
@@ -191,7 +180,7 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("@tensora
 export class RateLimited extends Schema.TaggedError<RateLimited>("@tensoras/ingestion/RateLimited")(
   "RateLimited",
   {
-    ...ApiFields,
+    ...internal.ApiFields,
     /** The wait the `Retry-After` header asked for, in milliseconds. */
     retryAfterMs: Schema.optionalKey(Schema.Number)
   }
@@ -217,7 +206,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@tensoras/inge
 export class ServerError extends Schema.TaggedError<ServerError>("@tensoras/ingestion/ServerError")(
   "ServerError",
   {
-    ...ApiFields,
+    ...internal.ApiFields,
     /** The wait the `Retry-After` header asked for, in milliseconds. */
     retryAfterMs: Schema.optionalKey(Schema.Number)
   }
@@ -245,13 +234,50 @@ export class ServerError extends Schema.TaggedError<ServerError>("@tensoras/inge
 export class TransportError extends Schema.TaggedError<TransportError>("@tensoras/ingestion/TransportError")(
   "TransportError",
   {
-    ...RequestFields,
+    ...internal.RequestFields,
     reason: Schema.Literals(["Network", "Timeout", "Deadline"]),
+    /** The system's error code (e.g. `ECONNREFUSED`), when the platform gave one. @since 1.1.0 */
+    code: Schema.optionalKey(Schema.String),
     message: Schema.String
   }
 ) {
   get isTransient(): boolean {
     return this.reason !== "Deadline"
+  }
+}
+
+/**
+ * The service could not be reached: a client that never had a response (of any status) gave up after
+ * `attempts` attempts without one (its `unreachableAfter`, default 6): connections refused, a host
+ * that does not resolve, no answer in the request timeout (`reason`, `code`: the last attempt's). Not
+ * transient: it ends the call, and waits, at once. Once the service has answered, the client never
+ * raises it again: a later outage is retried, and a wait polls on to its deadline.
+ *
+ * @example
+ * ```ts
+ * import { IngestionError } from "@tensoras/ingestion"
+ *
+ * declare const e: IngestionError.IngestionError
+ * if (e._tag === "Unreachable") console.error(`${e.code ?? e.reason}: is the service at ${new URL(e.url).origin}?`)
+ * ```
+ * @category errors
+ * @since 1.1.0
+ */
+export class Unreachable extends Schema.TaggedError<Unreachable>("@tensoras/ingestion/Unreachable")(
+  "Unreachable",
+  {
+    ...internal.RequestFields,
+    /** What the last attempt met: no connection or no complete answer, or the request timeout. */
+    reason: Schema.Literals(["Network", "Timeout"]),
+    /** The system's error code of the last attempt (e.g. `ECONNREFUSED`), when the platform gave one. */
+    code: Schema.optionalKey(Schema.String),
+    /** Attempts made without a response, the last one included. */
+    attempts: Schema.Number,
+    message: Schema.String
+  }
+) {
+  get isTransient(): boolean {
+    return false
   }
 }
 
@@ -272,7 +298,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@tensora
 export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>(
   "@tensoras/ingestion/ResponseDecodeError"
 )("ResponseDecodeError", {
-  ...RequestFields,
+  ...internal.RequestFields,
   status: Schema.Number,
   message: Schema.String,
   /** The first characters of the body that could not be decoded. */
@@ -291,13 +317,8 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
  * ```ts
  * import { IngestionError } from "@tensoras/ingestion"
  *
- * const describe = (e: IngestionError.IngestionError): string => {
- *   switch (e._tag) {
- *     case "InvalidInput": return `bad ${e.param}`
- *     case "NotFound": return e.code ?? "not found"
- *     default: return e.message
- *   }
- * }
+ * const describe = (e: IngestionError.IngestionError): string =>
+ *   e._tag === "NotFound" ? `no such ${e.missing === "job" ? "job" : "knowledge base"}` : e.message
  * ```
  * @category schemas
  * @since 0.1.0
@@ -311,7 +332,8 @@ export const IngestionError = Schema.Union([
   RateLimited,
   ServerError,
   TransportError,
-  ResponseDecodeError
+  ResponseDecodeError,
+  Unreachable
 ])
 
 /**
@@ -330,11 +352,8 @@ const tags: ReadonlySet<string> = /* @__PURE__ */ (() =>
  * ```ts
  * import { IngestionError } from "@tensoras/ingestion"
  *
- * try {
- *   // ...
- * } catch (e) {
- *   if (IngestionError.isIngestionError(e)) console.error(e._tag, e.message)
- * }
+ * declare const thrown: unknown
+ * if (IngestionError.isIngestionError(thrown)) console.error(thrown._tag, thrown.message)
  * ```
  * @category guards
  * @since 0.1.0
@@ -356,3 +375,20 @@ export const isIngestionError = (u: unknown): u is IngestionError =>
  * @since 0.1.0
  */
 export const isTransient = (error: IngestionError): boolean => error.isTransient
+
+/**
+ * What went wrong, in a few words for a progress line or a log: `ECONNREFUSED 127.0.0.1:9`, `no
+ * response from api.tensoras.ai in 30s`, `HTTP 429 rate limited`, `HTTP 503 service_unavailable`,
+ * `bad limit`. Only the URL's host is shown (the key is never in a URL).
+ *
+ * @example
+ * ```ts
+ * import { IngestionError } from "@tensoras/ingestion"
+ *
+ * declare const e: IngestionError.IngestionError
+ * console.error(`${IngestionError.summarize(e)}, giving up`) // "ECONNREFUSED 127.0.0.1:9, giving up"
+ * ```
+ * @category utils
+ * @since 1.1.0
+ */
+export const summarize: (error: IngestionError) => string = internal.summarize

@@ -74,6 +74,12 @@ export interface Options {
    * none otherwise, and never a trace header sent to the API.
    */
   readonly tracing?: Tracing | undefined
+  /**
+   * Attempts without a response before a client never answered fails with `Unreachable` (calls and
+   * waits): 1 or more, or `Infinity` (never). Default 6. @since 1.1.0 */
+  readonly unreachableAfter?: number | undefined
+  /** Told a debug line per attempt (`GET <url> → 200 in 12 ms`) and per retry; never the key. @since 1.1.0 */
+  readonly log?: ((line: string) => void) | undefined
 }
 
 /**
@@ -93,14 +99,8 @@ export interface Options {
  * @example
  * ```ts
  * import { IngestionJobs } from "@tensoras/ingestion"
- * import * as FetchHttpClient from "effect/http/FetchHttpClient"
- * import * as Layer from "effect/Layer"
  * import * as Redacted from "effect/Redacted"
- *
- * // A span per request, always; still no trace header sent to the API.
- * const live = IngestionJobs.layer({ apiKey: Redacted.make("tns_your_key_here"), tracing: "spans" }).pipe(
- *   Layer.provide(FetchHttpClient.layer)
- * )
+ * const client = IngestionJobs.layer({ apiKey: Redacted.make("tns_your_key_here"), tracing: "spans" })
  * ```
  * @category models
  * @since 0.1.0
@@ -130,9 +130,8 @@ export interface RequestOptions {
   /** Called before each retry, with the error and the delay (a wait reports "backing off" with it). */
   readonly onRetry?: ((info: RetryInfo) => Effect.Effect<void>) | undefined
   /**
-   * An absolute deadline (epoch ms, Effect clock). No attempt starts at or after it, no attempt
-   * runs past it, and a retry delay ends at it at the latest; the call then fails with
-   * `TransportError` (`reason: "Deadline"`), which is not retried.
+   * An absolute deadline (epoch ms, Effect clock). No attempt starts at or after it or runs past it,
+   * a retry delay ends at it at the latest; the call then fails with `TransportError` (`Deadline`).
    */
   readonly deadline?: number | undefined
 }
@@ -225,7 +224,7 @@ export class IngestionJobs extends Context.Service<
     /** Every job of a knowledge base, page after page (`after` = the last ID while `has_more`). */
     readonly listAll: (
       knowledgeBaseId: string,
-      options?: ListAllOptions
+      options?: ListAllOptions & RequestOptions
     ) => Stream.Stream<IngestionJob.IngestionJob, IngestionError>
   }
 >()("@tensoras/ingestion/IngestionJobs") {}
@@ -239,7 +238,6 @@ export class IngestionJobs extends Context.Service<
  * import * as FetchHttpClient from "effect/http/FetchHttpClient"
  * import * as Effect from "effect/Effect"
  * import * as Redacted from "effect/Redacted"
- *
  * const client = IngestionJobs.make({ apiKey: Redacted.make("tns_your_key_here") }).pipe(
  *   Effect.provide(FetchHttpClient.layer)
  * )
@@ -359,7 +357,7 @@ export const get = (
  */
 export const listAll = (
   knowledgeBaseId: string,
-  options?: ListAllOptions
+  options?: ListAllOptions & RequestOptions
 ): Stream.Stream<IngestionJob.IngestionJob, IngestionError, IngestionJobs> =>
   Stream.unwrap(Effect.map(IngestionJobs, (jobs) => jobs.listAll(knowledgeBaseId, options)))
 

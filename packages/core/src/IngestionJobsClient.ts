@@ -8,6 +8,10 @@
  * jobs of one knowledge base are one polling loop. This module loads neither XState nor the
  * machine.
  *
+ * To see what the client does, set `TENSORAS_LOG=debug` (or `logLevel: "debug"`): one line per
+ * request attempt and per retry on stderr, never the key. `onRetry` tells a call's or a wait's
+ * retries as they happen.
+ *
  * @since 0.1.0
  */
 import type * as HttpClient from "effect/http/HttpClient"
@@ -51,6 +55,22 @@ export interface ClientOptions {
   readonly maxRetries?: number | undefined
   /** A retry schedule of your own instead of `maxRetries` (advanced). */
   readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
+  /**
+   * Attempts without any response after which a client that never had one gives up: its calls
+   * and waits reject with `IngestionError.Unreachable` (connection refused, unknown host, no answer
+   * in `requestTimeoutMs`). A whole number of at least 1, or `Infinity` (never). Default 6.
+   * @since 1.1.0
+   */
+  readonly unreachableAfter?: number | undefined
+  /**
+   * `"debug"`: a line per request attempt and per retry, to `logger` (method, URL, status or
+   * failure, time; never the key). Default: `TENSORAS_LOG` ({@link LOG_VARIABLE}) when it is
+   * `debug`, else `"off"`.
+   * @since 1.1.0
+   */
+  readonly logLevel?: "debug" | "off" | undefined
+  /** Where the debug lines go. Default `console.error`. @since 1.1.0 */
+  readonly logger?: ((line: string) => void) | undefined
 }
 
 /**
@@ -70,8 +90,24 @@ export const API_KEY_VARIABLE: "TENSORAS_API_KEY" = internalEnvironment.API_KEY_
 export const BASE_URL_VARIABLE: "TENSORAS_BASE_URL" = internalEnvironment.BASE_URL_VARIABLE
 
 /**
+ * The variable that turns the Promise client's debug lines on: `TENSORAS_LOG=debug` (as
+ * `OPENAI_LOG` does for OpenAI's client). Read when a client is created; `logLevel` wins over it.
+ *
+ * @example
+ * ```ts
+ * import { LOG_VARIABLE } from "@tensoras/ingestion"
+ *
+ * console.log(`${LOG_VARIABLE}=debug node app.js`) // every request and retry on stderr
+ * ```
+ * @category environment
+ * @since 1.1.0
+ */
+export const LOG_VARIABLE: "TENSORAS_LOG" = internalEnvironment.LOG_VARIABLE
+
+/**
  * What an environment says of the client: the key (`Redacted` from the moment it is read) and the
- * base URL, each `undefined` when its variable is unset or empty.
+ * base URL, each `undefined` when its variable is unset or empty; and `logLevel: "debug"` when
+ * {@link LOG_VARIABLE} is `debug` (in any case, around spaces).
  *
  * @category environment
  * @since 1.0.0
@@ -79,6 +115,8 @@ export const BASE_URL_VARIABLE: "TENSORAS_BASE_URL" = internalEnvironment.BASE_U
 export interface ClientEnvironment {
   readonly apiKey: Redacted.Redacted<string> | undefined
   readonly baseUrl: string | undefined
+  /** @since 1.1.0 */
+  readonly logLevel?: "debug" | undefined
 }
 
 /**
@@ -113,6 +151,13 @@ export const readEnvironment: (env?: Readonly<Record<string, string | undefined>
 export interface CallOptions {
   /** Aborting it stops the call at once, retries included. */
   readonly signal?: AbortSignal | undefined
+  /**
+   * Told each retry as the client is about to make it: the error (`RateLimited`, `ServerError`,
+   * `TransportError`), the attempt (1 for the first retry) and the delay. For a wait, each retry of
+   * a request that serves it; a retry is no outcome, the call or the wait goes on.
+   * @since 1.1.0
+   */
+  readonly onRetry?: ((retry: IngestionJobs.RetryInfo) => void) | undefined
 }
 
 /**
@@ -136,8 +181,9 @@ export interface ClientWaitOptions extends CallOptions {
 }
 
 /**
- * One job's result in {@link IngestionJobsClient.waitForAll}: `Promise.allSettled`'s shape, with
- * the tagged error (`IngestionJobFailed`, `WaitTimeout`, `NotFound`, ...) as the reason.
+ * One job's result in {@link IngestionJobsClient.waitForAll} (and in `watchAll`'s `Ended`
+ * updates): `Promise.allSettled`'s shape, with the tagged error (`IngestionJobFailed`,
+ * `WaitTimeout`, `NotFound`, `Unreachable`, ...) as the reason.
  *
  * @category models
  * @since 0.1.0
@@ -145,6 +191,28 @@ export interface ClientWaitOptions extends CallOptions {
 export type WaitResult =
   | { readonly status: "fulfilled"; readonly value: Wait.CompletedJob }
   | { readonly status: "rejected"; readonly reason: WaitError }
+
+/**
+ * What {@link IngestionJobsClient.watchAll} yields: a job that changed, or a wait that ended with
+ * its result in `Promise.allSettled`'s shape ({@link WaitResult}, as `waitForAll` gives it).
+ *
+ * @example
+ * ```ts
+ * import { createIngestionJobsClient } from "@tensoras/ingestion"
+ *
+ * const client = createIngestionJobsClient()
+ * for await (const update of client.watchAll("kb_abc123", ["job_1", "job_2"])) {
+ *   if (update._tag === "Changed") console.log(`${update.jobId}: ${update.job.status}`)
+ *   else if (update.result.status === "fulfilled") console.log(`${update.jobId}: ${update.result.value.chunks_created} chunks`)
+ *   else console.log(`${update.jobId}: ${update.result.reason._tag}`)
+ * }
+ * ```
+ * @category models
+ * @since 1.1.0
+ */
+export type ClientJobUpdate =
+  | Extract<Wait.JobUpdate, { readonly _tag: "Changed" }>
+  | { readonly _tag: "Ended"; readonly jobId: string; readonly result: WaitResult }
 
 /**
  * The Promise client.
@@ -171,7 +239,8 @@ export interface IngestionJobsClient {
   ) => AsyncIterable<IngestionJob.IngestionJob>
   /**
    * Waits until the job is terminal. Resolves with the completed job (`partial: true` when some
-   * documents failed); rejects with `IngestionJobFailed`, `WaitTimeout` or the client's error.
+   * documents failed); rejects with `IngestionJobFailed`, `WaitTimeout` or a client error that
+   * ends a wait (`NotFound`, `Unauthorized`, `Unreachable`, ...: never a transient one).
    */
   readonly waitFor: (
     knowledgeBaseId: string,
@@ -196,12 +265,15 @@ export interface IngestionJobsClient {
     jobId: string,
     options?: Omit<ClientWaitOptions, "onUpdate">
   ) => AsyncIterable<IngestionJob.IngestionJob>
-  /** Many jobs as one iterable of `Changed` / `Ended` updates, ending after the last `Ended`. */
+  /**
+   * Many jobs as one iterable of `Changed` / `Ended` updates, ending after the last `Ended`; an
+   * `Ended` update's `result` has `waitForAll`'s shape (see {@link ClientJobUpdate}).
+   */
   readonly watchAll: (
     knowledgeBaseId: string,
     jobIds: Iterable<string>,
     options?: Omit<ClientWaitOptions, "onUpdate">
-  ) => AsyncIterable<Wait.JobUpdate>
+  ) => AsyncIterable<ClientJobUpdate>
 }
 
 /**
@@ -248,6 +320,7 @@ export interface WaitForIngestionJobOptions extends ClientOptions, ClientWaitOpt
  * Waits for one ingestion job, for code that does not use Effect: the API docs' polling loop,
  * with a deadline, backoff, retries that honour `Retry-After`, and typed errors. An aborted
  * `signal` stops it at once (no request after the abort) and rejects with the signal's reason.
+ * A service that never answers rejects it with `Unreachable` after `unreachableAfter` attempts.
  *
  * @example
  * ```ts
@@ -265,7 +338,8 @@ export interface WaitForIngestionJobOptions extends ClientOptions, ClientWaitOpt
  * } catch (error) {
  *   if (error instanceof WaitError.IngestionJobFailed) console.error(`failed: ${error.message}`)
  *   else if (error instanceof WaitError.WaitTimeout) console.error("still running")
- *   else if (error instanceof IngestionError.NotFound) console.error("no such job")
+ *   else if (error instanceof IngestionError.NotFound) console.error(`no such ${error.missing === "job" ? "job" : "knowledge base"}`)
+ *   else if (error instanceof IngestionError.Unreachable) console.error(error.message) // e.g. nothing listens at the base URL
  *   else throw error
  * }
  * ```

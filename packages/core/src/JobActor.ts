@@ -15,7 +15,7 @@ import { jobFailed } from "./internal/waitRules.js"
 import * as JobMachine from "./JobMachine.js"
 import type { CompletedJob } from "./Wait.js"
 import type { WaitEngine, WaitOptions } from "./WaitEngine.js"
-import { type WaitError, WaitTimeout } from "./WaitError.js"
+import { isTerminalClientError, type WaitError, WaitTimeout } from "./WaitError.js"
 
 /**
  * A running (or restored) job machine.
@@ -110,6 +110,13 @@ export const start = (
 
 const decodeClientError = Schema.decodeUnknownSync(IngestionError)
 
+// A machine's output never holds a transient error (a wait polls on through them); one that does was
+// not written by this machine, and is not a wait's outcome.
+const clientError = (error: IngestionError) =>
+  isTerminalClientError(error)
+    ? Effect.fail(error)
+    : Effect.die(new Error(`a wait ended with a transient error (${error._tag}): it should poll on`))
+
 /**
  * An output as an `Effect`, like `Wait.waitFor`'s: the completed job, or the typed error
  * (`IngestionJobFailed`, `WaitTimeout`, the client's error). `Cancelled` is an interruption; a
@@ -147,7 +154,7 @@ export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJo
     case "Errored":
       return output.error._tag === "Defect"
         ? Effect.die(new Error(output.error.message))
-        : Effect.fail(decodeClientError(output.error))
+        : clientError(decodeClientError(output.error))
   }
 }
 

@@ -4,7 +4,9 @@
  * The client retries a failed request on its own schedule; what you choose here is how long
  * it waits between attempts and how many attempts it makes. Whatever schedule you give, the
  * client only retries transient errors, and waits at least as long as a `Retry-After` header
- * asked for (up to `maxRetryAfter`).
+ * asked for (up to `maxRetryAfter`). When the retries run out, a call fails with the last error;
+ * a wait polls again on its own schedule, until its deadline. A client that never had a response
+ * stops at its `unreachableAfter`-th attempt without one, retries or not (`Unreachable`).
  *
  * @since 0.1.0
  */

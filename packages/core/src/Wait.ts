@@ -16,13 +16,13 @@
 import type * as Effect from "effect/Effect"
 import type * as Result from "effect/Result"
 import type * as Stream from "effect/Stream"
-import type { IngestionError, InvalidInput } from "./IngestionError.js"
+import type { InvalidInput } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import * as internal from "./internal/wait.js"
 import * as rules from "./internal/waitRules.js"
 import type * as PollSchedule from "./PollSchedule.js"
-import type { WaitEngine, WaitEvent, WaitExit, WaitOptions } from "./WaitEngine.js"
-import type { IngestionJobFailed, WaitError, WaitTimeout } from "./WaitError.js"
+import type { Retrying, WaitEngine, WaitEvent, WaitExit, WaitOptions } from "./WaitEngine.js"
+import type { IngestionJobFailed, TerminalClientError, WaitError, WaitTimeout } from "./WaitError.js"
 
 /**
  * A completed job, as a wait returns it: the job (with `document_details`), plus whether some
@@ -55,6 +55,26 @@ export type JobUpdate =
       readonly jobId: string
       readonly result: Result.Result<CompletedJob, WaitError>
     }
+
+/**
+ * Who hears a wait's retries: `onRetry` is told each retry of a request that serves the wait (the
+ * error, the attempt, the delay), as `WaitEngine`'s `Retrying` event. A request that serves several
+ * waits (a sweep's list) is told to each. A retry is no outcome: the wait goes on.
+ *
+ * @example
+ * ```ts
+ * import { IngestionError, Wait } from "@tensoras/ingestion"
+ *
+ * const wait = Wait.waitFor("kb_abc123", "job_def456", {
+ *   onRetry: (retry) => console.error(`${IngestionError.summarize(retry.error)}, retry ${retry.attempt} in ${retry.delayMs} ms`)
+ * })
+ * ```
+ * @category models
+ * @since 1.1.0
+ */
+export interface RetryListener {
+  readonly onRetry?: ((retry: Retrying) => void) | undefined
+}
 
 /**
  * Whether a wait's event shows the job changed: a poll whose status or counters moved, or the
@@ -159,8 +179,9 @@ export const exitResult: (exit: WaitExit) => Result.Result<CompletedJob, WaitErr
 /**
  * Waits until the job is terminal: succeeds with the completed job (with `document_details`;
  * `partial: true` when some documents failed), fails with `IngestionJobFailed` (the final job and
- * its `error`), `WaitTimeout` (the deadline passed, or the schedule ended, first) or the client's
- * error (`NotFound`, `Unauthorized`, ...). `onUpdate` hears the job each time it changes.
+ * its `error`), `WaitTimeout` (the deadline passed, or the schedule ended, first) or a client error
+ * that ends a wait (`WaitError.TerminalClientError`: `NotFound`, `Unauthorized`, `Unreachable`, ...),
+ * never a transient one. `onUpdate` hears the job each time it changes, `onRetry` each retry.
  *
  * @example
  * ```ts
@@ -173,7 +194,8 @@ export const exitResult: (exit: WaitExit) => Result.Result<CompletedJob, WaitErr
  *   Effect.map((job) => (job.partial ? `${job.failedDocuments.length} documents failed` : "all ingested")),
  *   Effect.catchTags({
  *     IngestionJobFailed: (e) => Effect.succeed(`failed: ${e.message}`),
- *     WaitTimeout: (e) => Effect.succeed(`still ${e.lastJob?.status} after ${e.elapsedMs} ms`)
+ *     WaitTimeout: (e) => Effect.succeed(`still ${e.lastJob?.status} after ${e.elapsedMs} ms`),
+ *     Unreachable: (e) => Effect.succeed(`no answer from the service: ${e.message}`)
  *   })
  * )
  *
@@ -186,7 +208,8 @@ export const exitResult: (exit: WaitExit) => Result.Result<CompletedJob, WaitErr
 export const waitFor: (
   knowledgeBaseId: string,
   jobId: string,
-  options?: WaitOptions & { readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined }
+  options?: WaitOptions &
+    RetryListener & { readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined }
 ) => Effect.Effect<CompletedJob, WaitError, WaitEngine> = internal.waitFor
 
 /**
@@ -210,14 +233,15 @@ export const waitFor: (
 export const waitForAll: (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
-  options?: WaitOptions
+  options?: WaitOptions & RetryListener
 ) => Effect.Effect<ReadonlyArray<Result.Result<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =
   internal.waitForAll
 
 /**
  * The job each time its status or a counter changes, ending with the terminal job (with
- * `document_details`). Fails with `WaitTimeout` or the client's error; a `failed` job is the last
- * element, not a failure (use {@link waitFor} for that). A running job polled by GET also carries
+ * `document_details`). Fails with `WaitTimeout` or a client error that ends a wait (as
+ * {@link waitFor}); a `failed` job is the last element, not a failure (use {@link waitFor} for
+ * that). A running job polled by GET also carries
  * `documents: { ended, total }`, its progress counted from `document_details` (see
  * `PollSchedule.Polled`); a sweep of many jobs lists them without it.
  *
@@ -243,8 +267,8 @@ export const waitForAll: (
 export const watch: (
   knowledgeBaseId: string,
   jobId: string,
-  options?: WaitOptions
-) => Stream.Stream<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine> = internal.watch
+  options?: WaitOptions & RetryListener
+) => Stream.Stream<PollSchedule.Polled, TerminalClientError | WaitTimeout, WaitEngine> = internal.watch
 
 /**
  * Many jobs of one knowledge base as one stream: a `Changed` update each time a job changes, an
@@ -271,5 +295,5 @@ export const watch: (
 export const watchAll: (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
-  options?: WaitOptions
+  options?: WaitOptions & RetryListener
 ) => Stream.Stream<JobUpdate, InvalidInput, WaitEngine> = internal.watchAll

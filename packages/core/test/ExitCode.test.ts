@@ -27,6 +27,14 @@ describe("ExitCode", () => {
     expect(
       ExitCode.ofError(new IngestionError.TransportError({ ...request, reason: "Timeout", message: "slow" }))
     ).toBe(4)
+    const unreachable = new IngestionError.Unreachable({
+      ...request,
+      reason: "Network",
+      attempts: 6,
+      message: "no"
+    })
+    expect(ExitCode.ofError(unreachable)).toBe(4)
+    expect(ExitCode.ofExit(Exit.fail(unreachable), undefined)).toBe(4)
   })
 
   it("ofExit: 0 on success; the signal's code when a signal interrupted; the library's code; else 1", () => {

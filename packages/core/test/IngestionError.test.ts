@@ -32,7 +32,14 @@ const examples: ReadonlyArray<IngestionError.IngestionError> = [
     reason: "Timeout",
     message: "No complete response within 30s"
   }),
-  new IngestionError.ResponseDecodeError({ ...request, status: 200, message: "not JSON", excerpt: "<html>" })
+  new IngestionError.ResponseDecodeError({ ...request, status: 200, message: "not JSON", excerpt: "<html>" }),
+  new IngestionError.Unreachable({
+    ...request,
+    reason: "Network",
+    code: "ECONNREFUSED",
+    attempts: 6,
+    message: "The service did not answer 6 attempts"
+  })
 ]
 
 describe("IngestionError", () => {
@@ -46,7 +53,8 @@ describe("IngestionError", () => {
       ["RateLimited", true, true],
       ["ServerError", true, true],
       ["TransportError", true, true],
-      ["ResponseDecodeError", false, false]
+      ["ResponseDecodeError", false, false],
+      ["Unreachable", false, false]
     ])
     for (const error of examples) {
       expect(error).toBeInstanceOf(Error)
@@ -81,7 +89,12 @@ describe("IngestionError", () => {
     ]
     const decode = Schema.decodeUnknownSync(WaitError.WaitError)
     const encode = Schema.encodeSync(WaitError.WaitError)
-    const errors = written.map((json) => decode(JSON.parse(json)))
+    // A wait never ended with a transient error (0.1 included): those are the client's errors, and
+    // WaitError (1.1) no longer lists them. Every line reads with the schema of what it is.
+    const decodeClient = Schema.decodeUnknownSync(IngestionError.IngestionError)
+    const encodeClient = Schema.encodeSync(IngestionError.IngestionError)
+    const isClientOnly = (json: string) => /"_tag":"(RateLimited|TransportError)"/.test(json)
+    const errors = written.map((json) => (isClientOnly(json) ? decodeClient : decode)(JSON.parse(json)))
     expect(errors.map((e) => e.constructor)).toStrictEqual([
       IngestionError.InvalidInput,
       IngestionError.NotFound,
@@ -91,7 +104,14 @@ describe("IngestionError", () => {
       WaitError.IngestionJobFailed,
       WaitError.WaitTimeout
     ])
-    expect(errors.map((e) => JSON.stringify(encode(e)))).toStrictEqual(written)
+    expect(
+      errors.map((e) =>
+        JSON.stringify(
+          e._tag === "RateLimited" || e._tag === "TransportError" ? encodeClient(e) : encode(e as never)
+        )
+      )
+    ).toStrictEqual(written)
+    for (const json of written.filter(isClientOnly)) expect(() => decode(JSON.parse(json))).toThrow()
     const failed = errors[5] as WaitError.IngestionJobFailed
     expect(failed.job.document_details[0]?.status).toStrictEqual({ _tag: "UnknownStatus", raw: "rejected" })
     const timedOut = errors[6] as WaitError.WaitTimeout
@@ -125,5 +145,126 @@ describe("IngestionError", () => {
     const json = JSON.parse(JSON.stringify(Schema.encodeSync(WaitError.WaitError)(timeout)))
     expect(Schema.decodeUnknownSync(WaitError.WaitError)(json)).toBeInstanceOf(WaitError.WaitTimeout)
     expect(timeout.isTransient).toBe(false)
+  })
+})
+
+describe("IngestionError, 1.1", () => {
+  const notFound = (fields: { readonly code?: string; readonly param?: string }) =>
+    new IngestionError.NotFound({ ...request, status: 404, message: "not found", ...fields })
+
+  it("NotFound says what is missing, from the API's code or param, also once decoded from JSON", () => {
+    expect(notFound({ code: "ingestion_job_not_found", param: "job_id" }).missing).toBe("job")
+    expect(notFound({ code: "knowledge_base_not_found", param: "kb_id" }).missing).toBe("knowledgeBase")
+    expect(notFound({ param: "job_id" }).missing).toBe("job")
+    expect(notFound({ param: "kb_id" }).missing).toBe("knowledgeBase")
+    // The code names the resource, the param the input: the code wins.
+    expect(notFound({ code: "knowledge_base_not_found", param: "job_id" }).missing).toBe("knowledgeBase")
+    expect(notFound({ code: "unknown_url" }).missing).toBe("unknown")
+    expect(notFound({}).missing).toBe("unknown")
+    // JSON written by 1.0 (no such field): the same answer, derived from what it holds.
+    const json = `{"_tag":"NotFound","method":"GET","url":${JSON.stringify(request.url)},"status":404,"code":"ingestion_job_not_found","message":"gone"}`
+    const decoded = Schema.decodeUnknownSync(WaitError.WaitError)(JSON.parse(json))
+    expect(decoded._tag === "NotFound" && decoded.missing).toBe("job")
+    expect(JSON.stringify(Schema.encodeSync(WaitError.WaitError)(decoded))).toBe(json)
+  })
+
+  it("TransportError carries the system's code when there is one; 1.0's JSON without it still reads", () => {
+    const error = new IngestionError.TransportError({
+      ...request,
+      reason: "Network",
+      code: "ENOTFOUND",
+      message: "x"
+    })
+    const json = JSON.parse(JSON.stringify(Schema.encodeSync(IngestionError.IngestionError)(error)))
+    expect(json.code).toBe("ENOTFOUND")
+    expect(Schema.decodeUnknownSync(IngestionError.IngestionError)(json)).toStrictEqual(error)
+    delete json.code
+    const old = Schema.decodeUnknownSync(IngestionError.IngestionError)(json)
+    expect(old._tag === "TransportError" && old.code).toBe(undefined)
+  })
+
+  it("summarize: a few words, the code and the host, never more of the URL", () => {
+    const url = "http://127.0.0.1:9/v1/knowledge-bases/kb_1/ingestion-jobs?status=queued"
+    const api = { method: "GET", url, message: "m" }
+    const texts = [
+      new IngestionError.TransportError({ ...api, reason: "Network", code: "ECONNREFUSED" }),
+      new IngestionError.TransportError({ ...api, reason: "Network" }),
+      new IngestionError.TransportError({ ...api, reason: "Timeout" }),
+      new IngestionError.TransportError({ ...api, reason: "Deadline" }),
+      new IngestionError.Unreachable({ ...api, reason: "Network", code: "ENOTFOUND", attempts: 6 }),
+      new IngestionError.Unreachable({ ...api, reason: "Timeout", attempts: 6 }),
+      new IngestionError.RateLimited({ ...api, status: 429 }),
+      new IngestionError.ServerError({ ...api, status: 503, code: "service_unavailable" }),
+      new IngestionError.ServerError({ ...api, status: 502 }),
+      notFound({ code: "ingestion_job_not_found" }),
+      new IngestionError.InvalidInput({ param: "limit", message: "m" }),
+      new IngestionError.ResponseDecodeError({ ...api, status: 200, excerpt: "<html>" })
+    ].map(IngestionError.summarize)
+    expect(texts).toStrictEqual([
+      "ECONNREFUSED 127.0.0.1:9",
+      "no connection to 127.0.0.1:9",
+      "no response from 127.0.0.1:9 in time",
+      "the deadline passed",
+      "ENOTFOUND 127.0.0.1:9",
+      "no response from 127.0.0.1:9 in time",
+      "HTTP 429 rate limited",
+      "HTTP 503 service_unavailable",
+      "HTTP 502",
+      "HTTP 404 ingestion_job_not_found",
+      "bad limit",
+      "an answer that cannot be read (HTTP 200)"
+    ])
+  })
+
+  it("WaitTimeout carries the last failure as a typed field, in its message, and through JSON", () => {
+    const lastFailure = new IngestionError.ServerError({
+      ...request,
+      status: 503,
+      code: "service_unavailable",
+      message: "m"
+    })
+    const seen = {
+      lastJob: null,
+      elapsedMs: 60_000,
+      observed: { responses: 0, retries: 3, statuses: {}, httpStatuses: { "503": 4 } }
+    }
+    const error = WaitError.timedOut({ ...seen, lastFailure })
+    expect(error.lastFailure).toBe(lastFailure)
+    expect(error.message).toBe(
+      "The job was not finished by the deadline (last status: none seen, 0 responses, 3 retries; last failure: HTTP 503 service_unavailable)"
+    )
+    const json = JSON.parse(JSON.stringify(Schema.encodeSync(WaitError.WaitError)(error)))
+    expect(json.lastFailure).toMatchObject({ _tag: "ServerError", status: 503 })
+    const back = Schema.decodeUnknownSync(WaitError.WaitError)(json)
+    expect(back).toStrictEqual(error)
+    expect(back._tag === "WaitTimeout" && back.lastFailure).toBeInstanceOf(IngestionError.ServerError)
+    // None failed: no field, as in 1.0's JSON, and the message as 1.0 wrote it.
+    const quiet = WaitError.timedOut(seen)
+    expect("lastFailure" in quiet).toBe(false)
+    expect(Object.keys(Schema.encodeSync(WaitError.WaitError)(quiet))).not.toContain("lastFailure")
+  })
+
+  it("WaitError lists what a wait can end with, and nothing it cannot", () => {
+    const tags = WaitError.WaitError.members.map((member) => member.fields._tag.schema.literal)
+    expect(tags).toStrictEqual([
+      "InvalidInput",
+      "Unauthorized",
+      "Forbidden",
+      "NotFound",
+      "InvalidRequest",
+      "ResponseDecodeError",
+      "Unreachable",
+      "IngestionJobFailed",
+      "WaitTimeout"
+    ])
+    expect(examples.filter(WaitError.isTerminalClientError).map((e) => e._tag)).toStrictEqual([
+      "InvalidInput",
+      "Unauthorized",
+      "Forbidden",
+      "NotFound",
+      "InvalidRequest",
+      "ResponseDecodeError",
+      "Unreachable"
+    ])
   })
 })

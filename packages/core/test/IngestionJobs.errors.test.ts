@@ -48,6 +48,23 @@ describe("IngestionJobs", () => {
       }).pipe(Effect.provide(client()))
     )
 
+    it.effect("a 404 says what is missing as a typed field: the job, the knowledge base, or neither", () =>
+      Effect.gen(function* () {
+        const job = yield* failure(IngestionJobs.get("kb_abc123", "job_missing"))
+        const kb = yield* failure(IngestionJobs.get("kb_missing", "job_abc123"))
+        const listed = yield* failure(IngestionJobs.list("kb_missing"))
+        // A base URL without /v1: the simulator answers the API's 404 for a URL it does not serve.
+        const url = yield* failure(
+          IngestionJobs.list("kb_abc123").pipe(
+            Effect.provide(client({ baseUrl: world.simulator.baseUrl.replace(/\/v1$/, "") }))
+          )
+        )
+        expect([job, kb, listed, url].map((e) => (e._tag === "NotFound" ? e.missing : e._tag))).toStrictEqual(
+          ["job", "knowledgeBase", "knowledgeBase", "unknown"]
+        )
+      }).pipe(Effect.provide(client()))
+    )
+
     it.effect("400 is InvalidRequest naming the parameter (an unknown cursor)", () =>
       Effect.gen(function* () {
         const error = yield* failure(IngestionJobs.list("kb_abc123", { after: "job_nope" }))

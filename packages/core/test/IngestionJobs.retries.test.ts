@@ -1,11 +1,15 @@
+import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { IngestionJobs } from "@tensoras/ingestion"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
+import { systemCode } from "../src/internal/response.js"
 import { eventually, sleepScheduledAt } from "./utils/clock.js"
-import { failure, useSimulator } from "./utils/ingestionJobs.js"
+import { API_KEY, failure, useSimulator } from "./utils/ingestionJobs.js"
 
 const world = useSimulator()
 const { client, requests } = world
@@ -160,6 +164,194 @@ describe("IngestionJobs", () => {
         expect(error).toMatchObject({ _tag: "TransportError", reason: "Deadline" })
         expect(Date.now()).toBeGreaterThanOrEqual(deadline)
       }).pipe(Effect.provide(client()))
+    )
+  })
+})
+
+/** A loopback port nothing listens on: one the system just gave, then closed. */
+const closedPort = () =>
+  Effect.promise(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const server = createServer()
+        server.once("error", reject)
+        server.listen(0, "127.0.0.1", () => {
+          const address = server.address()
+          server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+        })
+      })
+  )
+
+/** Retries at once, `n` times: real connection refusals, no delay to wait for. */
+const retriesAtOnce = (n: number) => Schedule.recurs(n)
+
+describe("IngestionJobs", () => {
+  describe("a service that never answers: Unreachable", () => {
+    it.live("gives up after unreachableAfter attempts without a response, naming the cause", () =>
+      Effect.gen(function* () {
+        const port = yield* closedPort()
+        const error = yield* failure(
+          IngestionJobs.get("kb_abc123", "job_abc123").pipe(
+            Effect.provide(
+              world.client({
+                baseUrl: `http://127.0.0.1:${port}/v1`,
+                retrySchedule: retriesAtOnce(10),
+                unreachableAfter: 3
+              })
+            )
+          )
+        )
+        expect(error).toMatchObject({
+          _tag: "Unreachable",
+          reason: "Network",
+          code: "ECONNREFUSED",
+          attempts: 3,
+          method: "GET"
+        })
+        expect(error.isTransient).toBe(false)
+        expect(error.message).toContain(`ECONNREFUSED 127.0.0.1:${port}`)
+        expect(error.message).toContain(`http://127.0.0.1:${port}/v1/`)
+      })
+    )
+
+    it.live("by default after 6 attempts, the first request's and its 5 retries; Infinity never", () =>
+      Effect.gen(function* () {
+        const port = yield* closedPort()
+        const baseUrl = `http://127.0.0.1:${port}/v1`
+        const byDefault = yield* failure(
+          IngestionJobs.list("kb_abc123").pipe(
+            Effect.provide(world.client({ baseUrl, retrySchedule: retriesAtOnce(10) }))
+          )
+        )
+        expect(byDefault).toMatchObject({ _tag: "Unreachable", attempts: 6 })
+        // Later calls of that client give up at their first attempt without an answer.
+        const client = world.client({ baseUrl, retrySchedule: retriesAtOnce(10), unreachableAfter: 2 })
+        const [first, second] = yield* Effect.all(
+          [failure(IngestionJobs.list("kb_abc123")), failure(IngestionJobs.list("kb_abc123"))],
+          { concurrency: 1 }
+        ).pipe(Effect.provide(Layer.fresh(client)))
+        expect([
+          first._tag === "Unreachable" && first.attempts,
+          second._tag === "Unreachable" && second.attempts
+        ]).toStrictEqual([2, 3])
+        const never = yield* failure(
+          IngestionJobs.list("kb_abc123").pipe(
+            Effect.provide(
+              world.client({ baseUrl, retrySchedule: retriesAtOnce(7), unreachableAfter: Infinity })
+            )
+          )
+        )
+        expect(never).toMatchObject({ _tag: "TransportError", reason: "Network", code: "ECONNREFUSED" })
+      })
+    )
+
+    it.live("a service that accepts connections but never answers: reason Timeout", () =>
+      Effect.gen(function* () {
+        world.simulator.control.injectFault({ kind: "hang", times: Number.POSITIVE_INFINITY })
+        const error = yield* failure(
+          IngestionJobs.list("kb_abc123").pipe(
+            Effect.provide(
+              world.client({
+                requestTimeout: "50 millis",
+                retrySchedule: retriesAtOnce(5),
+                unreachableAfter: 2
+              })
+            )
+          )
+        )
+        expect(error).toMatchObject({ _tag: "Unreachable", reason: "Timeout", attempts: 2 })
+        expect(error).not.toHaveProperty("code")
+        yield* eventually(
+          () => world.simulator.control.requests.filter((r) => r.outcome === "hung").length === 2
+        )
+      })
+    )
+
+    it.live("once the service answered (any status), an outage is retried as before, never Unreachable", () =>
+      Effect.gen(function* () {
+        world.simulator.control.injectFault({ kind: "server-error", status: 503, times: 1 })
+        world.simulator.control.injectFault({ kind: "drop", times: Number.POSITIVE_INFINITY })
+        const error = yield* failure(IngestionJobs.list("kb_abc123"))
+        // The 503 was an answer: the drops after it are a TransportError once the retries ran out.
+        expect(error).toMatchObject({ _tag: "TransportError", reason: "Network" })
+        expect(world.simulator.control.requestCount()).toBe(4)
+      }).pipe(Effect.provide(world.client({ retrySchedule: retriesAtOnce(3), unreachableAfter: 1 })))
+    )
+
+    it.effect("unreachableAfter must be a whole number of at least 1, or Infinity", () =>
+      Effect.gen(function* () {
+        for (const unreachableAfter of [0, 1.5, -1, Number.NaN, "6" as unknown as number]) {
+          const error = yield* Effect.flip(
+            IngestionJobs.list("kb_abc123").pipe(Effect.provide(world.client({ unreachableAfter })))
+          )
+          expect(error).toMatchObject({ _tag: "InvalidInput", param: "unreachableAfter" })
+        }
+        expect(world.simulator.control.requestCount()).toBe(0)
+      })
+    )
+
+    it("the system's code is found where the platforms put it, or not at all", () => {
+      const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" })
+      // undici's Dispatcher: the error itself; Node's fetch: the cause of a TypeError; a host with
+      // several addresses: an AggregateError (of one error per address) as the cause.
+      expect(systemCode(refused)).toBe("ECONNREFUSED")
+      expect(systemCode(new TypeError("fetch failed", { cause: refused }))).toBe("ECONNREFUSED")
+      const aggregate = Object.assign(new AggregateError([refused]), { code: "ECONNREFUSED" })
+      expect(systemCode(new TypeError("fetch failed", { cause: aggregate }))).toBe("ECONNREFUSED")
+      expect(systemCode(new TypeError("fetch failed", { cause: new AggregateError([refused]) }))).toBe(
+        "ECONNREFUSED"
+      )
+      expect(systemCode(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }))).toBe(
+        "UND_ERR_SOCKET"
+      )
+      // Browsers and Deno say nothing more than this; an error's code that is not a system's is none.
+      expect(systemCode(new TypeError("Failed to fetch"))).toBe(undefined)
+      expect(systemCode(Object.assign(new Error("x"), { code: "not a system code" }))).toBe(undefined)
+      expect(systemCode(Object.assign(new Error("x"), { code: 42 }))).toBe(undefined)
+      expect(systemCode(undefined)).toBe(undefined)
+    })
+  })
+
+  describe("debug lines and onRetry", () => {
+    it.live("log: a line per attempt and per retry, with the cause, never the key", () =>
+      Effect.gen(function* () {
+        const lines: Array<string> = []
+        world.simulator.control.injectFault({ kind: "server-error", status: 503, times: 1, route: "list" })
+        const page = yield* IngestionJobs.list("kb_abc123", { status: "completed" }).pipe(
+          Effect.provide(
+            world.client({ retrySchedule: retriesAtOnce(1), log: (line) => void lines.push(line) })
+          )
+        )
+        expect(page.data.length).toBe(1)
+        const url = `GET ${world.simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs?status=completed`
+        expect(lines.map((line) => line.replace(/ in \d+ ms$/, " in N ms"))).toStrictEqual([
+          `${url} → HTTP 503 service_unavailable in N ms`,
+          "retry 1 in 0.0 s after HTTP 503 service_unavailable",
+          `${url} → 200 in N ms`
+        ])
+        expect(lines.join("\n")).not.toContain(API_KEY)
+      })
+    )
+
+    it.effect("log must be a function", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          IngestionJobs.list("kb_abc123").pipe(Effect.provide(world.client({ log: "debug" as never })))
+        )
+        expect(error).toMatchObject({ _tag: "InvalidInput", param: "log" })
+      })
+    )
+
+    it.live("listAll tells its pages' retries to onRetry", () =>
+      Effect.gen(function* () {
+        world.simulator.control.injectFault({ kind: "server-error", status: 502, times: 1 })
+        const retries: Array<string> = []
+        const jobs = yield* IngestionJobs.listAll("kb_abc123", {
+          onRetry: (retry) => Effect.sync(() => retries.push(`${retry.error._tag} ${retry.attempt}`))
+        }).pipe(Stream.runCollect)
+        expect(jobs.length).toBe(2)
+        expect(retries).toStrictEqual(["ServerError 1"])
+      }).pipe(Effect.provide(world.client({ retrySchedule: retriesAtOnce(1) })))
     )
   })
 })

@@ -1,9 +1,13 @@
+import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import {
   API_KEY_VARIABLE,
   BASE_URL_VARIABLE,
+  type ClientJobUpdate,
   createIngestionJobsClient,
   IngestionError,
+  type IngestionJobs,
+  LOG_VARIABLE,
   readEnvironment,
   WaitError,
   waitForIngestionJob
@@ -197,9 +201,12 @@ describe("waits on one client share one engine", () => {
   it("watchAll yields Changed and Ended updates and ends after the last", async () => {
     const updates: Array<string> = []
     for await (const update of client().watchAll("kb_abc123", ["job_abc123"])) {
-      updates.push(update._tag === "Changed" ? `changed ${update.job.status}` : `ended ${update.result._tag}`)
+      updates.push(
+        update._tag === "Changed" ? `changed ${update.job.status}` : `ended ${update.result.status}`
+      )
     }
-    expect(updates).toStrictEqual(["changed completed", "ended Success"])
+    // The Ended result has waitForAll's shape: Promise.allSettled's, not an Effect Result.
+    expect(updates).toStrictEqual(["changed completed", "ended fulfilled"])
   })
 
   it("reads the key and base URL from the environment when they are not given", async () => {
@@ -256,5 +263,127 @@ describe("the environment: a variable set to the empty string is unset", () => {
       if (saved.url === undefined) delete process.env.TENSORAS_BASE_URL
       else process.env.TENSORAS_BASE_URL = saved.url
     }
+  })
+})
+
+/** A loopback port nothing listens on: one the system just gave, then closed. */
+const closedPort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+
+describe("what the Promise client tells of its requests (1.1)", () => {
+  it("onRetry hears each retry of a call: the error, the attempt, the delay", async () => {
+    world.simulator.control.injectFault({ kind: "server-error", status: 503, times: 2 })
+    const retries: Array<IngestionJobs.RetryInfo> = []
+    const job = await client({ maxRetries: 3 }).get("kb_abc123", "job_abc123", {
+      onRetry: (retry) => retries.push(retry)
+    })
+    expect(job.id).toBe("job_abc123")
+    expect(retries.map((retry) => [retry.error._tag, retry.attempt])).toStrictEqual([
+      ["ServerError", 1],
+      ["ServerError", 2]
+    ])
+    expect(retries.every((retry) => retry.delayMillis >= 0)).toBe(true)
+    const listed: Array<number> = []
+    world.simulator.control.injectFault({ kind: "rate-limit", retryAfterFormat: "none", times: 1 })
+    await client({ maxRetries: 1 }).list("kb_abc123", { onRetry: (retry) => listed.push(retry.attempt) })
+    expect(listed).toStrictEqual([1])
+  })
+
+  it('logLevel "debug" (or TENSORAS_LOG=debug) tells every attempt and retry to the logger, never the key', async () => {
+    world.simulator.control.injectFault({ kind: "server-error", status: 500, times: 1 })
+    const lines: Array<string> = []
+    await client({ maxRetries: 1, logLevel: "debug", logger: (line) => lines.push(line) }).get(
+      "kb_abc123",
+      "job_abc123"
+    )
+    const url = `GET ${world.simulator.baseUrl}/knowledge-bases/kb_abc123/ingestion-jobs/job_abc123`
+    // The delay is the default retries' (jittered): its digits vary.
+    expect(
+      lines.map((line) => line.replace(/ in \d+ ms$/, "").replace(/ in \d+\.\d s /, " in D s "))
+    ).toStrictEqual([
+      `${url} → HTTP 500 internal_server_error`,
+      "retry 1 in D s after HTTP 500 internal_server_error",
+      `${url} → 200`
+    ])
+    expect(lines.join("\n")).not.toContain(API_KEY)
+
+    expect(LOG_VARIABLE).toBe("TENSORAS_LOG")
+    expect(readEnvironment({ TENSORAS_LOG: " Debug " }).logLevel).toBe("debug")
+    expect(readEnvironment({ TENSORAS_LOG: "info" })).toStrictEqual({ apiKey: undefined, baseUrl: undefined })
+    const saved = process.env.TENSORAS_LOG
+    process.env.TENSORAS_LOG = "debug"
+    try {
+      const fromEnv: Array<string> = []
+      await client({ logger: (line) => fromEnv.push(line) }).get("kb_abc123", "job_abc123")
+      expect(fromEnv).toHaveLength(1)
+      // The option wins over the variable.
+      const off: Array<string> = []
+      await client({ logLevel: "off", logger: (line) => off.push(line) }).get("kb_abc123", "job_abc123")
+      expect(off).toStrictEqual([])
+    } finally {
+      if (saved === undefined) delete process.env.TENSORAS_LOG
+      else process.env.TENSORAS_LOG = saved
+    }
+  })
+
+  it("bad logLevel, logger, onRetry or unreachableAfter: InvalidInput at once, nothing sent", async () => {
+    expect(() => client({ logLevel: "verbose" as never })).toThrow(
+      expect.objectContaining({ param: "logLevel" })
+    )
+    expect(() => client({ logLevel: "debug", logger: "stderr" as never })).toThrow(
+      expect.objectContaining({ param: "logger" })
+    )
+    expect(() => client({ unreachableAfter: 0 })).toThrow(
+      expect.objectContaining({ param: "unreachableAfter" })
+    )
+    const error = await rejection(client().waitFor("kb_abc123", "job_abc123", { onRetry: 5 as never }))
+    expect(error).toMatchObject({ _tag: "InvalidInput", param: "onRetry" })
+    expect(world.simulator.control.requestCount()).toBe(0)
+  })
+
+  it("a service that never answers rejects with Unreachable, naming the cause", async () => {
+    const port = await closedPort()
+    const unreachable = createIngestionJobsClient({
+      apiKey: API_KEY,
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      maxRetries: 10,
+      unreachableAfter: 2
+    })
+    const error = await rejection(unreachable.get("kb_abc123", "job_abc123"))
+    expect(error).toBeInstanceOf(IngestionError.Unreachable)
+    expect(error).toMatchObject({ reason: "Network", code: "ECONNREFUSED", attempts: 2 })
+    // Many waits of one knowledge base (a sweep): each rejects with it, at once.
+    const results = await unreachable.waitForAll("kb_abc123", ["job_1", "job_2", "job_3"], {
+      timeoutMs: 600_000
+    })
+    expect(results.map((result) => result.status === "rejected" && result.reason._tag)).toStrictEqual([
+      "Unreachable",
+      "Unreachable",
+      "Unreachable"
+    ])
+  })
+
+  it("watchAll's Ended updates carry waitForAll's allSettled shape, failures included", async () => {
+    const updates: Array<ClientJobUpdate> = []
+    for await (const update of client().watchAll("kb_abc123", ["job_abc123", "job_missing"]))
+      updates.push(update)
+    const ended = updates.filter((update) => update._tag === "Ended")
+    expect(ended.map((update) => `${update.jobId} ${update.result.status}`).sort()).toStrictEqual([
+      "job_abc123 fulfilled",
+      "job_missing rejected"
+    ])
+    const missing = ended.find((update) => update.jobId === "job_missing")
+    expect(missing?.result.status === "rejected" && missing.result.reason).toBeInstanceOf(
+      IngestionError.NotFound
+    )
+    const done = ended.find((update) => update.jobId === "job_abc123")
+    expect(done?.result.status === "fulfilled" && done.result.value.partial).toBe(false)
   })
 })

@@ -80,6 +80,19 @@ describe("waitForIngestionJob", () => {
     expect(world.simulator.control.requestCount({ status: 503 })).toBe(3)
   })
 
+  it("onRetry hears each retry of the requests that serve the wait, as a call's retries", async () => {
+    world.simulator.control.injectFault({ kind: "server-error", status: 502, times: 2, route: "get" })
+    const retries: Array<string> = []
+    const job = await waitForIngestionJob({
+      ...base(),
+      knowledgeBaseId: "kb_abc123",
+      jobId: "job_abc123",
+      onRetry: (retry) => retries.push(`${retry.error._tag} ${retry.attempt} ${typeof retry.delayMillis}`)
+    })
+    expect(job.status).toBe("completed")
+    expect(retries).toStrictEqual(["ServerError 1 number", "ServerError 2 number"])
+  })
+
   it("a deadline that has passed rejects with WaitTimeout and sends nothing", async () => {
     // What the deadline does poll by poll is pinned in virtual time (Wait.test.ts); here, the wiring.
     const error = await rejection(

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import { type IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
+import {
+  type IngestionJob,
+  IngestionJobs,
+  PollSchedule,
+  Wait,
+  WaitEngine,
+  type WaitError
+} from "@tensoras/ingestion"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -436,5 +443,103 @@ describe("Wait", () => {
       const error = yield* Fiber.join(fiber)
       expect(error).toMatchObject({ _tag: "WaitTimeout", elapsedMs: 3000 })
     }).pipe(provideClient)
+  )
+})
+
+describe("Wait: outcomes as precise as the behaviour (1.1)", () => {
+  it.effect("onRetry hears each retry of the requests that serve the wait, and the wait goes on", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      simulator.control.injectFault({ kind: "rate-limit", retryAfter: 2, route: "get" })
+      const retries: Array<WaitEngine.Retrying> = []
+      const fiber = yield* Effect.forkChild(
+        Wait.waitFor("kb_abc123", "job_abc123", { onRetry: (retry) => void retries.push(retry) })
+      )
+      yield* sleepScheduledAt(t0 + 2000)
+      yield* TestClock.setTime(t0 + 2000)
+      const job = yield* Fiber.join(fiber)
+      expect(job.status).toBe("completed")
+      expect(retries).toHaveLength(1)
+      expect(retries[0]).toMatchObject({ _tag: "Retrying", attempt: 1, delayMs: 2000, at: t0 })
+      expect(retries[0]?.error._tag).toBe("RateLimited")
+    }).pipe(provideClient)
+  )
+
+  it.effect("watch, waitForAll and watchAll tell their retries too", () =>
+    Effect.gen(function* () {
+      yield* alignClocks
+      const t0 = yield* Clock.currentTimeMillis
+      simulator.control.injectFault({ kind: "server-error", status: 503, retryAfter: 1, route: "get" })
+      const heard: Array<string> = []
+      const onRetry = (retry: WaitEngine.Retrying) => void heard.push(retry.error._tag)
+      const fiber = yield* Effect.forkChild(
+        Effect.all(
+          [
+            Stream.runCollect(Wait.watch("kb_abc123", "job_abc123", { onRetry })),
+            Wait.waitForAll("kb_abc123", ["job_abc123"], { onRetry }),
+            Stream.runCollect(Wait.watchAll("kb_abc123", ["job_abc123"], { onRetry }))
+          ],
+          { concurrency: "unbounded" }
+        )
+      )
+      yield* sleepScheduledAt(t0 + 1000)
+      yield* TestClock.setTime(t0 + 1000)
+      const [watched, all, updates] = yield* Fiber.join(fiber)
+      expect(watched.at(-1)?.status).toBe("completed")
+      expect(all[0]?._tag).toBe("Success")
+      expect(updates.at(-1)?._tag).toBe("Ended")
+      // One GET serves the three waits of the job: its retry is told to each.
+      expect(heard).toStrictEqual(["ServerError", "ServerError", "ServerError"])
+    }).pipe(provideClient)
+  )
+
+  it.effect(
+    "the error types list exactly what a wait ends with: no RateLimited, ServerError or TransportError",
+    () =>
+      Effect.gen(function* () {
+        // The type checker pins the set: a tag more or less in either error type fails to compile.
+        type Tags<T> =
+          T extends Effect.Effect<unknown, infer E, unknown>
+            ? E extends { readonly _tag: infer Tag }
+              ? Tag
+              : never
+            : never
+        type StreamTags<T> =
+          T extends Stream.Stream<unknown, infer E, unknown>
+            ? E extends { readonly _tag: infer Tag }
+              ? Tag
+              : never
+            : never
+        const waitFor: Record<Tags<ReturnType<typeof Wait.waitFor>>, true> = {
+          InvalidInput: true,
+          Unauthorized: true,
+          Forbidden: true,
+          NotFound: true,
+          InvalidRequest: true,
+          ResponseDecodeError: true,
+          Unreachable: true,
+          IngestionJobFailed: true,
+          WaitTimeout: true
+        }
+        const watch: Record<StreamTags<ReturnType<typeof Wait.watch>>, true> = {
+          InvalidInput: true,
+          Unauthorized: true,
+          Forbidden: true,
+          NotFound: true,
+          InvalidRequest: true,
+          ResponseDecodeError: true,
+          Unreachable: true,
+          WaitTimeout: true
+        }
+        const handled: Record<WaitError.WaitError["_tag"], true> = waitFor
+        expect(Object.keys(handled)).toHaveLength(9)
+        expect(Object.keys(watch)).toHaveLength(8)
+        // At run time too: a job that does not exist is NotFound, with what is missing typed.
+        const error = yield* Effect.flip(Wait.waitFor("kb_abc123", "job_missing"))
+        expect(error._tag === "NotFound" && error.missing).toBe("job")
+        const gone = yield* Effect.flip(Wait.waitFor("kb_missing", "job_abc123"))
+        expect(gone._tag === "NotFound" && gone.missing).toBe("knowledgeBase")
+      }).pipe(provideClient)
   )
 })

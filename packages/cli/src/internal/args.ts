@@ -27,6 +27,10 @@ export interface Connection {
   readonly baseUrl: string | undefined
   /** `--allow-insecure-http`: an `http:` base URL on a host that is not loopback. */
   readonly allowInsecureHttp: boolean
+  /** `--request-timeout`: the time one request attempt may take; `undefined`: the client's 30 s. */
+  readonly requestTimeoutMs: number | undefined
+  /** `TENSORAS_LOG=debug`: a line per request attempt and per retry on stderr. */
+  readonly debug: boolean
 }
 
 export type JobStatusFilter = "queued" | "processing" | "completed" | "failed"
@@ -81,10 +85,18 @@ export const DEFAULT_TIMEOUT_MS = Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT)
 const CONNECTION_OPTIONS = {
   "api-key": { type: "string" },
   "base-url": { type: "string" },
-  "allow-insecure-http": { type: "boolean" }
+  "allow-insecure-http": { type: "boolean" },
+  "request-timeout": { type: "string" }
 } as const
 
+/** Core's rule for `TENSORAS_LOG` (`readEnvironment`): `debug`, in any case, spaces around ignored. */
+const isDebug = (value: string | undefined): boolean => value?.trim().toLowerCase() === "debug"
+
 const connectionOf = (values: Values, env: NodeJS.ProcessEnv): Connection | Parsed => {
+  const timeoutText = values["request-timeout"] as string | undefined
+  const requestTimeoutMs =
+    timeoutText === undefined ? undefined : NodeCommand.parseDuration("request-timeout", timeoutText)
+  if (typeof requestTimeoutMs === "string") return { _tag: "Invalid", message: requestTimeoutMs }
   const flagKey = values["api-key"] as string | undefined
   const key = flagKey ?? NodeCommand.given(env.TENSORAS_API_KEY)
   if (key === undefined) {
@@ -94,7 +106,9 @@ const connectionOf = (values: Values, env: NodeJS.ProcessEnv): Connection | Pars
     // The key is Redacted at once; only the client's Authorization header reads it again.
     apiKey: Redacted.make(key),
     baseUrl: (values["base-url"] as string | undefined) ?? NodeCommand.given(env.TENSORAS_BASE_URL),
-    allowInsecureHttp: values["allow-insecure-http"] === true
+    allowInsecureHttp: values["allow-insecure-http"] === true,
+    requestTimeoutMs,
+    debug: isDebug(env.TENSORAS_LOG)
   }
 }
 

@@ -9,30 +9,57 @@ import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Command, Connection } from "./args.js"
-import { jobDetailJson, jobDetailLines, jobJson, jobLine } from "./format.js"
+import { jobDetailJson, jobDetailLines, jobJson, jobLine, retryLine } from "./format.js"
 import { Terminal } from "./terminal.js"
 import { waitJobs } from "./waitJobs.js"
 
 type CommandOf<Tag extends Command["_tag"]> = Extract<Command, { readonly _tag: Tag }>
 
+/** The client and engine of a command; with `TENSORAS_LOG=debug`, every attempt and retry on stderr. */
 const clientLayer = (connection: Connection) =>
-  NodeIngestion.layer({
-    apiKey: connection.apiKey,
-    baseUrl: connection.baseUrl,
-    allowInsecureHttp: connection.allowInsecureHttp
-  })
+  Layer.unwrap(
+    Effect.map(Terminal, (terminal) =>
+      NodeIngestion.layer({
+        apiKey: connection.apiKey,
+        baseUrl: connection.baseUrl,
+        allowInsecureHttp: connection.allowInsecureHttp,
+        requestTimeout:
+          connection.requestTimeoutMs === undefined
+            ? undefined
+            : Duration.millis(connection.requestTimeoutMs),
+        log: connection.debug ? (text) => Effect.runSync(terminal.err(`[tensoras] ${text}`)) : undefined
+      })
+    )
+  )
 
 const line = (text: string) => Effect.flatMap(Terminal, (terminal) => terminal.out(`${text}\n`))
+
+/**
+ * A call's retries on stderr as they happen, with their cause (`ECONNREFUSED 127.0.0.1:9, retry 3 in
+ * 2.1 s`): a hanging or refusing service is never a silent command. stdout keeps the data alone.
+ */
+const showRetries = Effect.map(
+  Terminal,
+  (terminal): IngestionJobs.RequestOptions => ({
+    onRetry: (retry) => terminal.err(retryLine(retry.error, retry.attempt, retry.delayMillis))
+  })
+)
 
 const list = (command: CommandOf<"List">) =>
   Effect.gen(function* () {
     const print = (job: IngestionJob.IngestionJob) => line(command.json ? jobJson(job) : jobLine(job))
-    const options = { limit: command.limit, status: command.status, after: command.after }
+    const options = {
+      limit: command.limit,
+      status: command.status,
+      after: command.after,
+      ...(yield* showRetries)
+    }
     if (command.all) {
       const count = yield* IngestionJobs.listAll(command.knowledgeBaseId, options).pipe(
         Stream.runFoldEffect(
@@ -43,7 +70,8 @@ const list = (command: CommandOf<"List">) =>
       if (count === 0 && !command.json) yield* line("(no ingestion jobs)")
       return ExitCode.ok
     }
-    const page = yield* IngestionJobs.list(command.knowledgeBaseId, options)
+    const jobs = yield* IngestionJobs.IngestionJobs
+    const page = yield* jobs.list(command.knowledgeBaseId, options)
     yield* Effect.forEach(page.data, print, { discard: true })
     if (!command.json) {
       if (page.data.length === 0) yield* line("(no ingestion jobs)")
@@ -55,7 +83,8 @@ const list = (command: CommandOf<"List">) =>
 
 const get = (command: CommandOf<"Get">) =>
   Effect.gen(function* () {
-    const job = yield* IngestionJobs.get(command.knowledgeBaseId, command.jobId)
+    const jobs = yield* IngestionJobs.IngestionJobs
+    const job = yield* jobs.get(command.knowledgeBaseId, command.jobId, yield* showRetries)
     if (command.json) yield* line(jobDetailJson(job))
     else yield* Effect.forEach(jobDetailLines(job), line, { discard: true })
     return ExitCode.ok

@@ -1,5 +1,5 @@
 /** What `tensoras-ingest` prints: human lines, the API's JSON and error lines. */
-import type { IngestionError } from "@tensoras/ingestion/IngestionError"
+import * as IngestionError from "@tensoras/ingestion/IngestionError"
 import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import type { WaitError } from "@tensoras/ingestion/WaitError"
 import * as Schema from "effect/Schema"
@@ -18,13 +18,14 @@ export interface WaitLimits {
  * reason, the flag that ended a wait), and its message:
  * `error: NotFound (ingestion_job_not_found): Ingestion job 'job_x' not found`.
  */
-export const errorLine = (error: IngestionError | WaitError, limits?: WaitLimits): string => {
+export const errorLine = (error: IngestionError.IngestionError | WaitError, limits?: WaitLimits): string => {
   const detail = (() => {
     switch (error._tag) {
       case "InvalidInput":
         return error.param
       case "TransportError":
-        return error.reason
+      case "Unreachable":
+        return error.code ?? error.reason
       case "ResponseDecodeError":
         return `HTTP ${error.status}`
       case "IngestionJobFailed":
@@ -141,16 +142,12 @@ export const formatDuration = (ms: number): string => {
 export const secondsUntil = (at: number, now: number): string =>
   `${Math.max(0, Math.ceil((at - now) / 1000))}s`
 
-/** What a retry is about: "rate limited", "service error 503", "network error", "request timed out". */
-export const retryReason = (error: IngestionError): string => {
-  switch (error._tag) {
-    case "RateLimited":
-      return "rate limited"
-    case "ServerError":
-      return `service error ${error.status}`
-    case "TransportError":
-      return error.reason === "Timeout" ? "request timed out" : "network error"
-    default:
-      return error._tag
-  }
-}
+/** A delay in seconds, one decimal: `2.1 s`. */
+export const seconds = (ms: number): string => `${(Math.max(0, ms) / 1000).toFixed(1)} s`
+
+/**
+ * A retry with its cause (never the key: only the URL's host): `ECONNREFUSED 127.0.0.1:9, retry 3 in
+ * 2.1 s`, `HTTP 429 rate limited, retry 1 in 7.0 s`, `HTTP 503 service_unavailable, retry 2 in 0.5 s`.
+ */
+export const retryLine = (error: IngestionError.IngestionError, attempt: number, delayMs: number): string =>
+  `${IngestionError.summarize(error)}, retry ${attempt} in ${seconds(delayMs)}`

@@ -1,9 +1,12 @@
 /**
  * The live view of `jobs wait` and `demo` on a terminal, redrawn in place: for one job, its
  * status, counters, a progress bar when the total is known, the elapsed time and the countdown to
- * the next poll; for several, a line per job. The client's retries show under it. On a narrow
+ * the next poll; for several, a line per job. The client's retries show under it, with their cause
+ * (`ECONNREFUSED 127.0.0.1:9, retry 3 in 2.1 s`). On a narrow
  * terminal the bar gives way before the counts do.
  */
+
+import * as IngestionError from "@tensoras/ingestion/IngestionError"
 import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -12,7 +15,7 @@ import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
-import { formatDuration, progressOf, retryReason, secondsUntil } from "./format.js"
+import { formatDuration, progressOf, seconds, secondsUntil } from "./format.js"
 import {
   fitToWidth,
   HIDE_CURSOR,
@@ -170,9 +173,8 @@ export const frame = (
   lines.push(`  elapsed    ${formatDuration((state.finishedAt ?? now) - state.startedAt)}${next}`)
   if (state.retry !== undefined && !finished) {
     lines.push(
-      `  ${paint("yellow", retryReason(state.retry.error))}, retrying in ${secondsUntil(state.retry.until, now)} ${paint(
-        "dim",
-        `(retry ${state.retry.attempt})`
+      `  ${paint("yellow", IngestionError.summarize(state.retry.error))}, retry ${state.retry.attempt} in ${seconds(
+        state.retry.until - now
       )}`
     )
   }

@@ -6,14 +6,21 @@ const CONNECTION_HELP = `Connection:
   --api-key <key>        the API key (default: $TENSORAS_API_KEY); never printed
   --base-url <url>       the API's base URL (default: $TENSORAS_BASE_URL, else ${IngestionJobs.DEFAULT_BASE_URL});
                          https:, or http: on a loopback host
-  --allow-insecure-http  accept an http: base URL on any host (the key then crosses the network in clear)`
+  --allow-insecure-http  accept an http: base URL on any host (the key then crosses the network in clear)
+  --request-timeout <d>  the time one request attempt may take, such as 5s (default 30s)
+
+A service that never answers (nothing listens, an unknown host, every request timed out) ends the
+command after 6 attempts: error Unreachable, exit 4. Each retry is shown with its cause, e.g.
+"ECONNREFUSED 127.0.0.1:9, retry 3 in 2.1 s". TENSORAS_LOG=debug prints every request and retry
+on stderr (never the key).`
 
 const EXIT_CODES_HELP = `Exit codes:
   0    success (wait: every job completed, even if some documents failed)
   1    a job failed
   2    bad usage or input (nothing was sent)
   3    a wait ended first: --timeout passed, or --max-polls polls were made
-  4    API error (authentication, not found, retries exhausted, bad response)
+  4    API error (authentication, not found, bad response, service unreachable; for list and
+       get also retries exhausted: a wait polls on instead)
   70   a bug of the command itself
   130  interrupted by SIGINT (Ctrl-C)
   143  interrupted by SIGTERM`

@@ -17,7 +17,7 @@ import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { changeLine, errorLine, formatDuration, retryReason, type WaitLimits } from "./format.js"
+import { changeLine, errorLine, retryLine, type WaitLimits } from "./format.js"
 import { liveView } from "./progress.js"
 import { detailOf, summaryLines } from "./summary.js"
 import { Terminal } from "./terminal.js"
@@ -170,6 +170,7 @@ const ended = (jobId: string, result: Result.Result<Wait.CompletedJob, WaitError
       tag: error._tag,
       message: error.message,
       ...(error._tag === "WaitTimeout" ? { reason: error.reason } : {}),
+      ...(error._tag === "NotFound" ? { missing: error.missing } : {}),
       ...("code" in error && error.code !== undefined ? { code: error.code } : {})
     }
   }
@@ -206,9 +207,7 @@ const plainView = <R>(state: RunState, stream: Stream.Stream<Update, InvalidInpu
         const key = `${event.at}:${event.attempt}`
         if (key === lastRetry) return Effect.void
         lastRetry = key
-        return line(
-          `${retryReason(event.error)}, retrying in ${formatDuration(event.delayMs)} (retry ${event.attempt})`
-        )
+        return line(retryLine(event.error, event.attempt, event.delayMs))
       }
       return Wait.isChange(event) && event.nextPollAt !== null
         ? line(changeLine(event.job, job?.total))

@@ -1,7 +1,7 @@
 import type { IngestionError } from "@tensoras/ingestion/IngestionError"
 import { IngestionJobDetail } from "@tensoras/ingestion/IngestionJob"
 import * as Wait from "@tensoras/ingestion/Wait"
-import { WaitError, type WaitTimeout } from "@tensoras/ingestion/WaitError"
+import { isTerminalClientError, WaitError, type WaitTimeout } from "@tensoras/ingestion/WaitError"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -48,7 +48,12 @@ export const fromExit = (exit: Exit.Exit<IngestionJobDetail, IngestionError | Wa
     return job.status === "failed" ? Result.fail(Wait.jobFailed(job)) : Result.succeed(job)
   }
   const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isSome(failure)) return Result.fail(failure.value)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    if (error._tag === "WaitTimeout" || isTerminalClientError(error)) return Result.fail(error)
+    // The engine polls on through transient errors: one here is not a wait's outcome.
+    throw new Error(`A wait ended with a transient error (${error._tag}), not an outcome`)
+  }
   // The engine reports its typed errors as failures; a defect is not a wait's outcome.
   throw new Error("A wait ended with a defect, not an outcome")
 }

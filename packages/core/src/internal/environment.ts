@@ -23,6 +23,9 @@ export const API_KEY_VARIABLE = "TENSORAS_API_KEY"
 /** The variable of the base URL. */
 export const BASE_URL_VARIABLE = "TENSORAS_BASE_URL"
 
+/** The variable that turns the Promise client's debug lines on (`debug`). */
+export const LOG_VARIABLE = "TENSORAS_LOG"
+
 /** The production base URL of the API: what an unset `TENSORAS_BASE_URL` means. */
 export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
 
@@ -35,17 +38,21 @@ const processEnv = (): Readonly<Record<string, string | undefined>> | undefined 
   (globalThis as { readonly process?: { readonly env?: Record<string, string | undefined> } }).process?.env
 
 /**
- * The two variables of `env` (default: the process's environment, read now), by the rule. The key
- * is `Redacted` from the moment it is read.
+ * The variables of `env` (default: the process's environment, read now), by the rule. The key is
+ * `Redacted` from the moment it is read. `TENSORAS_LOG` means debug when it says `debug` (in any
+ * case, spaces around ignored); any other value, as none, leaves the debug lines off.
  */
 export const readEnvironment = (
   env: Readonly<Record<string, string | undefined>> | undefined = processEnv()
 ): ClientEnvironment => {
   const apiKey = variableValue(env?.[API_KEY_VARIABLE])
-  return {
+  const environment = {
     apiKey: apiKey === undefined ? undefined : Redacted.make(apiKey),
     baseUrl: variableValue(env?.[BASE_URL_VARIABLE])
   }
+  return env?.[LOG_VARIABLE]?.trim().toLowerCase() === "debug"
+    ? { ...environment, logLevel: "debug" }
+    : environment
 }
 
 /**

@@ -54,6 +54,20 @@ const PolledJob: Schema.Codec<Polled | TerminalJob, IngestionJob.IngestionJobDet
   IngestionJob.IngestionJob
 ]) as never
 
+/** See `IngestionJobs.DEFAULT_UNREACHABLE_AFTER`. */
+export const DEFAULT_UNREACHABLE_AFTER = 6
+
+/** A number of attempts: a whole number of at least 1, or `Infinity` (no limit). */
+const attempts = (param: string, value: unknown): Effect.Effect<number, InvalidInput> =>
+  value === Number.POSITIVE_INFINITY || (typeof value === "number" && Number.isInteger(value) && value >= 1)
+    ? Effect.succeed(value as number)
+    : Effect.fail(
+        new InvalidInput({
+          param,
+          message: `${param} must be a whole number of at least 1, or Infinity (got ${String(value)})`
+        })
+      )
+
 /** The options, checked one after the other (the first bad one is the error), and the headers of every request. */
 const checked = (options: Options) =>
   Effect.gen(function* () {
@@ -66,6 +80,13 @@ const checked = (options: Options) =>
     const maxRetryAfter = yield* validate.duration("maxRetryAfter", options.maxRetryAfter ?? "60 seconds")
     const retrySchedule = options.retrySchedule ?? RetrySchedule.defaultSchedule
     const scrub = internalScrub.makeScrub(apiKey === null ? "" : Redacted.value(apiKey))
+    const unreachableAfter = yield* attempts(
+      "unreachableAfter",
+      options.unreachableAfter ?? DEFAULT_UNREACHABLE_AFTER
+    )
+    if (options.log !== undefined && typeof options.log !== "function") {
+      return yield* new InvalidInput({ param: "log", message: "log must be a function of one line" })
+    }
     const tracing = options.tracing ?? "auto"
     if (!TRACING.includes(tracing)) {
       return yield* new InvalidInput({
@@ -79,7 +100,16 @@ const checked = (options: Options) =>
       "user-agent": USER_AGENT,
       accept: "application/json"
     })
-    const settings: Omit<Settings, "client"> = { base, scrub, tracing, timeout, maxRetryAfter, retrySchedule }
+    const settings: Omit<Settings, "client"> = {
+      base,
+      scrub,
+      tracing,
+      timeout,
+      maxRetryAfter,
+      retrySchedule,
+      unreachableAfter,
+      log: options.log
+    }
     return { settings, headers }
   })
 
@@ -126,7 +156,7 @@ const nextCursor = (
 /** Every job of a knowledge base, page after page, on `list`. */
 const listAllWith =
   (list: Service["list"]): Service["listAll"] =>
-  (knowledgeBaseId: string, listAllOptions: ListAllOptions = {}) =>
+  (knowledgeBaseId: string, listAllOptions: ListAllOptions & RequestOptions = {}) =>
     Stream.unwrap(
       Effect.gen(function* () {
         // Validate once, up front: a bad option fails the stream before the first request.
@@ -136,8 +166,9 @@ const listAllWith =
           listAllOptions.status === undefined ? undefined : yield* validate.status(listAllOptions.status)
         const first =
           listAllOptions.after === undefined ? undefined : yield* validate.id("after", listAllOptions.after)
+        const { onRetry, deadline } = listAllOptions
         return Stream.paginate(first, (after: string | undefined) =>
-          list(kb, { limit, status, after }).pipe(
+          list(kb, { limit, status, after, onRetry, deadline }).pipe(
             Effect.flatMap((page) => nextCursor(page, after)),
             Effect.map(([page, next]) => [page.data, next] as const)
           )

@@ -13,6 +13,9 @@ import * as Stream from "effect/Stream"
 import { InvalidInput } from "../IngestionError.js"
 import * as IngestionJobs from "../IngestionJobs.js"
 import type {
+  CallOptions,
+  ClientEnvironment,
+  ClientJobUpdate,
   ClientOptions,
   ClientWaitOptions,
   IngestionJobsClient,
@@ -46,11 +49,19 @@ const FETCH_AND_CLIENT = new InvalidInput({
   message: "Pass fetch or httpClient, not both"
 })
 
-/** Nothing from the environment: both were given. */
-const NOT_READ = { apiKey: undefined, baseUrl: undefined }
+/** Nothing from the environment: everything it could say was given. */
+const NOT_READ: ClientEnvironment = { apiKey: undefined, baseUrl: undefined }
+
+/** A user's callback, checked when given: a function, or it is an `InvalidInput` naming it. */
+const callback = <F>(param: string, value: F | undefined): Effect.Effect<F | undefined, InvalidInput> =>
+  value === undefined || typeof value === "function"
+    ? Effect.succeed(value)
+    : Effect.fail(new InvalidInput({ param, message: `${param} must be a function` }))
 
 /** The Effect wait options from the Promise ones. */
-const waitOptions = (options: ClientWaitOptions): Effect.Effect<WaitEngine.WaitOptions, InvalidInput> =>
+const waitOptions = (
+  options: ClientWaitOptions
+): Effect.Effect<WaitEngine.WaitOptions & Wait.RetryListener, InvalidInput> =>
   Effect.gen(function* () {
     const timeout =
       options.timeoutMs === undefined ? undefined : yield* validate.duration("timeoutMs", options.timeoutMs)
@@ -58,7 +69,40 @@ const waitOptions = (options: ClientWaitOptions): Effect.Effect<WaitEngine.WaitO
       options.pollIntervalMs === undefined
         ? undefined
         : yield* validate.duration("pollIntervalMs", options.pollIntervalMs)
-    return { timeout, deadline: options.deadline, pollInterval, schedule: options.schedule }
+    const onRetry = yield* callback("onRetry", options.onRetry)
+    return {
+      timeout,
+      deadline: options.deadline,
+      pollInterval,
+      schedule: options.schedule,
+      // The engine's `Retrying` event, as the Promise API's one retry shape (a call's `RetryInfo`).
+      onRetry:
+        onRetry === undefined
+          ? undefined
+          : (retry: WaitEngine.Retrying) =>
+              onRetry({ error: retry.error, attempt: retry.attempt, delayMillis: retry.delayMs })
+    }
+  })
+
+/** A call's `onRetry` as the service's: the user's function, run where the retry happens. */
+const requestOptions = (options: CallOptions): IngestionJobs.RequestOptions | undefined => {
+  const onRetry = options.onRetry
+  return typeof onRetry === "function" ? { onRetry: (info) => Effect.sync(() => onRetry(info)) } : undefined
+}
+
+/** The debug lines of a client: where `logLevel` (or `TENSORAS_LOG`) says so, to `logger` (or stderr). */
+const logOf = (
+  options: ClientOptions,
+  environment: ClientEnvironment
+): Effect.Effect<((line: string) => void) | undefined, InvalidInput> =>
+  Effect.gen(function* () {
+    const level = options.logLevel ?? environment.logLevel ?? "off"
+    if (level !== "debug" && level !== "off") {
+      return yield* new InvalidInput({ param: "logLevel", message: 'logLevel must be "debug" or "off"' })
+    }
+    const logger = yield* callback("logger", options.logger)
+    if (level === "off") return undefined
+    return logger ?? ((line: string) => console.error(`[tensoras] ${line}`))
   })
 
 /**
@@ -88,7 +132,9 @@ const toAsyncIterable = <A, E>(
 const serviceOf = (options: ClientOptions) =>
   Effect.gen(function* () {
     const environment =
-      options.apiKey === undefined || options.baseUrl === undefined ? readEnvironment() : NOT_READ
+      options.apiKey === undefined || options.baseUrl === undefined || options.logLevel === undefined
+        ? readEnvironment()
+        : NOT_READ
     if (options.fetch !== undefined && options.httpClient !== undefined) return yield* FETCH_AND_CLIENT
     const given = options.apiKey ?? environment.apiKey
     if (given === undefined) return yield* MISSING_KEY
@@ -101,10 +147,13 @@ const serviceOf = (options: ClientOptions) =>
       options.maxRetries === undefined
         ? undefined
         : yield* validate.count("maxRetries", options.maxRetries, 0)
+    const log = yield* logOf(options, environment)
     return yield* IngestionJobs.make({
       apiKey,
       baseUrl: options.baseUrl ?? environment.baseUrl,
       allowInsecureHttp: options.allowInsecureHttp,
+      unreachableAfter: options.unreachableAfter,
+      log,
       requestTimeout: timeout,
       retrySchedule:
         options.retrySchedule ??
@@ -178,14 +227,24 @@ const settled = Result.match({
   onSuccess: (value: Wait.CompletedJob): WaitResult => ({ status: "fulfilled", value })
 })
 
+/** `watchAll`'s update with its result in `Promise.allSettled`'s shape. */
+const settledUpdate = (update: Wait.JobUpdate): ClientJobUpdate =>
+  update._tag === "Ended" ? { _tag: "Ended", jobId: update.jobId, result: settled(update.result) } : update
+
+/** The list options the service takes, from the Promise ones (without the signal). */
+const listOptionsOf = <O extends IngestionJobs.ListAllOptions>(options: O & CallOptions) => {
+  const { signal: _, onRetry: __, ...rest } = options
+  return { ...rest, ...requestOptions(options) }
+}
+
 /** The Promise client on a service and its engine. */
 const clientOf = ({ service, engine }: Built): IngestionJobsClient => ({
   list: (knowledgeBaseId, listOptions = {}) =>
-    runPromise(service.list(knowledgeBaseId, listOptions), listOptions.signal),
+    runPromise(service.list(knowledgeBaseId, listOptionsOf(listOptions)), listOptions.signal),
   get: (knowledgeBaseId, jobId, callOptions = {}) =>
-    runPromise(service.get(knowledgeBaseId, jobId), callOptions.signal),
+    runPromise(service.get(knowledgeBaseId, jobId, requestOptions(callOptions)), callOptions.signal),
   listAll: (knowledgeBaseId, listOptions = {}) =>
-    toAsyncIterable(service.listAll(knowledgeBaseId, listOptions), listOptions.signal),
+    toAsyncIterable(service.listAll(knowledgeBaseId, listOptionsOf(listOptions)), listOptions.signal),
   waitFor: (knowledgeBaseId, jobId, options = {}) => waitForOn(engine, knowledgeBaseId, jobId, options),
   waitForAll: (knowledgeBaseId, jobIds, options = {}) =>
     onEngine(engine, options, (effectOptions) =>
@@ -194,7 +253,9 @@ const clientOf = ({ service, engine }: Built): IngestionJobsClient => ({
   watch: (knowledgeBaseId, jobId, options = {}) =>
     watchOnEngine(engine, options, (effectOptions) => Wait.watch(knowledgeBaseId, jobId, effectOptions)),
   watchAll: (knowledgeBaseId, jobIds, options = {}) =>
-    watchOnEngine(engine, options, (effectOptions) => Wait.watchAll(knowledgeBaseId, jobIds, effectOptions))
+    watchOnEngine(engine, options, (effectOptions) =>
+      Stream.map(Wait.watchAll(knowledgeBaseId, jobIds, effectOptions), settledUpdate)
+    )
 })
 
 /** See `createIngestionJobsClient`. */
@@ -208,7 +269,12 @@ export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promis
   // A client's service and engine, without the client: one call uses nothing else.
   let engine: Engine
   try {
-    engine = engineFor(options, engineOf)
+    // The engines kept for reuse are told apart by the options they know; a call with one of the
+    // newer client options builds its own.
+    engine =
+      options.unreachableAfter === undefined && options.logLevel === undefined && options.logger === undefined
+        ? engineFor(options, engineOf)
+        : engineOf(options)
   } catch (error) {
     return Promise.reject(error)
   }

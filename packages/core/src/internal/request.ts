@@ -1,8 +1,10 @@
 /**
  * One request of the client, sent until it has its answer: each attempt limited in time (and by
  * the caller's deadline), traced as the client's `tracing` asks, and retried on the retry policy
- * while it fails transiently. `ingestionJobs.ts` builds the requests; `response.ts` reads the
- * answers. This is the path every poll takes: it allocates as little as it can.
+ * while it fails transiently. A client that has never had a response gives up with `Unreachable`
+ * after `unreachableAfter` attempts without one (`reach.ts`); with `log`, every attempt and retry
+ * is told as a line. `ingestionJobs.ts` builds the requests; `response.ts` reads the answers. This
+ * is the path every poll takes: it allocates as little as it can.
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -17,9 +19,10 @@ import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
-import { type IngestionError, TransportError } from "../IngestionError.js"
+import { type IngestionError, summarize, TransportError } from "../IngestionError.js"
 import type { RequestOptions, RetryInfo, Tracing } from "../IngestionJobs.js"
 import { startTimer } from "./liveClock.js"
+import * as Reach from "./reach.js"
 import * as internalResponse from "./response.js"
 import type { Scrub } from "./scrub.js"
 
@@ -32,6 +35,10 @@ export interface Settings {
   readonly timeout: Duration.Duration
   readonly maxRetryAfter: Duration.Duration
   readonly retrySchedule: Schedule.Schedule<unknown, IngestionError>
+  /** Attempts without any response after which a client that never had one is `Unreachable`. */
+  readonly unreachableAfter: number
+  /** Told one line per attempt and per retry (debugging); `undefined`: nothing is built for it. */
+  readonly log: ((line: string) => void) | undefined
 }
 
 /** Sends a request until it has its decoded answer, or fails for good. */
@@ -114,10 +121,20 @@ const retrying = <A>(
 const retryPolicy = (
   schedule: Schedule.Schedule<unknown, IngestionError>,
   maxRetryAfter: Duration.Duration,
-  options: RequestOptions | undefined
+  options: RequestOptions | undefined,
+  log: ((line: string) => void) | undefined
 ): Schedule.Schedule<unknown, IngestionError> => {
   const transient = Schedule.while(schedule, ({ input }) => input.isTransient)
-  const onRetry = options?.onRetry
+  const told = options?.onRetry
+  const onRetry =
+    log === undefined
+      ? told
+      : (info: RetryInfo) => {
+          log(
+            `retry ${info.attempt} in ${(info.delayMillis / 1000).toFixed(1)} s after ${summarize(info.error)}`
+          )
+          return told === undefined ? Effect.void : told(info)
+        }
   const deadline = options?.deadline
   // `attempt` counts the policy's steps from 1: the first retry of the request is attempt 1.
   return Schedule.modifyDelay(transient, ({ input: error, attempt, duration: delay }) => {
@@ -194,7 +211,9 @@ const timedOut = (request: HttpClientRequest.HttpClientRequest, base: URL, timeo
 
 /** The client's {@link Send}. */
 export const makeSend = (settings: Settings): Send => {
-  const { base, scrub, timeout, retrySchedule, maxRetryAfter } = settings
+  const { base, scrub, timeout, retrySchedule, maxRetryAfter, log } = settings
+  // Whether the service ever answered this client, and how many attempts went without an answer.
+  const reach = Reach.make(settings.unreachableAfter, base)
   // The client, its requests aborted when a Scope we own closes (see `limited`).
   const scopedClient = HttpClient.withScope(settings.client)
   const traced = tracedWith(settings.tracing)
@@ -203,11 +222,15 @@ export const makeSend = (settings: Settings): Send => {
   // deadline: a client that only waits never builds it).
   let defaultPolicy: Schedule.Schedule<unknown, IngestionError> | undefined
   const retry = () => {
-    if (defaultPolicy === undefined) defaultPolicy = retryPolicy(retrySchedule, maxRetryAfter, undefined)
+    if (defaultPolicy === undefined) defaultPolicy = retryPolicy(retrySchedule, maxRetryAfter, undefined, log)
     return defaultPolicy
   }
   return (request, schema, requestOptions, fast) => {
-    const handle = internalResponse.handle(schema, scrub, fast)
+    // The status of the attempt's answer, for its debug line (only when there is a `log`).
+    const seen: Reach.Seen | undefined = log === undefined ? undefined : { status: 0 }
+    const decode = internalResponse.handle(schema, scrub, fast)
+    // Once the service has answered, a poll's path is as before: nothing more per request.
+    const handle = reach.answered && seen === undefined ? decode : Reach.answered(reach, decode, seen)
     const attempt = (scope: Scope.Scope) =>
       traced(
         scopedClient
@@ -221,8 +244,15 @@ export const makeSend = (settings: Settings): Send => {
     const onTimeout = () => timedOut(request, base, timeout)
     const deadline = requestOptions?.deadline
     const policy =
-      requestOptions === undefined ? retry : () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions)
-    if (deadline === undefined) return retrying(limited(attempt, timeoutMillis, onTimeout), policy)
+      requestOptions === undefined
+        ? retry
+        : () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions, log)
+    // Until the service has answered once, an attempt without an answer counts towards `Unreachable`.
+    const watched = <A>(sent: Effect.Effect<A, IngestionError>) => {
+      const counted = reach.answered ? sent : Reach.counted(reach, sent)
+      return log === undefined ? counted : Reach.logged(counted, request, scrub, log, seen)
+    }
+    if (deadline === undefined) return retrying(watched(limited(attempt, timeoutMillis, onTimeout)), policy)
     // The clock is read before every attempt: a timer that fired late (a blocked event loop)
     // cannot send a request past the deadline, and an attempt never outlives it.
     const onDeadline = () => deadlinePassed(request, base)
@@ -233,6 +263,6 @@ export const makeSend = (settings: Settings): Send => {
           ? limited(attempt, deadline - now, onDeadline)
           : limited(attempt, timeoutMillis, onTimeout)
     )
-    return retrying(bounded, policy)
+    return retrying(watched(bounded), policy)
   }
 }

@@ -276,9 +276,30 @@ export const transportError = (error: HttpClientError.HttpClientError): Transpor
   const detail = cause
     ? `${cause.message}${cause.cause instanceof Error ? `: ${cause.cause.message}` : ""}`
     : ""
+  const code = systemCode(cause)
   return new TransportError({
     ...requestInfo(error.request),
     reason: "Network",
+    ...(code === undefined ? {} : { code }),
     message: `The request failed before a complete response arrived${detail ? ` (${detail})` : ""}`
   })
+}
+
+/** `ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_SOCKET`, ...: the shape of a system error's `code`. */
+const SYSTEM_CODE = /^E[A-Z0-9_]+$|^UND_ERR_[A-Z0-9_]+$/
+
+/**
+ * The system's code of a failure without a response, from the error the platform raised or the
+ * errors it wraps: undici raises `Error { code: "ECONNREFUSED" }`, Node's fetch a `TypeError("fetch
+ * failed")` whose `cause` has it (an `AggregateError` of one error per address for a host with
+ * several). Browsers and Deno give none ("Failed to fetch"): `undefined`.
+ */
+export const systemCode = (error: unknown): string | undefined => {
+  let current = error
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const { code, cause, errors } = current as { code?: unknown; cause?: unknown; errors?: unknown }
+    if (typeof code === "string" && SYSTEM_CODE.test(code)) return code
+    current = cause ?? (Array.isArray(errors) ? errors[0] : undefined)
+  }
+  return undefined
 }

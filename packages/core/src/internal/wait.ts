@@ -2,25 +2,39 @@
  * The Effect waits of `Wait`: registrations with the process's `WaitEngine`, their exits read with
  * the wait rules (`waitRules.ts`).
  */
-import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
-import type { IngestionError, InvalidInput } from "../IngestionError.js"
+import type { InvalidInput } from "../IngestionError.js"
 import type * as IngestionJob from "../IngestionJob.js"
 import type * as PollSchedule from "../PollSchedule.js"
-import type { CompletedJob, JobUpdate } from "../Wait.js"
-import { WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "../WaitEngine.js"
-import type { IngestionJobFailed, WaitError, WaitTimeout } from "../WaitError.js"
+import type { CompletedJob, JobUpdate, RetryListener } from "../Wait.js"
+import { type Listener, WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "../WaitEngine.js"
+import type { IngestionJobFailed, TerminalClientError, WaitError, WaitTimeout } from "../WaitError.js"
 import * as validate from "./validate.js"
-import { exitError, exitResult, outcomeResult } from "./waitRules.js"
+import { exitResult, narrowExit, outcomeResult } from "./waitRules.js"
 
 /** See `Wait.isChange`. */
 export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: "Polled" }> =>
   event._tag === "Polled" && (event.changed || event.nextPollAt === null)
+
+/**
+ * A listener's `onEvent` for the hooks of a wait: `onUpdate` hears each answer (it picks the changes
+ * it tells), `onRetry` each retry; no `onEvent` at all when neither is given.
+ */
+const onEventOf = (
+  onUpdate: ((event: Extract<WaitEvent, { _tag: "Polled" }>) => void) | undefined,
+  onRetry: RetryListener["onRetry"]
+): Listener["onEvent"] =>
+  onUpdate === undefined && onRetry === undefined
+    ? undefined
+    : (event) => {
+        if (event._tag === "Retrying") onRetry?.(event)
+        else onUpdate?.(event)
+      }
 
 /** See `Wait.outcome`: {@link outcomeResult} as an Effect. */
 export const outcome = (
@@ -32,11 +46,16 @@ export const outcome = (
 export const waitFor = (
   knowledgeBaseId: string,
   jobId: string,
-  options: WaitOptions & {
-    readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined
-  } = {}
+  options: WaitOptions &
+    RetryListener & {
+      readonly onUpdate?: ((job: IngestionJob.IngestionJob) => void) | undefined
+    } = {}
 ): Effect.Effect<CompletedJob, WaitError, WaitEngine> => {
   const { onUpdate } = options
+  const onEvent = onEventOf(
+    onUpdate === undefined ? undefined : (event) => isChange(event) && onUpdate(event.job),
+    options.onRetry
+  )
   // No fiber, Deferred or scope of its own: the caller's fiber waits in `Effect.callback` for the
   // registration's `onExit`, and leaves the engine if it is interrupted first.
   return Effect.flatMap(WaitEngine, (engine) =>
@@ -47,7 +66,7 @@ export const waitFor = (
       }
       return Effect.flatMap(
         engine.register(knowledgeBaseId, jobId, options, {
-          onEvent: onUpdate === undefined ? undefined : (event) => isChange(event) && onUpdate(event.job),
+          onEvent,
           onExit: (exit) => {
             if (settle.resume === undefined) settle.exit = exit
             else settle.resume(exit)
@@ -56,10 +75,12 @@ export const waitFor = (
         (registration) =>
           Effect.onInterrupt(
             restore(
-              Effect.callback<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>((resume) => {
-                if (settle.exit !== undefined) resume(settle.exit)
-                else settle.resume = resume
-              })
+              Effect.callback<IngestionJob.IngestionJobDetail, TerminalClientError | WaitTimeout>(
+                (resume) => {
+                  if (settle.exit !== undefined) resume(narrowExit(settle.exit))
+                  else settle.resume = (exit) => resume(narrowExit(exit))
+                }
+              )
             ),
             () => registration.leave
           )
@@ -72,7 +93,7 @@ export const waitFor = (
 export const waitForAll = (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
-  options: WaitOptions = {}
+  options: WaitOptions & RetryListener = {}
 ): Effect.Effect<ReadonlyArray<Result.Result<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =>
   Effect.gen(function* () {
     const ids = [...jobIds]
@@ -87,6 +108,7 @@ export const waitForAll = (
     return yield* Effect.acquireUseRelease(
       Effect.forEach(ids, (id, index) =>
         engine.register(knowledgeBaseId, id, options, {
+          onEvent: onEventOf(undefined, options.onRetry),
           onExit: (exit) => {
             results[index] = exitResult(exit)
             if (--left === 0) Deferred.doneUnsafe(all, Exit.void)
@@ -103,23 +125,27 @@ export const waitForAll = (
 export const watch = (
   knowledgeBaseId: string,
   jobId: string,
-  options: WaitOptions = {}
-): Stream.Stream<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine> =>
+  options: WaitOptions & RetryListener = {}
+): Stream.Stream<PollSchedule.Polled, TerminalClientError | WaitTimeout, WaitEngine> =>
   // `callback`: an emission is a synchronous offer to the stream's unbounded queue (the consumer
   // takes what has piled up as one chunk); no fiber per emission.
-  Stream.callback<PollSchedule.Polled, IngestionError | WaitTimeout, WaitEngine>((queue) =>
+  Stream.callback<PollSchedule.Polled, TerminalClientError | WaitTimeout, WaitEngine>((queue) =>
     Effect.flatMap(WaitEngine, (engine) =>
       Effect.acquireRelease(
         engine.register(knowledgeBaseId, jobId, options, {
-          onEvent: (event) => {
+          onEvent: onEventOf((event) => {
             if (isChange(event) && event.nextPollAt !== null) Queue.offerUnsafe(queue, event.job)
-          },
+          }, options.onRetry),
           onExit: (exit) => {
             if (Exit.isSuccess(exit)) {
               Queue.offerUnsafe(queue, exit.value)
               Queue.endUnsafe(queue)
             } else {
-              Queue.failCauseUnsafe(queue, Cause.fail(exitError(exit)))
+              // A typed error fails the stream with it; a defect (a schedule of one's own that died) dies.
+              Queue.failCauseUnsafe(
+                queue,
+                (narrowExit(exit) as Exit.Failure<never, TerminalClientError | WaitTimeout>).cause
+              )
             }
           }
         }),
@@ -132,7 +158,7 @@ export const watch = (
 export const watchAll = (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
-  options: WaitOptions = {}
+  options: WaitOptions & RetryListener = {}
 ): Stream.Stream<JobUpdate, InvalidInput, WaitEngine> =>
   Stream.callback<JobUpdate, InvalidInput, WaitEngine>((queue) =>
     Effect.gen(function* () {
@@ -148,11 +174,11 @@ export const watchAll = (
       yield* Effect.forEach(ids, (jobId) =>
         Effect.acquireRelease(
           engine.register(knowledgeBaseId, jobId, options, {
-            onEvent: (event) => {
+            onEvent: onEventOf((event) => {
               if (isChange(event) && event.nextPollAt !== null) {
                 Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: event.job })
               }
-            },
+            }, options.onRetry),
             onExit: (exit) => {
               if (Exit.isSuccess(exit)) Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: exit.value })
               Queue.offerUnsafe(queue, { _tag: "Ended", jobId, result: exitResult(exit) })

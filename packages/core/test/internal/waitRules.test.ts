@@ -242,6 +242,35 @@ describe("internal/waitRules", () => {
       const defect = Exit.failCause(Cause.die(new Error("boom"))) as WaitEngine.WaitExit
       expect(() => rules.exitResult(defect)).toThrow("a wait ended without a typed error")
     })
+
+    it("a transient error is no wait's end: in an exit, it is a defect", () => {
+      const request = {
+        method: "GET",
+        url: "https://api.tensoras.ai/v1/knowledge-bases/kb_rules/ingestion-jobs"
+      }
+      const unreachable = new IngestionError.Unreachable({
+        ...request,
+        reason: "Network",
+        attempts: 6,
+        message: "m"
+      })
+      // One a wait ends with passes as it is.
+      const ends = Exit.fail(unreachable) as WaitEngine.WaitExit
+      expect(rules.narrowExit(ends)).toBe(ends)
+      expect(Result.isFailure(rules.exitResult(ends)) && rules.exitResult(ends)).toMatchObject({
+        failure: unreachable
+      })
+      for (const transient of [
+        new IngestionError.RateLimited({ ...request, status: 429, message: "m" }),
+        new IngestionError.ServerError({ ...request, status: 503, message: "m" }),
+        new IngestionError.TransportError({ ...request, reason: "Network", message: "m" })
+      ]) {
+        const exit = Exit.fail(transient) as WaitEngine.WaitExit
+        const narrowed = rules.narrowExit(exit)
+        expect(Exit.isFailure(narrowed) && Cause.hasDies(narrowed.cause)).toBe(true)
+        expect(() => rules.exitResult(exit)).toThrow("a wait ended without a typed error")
+      }
+    })
   })
 
   describe("the job statuses, defined once", () => {

@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs"
+import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
+import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import * as Duration from "effect/Duration"
 import { describe, expect, it } from "vitest"
-import { CANARY, linesOf, runCli, spawnCli } from "./helpers.js"
+import { DEFAULT_TIMEOUT_MS, STATUSES } from "../src/internal/args.js"
+import { DEFAULT_BASE_URL } from "../src/internal/usage.js"
+import { CANARY, envFor, linesOf, runCli, runCliLoggingModules, spawnCli, withSimulator } from "./helpers.js"
 
 const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
 
@@ -64,6 +70,45 @@ describe.concurrent("tensoras-ingest: help and usage", () => {
     const run = await runCli(["simulate", "--scenario", "nope"])
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/^error: --scenario must be one of docs, empty, paginated, realistic/)
+  })
+})
+
+// Effect's modules, wherever the package manager put them (`node_modules/effect/` or pnpm's store).
+const isEffect = (url: string) => /\/node_modules\/effect\//.test(url)
+
+describe.concurrent("tensoras-ingest: help, version and usage errors load no Effect", () => {
+  for (const args of [
+    ["--help"],
+    ["--version"],
+    [],
+    ["jobs", "wait", "--help"],
+    ["jobs", "list", "kb_abc123", "--limit", "0"],
+    ["jobs", "get", "kb_abc123", "job/x"],
+    ["jobs", "wait", "kb_abc123", "job_abc123", "--timeout", "5"],
+    ["simulate", "--scenario", "nope"]
+  ]) {
+    it(`'${args.join(" ")}'`, async () => {
+      const run = await runCliLoggingModules(args, { env: { TENSORAS_API_KEY: CANARY } })
+      expect(run.code).toBe(args[0] === "--help" || args[0] === "--version" || args[2] === "--help" ? 0 : 2)
+      // The log is the command's own: its entry point was resolved.
+      expect(run.modules.some((url) => url.endsWith("/packages/cli/src/bin.ts"))).toBe(true)
+      expect(run.modules.filter(isEffect)).toEqual([])
+    })
+  }
+
+  it("a command that runs does load Effect (the log would show it)", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      const run = await runCliLoggingModules(["jobs", "get", "kb_abc123", "job_abc123"], {
+        env: envFor(simulator)
+      })
+      expect(run.code).toBe(0)
+      expect(run.modules.filter(isEffect).length).toBeGreaterThan(0)
+    }))
+
+  it("what the parser restates of core equals core's", () => {
+    expect(STATUSES).toEqual(IngestionJob.KNOWN_STATUSES)
+    expect(DEFAULT_TIMEOUT_MS).toBe(Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT))
+    expect(DEFAULT_BASE_URL).toBe(IngestionJobs.DEFAULT_BASE_URL)
   })
 })
 

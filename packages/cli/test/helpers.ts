@@ -1,6 +1,10 @@
+import { randomUUID } from "node:crypto"
+import { readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { NodeSimulator, type TestProcess } from "@tensoras/ingestion-testkit"
-import { CANARY, type SpawnOptions, spawnScript } from "../../node/test/helpers.js"
+import { NodeSimulator, TestProcess } from "@tensoras/ingestion-testkit"
+import { CANARY, ROOT, type SpawnOptions, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
 
 export { CANARY, spawnScript, WRONG_KEY } from "../../node/test/helpers.js"
 
@@ -14,6 +18,32 @@ export const spawnCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}
 /** Runs `tensoras-ingest` to its end. */
 export const runCli = (args: ReadonlyArray<string>, options: SpawnOptions = {}): Promise<TestProcess.Exit> =>
   spawnCli(args, options).exited
+
+/**
+ * Runs `tensoras-ingest` with `args` to its end, with every module it resolved (their URLs, in order):
+ * a hook (`fixtures/moduleLog.ts`) logs them from the process itself.
+ */
+export const runCliLoggingModules = async (
+  args: ReadonlyArray<string>,
+  options: { readonly env?: Readonly<Record<string, string>> } = {}
+): Promise<TestProcess.Exit & { readonly modules: ReadonlyArray<string> }> => {
+  const log = join(tmpdir(), `tensoras-cli-modules-${randomUUID()}.log`)
+  try {
+    const exit = await TestProcess.node(BIN, args, {
+      env: { ...options.env, MODULE_LOG: log },
+      cwd: ROOT,
+      nodeArgs: [
+        "--conditions=@tensoras/source",
+        "--import",
+        fileURLToPath(new URL("./fixtures/moduleLog.ts", import.meta.url))
+      ],
+      canaries: [CANARY, WRONG_KEY]
+    }).exited
+    return { ...exit, modules: linesOf(readFileSync(log, "utf8")) }
+  } finally {
+    rmSync(log, { force: true })
+  }
+}
 
 /** The environment that points the command at `simulator` with the canary key. */
 export const envFor = (simulator: NodeSimulator.RunningSimulator): Record<string, string> => ({

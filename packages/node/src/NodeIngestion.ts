@@ -21,7 +21,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
-import * as Undici from "undici"
+import type * as Undici from "undici"
 import * as internal from "./internal/nodeIngestion.js"
 import * as undiciHttpClient from "./internal/undiciHttpClient.js"
 
@@ -114,7 +114,9 @@ export const layerDispatcher = (options: AgentOptions = {}): Layer.Layer<Dispatc
   Layer.effect(
     Dispatcher,
     Effect.acquireRelease(
-      Effect.map(internal.agentOptions(options), (agentOptions) => new Undici.Agent(agentOptions)),
+      Effect.flatMap(internal.agentOptions(options), (agentOptions) =>
+        Effect.map(internal.loadUndici, (undici) => new undici.Agent(agentOptions))
+      ),
       (agent) => Effect.promise(() => agent.destroy())
     )
   )

@@ -13,7 +13,6 @@
 import * as core from "@tensoras/ingestion/IngestionJobsClient"
 import type * as Wait from "@tensoras/ingestion/Wait"
 import type * as HttpClient from "effect/http/HttpClient"
-import * as Undici from "undici"
 import * as internal from "./internal/nodeIngestion.js"
 import * as undiciHttpClient from "./internal/undiciHttpClient.js"
 
@@ -21,12 +20,15 @@ let shared: HttpClient.HttpClient | undefined
 
 /**
  * The `HttpClient` of every client of this module: undici's `Dispatcher.request` on one keep-alive
- * `Agent` of the process, made at the first call (it holds no key: each client sends its own). An
- * idle socket does not hold the process; the agent lives as long as the process.
+ * `Agent` of the process, made at the first request, undici loaded then (it holds no key: each
+ * client sends its own). An idle socket does not hold the process; the agent lives as long as the
+ * process.
  */
 const defaultHttpClient = (): HttpClient.HttpClient => {
   if (shared === undefined) {
-    shared = undiciHttpClient.make(new Undici.Agent(internal.DEFAULT_AGENT_OPTIONS))
+    shared = undiciHttpClient.makeDeferred(() =>
+      internal.importUndici().then((undici) => new undici.Agent(internal.DEFAULT_AGENT_OPTIONS))
+    )
   }
   return shared
 }

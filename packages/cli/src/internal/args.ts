@@ -1,15 +1,15 @@
 /**
  * The command line of `tensoras-ingest`, parsed and validated before anything runs: a bad flag,
- * ID, limit, status, duration or port is reported here, and nothing is sent. This module is
- * light on purpose (no Effect runtime), so `--help` and usage errors answer at once.
+ * ID, limit, status, duration or port is reported here, and nothing is sent. This module loads no
+ * Effect (a test holds it to that), so `--help`, `--version` and usage errors answer at once: IDs
+ * are checked by core's Effect-free rule (`@tensoras/ingestion/IngestionId`), and what is core's
+ * (the statuses, the default timeout) is restated here, tests keeping it equal to core's.
  */
-import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
-import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
 import * as Scenarios from "@tensoras/ingestion-testkit/Scenarios"
-import * as Duration from "effect/Duration"
-import * as Redacted from "effect/Redacted"
-import { parseCommand, positionalsError, type Values } from "./parsing.js"
+import { CONNECTION_OPTIONS, type Connection, connectionOf, isConnection } from "./connection.js"
+import { idsError, parseCommand, positionalsError, type Values } from "./parsing.js"
 import {
   DEMO_USAGE,
   GET_USAGE,
@@ -20,20 +20,10 @@ import {
   WAIT_USAGE
 } from "./usage.js"
 
-/** Where the API is and how to authenticate; the key is `Redacted` from the moment it is read. */
-export interface Connection {
-  readonly apiKey: Redacted.Redacted<string>
-  /** `undefined`: the production URL. */
-  readonly baseUrl: string | undefined
-  /** `--allow-insecure-http`: an `http:` base URL on a host that is not loopback. */
-  readonly allowInsecureHttp: boolean
-  /** `--request-timeout`: the time one request attempt may take; `undefined`: the client's 30 s. */
-  readonly requestTimeoutMs: number | undefined
-  /** `TENSORAS_LOG=debug`: a line per request attempt and per retry on stderr. */
-  readonly debug: boolean
-}
+export type { Connection } from "./connection.js"
+export { keysIn } from "./connection.js"
 
-export type JobStatusFilter = "queued" | "processing" | "completed" | "failed"
+export type JobStatusFilter = IngestionJob.KnownJobStatus
 
 export type Command =
   | {
@@ -79,40 +69,10 @@ export type Command =
 /** Help or version, a usage error, a bad value (exit 2), or the command to run. */
 export type Parsed = NodeCommand.Parsed<Command>
 
-const STATUSES: ReadonlyArray<JobStatusFilter> = IngestionJob.KNOWN_STATUSES
-export const DEFAULT_TIMEOUT_MS = Duration.toMillis(WaitEngine.DEFAULT_TIMEOUT)
-
-const CONNECTION_OPTIONS = {
-  "api-key": { type: "string" },
-  "base-url": { type: "string" },
-  "allow-insecure-http": { type: "boolean" },
-  "request-timeout": { type: "string" }
-} as const
-
-/** Core's rule for `TENSORAS_LOG` (`readEnvironment`): `debug`, in any case, spaces around ignored. */
-const isDebug = (value: string | undefined): boolean => value?.trim().toLowerCase() === "debug"
-
-const connectionOf = (values: Values, env: NodeJS.ProcessEnv): Connection | Parsed => {
-  const timeoutText = values["request-timeout"] as string | undefined
-  const requestTimeoutMs =
-    timeoutText === undefined ? undefined : NodeCommand.parseDuration("request-timeout", timeoutText)
-  if (typeof requestTimeoutMs === "string") return { _tag: "Invalid", message: requestTimeoutMs }
-  const flagKey = values["api-key"] as string | undefined
-  const key = flagKey ?? NodeCommand.given(env.TENSORAS_API_KEY)
-  if (key === undefined) {
-    return { _tag: "Invalid", message: "no API key: pass --api-key <key> or set TENSORAS_API_KEY" }
-  }
-  return {
-    // The key is Redacted at once; only the client's Authorization header reads it again.
-    apiKey: Redacted.make(key),
-    baseUrl: (values["base-url"] as string | undefined) ?? NodeCommand.given(env.TENSORAS_BASE_URL),
-    allowInsecureHttp: values["allow-insecure-http"] === true,
-    requestTimeoutMs,
-    debug: isDebug(env.TENSORAS_LOG)
-  }
-}
-
-const isConnection = (value: Connection | Parsed): value is Connection => !("_tag" in value)
+/** `IngestionJob.KNOWN_STATUSES`, in its order (a test keeps them equal). */
+export const STATUSES: ReadonlyArray<JobStatusFilter> = ["queued", "processing", "completed", "failed"]
+/** `WaitEngine.DEFAULT_TIMEOUT`, 30 minutes (a test keeps them equal). */
+export const DEFAULT_TIMEOUT_MS = 30 * 60_000
 
 const parseList = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed => {
   const parsed = parseCommand(
@@ -146,6 +106,11 @@ const parseList = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed 
   }
   const connection = connectionOf(values, env)
   if (!isConnection(connection)) return connection
+  const badId = idsError([
+    ["knowledgeBaseId", positionals[0]],
+    ["after", values.after as string | undefined]
+  ])
+  if (badId !== undefined) return badId
   return {
     _tag: "Run",
     command: {
@@ -169,6 +134,11 @@ const parseGet = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed =
   if (wrong !== undefined) return wrong
   const connection = connectionOf(values, env)
   if (!isConnection(connection)) return connection
+  const badId = idsError([
+    ["knowledgeBaseId", positionals[0]],
+    ["jobId", positionals[1]]
+  ])
+  if (badId !== undefined) return badId
   return {
     _tag: "Run",
     command: {
@@ -278,6 +248,11 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed 
   const { intervalMs, maxIntervalMs, maxPolls, timeoutMs } = cadence
   const connection = connectionOf(values, env)
   if (!isConnection(connection)) return connection
+  const badId = idsError([
+    ["knowledgeBaseId", knowledgeBaseId],
+    ...jobIds.map((jobId) => ["jobId", jobId] as const)
+  ])
+  if (badId !== undefined) return badId
   return {
     _tag: "Run",
     command: {
@@ -369,23 +344,4 @@ export const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, versi
         usage: MAIN_USAGE
       }
   }
-}
-
-/**
- * The API keys the command line or the environment carries, found without parsing (also when
- * parsing fails), so that every line the command prints can be scrubbed of them.
- */
-export const keysIn = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ReadonlyArray<string> => {
-  const keys: Array<string> = []
-  const fromEnv = NodeCommand.given(env.TENSORAS_API_KEY)
-  if (fromEnv !== undefined) keys.push(fromEnv)
-  args.forEach((arg, index) => {
-    if (arg === "--api-key") {
-      const next = args[index + 1]
-      if (next !== undefined) keys.push(next)
-    } else if (arg.startsWith("--api-key=")) {
-      keys.push(arg.slice("--api-key=".length))
-    }
-  })
-  return keys.filter((key) => key.length > 0)
 }

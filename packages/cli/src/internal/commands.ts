@@ -26,7 +26,7 @@ const clientLayer = (connection: Connection) =>
   Layer.unwrap(
     Effect.map(Terminal, (terminal) =>
       NodeIngestion.layer({
-        apiKey: connection.apiKey,
+        apiKey: Redacted.make(connection.apiKey),
         baseUrl: connection.baseUrl,
         allowInsecureHttp: connection.allowInsecureHttp,
         requestTimeout:

@@ -1,5 +1,6 @@
 /** The command line read with `node:util`'s `parseArgs`, its errors in words a user can act on. */
 import { parseArgs } from "node:util"
+import * as IngestionId from "@tensoras/ingestion/IngestionId"
 import type * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
 
 export type Values = Record<string, string | boolean | undefined>
@@ -63,6 +64,21 @@ export const positionalsError = (
   }
   if (positionals.length > names.length) {
     return { _tag: "Usage", message: `unexpected argument '${positionals[names.length]}'`, usage }
+  }
+  return undefined
+}
+
+/**
+ * The IDs of a command by core's rule (`@tensoras/ingestion/IngestionId`, no Effect), checked while
+ * parsing: the first one the client would refuse is a bad value (exit 2), in the words of the
+ * client's own `InvalidInput`, and nothing is sent.
+ */
+export const idsError = (
+  ids: ReadonlyArray<readonly [param: string, value: string | undefined]>
+): NodeCommand.Parsed<never> | undefined => {
+  for (const [param, value] of ids) {
+    const problem = value === undefined ? undefined : IngestionId.idProblem(param, value)
+    if (problem !== undefined) return { _tag: "Invalid", message: `InvalidInput (${param}): ${problem}` }
   }
   return undefined
 }

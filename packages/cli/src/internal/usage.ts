@@ -1,10 +1,15 @@
-/** The help texts of `tensoras-ingest`: what `--help` prints, and the usage shown after a usage error. */
-import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+/**
+ * The help texts of `tensoras-ingest`: what `--help` prints, and the usage shown after a usage error.
+ * Loads no Effect (see `args.ts`).
+ */
 import * as Scenarios from "@tensoras/ingestion-testkit/Scenarios"
+
+/** `IngestionJobs.DEFAULT_BASE_URL`, restated without loading that module (a test keeps them equal). */
+export const DEFAULT_BASE_URL = "https://api.tensoras.ai/v1"
 
 const CONNECTION_HELP = `Connection:
   --api-key <key>        the API key (default: $TENSORAS_API_KEY); never printed
-  --base-url <url>       the API's base URL (default: $TENSORAS_BASE_URL, else ${IngestionJobs.DEFAULT_BASE_URL});
+  --base-url <url>       the API's base URL (default: $TENSORAS_BASE_URL, else ${DEFAULT_BASE_URL});
                          https:, or http: on a loopback host
   --allow-insecure-http  accept an http: base URL on any host (the key then crosses the network in clear)
   --request-timeout <d>  the time one request attempt may take, such as 5s (default 30s)

@@ -3,48 +3,17 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { InvalidInput } from "../IngestionError.js"
 import { KNOWN_STATUSES, type KnownJobStatus } from "../IngestionJob.js"
-
-const MAX_ID_LENGTH = 256
-// Characters that would change the meaning of a URL path (or of a header) if sent as is.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
-const FORBIDDEN_ID_CHARACTER = /[/\\?#%\s\u0000-\u001f\u007f-\u009f]/u
+import { idProblem, isId, show } from "./idRule.js"
 
 const fail = (param: string, message: string) => Effect.fail(new InvalidInput({ param, message }))
 
-/** Renders a rejected value for a message, short and unambiguous. */
-const show = (value: unknown): string => {
-  if (typeof value === "string") {
-    const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-    return shown
-  }
-  return value === null ? "null" : typeof value === "object" ? typeof value : String(value)
-}
-
-/** Whether a value is an ID that {@link id} accepts. */
-export const isId = (value: unknown): value is string =>
-  typeof value === "string" &&
-  value.length > 0 &&
-  value.length <= MAX_ID_LENGTH &&
-  value !== "." &&
-  value !== ".." &&
-  !FORBIDDEN_ID_CHARACTER.test(value)
+/** Whether a value is an ID that {@link id} accepts (the rule is Effect-free: `idRule.ts`). */
+export { isId }
 
 /** A knowledge-base or job ID that is safe to put in a URL path segment. */
 export const id = (param: string, value: unknown): Effect.Effect<string, InvalidInput> => {
-  if (typeof value !== "string") return fail(param, `${param} must be a string (got ${show(value)})`)
-  if (value.length === 0) return fail(param, `${param} must not be empty`)
-  if (value.length > MAX_ID_LENGTH) {
-    return fail(param, `${param} must be at most ${MAX_ID_LENGTH} characters (got ${value.length})`)
-  }
-  if (value === "." || value === "..") return fail(param, `${param} must not be "${value}"`)
-  const bad = FORBIDDEN_ID_CHARACTER.exec(value)
-  if (bad !== null) {
-    return fail(
-      param,
-      `${param} must not contain ${JSON.stringify(bad[0])} (/, \\, ?, #, %, whitespace and control characters are not allowed; got ${show(value)})`
-    )
-  }
-  return Effect.succeed(value)
+  const problem = idProblem(param, value)
+  return problem === undefined ? Effect.succeed(value as string) : fail(param, problem)
 }
 
 /** A page size the API accepts. */

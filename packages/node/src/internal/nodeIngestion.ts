@@ -7,6 +7,16 @@ import * as Logger from "effect/Logger"
 import type * as Undici from "undici"
 import type { AgentOptions } from "../NodeIngestion.js"
 
+/**
+ * undici, loaded when the first `Agent` is made (a Layer built, a Promise client's first request),
+ * not with this package: it is about 110 modules, a third of what importing the package loaded
+ * before. A dynamic `import()`, so that a bundler still bundles it.
+ */
+export const importUndici = (): Promise<typeof Undici> => import("undici")
+
+/** {@link importUndici} as an Effect. */
+export const loadUndici: Effect.Effect<typeof Undici> = Effect.promise(importUndici)
+
 const DEFAULT_KEEP_ALIVE = Duration.seconds(30)
 const DEFAULT_KEEP_ALIVE_MAX = Duration.minutes(10)
 

@@ -110,24 +110,50 @@ const send = (
     )
   })
 
+/** One request through `dispatcher`, as the `HttpClient`s below send it. */
+const execute = (
+  dispatcher: Undici.Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  signal: AbortSignal
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+  if (request.headers.upgrade !== undefined) {
+    return Effect.fail(
+      transportError(request, undefined, "undici's Dispatcher.request cannot send an HTTP upgrade request")
+    )
+  }
+  return request.body._tag === "Empty"
+    ? send(dispatcher, request, url, signal, null, request.headers)
+    : Effect.flatMap(outgoing(request), ({ body, headers }) =>
+        send(dispatcher, request, url, signal, body, headers)
+      )
+}
+
 /**
  * The `HttpClient` on `dispatcher`. Interrupting a request, or closing the `Scope` of
  * `HttpClient.withScope`, aborts it through the client's `AbortSignal`, body included. An HTTP
  * upgrade is not sent (`Dispatcher.request` cannot hand a connection over): a `TransportError`.
  */
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) => {
-    if (request.headers.upgrade !== undefined) {
-      return Effect.fail(
-        transportError(request, undefined, "undici's Dispatcher.request cannot send an HTTP upgrade request")
-      )
-    }
-    return request.body._tag === "Empty"
-      ? send(dispatcher, request, url, signal, null, request.headers)
-      : Effect.flatMap(outgoing(request), ({ body, headers }) =>
-          send(dispatcher, request, url, signal, body, headers)
-        )
+  HttpClient.make((request, url, signal) => execute(dispatcher, request, url, signal))
+
+/**
+ * The `HttpClient` of {@link make} on a dispatcher made by `acquire` at the first request, once
+ * (concurrent first requests share it): a client that can be created before undici is loaded.
+ */
+export const makeDeferred = (acquire: () => Promise<Undici.Dispatcher>): HttpClient.HttpClient => {
+  let dispatcher: Undici.Dispatcher | undefined
+  let acquiring: Promise<Undici.Dispatcher> | undefined
+  const ready = Effect.promise(() => {
+    acquiring ??= acquire().then((made) => (dispatcher = made))
+    return acquiring
   })
+  return HttpClient.make((request, url, signal) =>
+    dispatcher === undefined
+      ? Effect.flatMap(ready, (made) => execute(made, request, url, signal))
+      : execute(dispatcher, request, url, signal)
+  )
+}
 
 /** A body left unread and then aborted errors: without a listener that error would be thrown. */
 const ignoreError = (_: unknown) => {}

@@ -174,3 +174,26 @@ describe("undiciHttpClient", () => {
     })
   )
 })
+
+describe("undiciHttpClient.makeDeferred", () => {
+  it.effect("makes its dispatcher at the first request, once, however many requests are concurrent", () =>
+    Effect.gen(function* () {
+      const made: Array<Agent> = []
+      const deferred = undiciHttpClient.makeDeferred(async () => {
+        const dispatcher = new Agent()
+        made.push(dispatcher)
+        return dispatcher
+      })
+      expect(made).toEqual([])
+      const first = yield* Effect.all(
+        [1, 2, 3].map(() => Effect.flatMap(deferred.get(`${base}/echo`), (response) => response.json)),
+        { concurrency: "unbounded" }
+      )
+      expect(first).toHaveLength(3)
+      const later = yield* Effect.flatMap(deferred.get(`${base}/echo`), (response) => response.json)
+      expect(later).toMatchObject({ method: "GET" })
+      expect(made).toHaveLength(1)
+      yield* Effect.promise(() => Promise.all(made.map((dispatcher) => dispatcher.destroy())))
+    })
+  )
+})

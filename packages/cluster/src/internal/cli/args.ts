@@ -1,12 +1,13 @@
 /**
  * The command line of `tensoras-cluster`, parsed and validated before anything runs: a bad flag,
- * duration, port or jobs file is reported here, and nothing is started or sent. No Effect runtime is
- * loaded on this path, so help and usage errors answer at once (an id the API would refuse is found by
- * core's rule once it is loaded, still before anything starts: `main.ts`). A flag or a variable set to
- * the empty string is not given, by core's rule for the environment (`NodeCommand.given`).
+ * duration, port, jobs file or id is reported here, and nothing is started or sent. No Effect runtime is
+ * loaded on this path, so help and usage errors answer at once: an id the API would refuse is found by
+ * core's Effect-free rule (`@tensoras/ingestion/IngestionId`). A flag or a variable set to the empty
+ * string is not given, by core's rule for the environment (`NodeCommand.given`).
  */
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
+import * as IngestionId from "@tensoras/ingestion/IngestionId"
 import * as NodeCommand from "@tensoras/ingestion-node/NodeCommand"
 
 export interface RunnerCommand {
@@ -174,6 +175,23 @@ const readJobsFile = (
   }
 }
 
+/** A rejected ID as a message shows it: quoted (a space shows), and cut short. */
+const show = (id: string): string => JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)
+
+/**
+ * The command's IDs by core's one rule (`IngestionId.isValidId`, which every call applies before sending):
+ * an ID the API would refuse is bad input (exit 2, `InvalidInput` as core names it), and nothing is started.
+ */
+const idsError = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>): Parsed | undefined => {
+  const invalid = (name: string, id: string): Parsed => ({
+    _tag: "Invalid",
+    message: `InvalidInput: ${name} ${show(id)} is not one the API accepts: IDs are 1 to 256 characters, not "." or "..", without /, \\, ?, #, %, whitespace or control characters`
+  })
+  if (!IngestionId.isValidId(knowledgeBaseId)) return invalid("knowledge base id", knowledgeBaseId)
+  const bad = jobIds.find((jobId) => !IngestionId.isValidId(jobId))
+  return bad === undefined ? undefined : invalid("job id", bad)
+}
+
 const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, stdin: () => string): Parsed => {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -189,7 +207,6 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, stdin: (
   })
   if (values.help) return { _tag: "Print", text: WAIT_USAGE }
   const usage = (message: string): Parsed => ({ _tag: "Usage", message, usage: WAIT_USAGE })
-  // What an id may be is core's rule, checked once Effect is loaded (`main.ts`): here, only that one is given.
   const knowledgeBaseId = NodeCommand.given(positionals[0])
   if (knowledgeBaseId === undefined) return usage("a knowledge base id is required")
   const fromArgs = positionals.slice(1)
@@ -201,6 +218,8 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, stdin: (
   if (isError(timeoutMs)) return usage(timeoutMs.error)
   const databaseUrl = databaseUrlOf(values["database-url"], env)
   if (isError(databaseUrl)) return usage(databaseUrl.error)
+  const badId = idsError(knowledgeBaseId, jobIds)
+  if (badId !== undefined) return badId
   return {
     _tag: "Run",
     command: {

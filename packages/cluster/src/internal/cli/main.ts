@@ -3,8 +3,6 @@
  */
 
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
-import { InvalidInput } from "@tensoras/ingestion/IngestionError"
-import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as IngestionPlatform from "@tensoras/ingestion/IngestionPlatform"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import { NodeIngestion } from "@tensoras/ingestion-node"
@@ -80,29 +78,6 @@ const reportShards = (sharding: Sharding["Service"], scrub: Scrub): Effect.Effec
   }).pipe(Effect.repeat(Schedule.spaced("1 second")), Effect.andThen(Effect.never))
 }
 
-/** A rejected ID as a message shows it: quoted (a space shows), and cut short. */
-const show = (id: string): string => JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)
-
-/**
- * The command's IDs by core's one rule (`IngestionJobs.isValidId`, which every call applies before sending): an
- * ID the API would refuse is bad input (exit 2), and nothing is started. Checked here rather than while parsing,
- * because the rule's module loads Effect, which help and usage errors answer without.
- */
-const checkIds = (command: WaitCommand): Effect.Effect<void, InvalidInput> => {
-  const invalid = (param: string, name: string, id: string) =>
-    Effect.fail(
-      new InvalidInput({
-        param,
-        message: `${name} ${show(id)} is not one the API accepts: IDs are 1 to 256 characters, not "." or "..", without /, \\, ?, #, %, whitespace or control characters`
-      })
-    )
-  if (!IngestionJobs.isValidId(command.knowledgeBaseId)) {
-    return invalid("knowledgeBaseId", "knowledge base id", command.knowledgeBaseId)
-  }
-  const bad = command.jobIds.find((jobId) => !IngestionJobs.isValidId(jobId))
-  return bad === undefined ? Effect.void : invalid("jobId", "job id", bad)
-}
-
 /** The cluster's client and its database, in a scope of its own: an attempt that fails releases what it built. */
 const connect = (databaseUrl: string, outer: Scope.Scope) =>
   Effect.gen(function* () {
@@ -120,7 +95,6 @@ const connect = (databaseUrl: string, outer: Scope.Scope) =>
  */
 const wait = (command: WaitCommand, scrub: Scrub): Effect.Effect<number, unknown> =>
   Effect.gen(function* () {
-    yield* checkIds(command)
     const session = yield* WaitSession.make(command, (line) => write(scrub, line))
     const connected = yield* session.untilDeadline(connect(command.databaseUrl, yield* Effect.scope))
     if (Option.isNone(connected)) {
@@ -159,9 +133,9 @@ export const withScrubbedLogs = <A, E, R>(
 /**
  * Runs the command until it ends or a signal interrupts it: its own exit code; when it failed, core's report
  * (`IngestionPlatform.failureReport`: `Tag: message`, scrubbed) on stderr and `ExitCode.ofExit`'s code (2 for
- * bad input, such as an id the API would refuse or a key it cannot send; 1 for anything else). A runner drains
- * on SIGINT / SIGTERM and exits 0; an interrupted `wait` (its waits keep running in the cluster) exits
- * 130 / 143, and only then: 130 / 143 mean a signal, never the cluster's trouble.
+ * bad input, such as a key it cannot send: an id the API would refuse is found while parsing, `args.ts`; 1 for
+ * anything else). A runner drains on SIGINT / SIGTERM and exits 0; an interrupted `wait` (its waits keep running
+ * in the cluster) exits 130 / 143, and only then: 130 / 143 mean a signal, never the cluster's trouble.
  */
 export const main = (command: Command, scrub: Scrub): void =>
   NodeIngestion.runMain(

@@ -1,3 +1,4 @@
+import * as IngestionId from "@tensoras/ingestion/IngestionId"
 import * as Redaction from "@tensoras/ingestion/Redaction"
 import { Eventually, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
@@ -45,6 +46,21 @@ describe("tensoras-cluster: the command line is checked before anything starts",
     expect(usage(["wait", "kb_1", "--jobs-file", "/nonexistent/jobs.txt"])).toBe(
       "cannot read --jobs-file '/nonexistent/jobs.txt': ENOENT"
     )
+  })
+
+  it("checks every ID by core's rule, with core's message, before anything starts", () => {
+    const invalid = (args: ReadonlyArray<string>) => {
+      const parsed = parse(args, env, "0.0.0", () => "")
+      return parsed._tag === "Invalid" ? parsed.message : `not invalid input: ${parsed._tag}`
+    }
+    expect(invalid(["wait", "kb_1", "job_1", "job/x"])).toBe(
+      `InvalidInput (jobId): ${IngestionId.idProblem("jobId", "job/x")}`
+    )
+    expect(invalid(["wait", "kb_1", " job_2"])).toMatch(/^InvalidInput \(jobId\): jobId must not contain " "/)
+    expect(invalid(["wait", "..", "job_1"])).toBe(
+      `InvalidInput (knowledgeBaseId): ${IngestionId.idProblem("knowledgeBaseId", "..")}`
+    )
+    expect(parse(["wait", "kb_1", "job_1"], env, "0.0.0", () => "")._tag).toBe("Run")
   })
 
   it("reads job ids from a file, one a line, and waits once for a job named twice", () => {

@@ -175,21 +175,25 @@ const readJobsFile = (
   }
 }
 
-/** A rejected ID as a message shows it: quoted (a space shows), and cut short. */
-const show = (id: string): string => JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)
-
 /**
- * The command's IDs by core's one rule (`IngestionId.isValidId`, which every call applies before sending):
- * an ID the API would refuse is bad input (exit 2, `InvalidInput` as core names it), and nothing is started.
+ * The command's IDs by core's one rule and its message (`IngestionId.idProblem`, which every call applies
+ * before sending), as `tensoras-ingest` reports them: an ID the API would refuse is bad input (exit 2), and
+ * nothing is started.
  */
 const idsError = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>): Parsed | undefined => {
-  const invalid = (name: string, id: string): Parsed => ({
-    _tag: "Invalid",
-    message: `InvalidInput: ${name} ${show(id)} is not one the API accepts: IDs are 1 to 256 characters, not "." or "..", without /, \\, ?, #, %, whitespace or control characters`
-  })
-  if (!IngestionId.isValidId(knowledgeBaseId)) return invalid("knowledge base id", knowledgeBaseId)
-  const bad = jobIds.find((jobId) => !IngestionId.isValidId(jobId))
-  return bad === undefined ? undefined : invalid("job id", bad)
+  const problemOf = (param: string, id: string): Parsed | undefined => {
+    const problem = IngestionId.idProblem(param, id)
+    return problem === undefined
+      ? undefined
+      : { _tag: "Invalid", message: `InvalidInput (${param}): ${problem}` }
+  }
+  const knowledgeBase = problemOf("knowledgeBaseId", knowledgeBaseId)
+  if (knowledgeBase !== undefined) return knowledgeBase
+  for (const jobId of jobIds) {
+    const job = problemOf("jobId", jobId)
+    if (job !== undefined) return job
+  }
+  return undefined
 }
 
 const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, stdin: () => string): Parsed => {

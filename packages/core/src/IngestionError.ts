@@ -282,15 +282,17 @@ export class Unreachable extends Schema.TaggedError<Unreachable>("@tensoras/inge
 }
 
 /**
- * The response was not JSON, or not the documented shape. `excerpt` holds the start of the
- * body (with the API key, should the service echo it, masked).
+ * The response was not JSON, or not the documented shape, or its body was larger than the client's
+ * `maxResponseBytes` (`reason: "TooLarge"`: cut off there, its connection closed; not retried, the same
+ * request would get the same body). `excerpt` holds the start of the body (the API key, should the
+ * service echo it, masked).
  *
  * @example
  * ```ts
  * import { IngestionError } from "@tensoras/ingestion"
  *
  * declare const e: IngestionError.IngestionError
- * if (e._tag === "ResponseDecodeError") console.error(e.message, e.excerpt)
+ * if (e._tag === "ResponseDecodeError") console.error(e.reason === "TooLarge" ? "raise maxResponseBytes" : e.excerpt)
  * ```
  * @category errors
  * @since 0.1.0
@@ -302,7 +304,9 @@ export class ResponseDecodeError extends Schema.TaggedError<ResponseDecodeError>
   status: Schema.Number,
   message: Schema.String,
   /** The first characters of the body that could not be decoded. */
-  excerpt: Schema.String
+  excerpt: Schema.String,
+  /** `TooLarge`: a body over `maxResponseBytes`; `Malformed`: any other. @since 1.1.0 */
+  reason: internal.DecodeReason
 }) {
   get isTransient(): boolean {
     return false

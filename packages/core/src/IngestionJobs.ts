@@ -80,6 +80,8 @@ export interface Options {
   readonly unreachableAfter?: number | undefined
   /** Told a debug line per attempt (`GET <url> → 200 in 12 ms`) and per retry; never the key. @since 1.1.0 */
   readonly log?: ((line: string) => void) | undefined
+  /** The most bytes of a response body read (default 8 MiB); past it: `ResponseDecodeError` `TooLarge`. @since 1.1.0 */
+  readonly maxResponseBytes?: number | undefined
 }
 
 /**

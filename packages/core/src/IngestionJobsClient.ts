@@ -71,6 +71,14 @@ export interface ClientOptions {
   readonly logLevel?: "debug" | "off" | undefined
   /** Where the debug lines go. Default `console.error`. @since 1.1.0 */
   readonly logger?: ((line: string) => void) | undefined
+  /**
+   * The most bytes of a response body the client reads: a whole number, default 8 MiB (8,388,608). A
+   * `Content-Length` over it fails before the body is read, a longer body is cut off as it passes it:
+   * its connection is closed, and the call (or the waits the request served) rejects with
+   * `IngestionError.ResponseDecodeError` (`reason: "TooLarge"`), not retried.
+   * @since 1.1.0
+   */
+  readonly maxResponseBytes?: number | undefined
 }
 
 /**

@@ -81,6 +81,13 @@ export type RetryAfterFormat = "seconds" | "http-date" | "none"
  *   `message`, `type`, `code` and `param` carry the echo. For canary tests: no key may come out of a client.
  * - `redirect`: a `302` (or `status`) to `location`, by default the same URL on the same origin with
  *   `redirected=1` added to the query, so a client that followed it shows up in the request log.
+ * - `huge-body` (since 1.1.0): the normal answer (or, with `status` 4xx/5xx, that error) with a `padding`
+ *   array of strings ahead of its fields, `bytes` in all (default 4 GiB), streamed in chunks of about
+ *   `chunkBytes` (default 64 KiB) as the connection takes them, `intervalMs` of real time apart (default 0).
+ *   Never held whole: a chunk is made when the connection asks for it. `contentLength`: `false` (default)
+ *   sends none (chunked), `true` the true size, a number that number whatever is sent (a lying header). A
+ *   client that reads it all decodes the normal answer; one that stops shows up in the request log as
+ *   `outcome: "aborted"`, with the `bodyBytes` the simulator had sent.
  *
  * @example
  * ```ts
@@ -93,6 +100,7 @@ export type RetryAfterFormat = "seconds" | "http-date" | "none"
  * control.injectFault({ kind: "latency", ms: 5_000, clock: "engine", times: Infinity })
  * control.injectFault({ kind: "echo-key", route: "get" })
  * control.injectFault({ kind: "redirect", location: "https://elsewhere.example/v1/knowledge-bases" })
+ * control.injectFault({ kind: "huge-body", route: "get", bytes: 1024 ** 3, contentLength: false })
  * ```
  * @category models
  * @since 0.1.0
@@ -141,6 +149,14 @@ export type Fault = FaultTarget &
         readonly kind: "redirect"
         readonly status?: 301 | 302 | 303 | 307 | 308
         readonly location?: string
+      }
+    | {
+        readonly kind: "huge-body"
+        readonly bytes?: number
+        readonly contentLength?: boolean | number
+        readonly chunkBytes?: number
+        readonly intervalMs?: number
+        readonly status?: number
       }
   )
 

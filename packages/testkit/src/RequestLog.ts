@@ -23,7 +23,8 @@ export type RequestRoute = "list" | "get" | "unknown"
 
 /**
  * How a request ended: `pending` until the simulator answers; `hung` and `dropped` come from faults;
- * `aborted` means the client went away before the answer was ready.
+ * `aborted` means the client went away before the answer was ready (or, for an answer the simulator
+ * streams, the `huge-body` fault's, before its end).
  *
  * @example
  * ```ts
@@ -76,6 +77,12 @@ export interface RequestRecord {
   readonly userAgent: string | null
   /** Faults that applied (a latency fault and/or one other). */
   readonly faults: ReadonlyArray<AppliedFault>
+  /**
+   * For an answer the simulator streams (the `huge-body` fault's): the bytes of its body sent so far,
+   * handed to the connection one chunk at a time as it asks for them. Absent for any other answer.
+   * @since 1.1.0
+   */
+  readonly bodyBytes?: number
 }
 
 /**

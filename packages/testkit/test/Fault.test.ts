@@ -274,3 +274,82 @@ describe("redirects", () => {
     expect(() => sim.control.injectFault({ kind: "redirect", status: 200 as 301 })).toThrow(RangeError)
   })
 })
+
+describe("huge bodies", () => {
+  /** What a body streamed by the simulator may have sent before the client's abort reached it. */
+  const SENT_AT_MOST = 64 * 1024 * 1024
+  beforeEach(() => sim.control.setScenario("docs"))
+
+  it("pads the normal answer to exactly `bytes`, chunked without Content-Length, and it decodes to that answer", async () => {
+    const plain = (await callJson(sim, GET)).body
+    expect((await call(sim, GET)).headers.get("content-length")).toBe(String(JSON.stringify(plain).length))
+    sim.control.injectFault({ kind: "huge-body", bytes: 300_000, chunkBytes: 1_000 })
+    const response = await call(sim, GET)
+    expect(response.status).toBe(200)
+    expect(response.headers.get("content-length")).toBeNull()
+    expect(response.headers.get("content-type")).toBe("application/json")
+    const text = await response.text()
+    expect(text.length).toBe(300_000)
+    const { padding, ...answer } = JSON.parse(text)
+    expect(answer).toEqual(plain)
+    expect(padding.every((entry: string) => /^x*$/.test(entry))).toBe(true)
+    expect(sim.control.requests.at(-1)).toMatchObject({ outcome: "responded", bodyBytes: 300_000 })
+  })
+
+  it("sends the true Content-Length, or the number it is given; streams slowly with intervalMs", async () => {
+    sim.control.injectFault({
+      kind: "huge-body",
+      bytes: 5_000,
+      chunkBytes: 1_000,
+      contentLength: true,
+      intervalMs: 2
+    })
+    const exact = await call(sim, LIST)
+    expect(exact.headers.get("content-length")).toBe("5000")
+    expect(JSON.parse(await exact.text()).object).toBe("list")
+    sim.control.injectFault({ kind: "huge-body", contentLength: 10 * 1024 ** 3 })
+    const controller = new AbortController()
+    const lying = await call(sim, LIST, { signal: controller.signal })
+    expect(lying.headers.get("content-length")).toBe(String(10 * 1024 ** 3))
+    controller.abort()
+    await sim.control.waitForRequests(1, { filter: { outcome: "aborted" } })
+  })
+
+  it("a client that stops reading: `aborted`, with the bytes sent so far, never the 4 GiB", async () => {
+    sim.control.injectFault({ kind: "huge-body", route: "get" })
+    const response = await call(sim, GET)
+    const reader = response.body!.getReader()
+    let read = 0
+    while (read < 1024 * 1024) {
+      const chunk = await reader.read()
+      if (chunk.done) return expect.fail(`the body ended after ${read} bytes`)
+      read += chunk.value.length
+    }
+    await reader.cancel()
+    const [record] = await sim.control.waitForRequests(1, { filter: { outcome: "aborted" } })
+    expect(record?.bodyBytes).toBeGreaterThanOrEqual(read)
+    expect(record?.bodyBytes).toBeLessThan(SENT_AT_MOST)
+  })
+
+  it("with `status`, pads that error's body; a `bytes` below the answer's size pads nothing", async () => {
+    sim.control.injectFault({ kind: "huge-body", status: 503, bytes: 10_000 })
+    const failed = await callJson(sim, LIST)
+    expect(failed.status).toBe(503)
+    expect(failed.body.error).toMatchObject({ type: "api_error", code: "service_unavailable" })
+    sim.control.injectFault({ kind: "huge-body", bytes: 0 })
+    const { padding, ...answer } = (await callJson(sim, GET)).body
+    expect(padding).toStrictEqual([""])
+    expect(answer.id).toBe("job_abc123")
+  })
+
+  it.each([
+    { bytes: -1 },
+    { bytes: 1.5 },
+    { chunkBytes: 0 },
+    { intervalMs: Number.POSITIVE_INFINITY },
+    { contentLength: -1 },
+    { status: 200 }
+  ])("rejects %o with a RangeError", (options) => {
+    expect(() => sim.control.injectFault({ kind: "huge-body", ...options })).toThrow(RangeError)
+  })
+})

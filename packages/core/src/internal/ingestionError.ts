@@ -1,8 +1,12 @@
 /**
  * What the error classes of `IngestionError` share (their request and API fields), what `NotFound`
- * derives from the API's body, and the few words `IngestionError.summarize` gives for an error.
+ * derives from the API's body, why an answer could not be read, and the few words
+ * `IngestionError.summarize` gives for an error.
  */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
 import type { IngestionError, NotFound } from "../IngestionError.js"
 
 /** The fields of every error about a request. */
@@ -26,6 +30,27 @@ export const ApiFields = {
   param: Schema.optionalKey(Schema.String),
   message: Schema.String
 }
+
+const DECODE_REASONS = Schema.Literals(["Malformed", "TooLarge"])
+type DecodeReason = typeof DECODE_REASONS.Type
+
+/**
+ * Why an answer could not be read (`ResponseDecodeError.reason`): `TooLarge`, a body over the client's
+ * `maxResponseBytes`, not read to its end; `Malformed`, any other. `Malformed` is the default of a
+ * constructor and is left out of the JSON (which reads back as it): an error is written as 1.0 wrote it,
+ * and JSON written by 1.0 reads as it did; only `TooLarge` is written.
+ */
+export const DecodeReason = Schema.optionalKey(DECODE_REASONS).pipe(
+  Schema.decodeTo(DECODE_REASONS, {
+    decode: SchemaGetter.transformOptional((reason: Option.Option<DecodeReason>) =>
+      Option.orElseSome(reason, () => "Malformed" as const)
+    ),
+    encode: SchemaGetter.transformOptional((reason: Option.Option<DecodeReason>) =>
+      Option.filter(reason, (value) => value !== "Malformed")
+    )
+  }),
+  Schema.withConstructorDefault(Effect.succeed("Malformed" as const))
+)
 
 /**
  * What a 404 says is missing, from the API's body (the spec's: `code` `ingestion_job_not_found`,
@@ -73,7 +98,9 @@ export const summarize = (error: IngestionError): string => {
     case "InvalidInput":
       return `bad ${error.param}`
     case "ResponseDecodeError":
-      return `an answer that cannot be read (HTTP ${error.status})`
+      return error.reason === "TooLarge"
+        ? `an answer over the size limit (HTTP ${error.status})`
+        : `an answer that cannot be read (HTTP ${error.status})`
     default:
       return http(error.status, error.code)
   }

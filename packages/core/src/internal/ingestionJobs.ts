@@ -29,6 +29,7 @@ import * as fastDecode from "./fastDecode.js"
 import type { Polled } from "./polled.js"
 import { makeSend, type Send, type Settings, TRACING } from "./request.js"
 import type * as internalResponse from "./response.js"
+import { DEFAULT_MAX_RESPONSE_BYTES } from "./responseBody.js"
 import * as internalScrub from "./scrub.js"
 import * as validate from "./validate.js"
 import { version } from "./version.js"
@@ -68,6 +69,17 @@ const attempts = (param: string, value: unknown): Effect.Effect<number, InvalidI
         })
       )
 
+/** A number of bytes: a whole number of at least 1 (`Infinity` is not one: a limit is the point). */
+const byteCount = (param: string, value: unknown): Effect.Effect<number, InvalidInput> =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 1
+    ? Effect.succeed(value)
+    : Effect.fail(
+        new InvalidInput({
+          param,
+          message: `${param} must be a whole number of bytes, at least 1 (got ${String(value)})`
+        })
+      )
+
 /** The options, checked one after the other (the first bad one is the error), and the headers of every request. */
 const checked = (options: Options) =>
   Effect.gen(function* () {
@@ -83,6 +95,10 @@ const checked = (options: Options) =>
     const unreachableAfter = yield* attempts(
       "unreachableAfter",
       options.unreachableAfter ?? DEFAULT_UNREACHABLE_AFTER
+    )
+    const maxResponseBytes = yield* byteCount(
+      "maxResponseBytes",
+      options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
     )
     if (options.log !== undefined && typeof options.log !== "function") {
       return yield* new InvalidInput({ param: "log", message: "log must be a function of one line" })
@@ -108,7 +124,8 @@ const checked = (options: Options) =>
       maxRetryAfter,
       retrySchedule,
       unreachableAfter,
-      log: options.log
+      log: options.log,
+      maxResponseBytes
     }
     return { settings, headers }
   })

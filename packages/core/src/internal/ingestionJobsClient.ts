@@ -153,6 +153,7 @@ const serviceOf = (options: ClientOptions) =>
       baseUrl: options.baseUrl ?? environment.baseUrl,
       allowInsecureHttp: options.allowInsecureHttp,
       unreachableAfter: options.unreachableAfter,
+      maxResponseBytes: options.maxResponseBytes,
       log,
       requestTimeout: timeout,
       retrySchedule:
@@ -272,7 +273,10 @@ export const waitForIngestionJob = (options: WaitForIngestionJobOptions): Promis
     // The engines kept for reuse are told apart by the options they know; a call with one of the
     // newer client options builds its own.
     engine =
-      options.unreachableAfter === undefined && options.logLevel === undefined && options.logger === undefined
+      options.unreachableAfter === undefined &&
+      options.logLevel === undefined &&
+      options.logger === undefined &&
+      options.maxResponseBytes === undefined
         ? engineFor(options, engineOf)
         : engineOf(options)
   } catch (error) {

@@ -39,6 +39,8 @@ export interface Settings {
   readonly unreachableAfter: number
   /** Told one line per attempt and per retry (debugging); `undefined`: nothing is built for it. */
   readonly log: ((line: string) => void) | undefined
+  /** The most bytes of a body read; a longer one is cut off (`responseBody.ts`). */
+  readonly maxResponseBytes: number
 }
 
 /** Sends a request until it has its decoded answer, or fails for good. */
@@ -165,7 +167,7 @@ const retryPolicy = (
  * No fiber of its own: the request runs in the caller's fiber in a Scope that aborts it (the
  * client's AbortSignal, which fetch, undici and node:http honour, body included) when it closes; a
  * timer closes it after `ms`. The attempt's end cancels the timer, and an interruption (an abort
- * stops everything at once) closes the Scope. `Effect.timeout` would race two fibers and a sleep per
+ * stops everything at once) or a failure (a body cut off at `maxResponseBytes`) closes the Scope. `Effect.timeout` would race two fibers and a sleep per
  * attempt instead: about three times the cost of this, on every poll. The timer is a plain
  * `setTimeout` on the real-time clock, a fiber sleeping on the clock on any other (`TestClock`):
  * see `liveClock.ts`. The path is the same on both.
@@ -186,9 +188,11 @@ const limited = <A>(
       Effect.mapError((error) => (fired ? onTimeout() : error)),
       Effect.onExit((exit) => {
         cancel()
-        // Interrupted: abort the request. Otherwise the response was read to its end (or never
-        // came): nothing to abort, and an abort would build a DOMException for naught.
-        return Exit.hasInterrupts(exit) ? Scope.close(scope, exit) : Effect.void
+        // Interrupted or failed: abort the request. A body over `maxResponseBytes` was not read to
+        // its end (or not at all), and that is the one way to close its connection; a failure whose
+        // body was read whole is not changed by it. A success was read to its end: nothing to abort,
+        // and an abort would build a DOMException for naught, on every poll.
+        return Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void
       })
     )
   })
@@ -211,7 +215,7 @@ const timedOut = (request: HttpClientRequest.HttpClientRequest, base: URL, timeo
 
 /** The client's {@link Send}. */
 export const makeSend = (settings: Settings): Send => {
-  const { base, scrub, timeout, retrySchedule, maxRetryAfter, log } = settings
+  const { base, scrub, timeout, retrySchedule, maxRetryAfter, log, maxResponseBytes } = settings
   // Whether the service ever answered this client, and how many attempts went without an answer.
   const reach = Reach.make(settings.unreachableAfter, base)
   // The client, its requests aborted when a Scope we own closes (see `limited`).
@@ -228,7 +232,7 @@ export const makeSend = (settings: Settings): Send => {
   return (request, schema, requestOptions, fast) => {
     // The status of the attempt's answer, for its debug line (only when there is a `log`).
     const seen: Reach.Seen | undefined = log === undefined ? undefined : { status: 0 }
-    const decode = internalResponse.handle(schema, scrub, fast)
+    const decode = internalResponse.handle(schema, scrub, maxResponseBytes, fast)
     // Once the service has answered, a poll's path is as before: nothing more per request.
     const handle = reach.answered && seen === undefined ? decode : Reach.answered(reach, decode, seen)
     const attempt = (scope: Scope.Scope) =>

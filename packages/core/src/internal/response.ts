@@ -19,6 +19,7 @@ import {
   TransportError,
   Unauthorized
 } from "../IngestionError.js"
+import * as ResponseBody from "./responseBody.js"
 import { type Scrub, scrubJson } from "./scrub.js"
 
 const EXCERPT_LENGTH = 200
@@ -229,9 +230,29 @@ const decodeBody = <A, I>(
   )
 }
 
+/** A 2xx body over the limit: a {@link ResponseDecodeError} (`TooLarge`), not transient. */
+const tooLargeError = (
+  response: HttpClientResponse.HttpClientResponse,
+  body: ResponseBody.TooLarge,
+  scrub: Scrub,
+  max: number
+): ResponseDecodeError =>
+  new ResponseDecodeError({
+    ...requestInfo(response.request),
+    status: response.status,
+    reason: "TooLarge",
+    message:
+      body.declared === undefined
+        ? `The response body is larger than maxResponseBytes (${max} bytes): cut off after ${body.received} bytes, its connection closed`
+        : `The response body is larger than maxResponseBytes (${max} bytes): its Content-Length is ${body.declared}; not read, its connection closed`,
+    excerpt: scrub(body.head).slice(0, EXCERPT_LENGTH)
+  })
+
 /**
- * Reads the whole response and turns it into the decoded value or a typed error. Reading the
- * body is part of the request: a connection dropped mid-body is a transport failure.
+ * Reads the response (its body up to `maxBytes`: `responseBody.ts`) and turns it into the decoded
+ * value or a typed error. Reading the body is part of the request: a connection dropped mid-body is a
+ * transport failure. A 2xx body over the limit is a {@link ResponseDecodeError} (`TooLarge`); any
+ * other status is its own error, from the status alone (a redirect's excerpt from the body's start).
  *
  * The one place where the server's text enters the library: the body is scrubbed of the key and of
  * any `Bearer …` token before it is parsed, and every string of the parsed JSON again (a key written
@@ -241,19 +262,24 @@ const decodeBody = <A, I>(
 export const handle = <A, I>(
   schema: Schema.Codec<A, I>,
   scrub: Scrub,
+  maxBytes: number,
   fast?: FastDecoder<A>
 ): ((response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, IngestionError>) => {
   return (response) =>
     Effect.flatMap(
-      Effect.mapError(response.text, (error) => transportError(error)),
-      (raw) => {
-        const body = scrub(raw)
-        if (isRedirect(response)) return Effect.fail(redirectError(response, body, scrub))
-        if (response.status >= 200 && response.status < 300) {
-          return Effect.fromResult(decodeBody(schema, response, body, scrub, fast))
+      Effect.mapError(ResponseBody.read(response, maxBytes), (error) => transportError(error)),
+      (read) => {
+        const ok = response.status >= 200 && response.status < 300
+        if (typeof read !== "string" && ok && !isRedirect(response)) {
+          return Effect.fail(tooLargeError(response, read, scrub, maxBytes))
         }
+        const body = scrub(typeof read === "string" ? read : read.head)
+        if (isRedirect(response)) return Effect.fail(redirectError(response, body, scrub))
+        if (ok) return Effect.fromResult(decodeBody(schema, response, body, scrub, fast))
+        // An error body over the limit is not read: the status tells the error, without the API's fields.
+        const text = typeof read === "string" ? body : ""
         return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.fail(errorFromStatus(response, body, scrub, now))
+          Effect.fail(errorFromStatus(response, text, scrub, now))
         )
       }
     )

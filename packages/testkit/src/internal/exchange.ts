@@ -7,7 +7,7 @@ import type { RequestRecord } from "../RequestLog.js"
 import type { SimulatorClock } from "../SimulatorClock.js"
 import { type ApiError, baseHeaders, errorBody, jsonResponse } from "./responses.js"
 
-type Ending = Partial<Pick<RequestRecord, "status" | "outcome" | "faults">>
+type Ending = Partial<Pick<RequestRecord, "status" | "outcome" | "faults" | "bodyBytes">>
 
 /**
  * A request being answered. One object per request, its methods on the prototype: the hot path allocates

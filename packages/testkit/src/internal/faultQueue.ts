@@ -32,6 +32,29 @@ const matches = (fault: Fault, request: FaultRequest): boolean =>
   (fault.kbId === undefined || fault.kbId === request.kbId) &&
   (fault.jobId === undefined || fault.jobId === request.jobId)
 
+const isByteCount = (value: number): boolean => Number.isSafeInteger(value) && value >= 0
+
+const validateHugeBody = (fault: Extract<Fault, { readonly kind: "huge-body" }>): void => {
+  if (fault.bytes !== undefined && !isByteCount(fault.bytes)) {
+    throw new RangeError(`A huge body's 'bytes' must be a whole number >= 0, got ${fault.bytes}`)
+  }
+  if (fault.chunkBytes !== undefined && !(isByteCount(fault.chunkBytes) && fault.chunkBytes >= 1)) {
+    throw new RangeError(`A huge body's 'chunkBytes' must be a whole number >= 1, got ${fault.chunkBytes}`)
+  }
+  if (fault.intervalMs !== undefined && !(Number.isFinite(fault.intervalMs) && fault.intervalMs >= 0)) {
+    throw new RangeError(`A huge body's 'intervalMs' must be a finite number >= 0, got ${fault.intervalMs}`)
+  }
+  if (fault.status !== undefined && !(fault.status >= 400 && fault.status <= 599)) {
+    throw new RangeError(`A huge body's 'status' must be an error status (400-599), got ${fault.status}`)
+  }
+  const length = fault.contentLength
+  if (typeof length === "number" && !isByteCount(length)) {
+    throw new RangeError(
+      `A huge body's 'contentLength' must be a boolean or a whole number >= 0, got ${length}`
+    )
+  }
+}
+
 const validate = (fault: Fault): void => {
   const times = fault.times ?? 1
   if (!(times === Number.POSITIVE_INFINITY || (Number.isInteger(times) && times >= 1))) {
@@ -66,6 +89,7 @@ const validate = (fault: Fault): void => {
   ) {
     throw new RangeError(`A redirect's 'status' must be a 3xx status, got ${fault.status}`)
   }
+  if (fault.kind === "huge-body") validateHugeBody(fault)
   if ("status" in fault && fault.status !== undefined && !(fault.status >= 200 && fault.status <= 599)) {
     throw new RangeError(`'status' must be an HTTP status, got ${fault.status}`)
   }

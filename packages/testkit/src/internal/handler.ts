@@ -2,7 +2,8 @@
  * The API's Fetch handler, step by step: log the request, route it, apply its faults, authenticate it,
  * answer from the engine, and write the answer. Each step lives in its own module:
  * `routes.ts` (routing and the two routes), `faultAnswers.ts` and `payloadFaults.ts` (fault injection),
- * `auth.ts` (authentication) and `exchange.ts` (writing answers and the log record).
+ * `hugeBody.ts` (a body streamed without end), `auth.ts` (authentication) and `exchange.ts` (writing answers and
+ * the log record).
  */
 import type { FetchHandler } from "../FetchHandler.js"
 import type { SimulatorClock } from "../SimulatorClock.js"
@@ -11,9 +12,10 @@ import { bearerToken, unauthorized } from "./auth.js"
 import { Exchange } from "./exchange.js"
 import { delay, faultAnswer, hang } from "./faultAnswers.js"
 import type { FaultQueue } from "./faultQueue.js"
+import { hugeBody } from "./hugeBody.js"
 import { reshape, truncation } from "./payloadFaults.js"
 import type { RequestLog } from "./requestLog.js"
-import { type ApiError, jsonResponse } from "./responses.js"
+import { type ApiError, errorBody, errorForStatus, jsonResponse } from "./responses.js"
 import { answerRoute, type Match, matchRoute, notGet, unknownUrl } from "./routes.js"
 
 /**
@@ -82,6 +84,9 @@ const answer = async (
   }
   const fault = effect?.fault
   if (fault?.kind === "hang") return hang(exchange, goneAway(request, context))
+  if (fault?.kind === "huge-body" && fault.status !== undefined) {
+    return hugeBody(exchange, fault, errorBody(errorForStatus(fault.status)), goneAway(request, context))
+  }
   const replaced = faultAnswer(exchange, fault, url)
   if (replaced !== undefined) return replaced
 
@@ -89,6 +94,7 @@ const answer = async (
   if (denied !== undefined) return exchange.fail(denied)
   const body = answerRoute(context.engine, exchange, match, url.searchParams)
   if (body instanceof Response) return body
+  if (fault?.kind === "huge-body") return hugeBody(exchange, fault, body, goneAway(request, context))
   return exchange.respond(
     jsonResponse(200, reshape(body, fault, exchange.token), exchange.headers(), truncation(fault))
   )

@@ -33,7 +33,9 @@ export class RequestLog {
   /** Records a request on arrival; `update` fills in how it ended. */
   open(entry: Omit<RequestRecord, "seq" | "status" | "outcome" | "faults">): {
     readonly seq: number
-    readonly update: (changes: Partial<Pick<RequestRecord, "status" | "outcome" | "faults">>) => void
+    readonly update: (
+      changes: Partial<Pick<RequestRecord, "status" | "outcome" | "faults" | "bodyBytes">>
+    ) => void
   } {
     const record: MutableRecord = {
       ...entry,

@@ -34,8 +34,11 @@ export const baseHeaders = (engineNow: number, requestId: string): Record<string
   ...CORS_HEADERS
 })
 
+const encoder = new TextEncoder()
+
 /**
- * A JSON answer, optionally cut after a fraction of its bytes (the `truncated` fault).
+ * A JSON answer, optionally cut after a fraction of its bytes (the `truncated` fault), with its
+ * `Content-Length` (of what is sent), as an API server sends a JSON answer it has whole.
  *
  * @example
  * jsonResponse(200, { object: "list", data: [], has_more: false }, {})
@@ -46,14 +49,11 @@ export const jsonResponse = (
   headers: Record<string, string>,
   truncateAt?: number
 ): Response => {
-  let payload: string | Uint8Array = JSON.stringify(body)
-  if (truncateAt !== undefined) {
-    const bytes = new TextEncoder().encode(payload)
-    payload = bytes.slice(0, Math.floor(bytes.length * truncateAt))
-  }
+  let payload = encoder.encode(JSON.stringify(body))
+  if (truncateAt !== undefined) payload = payload.slice(0, Math.floor(payload.length * truncateAt))
   return new Response(payload as BodyInit, {
     status,
-    headers: { ...headers, "content-type": "application/json" }
+    headers: { ...headers, "content-type": "application/json", "content-length": String(payload.length) }
   })
 }
 

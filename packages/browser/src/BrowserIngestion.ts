@@ -51,6 +51,10 @@ export interface Options {
   readonly requestTimeout?: Duration.Input | undefined
   readonly retrySchedule?: Schedule.Schedule<unknown, IngestionError> | undefined
   readonly maxRetryAfter?: Duration.Input | undefined
+  /** Core's `unreachableAfter`: attempts without any answer before `Unreachable`. Default 6. */
+  readonly unreachableAfter?: number | undefined
+  /** Core's `maxResponseBytes`: the most of a body read (a bigger one is `ResponseDecodeError` `TooLarge`). Default 8 MiB. */
+  readonly maxResponseBytes?: number | undefined
   /** The `fetch` to use. Default `globalThis.fetch`. */
   readonly fetch?: typeof globalThis.fetch | undefined
 }
@@ -154,7 +158,9 @@ export const layerClient = (options: Options): Layer.Layer<IngestionJobs.Ingesti
         allowInsecureHttp: resolved.allowInsecureHttp,
         requestTimeout: options.requestTimeout,
         retrySchedule: options.retrySchedule,
-        maxRetryAfter: options.maxRetryAfter
+        maxRetryAfter: options.maxRetryAfter,
+        unreachableAfter: options.unreachableAfter,
+        maxResponseBytes: options.maxResponseBytes
       }).pipe(Layer.provide(pageClient.layer({ ...options, keyless: resolved.apiKey === undefined })))
     )
   )

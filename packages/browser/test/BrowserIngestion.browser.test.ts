@@ -3,6 +3,7 @@ import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import type * as JobMachine from "@tensoras/ingestion/JobMachine"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import * as BrowserIngestion from "../src/BrowserIngestion.js"
 import { watchJob } from "../src/index.js"
 import * as PageSignals from "../src/PageSignals.js"
@@ -37,6 +38,41 @@ describe("BrowserIngestion in Chromium", () => {
       )
       expect(job.id).toBe(jobId)
     })
+  )
+
+  it.live(
+    "passes core's body limit and unreachable count through: a big body and a closed port end typed",
+    () =>
+      Effect.gen(function* () {
+        const { knowledgeBaseId, jobId } = yield* Effect.promise(() => sim.newJob())
+        const tooLarge = yield* IngestionJobs.get(knowledgeBaseId, jobId).pipe(
+          Effect.provide(
+            BrowserIngestion.layerClient({
+              baseUrl: simBaseUrl,
+              apiKey: simApiKey,
+              dangerouslyAllowApiKeyInBrowser: true,
+              maxResponseBytes: 64
+            })
+          ),
+          Effect.flip
+        )
+        expect(tooLarge._tag === "ResponseDecodeError" && tooLarge.reason).toBe("TooLarge")
+        // Nothing listens on the discard port: with unreachableAfter 1 its first attempt is Unreachable.
+        const unreachable = yield* IngestionJobs.get(knowledgeBaseId, jobId).pipe(
+          Effect.provide(
+            BrowserIngestion.layerClient({
+              baseUrl: "http://127.0.0.1:9/v1",
+              apiKey: simApiKey,
+              dangerouslyAllowApiKeyInBrowser: true,
+              unreachableAfter: 1,
+              // No retries: one attempt, which the count makes Unreachable (by default, a TransportError).
+              retrySchedule: Schedule.recurs(0)
+            })
+          ),
+          Effect.flip
+        )
+        expect(unreachable._tag).toBe("Unreachable")
+      })
   )
 
   it.live("resolves a proxy path against the page and sends no key, only the app's own headers", () =>

@@ -7,8 +7,8 @@
  * @module
  */
 import { setMaxListeners } from "node:events"
-import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
+import { getHeapSpaceStatistics } from "node:v8"
+import { forceGc } from "./gc.js"
 import type {
   BenchJob,
   ClientConfig,
@@ -22,19 +22,6 @@ import { bareLoop, engineRounds, loadLibrary, probe, type WaitFactory } from "./
 
 const peer = createPeer<{}, OrchestratorApi>(process, {})
 process.on("disconnect", () => process.exit(1))
-
-const gc: () => void =
-  globalThis.gc ??
-  (() => {
-    setFlagsFromString("--expose-gc")
-    return runInNewContext("gc") as () => void
-  })()
-
-/** Two full collections: the second frees what the first one's weak callbacks and finalizers released. */
-const forceGc = (): void => {
-  gc()
-  gc()
-}
 
 /** V8 heap in use, code spaces left out: compiled code comes and goes with the JIT, and belongs to no wait. */
 const heapUsed = (): number =>

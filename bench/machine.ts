@@ -12,14 +12,14 @@
  *
  * @module
  */
-import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
+import { getHeapSpaceStatistics } from "node:v8"
 import type { IngestionJob } from "@tensoras/ingestion/IngestionJob"
 import { ingestionJobMachine, make, type PollerInput } from "@tensoras/ingestion/JobMachine"
 import { type Listener, WaitEngine } from "@tensoras/ingestion/WaitEngine"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { createActor, type EventObject, fromCallback } from "xstate"
+import { forceGc } from "./gc.js"
 
 const polls = Number(process.argv[2] ?? 4)
 const running = { id: "job_1", knowledge_base_id: "kb_1", status: "processing" }
@@ -75,17 +75,6 @@ for (let i = 0; i < actors; i++) await one()
 const { user, system } = process.cpuUsage(start)
 process.stdout.write(`${polls} polls: ${((user + system) / actors).toFixed(0)} µs CPU per actor\n`)
 
-const gc: () => void =
-  globalThis.gc ??
-  (() => {
-    setFlagsFromString("--expose-gc")
-    return runInNewContext("gc") as () => void
-  })()
-/** Two full collections: the second frees what the first one's weak callbacks released. */
-const forceGc = (): void => {
-  gc()
-  gc()
-}
 const queued: IngestionJob = {
   id: "job_1",
   object: "ingestion_job",

@@ -16,7 +16,8 @@ import {
 
 type FaultOf<K extends Fault["kind"]> = Extract<Fault, { readonly kind: K }>
 
-const sleepReal = (ms: number, signal: AbortSignal): Promise<void> =>
+/** Waits `ms` of real time, or less when `signal` aborts. */
+export const sleepReal = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     if (signal.aborted) return resolve()
     const done = () => {

@@ -7,6 +7,7 @@
  */
 import type { Fault } from "../Fault.js"
 import type { Exchange } from "./exchange.js"
+import { sleepReal } from "./faultAnswers.js"
 
 type HugeBody = Extract<Fault, { readonly kind: "huge-body" }>
 
@@ -53,19 +54,6 @@ const sizeOf = (answer: unknown, bytes: number): number => {
   return fixed + Math.max(2, bytes - fixed)
 }
 
-/** Waits `ms` of real time, or less when `signal` aborts. */
-const pause = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener("abort", done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener("abort", done, { once: true })
-  })
-
 /** The `Content-Length` the fault sends: none, the true one, or the number it was given (a lie, maybe). */
 const declaredLength = (fault: HugeBody, size: number): Record<string, string> =>
   fault.contentLength === undefined || fault.contentLength === false
@@ -99,7 +87,7 @@ export const hugeBody = (
   const body = new ReadableStream<Uint8Array>(
     {
       pull: async (controller) => {
-        if (sent > 0 && intervalMs > 0) await pause(intervalMs, signal)
+        if (sent > 0 && intervalMs > 0) await sleepReal(intervalMs, signal)
         if (signal.aborted) {
           abandoned()
           return controller.error(signal.reason)

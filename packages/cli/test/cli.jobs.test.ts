@@ -1,17 +1,8 @@
-import { createServer } from "node:net"
+import { NodeServer } from "@tensoras/ingestion-testkit"
 import { describe, expect, it } from "vitest"
 import { CANARY, envFor, linesOf, listed, runCli, WRONG_KEY, withSimulator } from "./helpers.js"
 
-/** A loopback port nothing listens on: one the system just gave, then closed. */
-const closedPort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
+const closedPort = NodeServer.closedPort
 
 // The demo runs about 16 s on the real clock, idle most of the time: it sits in this, the busiest
 // file, so that it overlaps the other tests instead of adding to the project's time.

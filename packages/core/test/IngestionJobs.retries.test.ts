@@ -1,6 +1,6 @@
-import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { IngestionJobs } from "@tensoras/ingestion"
+import { NodeServer } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -168,19 +168,7 @@ describe("IngestionJobs", () => {
   })
 })
 
-/** A loopback port nothing listens on: one the system just gave, then closed. */
-const closedPort = () =>
-  Effect.promise(
-    () =>
-      new Promise<number>((resolve, reject) => {
-        const server = createServer()
-        server.once("error", reject)
-        server.listen(0, "127.0.0.1", () => {
-          const address = server.address()
-          server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-        })
-      })
-  )
+const closedPort = () => Effect.promise(NodeServer.closedPort)
 
 /** Retries at once, `n` times: real connection refusals, no delay to wait for. */
 const retriesAtOnce = (n: number) => Schedule.recurs(n)

@@ -1,4 +1,3 @@
-import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import {
   API_KEY_VARIABLE,
@@ -12,6 +11,7 @@ import {
   WaitError,
   waitForIngestionJob
 } from "@tensoras/ingestion"
+import { NodeServer } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
@@ -266,16 +266,7 @@ describe("the environment: a variable set to the empty string is unset", () => {
   })
 })
 
-/** A loopback port nothing listens on: one the system just gave, then closed. */
-const closedPort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
+const closedPort = NodeServer.closedPort
 
 describe("what the Promise client tells of its requests (1.1)", () => {
   it("onRetry hears each retry of a call: the error, the attempt, the delay", async () => {

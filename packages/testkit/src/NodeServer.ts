@@ -71,3 +71,19 @@ export interface NodeServer {
  * @since 0.1.0
  */
 export const serve: (handler: FetchHandler, options?: ServeOptions) => Promise<NodeServer> = internal.serve
+
+/**
+ * A loopback port nothing listens on (one the system just gave, then closed): for tests of a client
+ * that cannot reach its service.
+ *
+ * @example
+ * ```ts
+ * import { NodeServer } from "@tensoras/ingestion-testkit"
+ *
+ * const port = await NodeServer.closedPort()
+ * const baseUrl = `http://127.0.0.1:${port}/v1` // every request is refused
+ * ```
+ * @category utils
+ * @since 1.1.0
+ */
+export const closedPort: () => Promise<number> = internal.closedPort

@@ -3,7 +3,7 @@
  * `AbortSignal` that fires when the client goes away, and each `Response` is streamed back.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net"
 import { type FetchHandler, isDroppedConnection } from "../FetchHandler.js"
 import type { NodeServer, ServeOptions } from "../NodeServer.js"
 
@@ -156,3 +156,14 @@ export const serve = async (handler: FetchHandler, options: ServeOptions = {}): 
     }
   }
 }
+
+/** A loopback port nothing listens on: one the system just gave, then closed. */
+export const closedPort = (): Promise<number> =>
+  new Promise<number>((resolve, reject) => {
+    const server = createNetServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })

@@ -17,7 +17,7 @@ import type * as WaitEngine from "../../WaitEngine.js"
 import * as Observed from "../observed.js"
 import type { Loop } from "./loop.js"
 import { end, timeOut } from "./outcomes.js"
-import { call, type StepExit, type Wait } from "./registry.js"
+import { call, type StepExit, type Wait, type Watched } from "./registry.js"
 
 /** What a round counts of its requests (see `Round`). */
 export interface Tally {
@@ -27,10 +27,11 @@ export interface Tally {
 
 /** The latest deadline among the waits of a job that are still before theirs (-Infinity: none). */
 export const latestDeadline = (loop: Loop, jobId: string, now: number): number => {
-  const waits = loop.waits.byJob.get(jobId)
+  const watched = loop.waits.byJob.get(jobId)
   let deadline = Number.NEGATIVE_INFINITY
-  if (waits !== undefined) {
-    for (const wait of waits) if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
+  if (watched !== undefined) {
+    for (const wait of watched.waits)
+      if (wait.deadline > now && wait.deadline > deadline) deadline = wait.deadline
   }
   return deadline
 }
@@ -74,11 +75,46 @@ const afterStep = (
 }
 
 /**
- * Hands a job's state to its waits. A wait whose poll is due steps its schedule (this answer is its
- * poll). With `early` (a sweep, which learns every watched job's state for the same requests), so
- * does a wait whose poll was due within half its interval: its poll happened a little early, and
- * its next one falls in step with the others', so the loop's waits converge on one phase and one
- * sweep serves them all, instead of each wait's own phase calling for a round of a few GETs.
+ * Hands a job's state to one of its waits (see {@link deliver}); `terminal`: the job ended, with
+ * its documents.
+ */
+const deliverTo = (
+  loop: Loop,
+  wait: Wait,
+  job: IngestionJob.IngestionJob,
+  at: number,
+  early: boolean,
+  terminal: boolean,
+  pending: Array<Effect.Effect<void>>
+): void => {
+  if (wait.ended) return
+  const changed = IngestionJob.differs(wait.lastJob, job)
+  wait.lastJob = job
+  Observed.countResponse(wait.observed, job)
+  if (terminal) {
+    polled(wait, job, at, changed, false, null)
+    end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
+    return
+  }
+  if (wait.nextPollAt <= at || (early && wait.nextPollAt <= at + wait.lastIntervalMs / 2)) {
+    const step = wait.step(at, job)
+    if (Exit.isExit(step)) {
+      afterStep(loop, wait, job, at, changed, step as StepExit)
+    } else {
+      pending.push(Effect.map(Effect.exit(step), (exit) => afterStep(loop, wait, job, at, changed, exit)))
+    }
+    return
+  }
+  polled(wait, job, at, changed, false, wait.nextPollAt)
+}
+
+/**
+ * Hands a job's state to the waits of `watched` (its entry in `Waits.byJob`, if it has one). A wait
+ * whose poll is due steps its schedule (this answer is its poll). With `early` (a sweep, which learns
+ * every watched job's state for the same requests), so does a wait whose poll was due within half its
+ * interval: its poll happened a little early, and its next one falls in step with the others', so
+ * the loop's waits converge on one phase and one sweep serves them all, instead of each wait's own
+ * phase calling for a round of a few GETs.
  *
  * Plain code, not an Effect per job (a sweep hands over thousands): a schedule step that is
  * already a value (an `Exit`: `Effect.succeed`, `Cause.done`, as the steps of `PollSchedule`'s
@@ -87,37 +123,18 @@ const afterStep = (
  */
 export const deliver = (
   loop: Loop,
-  jobId: string,
+  watched: Watched | undefined,
   job: IngestionJob.IngestionJob,
   at: number,
   early: boolean,
   pending: Array<Effect.Effect<void>>
 ): void => {
-  const waits = loop.waits.byJob.get(jobId)
-  if (waits === undefined) return
+  if (watched === undefined) return
+  const waits = watched.waits
   const terminal = IngestionJob.isTerminal(job) && "document_details" in job
   // Ending a wait takes it out of `waits`: iterate over a copy when there are several.
-  for (const wait of waits.length === 1 ? [waits[0] as Wait] : [...waits]) {
-    if (wait.ended) continue
-    const changed = IngestionJob.differs(wait.lastJob, job)
-    wait.lastJob = job
-    Observed.countResponse(wait.observed, job)
-    if (terminal) {
-      polled(wait, job, at, changed, false, null)
-      end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
-      continue
-    }
-    if (wait.nextPollAt <= at || (early && wait.nextPollAt <= at + wait.lastIntervalMs / 2)) {
-      const step = wait.step(at, job)
-      if (Exit.isExit(step)) {
-        afterStep(loop, wait, job, at, changed, step as StepExit)
-      } else {
-        pending.push(Effect.map(Effect.exit(step), (exit) => afterStep(loop, wait, job, at, changed, exit)))
-      }
-      continue
-    }
-    polled(wait, job, at, changed, false, wait.nextPollAt)
-  }
+  if (waits.length === 1) deliverTo(loop, waits[0] as Wait, job, at, early, terminal, pending)
+  else for (const wait of [...waits]) deliverTo(loop, wait, job, at, early, terminal, pending)
 }
 
 /** Runs the schedule steps `deliver` left, in order. */
@@ -138,9 +155,9 @@ export const retryReporter =
         at
       }
       for (const jobId of jobIds()) {
-        const waits = loop.waits.byJob.get(jobId)
-        if (waits === undefined) continue
-        for (const wait of waits) {
+        const watched = loop.waits.byJob.get(jobId)
+        if (watched === undefined) continue
+        for (const wait of watched.waits) {
           Observed.countRetry(wait.observed, info.error)
           call(wait.listener.onEvent, event)
         }

@@ -3,15 +3,17 @@
  * the end of everything when its scope closes.
  */
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
+import type { InvalidInput } from "../../IngestionError.js"
 import { IngestionJobs } from "../../IngestionJobs.js"
 import type * as WaitEngine from "../../WaitEngine.js"
 import * as validate from "../validate.js"
-import { deadlineAt, waitSettings } from "../waitRules.js"
+import { deadlineAt, type WaitSettings, waitSettings } from "../waitRules.js"
 import { type Engine, Loop } from "./loop.js"
 import { makeWait, type ScheduleStep, type Wait } from "./registry.js"
 
@@ -30,33 +32,88 @@ class Registered implements WaitEngine.Registration {
   }
 }
 
-/** Registers a wait with `engine` (see `WaitEngine.register`). */
+/**
+ * The settings of `options` when the engine checked options made of the very same values last
+ * (a `watchAll` of 10,000 jobs registers them all with one options object: checked once, not
+ * 10,000 times). Only values that cannot change in place count as the same (a number, a string,
+ * a `Duration`, a schedule: immutable); anything else is checked again.
+ */
+const cachedSettings = (engine: Engine, options: WaitEngine.WaitOptions): WaitSettings | undefined => {
+  const cached = engine.lastSettings
+  return cached !== undefined &&
+    cached.schedule === options.schedule &&
+    cached.pollInterval === options.pollInterval &&
+    cached.timeout === options.timeout &&
+    cached.deadline === options.deadline
+    ? cached.settings
+    : undefined
+}
+
+const immutable = (value: unknown): boolean =>
+  value === undefined || typeof value !== "object" || Duration.isDuration(value)
+
+const remember = (engine: Engine, options: WaitEngine.WaitOptions, settings: WaitSettings): void => {
+  if (immutable(options.pollInterval) && immutable(options.timeout)) {
+    engine.lastSettings = {
+      schedule: options.schedule,
+      pollInterval: options.pollInterval,
+      timeout: options.timeout,
+      deadline: options.deadline,
+      settings
+    }
+  }
+}
+
+/** Registers a checked wait: its schedule started, on the clock and services of the registering fiber. */
+const start = (
+  engine: Engine,
+  kb: string,
+  job: string,
+  settings: WaitSettings,
+  listener: WaitEngine.Listener
+): Effect.Effect<WaitEngine.Registration> =>
+  // Started once per wait: its step is then called with the job of each poll.
+  Effect.flatMap(Schedule.toStep(settings.schedule), (step: ScheduleStep) =>
+    Effect.withFiber((fiber) => {
+      const clock = fiber.getRef(Clock.Clock)
+      const now = clock.currentTimeMillisUnsafe()
+      const deadline = deadlineAt(now, settings.timeoutMs, settings.deadline)
+      const wait = makeWait(job, now, deadline, step, listener, engine.registrations++)
+      let loop = engine.loops.get(kb)
+      const first = loop === undefined
+      if (loop === undefined) {
+        loop = new Loop(engine, kb, clock, fiber.context)
+        engine.loops.set(kb, loop)
+      }
+      loop.add(wait, now, first)
+      return Effect.succeed<WaitEngine.Registration>(new Registered(loop, wait))
+    })
+  )
+
+/**
+ * Registers a wait with `engine` (see `WaitEngine.register`). IDs and options are checked in that
+ * order (the first bad one is the error); IDs that are valid and options checked before cost no
+ * step of their own.
+ */
 const register = (
   engine: Engine,
   knowledgeBaseId: string,
   jobId: string,
   options: WaitEngine.WaitOptions,
   listener: WaitEngine.Listener
-) =>
-  Effect.gen(function* () {
+): Effect.Effect<WaitEngine.Registration, InvalidInput> => {
+  const settings = cachedSettings(engine, options)
+  if (settings !== undefined && validate.isId(knowledgeBaseId) && validate.isId(jobId)) {
+    return start(engine, knowledgeBaseId, jobId, settings, listener)
+  }
+  return Effect.gen(function* () {
     const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
     const job = yield* validate.id("jobId", jobId)
     const settings = yield* waitSettings(options)
-    // Started once per wait: its step is then called with the job of each poll.
-    const step: ScheduleStep = yield* Schedule.toStep(settings.schedule)
-    const clock = yield* Clock.Clock
-    const now = clock.currentTimeMillisUnsafe()
-    const deadline = deadlineAt(now, settings.timeoutMs, settings.deadline)
-    const wait = makeWait(job, now, deadline, step, listener, engine.registrations++)
-    let loop = engine.loops.get(kb)
-    const first = loop === undefined
-    if (loop === undefined) {
-      loop = new Loop(engine, kb, clock, yield* Effect.context<never>())
-      engine.loops.set(kb, loop)
-    }
-    loop.add(wait, now, first)
-    return new Registered(loop, wait) as WaitEngine.Registration
+    remember(engine, options, settings)
+    return yield* start(engine, kb, job, settings, listener)
   })
+}
 
 /** An engine whose loops live in the current `Scope`. */
 export const make = (
@@ -69,6 +126,7 @@ export const make = (
       loops: new Map(),
       closed: false,
       registrations: 0,
+      lastSettings: undefined,
       onRound: options.onRound,
       gate: options.gate
     }

@@ -35,7 +35,7 @@ export const fetchJob = (loop: Loop, jobId: string, tally: Tally, early: boolean
     const at = yield* Clock.currentTimeMillis
     if (Result.isSuccess(result)) {
       const pending: Array<Effect.Effect<void>> = []
-      deliver(loop, jobId, result.success, at, early, pending)
+      deliver(loop, loop.waits.byJob.get(jobId), result.success, at, early, pending)
       yield* runSteps(pending)
     } else {
       getFailed(loop, jobId, result.failure, at)

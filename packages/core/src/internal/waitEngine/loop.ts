@@ -12,6 +12,7 @@ import type * as Scheduler from "effect/Scheduler"
 import type { IngestionJobs } from "../../IngestionJobs.js"
 import type * as WaitEngine from "../../WaitEngine.js"
 import { Timer } from "../liveClock.js"
+import type { WaitSettings } from "../waitRules.js"
 import { expire } from "./outcomes.js"
 import { type Wait, Waits } from "./registry.js"
 import { runRound } from "./round.js"
@@ -31,6 +32,16 @@ export interface Engine {
   closed: boolean
   /** Registrations so far (a wait's `seq`). */
   registrations: number
+  /** The options checked last, and what they came to (see `register`). */
+  lastSettings:
+    | {
+        readonly schedule: WaitEngine.WaitOptions["schedule"]
+        readonly pollInterval: WaitEngine.WaitOptions["pollInterval"]
+        readonly timeout: WaitEngine.WaitOptions["timeout"]
+        readonly deadline: WaitEngine.WaitOptions["deadline"]
+        readonly settings: WaitSettings
+      }
+    | undefined
   readonly onRound: WaitEngine.EngineOptions["onRound"]
   readonly gate: WaitEngine.EngineOptions["gate"]
 }

@@ -35,9 +35,9 @@ export const timeOut = (loop: Loop, wait: Wait, now: number, reason: "deadline" 
 
 /** Ends every wait of a job with an error. */
 export const failJob = (loop: Loop, jobId: string, error: IngestionError): void => {
-  const waits = loop.waits.byJob.get(jobId)
-  if (waits === undefined) return
-  for (const wait of [...waits]) {
+  const watched = loop.waits.byJob.get(jobId)
+  if (watched === undefined) return
+  for (const wait of [...watched.waits]) {
     Observed.countFailure(wait.observed, error)
     end(loop, wait, Exit.fail(error))
   }
@@ -68,9 +68,9 @@ export const postpone = (loop: Loop, jobIds: Iterable<string>, error: IngestionE
     loop.pausedUntil = Math.max(loop.pausedUntil, now + error.retryAfterMs)
   }
   for (const jobId of jobIds) {
-    const waits = loop.waits.byJob.get(jobId)
-    if (waits === undefined) continue
-    for (const wait of waits) {
+    const watched = loop.waits.byJob.get(jobId)
+    if (watched === undefined) continue
+    for (const wait of watched.waits) {
       Observed.countFailure(wait.observed, error)
       if (wait.nextPollAt <= now) {
         loop.waits.setNextPoll(wait, now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS))

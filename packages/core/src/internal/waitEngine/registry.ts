@@ -1,7 +1,7 @@
 /**
  * Registrations: a wait as the engine holds it (plain data: no fiber, no timer, no closure of its
- * own but its schedule's step), and the waits of one knowledge base, kept by job, by next poll
- * and by deadline.
+ * own but its schedule's step), and the waits of one knowledge base, kept by job (with what the
+ * round in progress learned of that job), by next poll and by deadline.
  */
 import type * as Duration from "effect/Duration"
 import type * as Exit from "effect/Exit"
@@ -40,6 +40,8 @@ export interface Wait {
   ended: boolean
   /** Registration order (ties between due waits are served in it). */
   readonly seq: number
+  /** Its job's entry in `Waits.byJob`, once added. */
+  watched: Watched | undefined
   /** Its position in `Waits.polls` / `Waits.deadlines` (-1: not in it), kept by the heaps. */
   pollSlot: number
   deadlineSlot: number
@@ -65,6 +67,7 @@ export const makeWait = (
   lastJob: undefined,
   ended: false,
   seq,
+  watched: undefined,
   pollSlot: -1,
   deadlineSlot: -1
 })
@@ -92,10 +95,38 @@ const setDeadlineSlot = (wait: Wait, slot: number) => {
   wait.deadlineSlot = slot
 }
 
+/**
+ * A watched job: its waits (usually one: an array, not a Set), and what the round in progress
+ * learned of it, stamped with the number of that round (`Waits.rounds`). A sweep of 10,000 jobs
+ * looks each listed job up once, here, instead of in a map per thing it learns (found, fetched,
+ * on which page): maps of thousands of entries built anew every round.
+ */
+export class Watched {
+  readonly waits: Array<Wait> = []
+  /** The round that counted it among its due or soon-due jobs. */
+  countedIn = 0
+  /** The sweep that listed it (`listed`: the job as listed). */
+  listedIn = 0
+  listed: IngestionJob.IngestionJob | undefined = undefined
+  /** The sweep that sent its GET before the end of its lists. */
+  fetchedIn = 0
+  /** The processing page it was on (`page`) in sweep `pagedIn` (-1: none yet). */
+  pagedIn = -1
+  page = 0
+
+  constructor(
+    readonly jobId: string,
+    /** The rounds started before it was watched: it is watched since round `since + 1`. */
+    readonly since: number
+  ) {}
+}
+
 /** The waits of one knowledge base. */
 export class Waits {
-  /** The waits of each watched job (usually one: an array, not a Set). */
-  readonly byJob = new Map<string, Array<Wait>>()
+  /** The watched jobs, by ID. */
+  readonly byJob = new Map<string, Watched>()
+  /** Rounds started so far: the number of each (from 1) stamps what it learns on `Watched`. */
+  rounds = 0
   /** Every wait, earliest next poll first. */
   readonly polls: Heap.Heap<Wait> = Heap.make(nextPollOf, pollSlotOf, setPollSlot)
   /** Every wait, earliest deadline first. */
@@ -111,9 +142,13 @@ export class Waits {
   maxHalfInterval = 0
 
   add(wait: Wait): void {
-    const waits = this.byJob.get(wait.jobId)
-    if (waits === undefined) this.byJob.set(wait.jobId, [wait])
-    else waits.push(wait)
+    let watched = this.byJob.get(wait.jobId)
+    if (watched === undefined) {
+      watched = new Watched(wait.jobId, this.rounds)
+      this.byJob.set(wait.jobId, watched)
+    }
+    watched.waits.push(wait)
+    wait.watched = watched
     this.polls.push(wait)
     this.deadlines.push(wait)
     if (wait.deadline > this.latestDeadline) this.latestDeadline = wait.deadline
@@ -124,11 +159,12 @@ export class Waits {
   remove(wait: Wait): boolean {
     if (wait.ended) return false
     wait.ended = true
-    const waits = this.byJob.get(wait.jobId)
-    if (waits !== undefined) {
+    const watched = wait.watched
+    if (watched !== undefined) {
+      const waits = watched.waits
       const index = waits.indexOf(wait)
       if (index >= 0) waits.splice(index, 1)
-      if (waits.length === 0) this.byJob.delete(wait.jobId)
+      if (waits.length === 0 && this.byJob.get(wait.jobId) === watched) this.byJob.delete(wait.jobId)
     }
     this.polls.remove(wait)
     this.deadlines.remove(wait)

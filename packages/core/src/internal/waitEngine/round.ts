@@ -22,19 +22,22 @@ export class Round implements Tally {
 
   constructor(
     readonly loop: Loop,
+    /** Its number (`Waits.rounds`): what it learns of a job is stamped with it (see `Watched`). */
+    readonly seq: number,
     /** When it started (epoch ms). */
     readonly at: number,
     readonly mode: "get" | "sweep",
-    /** The due jobs, most overdue first. */
+    /** A `get` round's due jobs, most overdue first (a sweep's: none, it serves them all). */
     readonly due: ReadonlyArray<string>,
-    /** The jobs due within half their interval (not due): a sweep serves them too. */
-    readonly soon: ReadonlySet<string>,
+    /** The jobs due, and those due within half their interval (not due): a sweep serves them too. */
+    readonly dueJobs: number,
+    readonly soonJobs: number,
     readonly watchedJobs: number
   ) {}
 
   /** The jobs a sweep serves: never more requests than their GETs. */
   get served(): number {
-    return this.due.length + this.soon.size
+    return this.dueJobs + this.soonJobs
   }
 
   report(): void {
@@ -45,7 +48,7 @@ export class Round implements Tally {
       requests: this.requests,
       retries: this.retries,
       watchedJobs: this.watchedJobs,
-      dueJobs: this.mode === "get" ? this.due.length : this.served,
+      dueJobs: this.mode === "get" ? this.dueJobs : this.served,
       followUpGets: this.followUpGets,
       activeQueued: this.activeQueued,
       activeProcessing: this.activeProcessing
@@ -55,20 +58,37 @@ export class Round implements Tally {
 
 /**
  * The jobs whose waits are due at `at`, and those due within half their interval (a sweep serves
- * them at no extra request: see `deliver`). The due waits are the top of the heap: visiting them
- * costs O(due), not O(watched). Most overdue first; ties in the order the waits registered.
+ * them at no extra request: see `deliver`), counted once each (a job's waits are marked with the
+ * round's number). The due waits are the top of the heap: visiting them costs O(due), not
+ * O(watched). A `get` round lists its due jobs, most overdue first (ties in the order the waits
+ * registered); a sweep serves every job, in no order: it only counts them.
  */
-const dueJobs = (loop: Loop, at: number) => {
+const dueJobs = (loop: Loop, seq: number, at: number) => {
   const dueWaits: Array<Wait> = []
-  const soon = new Set<string>()
+  const soonWaits: Array<Wait> = []
   loop.waits.polls.forEachAtMost(at + loop.waits.maxHalfInterval, (wait) => {
     if (wait.nextPollAt <= at) dueWaits.push(wait)
-    else if (wait.nextPollAt <= at + wait.lastIntervalMs / 2) soon.add(wait.jobId)
+    else if (wait.nextPollAt <= at + wait.lastIntervalMs / 2) soonWaits.push(wait)
   })
+  const dueCount = countJobs(dueWaits, seq)
+  const soonCount = countJobs(soonWaits, seq)
+  if (dueCount + soonCount > loop.lastSweep.cost)
+    return { mode: "sweep" as const, due: [], dueCount, soonCount }
   dueWaits.sort((a, b) => a.nextPollAt - b.nextPollAt || a.seq - b.seq)
   const due = [...new Set(dueWaits.map((wait) => wait.jobId))]
-  for (const jobId of due) soon.delete(jobId)
-  return { due, soon }
+  return { mode: "get" as const, due, dueCount, soonCount }
+}
+
+/** The jobs of `waits` not counted yet in round `seq` (each is then). */
+const countJobs = (waits: ReadonlyArray<Wait>, seq: number): number => {
+  let count = 0
+  for (const wait of waits) {
+    const watched = wait.watched
+    if (watched === undefined || watched.countedIn === seq) continue
+    watched.countedIn = seq
+    count++
+  }
+  return count
 }
 
 /** A GET per due job, a few at once. */
@@ -86,9 +106,9 @@ const getAll = (round: Round): Effect.Effect<void> => {
 const round = (loop: Loop) =>
   Effect.gen(function* () {
     const at = yield* Clock.currentTimeMillis
-    const { due, soon } = dueJobs(loop, at)
-    const mode = due.length + soon.size <= loop.lastSweep.cost ? "get" : "sweep"
-    const round = new Round(loop, at, mode, due, soon, loop.waits.byJob.size)
+    const seq = ++loop.waits.rounds
+    const { mode, due, dueCount, soonCount } = dueJobs(loop, seq, at)
+    const round = new Round(loop, seq, at, mode, due, dueCount, soonCount, loop.waits.byJob.size)
     // Reported however the round ends: a round that ends the loop's last waits is interrupted by the
     // loop stopping (see `Loop.look`), after its requests went out.
     yield* Effect.ensuring(

@@ -12,13 +12,13 @@ import { FollowUps } from "./followUps.js"
 import { fetchJob, GET_CONCURRENCY } from "./get.js"
 import type { Loop } from "./loop.js"
 import { sweepFailed } from "./outcomes.js"
+import type { Watched } from "./registry.js"
 import type { Round } from "./round.js"
 
 const PAGE_SIZE = 100
 const [QUEUED, PROCESSING] = IngestionJob.ACTIVE_STATUSES
 
 const NO_PAGES: ReadonlyArray<ReadonlyArray<string>> = []
-const NO_PAGE_OF: ReadonlyMap<string, number> = new Map()
 
 /** What the last sweep of a loop learned: what the next would cost, and where its jobs were. */
 export class LastSweep {
@@ -31,28 +31,28 @@ export class LastSweep {
    * r it has not seen is no longer processing, and its GET need not wait for the rest of the sweep.
    */
   pages: ReadonlyArray<ReadonlyArray<string>> = NO_PAGES
-  /** The page of `pages` each of those jobs was on. */
-  pageOf: ReadonlyMap<string, number> = NO_PAGE_OF
+  /** The round of that sweep (0: none yet): a job's `Watched.page` stamped with it is its page in `pages`. */
+  pagedIn = 0
 }
 
 /** How far a list went: every page (`listed` jobs), or cut short (`cut`: a lower bound of its jobs). */
 type Listing = { readonly listed: number } | { readonly cut: number }
 
 /**
- * Lists every page of one status; the watched jobs found go into `found`. At most `maxPages`
- * pages in the round so far: past them the list is cut (`{ cut: listed + 1 }`, the active jobs
- * known so far, `has_more` saying there is one more at least). `undefined`: no wait is left, or
- * every deadline passed.
+ * Lists every page of one status; the watched jobs found are stamped with the round (`listedIn`,
+ * `listed`), and those of a processing page read by `departures`. At most `maxPages` pages in the
+ * round so far: past them the list is cut (`{ cut: listed + 1 }`, the active jobs known so far,
+ * `has_more` saying there is one more at least). `undefined`: no wait is left, or every deadline
+ * passed.
  */
 const listActive = (
   round: Round,
   status: IngestionJob.ActiveJobStatus,
-  found: Map<string, IngestionJob.IngestionJob>,
   maxPages: number,
-  onPage?: (page: ReadonlyArray<IngestionJob.IngestionJob>) => Effect.Effect<void>
+  departures?: Departures
 ) =>
   Effect.gen(function* () {
-    const { loop } = round
+    const { loop, seq } = round
     const watched = loop.waits.byJob
     let after: string | undefined
     let listed = 0
@@ -70,10 +70,21 @@ const listActive = (
         deadline,
         onRetry: retryReporter(loop, () => watched.keys(), round)
       })
-      listed += page.data.length
-      for (const job of page.data) if (watched.has(job.id)) found.set(job.id, job)
-      if (onPage !== undefined) yield* onPage(page.data)
-      const last = page.data[page.data.length - 1]
+      const data = page.data
+      listed += data.length
+      for (let index = 0; index < data.length; index++) {
+        const job = data[index] as IngestionJob.IngestionJob
+        const entry = watched.get(job.id)
+        if (entry === undefined) continue
+        entry.listedIn = seq
+        entry.listed = job
+        if (departures !== undefined) departures.see(entry)
+      }
+      if (departures !== undefined) {
+        const gone = departures.endPage()
+        if (gone.length > 0) yield* departures.followUps.add(gone)
+      }
+      const last = data[data.length - 1]
       if (!page.has_more || last === undefined || last.id === after) return { listed } as Listing
       after = last.id
     }
@@ -81,44 +92,49 @@ const listActive = (
 
 /**
  * The watched jobs a sweep's processing pages show to have left the list since the last sweep (see
- * `LastSweep.pages`): their GETs go out at once, not after the last page. Also this sweep's pages,
- * for the next.
+ * `LastSweep.pages`): their GETs go out at once (`fetchedIn`), not after the last page. Also this
+ * sweep's pages, for the next.
  */
 class Departures {
   readonly pages: Array<Array<string>> = []
-  readonly pageOf = new Map<string, number>()
-  /** The jobs whose GET went out during the sweep. */
-  readonly fetched = new Set<string>()
+  /** The watched jobs of the page being read. */
+  private onPage: Array<string> = []
+  /** The furthest page of the last sweep that a job of the page being read was on. */
+  private reached = -1
   /** The last sweep's pages up to this one are passed. */
   private passed = 0
 
   constructor(
     private readonly loop: Loop,
-    private readonly found: ReadonlyMap<string, IngestionJob.IngestionJob>
+    private readonly seq: number,
+    readonly followUps: FollowUps
   ) {}
 
-  /** Reads a page of processing jobs: the watched jobs it shows to have left (marked fetched). */
-  read(data: ReadonlyArray<IngestionJob.IngestionJob>): Array<string> {
+  /** A watched job on the page being read. */
+  see(entry: Watched): void {
+    this.onPage.push(entry.jobId)
+    if (entry.pagedIn === this.loop.lastSweep.pagedIn && entry.page > this.reached) this.reached = entry.page
+    entry.pagedIn = this.seq
+    entry.page = this.pages.length
+  }
+
+  /** The page is read: the watched jobs it shows to have left (their GETs go out: `fetchedIn`). */
+  endPage(): Array<string> {
     const watched = this.loop.waits.byJob
-    const last = this.loop.lastSweep
-    const onPage: Array<string> = []
-    let reached = -1
-    for (const job of data) {
-      if (!watched.has(job.id)) continue
-      onPage.push(job.id)
-      this.pageOf.set(job.id, this.pages.length)
-      const before = last.pageOf.get(job.id)
-      if (before !== undefined && before > reached) reached = before
-    }
-    this.pages.push(onPage)
+    const lastPages = this.loop.lastSweep.pages
+    const { seq } = this
+    this.pages.push(this.onPage)
+    this.onPage = []
     const gone: Array<string> = []
-    for (; this.passed < reached; this.passed++) {
-      for (const jobId of last.pages[this.passed] ?? []) {
-        if (this.found.has(jobId) || this.fetched.has(jobId) || !watched.has(jobId)) continue
-        this.fetched.add(jobId)
+    for (; this.passed < this.reached; this.passed++) {
+      for (const jobId of lastPages[this.passed] ?? []) {
+        const entry = watched.get(jobId)
+        if (entry === undefined || entry.listedIn === seq || entry.fetchedIn === seq) continue
+        entry.fetchedIn = seq
         gone.push(jobId)
       }
     }
+    this.reached = -1
     return gone
   }
 }
@@ -129,36 +145,41 @@ const requestsFor = (jobs: number) => Math.max(1, Math.ceil(jobs / PAGE_SIZE))
  * A sweep that read its lists: counts them (what the next sweep would cost), GETs the watched
  * jobs it did not find, and hands every other job to its waits.
  */
-const settle = (
-  round: Round,
-  queued: Listing,
-  processing: Listing | undefined,
-  found: ReadonlyMap<string, IngestionJob.IngestionJob>,
-  departures: Departures,
-  followUps: FollowUps
-) =>
+const settle = (round: Round, queued: Listing, processing: Listing | undefined, followUps: FollowUps) =>
   Effect.gen(function* () {
-    const { loop, at } = round
+    const { loop, at, seq } = round
     const cut = "cut" in queued || (processing !== undefined && "cut" in processing)
     round.activeQueued = "cut" in queued ? queued.cut : queued.listed
     round.activeProcessing =
       processing === undefined ? undefined : "cut" in processing ? processing.cut : processing.listed
     loop.lastSweep.cost = requestsFor(round.activeQueued) + requestsFor(round.activeProcessing ?? 0)
-    const jobIds = [...loop.waits.byJob.keys()]
-    const { fetched } = departures
+    const watched = loop.waits.byJob
     // Cut short, a job not found may be in the pages not read: it stays due. Otherwise its GET
-    // goes out first, and is on its way while the sweep hands every other job to its waits.
-    const missing = cut ? [] : jobIds.filter((jobId) => !found.has(jobId) && !fetched.has(jobId))
-    if (missing.length > 0) {
-      yield* followUps.add(missing)
-      yield* Effect.yieldNow
+    // goes out first, and is on its way while the sweep hands every other job to its waits. A job
+    // watched only since the round began may have been listed before it was: its absence tells
+    // nothing (it stays due, for the next round; a watchAll of 10,000 jobs registering while the
+    // first sweep reads its pages would otherwise GET thousands of jobs that are still queued).
+    if (!cut) {
+      const missing: Array<string> = []
+      for (const entry of watched.values()) {
+        if (entry.since < seq && entry.listedIn !== seq && entry.fetchedIn !== seq) missing.push(entry.jobId)
+      }
+      if (missing.length > 0) {
+        yield* followUps.add(missing)
+        yield* Effect.yieldNow
+      }
     }
     const pending: Array<Effect.Effect<void>> = []
-    for (const jobId of jobIds) {
-      const job = found.get(jobId)
+    // The jobs watched now: a wait that ends leaves the map (a job with none left is not visited),
+    // and a job watched since the sweep began was not listed by it.
+    for (const entry of watched.values()) {
+      const job = entry.listed
+      entry.listed = undefined
       // As of the sweep's start: the waits' next polls count from there, so sweeps start one
       // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
-      if (job !== undefined && !fetched.has(jobId)) deliver(loop, jobId, job, at, true, pending)
+      if (job !== undefined && entry.listedIn === seq && entry.fetchedIn !== seq) {
+        deliver(loop, entry, job, at, true, pending)
+      }
     }
     // Every watched job is delivered once per sweep: the steps can all run now, together.
     yield* runSteps(pending)
@@ -168,7 +189,6 @@ const settle = (
 export const sweep = (round: Round): Effect.Effect<void> =>
   Effect.gen(function* () {
     const { loop } = round
-    const found = new Map<string, IngestionJob.IngestionJob>()
     // The sweep replaces a GET per served job: it never sends more. The last sweep's size is
     // only an estimate (the active set grows between rounds), so a sweep that would cost more
     // is cut; the jobs it did not see stay due, and the next round GETs them.
@@ -178,25 +198,20 @@ export const sweep = (round: Round): Effect.Effect<void> =>
         if (sent) round.followUpGets++
       })
     )
-    const departures = new Departures(loop, found)
-    const onProcessingPage = (data: ReadonlyArray<IngestionJob.IngestionJob>) =>
-      Effect.suspend(() => {
-        const gone = departures.read(data)
-        return gone.length === 0 ? Effect.void : followUps.add(gone)
-      })
+    const departures = new Departures(loop, round.seq, followUps)
     const swept = yield* Effect.result(
       Effect.gen(function* () {
-        const queued = yield* listActive(round, QUEUED, found, budget - 1)
+        const queued = yield* listActive(round, QUEUED, budget - 1)
         const processing =
           queued === undefined || "cut" in queued
             ? undefined
-            : yield* listActive(round, PROCESSING, found, budget, onProcessingPage)
+            : yield* listActive(round, PROCESSING, budget, departures)
         return { queued, processing }
       })
     )
     if (departures.pages.length > 0) {
       loop.lastSweep.pages = departures.pages
-      loop.lastSweep.pageOf = departures.pageOf
+      loop.lastSweep.pagedIn = round.seq
     }
     const now = yield* Clock.currentTimeMillis
     if (Result.isFailure(swept)) {
@@ -204,7 +219,7 @@ export const sweep = (round: Round): Effect.Effect<void> =>
     } else {
       const { queued, processing } = swept.success
       if (queued !== undefined && (processing !== undefined || "cut" in queued)) {
-        yield* settle(round, queued, processing, found, departures, followUps)
+        yield* settle(round, queued, processing, followUps)
       }
     }
     yield* followUps.join()

@@ -374,6 +374,24 @@ describe.concurrent("a service that cannot be reached, and the retries as they h
     expect(run.stderr).not.toContain(CANARY)
   })
 
+  it("jobs wait with nothing listening: Unreachable after the client's attempts, exit 4, not the wait's timeout", async () => {
+    const port = await closedPort()
+    const run = await runCli(["jobs", "wait", "kb_abc123", "job_abc123", "--timeout", "30m"], {
+      env: { TENSORAS_API_KEY: CANARY, TENSORAS_BASE_URL: `http://127.0.0.1:${port}/v1` }
+    })
+    expect(run.code).toBe(4)
+    // Each retry with its cause (the first GET's on stderr, the wait's polls' in its view on stdout).
+    const lines = linesOf(run.stderr)
+    const retries = [...lines, ...linesOf(run.stdout)].filter((line) =>
+      line.startsWith(`ECONNREFUSED 127.0.0.1:${port}, retry `)
+    )
+    expect(retries.length).toBeGreaterThan(0)
+    expect(lines.at(-1)).toMatch(
+      /^error: Unreachable \(ECONNREFUSED\): The service did not answer 6 attempts/
+    )
+    expect(run.stderr + run.stdout).not.toContain(CANARY)
+  })
+
   it("--request-timeout bounds each attempt: a service that never answers is Unreachable (Timeout)", () =>
     withSimulator({ scenario: "docs" }, async (simulator) => {
       simulator.control.injectFault({ kind: "hang", times: Number.POSITIVE_INFINITY })

@@ -9,13 +9,13 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { type ActorOptions, createActor } from "xstate"
-import { IngestionError } from "./IngestionError.js"
+import type { IngestionError } from "./IngestionError.js"
 import * as validate from "./internal/validate.js"
 import { jobFailed } from "./internal/waitRules.js"
 import * as JobMachine from "./JobMachine.js"
 import type { CompletedJob } from "./Wait.js"
 import type { WaitEngine, WaitOptions } from "./WaitEngine.js"
-import { isTerminalClientError, type WaitError, WaitTimeout } from "./WaitError.js"
+import { TerminalClientError, TransientFailure, type WaitError, WaitTimeout } from "./WaitError.js"
 
 /**
  * A running (or restored) job machine.
@@ -108,14 +108,10 @@ export const start = (
     )
   })
 
-const decodeClientError = Schema.decodeUnknownSync(IngestionError)
-
-// A machine's output never holds a transient error (a wait polls on through them); one that does was
-// not written by this machine, and is not a wait's outcome.
-const clientError = (error: IngestionError) =>
-  isTerminalClientError(error)
-    ? Effect.fail(error)
-    : Effect.die(new Error(`a wait ended with a transient error (${error._tag}): it should poll on`))
+// A transient error in an output (a wait polls on through those) was not written by this machine:
+// decoding it fails, and the output is a defect, not a wait's outcome.
+const decodeClientError = Schema.decodeUnknownSync(TerminalClientError)
+const decodeLastFailure = Schema.decodeUnknownSync(TransientFailure)
 
 /**
  * An output as an `Effect`, like `Wait.waitFor`'s: the completed job, or the typed error
@@ -146,7 +142,8 @@ export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJo
           elapsedMs: output.elapsedMs,
           observed: output.observed,
           reason: output.reason,
-          message: output.message
+          message: output.message,
+          ...(output.lastFailure === undefined ? {} : { lastFailure: decodeLastFailure(output.lastFailure) })
         })
       )
     case "Cancelled":
@@ -154,7 +151,7 @@ export const fromOutput = (output: JobMachine.Output): Effect.Effect<CompletedJo
     case "Errored":
       return output.error._tag === "Defect"
         ? Effect.die(new Error(output.error.message))
-        : clientError(decodeClientError(output.error))
+        : Effect.fail(decodeClientError(output.error))
   }
 }
 

@@ -35,7 +35,7 @@ import * as poller from "./internal/jobPoller.js"
 import type * as PollSchedule from "./PollSchedule.js"
 import type { CompletedJob } from "./Wait.js"
 import * as WaitEngine from "./WaitEngine.js"
-import type { Observed } from "./WaitError.js"
+import type { Observed, TerminalClientError } from "./WaitError.js"
 
 /**
  * What the machine is started with. Plain data, and no key: the client comes from the runtime.
@@ -59,8 +59,9 @@ export interface Input {
 }
 
 /**
- * One of the library's errors as plain data (`Schema.encode` of `IngestionError`), or a `Defect`:
- * a failure that is not one of them (a bug). Serialisable, so it can live in a snapshot.
+ * One of the library's errors a wait ends with as plain data (`Schema.encode` of
+ * `WaitError.TerminalClientError`: never a transient one, which a wait polls through), or a
+ * `Defect`: a failure that is not one of them (a bug). Serialisable, so it can live in a snapshot.
  *
  * @example
  * ```ts
@@ -71,7 +72,7 @@ export interface Input {
  * @category models
  * @since 0.1.0
  */
-export type ErrorData = typeof IngestionError.Encoded | Defect
+export type ErrorData = typeof TerminalClientError.Encoded | Defect
 
 /**
  * A failure that is not one of the library's errors.
@@ -138,7 +139,7 @@ export interface Context {
   /** When the next request is due (the next poll, or the retry); `null` once settled. */
   readonly nextPollAt: number | null
   /** The last error seen: a retried one while the wait goes on, the final one once errored. */
-  readonly lastError: ErrorData | null
+  readonly lastError: ErrorData | RetriedErrorData | null
   /** The outcome, once settled (also the machine's output). */
   readonly outcome: Output | null
 }
@@ -206,6 +207,8 @@ export interface TimedOutEvent {
   /** `deadline`, or `schedule` when the wait's own poll schedule ended first. */
   readonly reason: "deadline" | "schedule"
   readonly message: string
+  /** The last failed request's error, if one failed (`WaitTimeout.lastFailure`). @since 1.1.0 */
+  readonly lastFailure?: RetriedErrorData | undefined
   /** When the poller gave up (epoch ms, Effect clock). */
   readonly at: number
 }
@@ -370,6 +373,8 @@ export interface TimedOut {
   readonly observed: Observed
   readonly reason: "deadline" | "schedule"
   readonly message: string
+  /** The last failed request's error, if one failed (`WaitTimeout.lastFailure`). @since 1.1.0 */
+  readonly lastFailure?: RetriedErrorData | undefined
 }
 
 /**

@@ -33,20 +33,14 @@ import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import type {
-  IngestionError,
-  InvalidInput,
-  RateLimited,
-  ServerError,
-  TransportError
-} from "./IngestionError.js"
+import type { InvalidInput, RateLimited, ServerError, TransportError } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import type { IngestionJobs } from "./IngestionJobs.js"
 import * as internalObserved from "./internal/observed.js"
 import * as internal from "./internal/waitEngine/engine.js"
 import * as rules from "./internal/waitRules.js"
 import type * as PollSchedule from "./PollSchedule.js"
-import type { Observed, WaitTimeout } from "./WaitError.js"
+import type { Observed, TerminalClientError, WaitTimeout } from "./WaitError.js"
 
 /**
  * How long a wait waits when neither `timeout` nor `deadline` is given: 30 minutes.
@@ -149,12 +143,14 @@ export type WaitEvent = Polled | Retrying
 
 /**
  * How a wait ended: the terminal job (`completed` or `failed`, with `document_details`), or the
- * wait's error (`WaitTimeout`, or the client's `NotFound`, `Unauthorized`, ...).
+ * wait's error (`WaitTimeout`, or one of the client's errors a retry cannot mend:
+ * `TerminalClientError`). Never `RateLimited`, `ServerError` or `TransportError`: a wait polls on
+ * through those (1.0 named them here).
  *
  * @category models
  * @since 0.1.0
  */
-export type WaitExit = Exit.Exit<IngestionJob.IngestionJobDetail, IngestionError | WaitTimeout>
+export type WaitExit = Exit.Exit<IngestionJob.IngestionJobDetail, TerminalClientError | WaitTimeout>
 
 /**
  * Who hears a wait. Called synchronously by the engine's loop: keep them short (hand work to

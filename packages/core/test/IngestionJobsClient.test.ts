@@ -350,6 +350,10 @@ describe("what the Promise client tells of its requests (1.1)", () => {
     const error = await rejection(unreachable.get("kb_abc123", "job_abc123"))
     expect(error).toBeInstanceOf(IngestionError.Unreachable)
     expect(error).toMatchObject({ reason: "Network", code: "ECONNREFUSED", attempts: 2 })
+    // One wait (a GET each poll) rejects with it too, long before its 10 minutes.
+    const one = await rejection(unreachable.waitFor("kb_abc123", "job_1", { timeoutMs: 600_000 }))
+    expect(one).toBeInstanceOf(IngestionError.Unreachable)
+    expect(one).toMatchObject({ code: "ECONNREFUSED" })
     // Many waits of one knowledge base (a sweep): each rejects with it, at once.
     const results = await unreachable.waitForAll("kb_abc123", ["job_1", "job_2", "job_3"], {
       timeoutMs: 600_000

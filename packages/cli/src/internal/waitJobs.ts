@@ -246,14 +246,22 @@ const validate = (run: WaitRun) =>
 /** At most this many jobs get a first GET for their number of documents (the live view's bars). */
 const TOTALS_UP_TO = 20
 
-/** How many documents each job has, from one GET each (a few jobs only, errors ignored). */
-const totalsOf = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>) =>
+/**
+ * How many documents each job has, from one GET each (a few jobs only, errors ignored). Their
+ * retries go to stderr with their cause, as a `jobs get`'s do: a service that does not answer shows
+ * from the first attempt, not only once the wait's own polls retry.
+ */
+const totalsOf = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>, terminal: Terminal["Service"]) =>
   jobIds.length > TOTALS_UP_TO
     ? Effect.succeed(new Map<string, number>())
     : Effect.forEach(
         jobIds,
         (jobId) =>
-          IngestionJobs.get(knowledgeBaseId, jobId).pipe(
+          Effect.flatMap(IngestionJobs.IngestionJobs, (jobs) =>
+            jobs.get(knowledgeBaseId, jobId, {
+              onRetry: (retry) => terminal.err(retryLine(retry.error, retry.attempt, retry.delayMillis))
+            })
+          ).pipe(
             Effect.map((job) => [jobId, job.document_details.length] as const),
             Effect.option
           ),
@@ -281,7 +289,9 @@ export const waitJobs = (
     const live = !run.json && terminal.interactive
     // Every ID and option checked before anything is sent (the GETs for the totals included).
     yield* validate(run)
-    const totals = run.json ? new Map<string, number>() : yield* totalsOf(run.knowledgeBaseId, run.jobIds)
+    const totals = run.json
+      ? new Map<string, number>()
+      : yield* totalsOf(run.knowledgeBaseId, run.jobIds, terminal)
     const state: RunState = {
       knowledgeBaseId: run.knowledgeBaseId,
       jobs: run.jobIds.map((jobId) => ({

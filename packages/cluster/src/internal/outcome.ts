@@ -1,7 +1,7 @@
-import type { IngestionError } from "@tensoras/ingestion/IngestionError"
 import { IngestionJobDetail } from "@tensoras/ingestion/IngestionJob"
 import * as Wait from "@tensoras/ingestion/Wait"
-import { isTerminalClientError, WaitError, type WaitTimeout } from "@tensoras/ingestion/WaitError"
+import type { WaitExit } from "@tensoras/ingestion/WaitEngine"
+import { WaitError } from "@tensoras/ingestion/WaitError"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -42,18 +42,13 @@ export const encode = Schema.encodeSync(Outcome)
 export const decode = Schema.decodeUnknownEffect(Outcome)
 
 /** The engine's exit for a wait (a terminal job, or an error) as an outcome: a failed job is `IngestionJobFailed`. */
-export const fromExit = (exit: Exit.Exit<IngestionJobDetail, IngestionError | WaitTimeout>): Outcome => {
+export const fromExit = (exit: WaitExit): Outcome => {
   if (Exit.isSuccess(exit)) {
     const job = exit.value
     return job.status === "failed" ? Result.fail(Wait.jobFailed(job)) : Result.succeed(job)
   }
   const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isSome(failure)) {
-    const error = failure.value
-    if (error._tag === "WaitTimeout" || isTerminalClientError(error)) return Result.fail(error)
-    // The engine polls on through transient errors: one here is not a wait's outcome.
-    throw new Error(`A wait ended with a transient error (${error._tag}), not an outcome`)
-  }
+  if (Option.isSome(failure)) return Result.fail(failure.value)
   // The engine reports its typed errors as failures; a defect is not a wait's outcome.
   throw new Error("A wait ended with a defect, not an outcome")
 }

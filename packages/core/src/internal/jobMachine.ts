@@ -6,16 +6,22 @@ import { assign, type ErrorActorEvent, setup } from "xstate"
 import { IngestionError, InvalidInput, isIngestionError } from "../IngestionError.js"
 import * as IngestionJob from "../IngestionJob.js"
 import type { Context, ErrorData, Event, Input, Output, PolledEvent, PollerLogic } from "../JobMachine.js"
+import { isTerminalClientError, type TerminalClientError } from "../WaitError.js"
 import { deadlineAt, outcomeResult } from "./waitRules.js"
 
 export const encodeClientError = Schema.encodeSync(IngestionError)
 
-/** Any failure as plain, serialisable data: the library's errors encoded, anything else a `Defect`. */
+/**
+ * Any failure as plain, serialisable data: the errors a wait ends with encoded, anything else (a
+ * transient error included: a wait polls through those, so one here is a bug) a `Defect`.
+ */
 export const errorData = (error: unknown): ErrorData => {
-  if (isIngestionError(error)) return encodeClientError(error)
+  if (isIngestionError(error) && isTerminalClientError(error)) {
+    return encodeClientError(error) as typeof TerminalClientError.Encoded
+  }
   // A missing or malformed TENSORAS_* variable: the input of the wait was not acceptable.
   if (error instanceof Config.ConfigError) {
-    return encodeClientError(new InvalidInput({ param: "config", message: error.message }))
+    return encodeClientError(new InvalidInput({ param: "config", message: error.message })) as ErrorData
   }
   return { _tag: "Defect", message: error instanceof Error ? error.message : String(error) }
 }
@@ -50,7 +56,8 @@ const outcomeOf = (context: Context, event: Event | ErrorActorEvent): Output => 
         elapsedMs: event.at - context.startedAt,
         observed: event.observed,
         reason: event.reason,
-        message: event.message
+        message: event.message,
+        ...(event.lastFailure === undefined ? {} : { lastFailure: event.lastFailure })
       }
     case "CANCEL":
       return { _tag: "Cancelled", lastJob: context.job }

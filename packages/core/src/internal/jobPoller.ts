@@ -128,6 +128,10 @@ const onPollerExit = (run: PollerRun, exit: WaitExit): void => {
       observed: error.observed,
       reason: error.reason,
       message: error.message,
+      lastFailure:
+        error.lastFailure === undefined
+          ? undefined
+          : (encodeClientError(error.lastFailure) as RetriedErrorData),
       at: run.registeredAt + error.elapsedMs
     })
   } else {

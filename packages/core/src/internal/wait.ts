@@ -15,7 +15,7 @@ import type { CompletedJob, JobUpdate, RetryListener } from "../Wait.js"
 import { type Listener, WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "../WaitEngine.js"
 import type { IngestionJobFailed, TerminalClientError, WaitError, WaitTimeout } from "../WaitError.js"
 import * as validate from "./validate.js"
-import { exitResult, narrowExit, outcomeResult } from "./waitRules.js"
+import { exitResult, outcomeResult } from "./waitRules.js"
 
 /** See `Wait.isChange`. */
 export const isChange = (event: WaitEvent): event is Extract<WaitEvent, { _tag: "Polled" }> =>
@@ -77,8 +77,8 @@ export const waitFor = (
             restore(
               Effect.callback<IngestionJob.IngestionJobDetail, TerminalClientError | WaitTimeout>(
                 (resume) => {
-                  if (settle.exit !== undefined) resume(narrowExit(settle.exit))
-                  else settle.resume = (exit) => resume(narrowExit(exit))
+                  if (settle.exit !== undefined) resume(settle.exit)
+                  else settle.resume = resume
                 }
               )
             ),
@@ -142,10 +142,7 @@ export const watch = (
               Queue.endUnsafe(queue)
             } else {
               // A typed error fails the stream with it; a defect (a schedule of one's own that died) dies.
-              Queue.failCauseUnsafe(
-                queue,
-                (narrowExit(exit) as Exit.Failure<never, TerminalClientError | WaitTimeout>).cause
-              )
+              Queue.failCauseUnsafe(queue, exit.cause)
             }
           }
         }),

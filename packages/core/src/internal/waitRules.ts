@@ -22,13 +22,7 @@ import * as IngestionJob from "../IngestionJob.js"
 import * as PollSchedule from "../PollSchedule.js"
 import type { CompletedJob } from "../Wait.js"
 import type { WaitExit, WaitOptions } from "../WaitEngine.js"
-import {
-  IngestionJobFailed,
-  isTerminalClientError,
-  type TerminalClientError,
-  type WaitError,
-  type WaitTimeout
-} from "../WaitError.js"
+import { IngestionJobFailed, type WaitError } from "../WaitError.js"
 import * as validate from "./validate.js"
 
 // --- Timeout → deadline ------------------------------------------------------------------
@@ -133,26 +127,7 @@ export const exitError = <E>(exit: Exit.Failure<unknown, E>): E => {
   throw new Error("a wait ended without a typed error")
 }
 
-/** How a wait can end: its terminal job, or an error a wait ends with. */
-export type NarrowExit = Exit.Exit<IngestionJob.IngestionJobDetail, TerminalClientError | WaitTimeout>
-
-/**
- * A wait's exit with its error type as narrow as what the engine ends a wait with: a transient
- * error (`RateLimited`, `ServerError`, `TransportError`) never ends one (the wait polls on to its
- * deadline), so one in an exit is a bug, and a defect here. `WaitExit` still names the client's
- * every error: once it names these alone, this is the identity.
- */
-export const narrowExit = (exit: WaitExit): NarrowExit => {
-  if (Exit.isSuccess(exit)) return exit as Exit.Success<IngestionJob.IngestionJobDetail, never>
-  const error = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(error) || error.value._tag === "WaitTimeout" || isTerminalClientError(error.value)) {
-    return exit as NarrowExit
-  }
-  return Exit.die(new Error(`a wait ended with a transient error (${error.value._tag}): it should poll on`))
-}
-
 /** The result of a wait from how it ended: the terminal job's {@link outcomeResult}, or its error. */
 export const exitResult = (exit: WaitExit): Result.Result<CompletedJob, WaitError> => {
-  const narrowed = narrowExit(exit)
-  return Exit.isSuccess(narrowed) ? outcomeResult(narrowed.value) : Result.fail(exitError(narrowed))
+  return Exit.isSuccess(exit) ? outcomeResult(exit.value) : Result.fail(exitError(exit))
 }

@@ -7,7 +7,7 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as tabs from "../tabs.js"
 import { deliver, finish, joinMessage } from "./localWaits.js"
-import { decodeError, decodeEvent, type Message } from "./messages.js"
+import { decodeEndError, decodeEvent, type Message } from "./messages.js"
 import type { Group, Relay } from "./relay.js"
 import { dropRemote, dropRemotes, join } from "./servedWaits.js"
 
@@ -36,7 +36,7 @@ const receive = (relay: Relay, group: Group) => (message: Message) => {
     }
     case "failed": {
       const wait = message.to === relay.tabId ? group.local.get(message.wait) : undefined
-      if (wait !== undefined) finish(relay, wait, Exit.fail(decodeError(message.error)))
+      if (wait !== undefined) finish(relay, wait, Exit.fail(decodeEndError(message.error)))
       return
     }
   }

@@ -5,11 +5,14 @@
 import { IngestionError } from "@tensoras/ingestion/IngestionError"
 import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import type * as WaitEngine from "@tensoras/ingestion/WaitEngine"
+import { TerminalClientError } from "@tensoras/ingestion/WaitError"
 import * as Schema from "effect/Schema"
 
 type EncodedError = typeof IngestionError.Encoded
 export const encodeError = Schema.encodeSync(IngestionError)
 export const decodeError = Schema.decodeUnknownSync(IngestionError)
+/** A wait's end crosses tabs as one of the errors a wait ends with (never a transient one). */
+export const decodeEndError = Schema.decodeUnknownSync(TerminalClientError)
 
 /** An event as it crosses tabs. */
 export type RelayedEvent =

@@ -16,7 +16,7 @@ import * as PollSchedule from "../../PollSchedule.js"
 import type * as WaitEngine from "../../WaitEngine.js"
 import * as Observed from "../observed.js"
 import type { Loop } from "./loop.js"
-import { end, timeOut } from "./outcomes.js"
+import { asLastFailure, end, timeOut } from "./outcomes.js"
 import { call, type StepExit, type Wait, type Watched } from "./registry.js"
 
 /** What a round counts of its requests (see `Round`). */
@@ -147,6 +147,7 @@ export const retryReporter =
   (info: RetryInfo): Effect.Effect<void> =>
     Effect.map(Clock.currentTimeMillis, (at) => {
       tally.retries++
+      const lastFailure = asLastFailure(info.error)
       const event: WaitEngine.Retrying = {
         _tag: "Retrying",
         error: info.error,
@@ -159,6 +160,7 @@ export const retryReporter =
         if (watched === undefined) continue
         for (const wait of watched.waits) {
           Observed.countRetry(wait.observed, info.error)
+          if (lastFailure !== undefined) wait.lastFailure = lastFailure
           call(wait.listener.onEvent, event)
         }
       }

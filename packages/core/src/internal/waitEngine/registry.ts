@@ -8,6 +8,7 @@ import type * as Exit from "effect/Exit"
 import type * as Pull from "effect/Pull"
 import type * as IngestionJob from "../../IngestionJob.js"
 import type * as WaitEngine from "../../WaitEngine.js"
+import type { TransientFailure } from "../../WaitError.js"
 import * as Heap from "../heap.js"
 import * as Observed from "../observed.js"
 
@@ -37,6 +38,8 @@ export interface Wait {
   nextPollAt: number
   lastIntervalMs: number
   lastJob: IngestionJob.IngestionJob | undefined
+  /** The last transient failure of a request that served it (a `WaitTimeout` names it). */
+  lastFailure: TransientFailure | undefined
   ended: boolean
   /** Registration order (ties between due waits are served in it). */
   readonly seq: number
@@ -65,6 +68,7 @@ export const makeWait = (
   nextPollAt: startedAt,
   lastIntervalMs: 0,
   lastJob: undefined,
+  lastFailure: undefined,
   ended: false,
   seq,
   watched: undefined,

@@ -72,7 +72,7 @@ const dueJobs = (loop: Loop, seq: number, at: number) => {
   })
   const dueCount = countJobs(dueWaits, seq)
   const soonCount = countJobs(soonWaits, seq)
-  if (dueCount + soonCount > loop.lastSweep.cost)
+  if (dueCount + soonCount > loop.lastSweep.cost && loop.lastSweep.allowed())
     return { mode: "sweep" as const, due: [], dueCount, soonCount }
   dueWaits.sort((a, b) => a.nextPollAt - b.nextPollAt || a.seq - b.seq)
   const due = [...new Set(dueWaits.map((wait) => wait.jobId))]

@@ -33,6 +33,32 @@ export class LastSweep {
   pages: ReadonlyArray<ReadonlyArray<string>> = NO_PAGES
   /** The round of that sweep (0: none yet): a job's `Watched.page` stamped with it is its page in `pages`. */
   pagedIn = 0
+  /** Sweeps refused in a row (see `refused`). */
+  private refusals = 0
+  /** Rounds left before the next sweep may be tried. */
+  private offFor = 0
+
+  /**
+   * A list page could not be read, or was refused (a 400): GETs, whose answers each concern one
+   * job, serve the next rounds (2, 4, ... up to 64 of them: a list that stays unreadable costs a
+   * failed sweep now and then, not one per round).
+   */
+  refused(): void {
+    this.refusals++
+    this.offFor = Math.min(2 ** this.refusals, 64)
+  }
+
+  /** A sweep read its lists. */
+  succeeded(): void {
+    this.refusals = 0
+  }
+
+  /** Whether a round may sweep (a round that may not counts down the rounds left). */
+  allowed(): boolean {
+    if (this.offFor === 0) return true
+    this.offFor--
+    return false
+  }
 }
 
 /** How far a list went: every page (`listed` jobs), or cut short (`cut`: a lower bound of its jobs). */
@@ -217,6 +243,7 @@ export const sweep = (round: Round): Effect.Effect<void> =>
     if (Result.isFailure(swept)) {
       sweepFailed(loop, swept.failure, now)
     } else {
+      loop.lastSweep.succeeded()
       const { queued, processing } = swept.success
       if (queued !== undefined && (processing !== undefined || "cut" in queued)) {
         yield* settle(round, queued, processing, followUps)

@@ -95,13 +95,21 @@ export const settle = Effect.gen(function* () {
   let last = ""
   while (stable < 3) {
     yield* realTurn
-    const signature = `${fetchesInFlight()} ${activity} ${[...sleeping].sort((a, b) => a - b).join(",")}`
-    stable = fetchesInFlight() === 0 && signature === last ? stable + 1 : 0
+    // A request the simulator holds (a `hang` fault) stays in flight until the client lets it go.
+    const busy = fetchesInFlight() - hangingRequests()
+    const signature = `${busy} ${activity} ${[...sleeping].sort((a, b) => a - b).join(",")}`
+    stable = busy === 0 && signature === last ? stable + 1 : 0
     last = signature
     if (Date.now() > limit)
       return yield* Effect.die(new Error(`the engine did not settle within ${SETTLE_LIMIT_MS} ms`))
   }
 })
+
+/** Requests the simulator holds without an answer (`hang` faults), until their client lets go. */
+export const hangingRequests = (): number =>
+  simulator.control.requests.filter(
+    (request) => request.outcome === "pending" && request.faults.some((fault) => fault.kind === "hang")
+  ).length
 
 /** The earliest instant the engine sleeps until (its loops, the client's retries), if any. */
 export const nextWake = Effect.sync(() => Math.min(Number.POSITIVE_INFINITY, ...sleeping))

@@ -96,7 +96,8 @@ const deliverTo = (
     end(loop, wait, Exit.succeed(job as IngestionJob.IngestionJobDetail))
     return
   }
-  if (wait.nextPollAt <= at || (early && wait.nextPollAt <= at + wait.lastIntervalMs / 2)) {
+  // A wait this request was claimed for (`polling`) steps, as does one whose poll is due.
+  if (wait.polling || wait.nextPollAt <= at || (early && wait.nextPollAt <= at + wait.lastIntervalMs / 2)) {
     const step = wait.step(at, job)
     if (Exit.isExit(step)) {
       afterStep(loop, wait, job, at, changed, step as StepExit)

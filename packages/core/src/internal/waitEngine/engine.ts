@@ -136,8 +136,7 @@ export const make = (
         engine.closed = true
         const rounds: Array<Fiber.Fiber<void>> = []
         for (const loop of engine.loops.values()) {
-          const round = loop.close()
-          if (round !== undefined) rounds.push(round)
+          rounds.push(...loop.close())
         }
         engine.loops.clear()
         return Fiber.interruptAll(rounds)

@@ -15,7 +15,7 @@ import { Timer } from "../liveClock.js"
 import type { WaitSettings } from "../waitRules.js"
 import { expire } from "./outcomes.js"
 import { type Wait, Waits } from "./registry.js"
-import { runRound } from "./round.js"
+import { type Round, runRound } from "./round.js"
 import { LastSweep } from "./sweep.js"
 
 /**
@@ -65,8 +65,14 @@ export class Loop {
   private nextLook = Number.NEGATIVE_INFINITY
   /** The earliest deadline the loop's timer is set for: a wait with an earlier one wakes it. */
   private nextDeadline = Number.NEGATIVE_INFINITY
-  /** The round in flight. */
+  /** The round in flight (`current`, once it has started: past its gate). */
   private inFlight: Fiber.Fiber<void> | undefined = undefined
+  private current: Round | undefined = undefined
+  /**
+   * Rounds carried: still waiting on requests past their time budget while later rounds run (see
+   * `look`). Their jobs are `busy` meanwhile: no other round requests them.
+   */
+  private readonly carried = new Set<Fiber.Fiber<void>>()
   /** A look is scheduled (several wake-ups before it runs are one look). */
   private lookScheduled = false
   /** Wakes the loop for its next deadline or poll. */
@@ -110,8 +116,9 @@ export class Loop {
 
   /**
    * One look at the waits: ends those past their deadline, starts a round when a poll is due
-   * (none while one is in flight), and sets the timer for the next deadline or poll. The last
-   * wait gone, the loop stops, and with it the round in flight.
+   * (none while one is in flight, unless it is past its budget: it is then carried), and sets the
+   * timer for the next deadline, poll or budget's end. The last wait gone, the loop stops, and with
+   * it the rounds in flight.
    */
   look(): void {
     if (this.engine.closed) return
@@ -124,24 +131,62 @@ export class Loop {
     let wakeAt = earliestDeadline
     this.nextDeadline = earliestDeadline
     this.nextLook = Number.POSITIVE_INFINITY
-    if (this.inFlight === undefined) {
-      const pollAt = Math.max(this.waits.earliestPoll(), this.pausedUntil)
-      if (pollAt <= now) {
-        // The round starts at once, and runs until its first request is on its way. (One that ended
-        // before this returns has cleared `inFlight` already, and woken the loop.)
-        const round = Effect.runForkWith(this.context)(runRound(this))
-        if (round.pollUnsafe() === undefined) this.inFlight = round
-      } else {
-        wakeAt = Math.min(wakeAt, pollAt)
-        this.nextLook = wakeAt
+    const pollAt = Math.max(this.waits.earliestPoll(), this.pausedUntil)
+    if (this.inFlight !== undefined) {
+      // A round waiting on a slow request holds no poll that falls due past its budget: it is
+      // carried (its requests go on), and the next round starts beside it.
+      const round = this.current
+      if (round === undefined || !round.detachable) {
+        // A sweep still reading its lists (or a round at its gate): it wakes the loop when it may
+        // be carried.
+        this.timer.set(Math.max(0, wakeAt - now))
+        return
       }
+      // (Each answer of a carried-to-be round wakes the loop: see `fetchJobApart`.)
+      const detachAt = Math.max(pollAt, round.at + this.waits.roundBudget)
+      if (detachAt > now) {
+        this.nextLook = detachAt
+        this.timer.set(Math.max(0, Math.min(wakeAt, detachAt) - now))
+        return
+      }
+      this.carried.add(this.inFlight)
+      this.inFlight = undefined
+      this.current = undefined
+    }
+    if (pollAt <= now) {
+      // The round starts at once, and runs until its first request is on its way. (One that ended
+      // before this returns has cleared `inFlight` already, and woken the loop.)
+      const round = Effect.runForkWith(this.context)(runRound(this))
+      if (round.pollUnsafe() === undefined) {
+        this.inFlight = round
+        // A poll of a job it does not serve may fall due while it runs: a look then carries it,
+        // if it is still in flight past its budget.
+        const nextPoll = Math.max(this.waits.earliestPoll(), this.pausedUntil)
+        if (nextPoll !== Number.POSITIVE_INFINITY) {
+          this.nextLook = Math.max(nextPoll, now + this.waits.roundBudget)
+          wakeAt = Math.min(wakeAt, this.nextLook)
+        }
+      }
+    } else {
+      wakeAt = Math.min(wakeAt, pollAt)
+      this.nextLook = wakeAt
     }
     this.timer.set(Math.max(0, wakeAt - now))
   }
 
-  /** A round ended (however it did). */
-  roundEnded(): void {
-    this.inFlight = undefined
+  /** The round in flight has started (it is past its gate). */
+  started(round: Round): void {
+    this.current = round
+  }
+
+  /** A round ended (however it did): the one in flight, or a carried one. */
+  roundEnded(fiber: Fiber.Fiber<void> | undefined): void {
+    if (fiber === undefined || fiber === this.inFlight) {
+      this.inFlight = undefined
+      this.current = undefined
+    } else {
+      this.carried.delete(fiber)
+    }
     this.wake()
   }
 
@@ -150,12 +195,19 @@ export class Loop {
     this.timer.cancel()
     const loops = this.engine.loops
     if (loops.get(this.knowledgeBaseId) === this) loops.delete(this.knowledgeBaseId)
-    if (this.inFlight !== undefined) this.inFlight.interruptUnsafe()
+    for (const round of this.rounds()) round.interruptUnsafe()
   }
 
-  /** The engine closed: the timer stops; the round in flight, if any, is the engine's to interrupt. */
-  close(): Fiber.Fiber<void> | undefined {
+  /** The rounds running: the one in flight and the carried ones. */
+  private rounds(): Array<Fiber.Fiber<void>> {
+    const rounds = [...this.carried]
+    if (this.inFlight !== undefined) rounds.push(this.inFlight)
+    return rounds
+  }
+
+  /** The engine closed: the timer stops; the rounds running, if any, are the engine's to interrupt. */
+  close(): Array<Fiber.Fiber<void>> {
     this.timer.cancel()
-    return this.inFlight
+    return this.rounds()
   }
 }

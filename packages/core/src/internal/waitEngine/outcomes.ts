@@ -80,11 +80,12 @@ export const postpone = (loop: Loop, jobIds: Iterable<string>, error: IngestionE
   }
   for (const jobId of jobIds) {
     const watched = loop.waits.byJob.get(jobId)
-    if (watched === undefined) continue
+    // A job whose own GET is on its way (a round's before this one, carried) has it answer.
+    if (watched === undefined || watched.busy) continue
     for (const wait of watched.waits) {
       Observed.countFailure(wait.observed, error)
       if (lastFailure !== undefined) wait.lastFailure = lastFailure
-      if (wait.nextPollAt <= now) {
+      if (wait.polling || wait.nextPollAt <= now) {
         loop.waits.setNextPoll(wait, now + Math.max(wait.lastIntervalMs, MIN_RETRY_INTERVAL_MS))
       }
     }

@@ -5,6 +5,7 @@
  */
 import type * as Duration from "effect/Duration"
 import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import type * as Pull from "effect/Pull"
 import type * as IngestionJob from "../../IngestionJob.js"
 import type * as WaitEngine from "../../WaitEngine.js"
@@ -40,6 +41,11 @@ export interface Wait {
   lastJob: IngestionJob.IngestionJob | undefined
   /** The last transient failure of a request that served it (a `WaitTimeout` names it). */
   lastFailure: TransientFailure | undefined
+  /**
+   * A request of its job (in flight, or queued in a round) will serve its poll: meanwhile it is out
+   * of the poll order (`nextPollAt` is Infinity), so no other round polls the job again.
+   */
+  polling: boolean
   ended: boolean
   /** Registration order (ties between due waits are served in it). */
   readonly seq: number
@@ -49,6 +55,9 @@ export interface Wait {
   pollSlot: number
   deadlineSlot: number
 }
+
+/** A round's time budget is never under this (see `Waits.roundBudget`). */
+const MIN_ROUND_BUDGET_MS = 100
 
 /** A wait registered at `startedAt`: its first poll is due at once. */
 export const makeWait = (
@@ -69,6 +78,7 @@ export const makeWait = (
   lastIntervalMs: 0,
   lastJob: undefined,
   lastFailure: undefined,
+  polling: false,
   ended: false,
   seq,
   watched: undefined,
@@ -117,6 +127,10 @@ export class Watched {
   /** The processing page it was on (`page`) in sweep `pagedIn` (-1: none yet). */
   pagedIn = -1
   page = 0
+  /** A GET of it is queued or in flight (see `Waits.claim`): no other round requests it meanwhile. */
+  busy = false
+  /** That GET's fiber once it runs: interrupted when the job's last wait leaves. */
+  request: Fiber.Fiber<unknown, unknown> | undefined = undefined
 
   constructor(
     readonly jobId: string,
@@ -144,6 +158,12 @@ export class Waits {
   latestDeadline = Number.NEGATIVE_INFINITY
   /** Half the longest interval any of its waits' schedules chose (never lowered): see `deliver`. */
   maxHalfInterval = 0
+  /**
+   * A round's time budget: the shortest interval any of its waits' schedules chose (never raised;
+   * 1 s to start with, 100 ms at the least). A round still waiting on a request past it lets the
+   * next round start (see `Loop.look`): a slow request delays no other job's poll by more than this.
+   */
+  roundBudget = 1000
 
   add(wait: Wait): void {
     let watched = this.byJob.get(wait.jobId)
@@ -153,6 +173,11 @@ export class Waits {
     }
     watched.waits.push(wait)
     wait.watched = watched
+    // Its job's GET is on its way: that answer is its first poll.
+    if (watched.busy) {
+      wait.polling = true
+      wait.nextPollAt = Number.POSITIVE_INFINITY
+    }
     this.polls.push(wait)
     this.deadlines.push(wait)
     if (wait.deadline > this.latestDeadline) this.latestDeadline = wait.deadline
@@ -168,7 +193,11 @@ export class Waits {
       const waits = watched.waits
       const index = waits.indexOf(wait)
       if (index >= 0) waits.splice(index, 1)
-      if (waits.length === 0 && this.byJob.get(wait.jobId) === watched) this.byJob.delete(wait.jobId)
+      if (waits.length === 0) {
+        if (this.byJob.get(wait.jobId) === watched) this.byJob.delete(wait.jobId)
+        // No wait needs the job's request any more: it stops (its connection closes) at once.
+        watched.request?.interruptUnsafe()
+      }
     }
     this.polls.remove(wait)
     this.deadlines.remove(wait)
@@ -178,14 +207,47 @@ export class Waits {
 
   /** Sets when a wait polls next, and re-orders it among the others. */
   setNextPoll(wait: Wait, at: number): void {
+    wait.polling = false
     wait.nextPollAt = at
     if (!wait.ended) this.polls.update(wait)
   }
 
+  /**
+   * A GET of `watched`'s job is to serve its waits whose poll is due at `at` (with `early`, a
+   * sweep's: or due within half their interval, see `deliver`): the job is busy, and those waits
+   * wait for its answer, out of the poll order.
+   */
+  claim(watched: Watched, at: number, early: boolean): void {
+    watched.busy = true
+    for (const wait of watched.waits) {
+      if (!wait.polling && wait.nextPollAt <= (early ? at + wait.lastIntervalMs / 2 : at))
+        this.joinRequest(wait)
+    }
+  }
+
+  /** A wait whose poll falls due while its job's GET is on its way: that GET serves it. */
+  joinRequest(wait: Wait): void {
+    wait.polling = true
+    wait.nextPollAt = Number.POSITIVE_INFINITY
+    if (!wait.ended) this.polls.update(wait)
+  }
+
+  /**
+   * The job's GET ended (`watched.busy` was cleared when it answered): a wait it did not serve (it
+   * was skipped, or interrupted) polls again at `now`.
+   */
+  release(watched: Watched, now: number): void {
+    watched.busy = false
+    watched.request = undefined
+    for (const wait of watched.waits) if (wait.polling) this.setNextPoll(wait, now)
+  }
+
   /** A wait's schedule chose its next poll, `next`, at `at` (the interval it chose is remembered). */
   reschedule(wait: Wait, at: number, next: number): void {
-    wait.lastIntervalMs = next - at
-    if (wait.lastIntervalMs / 2 > this.maxHalfInterval) this.maxHalfInterval = wait.lastIntervalMs / 2
+    const interval = next - at
+    wait.lastIntervalMs = interval
+    if (interval / 2 > this.maxHalfInterval) this.maxHalfInterval = interval / 2
+    if (interval < this.roundBudget) this.roundBudget = Math.max(MIN_ROUND_BUDGET_MS, interval)
     this.setNextPoll(wait, next)
   }
 

@@ -8,11 +8,11 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as IngestionJob from "../../IngestionJob.js"
 import { deliver, retryReporter, runSteps } from "./delivery.js"
-import { FollowUps } from "./followUps.js"
-import { fetchJob, GET_CONCURRENCY } from "./get.js"
+import { fetchJobApart, GET_CONCURRENCY } from "./get.js"
 import type { Loop } from "./loop.js"
 import { sweepFailed } from "./outcomes.js"
 import type { Watched } from "./registry.js"
+import { Requests } from "./requests.js"
 import type { Round } from "./round.js"
 
 const PAGE_SIZE = 100
@@ -108,7 +108,7 @@ const listActive = (
       }
       if (departures !== undefined) {
         const gone = departures.endPage()
-        if (gone.length > 0) yield* departures.followUps.add(gone)
+        if (gone.length > 0) yield* followUp(round, departures.followUps, gone)
       }
       const last = data[data.length - 1]
       if (!page.has_more || last === undefined || last.id === after) return { listed } as Listing
@@ -133,7 +133,7 @@ class Departures {
   constructor(
     private readonly loop: Loop,
     private readonly seq: number,
-    readonly followUps: FollowUps
+    readonly followUps: Requests
   ) {}
 
   /** A watched job on the page being read. */
@@ -144,20 +144,23 @@ class Departures {
     entry.page = this.pages.length
   }
 
-  /** The page is read: the watched jobs it shows to have left (their GETs go out: `fetchedIn`). */
-  endPage(): Array<string> {
+  /**
+   * The page is read: the watched jobs it shows to have left (their GETs go out: `fetchedIn`), but
+   * those whose GET is on its way already (`busy`).
+   */
+  endPage(): Array<Watched> {
     const watched = this.loop.waits.byJob
     const lastPages = this.loop.lastSweep.pages
     const { seq } = this
     this.pages.push(this.onPage)
     this.onPage = []
-    const gone: Array<string> = []
+    const gone: Array<Watched> = []
     for (; this.passed < this.reached; this.passed++) {
       for (const jobId of lastPages[this.passed] ?? []) {
         const entry = watched.get(jobId)
-        if (entry === undefined || entry.listedIn === seq || entry.fetchedIn === seq) continue
+        if (entry === undefined || entry.listedIn === seq || entry.fetchedIn === seq || entry.busy) continue
         entry.fetchedIn = seq
-        gone.push(jobId)
+        gone.push(entry)
       }
     }
     this.reached = -1
@@ -167,11 +170,21 @@ class Departures {
 
 const requestsFor = (jobs: number) => Math.max(1, Math.ceil(jobs / PAGE_SIZE))
 
+/** Queues the GETs of jobs a sweep did not find, once claimed (their due and soon-due waits wait for them). */
+const followUp = (round: Round, requests: Requests, entries: ReadonlyArray<Watched>): Effect.Effect<void> => {
+  const jobIds: Array<string> = []
+  for (const entry of entries) {
+    round.loop.waits.claim(entry, round.at, true)
+    jobIds.push(entry.jobId)
+  }
+  return requests.add(jobIds)
+}
+
 /**
  * A sweep that read its lists: counts them (what the next sweep would cost), GETs the watched
  * jobs it did not find, and hands every other job to its waits.
  */
-const settle = (round: Round, queued: Listing, processing: Listing | undefined, followUps: FollowUps) =>
+const settle = (round: Round, queued: Listing, processing: Listing | undefined, followUps: Requests) =>
   Effect.gen(function* () {
     const { loop, at, seq } = round
     const cut = "cut" in queued || (processing !== undefined && "cut" in processing)
@@ -185,13 +198,16 @@ const settle = (round: Round, queued: Listing, processing: Listing | undefined, 
     // watched only since the round began may have been listed before it was: its absence tells
     // nothing (it stays due, for the next round; a watchAll of 10,000 jobs registering while the
     // first sweep reads its pages would otherwise GET thousands of jobs that are still queued).
+    // A job whose GET is on its way (`busy`: a round before this one's, carried) has it answer.
     if (!cut) {
-      const missing: Array<string> = []
+      const missing: Array<Watched> = []
       for (const entry of watched.values()) {
-        if (entry.since < seq && entry.listedIn !== seq && entry.fetchedIn !== seq) missing.push(entry.jobId)
+        if (entry.since < seq && entry.listedIn !== seq && entry.fetchedIn !== seq && !entry.busy) {
+          missing.push(entry)
+        }
       }
       if (missing.length > 0) {
-        yield* followUps.add(missing)
+        yield* followUp(round, followUps, missing)
         yield* Effect.yieldNow
       }
     }
@@ -203,7 +219,7 @@ const settle = (round: Round, queued: Listing, processing: Listing | undefined, 
       entry.listed = undefined
       // As of the sweep's start: the waits' next polls count from there, so sweeps start one
       // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
-      if (job !== undefined && entry.listedIn === seq && entry.fetchedIn !== seq) {
+      if (job !== undefined && entry.listedIn === seq && entry.fetchedIn !== seq && !entry.busy) {
         deliver(loop, entry, job, at, true, pending)
       }
     }
@@ -219,8 +235,8 @@ export const sweep = (round: Round): Effect.Effect<void> =>
     // only an estimate (the active set grows between rounds), so a sweep that would cost more
     // is cut; the jobs it did not see stay due, and the next round GETs them.
     const budget = round.served
-    const followUps = new FollowUps(GET_CONCURRENCY, (jobId) =>
-      Effect.map(fetchJob(loop, jobId, round, true), (sent) => {
+    const followUps = new Requests(GET_CONCURRENCY, (jobId) =>
+      Effect.map(fetchJobApart(loop, jobId, round, true), (sent) => {
         if (sent) round.followUpGets++
       })
     )
@@ -249,5 +265,8 @@ export const sweep = (round: Round): Effect.Effect<void> =>
         yield* settle(round, queued, processing, followUps)
       }
     }
+    // Only its follow-up GETs left: the round may now be carried (see `Loop.look`).
+    round.detachable = true
+    loop.wake()
     yield* followUps.join()
   })

@@ -1,12 +1,12 @@
 /**
- * A sweep's follow-up GETs, whether they go out during the sweep or after it: a queue that at most
- * `concurrency` workers drain. (Not a semaphore: each release of Effect's wakes every fiber waiting
- * on it, and a sweep of 10,000 jobs can have hundreds waiting.)
+ * A round's GETs (a `get` round's, or a sweep's follow-ups, which go out during the sweep or after
+ * it): a queue that at most `concurrency` workers drain. (Not a semaphore: each release of Effect's
+ * wakes every fiber waiting on it, and a sweep of 10,000 jobs can have hundreds waiting.)
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 
-export class FollowUps {
+export class Requests {
   private readonly queue: Array<string> = []
   private head = 0
   private idle: number
@@ -16,8 +16,8 @@ export class FollowUps {
 
   constructor(
     concurrency: number,
-    /** The follow-up of one job. */
-    private readonly get: (jobId: string) => Effect.Effect<void>
+    /** The request of one job. */
+    private readonly get: (jobId: string) => Effect.Effect<unknown>
   ) {
     this.idle = concurrency
     this.worker = Effect.suspend(() => this.next())
@@ -41,7 +41,7 @@ export class FollowUps {
         })
   }
 
-  /** Queues follow-ups, and starts the workers they call for (up to `concurrency` in all). */
+  /** Queues requests, and starts the workers they call for (up to `concurrency` in all). */
   add(jobIds: ReadonlyArray<string>): Effect.Effect<void> {
     return Effect.suspend(() => {
       for (const jobId of jobIds) this.queue.push(jobId)
@@ -51,7 +51,7 @@ export class FollowUps {
     })
   }
 
-  /** Waits for every follow-up: a worker ends when the queue is empty, and more may start meanwhile. */
+  /** Waits for every request: a worker ends when the queue is empty, and more may start meanwhile. */
   join(): Effect.Effect<void> {
     const workers = this.workers
     return Effect.gen(function* () {

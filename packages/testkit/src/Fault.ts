@@ -26,7 +26,8 @@ export type FaultRoute = "list" | "get" | "any"
  * ```ts
  * import type { Fault } from "@tensoras/ingestion-testkit"
  *
- * const target: Fault.FaultTarget = { route: "get", jobId: "job_abc123", times: 2 }
+ * // The third and fourth polls of job_abc123.
+ * const target: Fault.FaultTarget = { route: "get", jobId: "job_abc123", skip: 2, times: 2 }
  * ```
  * @category models
  * @since 0.1.0
@@ -40,6 +41,13 @@ export interface FaultTarget {
   readonly jobId?: string
   /** How many requests it applies to: default 1, `Infinity` for every matching request. */
   readonly times?: number
+  /**
+   * How many matching requests go by before it applies (default 0): `skip: 2` faults the third. Every
+   * matching request counts, also one another fault answered.
+   *
+   * @since 1.1.0
+   */
+  readonly skip?: number
 }
 
 /**

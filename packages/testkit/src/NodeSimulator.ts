@@ -25,6 +25,13 @@ export interface StartOptions extends Simulator.SimulatorOptions {
   readonly port?: number
   /** Default `127.0.0.1`. */
   readonly host?: string
+  /**
+   * Serves the control API on the same port (`SimulatorControl`), to requests carrying this token.
+   * Default: none served.
+   *
+   * @since 1.1.0
+   */
+  readonly controlToken?: string
 }
 
 /**
@@ -46,6 +53,13 @@ export interface RunningSimulator {
   readonly baseUrl: string
   readonly apiKey: string
   readonly control: Simulator.SimulatorControl
+  /**
+   * With `controlToken`: the control API's URL (`http://127.0.0.1:53124/_simulator`), for
+   * `SimulatorControl.connect`.
+   *
+   * @since 1.1.0
+   */
+  readonly controlUrl?: string
   /** Destroys open connections (hanging requests included), releases timers, resolves when closed. */
   close(): Promise<void>
 }
@@ -68,8 +82,19 @@ export interface RunningSimulator {
  * @since 0.1.0
  */
 export const start = async (options: StartOptions = {}): Promise<RunningSimulator> => {
-  const { port, host, ...simulatorOptions } = options
-  const simulator = Simulator.make(simulatorOptions)
+  const { port, host, controlToken, ...simulatorOptions } = options
+  const bare = Simulator.make(simulatorOptions)
+  // Loaded only when asked for: the control API brings Effect, which a plain simulator does not need.
+  const simulator =
+    controlToken === undefined
+      ? bare
+      : await import("./SimulatorControl.js").then(
+          (module) => module.withControl(bare, { token: controlToken }),
+          (cause: unknown) => {
+            bare.dispose()
+            throw cause
+          }
+        )
   const server = await NodeServer.serve(simulator.handler, {
     ...(port === undefined ? {} : { port }),
     ...(host === undefined ? {} : { host })
@@ -82,6 +107,7 @@ export const start = async (options: StartOptions = {}): Promise<RunningSimulato
     baseUrl: `${server.origin}/v1`,
     apiKey: simulator.control.apiKey,
     control: simulator.control,
+    ...(controlToken === undefined ? {} : { controlUrl: `${server.origin}/_simulator` }),
     close: () => {
       closing ??= (async () => {
         simulator.dispose()

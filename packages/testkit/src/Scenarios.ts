@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type { Fault } from "./Fault.js"
 import * as internal from "./internal/scenarios.js"
 import type { SimulatorEngine } from "./SimulatorEngine.js"
 
@@ -40,6 +41,13 @@ export interface Scenario {
   readonly defaultApiKey?: string
   /** Builds the world; `engine.clock.now()` is the scenario's start time. */
   readonly setup: (engine: SimulatorEngine) => void
+  /**
+   * Faults injected each time the scenario (re)loads, in this order, after `setup`
+   * (`ScenarioFile` scenarios carry theirs here).
+   *
+   * @since 1.1.0
+   */
+  readonly faults?: ReadonlyArray<Fault>
 }
 
 /**

@@ -81,6 +81,12 @@ export interface SimulatorControl {
   removeJob(kbId: string, jobId: string): boolean
   /** Knowledge base ids, in creation order. */
   knowledgeBases(): ReadonlyArray<string>
+  /**
+   * A knowledge base's data sources, in creation order; throws if it is unknown.
+   *
+   * @since 1.1.0
+   */
+  dataSources(kbId: string): ReadonlyArray<DataSourceInfo>
   /** The plans of a knowledge base's jobs, oldest first (the list endpoint's order). */
   jobs(kbId: string): ReadonlyArray<JobInfo>
   /** The job exactly as `GET …/ingestion-jobs/{job_id}` returns it now; throws if unknown. */
@@ -188,6 +194,24 @@ export interface Simulator {
 export const make: (options?: SimulatorOptions) => Simulator = internal.make
 
 /**
+ * Options of {@link describe}.
+ *
+ * @example
+ * ```ts
+ * import type { Simulator } from "@tensoras/ingestion-testkit"
+ *
+ * // A key the user chose is theirs: print that there is one, not what it is.
+ * const options: Simulator.DescribeOptions = { showKey: false }
+ * ```
+ * @category models
+ * @since 1.1.0
+ */
+export interface DescribeOptions {
+  /** Default `true`: the `api key:` line shows the key; `false`: only that one was given. */
+  readonly showKey?: boolean
+}
+
+/**
  * What a served simulator is, in lines for a person: its base URL first (scripts read that line), the
  * scenario, the clock, the key, and each knowledge base with its jobs. The `tensoras-simulator` bin and
  * `tensoras-ingest simulate` print it, each followed by a line of its own to try.
@@ -203,17 +227,20 @@ export const make: (options?: SimulatorOptions) => Simulator = internal.make
  * @category utils
  * @since 0.1.0
  */
-export const describe = (served: {
-  readonly baseUrl: string
-  readonly control: SimulatorControl
-}): Array<string> => {
+export const describe = (
+  served: {
+    readonly baseUrl: string
+    readonly control: SimulatorControl
+  },
+  options: DescribeOptions = {}
+): Array<string> => {
   const { control, baseUrl } = served
   const named = isScenarioName(control.scenario) ? ` - ${builtIn[control.scenario].description}` : ""
   const lines = [
     baseUrl,
     `scenario: ${control.scenario}${named}`,
     `clock: ${control.clockMode}, starting at ${new Date(control.now()).toISOString()}`,
-    `api key: ${control.apiKey}`
+    options.showKey === false ? "api key: not shown (the key you gave)" : `api key: ${control.apiKey}`
   ]
   for (const kbId of control.knowledgeBases()) {
     const jobs = control.jobs(kbId).map((job) => `${job.id} (${control.getJob(kbId, job.id).status})`)

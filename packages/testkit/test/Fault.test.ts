@@ -90,7 +90,17 @@ describe("ordering and targeting", () => {
     expect((await call(sim, `${LIST}/job_def456`)).status).toBe(200)
   })
 
+  it("`skip` lets that many matching requests by first, counting those another fault answered", async () => {
+    sim.control.injectFault({ kind: "server-error", status: 503, route: "get", skip: 2, times: 2 })
+    sim.control.injectFault({ kind: "rate-limit", route: "get" })
+    const statuses = []
+    for (let i = 0; i < 5; i++) statuses.push((await call(sim, GET)).status)
+    expect(statuses).toEqual([429, 200, 503, 503, 200])
+    expect((await call(sim, LIST)).status).toBe(200)
+  })
+
   it("rejects malformed faults", () => {
+    expect(() => sim.control.injectFault({ kind: "drop", skip: -1 })).toThrow(RangeError)
     expect(() => sim.control.injectFault({ kind: "drop", times: 0 })).toThrow(RangeError)
     expect(() => sim.control.injectFault({ kind: "truncated", fraction: 1 })).toThrow(RangeError)
   })

@@ -103,6 +103,7 @@ export const makeControl = (parts: SimulatorParts): SimulatorControl => {
     syncDataSource: (kbId, dataSourceId, sync) => engine.syncDataSource(kbId, dataSourceId, sync),
     removeJob: (kbId, jobId) => engine.removeJob(kbId, jobId),
     knowledgeBases: () => engine.knowledgeBaseIds(),
+    dataSources: (kbId) => engine.dataSources(kbId),
     jobs: (kbId) => engine.jobs(kbId),
     getJob,
     jobTerminalAt: (kbId, jobId) => engine.jobTerminalAt(kbId, jobId),

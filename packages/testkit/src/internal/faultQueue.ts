@@ -15,12 +15,15 @@ export interface FaultRequest {
 class Entry implements InjectedFault {
   remaining: number
   applied = 0
+  /** Matching requests still to let by before it applies. */
+  skipping: number
   constructor(
     readonly id: number,
     readonly fault: Fault,
     private readonly queue: FaultQueue
   ) {
     this.remaining = fault.times ?? 1
+    this.skipping = fault.skip ?? 0
   }
   remove(): void {
     this.queue.remove(this)
@@ -59,6 +62,9 @@ const validate = (fault: Fault): void => {
   const times = fault.times ?? 1
   if (!(times === Number.POSITIVE_INFINITY || (Number.isInteger(times) && times >= 1))) {
     throw new RangeError(`Fault 'times' must be a positive integer or Infinity, got ${times}`)
+  }
+  if (fault.skip !== undefined && !(Number.isSafeInteger(fault.skip) && fault.skip >= 0)) {
+    throw new RangeError(`Fault 'skip' must be a whole number >= 0, got ${fault.skip}`)
   }
   if (fault.kind === "latency" && !(Number.isFinite(fault.ms) && fault.ms >= 0)) {
     throw new RangeError(`Latency 'ms' must be a finite number >= 0, got ${fault.ms}`)
@@ -126,18 +132,22 @@ export class FaultQueue {
     return [...this.entries]
   }
 
-  /** The first matching latency fault and the first matching other fault, both consumed. */
+  /**
+   * The first matching latency fault and the first matching other fault, both consumed. A matching fault
+   * still skipping counts the request and lets it by (chosen before counting, so it never applies to the
+   * request that ends its skip).
+   */
   take(request: FaultRequest): {
     latency: Entry | undefined
     effect: Entry | undefined
     applied: Array<AppliedFault>
   } {
-    const latency = this.entries.find(
-      (entry) => entry.fault.kind === "latency" && matches(entry.fault, request)
-    )
-    const effect = this.entries.find(
-      (entry) => entry.fault.kind !== "latency" && matches(entry.fault, request)
-    )
+    const ready = this.entries.filter((entry) => entry.skipping === 0 && matches(entry.fault, request))
+    for (const entry of this.entries) {
+      if (entry.skipping > 0 && matches(entry.fault, request)) entry.skipping -= 1
+    }
+    const latency = ready.find((entry) => entry.fault.kind === "latency")
+    const effect = ready.find((entry) => entry.fault.kind !== "latency")
     const applied: Array<AppliedFault> = []
     for (const entry of [latency, effect]) {
       if (entry === undefined) continue

@@ -42,6 +42,7 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     faults.clear()
     log.clear()
     loaded.setup(engine)
+    for (const fault of loaded.faults ?? []) faults.add(fault)
   }
   load(scenario)
 

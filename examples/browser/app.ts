@@ -24,9 +24,11 @@ const JobView = () => {
   )
   const job = useSelector(actor, (snapshot) => snapshot.context.job)
   const polls = useSelector(actor, (snapshot) => snapshot.context.polls)
-  // While a job runs, a poll reports its counters; `document_details` comes with the terminal job.
+  const output = useSelector(actor, (snapshot) => snapshot.output)
+  // While a job runs, a poll reports its counters (the context's job); its documents come with the
+  // ended job, in the machine's output.
   const documents: ReadonlyArray<IngestionJob.DocumentDetail> =
-    job !== null && "document_details" in job ? (job as IngestionJob.IngestionJobDetail).document_details : []
+    output?._tag === "Completed" || output?._tag === "Failed" ? output.job.document_details : []
   const done = job === null ? 0 : job.documents_processed + job.documents_failed
   return h(
     "main",

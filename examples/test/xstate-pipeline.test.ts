@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import type { IngestionJob } from "@tensoras/ingestion"
+import * as JobMachine from "@tensoras/ingestion/JobMachine"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
-
+import { createActor, type EventObject, fromCallback, toPromise } from "xstate"
+import { makePipeline } from "../xstate-pipeline/pipeline.js"
 import { startExample } from "./utils.js"
 
 let simulator: NodeSimulator.RunningSimulator
@@ -94,5 +97,76 @@ describe("the xstate-pipeline example", () => {
       "pipeline: notIngested"
     ])
     expect(result.stderr.trim()).toMatch(/^Not ingested: job job_rejected failed: .+$/)
+  })
+})
+
+describe("the pipeline's named guard and actions, on the job machine's typed output", () => {
+  const job: IngestionJob.IngestionJobDetail = {
+    id: "job_def456",
+    object: "ingestion_job",
+    knowledge_base_id: "kb_abc123",
+    data_source_id: "ds_xyz789",
+    status: "completed",
+    documents_processed: 2,
+    documents_failed: 0,
+    chunks_created: 13,
+    started_at: 1_709_125_000,
+    completed_at: 1_709_125_084,
+    created_at: 1_709_124_990,
+    error: null,
+    document_details: []
+  }
+  /** The pipeline on a job machine whose poller sends one scripted event. */
+  const pipelineEndingWith = (event: JobMachine.PollerEvent) =>
+    createActor(
+      makePipeline({
+        syncDataSource: async () => "job_def456",
+        ingestion: JobMachine.ingestionJobMachine.provide({
+          actors: {
+            poller: fromCallback<EventObject, JobMachine.PollerInput>(({ sendBack }) => {
+              queueMicrotask(() => sendBack(event))
+            })
+          }
+        })
+      }),
+      { input: { knowledgeBaseId: "kb_abc123", dataSourceId: "ds_xyz789", question: "What changed?" } }
+    ).start()
+
+  it("a completed job: `ingested` holds, `keepJob` keeps it, the query runs on it", async () => {
+    const output = await toPromise(
+      pipelineEndingWith({ type: "POLLED", job, at: 1, changed: true, stalled: false, nextPollAt: null })
+    )
+    expect(output).toMatchObject({
+      _tag: "Answered",
+      job: { id: "job_def456", chunks_created: 13, partial: false },
+      answer: '(stand-in) "What changed?" would now search 13 chunks from 2 documents of kb_abc123'
+    })
+  })
+
+  it("a wait that timed out: `reportNotIngested` keeps the job machine's output as it is", async () => {
+    const observed = { responses: 3, retries: 0, statuses: { processing: 3 }, httpStatuses: { "200": 3 } }
+    const actor = pipelineEndingWith({
+      type: "TIMED_OUT",
+      lastJob: null,
+      elapsedMs: 600_000,
+      observed,
+      reason: "deadline",
+      message: "gave up",
+      at: 600_000
+    })
+    const output = await toPromise(actor)
+    expect(actor.getSnapshot().value).toBe("notIngested")
+    expect(output).toStrictEqual({
+      _tag: "NotIngested",
+      jobId: "job_def456",
+      outcome: {
+        _tag: "TimedOut",
+        lastJob: null,
+        elapsedMs: expect.any(Number),
+        observed,
+        reason: "deadline",
+        message: "gave up"
+      }
+    })
   })
 })

@@ -1,7 +1,9 @@
 // A parent machine that composes the job machine: sync a data source, wait for the ingestion job
 // the sync started, then run a query. The job machine is invoked like any other actor; its typed
 // output decides where the pipeline goes next, and leaving `ingesting` (CANCEL) stops it, which
-// aborts its request in flight.
+// aborts its request in flight. The pipeline's guards and actions are named (Stately shows them by
+// name) and read the job machine's output typed: its done event, `JobMachine.DoneEvent<"ingestion">`,
+// is declared with the pipeline's own events.
 import type { Wait } from "@tensoras/ingestion"
 import type * as JobMachine from "@tensoras/ingestion/JobMachine"
 import { assign, fromPromise, setup } from "xstate"
@@ -53,7 +55,7 @@ export const makePipeline = (steps: Steps) =>
       input: {} as PipelineInput,
       context: {} as PipelineContext,
       output: {} as PipelineOutput,
-      events: {} as { readonly type: "CANCEL" },
+      events: {} as { readonly type: "CANCEL" } | JobMachine.DoneEvent<"ingestion">,
       children: {} as { ingestion: "ingestion" }
     },
     actors: {
@@ -63,6 +65,25 @@ export const makePipeline = (steps: Steps) =>
       >(({ input }) => steps.syncDataSource(input.knowledgeBaseId, input.dataSourceId)),
       ingestion: steps.ingestion,
       runQuery
+    },
+    guards: {
+      // The job machine's done event, narrowed by its type: `event.output` is a `JobMachine.Output`.
+      ingested: ({ event }) =>
+        event.type === "xstate.done.actor.ingestion" && event.output._tag === "Completed"
+    },
+    actions: {
+      keepJob: assign({
+        job: ({ event }) =>
+          event.type === "xstate.done.actor.ingestion" && event.output._tag === "Completed"
+            ? event.output.job
+            : null
+      }),
+      reportNotIngested: assign({
+        result: ({ context, event }) =>
+          event.type === "xstate.done.actor.ingestion"
+            ? { _tag: "NotIngested", jobId: context.jobId, outcome: event.output }
+            : context.result
+      })
     }
   }).createMachine({
     id: "pipeline",
@@ -101,23 +122,8 @@ export const makePipeline = (steps: Steps) =>
             timeoutMs: context.timeoutMs
           }),
           onDone: [
-            {
-              guard: ({ event }) => event.output._tag === "Completed",
-              target: "querying",
-              actions: assign({
-                job: ({ event }) => (event.output._tag === "Completed" ? event.output.job : null)
-              })
-            },
-            {
-              target: "notIngested",
-              actions: assign({
-                result: ({ context, event }) => ({
-                  _tag: "NotIngested",
-                  jobId: context.jobId,
-                  outcome: event.output
-                })
-              })
-            }
+            { guard: "ingested", target: "querying", actions: "keepJob" },
+            { target: "notIngested", actions: "reportNotIngested" }
           ]
         }
       },

@@ -141,9 +141,9 @@ describe("BrowserIngestion in Chromium", () => {
     const last = await done
     expect(last.value).toBe("completed")
     expect(last.output?._tag).toBe("Completed")
-    // The terminal job comes with its document_details.
-    const job = last.context.job
-    expect(job !== null && "document_details" in job && job.document_details).toHaveLength(4)
+    // The ended job comes with its document_details, in the output (the context keeps its counters).
+    const { output } = last
+    expect(output?._tag === "Completed" && output.job.document_details).toHaveLength(4)
     expect(snapshots.some((s) => s.matches({ watching: { job: "queued" } }))).toBe(true)
   })
 })

@@ -26,7 +26,7 @@ import type * as EffectContext from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
-import type { Actor, CallbackActorLogic, EventObject, SnapshotFrom } from "xstate"
+import type { Actor, CallbackActorLogic, DoneActorEvent, EventObject, SnapshotFrom } from "xstate"
 import type { IngestionError } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import * as IngestionJobs from "./IngestionJobs.js"
@@ -129,7 +129,11 @@ export interface Context {
   readonly startedAt: number
   /** When the wait gives up. */
   readonly deadline: number
-  /** The latest job seen, `null` before the first answer. */
+  /**
+   * The latest job seen, `null` before the first answer: its status and counters, without
+   * `document_details` (since 1.1.0). The ended job, documents and all, is the output's: a snapshot
+   * holds its document list once.
+   */
   readonly job: IngestionJob.IngestionJob | null
   /** Answers received. */
   readonly polls: number
@@ -140,8 +144,6 @@ export interface Context {
   readonly nextPollAt: number | null
   /** The last error seen: a retried one while the wait goes on, the final one once errored. */
   readonly lastError: ErrorData | RetriedErrorData | null
-  /** The outcome, once settled (also the machine's output). */
-  readonly outcome: Output | null
 }
 
 /**
@@ -432,6 +434,31 @@ export interface Errored {
  * @since 0.1.0
  */
 export type Output = Completed | Failed | TimedOut | Cancelled | Errored
+
+/**
+ * The event a parent machine receives when the job machine it invoked with `id` ends: XState's
+ * `DoneActorEvent` (`xstate.done.actor.<id>`) with this machine's {@link Output}. XState gives a
+ * named guard or action of `setup` only the events declared in `types.events`, not the done events
+ * of the actors it invokes: declare this one there and they read `event.output` typed, no cast.
+ *
+ * @example
+ * ```ts
+ * import * as JobMachine from "@tensoras/ingestion/JobMachine"
+ * import { setup } from "xstate"
+ *
+ * // Invoke it with `id: "ingestion"` and `onDone: [{ guard: "completed", target: ... }, ...]`.
+ * const parent = setup({
+ *   types: { events: {} as JobMachine.DoneEvent<"ingestion"> | { type: "CANCEL" } },
+ *   actors: { ingestion: JobMachine.ingestionJobMachine },
+ *   guards: {
+ *     completed: ({ event }) => event.type === "xstate.done.actor.ingestion" && event.output._tag === "Completed"
+ *   }
+ * })
+ * ```
+ * @category models
+ * @since 1.1.0
+ */
+export type DoneEvent<Id extends string = string> = DoneActorEvent<Output, Id>
 
 /**
  * Options of {@link make} and {@link fromLayer}.

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
-import { sections, toMermaid, updateDocument } from "./utils/jobMachineDiagram.js"
+import { createMachine } from "xstate"
+import { sections, statesTable, toMermaid, updateDocument } from "./utils/jobMachineDiagram.js"
 
 // docs/lifecycle.md shows the machine's diagram and states generated from its definition.
 // When this test fails, the doc is stale: regenerate it with
@@ -33,6 +34,24 @@ describe("docs/lifecycle.md", () => {
     expect(diagram.split("\n").filter((line) => line.includes(" --> ") && !line.includes("[*]")).length).toBe(
       13
     )
+  })
+
+  it("its config as JSON, what docs/inspect.md pastes into Stately's editor, is the same machine", () => {
+    // JSON drops the implementations (the context factory, the poller's input, the outputs); the
+    // states, transitions, guard and action names and descriptions all survive.
+    const imported = createMachine(JSON.parse(JSON.stringify(JobMachine.ingestionJobMachine.config)))
+    expect(toMermaid(imported)).toBe(toMermaid(JobMachine.ingestionJobMachine))
+    expect(statesTable(imported)).toBe(statesTable(JobMachine.ingestionJobMachine))
+    // The resolved definition (`toJSON()`) is plain JSON too.
+    const definition = JSON.parse(JSON.stringify(JobMachine.ingestionJobMachine.toJSON()))
+    expect(Object.keys(definition.states)).toStrictEqual([
+      "watching",
+      "completed",
+      "failed",
+      "timedOut",
+      "cancelled",
+      "errored"
+    ])
   })
 
   it("replaces only what is between the markers, and notices a missing one", () => {

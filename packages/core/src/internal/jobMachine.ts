@@ -38,6 +38,17 @@ const isPolledWith = (event: Event, status: IngestionJob.KnownJobStatus): event 
 const isRunningPoll = (event: Event): event is PolledEvent =>
   event.type === "POLLED" && !IngestionJob.isTerminal(event.job)
 
+/**
+ * The job as the context keeps it: its status and counters, without `document_details`. Only the
+ * terminal job has them, and they go to the output, so a snapshot (persisted, or in an inspection
+ * event) holds the document list once.
+ */
+const summary = (job: IngestionJob.IngestionJob): IngestionJob.IngestionJob => {
+  if (!("document_details" in job)) return job
+  const { document_details: _documents, ...rest } = job as IngestionJob.IngestionJobDetail
+  return rest
+}
+
 /** How the wait ended, from the event that ended it. Total, so the output never lies about its type. */
 const outcomeOf = (context: Context, event: Event | ErrorActorEvent): Output => {
   switch (event.type) {
@@ -93,7 +104,12 @@ const machineSetup = (poller: PollerLogic) =>
     actions: {
       recordPoll: assign(({ context, event }) =>
         event.type === "POLLED"
-          ? { job: event.job, polls: context.polls + 1, lastPolledAt: event.at, nextPollAt: event.nextPollAt }
+          ? {
+              job: summary(event.job),
+              polls: context.polls + 1,
+              lastPolledAt: event.at,
+              nextPollAt: event.nextPollAt
+            }
           : {}
       ),
       recordRetry: assign(({ context, event }) =>
@@ -102,13 +118,12 @@ const machineSetup = (poller: PollerLogic) =>
           : {}
       ),
       recordTimeout: assign(({ context, event }) =>
-        event.type === "TIMED_OUT" ? { job: event.lastJob ?? context.job } : {}
+        event.type === "TIMED_OUT"
+          ? { job: event.lastJob === null ? context.job : summary(event.lastJob) }
+          : {}
       ),
       recordError: assign(({ event }) => (event.type === "ERRORED" ? { lastError: event.error } : {})),
-      settle: assign(({ context, event }) => ({
-        outcome: outcomeOf(context, event),
-        nextPollAt: null
-      }))
+      settle: assign({ nextPollAt: null })
     }
   })
 
@@ -160,8 +175,19 @@ const watcherRegion = {
   }
 } as const
 
-/** A final state: the outcome is settled on entry. */
-const settled = (description: string) => ({ type: "final", description, entry: "settle" }) as const
+/**
+ * A final state: its output is the outcome, from the event that ended the wait (XState hands a final
+ * state's output to the machine's). The outcome lives there only: not in the context as well, so a
+ * snapshot holds the ended job's documents once.
+ */
+const settled = (description: string) =>
+  ({
+    type: "final",
+    description,
+    entry: "settle",
+    output: ({ context, event }: { readonly context: Context; readonly event: Event | ErrorActorEvent }) =>
+      outcomeOf(context, event)
+  }) as const
 
 /** The machine, given how to read the clock and the poller to invoke. */
 export const define = (now: () => number, poller: PollerLogic) =>
@@ -180,8 +206,7 @@ export const define = (now: () => number, poller: PollerLogic) =>
         retries: 0,
         lastPolledAt: null,
         nextPollAt: startedAt,
-        lastError: null,
-        outcome: null
+        lastError: null
       }
     },
     initial: "watching",
@@ -216,9 +241,6 @@ export const define = (now: () => number, poller: PollerLogic) =>
       cancelled: settled("Cancelled; the request in flight was aborted."),
       errored: settled("A client error, missing configuration or a defect.")
     },
-    output: ({ context }) =>
-      context.outcome ?? {
-        _tag: "Errored",
-        error: { _tag: "Defect", message: "The machine ended unsettled" }
-      }
+    // The final state's output (`settled`): every final state has one, and it is an `Output`.
+    output: ({ event }) => event.output as Output
   })

@@ -89,4 +89,56 @@ describe("WaitEngine sweeps", () => {
         expect(exits).toStrictEqual(["job_late completed"])
       })
   )
+
+  it.effect(
+    "waits that come while a sweep reads its pages join the next sweep when it is the cheaper way, not a GET each",
+    () =>
+      Effect.gen(function* () {
+        const rounds: Array<WaitEngine.RoundReport> = []
+        const gets: Array<string> = []
+        let joinDuringList: Effect.Effect<void> = Effect.void
+        const early = ["job_a", "job_b", "job_c"]
+        const late = ["job_d", "job_e", "job_f", "job_g", "job_h"]
+        // Every job stays queued: each list lists all of them.
+        const client: IngestionJobs.IngestionJobs["Service"] = {
+          list: (_kb, options) => {
+            // They come once the queued list was read: the sweep did not see them.
+            const join = options?.status === "processing" ? joinDuringList : Effect.void
+            if (options?.status === "processing") joinDuringList = Effect.void
+            const data =
+              options?.status === "queued" ? [...early, ...late].map((id) => job(id, "queued")) : []
+            return Effect.as(join, { object: "list" as const, data, has_more: false })
+          },
+          poll: (_kb, jobId) => {
+            gets.push(jobId)
+            return Effect.succeed(job(jobId, "queued"))
+          },
+          get: () => Effect.die("not used"),
+          listAll: () => Effect.die("not used") as never
+        }
+        const engine = yield* WaitEngine.make({ onRound: (round) => void rounds.push(round) }).pipe(
+          Effect.provide(Layer.succeed(IngestionJobs.IngestionJobs, client))
+        )
+        const listener: WaitEngine.Listener = { onExit: () => {} }
+        // Five waits registered during the first sweep's second list request.
+        joinDuringList = Effect.orDie(
+          Effect.forEach(
+            late,
+            (jobId) => engine.register(KB, jobId, { pollInterval: "5 seconds" }, listener),
+            {
+              discard: true
+            }
+          )
+        )
+        for (const jobId of early) yield* engine.register(KB, jobId, { pollInterval: "5 seconds" }, listener)
+        for (let turn = 0; turn < 20 && rounds.length < 2; turn++) yield* TestClock.adjust("1 millis")
+        // The first sweep served the three; the five, due at once, cost more as GETs than the two
+        // list requests of a sweep: the next round sweeps, and no job is fetched by GET.
+        expect(rounds.slice(0, 2)).toMatchObject([
+          { mode: "sweep", requests: 2, dueJobs: 3 },
+          { mode: "sweep", requests: 2, followUpGets: 0 }
+        ])
+        expect(gets).toStrictEqual([])
+      })
+  )
 })

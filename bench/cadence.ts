@@ -2,36 +2,41 @@
  * `pnpm bench:cadence`: how soon a poll schedule notices the end of a job, and at what cost in requests,
  * against the API docs' loop (one poll every 5 seconds), in virtual time.
  *
- * Each job is planned by the testkit's {@link SimulatorEngine.SimulatorEngine} on a manual clock (the documents of
- * `Documents.generate`: a realistic mix whose durations follow their size, a few failing; some jobs fail as a
- * whole). A wait polls the job as a GET reports it at that instant (with the count of ended documents the
+ * Each job is planned by the testkit's {@link SimulatorEngine.SimulatorEngine} on a manual clock. The jobs
+ * come from the testkit's `Workload`: knowledge bases that each follow laws of their own (a median and a
+ * spread for the time queued, for each document's time and for the count of documents; some jobs fail as a
+ * whole), each job and each document drawn on its own, so that nothing of one job gives its end away. A
+ * wait polls the job as a GET reports it at that instant (with the count of ended documents the
  * client makes of `document_details`; or, for a sweep, as the list endpoint reports it), steps the schedule
  * with it and sleeps until the next poll, until it sees the job `completed` or `failed`. Latency is that poll's time minus the job's terminal time; requests count every poll. Nothing here
- * depends on the machine's load: the same seed gives the same figures. The draws come from the bench's own
- * generator ({@link Seeded}: the PCG32 that Effect 3 seeded), so the jobs, and with them the figures, stay the
- * ones measured on Effect 3 whatever generator Effect ships.
+ * depends on the machine's load: the same seed gives the same figures. The seeds come from the bench's own
+ * generator ({@link Seeded}: the PCG32 that Effect 3 seeded) and the jobs from the testkit's own seeded
+ * generator, so the jobs, and with them the figures, stay the same whatever generator Effect ships.
  *
  * Time is a {@link virtualClock} that jumps on `sleep`, not `TestClock`: each `TestClock` advance waits for
  * the fibers to suspend over a few macrotask turns, which made the 100,000 polls of a run take over ten
  * minutes; the virtual clock gives the same instants in seconds.
  *
+ * The learned cadence (`Cadence`: each knowledge base's laws learned from its ended jobs) is measured by
+ * `cadenceLearning.ts`, whose tables close the section.
+ *
  * `pnpm bench:cadence` prints the table and writes it to docs/benchmarks.md (`--no-write`: print only;
- * `--tuning`: print the figures on the jobs the default's constants were tuned on, other seeds than the
- * reported run's).
+ * `--tuning`: print the figures on the jobs the default's constants were tuned on, other seeds, and so other
+ * knowledge bases, than the reported run's; `--help`: the flags).
  *
  * @module
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { IngestionJob, PollSchedule } from "@tensoras/ingestion"
-import { Documents, SimulatorClock, SimulatorEngine } from "@tensoras/ingestion-testkit"
+import { type Documents, SimulatorClock, SimulatorEngine, Workload } from "@tensoras/ingestion-testkit"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Pull from "effect/Pull"
-import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Learning from "./cadenceLearning.js"
 import * as Seeded from "./seededRandom.js"
 
 const SECOND = 1_000
@@ -47,6 +52,9 @@ const HORIZON_MS = 2 * 60 * MINUTE
  */
 export interface CadenceJob {
   readonly id: string
+  /** The knowledge base whose law it was drawn from, and its index in that knowledge base's jobs. */
+  readonly knowledgeBaseId: string
+  readonly index: number
   /** Sub-second phase of the creation time, so that the API's whole-second timestamps round as they would. */
   readonly createdAtMs: number
   readonly queuedMs: number
@@ -55,8 +63,8 @@ export interface CadenceJob {
   /** How many documents (`specs.length`). */
   readonly documents: number
   /**
-   * The mean time per document the job's durations were drawn around (μ): their sum varies about
-   * `documents` × μ, it is not that.
+   * The median time per document the job's durations were drawn around (μ: its knowledge base's, times the
+   * job's own factor): their sum varies about `documents` × μ, it is not that.
    */
   readonly documentMs: number
   /** When the job fails as a whole (ms after creation), if it does. */
@@ -68,18 +76,26 @@ export interface CadenceJob {
   readonly seed: number
 }
 
-/** What a family of jobs looks like. */
+/**
+ * What a family of jobs looks like: knowledge bases, each with laws of its own drawn from these ranges
+ * (`Workload.knowledgeBases` of the testkit), and the jobs they run.
+ */
 export interface CadenceWorkload {
   readonly name: string
-  /** Job durations, creation to end: drawn log-uniformly from this range (ms), and always within it. */
+  /**
+   * Job durations, creation to end: always within this range (a job outside is drawn again), and each
+   * knowledge base's typical job drawn log-uniformly from it (ms).
+   */
   readonly durationMs: readonly [number, number]
-  /** Mean time per document, drawn log-uniformly from this range (ms). */
+  /** Each knowledge base's median time per document, drawn log-uniformly from this range (ms). */
   readonly documentMs: readonly [number, number]
-  /** Time queued before processing, drawn log-uniformly (ms), independently of the rest of the job. */
+  /** Each knowledge base's median time queued, drawn log-uniformly (ms); a job's is drawn alone around it. */
   readonly queuedMs: readonly [number, number]
   /** Share of jobs that fail as a whole, at a random time while processing. */
   readonly failingShare: number
   readonly jobs: number
+  /** How many knowledge bases the jobs are shared among, in turn. */
+  readonly knowledgeBases: number
   readonly seed: number
 }
 
@@ -92,6 +108,7 @@ export const workloads = {
     queuedMs: [500, 10 * SECOND],
     failingShare: 0.1,
     jobs: 400,
+    knowledgeBases: 20,
     seed: 9_4_1
   },
   minutes: {
@@ -101,80 +118,86 @@ export const workloads = {
     queuedMs: [500, 10 * SECOND],
     failingShare: 0.1,
     jobs: 400,
+    knowledgeBases: 20,
     seed: 9_4_2
   }
 } as const satisfies Record<string, CadenceWorkload>
 
-const logUniform = (low: number, high: number) =>
-  Effect.map(Random.next, (u) => Math.exp(Math.log(low) + u * (Math.log(high) - Math.log(low))))
-
 /**
- * The mean weight of a document that does not fail, as {@link documentWeight} draws it: 0.75 + the mean of
- * `Documents.generate`'s chunk counts (30.025, over its mix of file kinds) ÷ 30.
+ * The ranges of the workload's knowledge bases' laws (the rest: the testkit's `Workload.defaultRanges`). The
+ * spreads keep the variability of the bench's earlier jobs, whose documents' times spread by about 0.4 in
+ * their logarithm: each knowledge base's now lies in 0.3–0.5.
  */
-const MEAN_WEIGHT = 0.75 + 30.025 / 30
+export const rangesOf = (workload: CadenceWorkload): Partial<Workload.LawRanges> => ({
+  queueMs: workload.queuedMs,
+  documentMs: workload.documentMs,
+  jobMs: workload.durationMs,
+  spread: [0.3, 0.5],
+  jobSpread: [0, 0.2],
+  failingShare: [workload.failingShare, workload.failingShare]
+})
 
-/**
- * A document's duration as a multiple of its job's mean μ, drawn independently for each document with
- * `Documents.generate`'s law (bigger documents take longer, with noise; a failing one is rejected after a
- * short look): 0.33–2.3 × μ for a document that does not fail (about 7× apart), 0.23–0.46 × μ for one that does.
- */
-const documentWeight = (spec: Documents.DocumentSpec): Effect.Effect<number> =>
-  Effect.map(
-    Random.next,
-    (u) => (spec.fail === undefined ? 0.5 + (spec.chunks ?? 10) / 30 + 0.5 * u : 0.4 + 0.4 * u) / MEAN_WEIGHT
-  )
-
-/**
- * One job of the workload, or none when its duration falls outside the workload's range (the caller draws
- * again). No part of the job is derived from another but through the real order of things: the queue time
- * is drawn alone; the documents' count follows the duration aimed at and the mean per document, and each
- * document's duration is drawn on its own around that mean, so the job's end is their sum (not the duration
- * aimed at, which a client could otherwise read off the queue time or the count).
- */
-const drawJob = (workload: CadenceWorkload, id: string): Effect.Effect<CadenceJob | undefined> =>
+/** `count` knowledge bases of the workload, and the seed of their jobs: both drawn from the bench's stream. */
+export const knowledgeBasesOf = (
+  workload: CadenceWorkload,
+  count: number
+): Effect.Effect<{ readonly kbs: ReadonlyArray<Workload.KnowledgeBase>; readonly jobSeed: number }> =>
   Effect.gen(function* () {
-    const aimedMs = yield* logUniform(...workload.durationMs)
-    const queuedMs = Math.round(yield* logUniform(...workload.queuedMs))
-    const meanMs = yield* logUniform(...workload.documentMs)
-    const fails = (yield* Random.next) < workload.failingShare
-    const documents = Math.max(1, Math.round(Math.max(0, aimedMs - queuedMs) / meanMs))
     const seed = yield* Seeded.nextIntBetween(1, 2 ** 31 - 1)
-    const failures = Math.floor(documents * 0.1 * (yield* Random.next))
-    const specs: Array<Documents.DocumentSpec> = []
-    let processingMs = 0
-    for (const spec of Documents.generate({ count: documents, failures, seed })) {
-      const durationMs = Math.max(1, Math.round(meanMs * (yield* documentWeight(spec))))
-      processingMs += durationMs
-      specs.push({ ...spec, durationMs })
-    }
-    const failsAfterMs = fails ? Math.round(queuedMs + (yield* Random.next) * processingMs) : null
-    const durationMs = failsAfterMs ?? queuedMs + processingMs
-    const createdAtMs = yield* Seeded.nextIntBetween(0, SECOND)
-    const waitStartsAfterMs = yield* Seeded.nextIntBetween(0, SECOND)
-    if (durationMs < workload.durationMs[0] || durationMs > workload.durationMs[1]) return undefined
-    return {
-      id,
-      createdAtMs,
-      queuedMs,
-      specs,
-      documents,
-      documentMs: meanMs,
-      failsAfterMs,
-      durationMs,
-      waitStartsAfterMs,
-      seed
-    }
+    const jobSeed = yield* Seeded.nextIntBetween(1, 2 ** 31 - 1)
+    return { kbs: Workload.knowledgeBases({ count, seed, ranges: rangesOf(workload) }), jobSeed }
   })
 
-/** The workload's jobs, the same for the same seed. */
+export const inRange = (workload: CadenceWorkload, job: Workload.PlannedJob): boolean =>
+  job.durationMs >= workload.durationMs[0] && job.durationMs <= workload.durationMs[1]
+
+/**
+ * Each knowledge base's jobs within the workload's range, at least `wanted` of them when its law allows
+ * (its first jobs, in order: the same ones whatever the count drawn).
+ */
+const jobsInRange = (
+  workload: CadenceWorkload,
+  kb: Workload.KnowledgeBase,
+  seed: number,
+  wanted: number
+): ReadonlyArray<Workload.PlannedJob> => {
+  let kept: ReadonlyArray<Workload.PlannedJob> = []
+  for (let count = 4 * wanted; kept.length < wanted && count <= 256 * wanted; count *= 2)
+    kept = Workload.jobs(kb, { count, seed }).filter((job) => inRange(workload, job))
+  return kept.slice(0, wanted)
+}
+
+/** The workload's jobs, the same for the same seed: its knowledge bases' in turn. */
 export const jobsOf = (workload: CadenceWorkload): Effect.Effect<ReadonlyArray<CadenceJob>> =>
   Effect.gen(function* () {
+    const { kbs, jobSeed } = yield* knowledgeBasesOf(workload, workload.knowledgeBases)
+    // Twice a fair share each: a knowledge base whose jobs fall outside the range less often makes up for
+    // one whose jobs rarely fall in it.
+    const perKb = 2 * Math.ceil(workload.jobs / kbs.length)
+    const sequences = kbs.map((kb) => jobsInRange(workload, kb, jobSeed, perKb))
     const jobs: Array<CadenceJob> = []
-    while (jobs.length < workload.jobs) {
-      const job = yield* drawJob(workload, `job_${String(jobs.length + 1).padStart(4, "0")}`)
-      if (job !== undefined) jobs.push(job)
+    for (let round = 0; round < perKb && jobs.length < workload.jobs; round++) {
+      for (const sequence of sequences) {
+        const planned = sequence[round]
+        if (planned === undefined || jobs.length === workload.jobs) continue
+        jobs.push({
+          id: `job_${String(jobs.length + 1).padStart(4, "0")}`,
+          knowledgeBaseId: planned.knowledgeBaseId,
+          index: planned.index,
+          createdAtMs: yield* Seeded.nextIntBetween(0, SECOND),
+          queuedMs: planned.queuedMs,
+          specs: planned.documents,
+          documents: planned.documents.length,
+          documentMs: planned.documentMedianMs,
+          failsAfterMs: planned.failure?.afterMs ?? null,
+          durationMs: planned.durationMs,
+          waitStartsAfterMs: yield* Seeded.nextIntBetween(0, SECOND),
+          seed: yield* Seeded.nextIntBetween(1, 2 ** 31 - 1)
+        })
+      }
     }
+    if (jobs.length < workload.jobs)
+      throw new RangeError(`${workload.name}: only ${jobs.length} jobs within range of ${workload.jobs}`)
     return jobs
   }).pipe(Seeded.withSeed(workload.seed))
 
@@ -424,7 +447,7 @@ export const compare = (
 
 /**
  * How a document's duration varies around its job's mean: every document of the workload's jobs of several
- * documents, as a multiple of its job's mean μ (the law the bound knows).
+ * documents, as a multiple of its job's median μ (the law the bound knows).
  */
 export const documentSpread = (jobs: ReadonlyArray<CadenceJob>): ReadonlyArray<number> =>
   jobs
@@ -502,16 +525,19 @@ const pointAt = (curve: ReadonlyArray<BoundPoint>, pollCost: number): BoundPoint
 /** The queue times a single document's law is conditioned on: bins of a tenth of a decade. */
 const queueBin = (queuedMs: number): number => Math.floor(10 * Math.log10(Math.max(1, queuedMs)))
 
-/** Jobs of the workload drawn to estimate the law of a single document's duration given the time queued. */
-const PRIOR_DRAWS = 40_000
+/** Knowledge bases of the workload drawn to estimate the law of a single document's duration given the time queued. */
+const PRIOR_KNOWLEDGE_BASES = 2_000
+/** Jobs drawn of each of them. */
+const PRIOR_JOBS_PER_KNOWLEDGE_BASE = 20
 /** The seed of those draws, added to the workload's: neither the reported jobs' nor the tuning ones'. */
 const PRIOR_SEED_OFFSET = 77_777
 
 /**
  * The law of a single document's duration (from its start) given the time its job was queued, as the
- * workload draws it: estimated on {@link PRIOR_DRAWS} other jobs of the workload, the single documents of
- * those that do not fail, by bins of queue time (a tenth of a decade), on a grid of `step` ms. The queue
- * time is drawn alone; it bears on the duration only through the workload's range of job durations.
+ * workload draws it: estimated on the jobs of {@link PRIOR_KNOWLEDGE_BASES} other knowledge bases of the
+ * workload (their single documents within its range that do not fail), by bins of queue time (a tenth of a
+ * decade), on a grid of `step` ms. The queue time is drawn alone; it bears on the duration only through the
+ * workload's range of job durations, and through the knowledge base it comes from.
  */
 export const singleDocumentLaws = (
   workload: CadenceWorkload,
@@ -519,13 +545,15 @@ export const singleDocumentLaws = (
 ): Effect.Effect<ReadonlyMap<number, GridLaw>> =>
   Effect.gen(function* () {
     const durations = new Map<number, Array<number>>()
-    for (let draw = 0; draw < PRIOR_DRAWS; draw++) {
-      const job = yield* drawJob(workload, "job_prior")
-      if (job === undefined || job.documents !== 1 || job.failsAfterMs !== null) continue
-      const bin = queueBin(job.queuedMs)
-      const list = durations.get(bin) ?? []
-      list.push(job.durationMs - job.queuedMs)
-      durations.set(bin, list)
+    const { kbs, jobSeed } = yield* knowledgeBasesOf(workload, PRIOR_KNOWLEDGE_BASES)
+    for (const kb of kbs) {
+      for (const job of Workload.jobs(kb, { count: PRIOR_JOBS_PER_KNOWLEDGE_BASE, seed: jobSeed })) {
+        if (!inRange(workload, job) || job.documents.length !== 1 || job.failure !== null) continue
+        const bin = queueBin(job.queuedMs)
+        const list = durations.get(bin) ?? []
+        list.push(job.processingMs)
+        durations.set(bin, list)
+      }
     }
     const laws = new Map<number, GridLaw>()
     for (const [bin, list] of durations) {
@@ -547,7 +575,7 @@ export interface BoundFigures {
  * A bound no client reaches: a poller told more than the API tells, polling as well as possible with it.
  * - It knows when the job's last document starts, exactly, and sends nothing before (but the wait's first
  *   poll), and it sees a job that fails as a whole at once, with one request.
- * - Several documents: it knows the mean μ the job's durations were drawn around; the last one's duration is
+ * - Several documents: it knows the median μ the job's durations were drawn around; the last one's duration is
  *   μ × X, X of the law of {@link documentSpread} (each document's is drawn on its own: the others tell
  *   nothing more).
  * - A single document: it knows the workload's law of that duration given the time queued
@@ -752,8 +780,12 @@ const pairText = (pair: PricePair | undefined): string =>
     ? "—"
     : `${ratio(pair.ratios.latency)} the loop's latency at ${ratio(pair.ratios.requests)} its requests (${pair.singleMs} ms and ${pair.severalMs} ms${pair.singleMs === DEFAULT_SINGLE_POLL_COST && pair.severalMs === DEFAULT_SEVERAL_POLL_COST ? ": the defaults" : ""})`
 
-/** The figures as a Markdown section between the cadence markers. */
-export const markdown = (rows: ReadonlyArray<CadenceRow>, single: SingleTradeOff): string => {
+/** The figures as a Markdown section between the cadence markers (`learned`: the learning half's). */
+export const markdown = (
+  rows: ReadonlyArray<CadenceRow>,
+  single: SingleTradeOff,
+  learned: string
+): string => {
   const { seconds: short, minutes: long } = workloads
   const boundRow = rows.find((row) => row.workload === short.name && row.schedule === BOUND_ROW)!
   const boundAt = (budget: number) => single.bound.find((point) => point.budget === budget)!.ratios
@@ -764,28 +796,31 @@ export const markdown = (rows: ReadonlyArray<CadenceRow>, single: SingleTradeOff
     "",
     "Virtual time (an Effect `Clock` that jumps on `sleep`, the simulator's manual clock): the figures do not depend on the machine.",
     `${short.jobs} jobs of 3–60 s and ${long.jobs} of 1–10 min, each planned by the testkit's`,
-    "`SimulatorEngine.SimulatorEngine`. Each job is drawn in the order things happen, so that nothing a client",
-    "sees gives away more than a real service would: a queue time of 0.5–10 s (log-uniform, drawn alone); a",
-    "duration aimed at (log-uniform over the family's range) and a mean time per document μ of 1–40 s",
-    "(log-uniform; the API docs' examples run 4 s and 40 s per document), which set the count of documents;",
-    "then each document of `Documents.generate` (its kind and size) takes its own time, drawn alone around μ",
-    "(bigger documents longer, 0.33–2.3 × μ; a failing one, up to 10 % of them, 0.23–0.46 × μ). The job ends",
-    "when its last document does, at the sum of their times (not the duration aimed at); 10 % of the jobs",
-    "fail as a whole at a random moment of their processing. A job whose end falls outside its family's",
-    "range is drawn again. Each wait begins 0–1 s after its job is created and sees the job as a GET reports",
-    "it (status, counters, whole-second timestamps, and the count of ended documents the client makes of",
-    "`document_details`); the sweep row sees it as the list endpoint reports it (no count), as the engine's",
-    "sweep of many jobs of one knowledge base does. Latency: the poll that saw `completed`/`failed` minus the",
-    "moment the job ended. Requests: every poll. Targets (issue 9 §4): jobs of 3–60 s at ≤ 0.30× the loop's",
-    "mean latency with ≤ 1.50× its requests; jobs of 1–10 min at ≤ 1.00× with ≤ 1.05×. The default's",
-    `constants were tuned on other jobs (seeds + ${TUNING_SEED_OFFSET}: \`pnpm bench:cadence --tuning\`) than these.`,
-    `The last two columns split the jobs: one document (${percent(single.share)} of the jobs of 3–60 s, none`,
-    "of 1–10 min) and several, each against the loop on the same jobs.",
+    "`SimulatorEngine.SimulatorEngine`. They come from the testkit's `Workload`: each family's jobs are shared",
+    `in turn among ${short.knowledgeBases} knowledge bases, each with laws of its own, log-normal with a median and a spread:`,
+    "its median queue time is drawn from 0.5–10 s, its median time per document from 1–40 s (log-uniform;",
+    "the API docs' examples run 4 s and 40 s per document), its typical job from the family's range (which",
+    "sets its median count of documents), its spreads from 0.3–0.5, and a factor its jobs' documents share",
+    "has a spread of 0–0.2; up to 10 % of its documents fail, and 10 % of jobs. Each job is drawn in the order",
+    "things happen, so that nothing a client sees gives away more than a real service would: the time queued",
+    "alone; the count of documents alone; each document's time alone around the job's median μ (a failing",
+    "one takes a third of it). The job ends when its last document does, at the sum of their times (not",
+    "count × μ); a job that fails as a whole fails at a random moment of its processing. A job whose end falls",
+    "outside its family's range is drawn again. Each wait begins 0–1 s after its job is created and sees the",
+    "job as a GET reports it (status, counters, whole-second timestamps, and the count of ended documents the",
+    "client makes of `document_details`); the sweep row sees it as the list endpoint reports it (no count), as",
+    "the engine's sweep of many jobs of one knowledge base does. Latency: the poll that saw",
+    "`completed`/`failed` minus the moment the job ended. Requests: every poll. Targets (issue 9 §4): jobs of",
+    "3–60 s at ≤ 0.30× the loop's mean latency with ≤ 1.50× its requests; jobs of 1–10 min at ≤ 1.00× with",
+    `≤ 1.05×. Tuning uses other seeds (+ ${TUNING_SEED_OFFSET}: \`pnpm bench:cadence --tuning\`), so other knowledge bases`,
+    "and other jobs, than these (the default's constants were tuned on the tuning jobs of the generator before",
+    "knowledge bases had laws of their own). The last two columns split the jobs: one document",
+    `(${percent(single.share)} of the jobs of 3–60 s) and several, each against the loop on the same jobs.`,
     "",
-    "The bound row is no client: a poller told the mean μ each job's documents were drawn around, the exact",
+    "The bound row is no client: a poller told the median μ each job's documents were drawn around, the exact",
     "start of its last document (it sends nothing before, but the wait's first poll), when a job fails as a",
-    "whole, and the laws the workload draws from (a document's time around μ; a single document's, given the",
-    `time queued, estimated on ${PRIOR_DRAWS.toLocaleString("en")} other draws of the workload). It polls at the times that minimise`,
+    "whole, and the laws the workload draws from (a document's time around μ, over all its knowledge bases; a single document's, given the",
+    `time queued, estimated on ${(PRIOR_KNOWLEDGE_BASES * PRIOR_JOBS_PER_KNOWLEDGE_BASE).toLocaleString("en")} jobs of ${PRIOR_KNOWLEDGE_BASES.toLocaleString("en")} other knowledge bases of the workload). It polls at the times that minimise`,
     "expected latency at the loop's requests × the target's ratio (expectations: no median). It shows the",
     "latency the targets leave room for when the end can be predicted that well.",
     "",
@@ -826,13 +861,22 @@ export const markdown = (rows: ReadonlyArray<CadenceRow>, single: SingleTradeOff
     `${ratio(boundRow.latencyRatio)} with ${ratio(boundRow.requestsRatio)}. A client that is not told the law reaches that only by`,
     "assuming it (that single documents take seconds, not minutes), which",
     "the default does not: it would poll every second, for as long as it runs, a document that takes ten",
-    'minutes. See docs/waiting.md ("The default cadence").',
+    'minutes. See docs/waiting.md ("The default cadence"). A cadence that learns each knowledge base\'s law',
+    "from its ended jobs gets it without assuming it: below.",
+    "",
+    learned,
     "<!-- cadence:end -->"
   ].join("\n")
 }
 
-/** Runs the comparison: the rows and their Markdown. */
-export const runCadence = (seedOffset = 0): Promise<{ rows: ReadonlyArray<CadenceRow>; markdown: string }> =>
+/** Runs the comparison: the rows, the learning runs, and their Markdown. */
+export const runCadence = (
+  seedOffset = 0
+): Promise<{
+  rows: ReadonlyArray<CadenceRow>
+  learning: ReadonlyArray<Learning.LearningFigures>
+  markdown: string
+}> =>
   Effect.runPromise(
     Effect.gen(function* () {
       const [seconds, minutes] = [workloads.seconds, workloads.minutes].map((w) => ({
@@ -841,7 +885,14 @@ export const runCadence = (seedOffset = 0): Promise<{ rows: ReadonlyArray<Cadenc
       }))
       const rows = yield* compare(schedules, [seconds!, minutes!], { bound: true })
       const single = yield* singleTradeOff(seconds!, targets.seconds)
-      return { rows, markdown: markdown(rows, single) }
+      // The learning runs draw their own knowledge bases from the workload's seed (offset applied there).
+      const learning = yield* Effect.forEach([workloads.seconds, workloads.minutes], (w) =>
+        Learning.learningFigures(w, seedOffset)
+      )
+      const targetOf = (w: CadenceWorkload) =>
+        w.name === workloads.minutes.name ? Learning.learnedTargets.minutes : Learning.learnedTargets.seconds
+      const learned = Learning.learningMarkdown(learning, targetOf, TUNING_SEED_OFFSET)
+      return { rows, learning, markdown: markdown(rows, single, learned) }
     })
   )
 
@@ -864,7 +915,22 @@ export const writeCadenceSection = (file: string, content: string): void => {
   )
 }
 
+const USAGE = `pnpm bench:cadence [--no-write] [--tuning] [--help]
+
+How soon each poll schedule notices the end of a job, against the API docs' 5-second loop, in virtual time,
+on seeded jobs of knowledge bases that each follow laws of their own (the testkit's Workload); and the
+cadence learned per knowledge base (Cadence) as it learns, and when a knowledge base changes pace.
+
+  --no-write  print the table only (default: print it and replace the cadence section of docs/benchmarks.md)
+  --tuning    print the figures on the jobs the default's constants were tuned on (seeds + ${TUNING_SEED_OFFSET}:
+              other knowledge bases, other jobs); never writes
+  --help      this text`
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE)
+    process.exit(0)
+  }
   const tuning = process.argv.includes("--tuning")
   const { markdown: table } = await runCadence(tuning ? TUNING_SEED_OFFSET : 0)
   console.log(table)

@@ -14,6 +14,9 @@ import {
 
 const WAIT_DEF456 = ["jobs", "wait", "kb_abc123", "job_def456", "--interval", "20ms"]
 
+/** An event's `at`: ISO 8601, UTC, to the millisecond. */
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
 // Each test has its own simulator and child process, so they run side by side.
 describe.concurrent("tensoras-ingest jobs wait", () => {
   it("--json: an NDJSON event per change, then one when the wait ends, with the final job; exit 0 when completed", () =>
@@ -28,6 +31,9 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       const events = linesOf(run.stdout).map((line) => JSON.parse(line))
       const changes = events.slice(0, -1)
       expect(changes.length).toBeGreaterThanOrEqual(1)
+      // Every event says when it happened, in order.
+      const times = events.map((event) => Date.parse(event.at))
+      expect(times).toEqual([...times].sort((a, b) => a - b))
       expect(changes[0]).toMatchObject({
         event: "changed",
         job_id: "job_def456",
@@ -41,6 +47,7 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       }
       expect(events.at(-1)).toEqual({
         event: "ended",
+        at: expect.stringMatching(ISO),
         job_id: "job_def456",
         result: "completed",
         partial: true,
@@ -118,6 +125,7 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       expect(linesOf(run.stdout).map((line) => JSON.parse(line))).toEqual([
         {
           event: "ended",
+          at: expect.stringMatching(ISO),
           job_id: "job_def456",
           result: "timed_out",
           partial: false,
@@ -153,7 +161,41 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       const [request] = await simulator.control.waitForRequests(1, { settled: true })
       expect(request?.outcome).toBe("hung")
       expect(simulator.control.requestCount()).toBe(1)
+      // One line says what was left: the job goes on, only the wait stopped.
+      expect(run.stderr).toBe(
+        "interrupted: job_def456 had not ended (it goes on in the service; only the wait stopped)\n"
+      )
+    }))
+
+  it("SIGINT with --json: an interrupted event names the waits that had not ended; exit 130", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      simulator.control.injectFault({ kind: "hang", jobId: "job_def456" })
+      const cli = spawnCli(
+        ["jobs", "wait", "kb_abc123", "job_abc123", "job_def456", "--interval", "1h", "--json"],
+        {
+          env: envFor(simulator)
+        }
+      )
+      // job_abc123 has completed already: its wait ends; job_def456's GET hangs.
+      await cli.line((line) => line.includes('"event":"ended"'))
+      cli.kill("SIGINT")
+      const run = await cli.exited
+      expect(run.code).toBe(130)
       expect(run.stderr).toBe("")
+      const events = linesOf(run.stdout).map((line) => JSON.parse(line))
+      expect(events.map((event) => [event.event, event.job_id])).toEqual([
+        ["ended", "job_abc123"],
+        ["interrupted", undefined]
+      ])
+      expect(events.at(-1)).toEqual({
+        event: "interrupted",
+        at: expect.stringMatching(ISO),
+        ended: 1,
+        pending: ["job_def456"]
+      })
+      // The request in flight was aborted with the command: nothing is left running.
+      const requests = await simulator.control.waitForRequests(2, { settled: true })
+      expect(requests.map((request) => request.outcome).sort()).toEqual(["hung", "responded"])
     }))
 
   it("SIGINT between two polls: exit 130 without waiting for the next one", () =>
@@ -171,6 +213,9 @@ describe.concurrent("tensoras-ingest jobs wait", () => {
       expect(run.code).toBe(130)
       // The process is gone: the log is final, and holds the GET for the total and the one poll.
       expect(simulator.control.requestCount()).toBe(2)
+      expect(run.stderr).toBe(
+        "interrupted: job_def456 had not ended (it goes on in the service; only the wait stopped)\n"
+      )
     }))
 })
 

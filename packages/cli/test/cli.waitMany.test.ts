@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest"
 import { frame } from "../src/internal/progress.js"
 import type { RunState } from "../src/internal/waitJobs.js"
-import { drive, envFor, linesOf, runCli, spawnCli, withSimulator } from "./helpers.js"
+import {
+  drive,
+  envFor,
+  interruptInTerminal,
+  linesOf,
+  plain,
+  runCli,
+  spawnCli,
+  withSimulator
+} from "./helpers.js"
 
 const jsonLines = (stdout: string) => linesOf(stdout).map((line) => JSON.parse(line))
 
@@ -39,9 +48,17 @@ describe.concurrent("tensoras-ingest jobs wait, several jobs", () => {
         ["job_failing", "failed", 1],
         ["job_rejected", "failed", 1]
       ])
+      expect(ended.find((event) => event.job_id === "job_failing").error).toEqual({
+        tag: "IngestionJobFailed",
+        message: "Embedding service unavailable after 3 attempts",
+        code: "embedding_service_unavailable"
+      })
+      for (const event of events) expect(Date.parse(event.at)).not.toBeNaN()
       for (const event of ended) {
         expect(event.job).toEqual(simulator.control.getJob("kb_failing", event.job_id))
         expect(event.error.tag).toBe("IngestionJobFailed")
+        // The job's own code, as stderr's line has it.
+        expect(event.error.code).toBe(event.job.error.code)
         // Nothing about a job after its end.
         expect(events.slice(events.indexOf(event) + 1).some((later) => later.job_id === event.job_id)).toBe(
           false
@@ -86,6 +103,52 @@ describe.concurrent("tensoras-ingest jobs wait, several jobs", () => {
         "no queued or processing jobs in kb_empty\n",
         ""
       ])
+    }))
+})
+
+describe.concurrent("jobs wait: SIGINT with several jobs", () => {
+  const WAIT_BOTH = ["jobs", "wait", "kb_abc123", "job_abc123", "job_def456", "--interval", "1h"]
+  const NOTE = "interrupted: 1 of 2 jobs had not ended (they go on in the service; only the wait stopped)"
+
+  it("without a terminal: one line on stderr says how many jobs had not ended; exit 130", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      // job_abc123 has completed; job_def456's polls hang.
+      simulator.control.injectFault({ kind: "hang", jobId: "job_def456", times: Number.POSITIVE_INFINITY })
+      const cli = spawnCli(WAIT_BOTH, { env: envFor(simulator) })
+      await cli.line(/^job_abc123: completed/)
+      cli.kill("SIGINT")
+      const run = await cli.exited
+      expect(run.code).toBe(130)
+      expect(run.stderr).toBe(`${NOTE}\n`)
+    }))
+
+  it("--all-active, stopped while it lists the jobs: an interrupted event that names no wait", () =>
+    withSimulator({ scenario: "paginated" }, async (simulator) => {
+      simulator.control.injectFault({ kind: "hang", route: "list" })
+      const cli = spawnCli(["jobs", "wait", "kb_paginated", "--all-active", "--json"], {
+        env: envFor(simulator)
+      })
+      await simulator.control.waitForRequests(1)
+      cli.kill("SIGINT")
+      const run = await cli.exited
+      expect(run.code).toBe(130)
+      expect(jsonLines(run.stdout)).toEqual([
+        { event: "interrupted", at: expect.stringMatching(/Z$/), ended: 0, pending: [] }
+      ])
+      const [request] = await simulator.control.waitForRequests(1, { settled: true })
+      expect(request?.outcome).toBe("hung")
+    }))
+
+  it("on a terminal: the cursor is shown again, then the note", () =>
+    withSimulator({ scenario: "docs" }, async (simulator) => {
+      simulator.control.injectFault({ kind: "hang", jobId: "job_def456", times: Number.POSITIVE_INFINITY })
+      const cli = spawnCli(WAIT_BOTH, { env: envFor(simulator), pty: true })
+      await cli.printed("1 completed")
+      interruptInTerminal(cli)
+      const run = await cli.exited
+      expect(run.code).toBe(130)
+      const afterView = run.stdout.slice(run.stdout.lastIndexOf("\x1b[?25h") + "\x1b[?25h".length)
+      expect(linesOf(plain(afterView))).toEqual([NOTE])
     }))
 })
 
@@ -168,9 +231,11 @@ describe("the live view's frame", () => {
       total: 40,
       nextPollAt: 3_000,
       stalled: false,
+      retrying: false,
       result: undefined
     })),
     retry: undefined,
+    requests: { sent: 0, retries: 0 },
     startedAt: 0,
     finishedAt: undefined
   })
@@ -191,7 +256,9 @@ describe("the live view's frame", () => {
     expect(lines[1]).toBe("  documents  39/40: 37 processed, 2 failed")
     for (const line of lines) expect(line.length).toBeLessThan(50)
     const many = draw(3, 50)
-    expect(many[1]).toBe("job_0 39/40 processing, 1059 chunks, 2 failed")
+    expect(many.find((line) => line.startsWith("job_0 "))).toBe(
+      "job_0 39/40 processing, 1059 chunks, 2 failed"
+    )
   })
 
   it("narrows the bar before dropping it", () => {
@@ -202,8 +269,15 @@ describe("the live view's frame", () => {
 
   it("a line per job, and as many as the terminal's height allows: the rest counted", () => {
     const lines = draw(40, 80, 12)
-    expect(lines.length).toBeLessThanOrEqual(12)
-    expect(lines[0]).toBe("kb_demo: 40 jobs, 0 done")
-    expect(lines.at(-2)).toBe("… 33 more jobs, 0 of them done")
+    // The line under the frame holds the cursor: a frame of 12 lines would scroll, and no redraw could reach its top.
+    expect(lines).toHaveLength(11)
+    expect(lines.slice(0, 4)).toEqual([
+      "kb_demo: 40 jobs, 0 ended",
+      "  jobs       40 processing",
+      `  documents  ${"█".repeat(23)}░  97%  1560/1600 ended, 80 failed`,
+      "  elapsed    1.0s · 0 requests · next poll in 2s"
+    ])
+    expect(lines.slice(4, -1)).toHaveLength(6)
+    expect(lines.at(-1)).toBe("… 34 more jobs: 34 processing")
   })
 })

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { readFileSync, rmSync } from "node:fs"
+import { readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -94,4 +94,27 @@ export const REDRAW = /\x1b\[\d+A\r\x1b\[J/
 export const listed = (job: object): object => {
   const { document_details: _, ...rest } = job as { document_details?: unknown }
   return rest
+}
+
+/** The processes `pid` started, and theirs, from /proc (Linux). */
+const descendantsOf = (pid: number): Array<number> =>
+  readdirSync(`/proc/${pid}/task`)
+    .flatMap((task) => {
+      const children = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim()
+      return children === "" ? [] : children.split(" ").map(Number)
+    })
+    .flatMap((child) => [child, ...descendantsOf(child)])
+
+/**
+ * Ctrl-C on the pseudo-terminal of a command started with `pty: true`: SIGINT to the command itself
+ * (under `script` and its shell), as the terminal sends it to the program in the foreground.
+ */
+export const interruptInTerminal = (cli: TestProcess.Spawned): void => {
+  const pid = cli.child.pid
+  if (pid === undefined) throw new Error(`${cli.name} has no process`)
+  const command = descendantsOf(pid).find((child) =>
+    readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").includes(BIN)
+  )
+  if (command === undefined) throw new Error(`${cli.name}: the command is not running under its terminal`)
+  process.kill(command, "SIGINT")
 }

@@ -17,6 +17,7 @@
 import type * as HttpClient from "effect/http/HttpClient"
 import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
+import type { Cadence } from "./Cadence.js"
 import type { IngestionError } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import type * as IngestionJobs from "./IngestionJobs.js"
@@ -79,6 +80,14 @@ export interface ClientOptions {
    * @since 1.1.0
    */
   readonly maxResponseBytes?: number | undefined
+  /**
+   * What the client's waits learn of each knowledge base's jobs, and the default cadence of the
+   * waits given no `schedule` nor `pollIntervalMs` (see `Cadence`): one made from saved JSON
+   * (`Cadence.fromJSON`) starts warm; keep it to save what was learned (`Cadence.toJSON`). Default: a
+   * new one per client.
+   * @since 1.1.0
+   */
+  readonly cadence?: Cadence | undefined
 }
 
 /**

@@ -261,10 +261,12 @@ export const paced = (options: PacedOptions = {}): Schedule.Schedule<Pace, Polle
   internalPaced.paced(options)
 
 /**
- * The schedule of waits unless told otherwise: {@link paced} with its defaults (at least 1 s
- * between polls; with the documents counted, dense around the end they predict and at most 15 s
- * apart, a single document polled at about the root of the time since its start; without, lined
- * up with the ends of documents and at most 6 s apart).
+ * {@link paced} with its defaults (at least 1 s between polls; with the documents counted, dense
+ * around the end they predict and at most 15 s apart, a single document polled at about the root of
+ * the time since its start; without, lined up with the ends of documents and at most 6 s apart).
+ * A wait given no schedule polls by it while the engine's `Cadence` knows too little of the
+ * knowledge base (fewer than 8 of its jobs completed), and by the knowledge base's learned cadence
+ * after (see `Cadence`).
  *
  * @example
  * ```ts

@@ -33,6 +33,7 @@ import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import type { Cadence } from "./Cadence.js"
 import type { InvalidInput, RateLimited, ServerError, TransportError } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
 import type { IngestionJobs } from "./IngestionJobs.js"
@@ -230,6 +231,15 @@ export interface EngineOptions {
    * moment the page is back. Deadlines still pass while a loop waits at its gate.
    */
   readonly gate?: ((knowledgeBaseId: string) => Effect.Effect<void>) | undefined
+  /**
+   * What the engine learns of each knowledge base's jobs, and the default cadence it gives the
+   * waits that have no `schedule` nor `pollInterval` (see `Cadence`). Give one made from saved JSON
+   * (`Cadence.fromJSON`) to start warm, and keep it to save what was learned (`Cadence.toJSON`).
+   * Default: a new, empty one per engine.
+   *
+   * @since 1.1.0
+   */
+  readonly cadence?: Cadence | undefined
 }
 
 /**

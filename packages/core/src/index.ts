@@ -12,6 +12,13 @@
  */
 
 /**
+ * A cadence that learns each knowledge base's jobs: the schedule of waits given none, exportable as JSON.
+ *
+ * @since 1.1.0
+ */
+export * as Cadence from "./Cadence.js"
+
+/**
  * Process exit codes for the outcomes of a wait, shared by the runtimes' `runMain` and the CLI.
  *
  * @since 0.1.0

@@ -6,6 +6,7 @@ import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
 import { NodeIngestion } from "@tensoras/ingestion-node"
 import type { NodeSimulator } from "@tensoras/ingestion-testkit"
+import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -15,6 +16,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Command, Connection } from "./args.js"
+import { interruptedListing } from "./events.js"
 import { jobDetailJson, jobDetailLines, jobJson, jobLine, retryLine } from "./format.js"
 import { Terminal } from "./terminal.js"
 import { waitJobs } from "./waitJobs.js"
@@ -119,7 +121,16 @@ const activeJobs = (knowledgeBaseId: string) =>
 
 const wait = (command: CommandOf<"Wait">) =>
   Effect.gen(function* () {
-    const jobIds = command.allActive ? yield* activeJobs(command.knowledgeBaseId) : command.jobIds
+    const jobIds = command.allActive
+      ? yield* activeJobs(command.knowledgeBaseId).pipe(
+          Effect.onInterrupt(() =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              const text = interruptedListing(command.knowledgeBaseId, command.json, now)
+              return command.json ? line(text) : Effect.flatMap(Terminal, (terminal) => terminal.err(text))
+            })
+          )
+        )
+      : command.jobIds
     if (jobIds.length === 0) {
       if (!command.json) yield* line(`no queued or processing jobs in ${command.knowledgeBaseId}`)
       return ExitCode.ok

@@ -1,21 +1,23 @@
 /**
  * The live view of `jobs wait` and `demo` on a terminal, redrawn in place: for one job, its
  * status, counters, a progress bar when the total is known, the elapsed time and the countdown to
- * the next poll; for several, a line per job. The client's retries show under it, with their cause
- * (`ECONNREFUSED 127.0.0.1:9, retry 3 in 2.1 s`). On a narrow
- * terminal the bar gives way before the counts do.
+ * the next poll; for several, the totals and a line per job, what needs attention first, as many as
+ * the terminal holds (`overview.ts`). The client's retries show under it, with their cause
+ * (`ECONNREFUSED 127.0.0.1:9, retry 3 in 2.1 s`). On a narrow terminal the bar gives way before
+ * the counts do. However many updates come, it is drawn at most every {@link MIN_REDRAW_MS}.
  */
 
 import * as IngestionError from "@tensoras/ingestion/IngestionError"
 import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
-import * as Schedule from "effect/Schedule"
-import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
-import { formatDuration, progressOf, seconds, secondsUntil } from "./format.js"
+import { progressOf, seconds } from "./format.js"
+import { elapsedLine, manyFrame } from "./overview.js"
 import {
   fitToWidth,
   HIDE_CURSOR,
@@ -117,27 +119,11 @@ const singleFrame = (
   return lines
 }
 
-/** One line of a job among several: `job_x ████░░  40% 8/20 processing, 245 chunks, 1 failed`. */
-const jobLine = (
-  job: JobState,
-  idWidth: number,
-  width: number,
-  paint: (style: Style, text: string) => string
-) => {
-  const id = paint("bold", job.jobId.padEnd(idWidth))
-  const current = job.job
-  const ended = endedText(job, paint)
-  if (current === undefined) return `${id} ${ended ?? paint("dim", "waiting")}`
-  const failed = current.documents_failed > 0 ? `, ${paint("red", `${current.documents_failed} failed`)}` : ""
-  const status = paint(statusStyle(current.status), IngestionJob.statusText(current.status))
-  const progress = progressOf(current, job.total)
-  const done =
-    progress === undefined ? `${current.documents_processed} processed` : `${progress.done}/${progress.total}`
-  const after = `${done} ${status}${ended === undefined ? "" : ` (${ended})`}, ${current.chunks_created} chunks${failed}`
-  return progress === undefined ? `${id} ${after}` : withBar(`${id} `, progress, ` ${after}`, width, paint)
-}
-
-/** The lines of one frame: the jobs, the elapsed time with the next poll, and a retry in progress. */
+/**
+ * The lines of one frame, never more than `rows - 1` (the line under it holds the cursor: a frame
+ * that scrolled could not be redrawn in place): the job or the jobs, the elapsed time with the next
+ * poll, and a retry in progress.
+ */
 export const frame = (
   state: RunState,
   now: number,
@@ -146,45 +132,32 @@ export const frame = (
   const paint = painter(options.color)
   // One column short of the edge: a line that fills it wraps on some terminals.
   const width = Math.max(20, options.columns - 1)
-  const lines: Array<string> = []
-  const [single] = state.jobs
-  if (state.jobs.length === 1 && single !== undefined) {
-    lines.push(...singleFrame(state, single, width, paint))
-  } else {
-    const done = state.jobs.filter((job) => job.result !== undefined).length
-    lines.push(`${paint("bold", state.knowledgeBaseId)}: ${state.jobs.length} jobs, ${done} done`)
-    // Every line must stay on screen, or the redraw cannot reach it: the rest is counted.
-    const room = Math.max(1, options.rows - 4)
-    const idWidth = Math.min(32, Math.max(...state.jobs.map((job) => job.jobId.length)))
-    const shown = state.jobs.length > room ? state.jobs.slice(0, room - 1) : state.jobs
-    lines.push(...shown.map((job) => jobLine(job, idWidth, width, paint)))
-    if (shown.length < state.jobs.length) {
-      const hidden = state.jobs.slice(shown.length)
-      const hiddenDone = hidden.filter((job) => job.result !== undefined).length
-      lines.push(paint("dim", `… ${hidden.length} more jobs, ${hiddenDone} of them done`))
-    }
-  }
+  const rows = Math.max(1, options.rows - 1)
   const finished = state.finishedAt !== undefined
-  const nextPolls = state.jobs.flatMap((job) => (job.nextPollAt === null ? [] : [job.nextPollAt]))
-  const next =
-    !finished && state.retry === undefined && nextPolls.length > 0
-      ? paint("dim", ` · next poll in ${secondsUntil(Math.min(...nextPolls), now)}`)
-      : ""
-  lines.push(`  elapsed    ${formatDuration((state.finishedAt ?? now) - state.startedAt)}${next}`)
-  if (state.retry !== undefined && !finished) {
-    lines.push(
-      `  ${paint("yellow", IngestionError.summarize(state.retry.error))}, retry ${state.retry.attempt} in ${seconds(
-        state.retry.until - now
-      )}`
-    )
-  }
-  return lines.map((line) => fitToWidth(line, options.columns))
+  const retry =
+    state.retry !== undefined && !finished
+      ? [
+          `  ${paint("yellow", IngestionError.summarize(state.retry.error))}, retry ${state.retry.attempt} in ${seconds(
+            state.retry.until - now
+          )}`
+        ]
+      : []
+  const [single] = state.jobs
+  const lines =
+    state.jobs.length === 1 && single !== undefined
+      ? [...singleFrame(state, single, width, paint), elapsedLine(state, now, paint, false)]
+      : [...manyFrame(state, now, { width, rows, footer: retry.length }, paint, withBar)]
+  return [...lines, ...retry].slice(0, rows).map((line) => fitToWidth(line, options.columns))
 }
 
+/** The least time between two frames: a round of a thousand answers is one redraw, not a thousand. */
+export const MIN_REDRAW_MS = 100
+
 /**
- * Runs the updates through the live view, redrawn on each update and twice a second (for the
- * clocks); the stream is expected to apply each update to `state`. The cursor is hidden while
- * drawing and shown again however the wait ends, interruption included.
+ * Runs the updates through the live view, redrawn after updates (at most every
+ * {@link MIN_REDRAW_MS}) and twice a second (for the clocks); the stream is expected to apply each
+ * update to `state`. The cursor is hidden while drawing and shown again however the wait ends,
+ * interruption included.
  */
 export const liveView = <A, E, R>(
   state: RunState,
@@ -194,26 +167,32 @@ export const liveView = <A, E, R>(
     Effect.gen(function* () {
       const terminal = yield* Terminal
       let drawn = 0
-      // The ticker and the updates both draw: one frame at a time, or the rewind counts go wrong.
-      const lock = yield* Semaphore.make(1)
-      const draw = lock.withPermits(1)(
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const lines = frame(state, now, {
-            color: terminal.color,
-            columns: terminal.columns(),
-            rows: terminal.rows()
-          })
-          const text = `${drawn > 0 ? rewind(drawn) : ""}${lines.join("\n")}\n`
-          drawn = lines.length
-          return terminal.out(text)
+      // One fiber draws (the rewind counts need one frame at a time): woken by updates, a burst of
+      // them one wake-up (a sliding queue of one), or by the half-second tick.
+      const draw = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const lines = frame(state, now, {
+          color: terminal.color,
+          columns: terminal.columns(),
+          rows: terminal.rows()
         })
-      )
+        const text = `${drawn > 0 ? rewind(drawn) : ""}${lines.join("\n")}\n`
+        drawn = lines.length
+        return terminal.out(text)
+      })
+      const wake = yield* Queue.sliding<void>(1)
       yield* Effect.acquireRelease(terminal.out(HIDE_CURSOR), () => terminal.out(SHOW_CURSOR))
       yield* draw
-      const ticker = yield* Effect.forkScoped(Effect.schedule(draw, Schedule.spaced("500 millis")))
-      yield* Stream.runForEach(updates, () => draw)
+      const drawer = yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.raceFirst(Queue.take(wake), Effect.sleep("500 millis")).pipe(
+            Effect.andThen(draw),
+            Effect.andThen(Effect.sleep(Duration.millis(MIN_REDRAW_MS)))
+          )
+        )
+      )
+      yield* Stream.runForEach(updates, () => Queue.offer(wake, undefined))
       state.finishedAt ??= yield* Clock.currentTimeMillis
-      yield* Fiber.interrupt(ticker)
+      yield* Fiber.interrupt(drawer)
       yield* draw
     })
   )

@@ -1,4 +1,9 @@
-/** The summary `jobs wait` prints at the end: what failed first, then a count of the rest. */
+/**
+ * The summary `jobs wait` prints at the end: what failed first, then a count of the rest. After the
+ * live view it fits the terminal (`rows`): as many of the jobs that did not fully succeed as the
+ * screen holds, their failed documents with the room left, and a count of what is not shown;
+ * `--verbose` lists everything, and so does a pipe or a file (a log wants every failure).
+ */
 import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as Result from "effect/Result"
 import { changeLine, documentLine, documentMark, formatDuration } from "./format.js"
@@ -14,24 +19,61 @@ export const detailOf = (job: JobState): IngestionJob.IngestionJobDetail | undef
   return job.result.failure._tag === "IngestionJobFailed" ? job.result.failure.job : undefined
 }
 
-/** A job's documents: those not ingested first; the ingested ones listed (verbose) or counted. */
-const documentLines = (
-  detail: IngestionJob.IngestionJobDetail,
-  verbose: boolean,
-  indent: string,
-  paint: (mark: "ok" | "fail" | "other", text: string) => string
-): ReadonlyArray<string> => {
-  const problems = detail.document_details.filter((document) => !ingested(document))
-  const fine = detail.document_details.filter(ingested)
-  const lines = problems.map((document) => `${indent}${documentLine(document, paint)}`)
-  if (verbose) return [...lines, ...fine.map((document) => `${indent}${documentLine(document, paint)}`)]
-  if (fine.length > 0) {
+/** How the summary is drawn. */
+export interface SummaryOptions {
+  /** Every job and document. */
+  readonly verbose: boolean
+  readonly color: boolean
+  readonly now: number
+  /** The lines it may take (the terminal's), or `undefined`: no limit (always, with `verbose`). */
+  readonly rows: number | undefined
+}
+
+type Paint = (mark: "ok" | "fail" | "other", text: string) => string
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+
+/** At most `room` of `lines`, the last one shown saying how many more there are. */
+const upTo = (lines: ReadonlyArray<string>, room: number, more: (hidden: number) => string) => {
+  if (lines.length <= room) return lines
+  const shown = Math.max(0, room - 1)
+  return room <= 0 ? [] : [...lines.slice(0, shown), more(lines.length - shown)]
+}
+
+/** One job: its documents not ingested first, then the ingested ones listed (verbose) or counted. */
+const singleLines = (state: RunState, job: JobState, options: SummaryOptions, paint: Paint) => {
+  const elapsed = formatDuration((state.finishedAt ?? options.now) - state.startedAt)
+  const detail = detailOf(job)
+  const problems = (detail?.document_details ?? []).filter((document) => !ingested(document))
+  const fine = (detail?.document_details ?? []).filter(ingested)
+  const tail: Array<string> = []
+  if (!options.verbose && fine.length > 0) {
     const other = problems.length > 0 ? "other " : ""
-    lines.push(
-      `${indent}${fine.length} ${other}document${fine.length === 1 ? "" : "s"} ingested (--verbose lists them)`
+    tail.push(
+      `${fine.length} ${other}document${fine.length === 1 ? "" : "s"} ingested (--verbose lists them)`
     )
   }
-  return lines
+  const result = job.result
+  if (result !== undefined && Result.isSuccess(result)) {
+    const completed = result.success
+    tail.push(
+      completed.partial
+        ? `completed with failures: ${completed.documents_processed} documents ingested, ${completed.documents_failed} failed, ${completed.chunks_created} chunks (${elapsed})`
+        : `completed: ${completed.documents_processed} documents ingested, ${completed.chunks_created} chunks (${elapsed})`
+    )
+  }
+  const listed = (options.verbose ? [...problems, ...fine] : problems).map((document) =>
+    documentLine(document, paint)
+  )
+  const shown =
+    options.rows === undefined
+      ? listed
+      : upTo(
+          listed,
+          options.rows - tail.length,
+          (hidden) => `… ${plural(hidden, "more document")} not ingested (--verbose lists them)`
+        )
+  return [...shown, ...tail]
 }
 
 type Kind = "failed" | "timed out" | "error" | "partial" | "completed"
@@ -49,79 +91,109 @@ const kindOf = (job: JobState): Kind => {
 
 const ORDER: ReadonlyArray<Kind> = ["failed", "timed out", "error", "partial", "completed"]
 
-/**
- * The summary after the wait, on stdout: for one job, its documents (failures first) and the
- * outcome; for several, the jobs that did not fully succeed (with their failed documents), then
- * a count of the others, then the tally. `verbose` lists everything.
- */
-export const summaryLines = (
-  state: RunState,
-  verbose: boolean,
-  color: boolean,
-  now: number
-): ReadonlyArray<string> => {
-  const paint = painter(color)
-  const colorOf = { ok: "green", fail: "red", other: "dim" } as const
-  const paintMark = (mark: "ok" | "fail" | "other", text: string) => paint(colorOf[mark], text)
-  const elapsed = formatDuration((state.finishedAt ?? now) - state.startedAt)
-  const [single] = state.jobs
-  if (state.jobs.length === 1 && single !== undefined) {
-    const detail = detailOf(single)
-    const lines = detail === undefined ? [] : [...documentLines(detail, verbose, "", paintMark)]
-    const result = single.result
-    if (result !== undefined && Result.isSuccess(result)) {
-      const completed = result.success
-      lines.push(
-        completed.partial
-          ? `completed with failures: ${completed.documents_processed} documents ingested, ${completed.documents_failed} failed, ${completed.chunks_created} chunks (${elapsed})`
-          : `completed: ${completed.documents_processed} documents ingested, ${completed.chunks_created} chunks (${elapsed})`
-      )
-    }
-    return lines
-  }
-  const byKind = new Map<Kind, Array<JobState>>(ORDER.map((kind) => [kind, []]))
-  for (const job of state.jobs) byKind.get(kindOf(job))?.push(job)
-  const label: Record<Kind, string> = {
-    failed: paint("red", "[FAILED]"),
-    "timed out": paint("yellow", "[TIMED OUT]"),
-    error: paint("red", "[ERROR]"),
-    partial: paint("yellow", "[PARTIAL]"),
-    completed: paint("green", "[OK]")
-  }
-  const lines: Array<string> = []
-  for (const kind of ORDER) {
-    const jobs = byKind.get(kind) ?? []
-    if (kind === "completed" && !verbose) {
-      if (jobs.length > 0) {
-        const other = lines.length > 0 ? "other " : ""
-        lines.push(
-          `${jobs.length} ${other}job${jobs.length === 1 ? "" : "s"} completed (--verbose lists them)`
-        )
-      }
-      continue
-    }
-    for (const job of jobs) {
-      const result = job.result
-      const what =
-        job.job !== undefined
-          ? changeLine(job.job, job.total)
-          : `${job.jobId}: ${result !== undefined && Result.isFailure(result) ? result.failure._tag : "no answer"}`
-      lines.push(`${label[kind]} ${what}`)
-      const detail = detailOf(job)
-      if (detail !== undefined && (verbose || kind !== "completed")) {
-        const documents = verbose
+const kindText = (kind: Kind) => (kind === "partial" ? "completed with failures" : kind)
+
+/** A job of several: its line, and the documents worth listing under it. */
+interface Entry {
+  readonly kind: Kind
+  readonly head: string
+  readonly documents: ReadonlyArray<string>
+}
+
+const entryOf = (job: JobState, kind: Kind, verbose: boolean, label: string, paint: Paint): Entry => {
+  const result = job.result
+  const what =
+    job.job !== undefined
+      ? changeLine(job.job, job.total)
+      : `${job.jobId}: ${result !== undefined && Result.isFailure(result) ? result.failure._tag : "no answer"}`
+  const detail = detailOf(job)
+  const documents =
+    detail === undefined
+      ? []
+      : (verbose
           ? detail.document_details
           : detail.document_details.filter((d) => documentMark(d) === "fail")
-        lines.push(...documents.map((document) => `  ${documentLine(document, paintMark)}`))
-      }
-    }
+        ).map((document) => `  ${documentLine(document, paint)}`)
+  return { kind, head: `${label} ${what}`, documents }
+}
+
+/**
+ * The entries in `room` lines: the heads first (as many as fit, the rest counted on one line),
+ * then the documents under them with the room left, each job's cut short with a count.
+ */
+const fitEntries = (entries: ReadonlyArray<Entry>, room: number): ReadonlyArray<string> => {
+  const cut = entries.length > room
+  const shown = cut ? entries.slice(0, Math.max(0, room - 1)) : entries
+  let left = room - shown.length - (cut ? 1 : 0)
+  const lines: Array<string> = []
+  for (const entry of shown) {
+    lines.push(entry.head)
+    const documents = upTo(entry.documents, left, (hidden) => `  … ${plural(hidden, "more failed document")}`)
+    lines.push(...documents)
+    left -= documents.length
   }
-  const counts = ORDER.map((kind) => [kind, byKind.get(kind)?.length ?? 0] as const).filter(([, n]) => n > 0)
-  const tally = counts
-    .map(([kind, n]) => `${n} ${kind === "partial" ? "completed with failures" : kind}`)
-    .join(", ")
-  lines.push(`${state.jobs.length} jobs: ${tally} (${elapsed})`)
+  if (cut && room > 0) {
+    const hidden = entries.slice(shown.length)
+    const counts = ORDER.flatMap((kind) => {
+      const n = hidden.filter((entry) => entry.kind === kind).length
+      return n === 0 ? [] : [`${n} ${kindText(kind)}`]
+    })
+    lines.push(
+      `… ${plural(hidden.length, "more job")} that did not fully succeed: ${counts.join(", ")} (--verbose lists them)`
+    )
+  }
   return lines
 }
 
-/** How the command was asked to wait. */
+/** Several jobs: those that did not fully succeed (fitted), a count of the others, the tally. */
+const manyLines = (state: RunState, options: SummaryOptions, paint: Paint) => {
+  const color = painter(options.color)
+  const label: Record<Kind, string> = {
+    failed: color("red", "[FAILED]"),
+    "timed out": color("yellow", "[TIMED OUT]"),
+    error: color("red", "[ERROR]"),
+    partial: color("yellow", "[PARTIAL]"),
+    completed: color("green", "[OK]")
+  }
+  const byKind = new Map<Kind, Array<JobState>>(ORDER.map((kind) => [kind, []]))
+  for (const job of state.jobs) byKind.get(kindOf(job))?.push(job)
+  const entries = ORDER.flatMap((kind) =>
+    kind === "completed" && !options.verbose
+      ? []
+      : (byKind.get(kind) ?? []).map((job) => entryOf(job, kind, options.verbose, label[kind], paint))
+  )
+  const tail: Array<string> = []
+  const completed = byKind.get("completed")?.length ?? 0
+  if (!options.verbose && completed > 0) {
+    const other = entries.length > 0 ? "other " : ""
+    tail.push(`${completed} ${other}job${completed === 1 ? "" : "s"} completed (--verbose lists them)`)
+  }
+  const tally = ORDER.flatMap((kind) => {
+    const n = byKind.get(kind)?.length ?? 0
+    return n === 0 ? [] : [`${n} ${kindText(kind)}`]
+  })
+  const elapsed = formatDuration((state.finishedAt ?? options.now) - state.startedAt)
+  tail.push(`${state.jobs.length} jobs: ${tally.join(", ")} (${elapsed})`)
+  const listed =
+    options.rows === undefined
+      ? entries.flatMap((entry) => [entry.head, ...entry.documents])
+      : fitEntries(entries, options.rows - tail.length)
+  return [...listed, ...tail]
+}
+
+/**
+ * The summary after the wait, on stdout: for one job, its documents (failures first) and the
+ * outcome; for several, the jobs that did not fully succeed (with their failed documents), then
+ * a count of the others, then the tally. `verbose` lists everything; `rows` bounds the rest.
+ */
+export const summaryLines = (state: RunState, options: SummaryOptions): ReadonlyArray<string> => {
+  const colorOf = { ok: "green", fail: "red", other: "dim" } as const
+  const color = painter(options.color)
+  const paint: Paint = (mark, text) => color(colorOf[mark], text)
+  // `verbose` is everything, whatever the terminal's height.
+  const drawn = options.verbose ? { ...options, rows: undefined } : options
+  const [single] = state.jobs
+  return state.jobs.length === 1 && single !== undefined
+    ? singleLines(state, single, drawn, paint)
+    : manyLines(state, drawn, paint)
+}

@@ -9,6 +9,11 @@ export interface TerminalShape {
   readonly err: (line: string) => Effect.Effect<void>
   /** stdout is a terminal that understands cursor movement: the live view is drawn. */
   readonly interactive: boolean
+  /**
+   * stderr is a terminal too: its lines land on the same screen as the view and the summary, so on
+   * a terminal they count against its height (redirected, stderr gets every line).
+   */
+  readonly errInteractive: boolean
   /** Colours are welcome: an interactive terminal, and `NO_COLOR` unset or empty. */
   readonly color: boolean
   /** The width of the terminal, in columns. */
@@ -21,7 +26,17 @@ export class Terminal extends Context.Service<Terminal, TerminalShape>()(
   "@tensoras/ingestion-node/cli/Terminal"
 ) {}
 
-/** The process's own stdout and stderr; every text passes through `scrub` first. */
+/** A whole number > 0 from the environment, or undefined. */
+const sizeFromEnv = (name: "LINES" | "COLUMNS"): number | undefined => {
+  const value = Number(process.env[name])
+  return Number.isInteger(value) && value > 0 ? value : undefined
+}
+
+/**
+ * The process's own stdout and stderr; every text passes through `scrub` first. The size is the
+ * terminal's; a terminal that reports none (0, as a pseudo-terminal without a window may) falls back
+ * on `LINES` and `COLUMNS` (the curses convention), then 24 × 80.
+ */
 export const fromProcess = (scrub: (text: string) => string): TerminalShape => {
   const interactive = process.stdout.isTTY === true && process.env.TERM !== "dumb"
   return {
@@ -34,9 +49,10 @@ export const fromProcess = (scrub: (text: string) => string): TerminalShape => {
         process.stderr.write(`${scrub(line)}\n`)
       }),
     interactive,
+    errInteractive: process.stderr.isTTY === true,
     color: interactive && (process.env.NO_COLOR ?? "") === "",
-    columns: () => process.stdout.columns || 80,
-    rows: () => process.stdout.rows || 24
+    columns: () => process.stdout.columns || sizeFromEnv("COLUMNS") || 80,
+    rows: () => process.stdout.rows || sizeFromEnv("LINES") || 24
   }
 }
 

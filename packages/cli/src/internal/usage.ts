@@ -92,8 +92,9 @@ export const WAIT_USAGE = `Usage: tensoras-ingest jobs wait <kb_id> <job_id> [<j
        tensoras-ingest jobs wait <kb_id> --all-active [options]
 
 Polls jobs of one knowledge base until each completes or fails (one polling loop for all of
-them). On a terminal: a live view, a line per job. Otherwise: one line each time a job changes.
-Then a summary: what failed first, then a count of the rest.
+them). On a terminal: a live view, the totals, then a line per job, those that need attention
+(failed, stalled, retrying) first. Otherwise: one line each time a job changes. Then a summary:
+what failed first, then a count of the rest (on a terminal, as much as fits on the screen).
 
 Options:
   --all-active           wait for every job of the knowledge base that is queued or processing now
@@ -103,9 +104,11 @@ Options:
                          sparse while many documents are left, dense around its predicted end)
   --max-polls <n>        poll each job at most n times: then give up on it (exit 3)
   --timeout <dur>        give up after <dur> (default 30m): exit 3
-  --json                 NDJSON on stdout: {"event":"changed",...} each time a job changes,
-                         {"event":"ended",...} with its result when its wait ends
-  --verbose              the summary lists every job and document, not only the failures
+  --json                 NDJSON on stdout, each event with its time ("at", ISO 8601):
+                         {"event":"changed",...} each time a job changes, {"event":"ended",...}
+                         with its result when its wait ends, {"event":"interrupted",...} on a signal
+  --verbose              the summary lists every job and document, not only the failures, however
+                         tall
   -h, --help             this help
 
 Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.

@@ -1,11 +1,12 @@
 /**
  * `jobs wait` (and `demo`): waits on jobs of one knowledge base through the core's wait engine
- * (one polling loop for all of them), shows each change the way the output allows (NDJSON, the
- * live view, plain lines), then the summary, failures first. Returns the exit code.
+ * (one polling loop for all of them, its rounds counted), shows each change the way the output
+ * allows (NDJSON, the live view, plain lines), then the summary, failures first. A signal ends it
+ * with an `interrupted` event or note. Returns the exit code.
  */
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { IngestionError, InvalidInput } from "@tensoras/ingestion/IngestionError"
-import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
+import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as Wait from "@tensoras/ingestion/Wait"
 import * as WaitEngine from "@tensoras/ingestion/WaitEngine"
@@ -15,8 +16,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { interruptedJson, interruptedNote, jsonOf, lastJobOf } from "./events.js"
 import { changeLine, errorLine, retryLine, type WaitLimits } from "./format.js"
 import { liveView } from "./progress.js"
 import { detailOf, summaryLines } from "./summary.js"
@@ -31,8 +32,17 @@ export interface JobState {
   total: number | undefined
   nextPollAt: number | null
   stalled: boolean
+  /** The last the engine said of this job was a retry (of its GET, or of a sweep that covers it). */
+  retrying: boolean
   /** How its wait ended, once it has. */
   result: Result.Result<Wait.CompletedJob, WaitError> | undefined
+}
+
+/** The HTTP requests of the wait's polls, from the engine's round reports. */
+export interface RequestCount {
+  /** Every request sent, retries included. */
+  sent: number
+  retries: number
 }
 
 /** What the command knows of the whole wait. */
@@ -40,6 +50,7 @@ export interface RunState {
   readonly knowledgeBaseId: string
   readonly jobs: ReadonlyArray<JobState>
   retry: { readonly error: IngestionError; readonly until: number; readonly attempt: number } | undefined
+  readonly requests: RequestCount
   readonly startedAt: number
   finishedAt: number | undefined
 }
@@ -84,13 +95,27 @@ export const updates = (
     })
   )
 
+// Each update names its job: an index per state, not a scan of a thousand jobs per update.
+const indexes = new WeakMap<RunState, Map<string, JobState>>()
+
+/** The job of `state` with this ID. */
+export const jobOf = (state: RunState, jobId: string): JobState | undefined => {
+  let index = indexes.get(state)
+  if (index === undefined) {
+    index = new Map(state.jobs.map((job) => [job.jobId, job]))
+    indexes.set(state, index)
+  }
+  return index.get(jobId)
+}
+
 /** Applies an update to the state. */
 export const apply = (state: RunState, update: Update): void => {
-  const job = state.jobs.find((candidate) => candidate.jobId === update.jobId)
+  const job = jobOf(state, update.jobId)
   if (job === undefined) return
   if (update._tag === "Exit") {
     job.result = Wait.exitResult(update.exit)
     job.nextPollAt = null
+    job.retrying = false
     if (Exit.isSuccess(update.exit)) job.job = update.exit.value
     else if (Result.isFailure(job.result)) job.job = lastJobOf(job.result.failure) ?? job.job
     return
@@ -100,92 +125,25 @@ export const apply = (state: RunState, update: Update): void => {
     job.job = event.job
     job.nextPollAt = event.nextPollAt
     job.stalled = event.stalled
+    job.retrying = false
     state.retry = undefined
   } else {
+    job.retrying = true
     state.retry = { error: event.error, until: event.at + event.delayMs, attempt: event.attempt }
-  }
-}
-
-const lastJobOf = (error: WaitError): IngestionJob.IngestionJob | undefined => {
-  switch (error._tag) {
-    case "IngestionJobFailed":
-      return error.job
-    case "WaitTimeout":
-      return error.lastJob ?? undefined
-    default:
-      return undefined
   }
 }
 
 /** The exit code of the whole wait: 0 only if every job completed; else the gravest: 4, 3, then 1. */
 export const exitCodeOf = (jobs: ReadonlyArray<JobState>): number => {
-  const codes = jobs.map((job) =>
-    job.result === undefined || Result.isSuccess(job.result)
-      ? ExitCode.ok
-      : ExitCode.ofError(job.result.failure)
+  const codes = new Set(
+    jobs.map((job) =>
+      job.result === undefined || Result.isSuccess(job.result)
+        ? ExitCode.ok
+        : ExitCode.ofError(job.result.failure)
+    )
   )
-  for (const code of [ExitCode.api, ExitCode.timeout, ExitCode.jobFailed])
-    if (codes.includes(code)) return code
+  for (const code of [ExitCode.api, ExitCode.timeout, ExitCode.jobFailed]) if (codes.has(code)) return code
   return ExitCode.ok
-}
-
-const encodeJob = Schema.encodeSync(IngestionJob.IngestionJob)
-const encodeDetail = Schema.encodeSync(IngestionJob.IngestionJobDetail)
-
-const ended = (jobId: string, result: Result.Result<Wait.CompletedJob, WaitError>) => {
-  if (Result.isSuccess(result)) {
-    const {
-      partial: _,
-      failedDocuments: __,
-      ...job
-    } = result.success as Wait.CompletedJob & {
-      readonly failedDocuments?: unknown
-    }
-    return {
-      event: "ended",
-      job_id: jobId,
-      result: "completed",
-      partial: result.success.partial,
-      exit_code: ExitCode.ok,
-      job: encodeDetail(job),
-      error: null
-    }
-  }
-  const error = result.failure
-  const last = lastJobOf(error)
-  return {
-    event: "ended",
-    job_id: jobId,
-    result:
-      error._tag === "IngestionJobFailed" ? "failed" : error._tag === "WaitTimeout" ? "timed_out" : "error",
-    partial: false,
-    exit_code: ExitCode.ofError(error),
-    job:
-      error._tag === "IngestionJobFailed"
-        ? encodeDetail(error.job)
-        : last === undefined
-          ? null
-          : encodeJob(last),
-    error: {
-      tag: error._tag,
-      message: error.message,
-      ...(error._tag === "WaitTimeout" ? { reason: error.reason } : {}),
-      ...(error._tag === "NotFound" ? { missing: error.missing } : {}),
-      ...("code" in error && error.code !== undefined ? { code: error.code } : {})
-    }
-  }
-}
-
-/**
- * The NDJSON of an update: `{"event":"changed","job_id":…,"job":{…}}` each time a job changes
- * (the API's list shape: no `document_details`), `{"event":"ended",…}` once per job with its
- * result, exit code, final job (with `document_details` when terminal) and error.
- */
-export const jsonOf = (update: Update): string | undefined => {
-  if (update._tag === "Exit") return JSON.stringify(ended(update.jobId, Wait.exitResult(update.exit)))
-  const { event } = update
-  if (!Wait.isChange(event) || event.nextPollAt === null) return undefined
-  return JSON.stringify({ event: "changed", job_id: update.jobId, job: encodeJob(event.job) })
 }
 
 const line = (text: string) => Effect.flatMap(Terminal, (terminal) => terminal.out(`${text}\n`))
@@ -196,7 +154,7 @@ const plainView = <R>(state: RunState, stream: Stream.Stream<Update, InvalidInpu
   return Stream.runForEach(stream, (update) =>
     Effect.suspend(() => {
       apply(state, update)
-      const job = state.jobs.find((candidate) => candidate.jobId === update.jobId)
+      const job = jobOf(state, update.jobId)
       if (update._tag === "Exit") {
         // The terminal job is its last change; a wait that ended otherwise has none.
         const detail = job === undefined ? undefined : detailOf(job)
@@ -215,6 +173,17 @@ const plainView = <R>(state: RunState, stream: Stream.Stream<Update, InvalidInpu
     })
   )
 }
+
+/** The NDJSON view: an event per change and per end, each stamped with its time. */
+const jsonView = <R>(state: RunState, stream: Stream.Stream<Update, InvalidInput, R>) =>
+  Stream.runForEach(stream, (update) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      apply(state, update)
+      const json = jsonOf(update, now)
+      return json === undefined ? Effect.void : line(json)
+    })
+  )
+
 export interface WaitRun {
   readonly knowledgeBaseId: string
   readonly jobIds: ReadonlyArray<string>
@@ -278,60 +247,124 @@ const totalsOf = (knowledgeBaseId: string, jobIds: ReadonlyArray<string>, termin
       )
 
 /**
+ * The error line of each job whose wait did not complete, on stderr. When stderr shows on the
+ * terminal of the live view (and not `--verbose`), a few of them and a count of the rest: the
+ * summary above counts them all; `--verbose` or `--json` names each.
+ */
+export const errorLines = (
+  state: RunState,
+  limits: WaitLimits,
+  room: number | undefined
+): ReadonlyArray<string> => {
+  const prefix = state.jobs.length === 1 ? "" : "job "
+  const lines = state.jobs.flatMap((job) => {
+    if (job.result === undefined || Result.isSuccess(job.result)) return []
+    const text = errorLine(job.result.failure, limits)
+    return [prefix === "" ? text : text.replace(/^error: /, `error: ${prefix}${job.jobId}: `)]
+  })
+  if (room === undefined || lines.length <= room) return lines
+  const shown = Math.max(0, room - 1)
+  return [
+    ...lines.slice(0, shown),
+    `error: … and ${lines.length - shown} more jobs that did not complete (--verbose prints every error)`
+  ]
+}
+
+/**
+ * Learns the jobs' totals (not for JSON), then shows the updates as the output allows; a signal
+ * at any point of it leaves an `interrupted` event or note.
+ */
+const watch = (run: WaitRun, state: RunState, live: boolean) =>
+  Effect.gen(function* () {
+    const terminal = yield* Terminal
+    if (!run.json) {
+      const totals = yield* totalsOf(run.knowledgeBaseId, run.jobIds, terminal)
+      for (const job of state.jobs) job.total = totals.get(job.jobId)
+    }
+    const stream = updates(run.knowledgeBaseId, run.jobIds, run.options)
+    yield* run.json
+      ? jsonView(state, stream)
+      : live
+        ? liveView(
+            state,
+            Stream.tap(stream, (update) => Effect.sync(() => apply(state, update)))
+          )
+        : plainView(state, stream)
+  }).pipe(
+    Effect.onInterrupt(() =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.flatMap(Terminal, (terminal) =>
+          run.json ? terminal.out(`${interruptedJson(state, now)}\n`) : terminal.err(interruptedNote(state))
+        )
+      )
+    )
+  )
+
+/** The summary (not in JSON) and the error lines, fitted to the terminal when the view was live. */
+const report = (run: WaitRun, state: RunState, live: boolean) =>
+  Effect.gen(function* () {
+    const terminal = yield* Terminal
+    const now = yield* Clock.currentTimeMillis
+    const fit = live && !run.verbose
+    // stderr on the same screen: its lines take a third of it at most, the summary the rest.
+    const rows = Math.max(2, terminal.rows()) - 1
+    const errors = errorLines(
+      state,
+      run.limits,
+      fit && terminal.errInteractive ? Math.max(2, Math.floor(rows / 3)) : undefined
+    )
+    if (!run.json) {
+      const summary = summaryLines(state, {
+        verbose: run.verbose,
+        color: terminal.color,
+        now,
+        rows: fit ? Math.max(1, rows - (terminal.errInteractive ? errors.length : 0)) : undefined
+      })
+      yield* Effect.forEach(summary, line, { discard: true })
+    }
+    yield* Effect.forEach(errors, (text) => terminal.err(text), { discard: true })
+  })
+
+/**
  * Waits on the jobs to their ends, shown as the terminal allows, then the summary (not in JSON)
- * and one error line per job that did not complete on stderr. Returns the exit code.
+ * and one error line per job that did not complete on stderr. Returns the exit code. The waits run
+ * on an engine of their own, whose round reports count the requests the view shows.
  */
 export const waitJobs = (
   run: WaitRun
-): Effect.Effect<number, InvalidInput, Terminal | IngestionJobs.IngestionJobs | WaitEngine.WaitEngine> =>
+): Effect.Effect<number, InvalidInput, Terminal | IngestionJobs.IngestionJobs> =>
   Effect.gen(function* () {
     const terminal = yield* Terminal
     const live = !run.json && terminal.interactive
-    // Every ID and option checked before anything is sent (the GETs for the totals included).
-    yield* validate(run)
-    const totals = run.json
-      ? new Map<string, number>()
-      : yield* totalsOf(run.knowledgeBaseId, run.jobIds, terminal)
-    const state: RunState = {
-      knowledgeBaseId: run.knowledgeBaseId,
-      jobs: run.jobIds.map((jobId) => ({
-        jobId,
-        job: undefined,
-        total: totals.get(jobId),
-        nextPollAt: null,
-        stalled: false,
-        result: undefined
-      })),
-      retry: undefined,
-      startedAt: yield* Clock.currentTimeMillis,
-      finishedAt: undefined
-    }
-    const stream = updates(run.knowledgeBaseId, run.jobIds, run.options)
-    if (run.json) {
-      yield* Stream.runForEach(stream, (update) => {
-        apply(state, update)
-        const json = jsonOf(update)
-        return json === undefined ? Effect.void : line(json)
-      })
-    } else if (live) {
-      yield* liveView(
-        state,
-        Stream.tap(stream, (update) => Effect.sync(() => apply(state, update)))
-      )
-    } else {
-      yield* plainView(state, stream)
-    }
-    state.finishedAt ??= yield* Clock.currentTimeMillis
-    if (!run.json) {
-      const now = yield* Clock.currentTimeMillis
-      yield* Effect.forEach(summaryLines(state, run.verbose, terminal.color, now), line, { discard: true })
-    }
-    const prefix = state.jobs.length === 1 ? "" : "job "
-    for (const job of state.jobs) {
-      if (job.result !== undefined && Result.isFailure(job.result)) {
-        const text = errorLine(job.result.failure, run.limits)
-        yield* terminal.err(prefix === "" ? text : text.replace(/^error: /, `error: ${prefix}${job.jobId}: `))
+    const requests: RequestCount = { sent: 0, retries: 0 }
+    const engine = yield* WaitEngine.make({
+      onRound: (round) => {
+        requests.sent += round.requests + round.retries
+        requests.retries += round.retries
       }
-    }
-    return exitCodeOf(state.jobs)
-  })
+    })
+    return yield* Effect.gen(function* () {
+      // Every ID and option checked before anything is sent (the GETs for the totals included).
+      yield* validate(run)
+      const state: RunState = {
+        knowledgeBaseId: run.knowledgeBaseId,
+        jobs: run.jobIds.map((jobId) => ({
+          jobId,
+          job: undefined,
+          total: undefined,
+          nextPollAt: null,
+          stalled: false,
+          retrying: false,
+          result: undefined
+        })),
+        retry: undefined,
+        requests,
+        startedAt: yield* Clock.currentTimeMillis,
+        finishedAt: undefined
+      }
+      yield* watch(run, state, live)
+      state.finishedAt ??= yield* Clock.currentTimeMillis
+      yield* report(run, state, live)
+      return exitCodeOf(state.jobs)
+    }).pipe(Effect.provideService(WaitEngine.WaitEngine, engine))
+  }).pipe(Effect.scoped)

@@ -74,8 +74,8 @@ const recentEngines = new WeakMap<object, Array<RecentEngine>>()
 /**
  * The engine for a call's client options: a recent call's with the same options, or a new one from
  * `build` (which throws for options that are not acceptable: those are never kept). Only options
- * given in full are reused (the key and base URL given, no schedule object of one's own): the
- * environment is read, and a schedule built, at each call otherwise.
+ * given in full are reused (the key and base URL given, no schedule, logger or cadence object of one's
+ * own): the environment is read, and a schedule built, at each call otherwise.
  */
 export const engineFor = (
   options: WaitForIngestionJobOptions,
@@ -87,6 +87,8 @@ export const engineFor = (
     typeof apiKey !== "string" ||
     baseUrl === undefined ||
     options.retrySchedule !== undefined ||
+    options.logger !== undefined ||
+    options.cadence !== undefined ||
     (options.fetch !== undefined && options.httpClient !== undefined)
   )
     return build(options)
@@ -95,7 +97,10 @@ export const engineFor = (
     String(baseUrl),
     options.allowInsecureHttp ?? false,
     options.requestTimeoutMs ?? null,
-    options.maxRetries ?? null
+    options.maxRetries ?? null,
+    options.unreachableAfter ?? null,
+    options.maxResponseBytes ?? null,
+    options.logLevel ?? null
   ])
   let engines = recentEngines.get(transport)
   const known = engines?.find(

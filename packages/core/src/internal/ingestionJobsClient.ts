@@ -169,7 +169,7 @@ const build = (options: ClientOptions): Built => {
       const service = yield* serviceOf(options)
       // The client's engine lives as long as the client; its loops stop whenever no wait is left.
       const scope = yield* Scope.make()
-      const engine = yield* WaitEngine.make().pipe(
+      const engine = yield* WaitEngine.make({ cadence: options.cadence }).pipe(
         Effect.provideService(IngestionJobs.IngestionJobs, service),
         Scope.provide(scope)
       )

@@ -1,6 +1,6 @@
 /**
- * The maths of the default cadence (`paced.ts`): how likely a job is to end at a given moment, and
- * the delay that balances the latency of noticing its end against the requests it costs.
+ * The maths of the cadences (`paced.ts`, `learned.ts`): how likely a job is to end at a given moment,
+ * and the delay that balances the latency of noticing its end against the requests it costs.
  */
 
 const SQRT_2PI = Math.sqrt(2 * Math.PI)
@@ -15,12 +15,8 @@ const LONGEST_DOCUMENT_MS = 3_600_000
 export const agePace = (ageMillis: number, min: number, max: number): number =>
   Math.min(max, Math.max(min, 1000 * Math.sqrt(Math.max(0, ageMillis) / 1000)))
 
-/**
- * The hazard of the standard normal distribution, φ(z) ÷ (1 − Φ(z)), without cancelling for large z
- * (erfc by the Chebyshev fit of Numerical Recipes, relative error under 1.2e-7).
- */
-const normalHazard = (z: number): number => {
-  const x = Math.abs(z) / Math.SQRT2
+/** erfc(|z| ÷ √2) = t × exp(−z² ÷ 2 + exponent) (the Chebyshev fit of Numerical Recipes, relative error under 1.2e-7). */
+const erfcFit = (x: number): { readonly t: number; readonly exponent: number } => {
   const t = 1 / (1 + 0.5 * x)
   const exponent =
     -1.26551223 +
@@ -35,9 +31,26 @@ const normalHazard = (z: number): number => {
                     t *
                       (0.27886807 +
                         t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+  return { t, exponent }
+}
+
+/**
+ * The hazard of the standard normal distribution, φ(z) ÷ (1 − Φ(z)), without cancelling for large z.
+ */
+const normalHazard = (z: number): number => {
+  const x = Math.abs(z) / Math.SQRT2
+  const { t, exponent } = erfcFit(x)
   // erfc(x) = t × exp(−x² + exponent); 1 − Φ(z) = erfc(z / √2) ÷ 2 and φ(z) = exp(−x²) ÷ √(2π).
   if (z >= 0) return 2 / (SQRT_2PI * t * Math.exp(exponent))
   return Math.exp(-x * x) / SQRT_2PI / (1 - 0.5 * t * Math.exp(-x * x + exponent))
+}
+
+/** 1 − Φ(z): the chance that a standard normal draw exceeds `z`. */
+export const normalTail = (z: number): number => {
+  const x = Math.abs(z) / Math.SQRT2
+  const { t, exponent } = erfcFit(x)
+  const upper = 0.5 * t * Math.exp(-x * x + exponent)
+  return z >= 0 ? upper : 1 - upper
 }
 
 /**

@@ -27,7 +27,7 @@ const EXPECTING_SHARE = 0.3
 const ALIGN_SHARE = 0.5
 
 /** The options in milliseconds, defaults applied. */
-interface Pacing {
+export interface Pacing {
   readonly min: number
   readonly max: number
   readonly uncountedMax: number
@@ -37,13 +37,15 @@ interface Pacing {
   readonly variation: number
 }
 
-interface PacedState {
+export interface PacedState {
   readonly previous: IngestionJob | undefined
   readonly previousAt: number
   /** The last poll that saw the job queued. */
   readonly queuedSeenAt: number
   /** When processing started, as well as `started_at` (whole seconds) and the polls tell. */
   readonly startAt: number | undefined
+  /** How uncertain `startAt` is: the width of the interval it is the middle of. */
+  readonly startWithin: number
   /** When the last document ended: half-way between the poll that saw it and the one before. */
   readonly documentEndAt: number | undefined
   /** The time between those two polls: how uncertain `documentEndAt` is. */
@@ -51,18 +53,19 @@ interface PacedState {
   readonly documentsDone: number
 }
 
-const INITIAL: PacedState = {
+export const INITIAL: PacedState = {
   previous: undefined,
   previousAt: 0,
   queuedSeenAt: Number.NEGATIVE_INFINITY,
   startAt: undefined,
+  startWithin: 0,
   documentEndAt: undefined,
   documentEndWithin: 0,
   documentsDone: 0
 }
 
 /** The delay chosen, and why. */
-interface Choice {
+export interface Choice {
   readonly phase: PollSchedule.Pace["phase"]
   readonly delay: number
   readonly perDocument?: number
@@ -72,14 +75,16 @@ interface Choice {
 const documentsDone = (job: IngestionJob): number => job.documents_processed + job.documents_failed
 
 /** The state after this poll: the job read against the state of the polls before. */
-const read = (now: number, job: Polled, state: PacedState): PacedState => {
+export const read = (now: number, job: Polled, state: PacedState): PacedState => {
   const queuedSeenAt = job.status === "queued" ? now : state.queuedSeenAt
   let startAt = state.startAt
+  let startWithin = state.startWithin
   if (startAt === undefined && job.started_at !== null) {
     // `started_at` is whole seconds: the polls around the start narrow it down.
     const low = Math.max(job.started_at * 1000, queuedSeenAt)
     const high = Math.min(job.started_at * 1000 + 999, now)
     startAt = low <= high ? (low + high) / 2 : job.started_at * 1000 + 500
+    startWithin = low <= high ? high - low : 1000
   }
   const count = job.documents
   const done = count === undefined ? documentsDone(job) : Math.min(count.ended, count.total)
@@ -98,6 +103,7 @@ const read = (now: number, job: Polled, state: PacedState): PacedState => {
     previousAt: now,
     queuedSeenAt,
     startAt,
+    startWithin,
     documentEndAt,
     documentEndWithin,
     documentsDone: done
@@ -105,7 +111,7 @@ const read = (now: number, job: Polled, state: PacedState): PacedState => {
 }
 
 /** With the documents counted (a GET of the job): timed by the end they predict. */
-const counted = (
+export const counted = (
   now: number,
   job: Polled,
   state: PacedState,
@@ -156,7 +162,7 @@ const counted = (
 }
 
 /** Without the count (a sweep lists the jobs): the counters alone, lined up with the ends of documents. */
-const uncounted = (now: number, job: Polled, state: PacedState, pacing: Pacing): Choice => {
+export const uncounted = (now: number, job: Polled, state: PacedState, pacing: Pacing): Choice => {
   const { startAt, documentsDone: done, documentEndAt } = state
   const { min } = pacing
   const createdAt = job.created_at * 1000
@@ -178,6 +184,14 @@ const uncounted = (now: number, job: Polled, state: PacedState, pacing: Pacing):
   return { phase: "expecting", delay: expecting, perDocument }
 }
 
+/** What the schedule reports of a choice. */
+export const paceOf = (choice: Choice): PollSchedule.Pace => ({
+  phase: choice.phase,
+  delay: Duration.millis(choice.delay),
+  perDocument: choice.perDocument === undefined ? undefined : Duration.millis(choice.perDocument),
+  expectedEndAt: choice.expectedEndAt
+})
+
 /** One poll: the job read, the delay chosen, the state for the next one. */
 const step =
   (pacing: Pacing) =>
@@ -186,20 +200,14 @@ const step =
     const count = job.documents
     const choice =
       count === undefined ? uncounted(now, job, next, pacing) : counted(now, job, next, count, pacing)
-    const output: PollSchedule.Pace = {
-      phase: choice.phase,
-      delay: Duration.millis(choice.delay),
-      perDocument: choice.perDocument === undefined ? undefined : Duration.millis(choice.perDocument),
-      expectedEndAt: choice.expectedEndAt
-    }
-    return [next, output, choice.delay] as const
+    return [next, paceOf(choice), choice.delay] as const
   }
 
-/** See `PollSchedule.paced`. */
-export const paced = (options: PollSchedule.PacedOptions): Schedule.Schedule<PollSchedule.Pace, Polled> => {
+/** The options in milliseconds, defaults applied. */
+export const pacingOf = (options: PollSchedule.PacedOptions): Pacing => {
   const min = Duration.toMillis(options.min ?? "1 second")
   const spread = options.spread ?? 0.5
-  const pacing: Pacing = {
+  return {
     min,
     max: Math.max(min, Duration.toMillis(options.max ?? "15 seconds")),
     uncountedMax: Math.max(min, Duration.toMillis(options.uncountedMax ?? "6 seconds")),
@@ -207,5 +215,8 @@ export const paced = (options: PollSchedule.PacedOptions): Schedule.Schedule<Pol
     singleDocumentPollCost: Duration.toMillis(options.singleDocumentPollCost ?? "100 millis"),
     variation: Math.sqrt(Math.exp(spread * spread) - 1)
   }
-  return cadence(INITIAL, step(pacing), options.jitter ?? 0)
 }
+
+/** See `PollSchedule.paced`. */
+export const paced = (options: PollSchedule.PacedOptions): Schedule.Schedule<PollSchedule.Pace, Polled> =>
+  cadence(INITIAL, step(pacingOf(options)), options.jitter ?? 0)

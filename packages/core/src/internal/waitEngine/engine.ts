@@ -11,7 +11,9 @@ import * as Scheduler from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
 import type { InvalidInput } from "../../IngestionError.js"
 import { IngestionJobs } from "../../IngestionJobs.js"
+import * as PollSchedule from "../../PollSchedule.js"
 import type * as WaitEngine from "../../WaitEngine.js"
+import { Store, scheduleFor } from "../cadence/store.js"
 import * as validate from "../validate.js"
 import { deadlineAt, type WaitSettings, waitSettings } from "../waitRules.js"
 import { type Engine, Loop } from "./loop.js"
@@ -72,22 +74,27 @@ const start = (
   settings: WaitSettings,
   listener: WaitEngine.Listener
 ): Effect.Effect<WaitEngine.Registration> =>
-  // Started once per wait: its step is then called with the job of each poll.
-  Effect.flatMap(Schedule.toStep(settings.schedule), (step: ScheduleStep) =>
-    Effect.withFiber((fiber) => {
-      const clock = fiber.getRef(Clock.Clock)
-      const now = clock.currentTimeMillisUnsafe()
-      const deadline = deadlineAt(now, settings.timeoutMs, settings.deadline)
-      const wait = makeWait(job, now, deadline, step, listener, engine.registrations++)
-      let loop = engine.loops.get(kb)
-      const first = loop === undefined
-      if (loop === undefined) {
-        loop = new Loop(engine, kb, clock, fiber.context)
-        engine.loops.set(kb, loop)
-      }
-      loop.add(wait, now, first)
-      return Effect.succeed<WaitEngine.Registration>(new Registered(loop, wait))
-    })
+  // Started once per wait: its step is then called with the job of each poll. A wait given no
+  // schedule polls at its knowledge base's learned cadence (the default's, while nothing is learned).
+  Effect.flatMap(
+    Schedule.toStep(
+      settings.schedule === PollSchedule.defaultSchedule ? scheduleFor(engine.cadence, kb) : settings.schedule
+    ),
+    (step: ScheduleStep) =>
+      Effect.withFiber((fiber) => {
+        const clock = fiber.getRef(Clock.Clock)
+        const now = clock.currentTimeMillisUnsafe()
+        const deadline = deadlineAt(now, settings.timeoutMs, settings.deadline)
+        const wait = makeWait(job, now, deadline, step, listener, engine.registrations++)
+        let loop = engine.loops.get(kb)
+        const first = loop === undefined
+        if (loop === undefined) {
+          loop = new Loop(engine, kb, clock, fiber.context)
+          engine.loops.set(kb, loop)
+        }
+        loop.add(wait, now, first)
+        return Effect.succeed<WaitEngine.Registration>(new Registered(loop, wait))
+      })
   )
 
 /**
@@ -122,6 +129,7 @@ export const make = (
   Effect.gen(function* () {
     const engine: Engine = {
       client: yield* IngestionJobs,
+      cadence: options.cadence === undefined ? new Store() : (options.cadence as Store),
       dispatcher: (yield* Scheduler.Scheduler).makeDispatcher(),
       loops: new Map(),
       closed: false,

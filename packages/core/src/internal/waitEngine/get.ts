@@ -4,6 +4,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
 import type { RequestOptions } from "../../IngestionJobs.js"
+import { observe } from "../cadence/store.js"
 import { deliver, latestDeadline, retryReporter, runSteps, type Tally } from "./delivery.js"
 import type { Loop } from "./loop.js"
 import { getFailed } from "./outcomes.js"
@@ -48,6 +49,8 @@ export const fetchJob = (loop: Loop, jobId: string, tally: Tally, early: boolean
           getFailed(loop, jobId, result.failure, at)
           return Effect.succeed(true)
         }
+        // An ended job is what the knowledge base's cadence learns from.
+        observe(loop.engine.cadence, loop.knowledgeBaseId, result.success)
         const pending: Array<Effect.Effect<void>> = []
         deliver(loop, loop.waits.byJob.get(jobId), result.success, at, early, pending)
         return Effect.as(runSteps(pending), true)

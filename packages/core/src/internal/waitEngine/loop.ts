@@ -11,6 +11,7 @@ import type * as Fiber from "effect/Fiber"
 import type * as Scheduler from "effect/Scheduler"
 import type { IngestionJobs } from "../../IngestionJobs.js"
 import type * as WaitEngine from "../../WaitEngine.js"
+import type { Store } from "../cadence/store.js"
 import { Timer } from "../liveClock.js"
 import type { WaitSettings } from "../waitRules.js"
 import { expire } from "./outcomes.js"
@@ -25,6 +26,8 @@ import { LastSweep } from "./sweep.js"
  */
 export interface Engine {
   readonly client: IngestionJobs["Service"]
+  /** What it learned of each knowledge base's jobs (`EngineOptions.cadence`). */
+  readonly cadence: Store
   /** Runs the loops' looks (`wake`), on the scheduler of the fiber that built the engine. */
   readonly dispatcher: Scheduler.SchedulerDispatcher
   readonly loops: Map<string, Loop>

@@ -1,15 +1,15 @@
 // An Effect pipeline with an ingestion wait in the middle: sync → wait for ingestion → query.
-// Every failure is a typed value; the wait has a deadline, backoff and progress; Ctrl-C
-// interrupts it and aborts the request in flight.
+// Every failure is a typed value; the wait has a deadline, backoff and progress. It runs under
+// NodeIngestion.runMain: Ctrl-C (or SIGTERM) interrupts the wait, aborts the request in flight,
+// closes what the program opened (the embedded simulator) and exits with 130 (143).
 //
 //   tsx examples/effect-pipeline/main.ts                    # embedded simulator, realistic sync
 //   TENSORAS_API_KEY=… TENSORAS_BASE_URL=… tsx examples/effect-pipeline/main.ts kb_abc123 job_def456
-import { IngestionJob, IngestionJobs, PollSchedule, Wait, WaitEngine } from "@tensoras/ingestion"
+import { IngestionJob, PollSchedule, Wait } from "@tensoras/ingestion"
+import { NodeIngestion } from "@tensoras/ingestion-node"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 
 // Step 1. In a real pipeline this is your call that adds or syncs a data source; the service
@@ -49,32 +49,32 @@ const pipeline = (knowledgeBaseId: string, jobId: string) =>
       WaitTimeout: (e) => Console.error(`Gave up: ${e.message}`),
       NotFound: (e) => Console.error(`No such job or knowledge base (${e.code ?? e.status})`),
       Unauthorized: () => Console.error("The API key was refused")
-    })
+    }),
+    // A signal interrupts the wait: the job itself goes on in the service.
+    Effect.onInterrupt(() =>
+      Console.error(`Interrupted: stopped waiting for ${jobId} (it goes on in the service)`)
+    )
   )
 
 const main = Effect.gen(function* () {
   if (process.env.TENSORAS_BASE_URL) {
+    // The key and base URL from TENSORAS_API_KEY / TENSORAS_BASE_URL; requests on undici.
     return yield* pipeline(givenKb ?? "kb_abc123", givenJob ?? "job_def456").pipe(
-      Effect.provide(
-        WaitEngine.layer().pipe(
-          Layer.provide(IngestionJobs.layerConfig()),
-          Layer.provide(FetchHttpClient.layer)
-        )
-      )
+      Effect.provide(NodeIngestion.layerConfig())
     )
   }
+  // Closed when the program ends, a signal's interruption included.
   const simulator = yield* Effect.acquireRelease(
     Effect.promise(() => NodeSimulator.start({ scenario: "realistic" })),
     (sim) => Effect.promise(() => sim.close())
   )
   yield* Console.log(`(embedded simulator at ${simulator.baseUrl})`)
-  const live = IngestionJobs.layer({ apiKey: Redacted.make(simulator.apiKey), baseUrl: simulator.baseUrl })
   yield* pipeline("kb_demo", "job_demo_sync").pipe(
-    Effect.provide(WaitEngine.layer().pipe(Layer.provide(live), Layer.provide(FetchHttpClient.layer)))
+    Effect.provide(
+      NodeIngestion.layer({ apiKey: Redacted.make(simulator.apiKey), baseUrl: simulator.baseUrl })
+    )
   )
 })
 
-Effect.runPromise(Effect.scoped(main)).catch((error) => {
-  console.error(error)
-  process.exitCode = 1
-})
+// Not `Effect.runPromise`: that would leave SIGINT to Node, which kills the process with no clean-up.
+main.pipe(Effect.scoped, NodeIngestion.runMain)

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { NodeSimulator } from "@tensoras/ingestion-testkit"
-import { runPollingExample } from "./utils.js"
+import { runPollingExample, startExample } from "./utils.js"
 
 let simulator: NodeSimulator.RunningSimulator
 beforeAll(async () => {
@@ -28,6 +28,54 @@ describe("examples/effect-pipeline", () => {
       "job_failing"
     ])
     expect(result.stderr).toMatch(/^Ingestion failed: .+ \(embedding_service_unavailable\)\n$/)
+  })
+})
+
+/**
+ * Starts `example` on `kb_abc123` / `job_def456` against the simulator, whose GETs hang, sends it SIGINT
+ * once its first poll has arrived, and returns how it exited and that poll's request, settled.
+ */
+const interruptedWhilePolling = async (example: string) => {
+  simulator.control.injectFault({ kind: "hang", route: "get", times: Number.POSITIVE_INFINITY })
+  const child = startExample(example, ["kb_abc123", "job_def456"], {
+    TENSORAS_API_KEY: simulator.apiKey,
+    TENSORAS_BASE_URL: simulator.baseUrl
+  })
+  await simulator.control.waitForRequests(1)
+  child.kill("SIGINT")
+  const exit = await child.exited
+  // Settles once the client has closed the hung request: the signal aborted it.
+  const [poll] = await simulator.control.waitForRequests(1, { settled: true })
+  return { exit, poll, requests: simulator.control.requestCount() }
+}
+
+describe("examples/effect-pipeline: Ctrl-C", () => {
+  it("interrupts the wait under runMain: the request in flight is aborted, a line says so, exit 130", async () => {
+    const { exit, poll, requests } = await interruptedWhilePolling("effect-pipeline/main.ts")
+    expect(exit.code).toBe(130)
+    expect(exit.stdout).toBe("Waiting for job_def456 in kb_abc123:\n")
+    expect(exit.stderr).toBe("Interrupted: stopped waiting for job_def456 (it goes on in the service)\n")
+    expect(poll?.outcome).toBe("hung")
+    expect(requests).toBe(1)
+  })
+
+  it("on its embedded simulator too: the simulator is closed, the process exits 130", async () => {
+    const child = startExample("effect-pipeline/main.ts")
+    await child.line(/^Waiting for job_demo_sync in kb_demo:$/)
+    child.kill("SIGINT")
+    const exit = await child.exited
+    expect(exit.code).toBe(130)
+    expect(exit.stderr).toBe("Interrupted: stopped waiting for job_demo_sync (it goes on in the service)\n")
+  })
+})
+
+describe("examples/promise: Ctrl-C", () => {
+  it("aborts the wait: the request in flight is aborted, 'Interrupted', exit 1", async () => {
+    const { exit, poll, requests } = await interruptedWhilePolling("promise/main.ts")
+    expect(exit.code).toBe(1)
+    expect(exit.stderr).toBe("Interrupted\n")
+    expect(poll?.outcome).toBe("hung")
+    expect(requests).toBe(1)
   })
 })
 

@@ -50,7 +50,7 @@ const manyJobs = (count: number, kindOf: (index: number) => Kind): Scenarios.Sce
 const THOUSAND = manyJobs(1_000, (index) =>
   index % 50 === 7 ? "failed" : index % 10 === 3 ? "partial" : "ok"
 )
-// Named on the command line: `--all-active` would list them while the clock moves, and miss those done by then.
+// Named on the command line: the test knows exactly which jobs it waits for.
 const WAIT_THOUSAND = [
   "jobs",
   "wait",

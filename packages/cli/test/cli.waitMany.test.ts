@@ -81,15 +81,21 @@ describe.concurrent("tensoras-ingest jobs wait, several jobs", () => {
       ])
     }))
 
-  it("--all-active lists the queued, then the processing jobs, and waits for them", () =>
+  it("--all-active lists the jobs running when it began (Wait.activeJobs), and waits for them", () =>
     withSimulator({ scenario: "docs" }, async (simulator) => {
       const cli = spawnCli(["jobs", "wait", "kb_abc123", "--all-active", "--interval", "20ms", "--json"], {
         env: envFor(simulator)
       })
       const run = await drive(simulator, cli, 5_000)
       expect(run.code).toBe(0)
-      const lists = simulator.control.requests.filter((request) => request.route === "list")
-      expect(lists.map((request) => request.query.status)).toEqual(["queued", "processing"])
+      // The oldest processing, queued, processing job, then the whole list from the oldest (creation order).
+      const lists = simulator.control.requests.filter((request) => request.route === "list").slice(0, 4)
+      expect(lists.map((request) => [request.query.status, request.query.after])).toEqual([
+        ["processing", undefined],
+        ["queued", undefined],
+        ["processing", undefined],
+        [undefined, "job_def456"]
+      ])
       // job_abc123 had completed already: only job_def456 is waited for.
       const ended = jsonLines(run.stdout).filter((event) => event.event === "ended")
       expect(ended.map((event) => [event.job_id, event.result])).toEqual([["job_def456", "completed"]])

@@ -232,6 +232,21 @@ export type ClientJobUpdate =
   | { readonly _tag: "Ended"; readonly jobId: string; readonly result: WaitResult }
 
 /**
+ * Options of {@link IngestionJobsClient.waitForAll} and `waitForActive`: a wait's, with `onUpdate`
+ * told what `watchAll` yields, as it happens: each change of a job (`Changed`: its id and the job),
+ * and each job's end (`Ended`: its result, as `waitForAll` gives it) as soon as that job ends.
+ * `waitForActive` takes `includeNew` too: the jobs created after the call began as well, until none
+ * is queued or processing (looked for every `pollIntervalMs`, default 5 s).
+ *
+ * @category models
+ * @since 1.1.0
+ */
+export interface ClientWaitAllOptions extends Omit<ClientWaitOptions, "onUpdate"> {
+  readonly onUpdate?: ((update: ClientJobUpdate) => void) | undefined
+  readonly includeNew?: boolean | undefined
+}
+
+/**
  * The Promise client.
  *
  * @category models
@@ -267,12 +282,25 @@ export interface IngestionJobsClient {
   /**
    * Waits for many jobs of one knowledge base (one polling loop), resolving in the order of
    * `jobIds` to `Promise.allSettled`-shaped results. Rejects only on invalid input or abort.
+   * `onUpdate` hears each change and each job's end as it happens.
    */
   readonly waitForAll: (
     knowledgeBaseId: string,
     jobIds: Iterable<string>,
-    options?: Omit<ClientWaitOptions, "onUpdate">
+    options?: Omit<ClientWaitAllOptions, "includeNew">
   ) => Promise<ReadonlyArray<WaitResult>>
+  /**
+   * Waits for every job of the knowledge base that was queued or processing when the call began
+   * (`Wait.waitForActive`: a job that ends while the list is read is not lost, one created since
+   * is left out unless `includeNew`), resolving to one `Ended` update per job, in the order found.
+   * Rejects on invalid input, abort, a list request met by what ends a wait (`NotFound`, ...), or
+   * `WaitTimeout` when the jobs are not all listed by the deadline.
+   * @since 1.1.0
+   */
+  readonly waitForActive: (
+    knowledgeBaseId: string,
+    options?: ClientWaitAllOptions
+  ) => Promise<ReadonlyArray<Extract<ClientJobUpdate, { readonly _tag: "Ended" }>>>
   /**
    * The job each time it changes, ending with the terminal job (with `document_details`).
    * Breaking out of the loop, or aborting, leaves the wait.

@@ -6,7 +6,8 @@
  * - {@link waitFor}: the completed job, or a typed `WaitError`;
  * - {@link waitForAll}: many jobs, one result each (one failing job never fails the others);
  * - {@link watch}: a `Stream` of a job each time it changes, ending with the terminal job;
- * - {@link watchAll}: the same for many jobs, one stream.
+ * - {@link watchAll}: the same for many jobs, one stream;
+ * - {@link waitForActive}: every job of a knowledge base running when the call began.
  *
  * Time is Effect's: tests drive schedules and deadlines with `TestClock`. Interrupting a wait
  * leaves the engine; the last wait of a knowledge base stops its loop and the request in flight.
@@ -16,9 +17,11 @@
 import type * as Effect from "effect/Effect"
 import type * as Result from "effect/Result"
 import type * as Stream from "effect/Stream"
-import type { InvalidInput } from "./IngestionError.js"
+import type { IngestionError, InvalidInput } from "./IngestionError.js"
 import type * as IngestionJob from "./IngestionJob.js"
+import type { IngestionJobs } from "./IngestionJobs.js"
 import * as internal from "./internal/wait.js"
+import * as internalActive from "./internal/waitActive.js"
 import * as rules from "./internal/waitRules.js"
 import type * as PollSchedule from "./PollSchedule.js"
 import type { Retrying, WaitEngine, WaitEvent, WaitExit, WaitOptions } from "./WaitEngine.js"
@@ -74,6 +77,33 @@ export type JobUpdate =
  */
 export interface RetryListener {
   readonly onRetry?: ((retry: Retrying) => void) | undefined
+}
+
+/**
+ * A job's {@link JobUpdate} when its wait ended: its id and its result.
+ * @category models
+ * @since 1.1.0
+ */
+export type JobEnded = Extract<JobUpdate, { readonly _tag: "Ended" }>
+
+/**
+ * Options of {@link waitForAll} and {@link waitForActive}: a wait's, plus `onUpdate`, told what
+ * {@link watchAll} emits as it happens: a `Changed` update each time a job changes (the terminal job
+ * included), and each job's `Ended` update (its result) as soon as it ends, not when the slowest has.
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ *
+ * const results = Wait.waitForAll("kb_abc123", ["job_1", "job_2"], {
+ *   onUpdate: (u) => console.log(u._tag === "Changed" ? `${u.jobId}: ${u.job.status}` : `${u.jobId} ended`)
+ * })
+ * ```
+ * @category models
+ * @since 1.1.0
+ */
+export interface WaitAllOptions extends WaitOptions, RetryListener {
+  readonly onUpdate?: ((update: JobUpdate) => void) | undefined
 }
 
 /**
@@ -216,6 +246,7 @@ export const waitFor: (
  * Waits for many jobs of one knowledge base at once, on one loop: one result per job, in the
  * order of `jobIds`, each the completed job or that job's `WaitError`. One failing job never
  * fails the others; the effect itself fails only on invalid input (before anything is sent).
+ * `onUpdate` hears each change and each job's end as it happens (see {@link WaitAllOptions}).
  *
  * @example
  * ```ts
@@ -233,7 +264,7 @@ export const waitFor: (
 export const waitForAll: (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
-  options?: WaitOptions & RetryListener
+  options?: WaitAllOptions
 ) => Effect.Effect<ReadonlyArray<Result.Result<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =
   internal.waitForAll
 
@@ -297,3 +328,73 @@ export const watchAll: (
   jobIds: Iterable<string>,
   options?: WaitOptions & RetryListener
 ) => Stream.Stream<JobUpdate, InvalidInput, WaitEngine> = internal.watchAll
+
+/**
+ * Options of {@link activeJobs}: `includeNew` keeps the jobs created after the call began too.
+ * @category models
+ * @since 1.1.0
+ */
+export interface ActiveJobsOptions extends RetryListener {
+  readonly includeNew?: boolean | undefined
+}
+
+/**
+ * Options of {@link waitForActive}: those of {@link waitForAll}, and `includeNew`: wait for the jobs
+ * created after the call began as well, until no job of the knowledge base is queued or processing
+ * (looked for every `pollInterval`, default 5 s, and once more after the last wait ended).
+ * @category models
+ * @since 1.1.0
+ */
+export interface ActiveOptions extends WaitAllOptions, ActiveJobsOptions {}
+
+/**
+ * The jobs of a knowledge base that were queued or processing when the call began, in creation
+ * order, as the list shows them now: one that ended while the list was read is there, terminal (a
+ * list filtered by status would have lost it); those created after the second the call began are
+ * not, unless `includeNew` (one created within that second may be). Three one-job requests, then one
+ * per 100 jobs created since the oldest job running. See docs/waiting.md.
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ * import * as Effect from "effect/Effect"
+ *
+ * const ids = Wait.activeJobs("kb_abc123").pipe(Effect.map((jobs) => jobs.map((job) => job.id)))
+ * ```
+ * @category listing
+ * @since 1.1.0
+ */
+export const activeJobs: (
+  knowledgeBaseId: string,
+  options?: ActiveJobsOptions
+) => Effect.Effect<ReadonlyArray<IngestionJob.IngestionJob>, IngestionError, IngestionJobs> =
+  internalActive.activeJobs
+
+/**
+ * Waits for every job of a knowledge base that was queued or processing when the call began
+ * (read by {@link activeJobs}: none lost to the time the list takes to read, none started since
+ * unless `includeNew`), on one loop: one {@link JobEnded} per job, in the order found. A job that
+ * ended before its first poll is reported with its result. One deadline (`timeout` / `deadline`)
+ * for the listing and every wait. Fails with `InvalidInput` (nothing sent), with what ends a wait
+ * when a list request meets it (`NotFound` for the knowledge base, `Unauthorized`, ...), or with
+ * `WaitTimeout` when the jobs are not all listed by the deadline (a transient failure is asked
+ * again until then). Interrupting it leaves every wait and closes the request in flight.
+ *
+ * @example
+ * ```ts
+ * import { Wait } from "@tensoras/ingestion"
+ * import * as Effect from "effect/Effect"
+ * import * as Result from "effect/Result"
+ *
+ * const failed = Wait.waitForActive("kb_abc123", { timeout: "1 hour" }).pipe(
+ *   Effect.map((ended) => ended.filter((job) => Result.isFailure(job.result)).map((job) => job.jobId))
+ * )
+ * ```
+ * @category waiting
+ * @since 1.1.0
+ */
+export const waitForActive: (
+  knowledgeBaseId: string,
+  options?: ActiveOptions
+) => Effect.Effect<ReadonlyArray<JobEnded>, TerminalClientError | WaitTimeout, WaitEngine | IngestionJobs> =
+  internalActive.waitForActive

@@ -1,9 +1,10 @@
 /** The commands of `tensoras-ingest`, as Effects that return an exit code. */
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { IngestionError } from "@tensoras/ingestion/IngestionError"
-import * as IngestionJob from "@tensoras/ingestion/IngestionJob"
+import type * as IngestionJob from "@tensoras/ingestion/IngestionJob"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as PollSchedule from "@tensoras/ingestion/PollSchedule"
+import * as Wait from "@tensoras/ingestion/Wait"
 import { NodeIngestion } from "@tensoras/ingestion-node"
 import type { NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Clock from "effect/Clock"
@@ -107,16 +108,18 @@ const scheduleOf = (command: CommandOf<"Wait">): PollSchedule.PollSchedule => {
   return maxPolls === undefined ? schedule : schedule.pipe(Schedule.upTo({ times: maxPolls - 1 }))
 }
 
-/** Every queued, then processing, job of the knowledge base (in that order, so none is missed). */
+/**
+ * Every job of the knowledge base queued or processing when the command began, by the library's
+ * `Wait.activeJobs`: one that ends while the list is read is still waited for (its wait reports it
+ * at once); its retries on stderr, as a list's.
+ */
 const activeJobs = (knowledgeBaseId: string) =>
   Effect.gen(function* () {
-    const ids = new Set<string>()
-    for (const status of IngestionJob.ACTIVE_STATUSES) {
-      yield* IngestionJobs.listAll(knowledgeBaseId, { status }).pipe(
-        Stream.runForEach((job) => Effect.sync(() => ids.add(job.id)))
-      )
-    }
-    return [...ids]
+    const terminal = yield* Terminal
+    const jobs = yield* Wait.activeJobs(knowledgeBaseId, {
+      onRetry: (retry) => Effect.runSync(terminal.err(retryLine(retry.error, retry.attempt, retry.delayMs)))
+    })
+    return jobs.map((job) => job.id)
   })
 
 const wait = (command: CommandOf<"Wait">) =>

@@ -17,6 +17,7 @@ import type {
   ClientEnvironment,
   ClientJobUpdate,
   ClientOptions,
+  ClientWaitAllOptions,
   ClientWaitOptions,
   IngestionJobsClient,
   WaitForIngestionJobOptions,
@@ -188,12 +189,22 @@ const build = (options: ClientOptions): Built => {
 /** A wait on an engine, with the Promise options validated first, as a Promise. */
 const onEngine = <A, E>(
   engine: Engine,
-  options: ClientWaitOptions,
+  options: Omit<ClientWaitOptions, "onUpdate">,
   wait: (effectOptions: WaitEngine.WaitOptions) => Effect.Effect<A, E, WaitEngine.WaitEngine>
 ): Promise<A> =>
   runPromise(
     Effect.provideService(Effect.flatMap(waitOptions(options), wait), WaitEngine.WaitEngine, engine),
     options.signal
+  )
+
+/** `waitForAll`'s and `waitForActive`'s options: the wait's, and `onUpdate` told the Promise shape of each update. */
+const waitAllOptions = (options: ClientWaitAllOptions) =>
+  Effect.map(
+    callback("onUpdate", options.onUpdate),
+    (onUpdate): Pick<Wait.ActiveOptions, "onUpdate" | "includeNew"> => ({
+      onUpdate: onUpdate === undefined ? undefined : (update) => onUpdate(settledUpdate(update)),
+      includeNew: options.includeNew
+    })
   )
 
 /** A watch on an engine, with the Promise options validated first, as an async iterable. */
@@ -249,7 +260,29 @@ const clientOf = ({ service, engine }: Built): IngestionJobsClient => ({
   waitFor: (knowledgeBaseId, jobId, options = {}) => waitForOn(engine, knowledgeBaseId, jobId, options),
   waitForAll: (knowledgeBaseId, jobIds, options = {}) =>
     onEngine(engine, options, (effectOptions) =>
-      Effect.map(Wait.waitForAll(knowledgeBaseId, jobIds, effectOptions), (results) => results.map(settled))
+      Effect.flatMap(waitAllOptions(options), ({ onUpdate }) =>
+        Effect.map(Wait.waitForAll(knowledgeBaseId, jobIds, { ...effectOptions, onUpdate }), (results) =>
+          results.map(settled)
+        )
+      )
+    ),
+  waitForActive: (knowledgeBaseId, options = {}) =>
+    onEngine(engine, options, (effectOptions) =>
+      Effect.flatMap(waitAllOptions(options), (more) =>
+        Effect.map(
+          Effect.provideService(
+            Wait.waitForActive(knowledgeBaseId, { ...effectOptions, ...more }),
+            IngestionJobs.IngestionJobs,
+            service
+          ),
+          (ended) =>
+            ended.map((update) => ({
+              _tag: "Ended" as const,
+              jobId: update.jobId,
+              result: settled(update.result)
+            }))
+        )
+      )
     ),
   watch: (knowledgeBaseId, jobId, options = {}) =>
     watchOnEngine(engine, options, (effectOptions) => Wait.watch(knowledgeBaseId, jobId, effectOptions)),

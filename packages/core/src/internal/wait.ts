@@ -11,7 +11,7 @@ import * as Stream from "effect/Stream"
 import type { InvalidInput } from "../IngestionError.js"
 import type * as IngestionJob from "../IngestionJob.js"
 import type * as PollSchedule from "../PollSchedule.js"
-import type { CompletedJob, JobUpdate, RetryListener } from "../Wait.js"
+import type { CompletedJob, JobUpdate, RetryListener, WaitAllOptions } from "../Wait.js"
 import { type Listener, WaitEngine, type WaitEvent, type WaitExit, type WaitOptions } from "../WaitEngine.js"
 import type { IngestionJobFailed, TerminalClientError, WaitError, WaitTimeout } from "../WaitError.js"
 import * as validate from "./validate.js"
@@ -35,6 +35,36 @@ const onEventOf = (
         if (event._tag === "Retrying") onRetry?.(event)
         else onUpdate?.(event)
       }
+
+/**
+ * The listener of one job of many (`waitForAll`, `watchAll`, `waitForActive`): `emit` hears a
+ * `Changed` update each time the job changes (the terminal job included) and its `Ended` update
+ * when its wait ends; `ended` is told the result, after `emit`.
+ */
+export const jobListener = (
+  jobId: string,
+  emit: ((update: JobUpdate) => void) | undefined,
+  onRetry: RetryListener["onRetry"],
+  ended: (result: Result.Result<CompletedJob, WaitError>) => void
+): Listener => ({
+  onEvent: onEventOf(
+    emit === undefined
+      ? undefined
+      : (event) => {
+          // The terminal poll is told from `onExit`, with the job's `document_details`.
+          if (isChange(event) && event.nextPollAt !== null) emit({ _tag: "Changed", jobId, job: event.job })
+        },
+    onRetry
+  ),
+  onExit: (exit) => {
+    const result = exitResult(exit)
+    if (emit !== undefined) {
+      if (Exit.isSuccess(exit)) emit({ _tag: "Changed", jobId, job: exit.value })
+      emit({ _tag: "Ended", jobId, result })
+    }
+    ended(result)
+  }
+})
 
 /** See `Wait.outcome`: {@link outcomeResult} as an Effect. */
 export const outcome = (
@@ -93,7 +123,7 @@ export const waitFor = (
 export const waitForAll = (
   knowledgeBaseId: string,
   jobIds: Iterable<string>,
-  options: WaitOptions & RetryListener = {}
+  options: WaitAllOptions = {}
 ): Effect.Effect<ReadonlyArray<Result.Result<CompletedJob, WaitError>>, InvalidInput, WaitEngine> =>
   Effect.gen(function* () {
     const ids = [...jobIds]
@@ -107,13 +137,15 @@ export const waitForAll = (
     if (left === 0) return []
     return yield* Effect.acquireUseRelease(
       Effect.forEach(ids, (id, index) =>
-        engine.register(knowledgeBaseId, id, options, {
-          onEvent: onEventOf(undefined, options.onRetry),
-          onExit: (exit) => {
-            results[index] = exitResult(exit)
+        engine.register(
+          knowledgeBaseId,
+          id,
+          options,
+          jobListener(id, options.onUpdate, options.onRetry, (result) => {
+            results[index] = result
             if (--left === 0) Deferred.doneUnsafe(all, Exit.void)
-          }
-        })
+          })
+        )
       ),
       () => Effect.as(Deferred.await(all), results as ReadonlyArray<Result.Result<CompletedJob, WaitError>>),
       (registrations) =>
@@ -170,18 +202,19 @@ export const watchAll = (
       }
       yield* Effect.forEach(ids, (jobId) =>
         Effect.acquireRelease(
-          engine.register(knowledgeBaseId, jobId, options, {
-            onEvent: onEventOf((event) => {
-              if (isChange(event) && event.nextPollAt !== null) {
-                Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: event.job })
+          engine.register(
+            knowledgeBaseId,
+            jobId,
+            options,
+            jobListener(
+              jobId,
+              (update) => void Queue.offerUnsafe(queue, update),
+              options.onRetry,
+              () => {
+                if (--left === 0) Queue.endUnsafe(queue)
               }
-            }, options.onRetry),
-            onExit: (exit) => {
-              if (Exit.isSuccess(exit)) Queue.offerUnsafe(queue, { _tag: "Changed", jobId, job: exit.value })
-              Queue.offerUnsafe(queue, { _tag: "Ended", jobId, result: exitResult(exit) })
-              if (--left === 0) Queue.endUnsafe(queue)
-            }
-          }),
+            )
+          ),
           (registration) => registration.leave
         )
       )

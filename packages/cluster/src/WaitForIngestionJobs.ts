@@ -116,6 +116,9 @@ export const layer: Layer.Layer<never, never, WorkflowEngine | WaitStore | Shard
  * (as core's `waitFor` returns it) or its error, in the order of `jobIds`. Fails only with
  * `InvalidInput` (no job ids, or one named twice), before anything is registered.
  *
+ * For many jobs, call it once per knowledge base and batch of up to 1,000 jobs (as `tensoras-cluster wait`
+ * does), not once per job: a workflow's start costs several PostgreSQL round trips, a wait inside one a row.
+ *
  * @example
  * ```ts
  * import { IngestionCluster, WaitForIngestionJobs } from "@tensoras/ingestion-cluster"

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as IngestionId from "@tensoras/ingestion/IngestionId"
 import * as Redaction from "@tensoras/ingestion/Redaction"
 import { Eventually, NodeSimulator } from "@tensoras/ingestion-testkit"
@@ -109,8 +112,10 @@ describe("tensoras-cluster wait, against a runner", () => {
   let sim: NodeSimulator.RunningSimulator
   let databaseUrl: string
   let runner: RunnerProcess
+  let folder: string
 
   beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), "tensoras-cli-"))
     const url = new URL(await createDatabase(inject("postgresUrl"), "cluster_cli"))
     // The server trusts local connections: the password is not needed, only checked for never being printed.
     url.password = PASSWORD
@@ -153,6 +158,7 @@ describe("tensoras-cluster wait, against a runner", () => {
   afterAll(async () => {
     await stopAll()
     await sim?.close()
+    if (folder !== undefined) await rm(folder, { recursive: true, force: true })
   })
 
   const jobs = ["job_ok", "job_partial", "job_fail", "job_slow", "job_missing"]
@@ -283,6 +289,83 @@ describe("tensoras-cluster wait, against a runner", () => {
       expect(run.code).toBe(69)
       expect(`${run.stdout}${run.stderr}`).not.toContain(PASSWORD)
     }
+  })
+
+  it("registers a command's new waits in one workflow per 1,000 jobs, joins the waits running, and prints each job once", async () => {
+    const env = { TENSORAS_DATABASE_URL: databaseUrl }
+    const soon = (jobId: string, queuedMs = 1_000) =>
+      sim.control.addDataSource("kb_batch", {
+        jobId,
+        queuedMs,
+        documents: [{ name: "notes.md", durationMs: 1_000 }]
+      })
+    sim.control.addKnowledgeBase("kb_batch")
+    const jobIds = Array.from({ length: 1_001 }, (_, i) => `job_b${String(i).padStart(4, "0")}`)
+    for (const jobId of jobIds) soon(jobId)
+    const jobsFile = join(folder, "batch.txt")
+    await writeFile(jobsFile, jobIds.join("\n"))
+    const batchesOf = async (ids: ReadonlyArray<string>) =>
+      psql(
+        databaseUrl,
+        `SELECT batch_id, count(*) FROM tensoras_waits WHERE knowledge_base_id = 'kb_batch'
+          AND job_id IN (${ids.map((id) => `'${id}'`).join(", ")}) GROUP BY batch_id ORDER BY count(*) DESC`
+      )
+
+    const run = await runWait(["kb_batch", "--jobs-file", jobsFile, "--json"], env)
+    expect(run.code, run.stderr).toBe(0)
+    const printed = run.stdout.trim().split("\n")
+    expect(printed).toHaveLength(jobIds.length)
+    expect(Object.keys(byJob(run.stdout)).sort()).toEqual(jobIds)
+    // 1,001 new waits: a workflow of 1,000 and one of 1, each delivered once.
+    const batches = await batchesOf(jobIds)
+    expect(batches.map(([, count]) => count)).toEqual(["1000", "1"])
+    const deliveries = () =>
+      psql(
+        databaseUrl,
+        `SELECT b.batch_id, count(d.id) FROM tensoras_wait_batches b
+          LEFT JOIN tensoras_wait_deliveries d ON d.batch_id = b.batch_id
+          WHERE b.knowledge_base_id = 'kb_batch' GROUP BY b.batch_id`
+      )
+    await Eventually.until(
+      "both batches delivered",
+      async () => (await deliveries()).every(([, count]) => count !== "0"),
+      EVENTS
+    )
+    expect((await deliveries()).map(([, count]) => count)).toEqual(["1", "1"])
+
+    // A job with a wait running (started by another command) is joined; ended ones answer at once; the new
+    // ones get a workflow of their own.
+    soon("job_b_late", 12_000)
+    soon("job_b_new1")
+    soon("job_b_new2")
+    const late = startWait(["kb_batch", "job_b_late", "--timeout", "5m", "--json"], env)
+    await Eventually.until(
+      "job_b_late's wait registered",
+      async () => (await batchesOf(["job_b_late"])).length === 1,
+      EVENTS
+    )
+    const [lateBatch] = (await batchesOf(["job_b_late"]))[0] ?? []
+    const mixed = ["job_b0000", "job_b0500", "job_b1000", "job_b_late", "job_b_new1", "job_b_new2"]
+    const again = await runWait(["kb_batch", ...mixed, "--json"], env)
+    expect(again.code, again.stderr).toBe(0)
+    expect(Object.keys(byJob(again.stdout)).sort()).toEqual([...mixed].sort())
+    expect(again.stdout.trim().split("\n")).toHaveLength(mixed.length)
+    expect((await Eventually.within("the first command on job_b_late", late.exited, EVENTS)).code).toBe(0)
+    expect(await batchesOf(["job_b_late"])).toEqual([[lateBatch, "1"]])
+    const newBatches = await batchesOf(["job_b_new1", "job_b_new2"])
+    expect(newBatches.map(([, count]) => count)).toEqual(["2"])
+    expect(newBatches[0]?.[0]).not.toBe(lateBatch)
+    // The ended ones were answered from their waits, without a new one.
+    const waitsOfOld = await psql(
+      databaseUrl,
+      `SELECT job_id, count(*) FROM tensoras_waits WHERE knowledge_base_id = 'kb_batch'
+        AND job_id IN ('job_b0000', 'job_b0500', 'job_b1000') GROUP BY job_id ORDER BY job_id`
+    )
+    expect(waitsOfOld).toEqual([
+      ["job_b0000", "1"],
+      ["job_b0500", "1"],
+      ["job_b1000", "1"]
+    ])
   })
 
   it("exits 0 when every job completed", async () => {

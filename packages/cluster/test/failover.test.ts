@@ -1,15 +1,20 @@
 /**
  * Runners killed with `kill -9` under `tensoras-cluster wait` commands: the command goes on through the runners
- * that are alive (it needs only PostgreSQL, not a given runner), a command started right after a death is
- * answered, and a dead runner is noticed within seconds even when it held the cluster's singletons.
+ * that are alive (it needs only PostgreSQL, not a given runner), the batch of waits it registered (one workflow)
+ * is taken over and delivered once, a command started right after a death is answered, and a dead runner is
+ * noticed within seconds even when it held the cluster's singletons.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { WaitForIngestionJob } from "@tensoras/ingestion-cluster"
+import { IngestionCluster, WaitForIngestionJobs } from "@tensoras/ingestion-cluster"
 import { Eventually, NodeSimulator, type TestProcess } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import * as Batches from "../src/internal/cli/batches.js"
 import { EVENTS } from "./support/eventLimit.js"
 import { createDatabase, psql } from "./support/postgres.js"
 import {
@@ -42,6 +47,7 @@ describe("tensoras-cluster wait while runners die", () => {
   let sim: NodeSimulator.RunningSimulator
   let databaseUrl: string
   let folder: string
+  let runtime: ManagedRuntime.ManagedRuntime<IngestionCluster.Services, unknown>
   const runners: Array<RunnerProcess> = []
   const alive = () =>
     runners.filter((runner) => runner.child.exitCode === null && runner.child.signalCode === null)
@@ -95,6 +101,7 @@ describe("tensoras-cluster wait while runners die", () => {
     databaseUrl = await createDatabase(inject("postgresUrl"), "cluster_failover")
     sim = await NodeSimulator.start({ scenario: "empty", clock: "real", apiKey: API_KEY })
     folder = await mkdtemp(join(tmpdir(), "tensoras-failover-"))
+    runtime = ManagedRuntime.make(IngestionCluster.client({ databaseUrl }))
     for (const name of ["r1", "r2", "r3"]) start(name)
     await Eventually.within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)), EVENTS)
     await Eventually.until("the shards settled on the 3 runners", () => shardsSettled(runners), EVENTS)
@@ -102,26 +109,35 @@ describe("tensoras-cluster wait while runners die", () => {
 
   afterAll(async () => {
     await stopAll()
+    await runtime?.dispose()
     await sim?.close()
     if (folder !== undefined) await rm(folder, { recursive: true, force: true })
   })
 
-  it("prints every outcome once when the runner it talks to dies, and answers a wait started right after", async () => {
-    const jobIds = addJobs("kb_failover", "job_fo", 200, 25_000, 40)
+  it("takes a killed runner's batch over: every outcome printed once, the batch delivered once, and a wait started right after answered", async () => {
+    // The command's 200 jobs need new waits: one batch, one workflow. Its knowledge base is one whose watcher
+    // and whose batch's workflow live on the same runner: that runner is killed.
+    const jobIds = Array.from({ length: 200 }, (_, i) => `job_fo_${String(i).padStart(4, "0")}`)
+    const batchOf = (knowledgeBaseId: string) =>
+      Effect.runPromise(
+        Batches.executionIdOf(
+          Batches.payloadOf(
+            knowledgeBaseId,
+            jobIds.map((jobId) => ({ jobId, waits: 0 })),
+            600_000
+          )
+        )
+      )
+    let n = 0
+    let batchId = await batchOf("kb_failover_0")
+    while (holderOf(runners, `kb_failover_${n}`) !== holderOf(runners, batchId))
+      batchId = await batchOf(`kb_failover_${++n}`)
+    const failoverKb = `kb_failover_${n}`
+    const victim = holderOf(runners, failoverKb)
+    addJobs(failoverKb, "job_fo", jobIds.length, 25_000, 40)
     const jobsFile = join(folder, "jobs.txt")
     await writeFile(jobsFile, jobIds.join("\n"))
-    const client = wait(["kb_failover", "--jobs-file", jobsFile, "--timeout", "10m"])
-
-    // The runner the command talks to most: the one that holds the shards of most of its workflows.
-    const executionIds = await Effect.runPromise(
-      Effect.forEach(jobIds, (jobId) =>
-        WaitForIngestionJob.WaitForIngestionJob.executionId({ knowledgeBaseId: "kb_failover", jobId })
-      )
-    )
-    const holding = (runner: RunnerProcess) =>
-      executionIds.filter((id) => holderOf(runners, `${id}`) === runner).length
-    const victim = runners.reduce((most, runner) => (holding(runner) > holding(most) ? runner : most))
-    expect(holding(victim)).toBeGreaterThan(0)
+    const client = wait([failoverKb, "--jobs-file", jobsFile, "--timeout", "10m"])
 
     // A wait that lasts a day, on a job that stays queued in a knowledge base the victim polls: after the
     // death, a command with a short --timeout joins it.
@@ -141,7 +157,7 @@ describe("tensoras-cluster wait while runners die", () => {
         (
           await psql(
             databaseUrl,
-            "SELECT count(*) FROM tensoras_waits WHERE knowledge_base_id = 'kb_failover'"
+            `SELECT count(*) FROM tensoras_waits WHERE knowledge_base_id = '${failoverKb}'`
           )
         )[0]?.[0]
       )
@@ -190,6 +206,30 @@ describe("tensoras-cluster wait while runners die", () => {
     expect(lines.map((line) => line.job_id).sort()).toEqual([...jobIds].sort())
     expect(lines.every((line) => line.outcome === "completed")).toBe(true)
     expect(client.stderr()).toBe("")
+    // One batch, its waits ended by the survivors (the victim held them when it died), delivered once, by a
+    // survivor, to its workflow, which finished on a survivor.
+    const waitsOfBatch = await psql(
+      databaseUrl,
+      `SELECT batch_id, count(*), count(*) FILTER (WHERE ended_by <> '${victim.address}') FROM tensoras_waits
+        WHERE knowledge_base_id = '${failoverKb}' GROUP BY batch_id`
+    )
+    expect(waitsOfBatch.map(([batch, count]) => [batch, count])).toEqual([[batchId, "200"]])
+    expect(Number(waitsOfBatch[0]?.[2])).toBeGreaterThan(0)
+    const workflow = await Eventually.until(
+      "the batch's workflow finished",
+      async () => {
+        const polled = await runtime.runPromise(WaitForIngestionJobs.WaitForIngestionJobs.poll(batchId))
+        return Option.isSome(polled) && polled.value._tag === "Complete" ? polled.value : undefined
+      },
+      EVENTS
+    )
+    expect(Exit.isSuccess(workflow.exit) && workflow.exit.value.map((result) => result.jobId)).toEqual(jobIds)
+    const deliveries = await psql(
+      databaseUrl,
+      `SELECT runner FROM tensoras_wait_deliveries WHERE batch_id = '${batchId}'`
+    )
+    expect(deliveries).toHaveLength(1)
+    expect(deliveries[0]?.[0]).not.toBe(victim.address)
 
     expect(afterExit.code, detail(after)).toBe(0)
     expect(

@@ -26,10 +26,21 @@ interface Listening {
 const canListen = (sql: SqlClient.SqlClient): sql is SqlClient.SqlClient & Listening =>
   typeof (sql as Partial<Listening>).listen === "function"
 
+/** The batches followed: a set of their ids, or a map keyed by them. */
+export interface Batches {
+  readonly has: (batchId: string) => boolean
+  readonly keys: () => Iterable<string>
+}
+
 export interface FeedOptions {
   /** The batches (workflow executions) followed now; the caller adds and removes them as it goes. */
-  readonly following: () => ReadonlySet<string>
-  /** Called with the ended waits of the followed batches, each time they are read (the same wait again, too). */
+  readonly following: () => Batches
+  /**
+   * What is read when one of them is announced (and at each fallback): by default every ended wait of the
+   * followed batches. A caller that follows some jobs of large batches reads only those (`waitsOfKeys`).
+   */
+  readonly read?: Effect.Effect<ReadonlyArray<WaitRow>, SqlError> | undefined
+  /** Called with the ended waits read, each time they are read (the same wait again, too). */
   readonly onEnded: (rows: ReadonlyArray<WaitRow>) => Effect.Effect<void>
   /** A read with no announcement at least this often. Default 5 seconds. */
   readonly fallbackEvery?: Duration.Input | undefined
@@ -74,15 +85,12 @@ export const follow = (
         Effect.forkScoped
       )
     }
-    const read = Effect.suspend(() => {
-      const following = Array.from(options.following())
-      return following.length === 0
-        ? Effect.void
-        : waitsOf(sql, following, true).pipe(
-            Effect.flatMap((rows) => (rows.length === 0 ? Effect.void : options.onEnded(rows))),
-            Effect.catch((error) => options.onError?.(error) ?? Effect.void)
-          )
-    })
+    const ended =
+      options.read ?? Effect.suspend(() => waitsOf(sql, Array.from(options.following().keys()), true))
+    const read = ended.pipe(
+      Effect.flatMap((rows) => (rows.length === 0 ? Effect.void : options.onEnded(rows))),
+      Effect.catch((error) => options.onError?.(error) ?? Effect.void)
+    )
     return yield* Effect.forever(Effect.andThen(Effect.timeoutOption(Queue.take(wake), fallback), read))
   })
 

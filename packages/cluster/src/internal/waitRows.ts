@@ -90,18 +90,62 @@ export const waitsOf = (
         (chunks) => chunks.flat().map(toWaitRow)
       )
 
-/** Every wait registered on these jobs of a knowledge base, whichever workflow registered it. */
-export const waitsOfJobs = (
+/** A wait as a caller names it: the workflow execution (batch) that registered it, and its job. */
+export interface WaitKey {
+  readonly batchId: string
+  readonly jobId: string
+}
+
+/**
+ * The waits with these keys (a caller's jobs, whichever batches registered them): with `endedOnly`, those with an
+ * outcome. One statement per {@link CHUNK} keys, however many batches they come from.
+ */
+export const waitsOfKeys = (
+  sql: SqlClient.SqlClient,
+  keys: ReadonlyArray<WaitKey>,
+  endedOnly: boolean
+): Effect.Effect<ReadonlyArray<WaitRow>, SqlError> =>
+  keys.length === 0
+    ? Effect.succeed([])
+    : Effect.map(
+        Effect.forEach(
+          Arr.chunksOf(keys, CHUNK),
+          (chunk) =>
+            sql<StoredWaitRow>`SELECT w.batch_id, w.job_id, w.outcome, w.last_job, w.observed
+              FROM jsonb_to_recordset(${JSON.stringify(
+                chunk.map((key) => ({ batch_id: key.batchId, job_id: key.jobId }))
+              )}::jsonb) AS k(batch_id text, job_id text)
+              JOIN tensoras_waits w ON w.batch_id = k.batch_id AND w.job_id = k.job_id
+              ${endedOnly ? sql`WHERE w.outcome IS NOT NULL` : sql``}`
+        ),
+        (chunks) => chunks.flat().map(toWaitRow)
+      )
+
+/** A job's wait to follow, and how many waits were ever registered on the job (by any workflow). */
+export interface LatestWait extends WaitRow {
+  readonly waits: number
+}
+
+/**
+ * Per job of a knowledge base that has any wait, whichever workflow registered it: the one to follow, a wait that
+ * has not ended if there is one (the latest deadline first), else the one that ended last; and the count of its
+ * waits (a new wait's batch is named after it: see `cli/batches.ts`).
+ */
+export const latestWaitsOfJobs = (
   sql: SqlClient.SqlClient,
   knowledgeBaseId: string,
   jobIds: ReadonlyArray<string>
-): Effect.Effect<ReadonlyArray<WaitRow>, SqlError> =>
+): Effect.Effect<ReadonlyArray<LatestWait>, SqlError> =>
   Effect.map(
     Effect.forEach(
       Arr.chunksOf(jobIds, CHUNK),
       (chunk) =>
-        sql<StoredWaitRow>`SELECT batch_id, job_id, outcome, last_job, observed FROM tensoras_waits
-          WHERE knowledge_base_id = ${knowledgeBaseId} AND ${sql.in("job_id", chunk)}`
+        sql<StoredWaitRow & { readonly waits: number | string }>`
+          SELECT DISTINCT ON (job_id) batch_id, job_id, outcome, last_job, observed,
+            count(*) OVER (PARTITION BY job_id) AS waits
+          FROM tensoras_waits
+          WHERE knowledge_base_id = ${knowledgeBaseId} AND ${sql.in("job_id", chunk)}
+          ORDER BY job_id, (outcome IS NULL) DESC, ended_at DESC NULLS FIRST, deadline_at DESC`
     ),
-    (chunks) => chunks.flat().map(toWaitRow)
+    (chunks) => chunks.flat().map((row) => ({ ...toWaitRow(row), waits: Number(row.waits) }))
   )

@@ -1,42 +1,44 @@
 /**
  * The failover scenario shared by `pnpm bench:cluster` and `npm run demo:cluster`: a simulator with jobs in
- * several knowledge bases, 3 runner processes, the waits registered (mostly 100 per WaitForIngestionJobs
- * workflow, some a workflow each), the jobs ending over a spread, one runner killed with `kill -9` half-way,
- * and the figures: registration time, requests per round against core's bound, detection latency, failover
- * time, deliveries.
+ * several knowledge bases, 3 runner processes, the waits registered (`registration.ts`: by a `tensoras-cluster
+ * wait` per knowledge base, in batches; or through the API, mostly 100 per WaitForIngestionJobs workflow, some a
+ * workflow each), the jobs ending over a spread, one runner killed with `kill -9` half-way, and the figures
+ * (`figures.ts`): registration time, requests per round against core's bound, detection latency, failover time,
+ * deliveries, and each outcome printed once.
  */
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import {
-  IngestionCluster,
-  WaitForIngestionJob,
-  WaitForIngestionJobs,
-  WaitStore
-} from "@tensoras/ingestion-cluster"
-import { Eventually, NodeSimulator, type TestProcess } from "@tensoras/ingestion-testkit"
+import { IngestionCluster, WaitStore } from "@tensoras/ingestion-cluster"
+import { Eventually, NodeSimulator } from "@tensoras/ingestion-testkit"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as SqlClient from "effect/sql/SqlClient"
 import { EVENTS } from "./eventLimit.js"
+import { type EndedRow, figuresOf, type Latencies, quantile } from "./figures.js"
 import {
   type Round,
   type RunnerProcess,
   runnerPort,
   shardsSettled,
   startRunner,
-  startWait,
   stopAll
 } from "./processes.js"
-import { endsAt, type PlannedJob, planJobs, roundBound, startEnding } from "./world.js"
+import { type Registered, type Registration, register } from "./registration.js"
+import { endsAt, planJobs, roundBound, startEnding } from "./world.js"
 
 export interface ScenarioOptions {
   readonly databaseUrl: string
   readonly knowledgeBases: number
   readonly jobsPerKnowledgeBase: number
-  /** Waits registered as a workflow each (the others: 100 per workflow). */
+  /**
+   * `commands`: a `tensoras-cluster wait` per knowledge base registers its jobs (in batches) and prints them;
+   * `workflows` (default): through the API, `singleWaits` as a workflow each, the others 100 per workflow.
+   */
+  readonly registration?: Registration | undefined
+  /** `workflows`: the waits registered as a workflow each (the others: 100 per workflow). */
   readonly singleWaits: number
   /** The runners' poll interval, e.g. `2s`. */
   readonly pollInterval: string
@@ -63,12 +65,20 @@ export interface Progress {
 }
 
 export interface Summary {
+  readonly registration: Registration
   readonly waits: number
   readonly singleWaits: number
+  /** The WaitForIngestionJobs workflows: of 100 (`workflows`), or the commands' batches (`commands`). */
   readonly batchWorkflows: number
   readonly runnersReadyMs: number
+  /** From the first registration sent (`commands`: the commands spawned) to every wait in PostgreSQL. */
   readonly registerMs: number
+  /** `workflows`: until every single-wait workflow was registered; `commands`: until the first start was sent. */
   readonly singleRegisterMs: number
+  /** The cluster's part of `registerMs`: from the first workflow start sent to every wait in PostgreSQL. */
+  readonly clusterRegisterMs: number
+  /** `commands`: per batch, from its workflow's start sent to its registration. */
+  readonly batchRegisterMs: { readonly median: number; readonly max: number }
   readonly outcomes: Readonly<Record<string, number>>
   readonly rounds: number
   readonly roundsOverBound: number
@@ -77,24 +87,15 @@ export interface Summary {
   readonly requestsPerRound: { readonly median: number; readonly max: number }
   readonly boundPerRound: { readonly median: number; readonly max: number }
   readonly requestsTotal: number
-  readonly detection: {
-    readonly samples: number
-    readonly medianMs: number
-    readonly p95Ms: number
-    readonly maxMs: number
-  }
+  readonly detection: Latencies
   readonly detectionInFailover: { readonly samples: number; readonly maxMs: number }
   /**
-   * From an outcome stored (`ended_at`) to its line printed by a `tensoras-cluster wait --json` command that waits
-   * for the single-wait jobs (a command per knowledge base, started once they are registered).
+   * From an outcome stored (`ended_at`) to its line printed by the `tensoras-cluster wait --json` commands (a
+   * command per knowledge base: of every job with `commands`, of the single waits with `workflows`).
    */
-  readonly toCaller: {
-    readonly samples: number
-    readonly medianMs: number
-    readonly p95Ms: number
-    readonly maxMs: number
-    readonly exitCodes: ReadonlyArray<number | string>
-  }
+  readonly toCaller: Latencies & { readonly exitCodes: ReadonlyArray<number | string> }
+  /** Of the jobs the commands waited for: printed once, more than once, never. */
+  readonly printed: { readonly once: number; readonly twice: number; readonly never: number }
   readonly killed: { readonly runner: string; readonly knowledgeBases: number } | undefined
   readonly failoverMs: { readonly min: number; readonly max: number } | undefined
   readonly batches: number
@@ -105,85 +106,244 @@ export interface Summary {
 
 const API_KEY = "tns_cluster_scenario_loopback_only"
 
-const quantile = (values: ReadonlyArray<number>, q: number): number => {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+type StoreStats = WaitStore.DeliveryStats
+
+/** What the scenario runs on, and what it has done so far (read by the progress reports). */
+interface World {
+  readonly t0: number
+  readonly options: ScenarioOptions
+  readonly sim: NodeSimulator.RunningSimulator
+  readonly runners: Array<RunnerProcess>
+  readonly runtime: ManagedRuntime.ManagedRuntime<IngestionCluster.Services | WaitStore.WaitStore, unknown>
+  readonly folder: string
+  readonly stats: () => Promise<StoreStats>
+  phase: Progress["phase"]
+  killed: Kill | undefined
+  failoverMs: number | undefined
+  lastStats: StoreStats | undefined
 }
 
-export const runScenario = async (options: ScenarioOptions): Promise<Summary> => {
-  const t0 = Date.now()
-  const sim = await NodeSimulator.start({
-    scenario: "empty",
-    clock: "real",
-    apiKey: API_KEY,
-    host: "127.0.0.1"
-  })
-  const runners: Array<RunnerProcess> = []
-  const runtime = ManagedRuntime.make(
-    WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl: options.databaseUrl })))
-  )
-  const folder = await mkdtemp(join(tmpdir(), "tensoras-scenario-"))
-  const callers: Array<TestProcess.Spawned> = []
-  let phase: Progress["phase"] = "runners"
-  let killed: { runner: RunnerProcess; at: number; knowledgeBases: ReadonlyArray<string> } | undefined
-  let failoverMs: number | undefined
-  let lastStats = { waits: 0, endedWaits: 0, deliveries: 0, batches: 0 }
-  const stats = () => runtime.runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.stats))
-  const allRounds = () => runners.flatMap((runner) => runner.rounds)
-  const latestRounds = () => {
-    const latest = new Map<string, Round & { readonly runner: string }>()
-    for (const round of allRounds()) {
-      const current = latest.get(round.knowledgeBaseId)
-      if (current === undefined || current.at <= round.at) latest.set(round.knowledgeBaseId, round)
-    }
-    return Array.from(latest.values())
-      .sort((a, b) => a.knowledgeBaseId.localeCompare(b.knowledgeBaseId))
-      .map((round) => ({ ...round, bound: roundBound(round) }))
+/** The runner killed half-way, and its knowledge bases (those it polled last). */
+interface Kill {
+  readonly victim: RunnerProcess
+  readonly at: number
+  readonly knowledgeBases: ReadonlyArray<string>
+}
+
+const allRounds = (world: World) => world.runners.flatMap((runner) => runner.rounds)
+
+/** Per knowledge base, its latest round (on whichever runner), with core's bound. */
+const latestRounds = (world: World) => {
+  const latest = new Map<string, Round & { readonly runner: string }>()
+  for (const round of allRounds(world)) {
+    const current = latest.get(round.knowledgeBaseId)
+    if (current === undefined || current.at <= round.at) latest.set(round.knowledgeBaseId, round)
   }
-  const report = options.onProgress
-  const ticker = setInterval(() => {
-    void stats().then(
+  return Array.from(latest.values())
+    .sort((a, b) => a.knowledgeBaseId.localeCompare(b.knowledgeBaseId))
+    .map((round) => ({ ...round, bound: roundBound(round) }))
+}
+
+/** Reports the progress every second (what the store held at the last look). */
+const progressReports = (world: World): ReturnType<typeof setInterval> =>
+  setInterval(() => {
+    void world.stats().then(
       (now) => {
-        lastStats = now
+        world.lastStats = now
       },
       () => undefined
     )
-    report?.({
-      phase,
-      seconds: (Date.now() - t0) / 1000,
+    const { options, lastStats, killed } = world
+    options.onProgress?.({
+      phase: world.phase,
+      seconds: (Date.now() - world.t0) / 1000,
       waits: options.knowledgeBases * options.jobsPerKnowledgeBase,
-      registered: lastStats.waits,
-      ended: lastStats.endedWaits,
-      deliveries: lastStats.deliveries,
-      batches: lastStats.batches,
-      runnersAlive: runners.filter(
+      registered: lastStats?.waits ?? 0,
+      ended: lastStats?.endedWaits ?? 0,
+      deliveries: lastStats?.deliveries ?? 0,
+      batches: lastStats?.batches ?? 0,
+      runnersAlive: world.runners.filter(
         (runner) => runner.child.exitCode === null && runner.child.signalCode === null
       ).length,
-      latestRounds: latestRounds(),
-      killed: killed && { runner: killed.runner.name, knowledgeBases: killed.knowledgeBases },
-      failoverMs
+      latestRounds: latestRounds(world),
+      killed: killed && { runner: killed.victim.name, knowledgeBases: killed.knowledgeBases },
+      failoverMs: world.failoverMs
     })
   }, 1_000)
 
-  try {
-    for (let i = 0; i < 3; i++) {
-      runners.push(
-        startRunner({
-          name: `runner-${i + 1}`,
-          databaseUrl: options.databaseUrl,
-          baseUrl: sim.baseUrl,
-          apiKey: API_KEY,
-          port: runnerPort(),
-          pollInterval: options.pollInterval
-        })
-      )
-    }
-    await Eventually.within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)), EVENTS)
-    await Eventually.until("the shards settled on the 3 runners", () => shardsSettled(runners), EVENTS)
-    const runnersReadyMs = Date.now() - t0
+/** 3 runners, ready, the shards settled on them. */
+const startRunners = async (world: World): Promise<void> => {
+  for (let i = 0; i < 3; i++) {
+    world.runners.push(
+      startRunner({
+        name: `runner-${i + 1}`,
+        databaseUrl: world.options.databaseUrl,
+        baseUrl: world.sim.baseUrl,
+        apiKey: API_KEY,
+        port: runnerPort(),
+        pollInterval: world.options.pollInterval
+      })
+    )
+  }
+  const { runners } = world
+  await Eventually.within("3 runners ready", Promise.all(runners.map((runner) => runner.ready)), EVENTS)
+  await Eventually.until("the shards settled on the 3 runners", () => shardsSettled(runners), EVENTS)
+}
 
-    phase = "registering"
+/** Half of the waits ended: kill -9 the runner that polled the most knowledge bases last. */
+const killHalfWay = async (world: World, waits: number): Promise<Kill> => {
+  await Eventually.until(
+    "half of the waits ended",
+    async () => (await world.stats()).endedWaits >= waits / 2,
+    EVENTS
+  )
+  const hosts = new Map(latestRounds(world).map((round) => [round.knowledgeBaseId, round.runner]))
+  const count = (name: string) => Array.from(hosts.values()).filter((runner) => runner === name).length
+  const victim = world.runners.reduce((most, runner) =>
+    count(runner.name) > count(most.name) ? runner : most
+  )
+  const knowledgeBases = Array.from(hosts)
+    .filter(([, runner]) => runner === victim.name)
+    .map(([kb]) => kb)
+  const at = Date.now()
+  victim.kill("SIGKILL")
+  world.killed = { victim, at, knowledgeBases }
+  await Eventually.within("the killed runner's exit", victim.exited, EVENTS)
+  return world.killed
+}
+
+/**
+ * Every wait ended and every batch delivered; meanwhile, per knowledge base of the killed runner, the time from
+ * the kill to its first round on a survivor.
+ */
+const awaitEnd = async (world: World, kill: Kill, waits: number) => {
+  const survivors = world.runners.filter((runner) => runner !== kill.victim)
+  const failovers = new Map<string, number>()
+  const final = await Eventually.until(
+    "every wait ended and delivered",
+    async () => {
+      for (const kb of kill.knowledgeBases) {
+        if (failovers.has(kb)) continue
+        const first = survivors
+          .flatMap((runner) => runner.rounds)
+          .filter((round) => round.knowledgeBaseId === kb && round.at > kill.at)
+          .sort((a, b) => a.at - b.at)[0]
+        if (first !== undefined) failovers.set(kb, first.at - kill.at)
+      }
+      if (failovers.size > 0) world.failoverMs = Math.max(...failovers.values())
+      const now = await world.stats()
+      return now.endedWaits === waits && now.deliveredBatches === now.batches ? now : undefined
+    },
+    EVENTS
+  )
+  return { final, failovers: Array.from(failovers.values()) }
+}
+
+/** The rounds of every runner against core's bound. */
+const roundFigures = (world: World) => {
+  const rounds = allRounds(world)
+  const requests = rounds.map((round) => round.requests)
+  const bounds = rounds.map((round) => roundBound(round))
+  const over = rounds.filter((round) => round.requests > roundBound(round))
+  return {
+    rounds: rounds.length,
+    roundsOverBound: over.length,
+    overBound: over.slice(0, 5).map((round) => ({ ...round, bound: roundBound(round) })),
+    requestsPerRound: { median: quantile(requests, 0.5), max: Math.max(...requests) },
+    boundPerRound: { median: quantile(bounds, 0.5), max: Math.max(...bounds) }
+  }
+}
+
+/** The summary, from the store's rows once every wait ended. */
+const summarize = async (
+  world: World,
+  run: {
+    readonly registration: Registration
+    readonly waits: number
+    readonly runnersReadyMs: number
+    readonly registered: Registered
+    readonly endedAt: ReadonlyMap<string, number>
+    readonly kill: Kill
+    readonly end: Awaited<ReturnType<typeof awaitEnd>>
+    readonly exitCodes: ReadonlyArray<number | string>
+  }
+): Promise<Summary> => {
+  const { registered, kill, end } = run
+  const rows = await world.runtime.runPromise(
+    Effect.flatMap(
+      SqlClient.SqlClient,
+      (
+        sql
+      ) => sql<EndedRow>`SELECT knowledge_base_id, job_id, extract(epoch from ended_at) * 1000 AS ended_ms,
+        coalesce(outcome->'left'->>'_tag', 'Completed') AS tag FROM tensoras_waits`
+    )
+  )
+  const figures = figuresOf({
+    rows,
+    endedAt: run.endedAt,
+    printedAt: registered.printedAt,
+    commanded: registered.commanded,
+    killedAt: kill.at,
+    victimKnowledgeBases: kill.knowledgeBases,
+    lastFailoverAt: kill.at + Math.max(0, ...end.failovers)
+  })
+  const singleWaits = run.registration === "workflows" ? world.options.singleWaits : 0
+  return {
+    registration: run.registration,
+    waits: run.waits,
+    singleWaits,
+    batchWorkflows: end.final.batches - singleWaits,
+    runnersReadyMs: run.runnersReadyMs,
+    registerMs: registered.registerMs,
+    singleRegisterMs: registered.firstMs,
+    clusterRegisterMs: registered.clusterMs,
+    batchRegisterMs: {
+      median: quantile(registered.perBatchMs, 0.5),
+      max: registered.perBatchMs.length === 0 ? Number.NaN : Math.max(...registered.perBatchMs)
+    },
+    outcomes: figures.outcomes,
+    ...roundFigures(world),
+    requestsTotal: world.sim.control.requestCount(),
+    detection: figures.detection,
+    detectionInFailover: figures.detectionInFailover,
+    toCaller: { ...figures.toCaller, exitCodes: run.exitCodes },
+    printed: figures.printed,
+    killed: { runner: kill.victim.name, knowledgeBases: kill.knowledgeBases.length },
+    failoverMs:
+      end.failovers.length === 0
+        ? undefined
+        : { min: Math.min(...end.failovers), max: Math.max(...end.failovers) },
+    batches: end.final.batches,
+    deliveries: end.final.deliveries,
+    duplicates: end.final.duplicates,
+    totalMs: Date.now() - world.t0
+  }
+}
+
+export const runScenario = async (options: ScenarioOptions): Promise<Summary> => {
+  const runtime = ManagedRuntime.make(
+    WaitStore.layer.pipe(Layer.provideMerge(IngestionCluster.client({ databaseUrl: options.databaseUrl })))
+  )
+  const world: World = {
+    t0: Date.now(),
+    options,
+    sim: await NodeSimulator.start({ scenario: "empty", clock: "real", apiKey: API_KEY, host: "127.0.0.1" }),
+    runners: [],
+    runtime,
+    folder: await mkdtemp(join(tmpdir(), "tensoras-scenario-")),
+    stats: () => runtime.runPromise(Effect.flatMap(WaitStore.WaitStore, (store) => store.stats)),
+    phase: "runners",
+    killed: undefined,
+    failoverMs: undefined,
+    lastStats: undefined
+  }
+  const registration = options.registration ?? "workflows"
+  const ticker = progressReports(world)
+  try {
+    await startRunners(world)
+    const runnersReadyMs = Date.now() - world.t0
+
+    world.phase = "registering"
     const plan = {
       prefix: "kb",
       knowledgeBases: options.knowledgeBases,
@@ -193,208 +353,44 @@ export const runScenario = async (options: ScenarioOptions): Promise<Summary> =>
       failEvery: 17
     }
     const createdAt = Date.now()
-    const jobs = planJobs(sim, plan)
-    const singles = jobs.slice(jobs.length - options.singleWaits)
-    const rest = jobs.slice(0, jobs.length - options.singleWaits)
-    const batches: Array<ReadonlyArray<PlannedJob>> = []
-    for (const kb of new Set(rest.map((job) => job.knowledgeBaseId))) {
-      const ofKb = rest.filter((job) => job.knowledgeBaseId === kb)
-      for (let i = 0; i < ofKb.length; i += 100) batches.push(ofKb.slice(i, i + 100))
-    }
-    const registerStart = Date.now()
-    let singleRegisterMs = 0
-    await runtime.runPromise(
-      Effect.all(
-        [
-          Effect.forEach(
-            batches,
-            (batch) =>
-              WaitForIngestionJobs.WaitForIngestionJobs.execute(
-                { knowledgeBaseId: batch[0]!.knowledgeBaseId, jobIds: batch.map((job) => job.jobId) },
-                { discard: true }
-              ),
-            { concurrency: 4, discard: true }
-          ),
-          Effect.forEach(
-            singles,
-            (job) =>
-              WaitForIngestionJob.WaitForIngestionJob.execute(
-                { knowledgeBaseId: job.knowledgeBaseId, jobId: job.jobId },
-                { discard: true }
-              ),
-            { concurrency: 16, discard: true }
-          )
-        ],
-        { concurrency: 2, discard: true }
-      )
-    )
-    const singleRows = () =>
-      runtime.runPromise(
-        Effect.flatMap(
-          SqlClient.SqlClient,
-          (sql) => sql<{ n: string }>`SELECT count(*) AS n FROM tensoras_wait_batches b
-            WHERE (SELECT count(*) FROM tensoras_waits w WHERE w.batch_id = b.batch_id) = 1`
-        )
-      )
-    await Eventually.until(
-      "every wait registered",
-      async () => {
-        if (singleRegisterMs === 0 && Number((await singleRows())[0]?.n) >= singles.length) {
-          singleRegisterMs = Date.now() - registerStart
-        }
-        return (await stats()).waits === jobs.length
-      },
-      EVENTS
-    )
-    const registerMs = Date.now() - registerStart
-    if (singleRegisterMs === 0) singleRegisterMs = registerMs
+    const jobs = planJobs(world.sim, plan)
+    const registered = await register(registration, {
+      runtime,
+      databaseUrl: options.databaseUrl,
+      folder: world.folder,
+      jobs,
+      singleWaits: options.singleWaits,
+      registeredWaits: async () => (await world.stats()).waits
+    })
 
-    // The callers: a `tensoras-cluster wait` per knowledge base of the single waits (it joins their workflows),
-    // each line timed as it arrives.
-    const printedAt = new Map<string, number>()
-    for (const kb of new Set(singles.map((job) => job.knowledgeBaseId))) {
-      const file = join(folder, `${kb}.txt`)
-      await writeFile(
-        file,
-        singles
-          .filter((job) => job.knowledgeBaseId === kb)
-          .map((job) => job.jobId)
-          .join("\n")
-      )
-      const caller = startWait([kb, "--jobs-file", file, "--json", "--timeout", "30m"], {
-        TENSORAS_DATABASE_URL: options.databaseUrl
-      })
-      caller.onLine((line) => {
-        if (line.startsWith("{"))
-          printedAt.set(`${kb}/${(JSON.parse(line) as { job_id: string }).job_id}`, Date.now())
-      })
-      callers.push(caller)
-    }
-
-    phase = "waiting"
-    startEnding(sim, plan, createdAt, 5_000)
-    const endedAt = new Map(jobs.map((job) => [`${job.knowledgeBaseId}/${job.jobId}`, endsAt(sim, job)]))
-
-    await Eventually.until(
-      "half of the waits ended",
-      async () => (await stats()).endedWaits >= jobs.length / 2,
-      EVENTS
+    world.phase = "waiting"
+    startEnding(world.sim, plan, createdAt, 5_000)
+    const endedAt = new Map(
+      jobs.map((job) => [`${job.knowledgeBaseId}/${job.jobId}`, endsAt(world.sim, job)])
     )
-    const hosts = new Map(latestRounds().map((round) => [round.knowledgeBaseId, round.runner]))
-    const count = (name: string) => Array.from(hosts.values()).filter((runner) => runner === name).length
-    const victim = runners.reduce((most, runner) => (count(runner.name) > count(most.name) ? runner : most))
-    const victimKnowledgeBases = Array.from(hosts)
-      .filter(([, runner]) => runner === victim.name)
-      .map(([kb]) => kb)
-    const killedAt = Date.now()
-    victim.kill("SIGKILL")
-    killed = { runner: victim, at: killedAt, knowledgeBases: victimKnowledgeBases }
-    await Eventually.within("the killed runner's exit", victim.exited, EVENTS)
-    const survivors = runners.filter((runner) => runner !== victim)
-    const failovers = new Map<string, number>()
-    const final = await Eventually.until(
-      "every wait ended and delivered",
-      async () => {
-        for (const kb of victimKnowledgeBases) {
-          if (failovers.has(kb)) continue
-          const first = survivors
-            .flatMap((runner) => runner.rounds)
-            .filter((round) => round.knowledgeBaseId === kb && round.at > killedAt)
-            .sort((a, b) => a.at - b.at)[0]
-          if (first !== undefined) failovers.set(kb, first.at - killedAt)
-        }
-        if (failovers.size > 0) failoverMs = Math.max(...failovers.values())
-        const now = await stats()
-        return now.endedWaits === jobs.length && now.deliveredBatches === now.batches ? now : undefined
-      },
-      EVENTS
-    )
+    const kill = await killHalfWay(world, jobs.length)
+    const end = await awaitEnd(world, kill, jobs.length)
     const callerExits = await Eventually.within(
       "the callers' exit",
-      Promise.all(callers.map((caller) => caller.exited)),
+      Promise.all(registered.callers.map((caller) => caller.exited)),
       EVENTS
     )
-    phase = "done"
-
-    const rows = await runtime.runPromise(
-      Effect.flatMap(
-        SqlClient.SqlClient,
-        (sql) => sql<{
-          knowledge_base_id: string
-          job_id: string
-          ended_ms: number
-          tag: string
-        }>`SELECT knowledge_base_id, job_id, extract(epoch from ended_at) * 1000 AS ended_ms,
-            coalesce(outcome->'left'->>'_tag', 'Completed') AS tag FROM tensoras_waits`
-      )
-    )
-    const outcomes: Record<string, number> = {}
-    const toCaller: Array<number> = []
-    const latencies: Array<number> = []
-    const failoverLatencies: Array<number> = []
-    const lastFailover = killedAt + Math.max(0, ...failovers.values())
-    for (const row of rows) {
-      outcomes[row.tag] = (outcomes[row.tag] ?? 0) + 1
-      const printed = printedAt.get(`${row.knowledge_base_id}/${row.job_id}`)
-      if (printed !== undefined) toCaller.push(printed - Number(row.ended_ms))
-      const ended = endedAt.get(`${row.knowledge_base_id}/${row.job_id}`)
-      if (ended === undefined) continue
-      const latency = Number(row.ended_ms) - ended
-      const inFailover =
-        victimKnowledgeBases.includes(row.knowledge_base_id) &&
-        ended <= lastFailover &&
-        Number(row.ended_ms) >= killedAt
-      ;(inFailover ? failoverLatencies : latencies).push(latency)
-    }
-    const rounds = allRounds()
-    const requests = rounds.map((round) => round.requests)
-    const bounds = rounds.map((round) => roundBound(round))
-    return {
+    world.phase = "done"
+    return await summarize(world, {
+      registration,
       waits: jobs.length,
-      singleWaits: singles.length,
-      batchWorkflows: batches.length,
       runnersReadyMs,
-      registerMs,
-      singleRegisterMs,
-      outcomes,
-      rounds: rounds.length,
-      roundsOverBound: rounds.filter((round) => round.requests > roundBound(round)).length,
-      overBound: rounds
-        .filter((round) => round.requests > roundBound(round))
-        .slice(0, 5)
-        .map((round) => ({ ...round, bound: roundBound(round) })),
-      requestsPerRound: { median: quantile(requests, 0.5), max: Math.max(...requests) },
-      boundPerRound: { median: quantile(bounds, 0.5), max: Math.max(...bounds) },
-      requestsTotal: sim.control.requestCount(),
-      detection: {
-        samples: latencies.length,
-        medianMs: quantile(latencies, 0.5),
-        p95Ms: quantile(latencies, 0.95),
-        maxMs: Math.max(...latencies)
-      },
-      detectionInFailover: { samples: failoverLatencies.length, maxMs: Math.max(0, ...failoverLatencies) },
-      toCaller: {
-        samples: toCaller.length,
-        medianMs: quantile(toCaller, 0.5),
-        p95Ms: quantile(toCaller, 0.95),
-        maxMs: Math.max(...toCaller),
-        exitCodes: callerExits.map((exit) => exit.code ?? exit.signal ?? "none")
-      },
-      killed: { runner: victim.name, knowledgeBases: victimKnowledgeBases.length },
-      failoverMs:
-        failovers.size === 0
-          ? undefined
-          : { min: Math.min(...failovers.values()), max: Math.max(...failovers.values()) },
-      batches: final.batches,
-      deliveries: final.deliveries,
-      duplicates: final.duplicates,
-      totalMs: Date.now() - t0
-    }
+      registered,
+      endedAt,
+      kill,
+      end,
+      exitCodes: callerExits.map((exit) => exit.code ?? exit.signal ?? "none")
+    })
   } finally {
     clearInterval(ticker)
     await stopAll()
-    await rm(folder, { recursive: true, force: true })
+    await rm(world.folder, { recursive: true, force: true })
     await runtime.dispose()
-    await sim.close()
+    await world.sim.close()
   }
 }

@@ -44,7 +44,7 @@ Durable waits for Tensoras ingestion jobs, on a cluster of runners over PostgreS
 
 Commands:
   runner   run a runner until SIGINT/SIGTERM (then it drains and exits 0)
-  wait     start (or join) a durable wait per job and print each outcome
+  wait     join or start durable waits for jobs (new ones in batches) and print each outcome
 
 Run 'tensoras-cluster <command> --help' for its options.
 `
@@ -70,10 +70,11 @@ Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
 
 export const WAIT_USAGE = `Usage: tensoras-cluster wait <knowledge-base-id> <job-id>... [options]
 
-Waits for each job through the cluster and prints one line per job when it ends. Per job it joins the
-durable wait already running (the same knowledge base and job are one wait; one that ended answers at
-once, with its outcome), or starts one: after a crash, or once the waits ended, the same command joins
-the same waits. A wait that had timed out is started again: a job can always be waited on again.
+Waits for each job through the cluster and prints one line per job when it ends. A job with a durable
+wait running (whoever started it) joins it; one whose last wait ended answers at once, with its outcome;
+the others get new waits, registered together: one workflow per 1,000 jobs. After a crash, or once the
+waits ended, the same command joins the same waits. A wait that had timed out is started again: a job
+can always be waited on again.
 
 Options:
   --jobs-file <file>       more job ids, one a line ('-': standard input)

@@ -89,7 +89,8 @@ const connect = (databaseUrl: string, outer: Scope.Scope) =>
 
 /**
  * `tensoras-cluster wait`. Its deadline is its own: `--timeout` (default 30 minutes) from the command's start.
- * Per job, it joins or starts a wait in the cluster and prints its line when it ends (`jobWaits.ts`). At its
+ * Per job, it joins the wait running in the cluster, or registers a new one (in batches: one workflow per 1,000
+ * jobs, `batches.ts`), and prints its line when it ends (`jobWaits.ts`). At its
  * deadline, a job still running is `timed_out` (with what its polls saw so far), and a job no runner took up is
  * `ClusterUnavailable`, which makes the exit code {@link WaitSession.UNREACHABLE_EXIT_CODE}.
  */

@@ -3,11 +3,22 @@
 import { mkdtemp } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { NodeSimulator, TestLimit } from "@tensoras/ingestion-testkit"
+import { NodeSimulator, Scenarios, TestLimit } from "@tensoras/ingestion-testkit"
 import { chromium } from "playwright"
 import { expect, it } from "vitest"
 import { buildExample } from "../../../examples/browser/build.js"
 import { serveExample } from "../../../examples/browser/server.js"
+import { exampleWorld } from "../../../examples/browser/world.js"
+
+/**
+ * The example's screenshot (examples/browser/screenshot.png, committed, shown by its README) is written
+ * into the repository when `pnpm screenshots` runs the test (TENSORAS_SCREENSHOTS=1); else into a
+ * temporary folder, so that a test run leaves the work tree as it was.
+ */
+const screenshotPath = async (name: string) =>
+  process.env.TENSORAS_SCREENSHOTS === "1"
+    ? join(import.meta.dirname, "..", "..", "..", "examples", "browser", name)
+    : join(await mkdtemp(join(tmpdir(), "tensoras-example-shot-")), name)
 
 const flags = [
   "--no-sandbox",
@@ -40,7 +51,8 @@ it("the React example shows the live state, the progress, the counters and every
       .poll(() => page.getByTestId("state").textContent(), { timeout: TestLimit.ms })
       .toBe("completed")
     const progress = page.getByTestId("progress")
-    const shot = join(import.meta.dirname, "..", "..", "..", "examples", "browser", "screenshot.png")
+    // Its own picture, read back below; the committed one is the next test's.
+    const shot = join(await mkdtemp(join(tmpdir(), "tensoras-example-shot-")), "docs-scenario.png")
     const png = await page.screenshot({ path: shot, fullPage: true })
 
     // What the screenshot shows: the pixels of the progress bar, read back from the PNG itself,
@@ -80,6 +92,10 @@ it("the React example shows the live state, the progress, the counters and every
     const rows = page.getByTestId("document-row")
     expect(await rows.count()).toBe(documents.length)
     expect(await rows.first().textContent()).toContain(documents[0]?.document_name ?? "?")
+    // Why the one failed document failed, beside it.
+    expect(await page.getByTestId("document-reason").allTextContents()).toContain(
+      "The PDF is password-protected (document_encrypted)"
+    )
     // The page never saw the key: every request reached the simulator through the proxy.
     const html = await page.content()
     expect(html).not.toContain(sim.apiKey)
@@ -130,6 +146,54 @@ it("two real pages of one origin watching one job: the first polls for both, and
       .toBe("completed")
     expect(await second.getByTestId("chunks").textContent()).toBe(String(final.chunks_created))
     expect(gets()).toBe(3)
+  } finally {
+    await browser.close()
+    await server.close()
+    await sim.close()
+  }
+})
+
+it("a visitor picks a scenario, watches a new job from its start, and sees why the job or its documents failed", async () => {
+  const sim = await NodeSimulator.start({ scenario: exampleWorld(Scenarios.builtIn), clock: "manual" })
+  const root = await buildExample(await mkdtemp(join(tmpdir(), "tensoras-example-")))
+  const server = await serveExample({ root, upstream: sim.baseUrl, apiKey: sim.apiKey, control: sim.control })
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: flags
+  })
+  const state = () => page.getByTestId("state").textContent()
+  const jobOf = () => new URL(page.url()).searchParams.get("job") ?? "?"
+  const page = await browser.newPage({ viewport: { width: 900, height: 1000 } })
+  try {
+    // A minute after the server started, a visit still starts its own job: it sees it queued.
+    sim.control.advance(60_000)
+    await page.goto(`${server.url}/?scenario=failing&interval=50`)
+    await expect.poll(state, { timeout: TestLimit.ms }).toBe("queued")
+    sim.control.advanceToTerminal("kb_failing", jobOf())
+    await expect.poll(state, { timeout: TestLimit.ms }).toBe("failed")
+    expect(await page.getByTestId("outcome").textContent()).toBe(
+      "Failed: Embedding service unavailable after 3 attempts (embedding_service_unavailable)"
+    )
+
+    // Another scenario, from the page's own links: a job whose documents fail, each with its reason.
+    await page.getByRole("link", { name: "partial" }).click()
+    await expect
+      .poll(() => new URL(page.url()).searchParams.get("scenario"), { timeout: TestLimit.ms })
+      .toBe("partial")
+    const final = sim.control.advanceToTerminal("kb_partial", jobOf())
+    await expect.poll(state, { timeout: TestLimit.ms }).toBe("completed")
+    const failed = (final.document_details ?? []).filter((document) => document.error !== null)
+    const total = final.document_details?.length ?? 0
+    expect(await page.getByTestId("outcome").textContent()).toBe(
+      `Completed: ${total - failed.length} of ${total} documents ingested, ${failed.length} failed (see below why).`
+    )
+    const reasons = (await page.getByTestId("document-reason").allTextContents()).filter(
+      (text) => text !== ""
+    )
+    expect(reasons).toEqual(failed.map((document) => `${document.error?.message} (${document.error?.code})`))
+    expect(await page.getByRole("link", { name: "partial" }).getAttribute("aria-current")).toBe("page")
+    await page.screenshot({ path: await screenshotPath("screenshot.png"), fullPage: true })
+    expect(await page.content()).not.toContain(sim.apiKey)
   } finally {
     await browser.close()
     await server.close()

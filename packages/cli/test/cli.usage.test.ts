@@ -17,7 +17,8 @@ describe.concurrent("tensoras-ingest: help and usage", () => {
     ["jobs", "list", "--help"],
     ["jobs", "get", "-h"],
     ["simulate", "--help"],
-    ["demo", "--help"]
+    ["demo", "--help"],
+    ["watch", "--help"]
   ]) {
     it(`${args.join(" ")} prints the usage on stdout, exit 0`, async () => {
       // A key in the environment or on the command line never shows up in a help text.
@@ -85,7 +86,8 @@ describe.concurrent("tensoras-ingest: help, version and usage errors load no Eff
     ["jobs", "list", "kb_abc123", "--limit", "0"],
     ["jobs", "get", "kb_abc123", "job/x"],
     ["jobs", "wait", "kb_abc123", "job_abc123", "--timeout", "5"],
-    ["simulate", "--scenario", "nope"]
+    ["simulate", "--scenario", "nope"],
+    ["watch", "kb_abc123", "--web"]
   ]) {
     it(`'${args.join(" ")}'`, async () => {
       const run = await runCliLoggingModules(args, { env: { TENSORAS_API_KEY: CANARY } })

@@ -19,6 +19,7 @@ import {
   SIMULATE_USAGE,
   WAIT_USAGE
 } from "./usage.js"
+import { parseDemoWeb, parseWatch, type WebCommand } from "./web/webArgs.js"
 
 export type { Connection } from "./connection.js"
 export { keysIn } from "./connection.js"
@@ -68,6 +69,9 @@ export type Command =
 
 /** Help or version, a usage error, a bad value (exit 2), or the command to run. */
 export type Parsed = NodeCommand.Parsed<Command>
+
+/** Every command, the local page's (`watch --web`, `demo --web`: `web/webArgs.ts`) included. */
+export type AnyCommand = Command | WebCommand
 
 /** `IngestionJob.KNOWN_STATUSES`, in its order (a test keeps them equal). */
 export const STATUSES: ReadonlyArray<JobStatusFilter> = ["queued", "processing", "completed", "failed"]
@@ -307,7 +311,11 @@ const parseDemo = (args: ReadonlyArray<string>): Parsed => {
 const isHelp = (arg: string | undefined) => arg === "-h" || arg === "--help"
 
 /** The command line, parsed and validated; `env` supplies the key and base URL when no flag does. */
-export const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, version: string): Parsed => {
+export const parse = (
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  version: string
+): NodeCommand.Parsed<AnyCommand> => {
   const [command, ...rest] = args
   switch (command) {
     case undefined:
@@ -335,8 +343,10 @@ export const parse = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, versi
     }
     case "simulate":
       return parseSimulate(rest)
+    case "watch":
+      return parseWatch(rest, env)
     case "demo":
-      return parseDemo(rest)
+      return rest.includes("--web") ? parseDemoWeb(rest) : parseDemo(rest)
     default:
       return {
         _tag: "Usage",

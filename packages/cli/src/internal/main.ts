@@ -4,16 +4,25 @@ import { NodeIngestion } from "@tensoras/ingestion-node"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { Command } from "./args.js"
+import type { AnyCommand } from "./args.js"
 import { runCommand } from "./commands.js"
 import { errorLine } from "./format.js"
 import { fromProcess, Terminal, type TerminalShape } from "./terminal.js"
 
 const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ").trim()
 
+/** The local page's commands, loaded only for them (their server, page and layout library). */
+const runAny = (command: AnyCommand) =>
+  command._tag === "Watch" || command._tag === "DemoWeb"
+    ? Effect.flatMap(
+        Effect.promise(() => import("./web/command.js")),
+        ({ runWeb }) => runWeb(command)
+      )
+    : runCommand(command)
+
 /** The command as an Effect that never fails: errors become one line on stderr and an exit code. */
-export const program = (command: Command, terminal: TerminalShape): Effect.Effect<number> =>
-  runCommand(command).pipe(
+export const program = (command: AnyCommand, terminal: TerminalShape): Effect.Effect<number> =>
+  runAny(command).pipe(
     Effect.scoped,
     Effect.catch((error) =>
       error._tag === "SimulatorError"
@@ -41,7 +50,7 @@ export const program = (command: Command, terminal: TerminalShape): Effect.Effec
  * its own exit code, 130 after SIGINT (143 after SIGTERM), and 0 when `simulate` is stopped,
  * which is how it is meant to end.
  */
-export const main = (command: Command, scrub: (text: string) => string): void =>
+export const main = (command: AnyCommand, scrub: (text: string) => string): void =>
   NodeIngestion.runMain(program(command, fromProcess(scrub)), {
     disableErrorReporting: true,
     exitCode: (exit, signal) => {

@@ -39,8 +39,9 @@ Commands:
   jobs get <kb_id> <job_id>     show one job with its documents
   jobs wait <kb_id> <job_id>... wait until jobs complete or fail, showing their progress
   jobs wait <kb_id> --all-active  ... every queued or processing job of the knowledge base
+  watch <kb_id> [<job_id>...] --web  the same waits live on a local page (several knowledge bases too)
   simulate                      serve a simulated API on loopback until SIGINT / SIGTERM
-  demo                          watch a simulated sync to its end (no network, no key)
+  demo                          watch a simulated sync to its end (no network, no key); --web: on a page
 
 Options:
   -h, --help             help (also per command: tensoras-ingest jobs wait --help)
@@ -129,13 +130,19 @@ Options:
   -h, --help             this help
 `
 
-export const DEMO_USAGE = `Usage: tensoras-ingest demo
+export const DEMO_USAGE = `Usage: tensoras-ingest demo [--verbose]
+       tensoras-ingest demo --web [--port <n>]
 
 Starts the simulator in-process (scenario realistic: a sync of 40 documents, 3 of which fail,
 done in about 15 seconds), watches job_demo_sync to its end with the progress view, then prints
 the documents that failed and how many HTTP requests the wait used. No network, no key.
 
+With --web: the page of 'tensoras-ingest watch --web' on three simulated knowledge bases (that
+sync, a job that fails, one with failed documents, and a 429 on the way), until Ctrl-C.
+
 Options:
   --verbose              list every document, not only those that failed
+  --web                  serve the live page on 127.0.0.1 and print its URL (opens nothing)
+  --port <n>             with --web: the page's port (default: a free one)
   -h, --help             this help
 `

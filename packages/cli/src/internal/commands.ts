@@ -25,7 +25,7 @@ import { waitJobs } from "./waitJobs.js"
 type CommandOf<Tag extends Command["_tag"]> = Extract<Command, { readonly _tag: Tag }>
 
 /** The client and engine of a command; with `TENSORAS_LOG=debug`, every attempt and retry on stderr. */
-const clientLayer = (connection: Connection) =>
+export const clientLayer = (connection: Connection) =>
   Layer.unwrap(
     Effect.map(Terminal, (terminal) =>
       NodeIngestion.layer({

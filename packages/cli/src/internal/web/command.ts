@@ -10,12 +10,10 @@ import type * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
 import { NodeIngestion } from "@tensoras/ingestion-node"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { SimulatorError } from "../commands.js"
+import { clientLayer, SimulatorError } from "../commands.js"
 import { Terminal } from "../terminal.js"
 import { loadAssets } from "./assets.js"
 import { Board } from "./board.js"
@@ -71,29 +69,12 @@ const serveWatch = (
     return yield* Effect.never
   })
 
-/** The client of `watch`, as `jobs wait` builds it: with `TENSORAS_LOG=debug`, every attempt on stderr. */
-const clientLayer = ({ connection }: Extract<WebCommand, { readonly _tag: "Watch" }>) =>
-  Layer.unwrap(
-    Effect.map(Terminal, (terminal) =>
-      NodeIngestion.layer({
-        apiKey: Redacted.make(connection.apiKey),
-        baseUrl: connection.baseUrl,
-        allowInsecureHttp: connection.allowInsecureHttp,
-        requestTimeout:
-          connection.requestTimeoutMs === undefined
-            ? undefined
-            : Duration.millis(connection.requestTimeoutMs),
-        log: connection.debug ? (text) => Effect.runSync(terminal.err(`[tensoras] ${text}`)) : undefined
-      })
-    )
-  )
-
 const watch = (command: Extract<WebCommand, { readonly _tag: "Watch" }>) => {
   const jobs = command.groups.reduce((sum, group) => sum + group.jobIds.length, 0)
   const active = command.groups.filter((group) => group.allActive).map((group) => group.knowledgeBaseId)
   const named = jobs === 0 ? [] : [`${jobs} job${jobs === 1 ? "" : "s"}`]
   const heading = `Watching ${[...named, ...(active.length === 0 ? [] : [`the active jobs of ${active.join(", ")}`])].join(" and ")}`
-  return serveWatch(command, command.port, heading).pipe(Effect.provide(clientLayer(command)))
+  return serveWatch(command, command.port, heading).pipe(Effect.provide(clientLayer(command.connection)))
 }
 
 const demo = (port: number) =>

@@ -43,20 +43,47 @@ export interface RoundSummary {
 }
 
 /**
- * A job to wait on, and when to start waiting. Both times are wall-clock (`Date.now()`) milliseconds:
- * `terminalAt` is when the server turns the job terminal (`control.jobTerminalAt`).
+ * A job to wait on, planned relative to its round's start: the moment the simulator has created the round's
+ * jobs (`SimulatorApi.createJobs`), once the client has said it is ready. Nothing is planned on a guessed
+ * lead time.
  */
-export interface BenchJob {
-  /** The job's own knowledge base (layout `separate`), else the batch's. */
+export interface PlannedJob {
+  /** The job's own knowledge base (layout `separate`), else the round's. */
   readonly kbId?: string
   readonly jobId: string
-  readonly startAt: number
-  readonly terminalAt: number
+  /** When its wait starts, ms after the round's start. */
+  readonly startOffset: number
+  /** When the server turns it terminal, ms after the simulator began creating the round's jobs. */
+  readonly terminalOffset: number
 }
 
-export interface JobBatch {
+/** One round's jobs, as the client gets them before it sets itself up. */
+export interface RoundPlan {
   readonly kbId: string
-  readonly jobs: ReadonlyArray<BenchJob>
+  readonly jobs: ReadonlyArray<PlannedJob>
+}
+
+/** What the simulator says when it has created a round's jobs. */
+export interface CreatedJobs {
+  /**
+   * The round's start, wall-clock (`Date.now()`) ms: when the last job had been created. The waits' start
+   * offsets count from it.
+   */
+  readonly anchor: number
+  /**
+   * When the simulator began creating the jobs: their terminal offsets count from it (so each job ends as
+   * much sooner after its wait's start as creating them all took, under a ms per 10 jobs; the terminal
+   * times are exact, and the latencies count from them).
+   */
+  readonly createdAt: number
+  /** Each job's terminal time as the server set it, wall-clock ms, in the order of the jobs given. */
+  readonly terminalAts: ReadonlyArray<number>
+}
+
+/** Which round of a client: the warm-up, a measured one, or one that only samples the heap. */
+export interface RoundKey {
+  readonly purpose: "warmup" | "measure" | "heap"
+  readonly round: number
 }
 
 /** What the simulator's request log says about one knowledge base. */
@@ -71,13 +98,18 @@ export interface RequestSummary {
 
 /** Calls the simulator process answers. */
 export interface SimulatorApi {
-  /** Adds jobs that turn terminal at (about) `terminalAt` (creates the knowledge bases if needed). */
+  /** Creates the knowledge bases a round will use (before its client sets up: they cost it nothing). */
+  prepare: (params: { readonly kbIds: ReadonlyArray<string> }) => null
+  /**
+   * Creates a round's jobs now (a knowledge base not prepared is created too), each turning terminal
+   * `terminalOffset` ms after the call; the round starts once they all exist (`CreatedJobs.anchor`).
+   */
   createJobs: (params: {
     readonly kbId: string
-    readonly jobs: ReadonlyArray<BenchJob>
+    readonly jobs: ReadonlyArray<PlannedJob>
     /** Documents per job (default 3). */
     readonly documents?: number
-  }) => JobBatch
+  }) => CreatedJobs
   /** Counts the requests that hit knowledge bases whose id starts with `kbPrefix`, then forgets the whole log. */
   requests: (params: { readonly kbPrefix: string }) => RequestSummary
 }
@@ -128,8 +160,10 @@ export interface ClientResult {
   readonly heapDeltas: ReadonlyArray<number>
   /** Rounds where some wait had already resolved at the heap sample (so no heap figure). */
   readonly heapSkipped: number
-  /** Waits of the measured rounds that started late: over 5% of the interval (at least 5 ms) after `startAt`. */
+  /** Waits of the measured rounds that started late: over 5% of the interval (at least 5 ms) after their planned start. */
   readonly lateStarts: number
+  /** The longest a measured round's start (its jobs all created) took to reach the client, ms. */
+  readonly startLagMs: number
   /** Waits that rejected, or resolved with a job not `completed`/`failed`. */
   readonly errors: number
   readonly firstError: string | null
@@ -144,7 +178,20 @@ export interface ProbeResult {
 
 /** Calls the orchestrator answers for a client. */
 export interface OrchestratorApi {
-  jobs: (params: { readonly purpose: "warmup" | "measure" | "heap"; readonly round: number }) => JobBatch
+  /** A round's plan (its knowledge bases exist when this answers; its jobs do not yet). */
+  jobs: (params: RoundKey) => RoundPlan
+  /**
+   * The client is set up: the round's jobs are created now. Its start offsets count from the anchor
+   * returned, its terminal offsets from `createdAt` (see `CreatedJobs`).
+   */
+  start: (params: RoundKey) => { readonly anchor: number; readonly createdAt: number }
+  /** The round's terminal times as the server set them (wall-clock ms, in plan order), for the latencies. */
+  terminals: (params: RoundKey) => ReadonlyArray<number>
+  /**
+   * The job of the client's resident wait, created now: it runs for hours, in a knowledge base of its own
+   * (its requests count nowhere).
+   */
+  resident: (params: {}) => { readonly kbId: string; readonly jobId: string }
   done: (result: ClientResult) => null
   probed: (result: ProbeResult) => null
 }
@@ -152,7 +199,8 @@ export interface OrchestratorApi {
 /** A map of call signatures (an interface of methods taking one parameter). */
 type Api<A> = { readonly [K in keyof A]: (params: any) => unknown }
 
-type Handlers<A extends Api<A>> = {
+/** The functions that answer the calls of `A` (each may return a promise). */
+export type Handlers<A extends Api<A>> = {
   readonly [K in keyof A]: (params: Parameters<A[K]>[0]) => ReturnType<A[K]> | Promise<ReturnType<A[K]>>
 }
 

@@ -12,9 +12,8 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { cpus, release, totalmem, type } from "node:os"
 import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { parseArgs } from "node:util"
+import { parseOptions } from "./options.js"
 import {
-  type BenchJob,
   type ClientConfig,
   type ClientResult,
   createPeer,
@@ -25,199 +24,15 @@ import {
   VARIANT_NAMES,
   type Variant
 } from "./protocol.js"
-import {
-  type Row,
-  ratiosTable,
-  resultsTable,
-  type SharedEstimate,
-  saturated,
-  section,
-  summarize,
-  targetsTable,
-  toRow,
-  writeSection
-} from "./report.js"
-
-const USAGE = `Usage: pnpm bench [options]   (or: tsx bench/run.ts [options])
-
-Options (environment variable in brackets):
-  --levels LIST      single waits, each on a job of its own knowledge base (no sharing
-                     possible), per level, comma-separated, default 1,100,1000;
-                     "none" for none                                                [BENCH_LEVELS]
-  --shared LIST      watched jobs of one knowledge base (10 documents each) per level,
-                     default 1000,10000; "none" for none                            [BENCH_SHARED]
-  --shared-interval MS  poll interval of the shared levels (engine and bare loops), at
-                     least; lengthened to 0.5 ms per watched job (a sweep of N jobs reads
-                     N/100 pages one after the other: it must stay a small part of an
-                     interval), default 1000                              [BENCH_SHARED_INTERVAL_MS]
-  --shared-span A-B  how long a shared level's jobs run, in intervals from their wait's
-                     start, spread evenly from A to B; default 20-40            [BENCH_SHARED_SPAN]
-  --shared-repeat N  runs of each shared (level, variant), default 1 (a run lasts
-                     up to B intervals)                                       [BENCH_SHARED_REPEAT]
-  --repeat N         runs of each (level, variant), interleaved, default 3           [BENCH_REPEAT]
-  --interval MS      poll interval of every variant, default 150                      [BENCH_INTERVAL_MS]
-  --max-rate N       lengthen a level's interval so that its waits send at most N
-                     requests/s in all, default 500 (the simulator keeps up)          [BENCH_MAX_RATE]
-  --variants LIST    A (library Promise wait), B (bare loop), C (library Effect wait),
-                     M (the machine); default A,B,C,M (A,B with --quick)              [BENCH_VARIANTS]
-  --shared-variants LIST  variants of the shared levels: W (Wait.watchAll over all the
-                     jobs), C (one Wait.waitFor per job), B; default W,B (B always runs)
-                                                                               [BENCH_SHARED_VARIANTS]
-  --min-samples N    latency samples per level at least (small levels repeat), default 20
-                                                                                      [BENCH_MIN_SAMPLES]
-  --timeout S        give up after S seconds in all, default 3600                     [BENCH_TIMEOUT_S]
-  --quick            levels 1,10, shared 200, interval 100, 5 samples, 2 heap rounds,
-                     variants A,B, 1 repeat, no docs written: a smoke run for CI
-                     (under a minute), noisy numbers
-  --out FILE         the Markdown file to update, default docs/benchmarks.md
-  --write            update it (the default, except with --quick)
-  --no-write         do not
-  --profile DIR      write a V8 CPU profile of each client process to DIR (slows them)
-  -h, --help         this help
-`
+import { type Row, ratiosTable, resultsTable, saturated, summarize, toRow } from "./report.js"
+import { clientRounds, sharedEstimate, sharedLoops, WARMUP_WAITS } from "./rounds.js"
+import { section, writeSection } from "./section.js"
+import { floorTable, targetsTable } from "./targets.js"
+import { LIBRARY_VARIABLE, removeLibrary, snapshotLibrary } from "./variants.js"
 
 const here = fileURLToPath(new URL(".", import.meta.url))
 const root = resolve(here, "..")
-
-const fail = (message: string): never => {
-  console.error(`bench: ${message}`)
-  process.exit(2)
-}
-
-const parseOptions = () => {
-  let values: ReturnType<typeof parse>
-  function parse() {
-    return parseArgs({
-      args: process.argv.slice(2),
-      strict: true,
-      allowPositionals: false,
-      options: {
-        levels: { type: "string" },
-        shared: { type: "string" },
-        "shared-interval": { type: "string" },
-        "shared-span": { type: "string" },
-        "shared-repeat": { type: "string" },
-        "shared-variants": { type: "string" },
-        repeat: { type: "string" },
-        interval: { type: "string" },
-        "max-rate": { type: "string" },
-        variants: { type: "string" },
-        "min-samples": { type: "string" },
-        timeout: { type: "string" },
-        quick: { type: "boolean" },
-        out: { type: "string" },
-        write: { type: "boolean" },
-        "no-write": { type: "boolean" },
-        profile: { type: "string" },
-        help: { type: "boolean", short: "h" }
-      }
-    }).values
-  }
-  try {
-    values = parse()
-  } catch (cause) {
-    return fail(`${cause instanceof Error ? cause.message : String(cause)}\n\n${USAGE}`)
-  }
-  if (values.help) {
-    process.stdout.write(USAGE)
-    process.exit(0)
-  }
-  const env = process.env
-  const quick = values.quick === true
-  const integer = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
-    if (raw === undefined || raw === "") return fallback
-    const value = Number(raw)
-    if (!Number.isInteger(value) || value < min || value > max)
-      fail(`${name} must be an integer from ${min} to ${max}, got '${raw}'`)
-    return value
-  }
-  // A list of levels; "none" (or nothing) for none, never a level 0 read from an empty entry.
-  const levelList = (name: string, raw: string, max: number): Array<number> =>
-    raw.trim() === "none" || raw.trim() === ""
-      ? []
-      : raw.split(",").map((level) => {
-          if (level.trim() === "") fail(`${name} has an empty entry: '${raw}'`)
-          return integer(name, level.trim(), 0, 1, max)
-        })
-  const levels = levelList(
-    "--levels",
-    values.levels ?? env.BENCH_LEVELS ?? (quick ? "1,10" : "1,100,1000"),
-    5_000
-  )
-  const shared = levelList(
-    "--shared",
-    values.shared ?? env.BENCH_SHARED ?? (quick ? "200" : "1000,10000"),
-    20_000
-  )
-  const variantsRaw = values.variants ?? env.BENCH_VARIANTS
-  const variants =
-    variantsRaw === undefined
-      ? undefined
-      : variantsRaw.split(",").map((variant) => {
-          const name = variant.trim().toUpperCase()
-          if (name !== "A" && name !== "B" && name !== "C" && name !== "M")
-            fail(`unknown variant '${variant}' (A, B, C or M; W is for --shared-variants)`)
-          return name as Variant
-        })
-  if (variants !== undefined && variants.length === 0) fail("--variants is empty")
-  const sharedVariantsRaw = values["shared-variants"] ?? env.BENCH_SHARED_VARIANTS ?? "W,B"
-  const sharedVariants = [
-    ...new Set([
-      ...sharedVariantsRaw.split(",").map((variant) => {
-        const name = variant.trim().toUpperCase()
-        if (name !== "W" && name !== "C" && name !== "B")
-          fail(`unknown shared variant '${variant}' (W, C or B)`)
-        return name as Variant
-      }),
-      "B" as const
-    ])
-  ]
-  if (values.write && values["no-write"]) fail("--write and --no-write together")
-  const spanRaw = values["shared-span"] ?? env.BENCH_SHARED_SPAN ?? (quick ? "5-10" : "20-40")
-  const span = /^(\d+)-(\d+)$/.exec(spanRaw.trim())
-  const sharedSpan =
-    span === null || Number(span[1]) < 2 || Number(span[2]) < Number(span[1]) || Number(span[2]) > 1000
-      ? fail(`--shared-span must be A-B with 2 <= A <= B <= 1000, got '${spanRaw}'`)
-      : ([Number(span[1]), Number(span[2])] as const)
-  return {
-    quick,
-    levels: [...new Set(levels)],
-    shared: [...new Set(shared)],
-    repeat: integer("--repeat", values.repeat ?? env.BENCH_REPEAT, quick ? 1 : 3, 1, 20),
-    intervalMs: integer(
-      "--interval",
-      values.interval ?? env.BENCH_INTERVAL_MS,
-      quick ? 100 : 150,
-      10,
-      10_000
-    ),
-    maxRate: integer("--max-rate", values["max-rate"] ?? env.BENCH_MAX_RATE, 500, 1, 100_000),
-    sharedIntervalMs: integer(
-      "--shared-interval",
-      values["shared-interval"] ?? env.BENCH_SHARED_INTERVAL_MS,
-      quick ? 200 : 1000,
-      10,
-      60_000
-    ),
-    sharedSpan,
-    sharedVariants,
-    sharedRepeat: integer("--shared-repeat", values["shared-repeat"] ?? env.BENCH_SHARED_REPEAT, 1, 1, 20),
-    variants: variants === undefined ? undefined : [...new Set(variants)],
-    minSamples: integer(
-      "--min-samples",
-      values["min-samples"] ?? env.BENCH_MIN_SAMPLES,
-      quick ? 5 : 20,
-      1,
-      500
-    ),
-    timeoutMs: 1000 * integer("--timeout", values.timeout ?? env.BENCH_TIMEOUT_S, 3_600, 10, 14_400),
-    out: resolve(root, values.out ?? "docs/benchmarks.md"),
-    profileDir: values.profile === undefined ? undefined : resolve(values.profile),
-    write: values.write === true || (!quick && values["no-write"] !== true)
-  }
-}
-
-const options = parseOptions()
+const options = parseOptions(root)
 
 /** Share of all CPUs busy over `ms`, from the kernel's counters: other work on the machine skews every figure. */
 const machineBusy = async (ms: number): Promise<number> => {
@@ -251,6 +66,12 @@ const childArgv = withGc([
 ])
 const clientArgv = withGc(process.execArgv.filter((arg) => !sourceCondition(arg)))
 const children = new Set<ChildProcess>()
+// The builds every client of this run loads (see `snapshotLibrary`); removed when the run ends.
+let library: string | undefined
+const removeSnapshot = (): void => {
+  if (library !== undefined) removeLibrary(library)
+  library = undefined
+}
 
 const start = (file: string, args: ReadonlyArray<string>, profile = false): ChildProcess => {
   const profiling =
@@ -258,6 +79,7 @@ const start = (file: string, args: ReadonlyArray<string>, profile = false): Chil
   const argv = file === "client.ts" ? clientArgv : childArgv
   const child = spawn(process.execPath, [...argv, ...profiling, resolve(here, file), ...args], {
     cwd: root,
+    env: library === undefined ? process.env : { ...process.env, [LIBRARY_VARIABLE]: library },
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
   children.add(child)
@@ -267,6 +89,7 @@ const start = (file: string, args: ReadonlyArray<string>, profile = false): Chil
 
 const stopAll = (): void => {
   for (const child of children) child.kill("SIGKILL")
+  removeSnapshot()
 }
 
 const overall = setTimeout(() => {
@@ -318,62 +141,6 @@ const exited = (child: ChildProcess, ms: number): Promise<void> =>
     })
   })
 
-/** Waits of the warm-up round (on jobs of another knowledge base), whatever the level: enough to get code hot. */
-const WARMUP_WAITS = 50
-
-/** Phase in [0, 1) of sample `index` of `total`, evenly spread, so terminal times cover a whole interval. */
-const phase = (index: number, total: number): number => (index + 0.5) / total
-
-/** A shared level's jobs as the server runs them: all N (what C watches), and those the bare loops ran. */
-interface SharedPlan {
-  readonly all: ReadonlyArray<BenchJob>
-  readonly picked: ReadonlyArray<BenchJob>
-}
-
-/**
- * How many bare loops of a shared level run for real: all N when the simulator serves N requests per
- * interval (`--max-rate`), else as many as it does. N loops polling every I ms send N·1000/I requests a
- * second; at 10,000 jobs and 1 s that is 10,000/s, far past what one simulator process on this machine
- * answers, so the loops would measure its queue.
- */
-const sharedLoops = (jobs: number, intervalMs: number, maxRate: number): number =>
-  Math.max(1, Math.min(jobs, Math.floor((maxRate * intervalMs) / 1000)))
-
-/** `count` items of `all`, spread evenly over it (the i-th from the middle of the i-th equal slice). */
-const pickEvenly = <A>(all: ReadonlyArray<A>, count: number): Array<A> =>
-  Array.from({ length: count }, (_, index) => all[Math.floor(((index + 0.5) * all.length) / count)]!)
-
-/**
- * The responses a bare loop sends for one job: it polls when its wait starts, then once per interval
- * (plus its round trip, left out here), until a poll finds the job terminal.
- */
-const loopPolls = (job: BenchJob, intervalMs: number): number =>
-  1 + Math.max(0, Math.ceil((job.terminalAt - job.startAt) / intervalMs))
-
-/**
- * The bare loops' figures for all N jobs of a shared level, from the loops that ran: the responses all N
- * would get, computed from the plan (each job's polls, {@link loopPolls}) and calibrated by what the loops
- * that ran actually got against the same formula (their round trips make them poll a little less often);
- * their CPU = the CPU per response measured × those responses.
- */
-const sharedEstimate = (
-  jobs: number,
-  intervalMs: number,
-  plan: SharedPlan,
-  responsesRun: number
-): SharedEstimate => {
-  const predictedAll = plan.all.reduce((sum, job) => sum + loopPolls(job, intervalMs), 0)
-  const predictedRun = plan.picked.reduce((sum, job) => sum + loopPolls(job, intervalMs), 0)
-  return {
-    jobs,
-    loops: plan.picked.length,
-    predictedAll,
-    predictedRun,
-    responsesRun,
-    responsesAll: predictedAll * (responsesRun / Math.max(1, predictedRun))
-  }
-}
-
 /** Above this share of the CPUs busy before the run, the report carries a warning. */
 const BUSY_LIMIT = 0.15
 
@@ -383,6 +150,9 @@ const main = async (): Promise<number> => {
   if (busyBefore > BUSY_LIMIT)
     console.error(`bench: warning: the CPUs are ${(100 * busyBefore).toFixed(0)}% busy with other work`)
 
+  // The library every client loads: a copy of the builds, checked now (only B asked for: none needed).
+  if (!(options.variants?.every((variant) => variant === "B") && options.shared.length === 0))
+    library = snapshotLibrary()
   // The simulator, and (meanwhile) a probe of which library variants exist: fail before measuring anything
   // if one asked for is missing. Only B asked for: no library needed, no probe.
   const simProcess = start("simulator.ts", [])
@@ -477,7 +247,6 @@ const main = async (): Promise<number> => {
             : concurrency
         const longestIntervals = layout === "shared" ? options.sharedSpan[1] : 3
         const roundTimeoutMs = 10_000 + (longestIntervals + 17) * levelIntervalMs + 20 * concurrency
-        let planned: SharedPlan | undefined
         const config: ClientConfig = {
           variant,
           layout,
@@ -492,6 +261,10 @@ const main = async (): Promise<number> => {
           apiKey: ready.apiKey,
           repeat
         }
+        const client = clientRounds(
+          { layout, variant, concurrency, loops, config, base, sharedSpan: options.sharedSpan },
+          simulator
+        )
         const clientProcess = start("client.ts", [JSON.stringify(config)], true)
         const result = await guard(
           clientProcess,
@@ -499,51 +272,7 @@ const main = async (): Promise<number> => {
           (rounds + heapRounds + 2) * roundTimeoutMs + 30_000,
           new Promise<ClientResult>((resolvePromise) => {
             createPeer<OrchestratorApi, {}>(clientProcess, {
-              jobs: async ({ purpose, round }) => {
-                const warmup = purpose === "warmup"
-                const count = warmup ? config.warmupWaits : concurrency
-                const interval = warmup ? config.warmupIntervalMs : config.intervalMs
-                // Shared levels run realistic timelines (many intervals); the warm-up stays short.
-                const [spanFrom, spanTo] = layout === "shared" && !warmup ? options.sharedSpan : [2, 3]
-                const samples = purpose === "measure" ? count * rounds : count
-                // Lead time for the client's set-up (a forced GC when it samples the heap) before the first start, and
-                // for creating the jobs and handing them over: measured at about 1 ms per job (10,000 jobs arrived
-                // 7.5 s after a lead of 0.2 ms per job, and the whole W round counted as started late).
-                const sampling = purpose === "heap" || (purpose === "measure" && heapRounds === 0)
-                const firstStartAt = Date.now() + 50 + (sampling ? 100 : 0) + 2 * count
-                const kbId = `${base}_${purpose}${purpose === "measure" ? "" : `_${round}`}`
-                const all = Array.from({ length: count }, (_, index) => {
-                  // Waits start spread over one interval; each job ends `spanFrom` to `spanTo` intervals after its
-                  // wait starts, the offsets spread evenly (across rounds too), so detection latency samples every
-                  // phase of the polling.
-                  const startAt = Math.round(
-                    firstStartAt + (count === 1 ? 0 : interval * phase(index, count))
-                  )
-                  const offset = phase(purpose === "measure" ? round * count + index : index, samples)
-                  return {
-                    ...(layout === "separate" ? { kbId: `${kbId}_${round}_${index}` } : {}),
-                    jobId: `job_${base.slice(3)}_${purpose}_${round}_${index}`,
-                    startAt,
-                    terminalAt: startAt + interval * (spanFrom + (spanTo - spanFrom) * offset)
-                  }
-                })
-                const picked = warmup || loops === count ? all : pickEvenly(all, loops)
-                const batch = await simulator.call("createJobs", {
-                  kbId,
-                  jobs: picked,
-                  documents: layout === "shared" ? 10 : 3
-                })
-                if (layout === "shared" && purpose === "measure") {
-                  // What the server will actually do (terminal times as the simulator set them) for the jobs
-                  // run; the others' times are as planned (the simulator rounds them by under a ms).
-                  const run = new Map(batch.jobs.map((job) => [job.jobId, job]))
-                  planned = {
-                    all: all.map((job) => run.get(job.jobId) ?? job),
-                    picked: batch.jobs
-                  }
-                }
-                return batch
-              },
+              ...client.handlers,
               done: (done) => {
                 resolvePromise(done)
                 return null
@@ -553,6 +282,7 @@ const main = async (): Promise<number> => {
         )
         await exited(clientProcess, 5_000)
         const requests = await simulator.call("requests", { kbPrefix: `${base}_measure` })
+        const planned = client.planned()
         const row = toRow(
           result,
           requests,
@@ -581,6 +311,7 @@ const main = async (): Promise<number> => {
               ? `; simulator ${(requests.simulatorCpuMicros / Math.max(1, requests.total)).toFixed(0)} µs CPU/request`
               : "") +
             (row.lateStarts > 0 ? ` (${row.lateStarts} waits started late)` : "") +
+            `, round start heard after ${row.startLagMs.toFixed(0)} ms` +
             (row.heapSkipped > 0 ? ` (${row.heapSkipped} heap samples missed)` : "") +
             (row.errors > 0 ? `, ${row.errors} ERRORS (first: ${row.firstError})` : "") +
             ` [${(row.wallMs / 1000).toFixed(1)} s]`
@@ -596,6 +327,8 @@ const main = async (): Promise<number> => {
   const ratios = ratiosTable(summaries)
   console.log(`\n${resultsTable(summaries)}\n`)
   if (ratios !== null) console.log(`Library ÷ bare loop:\n\n${ratios}\n`)
+  const floor = floorTable(summaries)
+  if (floor !== null) console.log(`Many jobs of one knowledge base against the request floor:\n\n${floor}\n`)
   console.log(`${targetsTable(summaries)}\n`)
 
   const cpu = cpus()
@@ -627,7 +360,7 @@ const main = async (): Promise<number> => {
     `(level, variant), interleaved; poll interval ${intervalMs} ms for every variant, lengthened so that ` +
     `N waits send at most ${maxRate} requests/s (see the interval column); jobs of one knowledge base polled ` +
     `every ${options.sharedIntervalMs} ms (at least 0.5 ms per watched job), running ${options.sharedSpan[0]} to ` +
-    `${options.sharedSpan[1]} intervals, ${options.sharedRepeat} run(s) of each; ` +
+    `${options.sharedSpan[1]} intervals, ${options.sharedRepeat} run(s) of each, interleaved; ` +
     `at least ${minSamples} latency samples per level; loopback HTTP to the simulator`
   if (options.write) {
     writeSection(

@@ -4,7 +4,17 @@
  *
  * @module
  */
-import { readdirSync, statSync } from "node:fs"
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync
+} from "node:fs"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import type { ProbeResult, RoundSummary, Variant } from "./protocol.js"
 
 const packageDirs = {
@@ -12,35 +22,80 @@ const packageDirs = {
   node: new URL("../packages/node/", import.meta.url)
 } as const
 
+/** The packages' names, as the node package's build imports the core one. */
+const packageNames = { core: "@tensoras/ingestion", node: "@tensoras/ingestion-node" } as const
+
 /** The newest modification time of the files under a directory (0 when there is none). */
 const newest = (dir: URL): number =>
   readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .reduce((latest, entry) => Math.max(latest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs), 0)
 
+/** The environment variable that points the client processes at the run's copy of the builds. */
+export const LIBRARY_VARIABLE = "BENCH_LIBRARY_DIR"
+
 /**
- * A module of the library as users run it: its build (`packages/<core|node>/dist`), not its sources. The
- * bench's processes run under tsx (for the bench's own TypeScript), whose transform of the sources names every
- * function it compiles (`keepNames`): a `defineProperty` per closure created and about 250 bytes of heap per
- * closure kept, which the published build does not have. A build older than its sources is an error: it would
- * measure code that is not there any more. (The client processes run without the sources' export condition,
- * so the node package's build imports the core package's build, as a user's install does.)
+ * Fails when a package's build is missing or older than its sources: it would measure code that is not
+ * there any more.
  */
-const built = async <Module>(module: string, pkg: keyof typeof packageDirs = "core"): Promise<Module> => {
+const checkBuilt = (pkg: keyof typeof packageDirs): void => {
   const dir = packageDirs[pkg]
-  const dist = new URL("dist/", dir)
   const builtAt = (() => {
     try {
-      return statSync(new URL(`${module}.js`, dist)).mtimeMs
+      return statSync(new URL("dist/index.js", dir)).mtimeMs
     } catch {
       return 0
     }
   })()
   if (builtAt === 0 || newest(new URL("src/", dir)) > builtAt)
     throw new Error(
-      `packages/${pkg}/dist/${module}.js is missing or older than the sources: run \`pnpm build\` first (the bench measures the built library, as users run it)`
+      `packages/${pkg}/dist is missing or older than the sources: run \`pnpm build\` first (the bench measures the built library, as users run it)`
     )
-  return (await import(new URL(`${module}.js`, dist).href)) as Module
+}
+
+/**
+ * Copies the packages' builds (and their `package.json`) for one run, checked first, and returns the copy's
+ * directory: every client process of the run loads the library from it (through {@link LIBRARY_VARIABLE}), so
+ * a source edited or rebuilt during a run (an hour, on a machine others work on) changes nothing it measures.
+ * The copy lies under the repository's `node_modules`, so that its imports of `effect` and `xstate` resolve
+ * to the installed ones; undici, the node package's own dependency, is linked beside it. `removeLibrary`
+ * deletes it.
+ */
+export const snapshotLibrary = (): string => {
+  for (const pkg of ["core", "node"] as const) checkBuilt(pkg)
+  const dir = fileURLToPath(
+    new URL(`../node_modules/.cache/tensoras-bench/run-${process.pid}/`, import.meta.url)
+  )
+  rmSync(dir, { recursive: true, force: true })
+  for (const pkg of ["core", "node"] as const) {
+    const target = `${dir}node_modules/${packageNames[pkg]}/`
+    mkdirSync(target, { recursive: true })
+    copyFileSync(new URL("package.json", packageDirs[pkg]), `${target}package.json`)
+    cpSync(new URL("dist/", packageDirs[pkg]), `${target}dist`, { recursive: true })
+  }
+  symlinkSync(realpathSync(new URL("node_modules/undici", packageDirs.node)), `${dir}node_modules/undici`)
+  return dir
+}
+
+export const removeLibrary = (dir: string): void => rmSync(dir, { recursive: true, force: true })
+
+/**
+ * A module of the library as users run it: its build (`packages/<core|node>/dist`), not its sources: the
+ * run's copy of it ({@link snapshotLibrary}) in the client processes that `run.ts` starts, else the packages'
+ * own build, checked. The bench's processes run under tsx (for the bench's own TypeScript), whose transform
+ * of the sources names every function it compiles (`keepNames`): a `defineProperty` per closure created and
+ * about 250 bytes of heap per closure kept, which the published build does not have. (The client processes
+ * run without the sources' export condition, so the node package's build imports the core package's build,
+ * as a user's install does.)
+ */
+const built = async <Module>(module: string, pkg: keyof typeof packageDirs = "core"): Promise<Module> => {
+  const library = process.env[LIBRARY_VARIABLE]
+  if (library !== undefined && library !== "")
+    return (await import(
+      pathToFileURL(`${library}/node_modules/${packageNames[pkg]}/dist/${module}.js`).href
+    )) as Module
+  checkBuilt(pkg)
+  return (await import(new URL(`dist/${module}.js`, packageDirs[pkg]).href)) as Module
 }
 
 export interface WaitContext {

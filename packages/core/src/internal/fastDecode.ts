@@ -1,8 +1,9 @@
 /**
  * Hand-written decoders of the shapes a wait reads on every poll: a job without its documents
- * (`IngestionJob`), a list page (`IngestionJobList`) and a running job's GET. They validate
- * exactly what the schemas of `IngestionJob` validate and build the same values, at a fraction
- * of the cost (a list page of 100 jobs is read on every sweep).
+ * (`IngestionJob`), a list page (`IngestionJobList`), a running job's GET, and a job with its
+ * documents (`IngestionJobDetail`: every wait's last answer, and every GET of a job a sweep saw
+ * end). They validate exactly what the schemas of `IngestionJob` validate and build the same
+ * values, at a fraction of the cost (a list page of 100 jobs is read on every sweep).
  *
  * The schemas stay the one source of truth: each decoder returns `undefined` for anything it does
  * not accept, and the caller then decodes with the schema, which produces the value or the
@@ -111,6 +112,49 @@ export const job = (value: unknown): IngestionJob.IngestionJob | undefined => {
   }
 }
 
+/** A `DocumentDetail`, or `undefined` when `value` is not one. */
+const documentDetail = (value: unknown): IngestionJob.DocumentDetail | undefined => {
+  if (!isObject(value)) return undefined
+  const { document_id, document_name, status, chunks_created, error } = value
+  if (!isString(document_id) || !isString(document_name) || !isString(status) || !isCount(chunks_created))
+    return undefined
+  let decodedError: IngestionJob.JobError | null = null
+  if (error !== null) {
+    if (!isObject(error)) return undefined
+    const decoded = jobError(error)
+    if (decoded === undefined) return undefined
+    decodedError = decoded
+  }
+  return {
+    document_id,
+    document_name,
+    status: KNOWN_STATUSES.has(status)
+      ? (status as IngestionJob.KnownDocumentStatus)
+      : { _tag: "UnknownStatus", raw: status },
+    chunks_created,
+    error: decodedError
+  }
+}
+
+/**
+ * An `IngestionJobDetail` (the job and its `document_details`), or `undefined` when `value` is not
+ * one. (The known statuses of a document are a job's: `KNOWN_STATUSES` serves both.)
+ */
+export const jobDetail = (value: unknown): IngestionJob.IngestionJobDetail | undefined => {
+  if (!isObject(value)) return undefined
+  const details = value.document_details
+  if (!Array.isArray(details)) return undefined
+  const decoded = job(value)
+  if (decoded === undefined) return undefined
+  const documents = new Array<IngestionJob.DocumentDetail>(details.length)
+  for (let index = 0; index < details.length; index++) {
+    const document = documentDetail(details[index])
+    if (document === undefined) return undefined
+    documents[index] = document
+  }
+  return { ...decoded, document_details: documents }
+}
+
 /** An `IngestionJobList`, or `undefined` when `value` is not one. */
 export const list = (value: unknown): IngestionJob.IngestionJobList | undefined => {
   if (!isObject(value)) return undefined
@@ -124,6 +168,22 @@ export const list = (value: unknown): IngestionJob.IngestionJobList | undefined 
   }
   return { object, data: jobs, has_more }
 }
+
+/**
+ * A poll's answer: a `completed` or `failed` job in full ({@link jobDetail}: the poll's schema tries
+ * that first), any other as {@link runningJob} reads it. `undefined` for what either leaves to the
+ * schema.
+ */
+export const polledJob = (value: unknown): Polled | EndedJob | undefined => {
+  if (!isObject(value)) return undefined
+  const status = value.status
+  return status === "completed" || status === "failed"
+    ? (jobDetail(value) as EndedJob | undefined)
+    : runningJob(value)
+}
+
+/** A job in full that has ended (`IngestionJobs.TerminalJob`). */
+type EndedJob = IngestionJob.IngestionJobDetail & { readonly status: IngestionJob.TerminalJobStatus }
 
 /**
  * A poll's answer while the job runs: the job, with the count of its ended documents when its

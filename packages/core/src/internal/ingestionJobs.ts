@@ -6,8 +6,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Headers from "effect/http/Headers"
+import * as HttpBody from "effect/http/HttpBody"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as UrlParams from "effect/http/UrlParams"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -26,6 +28,7 @@ import * as RetrySchedule from "../RetrySchedule.js"
 import * as internalDocumentCount from "./documentCount.js"
 import { DEFAULT_BASE_URL } from "./environment.js"
 import * as fastDecode from "./fastDecode.js"
+import * as idRule from "./idRule.js"
 import type { Polled } from "./polled.js"
 import { makeSend, type Send, type Settings, TRACING } from "./request.js"
 import type * as internalResponse from "./response.js"
@@ -196,7 +199,19 @@ const listAllWith =
 /** The client's operations on `send`, its requests built on `base` with `headers`. */
 const operations = (send: Send, base: URL, headers: Headers.Headers): Service => {
   const request = (path: string, urlParams?: Record<string, string>) =>
-    HttpClientRequest.get(base.href + path, urlParams === undefined ? { headers } : { headers, urlParams })
+    urlParams === undefined
+      ? // A GET of one job, on every poll: the request built at once, its headers the client's own
+        // (requests and headers are values, never changed in place), not through `get`'s three
+        // requests and a copy of the headers.
+        HttpClientRequest.makeWith(
+          "GET",
+          base.href + path,
+          UrlParams.empty,
+          Option.none(),
+          headers,
+          HttpBody.empty
+        )
+      : HttpClientRequest.get(base.href + path, { headers, urlParams })
 
   const list = (knowledgeBaseId: string, listOptions: ListOptions & RequestOptions = {}) =>
     Effect.gen(function* () {
@@ -222,24 +237,25 @@ const operations = (send: Send, base: URL, headers: Headers.Headers): Service =>
       knowledgeBaseId: string,
       jobId: string,
       requestOptions?: RequestOptions
-    ): Effect.Effect<A, IngestionError> =>
-      Effect.gen(function* () {
-        const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
-        const job = yield* validate.id("jobId", jobId)
-        return yield* send(
-          request(`${jobsPath(kb)}/${encodeURIComponent(job)}`),
-          schema,
-          withRetries(requestOptions),
-          fast
-        )
-      })
+    ): Effect.Effect<A, IngestionError> => {
+      const sent = (kb: string, job: string) =>
+        send(request(`${jobsPath(kb)}/${encodeURIComponent(job)}`), schema, withRetries(requestOptions), fast)
+      // Two valid IDs (every poll): no generator; the request is still built when the effect runs.
+      return idRule.isId(knowledgeBaseId) && idRule.isId(jobId)
+        ? Effect.suspend(() => sent(knowledgeBaseId, jobId))
+        : Effect.gen(function* () {
+            const kb = yield* validate.id("knowledgeBaseId", knowledgeBaseId)
+            const job = yield* validate.id("jobId", jobId)
+            return yield* sent(kb, job)
+          })
+    }
 
   return {
     list,
-    get: getWith(IngestionJob.IngestionJobDetail),
-    // A running job's answer is read by the hand-written decoder (status, counters, timestamps);
-    // a terminal one by the schema, `document_details` included.
-    poll: getWith(PolledJob, fastDecode.runningJob),
+    get: getWith(IngestionJob.IngestionJobDetail, fastDecode.jobDetail),
+    // Read by the hand-written decoders: a running job's status, counters and timestamps (the
+    // count of its ended documents beside them), an ended one in full, `document_details` included.
+    poll: getWith(PolledJob, fastDecode.polledJob),
     listAll: listAllWith(list)
   }
 }

@@ -11,6 +11,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import { constTrue } from "effect/Function"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
@@ -67,24 +68,26 @@ const withSpans: Context.Context<never> = Context.make(HttpClient.SpanNameGenera
 const withSpansNoPropagation = Context.add(withSpans, HttpClient.TracerPropagationEnabled, false)
 const withoutSpans = Context.make(References.TracerEnabled, false)
 
+/** How an attempt runs for the fiber that sends it: with the spans and trace headers asked for. */
+type Traced = <A, E>(effect: Effect.Effect<A, E>, fiber: Fiber.Fiber<unknown, unknown>) => Effect.Effect<A, E>
+
 // Module functions, not closures per client: they depend on the mode alone.
-const propagating = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.provideContext(effect, withSpans)
-const propagationOff = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.provideContext(effect, withSpansNoPropagation)
-const spansOff = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.provideContext(effect, withoutSpans)
+const propagating: Traced = (effect) => Effect.provideContext(effect, withSpans)
+const propagationOff: Traced = (effect) => Effect.provideContext(effect, withSpansNoPropagation)
+const spansOff: Traced = (effect) => Effect.provideContext(effect, withoutSpans)
 /** `Tracer.nativeTracer` is Effect's built-in tracer: spans it makes are recorded nowhere. */
-const tracedAuto = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.withFiber((fiber) =>
-    fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer ? spansOff(effect) : propagationOff(effect)
-  )
+const tracedAuto: Traced = (effect, fiber) =>
+  fiber.getRef(Tracer.Tracer) === Tracer.nativeTracer
+    ? Effect.provideContext(effect, withoutSpans)
+    : Effect.provideContext(effect, withSpansNoPropagation)
 
 /**
  * Runs a request attempt with the spans and trace headers `tracing` asks for. The client reads
- * them from context references: they are set for the attempt alone.
+ * them from context references: they are set for the attempt alone. (`auto` decides by the
+ * tracer of the fiber that sends the attempt: {@link limited} hands it over, no fiber read of
+ * its own per attempt.)
  */
-const tracedWith = (tracing: Tracing) =>
+const tracedWith = (tracing: Tracing): Traced =>
   tracing === "propagate"
     ? propagating
     : tracing === "spans"
@@ -161,8 +164,21 @@ const retryPolicy = (
   })
 }
 
+/** What limits one attempt: the client's `requestTimeout`, and the caller's deadline when there is one. */
+interface Limits {
+  readonly timeoutMillis: number
+  readonly onTimeout: () => IngestionError
+  /** Epoch ms on the fiber's clock, or `undefined`. */
+  readonly deadline: number | undefined
+  readonly onDeadline: () => IngestionError
+}
+
 /**
- * One attempt (response body included) limited to `ms`, failing with `onTimeout()` after it.
+ * One attempt (response body included) limited to the request timeout, or to the caller's
+ * deadline when that comes first, failing with `onTimeout()` or `onDeadline()` after it. The
+ * clock is read before every attempt: a timer that fired late (a blocked event loop) cannot send
+ * a request past the deadline (the attempt fails at once, unsent), and an attempt never outlives
+ * it.
  *
  * No fiber of its own: the request runs in the caller's fiber in a Scope that aborts it (the
  * client's AbortSignal, which fetch, undici and node:http honour, body included) when it closes; a
@@ -173,19 +189,29 @@ const retryPolicy = (
  * see `liveClock.ts`. The path is the same on both.
  */
 const limited = <A>(
-  attempt: (scope: Scope.Scope) => Effect.Effect<A, IngestionError>,
-  ms: number,
-  onTimeout: () => IngestionError
+  attempt: (scope: Scope.Scope, fiber: Fiber.Fiber<unknown, unknown>) => Effect.Effect<A, IngestionError>,
+  limits: Limits
 ): Effect.Effect<A, IngestionError> =>
   Effect.withFiber((fiber) => {
+    const { deadline } = limits
+    let ms = limits.timeoutMillis
+    let onLimit = limits.onTimeout
+    if (deadline !== undefined) {
+      const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+      if (now >= deadline) return Effect.fail(limits.onDeadline())
+      if (deadline - now < ms) {
+        ms = deadline - now
+        onLimit = limits.onDeadline
+      }
+    }
     const scope = Scope.makeUnsafe()
     let fired = false
     const cancel = startTimer(fiber, ms, () => {
       fired = true
       Effect.runFork(Scope.close(scope, Exit.void))
     })
-    return attempt(scope).pipe(
-      Effect.mapError((error) => (fired ? onTimeout() : error)),
+    return attempt(scope, fiber).pipe(
+      Effect.mapError((error) => (fired ? onLimit() : error)),
       Effect.onExit((exit) => {
         cancel()
         // Interrupted or failed: abort the request. A body over `maxResponseBytes` was not read to
@@ -235,7 +261,7 @@ export const makeSend = (settings: Settings): Send => {
     const decode = internalResponse.handle(schema, scrub, maxResponseBytes, fast)
     // Once the service has answered, a poll's path is as before: nothing more per request.
     const handle = reach.answered && seen === undefined ? decode : Reach.answered(reach, decode, seen)
-    const attempt = (scope: Scope.Scope) =>
+    const attempt = (scope: Scope.Scope, fiber: Fiber.Fiber<unknown, unknown>) =>
       traced(
         scopedClient
           .execute(request)
@@ -243,30 +269,22 @@ export const makeSend = (settings: Settings): Send => {
             Effect.provideService(Scope.Scope, scope),
             Effect.mapError(internalResponse.transportError),
             Effect.flatMap(handle)
-          )
+          ),
+        fiber
       )
-    const onTimeout = () => timedOut(request, base, timeout)
-    const deadline = requestOptions?.deadline
+    const limits: Limits = {
+      timeoutMillis,
+      onTimeout: () => timedOut(request, base, timeout),
+      deadline: requestOptions?.deadline,
+      onDeadline: () => deadlinePassed(request, base)
+    }
     const policy =
       requestOptions === undefined
         ? retry
         : () => retryPolicy(retrySchedule, maxRetryAfter, requestOptions, log)
     // Until the service has answered once, an attempt without an answer counts towards `Unreachable`.
-    const watched = <A>(sent: Effect.Effect<A, IngestionError>) => {
-      const counted = reach.answered ? sent : Reach.counted(reach, sent)
-      return log === undefined ? counted : Reach.logged(counted, request, scrub, log, seen)
-    }
-    if (deadline === undefined) return retrying(watched(limited(attempt, timeoutMillis, onTimeout)), policy)
-    // The clock is read before every attempt: a timer that fired late (a blocked event loop)
-    // cannot send a request past the deadline, and an attempt never outlives it.
-    const onDeadline = () => deadlinePassed(request, base)
-    const bounded = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      now >= deadline
-        ? Effect.fail(onDeadline())
-        : deadline - now < timeoutMillis
-          ? limited(attempt, deadline - now, onDeadline)
-          : limited(attempt, timeoutMillis, onTimeout)
-    )
-    return retrying(watched(bounded), policy)
+    const sent = limited(attempt, limits)
+    const counted = reach.answered ? sent : Reach.counted(reach, sent)
+    return retrying(log === undefined ? counted : Reach.logged(counted, request, scrub, log, seen), policy)
   }
 }

@@ -124,15 +124,34 @@ describe("internal/fastDecode", () => {
   })
 })
 
+/** The fields of one entry of `document_details`. */
+const DOCUMENT_FIELDS = ["document_id", "document_name", "status", "chunks_created", "error"] as const
+
+/** A valid job in full with one field of one of its documents removed, replaced or added. */
+const mutatedDocument = fc
+  .tuple(validDetail, fc.nat(), fc.constantFrom(...DOCUMENT_FIELDS, "extra"), fc.boolean(), oddValue)
+  .map(([job, index, key, remove, value]) => {
+    const copy = { ...(job as Record<string, unknown>) }
+    const documents = [...(copy.document_details as Array<Record<string, unknown>>)]
+    if (documents.length === 0) return copy
+    const document = { ...documents[index % documents.length]! }
+    if (remove) delete document[key]
+    else document[key] = value
+    documents[index % documents.length] = document
+    copy.document_details = documents
+    return copy
+  })
+
+// The poll's schema (IngestionJobs): a terminal job in full, else the job with the count of its
+// ended documents, else the plain job.
+const Terminal = Schema.Struct({
+  ...IngestionJob.IngestionJobDetail.fields,
+  status: Schema.Literals(["completed", "failed"])
+})
+const Polled = Schema.Union([Terminal, PolledWithCount, IngestionJob.IngestionJob])
+
 describe("internal/fastDecode", () => {
   it("runningJob: leaves completed and failed jobs to the schema, and reads any other as a poll's schema does", () => {
-    // The poll's schema (IngestionJobs): a terminal job in full, else the job with the count of its
-    // ended documents, else the plain job.
-    const Terminal = Schema.Struct({
-      ...IngestionJob.IngestionJobDetail.fields,
-      status: Schema.Literals(["completed", "failed"])
-    })
-    const Polled = Schema.Union([Terminal, PolledWithCount, IngestionJob.IngestionJob])
     const documentStatus = fc.oneof(fc.string(), fc.constantFrom("queued", "processing", "completed"))
     const withDetails = fc
       .tuple(validJob, fc.oneof(fc.array(fc.record({ status: documentStatus })), oddValue))
@@ -146,6 +165,38 @@ describe("internal/fastDecode", () => {
         if (status === "completed" || status === "failed") expect(running).toBeUndefined()
         else agree(fastDecode.runningJob, Polled as never, value)
       }),
+      { numRuns: NUM_RUNS }
+    )
+  })
+
+  it("jobDetail: accepts what the IngestionJobDetail schema accepts, and builds the same value", () => {
+    fc.assert(
+      fc.property(fc.oneof(anyJob, mutatedDocument).map(json), (value) =>
+        agree(fastDecode.jobDetail, IngestionJob.IngestionJobDetail as never, value)
+      ),
+      { numRuns: NUM_RUNS }
+    )
+  })
+
+  it("polledJob: reads an answer as a poll's schema does, or leaves it to the schema; an ended job in full", () => {
+    const ended = (details: fc.Arbitrary<unknown>) =>
+      fc
+        .tuple(details, fc.constantFrom("completed", "failed"))
+        .map(([job, status]) => json({ ...(job as object), status }))
+    fc.assert(
+      fc.property(fc.oneof(anyJob, mutatedDocument, ended(mutatedDocument)).map(json), (value) => {
+        // `undefined`: the schema decides (a union: an ended job whose documents it cannot read is still
+        // a job with a count of them). Anything else is what the schema makes of it.
+        const slow = Schema.decodeUnknownResult(Polled as never)(value)
+        const quick = fastDecode.polledJob(value)
+        if (quick !== undefined) expect(Result.isSuccess(slow) && slow.success).toStrictEqual(quick)
+        if (Result.isFailure(slow)) expect(quick).toBeUndefined()
+      }),
+      { numRuns: NUM_RUNS }
+    )
+    // A valid ended job is never left to the schema: it is what every wait reads last.
+    fc.assert(
+      fc.property(ended(validDetail), (value) => agree(fastDecode.polledJob, Polled as never, value)),
       { numRuns: NUM_RUNS }
     )
   })

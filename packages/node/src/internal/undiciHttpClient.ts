@@ -158,6 +158,29 @@ export const makeDeferred = (acquire: () => Promise<Undici.Dispatcher>): HttpCli
 /** A body left unread and then aborted errors: without a listener that error would be thrown. */
 const ignoreError = (_: unknown) => {}
 
+/** One decoder for every body (`decode` keeps no state between calls without `stream`). */
+const utf8 = new TextDecoder()
+
+/** The prototype of Effect's `Headers`, for a response's headers built without `fromInput`'s copy per name. */
+const HEADERS: object = Object.getPrototypeOf(Headers.empty)
+
+/**
+ * A response's headers as `Headers.fromInput` makes them of undici's record (the same names and values:
+ * a repeated header's array joined with ", ", a `__proto__` header dropped, as `fromInput`'s assignment
+ * of a string to it does), in one pass without `Object.entries`' array of pairs.
+ */
+const headersOf = (record: Record<string, string | Array<string> | undefined>): Headers.Headers => {
+  const out: Record<string, string> = Object.create(HEADERS)
+  for (const name in record) {
+    if (!Object.hasOwn(record, name)) continue
+    const value = record[name]
+    if (value === undefined) continue
+    const key = name.toLowerCase()
+    if (key !== "__proto__") out[key] = Array.isArray(value) ? value.join(", ") : value
+  }
+  return out as Headers.Headers
+}
+
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: typeof HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: typeof HttpClientResponse.TypeId
@@ -184,7 +207,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get headers(): Headers.Headers {
-    this.cachedHeaders ??= Headers.fromInput(this.source.headers as Headers.Input)
+    this.cachedHeaders ??= headersOf(this.source.headers)
     return this.cachedHeaders
   }
 
@@ -226,7 +249,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   get text(): Effect.Effect<string, HttpClientError.HttpClientError> {
     return this.once(() => {
-      this.textPromise ??= this.bytes().then((bytes) => new TextDecoder().decode(bytes))
+      this.textPromise ??= this.bytes().then((bytes) => utf8.decode(bytes))
       return this.textPromise
     })
   }

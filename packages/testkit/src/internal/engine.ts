@@ -292,7 +292,9 @@ export class Engine implements SimulatorEngine {
     let index = kb.jobs.length
     while (index > 0 && kb.jobs[index - 1]!.plan.createdAt > createdAt) index--
     kb.jobs.splice(index, 0, timeline)
-    kb.positions = undefined
+    // Appended (the usual case): one entry more. Slotted in before others: their indexes moved.
+    if (index === kb.jobs.length - 1) kb.positions?.set(timeline.plan.id, index)
+    else kb.positions = undefined
     return infoOf(timeline)
   }
 }

@@ -10,7 +10,7 @@ import { build } from "esbuild"
 const here = dirname(fileURLToPath(import.meta.url))
 const source = join(here, "..", "src", "internal", "web", "page")
 
-/** Where the server looks for the page (see src/internal/web/assets.ts). */
+/** Where the server looks for the page (see src/internal/web/command.ts). */
 export const WEB_DIR = join(here, "..", "dist", "web")
 
 /** The page's files, as the server sends them. */

@@ -10,6 +10,9 @@
  *   outcome, written once;
  * - `tensoras_wait_deliveries`: an append-only log, one row each time a batch was delivered.
  *
+ * A wait's row also says which runner ended it (`ended_by`, the runner's `host:port`), and the runners keep their
+ * recent polling rounds in `tensoras_rounds` (a ring of the last 1,000, since 1.0.0), for `tensoras-cluster ui`.
+ *
  * @since 0.1.0
  */
 import type { IngestionJob } from "@tensoras/ingestion/IngestionJob"

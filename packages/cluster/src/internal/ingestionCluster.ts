@@ -2,6 +2,7 @@ import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
+import type { RoundReport } from "@tensoras/ingestion/WaitEngine"
 import * as NodeIngestion from "@tensoras/ingestion-node/NodeIngestion"
 import * as ClusterWorkflowEngine from "effect/cluster/ClusterWorkflowEngine"
 import * as RunnerAddress from "effect/cluster/RunnerAddress"
@@ -29,6 +30,8 @@ import * as WaitForIngestionJobs from "../WaitForIngestionJobs.js"
 import * as WaitStore from "../WaitStore.js"
 import * as PeerHealth from "./peerHealth.js"
 import { redriver } from "./redrive.js"
+import * as RoundLog from "./roundLog.js"
+import { runnerApplicationName } from "./ui/owners.js"
 
 /**
  * This package's sharding defaults over `effect/cluster`'s (which are read from no environment here: the
@@ -53,11 +56,14 @@ const REDRIVE_AFTER = "30 seconds"
 const redacted = (value: string | Redacted.Redacted<string>): Redacted.Redacted<string> =>
   typeof value === "string" ? Redacted.make(value) : value
 
-const sql = (options: ClientOptions, defaultConnections: number) =>
+/** The application name of a client's connections; `tensoras-cluster ui` reads a runner's from its sessions. */
+const CLIENT_APPLICATION = "tensoras-cluster"
+
+const sql = (options: ClientOptions, defaultConnections: number, applicationName = CLIENT_APPLICATION) =>
   PgClient.layer({
     url: redacted(options.databaseUrl),
     maxConnections: options.maxConnections ?? defaultConnections,
-    applicationName: "tensoras-cluster"
+    applicationName
   })
 
 /**
@@ -145,25 +151,35 @@ export const runner = (options: RunnerOptions) => {
     Layer.provide(serialization)
   )
   // The client and the runner's one WaitEngine, on Node's keep-alive HTTP client. The key and base URL:
-  // given, else from TENSORAS_API_KEY / TENSORAS_BASE_URL (as for tensoras-ingest).
-  const engine =
-    options.apiKey === undefined
-      ? Layer.unwrap(
-          Effect.map(IngestionJobs.config, (fromConfig) =>
-            NodeIngestion.layer({
-              apiKey: fromConfig.apiKey,
-              baseUrl: options.baseUrl ?? fromConfig.baseUrl,
-              onRound: options.onRound
-            })
-          )
-        )
-      : NodeIngestion.layer({
+  // given, else from TENSORAS_API_KEY / TENSORAS_BASE_URL (as for tensoras-ingest). Its rounds go to the
+  // runner's log of recent rounds too (for `tensoras-cluster ui`).
+  const engine = Layer.unwrap(
+    Effect.gen(function* () {
+      const log = yield* RoundLog.RoundLog
+      const onRound = (report: RoundReport) => {
+        log.round(report)
+        options.onRound?.(report)
+      }
+      if (options.apiKey !== undefined) {
+        return NodeIngestion.layer({
           apiKey: redacted(options.apiKey),
           ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
-          onRound: options.onRound
+          onRound
         })
+      }
+      const fromConfig = yield* IngestionJobs.config
+      return NodeIngestion.layer({
+        apiKey: fromConfig.apiKey,
+        baseUrl: options.baseUrl ?? fromConfig.baseUrl,
+        onRound
+      })
+    })
+  )
   const entities = Layer.mergeAll(
-    KnowledgeBaseWatcher.layer({ schedule: options.schedule }).pipe(Layer.provide(engine)),
+    KnowledgeBaseWatcher.layer({ schedule: options.schedule }).pipe(
+      Layer.provide(engine),
+      Layer.provide(RoundLog.layer(`${host}:${port}`))
+    ),
     WaitForIngestionJob.layer,
     WaitForIngestionJobs.layer,
     Singleton.make(
@@ -175,6 +191,6 @@ export const runner = (options: RunnerOptions) => {
     Layer.provideMerge(WaitStore.layer),
     Layer.provideMerge(ClusterWorkflowEngine.layer),
     Layer.provideMerge(cluster),
-    Layer.provideMerge(sql(options, 20))
+    Layer.provideMerge(sql(options, 20, runnerApplicationName(`${host}:${port}`)))
   )
 }

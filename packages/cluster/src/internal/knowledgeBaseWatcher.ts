@@ -7,6 +7,7 @@ import * as Entity from "effect/cluster/Entity"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type { SqlError } from "effect/sql/SqlError"
@@ -16,6 +17,7 @@ import { KnowledgeBaseWatcher, type Options } from "../KnowledgeBaseWatcher.js"
 import type { ClosedBatch } from "../WaitStore.js"
 import { WaitStore } from "../WaitStore.js"
 import { Deliverable } from "./deliverable.js"
+import { RoundLog } from "./roundLog.js"
 import * as WatchedWaits from "./watchedWaits.js"
 
 /** How long PostgreSQL may be unreachable before the entity gives up (and the cluster restarts it). */
@@ -92,7 +94,13 @@ export const behaviour = (options: Options) =>
     const knowledgeBaseId = address.entityId
     const runner = `${runnerAddress.host}:${runnerAddress.port}`
     const store = yield* WaitStore
-    const waits = yield* WatchedWaits.make(knowledgeBaseId, options)
+    // A runner's log of recent rounds (`IngestionCluster.runner` has one) counts the waits that end here.
+    const log = yield* Effect.serviceOption(RoundLog)
+    const waits = yield* WatchedWaits.make(
+      knowledgeBaseId,
+      options,
+      Option.match(log, { onNone: () => undefined, onSome: (log) => () => log.ended(knowledgeBaseId) })
+    )
 
     yield* Effect.addFinalizer(() => waits.leaveAll)
     yield* Effect.forkScoped(recordOutcomes(store, waits, runner))

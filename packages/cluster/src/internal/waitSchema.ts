@@ -12,9 +12,13 @@ const MIGRATION_LOCK = 7_318_204_551
 
 /**
  * The version of this package's tables. 1: 0.1's tables. 2: what a wait observed (`last_job`, `observed`), the
- * re-drive sweep's bookkeeping (`settled_at`, `swept_at`), the index by job. Recorded in `tensoras_schema`.
+ * re-drive sweep's bookkeeping (`settled_at`, `swept_at`), the index by job. 3: the runners' recent polling
+ * rounds (`tensoras_rounds`, a ring of {@link ROUNDS_KEPT} rows: see `roundLog.ts`). Recorded in `tensoras_schema`.
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
+
+/** The rounds `tensoras_rounds` keeps: its rows are slots of a ring, the oldest round overwritten by the newest. */
+export const ROUNDS_KEPT = 1_000
 
 /** The recorded version of the tables: 0 when `tensoras_schema` does not exist (a new or a 0.1 database). */
 const schemaVersion = (sql: SqlClient.SqlClient): Effect.Effect<number, SqlError> =>
@@ -81,6 +85,20 @@ const upgrade = (sql: SqlClient.SqlClient): Effect.Effect<void, SqlError> =>
       yield* sql`CREATE INDEX IF NOT EXISTS tensoras_waits_job ON tensoras_waits (knowledge_base_id, job_id)`
       yield* sql`CREATE INDEX IF NOT EXISTS tensoras_wait_batches_unsettled
         ON tensoras_wait_batches (acknowledged_at) WHERE acknowledged_at IS NOT NULL AND settled_at IS NULL`
+      // Version 3: a round is written to slot seq % ROUNDS_KEPT, so the table never holds more than that.
+      yield* sql`CREATE SEQUENCE IF NOT EXISTS tensoras_rounds_seq`
+      yield* sql`CREATE TABLE IF NOT EXISTS tensoras_rounds (
+        slot integer PRIMARY KEY,
+        seq bigint NOT NULL,
+        knowledge_base_id text NOT NULL,
+        runner text NOT NULL,
+        at timestamptz NOT NULL,
+        mode text NOT NULL,
+        requests integer NOT NULL,
+        retries integer NOT NULL,
+        watched_jobs integer NOT NULL,
+        ended_waits integer NOT NULL
+      )`
       yield* sql`CREATE TABLE IF NOT EXISTS tensoras_schema (name text PRIMARY KEY, version integer NOT NULL)`
       yield* sql`INSERT INTO tensoras_schema (name, version) VALUES ('waits', ${SCHEMA_VERSION})
         ON CONFLICT (name) DO UPDATE SET version = excluded.version`

@@ -81,6 +81,8 @@ interface State {
   readonly registrations: Map<string, Registration>
   readonly seen: Map<string, Seen>
   readonly completions: Queue.Queue<Completion>
+  /** Told of each wait that ends (the runner's log of recent rounds counts them). */
+  readonly onEnded: () => void
 }
 
 /** Registers a wait with the engine, unless it is registered already; its outcome goes to `completions`. */
@@ -91,6 +93,7 @@ const watch = (state: State, wait: PendingWait): Effect.Effect<void> => {
   state.seen.set(key, history)
   const complete = (outcome: Outcome.Outcome) => {
     state.seen.delete(key)
+    state.onEnded()
     Queue.offerUnsafe(state.completions, {
       batchId: wait.batchId,
       jobId: wait.jobId,
@@ -155,12 +158,14 @@ export interface WatchedWaits {
 
 export const make = (
   knowledgeBaseId: string,
-  options: Options
+  options: Options,
+  onEnded: () => void = () => {}
 ): Effect.Effect<WatchedWaits, never, WaitEngine | Sharding | Entity.CurrentAddress> =>
   Effect.gen(function* () {
     const state: State = {
       knowledgeBaseId,
       options,
+      onEnded,
       engine: yield* WaitEngine,
       registrations: new Map(),
       seen: new Map(),

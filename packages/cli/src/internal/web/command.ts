@@ -4,24 +4,28 @@
  * exit 130): closing the scope says `bye` to the pages, stops the server, the machines and the
  * engine, and (for the demo) the simulator. Nothing is left running.
  */
+import { fileURLToPath } from "node:url"
 import * as ExitCode from "@tensoras/ingestion/ExitCode"
 import type { IngestionError } from "@tensoras/ingestion/IngestionError"
 import type * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import * as JobMachine from "@tensoras/ingestion/JobMachine"
 import { NodeIngestion } from "@tensoras/ingestion-node"
+import { loadAssets } from "@tensoras/ingestion-node/internal/localPage/assets"
+import { startWebServer } from "@tensoras/ingestion-node/internal/localPage/server"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { clientLayer, SimulatorError } from "../commands.js"
 import { Terminal } from "../terminal.js"
-import { loadAssets } from "./assets.js"
 import { Board } from "./board.js"
 import { demoWorld } from "./demoWorld.js"
 import { definitionOf, layOut } from "./diagram.js"
-import { startWebServer } from "./server.js"
 import { type WatchPlan, watchOnBoard } from "./watchBoard.js"
 import type { WebCommand } from "./webArgs.js"
+
+/** `packages/cli/dist/web/` (built by `scripts/page.ts`), from `src/internal/web/` and from `dist/internal/web/` alike. */
+const WEB_DIR: string = fileURLToPath(new URL("../../../dist/web/", import.meta.url))
 
 const line = (text: string) => Effect.flatMap(Terminal, (terminal) => terminal.out(`${text}\n`))
 
@@ -31,7 +35,7 @@ const servePage = (port: number) =>
     const terminal = yield* Terminal
     const started = yield* Effect.tryPromise(async () => {
       const [assets, diagram] = await Promise.all([
-        loadAssets(),
+        loadAssets(WEB_DIR, "pnpm --filter @tensoras/ingestion-cli build"),
         layOut(definitionOf(JobMachine.ingestionJobMachine))
       ])
       const board = new Board(diagram)

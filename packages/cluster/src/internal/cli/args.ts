@@ -31,7 +31,16 @@ export interface WaitCommand {
   readonly json: boolean
 }
 
-export type Command = RunnerCommand | WaitCommand
+/** `tensoras-cluster ui`: the operators' page (`ui/command.ts`). */
+export interface UiCommand {
+  readonly _tag: "Ui"
+  readonly databaseUrl: string
+  /** 0: a free port. */
+  readonly port: number
+  readonly intervalMs: number
+}
+
+export type Command = RunnerCommand | WaitCommand | UiCommand
 
 /** Help or version, a usage error, a bad value (exit 2), or the command to run. */
 export type Parsed = NodeCommand.Parsed<Command>
@@ -45,6 +54,7 @@ Durable waits for Tensoras ingestion jobs, on a cluster of runners over PostgreS
 Commands:
   runner   run a runner until SIGINT/SIGTERM (then it drains and exits 0)
   wait     join or start durable waits for jobs (new ones in batches) and print each outcome
+  ui       serve a live page of the cluster's waits, runners and rounds on 127.0.0.1 (read-only)
 
 Run 'tensoras-cluster <command> --help' for its options.
 `
@@ -88,6 +98,25 @@ Options:
 Exit codes: 0 every job completed; 1 some did not; 2 bad usage or input (nothing was started);
 69 the cluster could not be reached before the timeout (PostgreSQL, or no runner took up a wait:
 those jobs' lines say ClusterUnavailable); 130 / 143 interrupted (SIGINT / SIGTERM).
+Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
+`
+
+export const DEFAULT_UI_INTERVAL_MS = 1_000
+
+export const UI_USAGE = `Usage: tensoras-cluster ui [options]
+
+Serves a live page for operators on 127.0.0.1: per knowledge base its waits, pending and ended (by outcome), the
+runner that holds it and the runners that ended its waits, its nearest deadlines and recent polling rounds; the
+runners and the shards they hold. It reads PostgreSQL in read-only transactions on one read-only session, and
+writes nothing. It prints the page's address (with an unguessable token) and opens nothing; Ctrl-C stops it.
+
+Options:
+  --database-url <url>     PostgreSQL (default: $TENSORAS_DATABASE_URL); never printed, never on the page
+  --port <n>               the page's port on 127.0.0.1 (default: a free one)
+  --interval <d>           read PostgreSQL every d (default 1s; each read counts the store's waits)
+  -h, --help
+
+Exit codes: 130 / 143 stopped by SIGINT / SIGTERM; 2 bad usage; 70 the page could not be served.
 Durations: a whole number and a unit, ms, s, m or h: 500ms, 5s, 2m, 1h.
 `
 
@@ -239,6 +268,37 @@ const parseWait = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, stdin: (
   }
 }
 
+const parseUi = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Parsed => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      "database-url": { type: "string" },
+      port: { type: "string" },
+      interval: { type: "string" },
+      help: { type: "boolean", short: "h" }
+    }
+  })
+  if (values.help) return { _tag: "Print", text: UI_USAGE }
+  const usage = (message: string): Parsed => ({ _tag: "Usage", message, usage: UI_USAGE })
+  if (positionals.length > 0) return usage(`unexpected argument '${positionals[0]}'`)
+  const port =
+    values.port === undefined ? 0 : /^\d{1,5}$/.test(values.port) ? Number(values.port) : Number.NaN
+  if (!(port >= 0 && port <= 65535))
+    return usage(`--port must be an integer from 0 to 65535 (got '${values.port}')`)
+  const intervalMs = durationMs("interval", values.interval)
+  if (isError(intervalMs)) return usage(intervalMs.error)
+  const databaseUrl = databaseUrlOf(values["database-url"], env)
+  if (isError(databaseUrl)) return usage(databaseUrl.error)
+  return {
+    _tag: "Run",
+    command: { _tag: "Ui", databaseUrl, port, intervalMs: intervalMs ?? DEFAULT_UI_INTERVAL_MS }
+  }
+}
+
+const USAGES: Readonly<Record<string, string>> = { runner: RUNNER_USAGE, wait: WAIT_USAGE, ui: UI_USAGE }
+
 export const parse = (
   args: ReadonlyArray<string>,
   env: NodeJS.ProcessEnv,
@@ -252,6 +312,8 @@ export const parse = (
         return parseRunner(rest, env)
       case "wait":
         return parseWait(rest, env, stdin)
+      case "ui":
+        return parseUi(rest, env)
       case "--version":
       case "-v":
         return { _tag: "Print", text: `${version}\n` }
@@ -265,8 +327,7 @@ export const parse = (
     }
   } catch (error) {
     // node:util's parseArgs rejects unknown flags and missing values.
-    const usage = command === "runner" ? RUNNER_USAGE : command === "wait" ? WAIT_USAGE : MAIN_USAGE
-    return { _tag: "Usage", message: (error as Error).message, usage }
+    return { _tag: "Usage", message: (error as Error).message, usage: USAGES[command ?? ""] ?? MAIN_USAGE }
   }
 }
 

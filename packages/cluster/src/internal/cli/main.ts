@@ -15,12 +15,13 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as SqlClient from "effect/sql/SqlClient"
 import * as IngestionCluster from "../../IngestionCluster.js"
-import type { Command, RunnerCommand, WaitCommand } from "./args.js"
+import type { Command, RunnerCommand, UiCommand, WaitCommand } from "./args.js"
 import { followJobs, printAtDeadline } from "./jobWaits.js"
 import * as WaitSession from "./waitSession.js"
 
@@ -109,6 +110,35 @@ const wait = (command: WaitCommand, scrub: Scrub): Effect.Effect<number, unknown
   }).pipe(Effect.scoped)
 
 /**
+ * `tensoras-cluster ui`: the URL is `Redacted` before anything else sees it (`ui/command.ts`); loaded only for
+ * this command (it serves a page: the web server's modules are not the other commands' business).
+ */
+const ui = (command: UiCommand, scrub: Scrub): Effect.Effect<number, unknown> =>
+  Effect.flatMap(
+    Effect.promise(() => import("../ui/command.js")),
+    ({ runUi }) =>
+      runUi(
+        {
+          databaseUrl: Redacted.make(command.databaseUrl),
+          port: command.port,
+          intervalMs: command.intervalMs
+        },
+        scrub
+      )
+  )
+
+const run = (command: Command, scrub: Scrub): Effect.Effect<number, unknown> => {
+  switch (command._tag) {
+    case "Runner":
+      return runner(command, scrub)
+    case "Wait":
+      return wait(command, scrub)
+    case "Ui":
+      return ui(command, scrub)
+  }
+}
+
+/**
  * Effect's log lines (the runners' warnings: PostgreSQL unreachable, a registration retried, …) through the
  * command's scrubber, on standard error: an error's text may quote a URL or a header with a secret in it.
  */
@@ -136,11 +166,11 @@ export const withScrubbedLogs = <A, E, R>(
  * (`IngestionPlatform.failureReport`: `Tag: message`, scrubbed) on stderr and `ExitCode.ofExit`'s code (2 for
  * bad input, such as a key it cannot send: an id the API would refuse is found while parsing, `args.ts`; 1 for
  * anything else). A runner drains on SIGINT / SIGTERM and exits 0; an interrupted `wait` (its waits keep running
- * in the cluster) exits 130 / 143, and only then: 130 / 143 mean a signal, never the cluster's trouble.
+ * in the cluster) or `ui` exits 130 / 143, and only then: 130 / 143 mean a signal, never the cluster's trouble.
  */
 export const main = (command: Command, scrub: Scrub): void =>
   NodeIngestion.runMain(
-    (command._tag === "Runner" ? runner(command, scrub) : wait(command, scrub)).pipe(
+    run(command, scrub).pipe(
       Effect.tapCause((cause) => {
         const report = IngestionPlatform.failureReport(cause)
         return report === undefined

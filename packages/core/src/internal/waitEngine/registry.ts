@@ -122,6 +122,11 @@ export class Watched {
   /** The sweep that listed it (`listed`: the job as listed). */
   listedIn = 0
   listed: IngestionJob.IngestionJob | undefined = undefined
+  /**
+   * The job as the last sweep that listed it handed it over: a later sweep that lists it the same
+   * (every field) hands this one over again, and the copy just read dies young (see `listActive`).
+   */
+  known: IngestionJob.IngestionJob | undefined = undefined
   /** The sweep that sent its GET before the end of its lists. */
   fetchedIn = 0
   /** The processing page it was on (`page`) in sweep `pagedIn` (-1: none yet). */

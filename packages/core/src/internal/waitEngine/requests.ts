@@ -5,17 +5,20 @@
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import { startTimer } from "../liveClock.js"
 
 export class Requests {
   private readonly queue: Array<string> = []
   private head = 0
   private idle: number
   private readonly workers: Array<Fiber.Fiber<void>> = []
+  /** Resumes the fiber waiting in `drained` (at most one: the sweep reading its pages). */
+  private onDrained: (() => void) | undefined = undefined
   /** Takes jobs off the queue until it is empty. */
   private readonly worker: Effect.Effect<void>
 
   constructor(
-    concurrency: number,
+    private readonly concurrency: number,
     /** The request of one job. */
     private readonly get: (jobId: string) => Effect.Effect<unknown>
   ) {
@@ -25,7 +28,11 @@ export class Requests {
 
   private next(): Effect.Effect<void> {
     if (this.head === this.queue.length) {
-      this.idle++
+      if (++this.idle === this.concurrency && this.onDrained !== undefined) {
+        const resume = this.onDrained
+        this.onDrained = undefined
+        resume()
+      }
       return Effect.void
     }
     const jobId = this.queue[this.head++] as string
@@ -49,6 +56,31 @@ export class Requests {
       this.idle -= start
       return this.fork(start)
     })
+  }
+
+  /**
+   * Waits until every request queued so far is answered (true; at once when none is left), or for
+   * `maxMillis` on the clock of the fiber that waits (false), whichever comes first: a sweep that
+   * found jobs gone reads its next page after their GETs, not beside them, and a GET that retries
+   * holds it up no longer.
+   */
+  drained(maxMillis: number): Effect.Effect<boolean> {
+    return Effect.withFiber((fiber) =>
+      Effect.callback<boolean>((resume) => {
+        if (this.idle === this.concurrency) return resume(Effect.succeed(true))
+        const done = (answered: boolean) => {
+          this.onDrained = undefined
+          cancel()
+          resume(Effect.succeed(answered))
+        }
+        const cancel = startTimer(fiber, maxMillis, () => done(false))
+        this.onDrained = () => done(true)
+        return Effect.sync(() => {
+          this.onDrained = undefined
+          cancel()
+        })
+      })
+    )
   }
 
   /** Waits for every request: a worker ends when the queue is empty, and more may start meanwhile. */

@@ -61,6 +61,29 @@ export class LastSweep {
   }
 }
 
+/**
+ * Whether two jobs as listed are the same in every field (no error, a known status: anything else
+ * counts as different). A sweep of 10,000 jobs reads every job anew each interval, and most have not
+ * changed: handing over the copy it already holds (a wait keeps its last job until the next sweep)
+ * lets the one just parsed die young, instead of 10,000 copies a sweep outliving the young
+ * generation and being collected from the old one.
+ */
+const sameJob = (known: IngestionJob.IngestionJob, job: IngestionJob.IngestionJob): boolean =>
+  known.status === job.status &&
+  typeof job.status === "string" &&
+  known.documents_processed === job.documents_processed &&
+  known.documents_failed === job.documents_failed &&
+  known.chunks_created === job.chunks_created &&
+  known.started_at === job.started_at &&
+  known.completed_at === job.completed_at &&
+  known.created_at === job.created_at &&
+  known.error === null &&
+  job.error === null &&
+  known.id === job.id &&
+  known.knowledge_base_id === job.knowledge_base_id &&
+  known.data_source_id === job.data_source_id &&
+  known.object === job.object
+
 /** How far a list went: every page (`listed` jobs), or cut short (`cut`: a lower bound of its jobs). */
 type Listing = { readonly listed: number } | { readonly cut: number }
 
@@ -103,12 +126,22 @@ const listActive = (
         const entry = watched.get(job.id)
         if (entry === undefined) continue
         entry.listedIn = seq
-        entry.listed = job
+        const known = entry.known
+        entry.listed = known !== undefined && sameJob(known, job) ? known : job
         if (departures !== undefined) departures.see(entry)
       }
       if (departures !== undefined) {
         const gone = departures.endPage()
-        if (gone.length > 0) yield* followUp(round, departures.followUps, gone)
+        if (gone.length > 0) {
+          yield* followUp(round, departures.followUps, gone)
+          // The jobs this page showed gone have waits waiting for their GETs; the pages left, only
+          // jobs that end meanwhile. The next page goes out once every GET queued is answered: a
+          // sweep that finds 500 jobs gone does not make their waits share the client and the
+          // service with its next pages. Not past the round's budget, and not again in this sweep
+          // once a GET took that long (one that retries holds no page up for more than that).
+          if (departures.patient)
+            departures.patient = yield* departures.followUps.drained(loop.waits.roundBudget)
+        }
       }
       const last = data[data.length - 1]
       if (!page.has_more || last === undefined || last.id === after) return { listed } as Listing
@@ -129,6 +162,8 @@ class Departures {
   private reached = -1
   /** The last sweep's pages up to this one are passed. */
   private passed = 0
+  /** The next page waits for the GETs of the jobs a page showed gone (until one takes too long). */
+  patient = true
 
   constructor(
     private readonly loop: Loop,
@@ -220,6 +255,7 @@ const settle = (round: Round, queued: Listing, processing: Listing | undefined, 
       // As of the sweep's start: the waits' next polls count from there, so sweeps start one
       // interval apart however long a sweep takes (as a bare loop's polls, plus a round trip).
       if (job !== undefined && entry.listedIn === seq && entry.fetchedIn !== seq && !entry.busy) {
+        entry.known = job
         deliver(loop, entry, job, at, true, pending)
       }
     }

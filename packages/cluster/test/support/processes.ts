@@ -19,6 +19,24 @@ const RUNNER_HOST = "127.0.0.1"
 /** The command from source, through tsx: no build needed. `dist/bin.js` is the same module compiled. */
 export const BIN = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))
 
+/** The runners' and `wait` commands' program when the tests bundled it (`command.ts`); else {@link BIN}. */
+let bundled: string | undefined
+
+/**
+ * Starts the runners and `wait` commands from `file`, the command's sources bundled by the cluster tests'
+ * global setup (`command.ts`), instead of from {@link BIN} through tsx: the same program, started in a
+ * fraction of the time. The benchmark and the demo, which do not call it, run {@link BIN}.
+ */
+export const useBundledCommand = (file: string): void => {
+  bundled = file
+}
+
+/** `tensoras-cluster …` with `options`: from the bundle if there is one (no tsx needed), else from source. */
+const command = (args: ReadonlyArray<string>, options: TestProcess.NodeOptions): TestProcess.Spawned =>
+  bundled === undefined
+    ? TestProcess.node(BIN, args, options)
+    : TestProcess.node(bundled, args, { ...options, tsx: false, nodeArgs: [] })
+
 /**
  * How a program of the repository runs here: from source (the workspace's export condition, through tsx),
  * with `env` as its settings and without a generic `PORT` or `HOST` (the cluster's configuration would read
@@ -78,8 +96,7 @@ const isReady = (line: string): boolean =>
   line.startsWith("{") && (JSON.parse(line) as RunnerEvent).event === "ready"
 
 export const startRunner = (options: RunnerOptions): RunnerProcess => {
-  const spawned = TestProcess.node(
-    BIN,
+  const spawned = command(
     [
       "runner",
       "--json",
@@ -130,7 +147,7 @@ export const stopAll = (graceMs = 20_000): Promise<void> =>
 export const startWait = (
   args: ReadonlyArray<string>,
   env: Readonly<Record<string, string>>
-): TestProcess.Spawned => TestProcess.node(BIN, ["wait", ...args], programOptions(env))
+): TestProcess.Spawned => command(["wait", ...args], programOptions(env))
 
 /** Runs `tensoras-cluster wait …` to its end. */
 export const runWait = (

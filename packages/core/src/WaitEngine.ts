@@ -207,7 +207,8 @@ export interface RoundReport {
    * Active jobs the sweep listed (`undefined` for a `get` round, or a list not reached). A sweep
    * never sends more requests than the GETs of the jobs it serves: one that would is cut short,
    * its count then a lower bound (those listed, plus one: the list said it had more), and the
-   * jobs it did not see are GET the next round.
+   * jobs it did not see are GET the next round. A list that ended early (a page failed, or every
+   * wait left meanwhile) reports a lower bound the same way.
    */
   readonly activeQueued: number | undefined
   readonly activeProcessing: number | undefined

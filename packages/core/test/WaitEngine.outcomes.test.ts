@@ -118,6 +118,31 @@ describe("WaitEngine outcomes", { timeout: 60_000 }, () => {
       })
   )
 
+  engineTest(
+    "a sweep whose list fails half-way reports what it had listed, a lower bound that accounts for every page it sent",
+    () =>
+      Effect.gen(function* () {
+        yield* load((sim) => void jobsIn(sim, "kb_half", 250, 600_000))
+        const { engine, rounds } = yield* makeEngine()
+        // Two pages of queued jobs are read; the third is cut short.
+        simulator.control.injectFault({
+          kind: "truncated",
+          route: "list",
+          kbId: "kb_half",
+          skip: 2,
+          times: 1
+        })
+        yield* Effect.forEach(
+          Array.from({ length: 250 }, (_, index) => `job_${String(index).padStart(5, "0")}`),
+          (jobId) => register(engine, "kb_half", jobId, { pollInterval: "1 second", timeout: "1 hour" })
+        )
+        yield* settle
+        // 200 listed and the list said it had more: at least 201, three pages, the three it sent.
+        expect(rounds[0]).toMatchObject({ mode: "sweep", requests: 3, activeQueued: 201 })
+        expect(rounds[0]?.activeProcessing).toBeUndefined()
+      })
+  )
+
   engineTest("a GET's malformed answer ends that job's waits, every wait of it, and no other job's", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_one_bad", 2, 5_000))

@@ -110,6 +110,10 @@ const listActive = (
       const deadline = loop.waits.latestDeadline
       if (loop.waits.size === 0 || deadline <= now) return undefined
       if (after !== undefined && round.pages >= maxPages) return { cut: listed + 1 } as Listing
+      // What the round reports if the sweep ends here (a page that fails, every wait gone): a lower
+      // bound, as a cut list's, so that its requests still match its count. `settle` sets the count.
+      if (status === QUEUED) round.activeQueued = after === undefined ? 0 : listed + 1
+      else round.activeProcessing = after === undefined ? 0 : listed + 1
       round.requests++
       round.pages++
       const page = yield* loop.engine.client.list(loop.knowledgeBaseId, {

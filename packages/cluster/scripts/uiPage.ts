@@ -4,11 +4,11 @@
 //
 // The page shares the watch page's pieces (`tensoras-ingest watch --web`): its DOM helpers and number formats
 // (imported through @tensoras/ingestion-cli/internal/web/page/*, from source) and its style sheet, which comes first.
-import { copyFile, mkdir, readFile } from "node:fs/promises"
+import { copyFile, mkdir } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { gzipSync } from "node:zlib"
 import { build } from "esbuild"
+import { type PageSize, pageSize } from "../../cli/scripts/page.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const source = join(here, "..", "src", "internal", "ui", "page")
@@ -22,9 +22,6 @@ const cliPage = join(
 
 /** Where the server looks for the page (see src/internal/ui/command.ts). */
 export const UI_DIR = join(here, "..", "dist", "ui")
-
-/** The page's files, as the server sends them. */
-export const FILES = ["index.html", "page.js", "page.css"] as const
 
 export const buildUiPage = async (outdir: string = UI_DIR): Promise<string> => {
   await mkdir(outdir, { recursive: true })
@@ -56,20 +53,8 @@ export const buildUiPage = async (outdir: string = UI_DIR): Promise<string> => {
   return outdir
 }
 
-/** Each file's bytes and gzip -9 bytes, and their sums: the page's own code, all of it. */
-export const uiPageSize = async (dir: string = UI_DIR) => {
-  const files = await Promise.all(
-    FILES.map(async (name) => {
-      const bytes = await readFile(join(dir, name))
-      return { name, bytes: bytes.byteLength, gzipped: gzipSync(bytes, { level: 9 }).byteLength }
-    })
-  )
-  return {
-    files,
-    bytes: files.reduce((sum, file) => sum + file.bytes, 0),
-    gzipped: files.reduce((sum, file) => sum + file.gzipped, 0)
-  }
-}
+/** Each file's bytes and gzip -9 bytes, and their sums, as the watch page's are measured. */
+export const uiPageSize = (dir: string = UI_DIR): Promise<PageSize> => pageSize(dir)
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = await buildUiPage()

@@ -30,6 +30,16 @@ export const s = <K extends keyof SVGElementTagNameMap>(
   return element
 }
 
+/**
+ * A table cell labelled for the narrow layout (the style sheet shows `data-label` before the value
+ * when a row becomes a card, at 375 px).
+ */
+export const cell = (
+  label: string,
+  children: ReadonlyArray<Child>,
+  className?: string
+): HTMLTableCellElement => h("td", { "data-label": label, class: className }, children)
+
 /** Sets a node's text, touching the DOM only when it differs (most updates change few cells). */
 export const setText = (node: Node, text: string): void => {
   if (node.textContent !== text) node.textContent = text

@@ -6,7 +6,7 @@
  * them; Enter or a click selects one.
  */
 import type { JobRow } from "../protocol.js"
-import { h, setAttribute, setText } from "./dom.js"
+import { cell, h, setAttribute, setText } from "./dom.js"
 import { clock, countsText, duration, progressText, shownState } from "./format.js"
 
 export type Filter = "all" | "running" | "attention" | "ended"
@@ -22,9 +22,6 @@ interface RowView {
   readonly elapsed: HTMLElement
   readonly ended: HTMLElement
 }
-
-const cell = (label: string, children: ReadonlyArray<Node>, className?: string) =>
-  h("td", { "data-label": label, class: className }, children)
 
 const build = (row: JobRow, onSelect: (key: number) => void): RowView => {
   const button = h("button", { type: "button", class: "job", "aria-pressed": "false" }, [row.jobId])

@@ -3,7 +3,7 @@
  * changes few of them), kept in order of their IDs. A filter hides rows; the arrow keys move between them; Enter
  * or a click selects one.
  */
-import { h, setAttribute, setText } from "@tensoras/ingestion-cli/internal/web/page/dom"
+import { cell, h, setAttribute, setText } from "@tensoras/ingestion-cli/internal/web/page/dom"
 import type { KnowledgeBaseView } from "../protocol.js"
 import { clock, count, endedText, needsAttention, notCompleted, ownerShown, shownText } from "./words.js"
 
@@ -20,9 +20,6 @@ interface RowView {
   readonly endedBy: HTMLElement
   readonly round: HTMLElement
 }
-
-const cell = (label: string, children: ReadonlyArray<Node>, className?: string) =>
-  h("td", { "data-label": label, class: className }, children)
 
 const build = (kb: KnowledgeBaseView, onSelect: (id: string) => void): RowView => {
   const button = h("button", { type: "button", class: "job", "aria-pressed": "false" }, [kb.id])

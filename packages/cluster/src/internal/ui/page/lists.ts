@@ -3,15 +3,12 @@
  * the tables of rounds, ended waits and pending waits, the cluster's and the selected knowledge base's. Each cell
  * carries its column's name (`data-label`): on a narrow screen a row is a card that names its fields.
  */
-import { h } from "@tensoras/ingestion-cli/internal/web/page/dom"
+import { cell, h } from "@tensoras/ingestion-cli/internal/web/page/dom"
 import type { EndedWaitView, PendingWaitView, RoundView, RunnerView } from "../protocol.js"
 import { clock, count, OUTCOMES, runnerShown, type Shown, shownText, when } from "./words.js"
 
 const badge = (shown: Shown, testId?: string) =>
   h("span", { class: "badge", "data-tone": shown.tone, "data-testid": testId }, [shownText(shown)])
-
-const cell = (label: string, children: ReadonlyArray<Node | string>, className?: string) =>
-  h("td", { "data-label": label, class: className }, children)
 
 const figure = (term: string, value: string, testId: string) => [
   h("dt", {}, [term]),

@@ -53,6 +53,14 @@ const jobError = (value: Json): IngestionJob.JobError | undefined => {
   return out
 }
 
+/** A job's or a document's `error`: `null`, a `JobError`, or `undefined` when it is neither. */
+const errorField = (error: unknown): IngestionJob.JobError | null | undefined =>
+  error === null ? null : isObject(error) ? jobError(error) : undefined
+
+/** A job's or a document's status: a known one as is, any other kept raw (the schemas' `UnknownStatus`). */
+const statusField = <S extends string>(status: string): S | IngestionJob.UnknownStatus =>
+  KNOWN_STATUSES.has(status) ? (status as S) : { _tag: "UnknownStatus", raw: status }
+
 /**
  * An `IngestionJob` (the fields it lists; any other field, `document_details` included, is left
  * out, as the schema does), or `undefined` when `value` is not one.
@@ -87,21 +95,14 @@ export const job = (value: unknown): IngestionJob.IngestionJob | undefined => {
     !isCount(created_at)
   )
     return undefined
-  let decodedError: IngestionJob.JobError | null = null
-  if (error !== null) {
-    if (!isObject(error)) return undefined
-    const decoded = jobError(error)
-    if (decoded === undefined) return undefined
-    decodedError = decoded
-  }
+  const decodedError = errorField(error)
+  if (decodedError === undefined) return undefined
   return {
     id,
     object,
     knowledge_base_id,
     data_source_id,
-    status: KNOWN_STATUSES.has(status)
-      ? (status as IngestionJob.KnownJobStatus)
-      : { _tag: "UnknownStatus", raw: status },
+    status: statusField<IngestionJob.KnownJobStatus>(status),
     documents_processed,
     documents_failed,
     chunks_created,
@@ -118,19 +119,12 @@ const documentDetail = (value: unknown): IngestionJob.DocumentDetail | undefined
   const { document_id, document_name, status, chunks_created, error } = value
   if (!isString(document_id) || !isString(document_name) || !isString(status) || !isCount(chunks_created))
     return undefined
-  let decodedError: IngestionJob.JobError | null = null
-  if (error !== null) {
-    if (!isObject(error)) return undefined
-    const decoded = jobError(error)
-    if (decoded === undefined) return undefined
-    decodedError = decoded
-  }
+  const decodedError = errorField(error)
+  if (decodedError === undefined) return undefined
   return {
     document_id,
     document_name,
-    status: KNOWN_STATUSES.has(status)
-      ? (status as IngestionJob.KnownDocumentStatus)
-      : { _tag: "UnknownStatus", raw: status },
+    status: statusField<IngestionJob.KnownDocumentStatus>(status),
     chunks_created,
     error: decodedError
   }

@@ -32,7 +32,8 @@ Options (environment variable in brackets):
   --shared-variants LIST  variants of the shared levels: W (Wait.watchAll over all the
                      jobs), C (one Wait.waitFor per job), B; default W,B (B always runs)
                                                                                [BENCH_SHARED_VARIANTS]
-  --min-samples N    latency samples per level at least (small levels repeat), default 20
+  --min-samples N    latency samples per level at least (small levels repeat), default 20;
+                     below 100 waits a run has 50 rounds (but with --quick)
                                                                                       [BENCH_MIN_SAMPLES]
   --timeout S        give up after S seconds in all, default 3600                     [BENCH_TIMEOUT_S]
   --quick            levels 1,10, shared 200, interval 100, 5 samples, 2 heap rounds,

@@ -227,7 +227,12 @@ const main = async (): Promise<number> => {
   for (let repeat = 0; repeat < Math.max(options.repeat, options.sharedRepeat); repeat++) {
     for (const { layout, concurrency, variants: levelVariants } of plan) {
       if (repeat >= (layout === "shared" ? options.sharedRepeat : options.repeat)) continue
-      const rounds = Math.min(50, Math.ceil(minSamples / concurrency))
+      // At one wait a run's CPU per response is its wake-ups', which move by ±20 % from run to run: 50
+      // rounds (the most) below 100 waits, where a round costs little (about 190 responses a run).
+      const rounds =
+        layout === "separate" && concurrency < 100 && !options.quick
+          ? 50
+          : Math.min(50, Math.ceil(minSamples / concurrency))
       // Below 100 waits one heap delta is noisy (tens of KiB come and go in the old space): five rounds of their
       // own, median and range. From 100, the measured rounds sample it (the forced GCs' CPU left out).
       const heapRounds = concurrency >= 100 ? 0 : options.quick ? 2 : 5

@@ -233,9 +233,13 @@ const main = async (): Promise<number> => {
         layout === "separate" && concurrency < 100 && !options.quick
           ? 50
           : Math.min(50, Math.ceil(minSamples / concurrency))
-      // Below 100 waits one heap delta is noisy (tens of KiB come and go in the old space): five rounds of their
-      // own, median and range. From 100, the measured rounds sample it (the forced GCs' CPU left out).
-      const heapRounds = concurrency >= 100 ? 0 : options.quick ? 2 : 5
+      // The heap is sampled in rounds of its own: its forced GC stops the process mid-round, and every poll
+      // due meanwhile goes out late (a longer pause where the heap is bigger: the library's), which a measured
+      // round would count as latency (1.10× the bare loop's at 100 waits; 1.00× with no sample in the
+      // round). Below 100 waits one heap delta is noisy (tens of KiB come and go in the old space): five
+      // rounds, median and range; from 100, one. A shared level's round is 20 to 40 intervals long: there
+      // the measured round samples it (one pause in the round, for the library and the bare loops alike).
+      const heapRounds = layout === "shared" ? 0 : concurrency >= 100 ? 1 : options.quick ? 2 : 5
       // N waits polling every I ms send N / I requests per ms: past what the simulator serves, latency and
       // requests per wait would measure its queue, not the client. Shared levels: see sharedLoops.
       const levelIntervalMs =

@@ -139,8 +139,11 @@ export const section = (summaries: ReadonlyArray<Summary>, context: ReportContex
     "  forced GC drops with the last object of their layout and the next wait builds again. Below 100 waits: median of 5 rounds of their own",
     "  (2 with `--quick`) after a discarded one (the first forced GCs flush start-up bytecode), with their range:",
     "  at 1 wait, tens of KiB come and go between rounds whatever the variant; a ratio is marked noisy when a",
-    "  sample was not above zero. From 100 waits: sampled in the measured round, the forced GCs' own CPU",
-    "  subtracted from the CPU figure.",
+    "  sample was not above zero. From 100 waits (own KBs): one round of its own after a discarded one. The",
+    "  measured rounds never sample it there: the forced GC stops the process mid-round, the polls due meanwhile go",
+    "  out late, and a bigger heap's longer pause read as latency (1.10× the bare loop's at 100 waits with the",
+    "  sample in the measured round). One KB: sampled in the measured round (20 to 40 intervals long), the forced",
+    "  GCs' own CPU subtracted from the CPU figure.",
     "- Latency: when the wait's promise resolved minus when the job turned terminal on the server (wall clock,",
     "  same machine). With interval I, about I/2 on average plus one round trip, unless the client is saturated.",
     END_MARKER

@@ -10,6 +10,7 @@ import {
   folderWithDotEnv,
   pinnedBunVersion,
   startBun,
+  startProgram,
   startSimulator
 } from "./helpers.js"
 
@@ -32,6 +33,20 @@ describe("BunIngestion on Bun", () => {
     const result = spawnSync(bunPath, ["-e", probe], { encoding: "utf8" })
     expect(result.stdout.trim()).toBe("undefined")
   })
+
+  it.each(["promise", "effect"] as const)(
+    "the Node adapter on Bun (%s API) is refused at once, naming this adapter: no request, no retries",
+    async (api) => {
+      // Before: every request failed as a network failure, was retried, and the wait ended with
+      // `Unreachable` ("check that it runs at …") however healthy the service.
+      const exit = await startProgram("nodeAdapter.ts", [api], against(sim)).exited
+      expect(exit.stderr).toBe("")
+      expect(exit.stdout.trim()).toMatch(
+        /^TypeError: @tensoras\/ingestion-node sends through undici's Dispatcher\.request, .* use @tensoras\/ingestion-bun instead$/
+      )
+      expect(sim.control.requestCount()).toBe(0)
+    }
+  )
 
   it("waits to completion: progress on each change, the outcome, exit 0, no key printed", async () => {
     // Each answered poll moves the world 10 s on, as if the example had waited that long.

@@ -59,17 +59,23 @@ export const startBun = (
   example: string,
   args: ReadonlyArray<string>,
   options: BunRun = {}
+): TestProcess.Spawned => startBunScript(join(repoRoot, "examples", "bun", example), args, options)
+
+/** Starts `packages/bun/test/programs/<program>` on Bun, as {@link startBun} starts an example. */
+export const startProgram = (
+  program: string,
+  args: ReadonlyArray<string>,
+  options: BunRun = {}
 ): TestProcess.Spawned =>
-  TestProcess.spawn(
-    bunPath,
-    ["--conditions=@tensoras/source", join(repoRoot, "examples", "bun", example), ...args],
-    {
-      cwd: options.cwd ?? repoRoot,
-      env: options.env ?? {},
-      canaries: options.canaries ?? [],
-      name: `bun ${example}`
-    }
-  )
+  startBunScript(fileURLToPath(new URL(`programs/${program}`, import.meta.url)), args, options)
+
+const startBunScript = (script: string, args: ReadonlyArray<string>, options: BunRun): TestProcess.Spawned =>
+  TestProcess.spawn(bunPath, ["--conditions=@tensoras/source", script, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: options.env ?? {},
+    canaries: options.canaries ?? [],
+    name: `bun ${script.slice(repoRoot.length)}`
+  })
 
 /** The example's environment against `sim`, its key a canary that must never be printed. */
 export const against = (

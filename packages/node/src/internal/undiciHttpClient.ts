@@ -129,23 +129,44 @@ const execute = (
       )
 }
 
+/** Why a dispatcher without `request` is refused (see {@link requestable}). */
+export const NOT_UNDICI =
+  "@tensoras/ingestion-node sends through undici's Dispatcher.request, and this dispatcher has no `request`: " +
+  'on Bun, whose `import "undici"` gives a module of its own, use @tensoras/ingestion-bun instead'
+
+/**
+ * `dispatcher`, once it is known to have `request`. Bun answers `import "undici"` with a module of its
+ * own whose `Agent` has none: every request would fail as if the network did, be retried, and end in
+ * `Unreachable` ("check that it runs at …") however healthy the service. Refused at once instead, with
+ * the reason (a defect: the program runs the Node adapter where it cannot work).
+ */
+export const requestable = (dispatcher: Undici.Dispatcher): Undici.Dispatcher => {
+  if (typeof (dispatcher as Partial<Undici.Dispatcher>).request !== "function")
+    throw new TypeError(NOT_UNDICI)
+  return dispatcher
+}
+
 /**
  * The `HttpClient` on `dispatcher`. Interrupting a request, or closing the `Scope` of
  * `HttpClient.withScope`, aborts it through the client's `AbortSignal`, body included. An HTTP
  * upgrade is not sent (`Dispatcher.request` cannot hand a connection over): a `TransportError`.
+ * Throws (`NOT_UNDICI`) on a dispatcher without `request` (Bun's `undici`).
  */
-export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) => execute(dispatcher, request, url, signal))
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
+  requestable(dispatcher)
+  return HttpClient.make((request, url, signal) => execute(dispatcher, request, url, signal))
+}
 
 /**
  * The `HttpClient` of {@link make} on a dispatcher made by `acquire` at the first request, once
- * (concurrent first requests share it): a client that can be created before undici is loaded.
+ * (concurrent first requests share it): a client that can be created before undici is loaded. A
+ * dispatcher without `request` fails every request with a defect (`NOT_UNDICI`).
  */
 export const makeDeferred = (acquire: () => Promise<Undici.Dispatcher>): HttpClient.HttpClient => {
   let dispatcher: Undici.Dispatcher | undefined
   let acquiring: Promise<Undici.Dispatcher> | undefined
   const ready = Effect.promise(() => {
-    acquiring ??= acquire().then((made) => (dispatcher = made))
+    acquiring ??= acquire().then((made) => (dispatcher = requestable(made)))
     return acquiring
   })
   return HttpClient.make((request, url, signal) =>

@@ -1,4 +1,5 @@
 /** A GET of one job, for all its waits: a `get` round's requests, and a sweep's follow-ups. */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -7,7 +8,7 @@ import type { RequestOptions } from "../../IngestionJobs.js"
 import { observe } from "../cadence/store.js"
 import { deliver, latestDeadline, retryReporter, runSteps, type Tally } from "./delivery.js"
 import type { Loop } from "./loop.js"
-import { getFailed } from "./outcomes.js"
+import { dieOf, getFailed } from "./outcomes.js"
 
 /**
  * GETs of one round in flight at once (a `get` round, and a sweep's follow-ups). Jobs that end
@@ -56,9 +57,13 @@ export const fetchJob = (loop: Loop, jobId: string, tally: Tally, early: boolean
         return Effect.as(runSteps(pending), true)
       }
     )
-    // Interrupted (its last wait left, or the loop stopped), a wait it was to serve polls again.
+    // Interrupted (its last wait left, or the loop stopped), a wait it was to serve polls again. A
+    // request that died ends the job's waits with its defect.
     return Effect.ensuring(
-      answered,
+      Effect.catchDefect(answered, (defect) => {
+        dieOf(loop, jobId, Cause.die(defect))
+        return Effect.succeed(true)
+      }),
       Effect.sync(() => loop.waits.release(watched, loop.clock.currentTimeMillisUnsafe()))
     )
   })

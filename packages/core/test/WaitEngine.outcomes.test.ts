@@ -1,13 +1,8 @@
 import { describe, expect } from "@effect/vitest"
-import { IngestionJobs, WaitEngine } from "@tensoras/ingestion"
-import * as Cause from "effect/Cause"
+import type { WaitEngine } from "@tensoras/ingestion"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as HttpClient from "effect/http/HttpClient"
-import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import {
-  API_KEY,
   EPOCH,
   engineTest,
   errorOf,
@@ -39,41 +34,6 @@ const statusOf = (wait: Observed) => {
 }
 
 describe("WaitEngine outcomes", { timeout: 60_000 }, () => {
-  engineTest(
-    "a request that dies ends the waits it serves with its defect at once, in GET mode and in a sweep",
-    () =>
-      Effect.gen(function* () {
-        yield* load((sim) => {
-          jobsIn(sim, "kb_one", 1, 600_000, "one")
-          jobsIn(sim, "kb_many", 4, 600_000)
-        })
-        // An HttpClient that cannot send (the Node adapter on Bun did this): every request dies.
-        const dying = HttpClient.make(() => Effect.die(new TypeError("this HttpClient cannot send")))
-        const engine = yield* WaitEngine.make().pipe(
-          Effect.provide(
-            IngestionJobs.layer({ apiKey: Redacted.make(API_KEY), baseUrl: simulator.baseUrl }).pipe(
-              Layer.provide(Layer.succeed(HttpClient.HttpClient, dying))
-            )
-          )
-        )
-        const options = { pollInterval: "1 second", timeout: "10 minutes" } as const
-        // One wait: a GET round; four of one knowledge base: a sweep (its list request dies).
-        const one = yield* register(engine, "kb_one", "one_00000", options)
-        const many = yield* Effect.forEach(["job_00000", "job_00001", "job_00002", "job_00003"], (jobId) =>
-          register(engine, "kb_many", jobId, options)
-        )
-        // Before: each round died again, and the waits polled on to their deadline ten minutes out.
-        yield* runUntil(endedAll([one, ...many]), EPOCH + 1_000)
-        for (const wait of [one, ...many]) {
-          const exit = wait.exits[0]?.exit
-          expect(exit !== undefined && Exit.isFailure(exit) && Cause.hasDies(exit.cause)).toBe(true)
-          expect(exit !== undefined && Exit.isFailure(exit) && String(Cause.squash(exit.cause))).toBe(
-            "TypeError: this HttpClient cannot send"
-          )
-        }
-      })
-  )
-
   engineTest("a wait that times out names the last failure it saw, as a typed field", () =>
     Effect.gen(function* () {
       yield* load((sim) => void jobsIn(sim, "kb_flaky", 1, 600_000))

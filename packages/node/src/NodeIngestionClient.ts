@@ -33,16 +33,23 @@ const defaultHttpClient = (): HttpClient.HttpClient => {
   return shared
 }
 
-const withDefaultClient = <O extends core.ClientOptions>(options: O): O =>
-  options.fetch !== undefined || options.httpClient !== undefined
-    ? options
-    : { ...options, httpClient: defaultHttpClient() }
+/**
+ * The options with this module's `HttpClient`, unless they bring a `fetch` or an `HttpClient`. Throws
+ * on Bun (`NOT_UNDICI`): Bun's `undici` has no `Dispatcher.request`, and every request would fail as a
+ * network failure, to a misleading `Unreachable` or the wait's deadline.
+ */
+const withDefaultClient = <O extends core.ClientOptions>(options: O): O => {
+  if (options.fetch !== undefined || options.httpClient !== undefined) return options
+  if (typeof process.versions.bun === "string") throw new TypeError(undiciHttpClient.NOT_UNDICI)
+  return { ...options, httpClient: defaultHttpClient() }
+}
 
 /**
  * Creates the Promise client of `@tensoras/ingestion` (same options, same methods, same errors)
  * on undici's `Dispatcher.request` with keep-alive. Throws `InvalidInput` at once when an option
  * is not acceptable (`fetch` and `httpClient` together included), or when no key is given and
- * `TENSORAS_API_KEY` is not set.
+ * `TENSORAS_API_KEY` is not set; a `TypeError` on Bun without `fetch` or `httpClient` (use
+ * `@tensoras/ingestion-bun` there).
  *
  * @example
  * ```ts
@@ -82,5 +89,10 @@ export const createIngestionJobsClient = (options: core.ClientOptions = {}): cor
  * @category waiting
  * @since 0.1.0
  */
-export const waitForIngestionJob = (options: core.WaitForIngestionJobOptions): Promise<Wait.CompletedJob> =>
-  core.waitForIngestionJob(withDefaultClient(options))
+export const waitForIngestionJob = (options: core.WaitForIngestionJobOptions): Promise<Wait.CompletedJob> => {
+  try {
+    return core.waitForIngestionJob(withDefaultClient(options))
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}

@@ -1,5 +1,4 @@
 /** A GET of one job, for all its waits: a `get` round's requests, and a sweep's follow-ups. */
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -8,7 +7,7 @@ import type { RequestOptions } from "../../IngestionJobs.js"
 import { observe } from "../cadence/store.js"
 import { deliver, latestDeadline, retryReporter, runSteps, type Tally } from "./delivery.js"
 import type { Loop } from "./loop.js"
-import { dieOf, getFailed } from "./outcomes.js"
+import { getFailed } from "./outcomes.js"
 
 /**
  * GETs of one round in flight at once (a `get` round, and a sweep's follow-ups). Jobs that end
@@ -57,13 +56,9 @@ export const fetchJob = (loop: Loop, jobId: string, tally: Tally, early: boolean
         return Effect.as(runSteps(pending), true)
       }
     )
-    // Interrupted (its last wait left, or the loop stopped), a wait it was to serve polls again. A
-    // request that died ends the job's waits with its defect.
+    // Interrupted (its last wait left, or the loop stopped), a wait it was to serve polls again.
     return Effect.ensuring(
-      Effect.catchDefect(answered, (defect) => {
-        dieOf(loop, jobId, Cause.die(defect))
-        return Effect.succeed(true)
-      }),
+      answered,
       Effect.sync(() => loop.waits.release(watched, loop.clock.currentTimeMillisUnsafe()))
     )
   })

@@ -2,7 +2,6 @@
  * How waits end (a terminal job, a deadline, a schedule that ended, an error), and what a failed
  * request does to the waits it served: ends them, or has them poll again later.
  */
-import type * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import type { IngestionError } from "../../IngestionError.js"
 import type * as WaitEngine from "../../WaitEngine.js"
@@ -48,19 +47,6 @@ export const failJob = (loop: Loop, jobId: string, error: TerminalClientError): 
 /** Ends every wait of the knowledge base with an error. */
 export const failAll = (loop: Loop, error: TerminalClientError): void => {
   for (const jobId of [...loop.waits.byJob.keys()]) failJob(loop, jobId, error)
-}
-
-/**
- * Ends every wait of a job (or, `jobId` undefined, of the knowledge base) with a defect its request
- * died of: a bug, or a platform that cannot send (the Node adapter on Bun). Polling again would die
- * again, each round, until the deadlines.
- */
-export const dieOf = (loop: Loop, jobId: string | undefined, cause: Cause.Cause<unknown>): void => {
-  const exit = Exit.failCause(cause as Cause.Cause<never>)
-  for (const id of jobId === undefined ? [...loop.waits.byJob.keys()] : [jobId]) {
-    const watched = loop.waits.byJob.get(id)
-    if (watched !== undefined) for (const wait of [...watched.waits]) end(loop, wait, exit)
-  }
 }
 
 /** Ends every wait whose deadline has passed; returns the earliest deadline still ahead. */

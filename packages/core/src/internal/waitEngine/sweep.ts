@@ -3,7 +3,6 @@
  * watched job found to its waits; a watched job found in neither list has ended (or is gone, or has
  * a status this library does not know): one GET tells which.
  */
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
@@ -11,7 +10,7 @@ import * as IngestionJob from "../../IngestionJob.js"
 import { deliver, retryReporter, runSteps } from "./delivery.js"
 import { fetchJobApart, GET_CONCURRENCY } from "./get.js"
 import type { Loop } from "./loop.js"
-import { dieOf, sweepFailed } from "./outcomes.js"
+import { sweepFailed } from "./outcomes.js"
 import type { Watched } from "./registry.js"
 import { Requests } from "./requests.js"
 import type { Round } from "./round.js"
@@ -282,25 +281,16 @@ export const sweep = (round: Round): Effect.Effect<void> =>
       })
     )
     const departures = new Departures(loop, round.seq, followUps)
-    // A list request that died (a bug, a platform that cannot send) ends every wait with its defect.
-    let died: Cause.Cause<never> | undefined
     const swept = yield* Effect.result(
-      Effect.catchDefect(
-        Effect.gen(function* () {
-          const queued = yield* listActive(round, QUEUED, budget - 1)
-          const processing =
-            queued === undefined || "cut" in queued
-              ? undefined
-              : yield* listActive(round, PROCESSING, budget, departures)
-          return { queued, processing }
-        }),
-        (defect) => {
-          died = Cause.die(defect)
-          return Effect.succeed({ queued: undefined, processing: undefined })
-        }
-      )
+      Effect.gen(function* () {
+        const queued = yield* listActive(round, QUEUED, budget - 1)
+        const processing =
+          queued === undefined || "cut" in queued
+            ? undefined
+            : yield* listActive(round, PROCESSING, budget, departures)
+        return { queued, processing }
+      })
     )
-    if (died !== undefined) dieOf(loop, undefined, died)
     if (departures.pages.length > 0) {
       loop.lastSweep.pages = departures.pages
       loop.lastSweep.pagedIn = round.seq

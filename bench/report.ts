@@ -118,7 +118,7 @@ export const percentile = (values: ReadonlyArray<number>, p: number): number => 
 }
 
 /** The middle value, or the mean of the two middle ones. */
-const median = (values: ReadonlyArray<number>): number => {
+export const median = (values: ReadonlyArray<number>): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length / 2
   if (sorted.length === 0) return Number.NaN
@@ -218,7 +218,7 @@ export interface Spread {
   readonly max: number
 }
 
-const spread = (values: ReadonlyArray<number>): Spread => ({
+export const spread = (values: ReadonlyArray<number>): Spread => ({
   min: Math.min(...values),
   median: median(values),
   max: Math.max(...values)

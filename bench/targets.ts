@@ -4,7 +4,18 @@
  *
  * @module
  */
-import { base, fixed, kib, layoutName, type Spread, type Summary, show, table } from "./report.js"
+import {
+  base,
+  fixed,
+  kib,
+  layoutName,
+  median,
+  type Spread,
+  type Summary,
+  show,
+  spread,
+  table
+} from "./report.js"
 
 /** Issue 19 §4's targets. */
 export const TARGETS = {
@@ -109,19 +120,12 @@ export const paired = (
   bare: Summary,
   figure: (run: Summary["runs"][number]) => number
 ): Spread => {
-  const bareMedian = [...bare.runs.map(figure)].sort((a, b) => a - b)[bare.runs.length >> 1]!
-  const ratios = summary.runs
-    .map((run) => {
-      const partner = bare.runs.find((other) => other.repeat === run.repeat)
-      return figure(run) / (partner === undefined ? bareMedian : figure(partner))
-    })
-    .sort((a, b) => a - b)
-  const middle = ratios.length >> 1
-  return {
-    min: ratios[0]!,
-    median: ratios.length % 2 === 1 ? ratios[middle]! : (ratios[middle - 1]! + ratios[middle]!) / 2,
-    max: ratios[ratios.length - 1]!
-  }
+  const bareMedian = median(bare.runs.map(figure))
+  const ratios = summary.runs.map((run) => {
+    const partner = bare.runs.find((other) => other.repeat === run.repeat)
+    return figure(run) / (partner === undefined ? bareMedian : figure(partner))
+  })
+  return spread(ratios)
 }
 
 /** A paired ratio as the targets table shows it: its median, and its runs' range. */

@@ -1,5 +1,5 @@
 // The Node adapter run on Bun, as a user might by mistake: its Promise wait (`promise`) or its Layer
-// (`effect`). Prints what it ended with, on one line; `NodeAdapterOnBun` in effect.test.ts reads it.
+// (`effect`). Prints what it ended with, on one line, for effect.test.ts ("the Node adapter on Bun").
 import * as IngestionJobs from "@tensoras/ingestion/IngestionJobs"
 import { NodeIngestion, waitForIngestionJob } from "@tensoras/ingestion-node"
 import * as Cause from "effect/Cause"

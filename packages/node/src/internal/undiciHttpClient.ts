@@ -159,14 +159,13 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
 
 /**
  * The `HttpClient` of {@link make} on a dispatcher made by `acquire` at the first request, once
- * (concurrent first requests share it): a client that can be created before undici is loaded. A
- * dispatcher without `request` fails every request with a defect (`NOT_UNDICI`).
+ * (concurrent first requests share it): a client that can be created before undici is loaded.
  */
 export const makeDeferred = (acquire: () => Promise<Undici.Dispatcher>): HttpClient.HttpClient => {
   let dispatcher: Undici.Dispatcher | undefined
   let acquiring: Promise<Undici.Dispatcher> | undefined
   const ready = Effect.promise(() => {
-    acquiring ??= acquire().then((made) => (dispatcher = requestable(made)))
+    acquiring ??= acquire().then((made) => (dispatcher = made))
     return acquiring
   })
   return HttpClient.make((request, url, signal) =>
